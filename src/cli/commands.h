@@ -1,0 +1,28 @@
+/* Every subcommand's entry point: argv[0] is the subcommand name. Exit codes: 0 ok,
+ * 1 failure at run time, 2 bad usage or bad input. */
+#ifndef AFTM_COMMANDS_H
+#define AFTM_COMMANDS_H
+
+#define EXIT_OK 0
+#define EXIT_RUNTIME 1
+#define EXIT_USAGE 2
+
+typedef int (*command_fn)(int argc, char **argv);
+
+typedef struct {
+    const char *name;
+    command_fn fn;
+    const char *summary;
+} command;
+
+/* The table main() dispatches on, terminated by a NULL name. */
+extern const command aftm_commands[];
+
+int cmd_conform(int argc, char **argv);
+int cmd_condition(int argc, char **argv);
+int cmd_gateway(int argc, char **argv);
+int cmd_strategy(int argc, char **argv);
+int cmd_executor(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+
+#endif

@@ -1,0 +1,12 @@
+/* Time helpers: wall clock for wire timestamps, monotonic for intervals. */
+#ifndef AFTM_CLOCK_H
+#define AFTM_CLOCK_H
+
+#include <stdint.h>
+
+double clock_wall_s(void);     /* POSIX seconds, CLOCK_REALTIME, microsecond resolution */
+int64_t clock_wall_us(void);   /* POSIX microseconds */
+int64_t clock_mono_ns(void);   /* CLOCK_MONOTONIC nanoseconds */
+int64_t clock_mono_ms(void);
+
+#endif

@@ -1,0 +1,62 @@
+#include "core/config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char *env_or(const char *name, const char *fallback) {
+    const char *v = getenv(name);
+    return (v && *v) ? v : fallback;
+}
+
+void endpoints_from_env(endpoints *ep) {
+    const char *host = env_or("ZMQ_HOST", "127.0.0.1");
+    const char *gw_host = env_or("DLL_GATEWAY_HOST", "127.0.0.1");
+    snprintf(ep->tick, sizeof ep->tick, "tcp://%s:%s", host, env_or("ZMQ_TICK_PORT", "5555"));
+    snprintf(ep->signal, sizeof ep->signal, "tcp://%s:%s", host, env_or("ZMQ_SIGNAL_PORT", "5556"));
+    snprintf(ep->order, sizeof ep->order, "tcp://%s:%s", gw_host, env_or("DLL_GATEWAY_PORT", "5557"));
+    snprintf(ep->report, sizeof ep->report, "tcp://%s:%s", host, env_or("AFTM_REPORT_PORT", "5558"));
+    snprintf(ep->exchange, sizeof ep->exchange, "tcp://%s:%s", host,
+             env_or("AFTM_EXCHANGE_PORT", "5559"));
+}
+
+bool endpoint_bind_allowed(const char *endpoint, bool insecure, char *err, int errlen) {
+    if (insecure) return true;
+    if (strncmp(endpoint, "ipc://", 6) == 0 || strncmp(endpoint, "inproc://", 9) == 0) return true;
+    if (strncmp(endpoint, "tcp://127.", 10) == 0 || strncmp(endpoint, "tcp://localhost:", 16) == 0 ||
+        strncmp(endpoint, "tcp://[::1]:", 12) == 0)
+        return true;
+    snprintf(err, (size_t)errlen,
+             "refusing to bind %s: it is not a loopback address and anyone who reaches it could "
+             "send orders; pass --insecure to bind it anyway",
+             endpoint);
+    return false;
+}
+
+static bool mkdir_p(const char *path) {
+    char tmp[AFTM_PATH_MAX];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(tmp, 0700) != 0 && errno != EEXIST) return false;
+        *p = '/';
+    }
+    return mkdir(tmp, 0700) == 0 || errno == EEXIST;
+}
+
+bool home_resolve(const char *flag_value, char *out, int outlen, char *err, int errlen) {
+    const char *dir = flag_value && *flag_value ? flag_value : env_or("AFTM_HOME", "./aftm-data");
+    if ((int)strlen(dir) >= outlen) {
+        snprintf(err, (size_t)errlen, "data directory path is too long: %s", dir);
+        return false;
+    }
+    snprintf(out, (size_t)outlen, "%s", dir);
+    if (!mkdir_p(out)) {
+        snprintf(err, (size_t)errlen, "cannot create data directory %s: %s", out, strerror(errno));
+        return false;
+    }
+    return true;
+}

@@ -1,0 +1,29 @@
+/* Where things live: the data directory and the ZeroMQ endpoints.
+ * Precedence everywhere: command-line flag, then environment, then default. */
+#ifndef AFTM_CONFIG_H
+#define AFTM_CONFIG_H
+
+#include <stdbool.h>
+
+#define AFTM_ENDPOINT_MAX 256
+#define AFTM_PATH_MAX 1024
+
+typedef struct {
+    char tick[AFTM_ENDPOINT_MAX];   /* gateway PUB ticks      (ZMQ_HOST, ZMQ_TICK_PORT)       */
+    char signal[AFTM_ENDPOINT_MAX]; /* executor PULL signals  (ZMQ_HOST, ZMQ_SIGNAL_PORT)     */
+    char order[AFTM_ENDPOINT_MAX];  /* gateway REP orders     (DLL_GATEWAY_HOST/_PORT)        */
+    char report[AFTM_ENDPOINT_MAX]; /* gateway PUB exec reports (ZMQ_HOST, AFTM_REPORT_PORT)  */
+    char exchange[AFTM_ENDPOINT_MAX]; /* simulated exchange ROUTER (ZMQ_HOST, AFTM_EXCHANGE_PORT) */
+} endpoints;
+
+/* Fills every endpoint from the environment, else the defaults (ports 5555..5559 on 127.0.0.1). */
+void endpoints_from_env(endpoints *ep);
+
+/* A bind outside loopback needs explicit consent: returns false and explains in err. */
+bool endpoint_bind_allowed(const char *endpoint, bool insecure, char *err, int errlen);
+
+/* Data directory: flag value if non-NULL, else $AFTM_HOME, else ./aftm-data. Created if missing.
+ * Returns false (with err) when it cannot be created. */
+bool home_resolve(const char *flag_value, char *out, int outlen, char *err, int errlen);
+
+#endif

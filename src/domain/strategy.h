@@ -1,0 +1,37 @@
+/* The strategy engine: a set of conditions driven by ticks, in creation order.
+ * Pure domain code; the process around it does the I/O. */
+#ifndef AFTM_STRATEGY_H
+#define AFTM_STRATEGY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "domain/condition.h"
+
+typedef struct strategy_engine strategy_engine;
+
+/* Called for every condition a tick changed (events != 0), in creation order. A condition
+ * with COND_EXIT_* set is removed from the engine right after the call returns. */
+typedef void (*strategy_event_fn)(void *ctx, const condition *c, unsigned events, price_t price);
+
+/* assume_fills: the original's seed-compatible mode, every entry taken as filled at once. */
+strategy_engine *strategy_new(bool assume_fills);
+void strategy_free(strategy_engine *e);
+
+/* Copies c in; false if a condition with that id is already there or memory ran out. */
+bool strategy_add(strategy_engine *e, const condition *c);
+bool strategy_remove(strategy_engine *e, int64_t id);
+const condition *strategy_find(const strategy_engine *e, int64_t id);
+size_t strategy_count(const strategy_engine *e);
+/* Visits the live conditions in creation order. */
+void strategy_foreach(const strategy_engine *e, void (*fn)(void *ctx, const condition *c), void *ctx);
+
+/* Feeds one tick of symbol at price. Returns the number of conditions changed. */
+size_t strategy_on_tick(strategy_engine *e, const char *symbol, price_t price, strategy_event_fn fn,
+                        void *ctx);
+
+/* The entry's outcome, from the executor's order reports. False if no such live condition. */
+bool strategy_entry_filled(strategy_engine *e, int64_t id, int64_t filled_qty);
+bool strategy_entry_rejected(strategy_engine *e, int64_t id);
+
+#endif

@@ -1,0 +1,35 @@
+/* aftm: one binary, one subcommand per role. */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+
+static void usage(FILE *out) {
+    fprintf(out,
+            "aftm - automatic futures trading machine\n\n"
+            "usage: aftm <command> [options]     (aftm <command> --help for its options)\n\n"
+            "commands:\n");
+    for (const command *c = aftm_commands; c->name; c++) fprintf(out, "  %-12s %s\n", c->name, c->summary);
+    fprintf(out,
+            "\nenvironment: AFTM_HOME (data directory, default ./aftm-data), ZMQ_HOST, ZMQ_TICK_PORT,\n"
+            "ZMQ_SIGNAL_PORT, DLL_GATEWAY_HOST, DLL_GATEWAY_PORT, AFTM_REPORT_PORT\n");
+}
+
+int main(int argc, char **argv) {
+    /* A closed pipe on stdout is an ordinary event (aftm list | head), not a crash. */
+    signal(SIGPIPE, SIG_IGN);
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    for (const command *c = aftm_commands; c->name; c++)
+        if (!strcmp(argv[1], c->name)) return c->fn(argc - 1, argv + 1);
+    fprintf(stderr, "aftm: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return EXIT_USAGE;
+}
