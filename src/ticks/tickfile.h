@@ -1,0 +1,36 @@
+/* Reading tick files: the plain UTF-8 CSV (datetime,symbol,price,volume) and TAIFEX's daily
+ * futures tick CSV as published (CP950, CRLF, night session crossing midnight).
+ * The format is detected from the header. Malformed rows are counted, reported with their
+ * line number, and skipped; they never end the read. */
+#ifndef AFTM_TICKFILE_H
+#define AFTM_TICKFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TICK_SYMBOL_MAX 32
+
+typedef struct {
+    int64_t ts_us;                 /* POSIX microseconds (file times are Asia/Taipei for TAIFEX) */
+    char symbol[TICK_SYMBOL_MAX];  /* plain CSV: as written; TAIFEX: product code + expiry, e.g. TXFG5 style */
+    double price;
+    int64_t volume;
+} tick_row;
+
+typedef struct {
+    const char *product; /* TAIFEX: product code filter, e.g. "TX"; NULL = every product */
+    const char *expiry;  /* TAIFEX: e.g. "202507"; NULL = the front month of the file */
+} tick_filter;
+
+typedef struct tick_reader tick_reader;
+
+/* NULL with err filled when the file cannot be read or is not a tick file (e.g. an HTML page). */
+tick_reader *tick_reader_open(const char *path, const tick_filter *filter, char *err, size_t errlen);
+/* 1: a row in out; 0: end of file; -1: read error (err in tick_reader_error). */
+int tick_reader_next(tick_reader *r, tick_row *out);
+size_t tick_reader_bad_rows(const tick_reader *r);
+const char *tick_reader_error(const tick_reader *r);
+void tick_reader_close(tick_reader *r);
+
+#endif
