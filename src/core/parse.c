@@ -42,3 +42,10 @@ bool parse_double(const char *s, double *out) {
     *out = v;
     return true;
 }
+
+bool symbol_valid(const char *s) {
+    size_t n = 0;
+    for (; s && s[n]; n++)
+        if (!isalnum((unsigned char)s[n])) return false;
+    return n >= 1 && n <= 31;
+}

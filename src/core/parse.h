@@ -9,4 +9,7 @@ bool parse_int64(const char *s, int64_t *out);                 /* optional sign,
 bool parse_int_range(const char *s, int64_t lo, int64_t hi, int64_t *out);
 bool parse_double(const char *s, double *out);                 /* finite values only */
 
+/* A product code: 1-31 ASCII letters and digits. */
+bool symbol_valid(const char *s);
+
 #endif

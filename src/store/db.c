@@ -1,0 +1,119 @@
+#include "store/db.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "store/schema.h"
+
+bool db_exec(sqlite3 *db, const char *sql, char *err, size_t errlen) {
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK) return true;
+    if (err) snprintf(err, errlen, "%s", msg ? msg : sqlite3_errmsg(db));
+    sqlite3_free(msg);
+    return false;
+}
+
+static bool migrate(sqlite3 *db, char *err, size_t errlen) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK) return false;
+    int version = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    sqlite3_finalize(st);
+    if (version > schema_version_latest()) {
+        snprintf(err, errlen, "database schema %d is newer than this aftm (%d)", version, schema_version_latest());
+        return false;
+    }
+    for (int v = version + 1; v <= schema_version_latest(); v++) {
+        /* IMMEDIATE: two processes starting together migrate one after the other. */
+        if (!db_exec(db, "BEGIN IMMEDIATE", err, errlen)) return false;
+        sqlite3_stmt *cur;
+        sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &cur, NULL);
+        int now = sqlite3_step(cur) == SQLITE_ROW ? sqlite3_column_int(cur, 0) : 0;
+        sqlite3_finalize(cur);
+        char bump[64];
+        snprintf(bump, sizeof bump, "PRAGMA user_version=%d", v);
+        if (now < v && (!db_exec(db, schema_migration(v), err, errlen) || !db_exec(db, bump, err, errlen))) {
+            db_exec(db, "ROLLBACK", NULL, 0);
+            return false;
+        }
+        if (!db_exec(db, "COMMIT", err, errlen)) return false;
+    }
+    return true;
+}
+
+sqlite3 *db_open(const char *home, char *err, size_t errlen) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s", home, AFTM_DB_FILE);
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL) !=
+        SQLITE_OK) {
+        snprintf(err, errlen, "cannot open database %s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+        sqlite3_close(db);
+        return NULL;
+    }
+    sqlite3_busy_timeout(db, 5000);
+    /* WAL: readers never block the writer; NORMAL: commits do not fsync (the WAL is synced at
+     * checkpoints), so a commit costs microseconds and survives a process kill. */
+    if (!db_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON", err, errlen) ||
+        !migrate(db, err, errlen)) {
+        char inner[256];
+        snprintf(inner, sizeof inner, "%s", err);
+        snprintf(err, errlen, "database %s: %s", path, inner);
+        sqlite3_close(db);
+        return NULL;
+    }
+    return db;
+}
+
+void db_close(sqlite3 *db) {
+    if (db) sqlite3_close_v2(db);
+}
+
+long long db_data_version(sqlite3 *db) {
+    sqlite3_stmt *st;
+    long long v = -1;
+    if (sqlite3_prepare_v2(db, "PRAGMA data_version", -1, &st, NULL) != SQLITE_OK) return -1;
+    if (sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+bool db_meta_get_int(sqlite3 *db, const char *key, long long *out) {
+    sqlite3_stmt *st;
+    bool found = false;
+    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key=?", -1, &st, NULL) != SQLITE_OK) return false;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *out = sqlite3_column_int64(st, 0);
+        found = true;
+    }
+    sqlite3_finalize(st);
+    return found;
+}
+
+bool db_meta_set_int(sqlite3 *db, const char *key, long long value) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "INSERT INTO meta(key,value) VALUES(?,?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                           -1, &st, NULL) != SQLITE_OK)
+        return false;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, value);
+    bool ok = sqlite3_step(st) == SQLITE_DONE;
+    sqlite3_finalize(st);
+    return ok;
+}
+
+bool db_journal(sqlite3 *db, const char *source, const char *kind, const char *ref, const char *detail) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "INSERT INTO journal(ts,source,kind,ref,detail) VALUES(?,?,?,?,?)", -1, &st, NULL) !=
+        SQLITE_OK)
+        return false;
+    sqlite3_bind_double(st, 1, clock_wall_s());
+    sqlite3_bind_text(st, 2, source, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, ref ? ref : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, detail ? detail : "", -1, SQLITE_STATIC);
+    bool ok = sqlite3_step(st) == SQLITE_DONE;
+    sqlite3_finalize(st);
+    return ok;
+}

@@ -1,0 +1,30 @@
+/* The one SQLite database under the data directory (WAL). Every writer changes rows inside
+ * transactions; nothing rewrites a table or a file. */
+#ifndef AFTM_DB_H
+#define AFTM_DB_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define AFTM_DB_FILE "aftm.db"
+
+/* Opens (creating if needed) <home>/aftm.db with WAL, a busy timeout and the schema.
+ * NULL with err on failure. */
+sqlite3 *db_open(const char *home, char *err, size_t errlen);
+void db_close(sqlite3 *db);
+
+/* Runs SQL with no result rows; false with err (may be NULL) on failure. */
+bool db_exec(sqlite3 *db, const char *sql, char *err, size_t errlen);
+
+/* Value of PRAGMA data_version: changes when another connection commits. */
+long long db_data_version(sqlite3 *db);
+
+/* A small key/value table for counters and settings. */
+bool db_meta_get_int(sqlite3 *db, const char *key, long long *out);
+bool db_meta_set_int(sqlite3 *db, const char *key, long long value);
+
+/* Appends to the event journal (append-only): who, what kind, which object, details. */
+bool db_journal(sqlite3 *db, const char *source, const char *kind, const char *ref, const char *detail);
+
+#endif

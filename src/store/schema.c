@@ -1,0 +1,92 @@
+/* The database schema. Tables are created if missing; a new column or table goes in a new
+ * migration step below, never by editing an old one. */
+#include "store/schema.h"
+
+#include <stdio.h>
+
+static const char *const MIGRATIONS[] = {
+    /* 1: conditions, journal, meta */
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS conditions("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  uuid TEXT,"
+    "  symbol TEXT NOT NULL,"
+    "  side TEXT NOT NULL CHECK(side IN ('buy','sell')),"
+    "  trigger_price INTEGER NOT NULL,"
+    "  turning_point INTEGER NOT NULL,"
+    "  quantity INTEGER NOT NULL CHECK(quantity > 0),"
+    "  take_profit_point INTEGER NOT NULL,"
+    "  stop_loss_point INTEGER NOT NULL,"
+    "  is_following INTEGER NOT NULL,"
+    "  order_price INTEGER NOT NULL,"
+    "  take_profit_price INTEGER NOT NULL,"
+    "  stop_loss_price INTEGER NOT NULL,"
+    "  is_trigger INTEGER NOT NULL DEFAULT 0,"
+    "  is_ordered INTEGER NOT NULL DEFAULT 0,"
+    "  is_exited INTEGER NOT NULL DEFAULT 0,"
+    "  entry_state TEXT NOT NULL DEFAULT 'none',"
+    "  filled_qty INTEGER NOT NULL DEFAULT 0,"
+    "  status TEXT NOT NULL DEFAULT 'active',"
+    "  note TEXT NOT NULL DEFAULT '',"
+    "  created_at REAL NOT NULL,"
+    "  updated_at REAL NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS conditions_status ON conditions(status);"
+    "CREATE TABLE IF NOT EXISTS journal("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  ts REAL NOT NULL,"
+    "  source TEXT NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  ref TEXT NOT NULL DEFAULT '',"
+    "  detail TEXT NOT NULL DEFAULT '');",
+    /* 2: orders, fills, positions (the executor's books) */
+    "CREATE TABLE IF NOT EXISTS orders("
+    "  client_order_id TEXT PRIMARY KEY,"
+    "  signal_id TEXT NOT NULL UNIQUE,"
+    "  condition_id INTEGER NOT NULL DEFAULT 0,"
+    "  account TEXT NOT NULL DEFAULT '',"
+    "  symbol TEXT NOT NULL,"
+    "  side TEXT NOT NULL,"
+    "  qty INTEGER NOT NULL,"
+    "  filled_qty INTEGER NOT NULL DEFAULT 0,"
+    "  fill_notional INTEGER NOT NULL DEFAULT 0,"
+    "  status TEXT NOT NULL,"
+    "  reason TEXT NOT NULL DEFAULT '',"
+    "  order_serial TEXT NOT NULL DEFAULT '',"
+    "  is_exit INTEGER NOT NULL DEFAULT 0,"
+    "  signal_when REAL NOT NULL DEFAULT 0,"
+    "  created_at REAL NOT NULL,"
+    "  updated_at REAL NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS orders_status ON orders(status);"
+    "CREATE TABLE IF NOT EXISTS fills("
+    "  fill_id TEXT PRIMARY KEY,"
+    "  client_order_id TEXT NOT NULL,"
+    "  qty INTEGER NOT NULL,"
+    "  price INTEGER NOT NULL,"
+    "  time REAL NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS positions("
+    "  account TEXT NOT NULL,"
+    "  symbol TEXT NOT NULL,"
+    "  net_qty INTEGER NOT NULL DEFAULT 0,"
+    "  avg_price REAL NOT NULL DEFAULT 0,"
+    "  realized_pnl INTEGER NOT NULL DEFAULT 0,"
+    "  last_price INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY(account, symbol));",
+    /* 3: session and equity log */
+    "CREATE TABLE IF NOT EXISTS session("
+    "  id INTEGER PRIMARY KEY CHECK(id = 1),"
+    "  account TEXT NOT NULL,"
+    "  logged_in INTEGER NOT NULL,"
+    "  expires_at REAL NOT NULL,"
+    "  order_account TEXT,"
+    "  order_account_set TEXT,"
+    "  item_code TEXT,"
+    "  broker TEXT NOT NULL DEFAULT 'sim');"
+    "CREATE TABLE IF NOT EXISTS equity(date TEXT PRIMARY KEY, equity INTEGER NOT NULL);",
+};
+
+int schema_version_latest(void) { return (int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]); }
+
+const char *schema_migration(int version) {
+    if (version < 1 || version > schema_version_latest()) return NULL;
+    return MIGRATIONS[version - 1];
+}
