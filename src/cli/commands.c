@@ -3,6 +3,7 @@
 #include <stddef.h>
 
 const command aftm_commands[] = {
+    {"strategy", cmd_strategy, "turns ticks into signals by the conditions"},
     {"condition", cmd_condition, "add, list or remove trading conditions"},
     {"conform", cmd_conform, "run strategy conformance cases (JSON lines)"},
     {NULL, NULL, NULL},

@@ -24,6 +24,7 @@ void condition_init(condition *c, int64_t id, const char *symbol, side_t side, p
     snprintf(c->symbol, sizeof c->symbol, "%s", symbol ? symbol : "");
     c->side = side;
     c->trigger_price = trigger;
+    c->base_trigger = trigger;
     c->turning_point = turning;
     c->quantity = qty;
     c->take_profit_point = tp_pts;

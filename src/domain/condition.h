@@ -25,6 +25,7 @@ typedef struct {
     char symbol[CONDITION_SYMBOL_MAX];   /* only this product's ticks drive it */
     side_t side;
     price_t trigger_price;
+    price_t base_trigger; /* trigger as created, before any trailing */
     int64_t turning_point;
     int64_t quantity;
     int64_t take_profit_point;

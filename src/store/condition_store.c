@@ -129,6 +129,7 @@ static void read_row(sqlite3_stmt *st, condition_record *r) {
     snprintf(c->symbol, sizeof c->symbol, "%s", (const char *)sqlite3_column_text(st, 2));
     c->side = strcmp((const char *)sqlite3_column_text(st, 3), "buy") ? SIDE_SELL : SIDE_BUY;
     c->trigger_price = sqlite3_column_int64(st, 4);
+    c->base_trigger = c->trigger_price;
     c->turning_point = sqlite3_column_int64(st, 5);
     c->quantity = sqlite3_column_int64(st, 6);
     c->take_profit_point = sqlite3_column_int64(st, 7);

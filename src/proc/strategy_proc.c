@@ -1,0 +1,415 @@
+/* aftm strategy: SUB ticks, evaluate the conditions, PUSH signals.
+ *
+ * The loop blocks in zmq_poll. State changes are collected per tick and written to the
+ * database in one transaction: at once when a signal went out (so what was acted on is on
+ * disk), else at most every FLUSH_MS. A signal's id is derived from its condition and stage,
+ * so if the process dies between sending and writing, the replayed signal is recognised by
+ * the executor as the same one. Conditions added, cancelled or settled by other processes are
+ * picked up by watching the database's data_version every RELOAD_MS. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "cli/commands.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "domain/strategy.h"
+#include "proc/lifecycle.h"
+#include "proc/zsock.h"
+#include "store/condition_store.h"
+#include "store/db.h"
+#include "wire/codec.h"
+
+#define FLUSH_MS 50
+#define RELOAD_MS 200
+#define DRAIN_MAX 4096
+#define MAX_TICK_PRICE 1e12
+
+typedef struct {
+    condition c;
+    char note[64];
+    bool has_note;
+} dirty_entry;
+
+typedef struct {
+    char buf[WIRE_BUF_MAX];
+    size_t len;
+    char desc[160];
+} pending_signal;
+
+typedef struct {
+    /* config */
+    bool original_wire, rearm;
+    /* runtime */
+    void *zctx, *sub, *push;
+    sqlite3 *db;
+    condition_store *cs;
+    strategy_engine *engine;
+    wire_decoder dec;
+    dirty_entry *dirty;
+    size_t ndirty, dirty_cap;
+    pending_signal *pending;
+    size_t npending, pending_cap;
+    uint64_t seq;
+    int64_t next_rearm_id; /* negative ids: in-memory re-created conditions, never stored */
+    double tick_when;
+    bool sent_signal;
+    long long data_version;
+    uint64_t ticks, bad_ticks, signals;
+} strat;
+
+static void usage(FILE *out) {
+    fprintf(out,
+            "usage: aftm strategy [--tick-endpoint E] [--signal-endpoint E] [--home DIR]\n"
+            "                     [--wire aftm|original] [--rearm] [--quiet]\n\n"
+            "Subscribes to ticks, evaluates the active conditions of the database under --home, and\n"
+            "pushes a signal for every entry and exit.\n\n"
+            "  --tick-endpoint    where the gateway publishes ticks (default tcp://127.0.0.1:5555;\n"
+            "                     env ZMQ_HOST, ZMQ_TICK_PORT)\n"
+            "  --signal-endpoint  where the executor pulls signals (default tcp://127.0.0.1:5556;\n"
+            "                     env ZMQ_HOST, ZMQ_SIGNAL_PORT)\n"
+            "  --home             data directory (default $AFTM_HOME, else ./aftm-data)\n"
+            "  --wire original    send the original's 4-key TradingSignal (for the original's\n"
+            "                     executor); entries are then taken as filled at once, as there\n"
+            "                     is no fill feedback\n"
+            "  --rearm            re-create each condition in memory after its exit (benchmarks and\n"
+            "                     soak tests; the copies are not stored)\n"
+            "  --quiet            log warnings and errors only\n");
+}
+
+static bool grow(void **arr, size_t *cap, size_t need, size_t elem) {
+    if (need <= *cap) return true;
+    size_t n = *cap ? *cap * 2 : 256;
+    while (n < need) n *= 2;
+    void *p = realloc(*arr, n * elem);
+    if (!p) return false;
+    *arr = p;
+    *cap = n;
+    return true;
+}
+
+static void mark_dirty(strat *s, const condition *c, const char *note) {
+    if (c->id <= 0) return; /* re-created copies live in memory only */
+    if (!grow((void **)&s->dirty, &s->dirty_cap, s->ndirty + 1, sizeof *s->dirty)) {
+        log_error("out of memory recording a state change of condition %lld", (long long)c->id);
+        return;
+    }
+    dirty_entry *d = &s->dirty[s->ndirty++];
+    d->c = *c;
+    d->has_note = note != NULL;
+    if (note) snprintf(d->note, sizeof d->note, "%s", note);
+}
+
+static void flush_dirty(strat *s) {
+    if (!s->ndirty) return;
+    if (!cstore_begin(s->cs)) {
+        log_warn("database busy; %zu condition update(s) kept for the next attempt", s->ndirty);
+        return;
+    }
+    for (size_t i = 0; i < s->ndirty; i++)
+        if (!cstore_save_state(s->cs, &s->dirty[i].c, s->dirty[i].has_note ? s->dirty[i].note : NULL))
+            log_error("cannot save condition %lld: %s", (long long)s->dirty[i].c.id, sqlite3_errmsg(s->db));
+    db_meta_set_int(s->db, "strategy_seq", (long long)s->seq);
+    if (!cstore_commit(s->cs)) {
+        log_warn("commit failed (%s); retrying later", sqlite3_errmsg(s->db));
+        db_exec(s->db, "ROLLBACK", NULL, 0);
+        return;
+    }
+    s->ndirty = 0;
+}
+
+/* Sends what is queued, oldest first; stops at the first one the socket cannot take. */
+static void send_pending(strat *s) {
+    size_t i = 0;
+    for (; i < s->npending; i++) {
+        if (zmq_send(s->push, s->pending[i].buf, s->pending[i].len, ZMQ_DONTWAIT) < 0) break;
+        log_info("signal sent late: %s", s->pending[i].desc);
+    }
+    if (i) {
+        memmove(s->pending, s->pending + i, (s->npending - i) * sizeof *s->pending);
+        s->npending -= i;
+    }
+}
+
+static void emit_signal(strat *s, const condition *c, unsigned ev, price_t price, const char *symbol) {
+    bool exit = ev & (COND_EXIT_TP | COND_EXIT_SL);
+    wire_signal sig;
+    memset(&sig, 0, sizeof sig);
+    sig.when = s->tick_when;
+    sig.side = (exit ? side_opposite(c->side) : c->side) == SIDE_BUY ? WIRE_BUY : WIRE_SELL;
+    snprintf(sig.commodity_id, sizeof sig.commodity_id, "%s", symbol);
+    sig.has_ext = !s->original_wire;
+    if (c->id > 0) snprintf(sig.signal_id, sizeof sig.signal_id, "%lld.%c", (long long)c->id, exit ? 'X' : 'E');
+    else snprintf(sig.signal_id, sizeof sig.signal_id, "m%lld-%d.%c", (long long)-c->id, getpid(), exit ? 'X' : 'E');
+    sig.condition_id = c->id;
+    sig.quantity = exit && c->filled_qty > 0 ? c->filled_qty : c->quantity;
+    sig.seq = ++s->seq;
+    pending_signal p;
+    p.len = wire_encode_signal(&sig, sig.has_ext, p.buf, sizeof p.buf);
+    snprintf(p.desc, sizeof p.desc, "%s %s %s %lld lot(s) at %lld, %s (condition %lld)", sig.signal_id,
+             side_name(sig.side == WIRE_BUY ? SIDE_BUY : SIDE_SELL), symbol, (long long)sig.quantity,
+             (long long)price, exit ? (ev & COND_EXIT_TP ? "exit: take profit" : "exit: stop loss") : "entry",
+             (long long)c->id);
+    s->signals++;
+    s->sent_signal = true;
+    if (s->npending == 0 && zmq_send(s->push, p.buf, p.len, ZMQ_DONTWAIT) == (int)p.len) {
+        log_info("signal %s", p.desc);
+        return;
+    }
+    /* No executor connected, or its queue is full: keep the signal and retry; the executor
+     * judges its age when it finally arrives. */
+    if (!grow((void **)&s->pending, &s->pending_cap, s->npending + 1, sizeof *s->pending)) {
+        log_error("out of memory: signal %s could not be queued", p.desc);
+        return;
+    }
+    s->pending[s->npending++] = p;
+    log_warn("executor not reachable; signal %s queued (%zu waiting)", p.desc, s->npending);
+}
+
+typedef struct {
+    strat *s;
+    const char *symbol;
+} tick_ctx;
+
+static void on_event(void *ctx, const condition *c, unsigned ev, price_t price) {
+    tick_ctx *t = ctx;
+    strat *s = t->s;
+    if (ev & COND_TRIGGERED) log_info("condition %lld triggered at %lld", (long long)c->id, (long long)price);
+    if (ev & COND_SIGNAL_MASK) emit_signal(s, c, ev, price, t->symbol);
+    const char *note = (ev & COND_EXIT_TP) ? "exited: take profit" : (ev & COND_EXIT_SL) ? "exited: stop loss" : NULL;
+    mark_dirty(s, c, note);
+    if (s->rearm && (ev & (COND_EXIT_TP | COND_EXIT_SL))) {
+        condition again;
+        condition_init(&again, --s->next_rearm_id, c->symbol, c->side, c->base_trigger, c->turning_point,
+                       c->quantity, c->take_profit_point, c->stop_loss_point, c->is_following);
+        /* added after this tick's walk: the engine does not visit it until the next tick */
+        strategy_add(s->engine, &again);
+    }
+}
+
+static void handle_tick(strat *s, const wire_tick *t) {
+    if (!isfinite(t->match_price) || t->match_price <= 0 || t->match_price > MAX_TICK_PRICE) {
+        if (s->bad_ticks++ % 1000 == 0)
+            log_warn("ignored a tick of %s with a bad price %g (%llu so far)", t->commodity_id, t->match_price,
+                     (unsigned long long)s->bad_ticks);
+        return;
+    }
+    s->ticks++;
+    s->tick_when = t->when;
+    tick_ctx ctx = {s, t->commodity_id};
+    /* the original truncates prices with int() */
+    strategy_on_tick(s->engine, t->commodity_id, (price_t)trunc(t->match_price), on_event, &ctx);
+}
+
+static void drain_ticks(strat *s) {
+    char topic[16], body[2048];
+    for (int i = 0; i < DRAIN_MAX; i++) {
+        size_t tlen;
+        bool truncated;
+        int n = zsock_recv_2(s->sub, topic, sizeof topic, body, sizeof body, &tlen, &truncated);
+        if (n < 0) return;
+        if (truncated) {
+            log_warn("skipped an oversized message on the tick socket");
+            continue;
+        }
+        if (tlen && !(tlen == 4 && !memcmp(topic, "TICK", 4))) continue; /* another topic */
+        wire_msg m;
+        wire_kind k = wire_decode(&s->dec, body, (size_t)n, &m);
+        if (k == WIRE_TICK) handle_tick(s, &m.u.tick);
+        else if (k == WIRE_ERROR) log_warn("skipped an undecodable tick message: %s (%s)", m.error, m.error_class);
+        else log_warn("received a non-TickEvent message; skipped");
+    }
+}
+
+/* Conditions in the database are the truth for what is active: add new ones, drop those
+ * cancelled or settled elsewhere, apply entry outcomes written by the executor. */
+typedef struct {
+    strat *s;
+    int64_t *ids;
+    size_t n, cap;
+} sync_ctx;
+
+static void sync_row(void *ctx, const condition_record *r) {
+    sync_ctx *y = ctx;
+    strat *s = y->s;
+    if (grow((void **)&y->ids, &y->cap, y->n + 1, sizeof *y->ids)) y->ids[y->n++] = r->c.id;
+    const condition *live = strategy_find(s->engine, r->c.id);
+    if (!live) {
+        if (strategy_add(s->engine, &r->c))
+            log_info("condition %lld loaded: %s %s trigger %lld (%s)", (long long)r->c.id, side_name(r->c.side),
+                     r->c.symbol, (long long)r->c.trigger_price, entry_state_name(r->c.entry));
+        return;
+    }
+    if (live->entry == ENTRY_PENDING && r->c.entry == ENTRY_FILLED) {
+        strategy_entry_filled(s->engine, r->c.id, r->c.filled_qty);
+        log_info("condition %lld: entry filled (%lld lot(s)); watching take profit and stop loss", (long long)r->c.id,
+                 (long long)r->c.filled_qty);
+    }
+}
+
+static int cmp_id(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+typedef struct {
+    int64_t *ids;
+    size_t n, cap;
+} id_list;
+
+static void collect_id(void *ctx, const condition *c) {
+    id_list *l = ctx;
+    if (c->id > 0 && grow((void **)&l->ids, &l->cap, l->n + 1, sizeof *l->ids)) l->ids[l->n++] = c->id;
+}
+
+static void sync_conditions(strat *s) {
+    flush_dirty(s); /* our own unsaved changes first, so they are not undone */
+    if (s->ndirty) return;
+    sync_ctx y = {s, NULL, 0, 0};
+    if (cstore_list(s->cs, false, sync_row, &y) < 0) {
+        log_warn("cannot read conditions: %s", sqlite3_errmsg(s->db));
+        free(y.ids);
+        return;
+    }
+    qsort(y.ids, y.n, sizeof *y.ids, cmp_id);
+    id_list live = {NULL, 0, 0};
+    strategy_foreach(s->engine, collect_id, &live);
+    for (size_t i = 0; i < live.n; i++) {
+        if (bsearch(&live.ids[i], y.ids, y.n, sizeof *y.ids, cmp_id)) continue;
+        condition_record r;
+        bool known = cstore_get(s->cs, live.ids[i], &r);
+        strategy_remove(s->engine, live.ids[i]);
+        log_info("condition %lld removed: %s%s%s", (long long)live.ids[i], known ? r.status : "deleted",
+                 known && r.note[0] ? ", " : "", known ? r.note : "");
+    }
+    free(live.ids);
+    free(y.ids);
+}
+
+static int parse_args(int argc, char **argv, endpoints *ep, const char **home, strat *s, bool *quiet) {
+    static const struct option opts[] = {{"tick-endpoint", 1, 0, 't'}, {"signal-endpoint", 1, 0, 's'},
+                                         {"home", 1, 0, 'h'},          {"wire", 1, 0, 'w'},
+                                         {"rearm", 0, 0, 'r'},         {"quiet", 0, 0, 'q'},
+                                         {"help", 0, 0, 'H'},          {0, 0, 0, 0}};
+    int o;
+    optind = 1;
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (o) {
+        case 't': snprintf(ep->tick, sizeof ep->tick, "%s", optarg); break;
+        case 's': snprintf(ep->signal, sizeof ep->signal, "%s", optarg); break;
+        case 'h': *home = optarg; break;
+        case 'w':
+            if (!strcmp(optarg, "original")) s->original_wire = true;
+            else if (strcmp(optarg, "aftm")) {
+                fprintf(stderr, "aftm strategy: --wire must be aftm or original, got '%s'\n", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'r': s->rearm = true; break;
+        case 'q': *quiet = true; break;
+        case 'H': usage(stdout); return EXIT_OK;
+        default: usage(stderr); return EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "aftm strategy: unexpected argument '%s'\n", argv[optind]);
+        return EXIT_USAGE;
+    }
+    return -1;
+}
+
+static void strat_close(strat *s) {
+    if (s->cs) flush_dirty(s);
+    cstore_close(s->cs);
+    db_close(s->db);
+    strategy_free(s->engine);
+    wire_decoder_destroy(&s->dec);
+    if (s->sub) zmq_close(s->sub);
+    if (s->push) zmq_close(s->push);
+    if (s->zctx) zmq_ctx_term(s->zctx);
+    free(s->dirty);
+    free(s->pending);
+}
+
+int cmd_strategy(int argc, char **argv) {
+    endpoints ep;
+    endpoints_from_env(&ep);
+    const char *home_flag = NULL;
+    bool quiet = false;
+    strat s;
+    memset(&s, 0, sizeof s);
+    int rc = parse_args(argc, argv, &ep, &home_flag, &s, &quiet);
+    if (rc >= 0) return rc;
+    log_set_name("strategy");
+    log_set_quiet(quiet);
+    lifecycle_install();
+    wire_decoder_init(&s.dec);
+
+    char err[512], home[AFTM_PATH_MAX];
+    rc = EXIT_RUNTIME;
+    if (!home_resolve(home_flag, home, sizeof home, err, sizeof err) || !(s.db = db_open(home, err, sizeof err))) {
+        log_error("%s", err);
+        goto out;
+    }
+    if (!(s.cs = cstore_open(s.db)) || !(s.engine = strategy_new(s.original_wire))) {
+        log_error("cannot set up the condition store or the engine");
+        goto out;
+    }
+    long long seq = 0;
+    if (db_meta_get_int(s.db, "strategy_seq", &seq)) s.seq = (uint64_t)seq;
+    s.data_version = db_data_version(s.db);
+    sync_conditions(&s);
+    s.zctx = zmq_ctx_new();
+    if (!(s.sub = zsock_new(s.zctx, ZMQ_SUB, err, sizeof err)) || !(s.push = zsock_new(s.zctx, ZMQ_PUSH, err, sizeof err)) ||
+        !zsock_connect(s.sub, ep.tick, err, sizeof err) || !zsock_connect(s.push, ep.signal, err, sizeof err)) {
+        log_error("%s", err);
+        goto out;
+    }
+    zmq_setsockopt(s.sub, ZMQ_SUBSCRIBE, "", 0);
+    log_info("started: %zu active condition(s), ticks from %s, signals to %s%s", strategy_count(s.engine), ep.tick,
+             ep.signal, s.original_wire ? " (original wire format)" : "");
+    if (strategy_count(s.engine) == 0) log_warn("no active conditions yet; add some with 'aftm condition add'");
+
+    int64_t last_flush = clock_mono_ms(), last_sync = last_flush;
+    while (!lifecycle_stopping()) {
+        int64_t now = clock_mono_ms();
+        long timeout = RELOAD_MS - (now - last_sync);
+        if (s.ndirty) timeout = timeout < FLUSH_MS - (now - last_flush) ? timeout : FLUSH_MS - (now - last_flush);
+        if (s.npending) timeout = timeout < 10 ? timeout : 10;
+        if (timeout < 0) timeout = 0;
+        zmq_pollitem_t items[] = {{s.sub, 0, ZMQ_POLLIN, 0}};
+        int n = zmq_poll(items, 1, timeout);
+        if (n < 0 && zmq_errno() != EINTR) {
+            log_error("poll failed: %s", zmq_strerror(zmq_errno()));
+            break;
+        }
+        if (s.npending) send_pending(&s);
+        if (n > 0) drain_ticks(&s);
+        now = clock_mono_ms();
+        if (s.sent_signal || (s.ndirty && now - last_flush >= FLUSH_MS)) {
+            flush_dirty(&s);
+            s.sent_signal = false;
+            last_flush = now;
+        }
+        if (now - last_sync >= RELOAD_MS) {
+            long long v = db_data_version(s.db);
+            if (v != s.data_version) {
+                s.data_version = v;
+                sync_conditions(&s);
+            }
+            last_sync = now;
+        }
+    }
+    log_info("stopping: %llu ticks, %llu signals, %llu bad ticks, %zu signal(s) never delivered",
+             (unsigned long long)s.ticks, (unsigned long long)s.signals, (unsigned long long)s.bad_ticks, s.npending);
+    rc = EXIT_OK;
+out:
+    strat_close(&s);
+    return rc;
+}

@@ -1,0 +1,71 @@
+#include "proc/zsock.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "core/config.h"
+
+void zsock_set_int(void *sock, int option, int value) { zmq_setsockopt(sock, option, &value, sizeof value); }
+
+void *zsock_new(void *ctx, int type, char *err, size_t errlen) {
+    void *s = zmq_socket(ctx, type);
+    if (!s) {
+        snprintf(err, errlen, "cannot create a ZeroMQ socket: %s", zmq_strerror(zmq_errno()));
+        return NULL;
+    }
+    zsock_set_int(s, ZMQ_LINGER, 0);
+    return s;
+}
+
+bool zsock_bind(void *sock, const char *endpoint, bool insecure, char *err, size_t errlen) {
+    if (!endpoint_bind_allowed(endpoint, insecure, err, (int)errlen)) return false;
+    if (zmq_bind(sock, endpoint) == 0) return true;
+    int e = zmq_errno();
+    if (e == EADDRINUSE)
+        snprintf(err, errlen, "cannot bind %s: address already in use (is another aftm running?)", endpoint);
+    else
+        snprintf(err, errlen, "cannot bind %s: %s", endpoint, zmq_strerror(e));
+    return false;
+}
+
+bool zsock_connect(void *sock, const char *endpoint, char *err, size_t errlen) {
+    if (zmq_connect(sock, endpoint) == 0) return true;
+    snprintf(err, errlen, "cannot connect to %s: %s", endpoint, zmq_strerror(zmq_errno()));
+    return false;
+}
+
+int zsock_recv_2(void *sock, char *topic, size_t topic_cap, char *body, size_t body_cap, size_t *topic_len,
+                 bool *truncated) {
+    *truncated = false;
+    *topic_len = 0;
+    int n = zmq_recv(sock, body, body_cap, ZMQ_DONTWAIT);
+    if (n < 0) return -1;
+    if ((size_t)n > body_cap) {
+        *truncated = true;
+        n = (int)body_cap;
+    }
+    int more = 0;
+    size_t sz = sizeof more;
+    zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &sz);
+    if (!more) return n;
+    /* first frame was the topic */
+    size_t t = (size_t)n < topic_cap ? (size_t)n : topic_cap;
+    memcpy(topic, body, t);
+    *topic_len = t;
+    n = zmq_recv(sock, body, body_cap, 0);
+    if (n < 0) return 0;
+    if ((size_t)n > body_cap) {
+        *truncated = true;
+        n = (int)body_cap;
+    }
+    /* discard any further frames */
+    zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &sz);
+    while (more) {
+        char sink[64];
+        if (zmq_recv(sock, sink, sizeof sink, 0) < 0) break;
+        zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &sz);
+    }
+    return n;
+}
