@@ -150,6 +150,7 @@ static void emit_signal(strat *s, const condition *c, unsigned ev, price_t price
     sig.condition_id = c->id;
     sig.quantity = exit && c->filled_qty > 0 ? c->filled_qty : c->quantity;
     sig.seq = ++s->seq;
+    sig.price = price;
     pending_signal p;
     p.len = wire_encode_signal(&sig, sig.has_ext, p.buf, sizeof p.buf);
     snprintf(p.desc, sizeof p.desc, "%s %s %s %lld lot(s) at %lld, %s (condition %lld)", sig.signal_id,

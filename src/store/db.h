@@ -23,6 +23,8 @@ long long db_data_version(sqlite3 *db);
 /* A small key/value table for counters and settings. */
 bool db_meta_get_int(sqlite3 *db, const char *key, long long *out);
 bool db_meta_set_int(sqlite3 *db, const char *key, long long value);
+bool db_meta_get_text(sqlite3 *db, const char *key, char *out, size_t cap);
+bool db_meta_set_text(sqlite3 *db, const char *key, const char *value);
 
 /* Appends to the event journal (append-only): who, what kind, which object, details. */
 bool db_journal(sqlite3 *db, const char *source, const char *kind, const char *ref, const char *detail);

@@ -2,7 +2,7 @@
  *
  * TickEvent and TradingSignal are maps whose keys follow the original's attribute order with
  * "__class__" last; datetimes and enums are tagged maps. aftm's own signal appends
- * signal_id, condition_id, quantity and seq before "__class__". The decoder mirrors the
+ * signal_id, condition_id, quantity, seq and price before "__class__". The decoder mirrors the
  * original's object hooks (any map with __datetime__, __enum__ or __class__ is converted,
  * at any depth) and is stricter on types: bad prices never get past it. */
 #ifndef AFTM_WIRE_CODEC_H
@@ -35,6 +35,7 @@ typedef struct {
     int64_t condition_id;
     int64_t quantity;
     uint64_t seq;
+    int64_t price; /* the tick price that fired it, in points; 0 if unknown */
 } wire_signal;
 
 typedef enum {

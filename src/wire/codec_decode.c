@@ -127,7 +127,7 @@ static bool build_tick_event(ctx *c, const msgpack_object_map *m, const value *v
 
 static bool build_signal(ctx *c, const msgpack_object_map *m, const value *vals, value *v) {
     static const char *const req[] = {"when", "operation", "commodity_id", NULL};
-    static const char *const ext[] = {"signal_id", "condition_id", "quantity", "seq", NULL};
+    static const char *const ext[] = {"signal_id", "condition_id", "quantity", "seq", "price", NULL};
     if (!check_keys(c, m, "TradingSignal", req, ext)) return false;
     const value *when = &vals[find_key(m, "when")], *op = &vals[find_key(m, "operation")];
     if (when->type != V_DATETIME) return fail(c, "TypeError", "TradingSignal when is not a datetime%s", NULL);
@@ -158,6 +158,11 @@ static bool build_signal(ctx *c, const msgpack_object_map *m, const value *vals,
         if (vals[k].type != V_NUM || !vals[k].is_int || vals[k].i < 0)
             return fail(c, "TypeError", "seq must be a non-negative integer%s", NULL);
         s->seq = (uint64_t)vals[k].i;
+    }
+    if ((k = find_key(m, "price")) >= 0) {
+        if (vals[k].type != V_NUM || !isfinite(vals[k].num) || vals[k].num < 0 || vals[k].num > 1e12)
+            return fail(c, "TypeError", "price must be a non-negative number%s", NULL);
+        s->price = (int64_t)vals[k].num;
     }
     v->type = V_SIGNAL;
     return true;

@@ -58,7 +58,7 @@ size_t wire_encode_signal(const wire_signal *s, bool with_ext, char *buf, size_t
     fixed_writer w = {buf, cap, 0, false};
     msgpack_packer pk;
     msgpack_packer_init(&pk, &w, fixed_write);
-    msgpack_pack_map(&pk, with_ext ? 8 : 4);
+    msgpack_pack_map(&pk, with_ext ? 9 : 4);
     pack_cstr(&pk, "when");
     pack_datetime(&pk, s->when);
     pack_cstr(&pk, "operation");
@@ -80,6 +80,8 @@ size_t wire_encode_signal(const wire_signal *s, bool with_ext, char *buf, size_t
         msgpack_pack_int64(&pk, s->quantity);
         pack_cstr(&pk, "seq");
         msgpack_pack_uint64(&pk, s->seq);
+        pack_cstr(&pk, "price");
+        msgpack_pack_int64(&pk, s->price);
     }
     pack_cstr(&pk, "__class__");
     pack_cstr(&pk, "TradingSignal");

@@ -1,0 +1,47 @@
+/* The executor's books in SQLite: orders (stored before they leave), fills (unique by fill id)
+ * and positions per account and product. */
+#ifndef AFTM_ORDER_STORE_H
+#define AFTM_ORDER_STORE_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+
+#include "domain/order.h"
+#include "domain/position.h"
+
+typedef struct {
+    order o;
+    char order_serial[64];
+    bool is_exit;
+    price_t ref_price;
+    double signal_when, created_at, updated_at;
+} order_record;
+
+typedef struct order_store order_store;
+
+order_store *ostore_open(sqlite3 *db);
+void ostore_close(order_store *s);
+
+bool ostore_begin(order_store *s);
+bool ostore_commit(order_store *s);
+void ostore_rollback(order_store *s);
+
+/* Inserts a new order. False if its client order id or signal id is already stored. */
+bool ostore_insert(order_store *s, const order_record *r);
+bool ostore_update(order_store *s, const order *o, const char *order_serial);
+bool ostore_get(order_store *s, const char *client_order_id, order_record *out);
+
+typedef void (*ostore_order_fn)(void *ctx, const order_record *r);
+/* Orders that are not terminal, oldest first. Returns the count or -1. */
+int ostore_each_open(order_store *s, ostore_order_fn fn, void *ctx);
+
+/* Records a fill; false if that fill id is already recorded (a duplicate). */
+bool ostore_add_fill(order_store *s, const char *fill_id, const order *o, int64_t qty, price_t price, double time);
+
+/* The position, or a flat one if none is stored. */
+bool ostore_position_get(order_store *s, const char *account, const char *symbol, position *out);
+bool ostore_position_put(order_store *s, const position *p, price_t last_price);
+typedef void (*ostore_position_fn)(void *ctx, const position *p, price_t last_price);
+int ostore_each_position(order_store *s, ostore_position_fn fn, void *ctx);
+
+#endif
