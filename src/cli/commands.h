@@ -24,5 +24,6 @@ int cmd_gateway(int argc, char **argv);
 int cmd_strategy(int argc, char **argv);
 int cmd_executor(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_chart(int argc, char **argv);
 
 #endif

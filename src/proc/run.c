@@ -1,0 +1,248 @@
+/* aftm run: the all-in-one system in the foreground — gateway (simulated broker), executor
+ * and strategy as separate processes, watched and restarted, stopped together on Ctrl+C,
+ * SIGTERM or the end of --for. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "cli/commands.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "core/parse.h"
+#include "proc/gateway_client.h"
+#include "proc/supervisor.h"
+
+static void usage(FILE *out) {
+    fprintf(out,
+            "usage: aftm run [--for SECONDS] [--ticks FILE [--speed X]] [--seed N] [--rate R]\n"
+            "                [--symbol S] [--account A] [--home DIR] [--quiet]\n\n"
+            "Starts the gateway on the simulated exchange, the executor and the strategy, and\n"
+            "prints what they do: one line per signal, order and fill. Ctrl+C stops everything.\n\n"
+            "  --for SECONDS  stop by itself after this long\n"
+            "  --ticks FILE   replay a tick file (plain CSV datetime,symbol,price,volume or TAIFEX's)\n"
+            "  --speed X      replay at X times real time (default 1; 0 = as fast as possible)\n"
+            "  --seed N       random-walk seed when no --ticks (default: from the clock)\n"
+            "  --rate R       random-walk ticks per second (default 20)\n"
+            "  --symbol S     random-walk product (default TXFF5)\n"
+            "  --account A    order account (default: the session's, else SIM-0001)\n"
+            "  --home DIR     data directory (default $AFTM_HOME, else ./aftm-data)\n"
+            "  --quiet        only warnings and errors from the processes\n"
+            "Addresses come from ZMQ_HOST, ZMQ_TICK_PORT, ZMQ_SIGNAL_PORT, DLL_GATEWAY_HOST,\n"
+            "DLL_GATEWAY_PORT and AFTM_REPORT_PORT.\n");
+}
+
+/* Holds <home>/run.lock for the life of the run: one all-in-one system per data directory. */
+static int take_lock(const char *home) {
+    char path[AFTM_PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/run.lock", home);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return -1;
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        char pid[32] = "?";
+        ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
+        if (n > 0) pid[n] = '\0';
+        fprintf(stderr, "aftm run: another aftm is already running on %s (pid %s); stop it first\n", home, pid);
+        close(fd);
+        return -2;
+    }
+    char buf[32];
+    int n = snprintf(buf, sizeof buf, "%d\n", (int)getpid());
+    if (ftruncate(fd, 0) == 0 && pwrite(fd, buf, (size_t)n, 0) < 0) {
+        /* the pid is informational only */
+    }
+    return fd;
+}
+
+/* Waits until the gateway answers a health check, or it dies, or the time is up. */
+static bool wait_gateway(supervisor *s, sup_child *gw, const char *endpoint, int timeout_ms) {
+    void *zctx = zmq_ctx_new();
+    gateway_client *c = gwc_new(zctx, endpoint, 250);
+    bool ok = false;
+    int64_t deadline = clock_mono_ms() + timeout_ms;
+    while (c && !ok && clock_mono_ms() < deadline) {
+        s->restart = false;
+        sup_poll(s);
+        s->restart = true;
+        if (gw->pid == 0) break;
+        char err[128];
+        json_t *reply = gwc_call(c, "health_check", NULL, err, sizeof err);
+        if (reply) {
+            ok = json_is_true(json_object_get(reply, "success"));
+            json_decref(reply);
+        }
+    }
+    gwc_free(c);
+    zmq_ctx_term(zctx);
+    return ok;
+}
+
+int cmd_run(int argc, char **argv) {
+    static const struct option opts[] = {{"for", 1, 0, 'f'},   {"ticks", 1, 0, 't'},  {"speed", 1, 0, 'S'},
+                                         {"seed", 1, 0, 's'},  {"rate", 1, 0, 'r'},   {"symbol", 1, 0, 'y'},
+                                         {"account", 1, 0, 'a'}, {"home", 1, 0, 'h'}, {"quiet", 0, 0, 'q'},
+                                         {"help", 0, 0, 'H'},  {0, 0, 0, 0}};
+    const char *ticks = NULL, *speed = NULL, *seed = NULL, *rate = NULL, *symbol = NULL, *account = NULL,
+               *home_flag = NULL;
+    double run_for = 0;
+    bool quiet = false;
+    int o;
+    optind = 1;
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        double d;
+        int64_t v;
+        switch (o) {
+        case 'f':
+            if (!parse_double(optarg, &d) || d <= 0) {
+                fprintf(stderr, "aftm run: --for must be a positive number of seconds, got '%s'\n", optarg);
+                return EXIT_USAGE;
+            }
+            run_for = d;
+            break;
+        case 't': ticks = optarg; break;
+        case 'S':
+            if (!parse_double(optarg, &d) || d < 0) {
+                fprintf(stderr, "aftm run: --speed must be a number >= 0, got '%s'\n", optarg);
+                return EXIT_USAGE;
+            }
+            speed = optarg;
+            break;
+        case 's':
+            if (!parse_int64(optarg, &v)) {
+                fprintf(stderr, "aftm run: --seed must be an integer, got '%s'\n", optarg);
+                return EXIT_USAGE;
+            }
+            seed = optarg;
+            break;
+        case 'r':
+            if (!parse_double(optarg, &d) || d <= 0) {
+                fprintf(stderr, "aftm run: --rate must be a positive number of ticks per second, got '%s'\n", optarg);
+                return EXIT_USAGE;
+            }
+            rate = optarg;
+            break;
+        case 'y': symbol = optarg; break;
+        case 'a': account = optarg; break;
+        case 'h': home_flag = optarg; break;
+        case 'q': quiet = true; break;
+        case 'H': usage(stdout); return EXIT_OK;
+        default: usage(stderr); return EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "aftm run: unexpected argument '%s'\n", argv[optind]);
+        return EXIT_USAGE;
+    }
+    if (ticks && access(ticks, R_OK) != 0) {
+        fprintf(stderr, "aftm run: cannot read tick file %s: %s\n", ticks, strerror(errno));
+        return EXIT_USAGE;
+    }
+    log_set_name("run");
+    char home[AFTM_PATH_MAX], err[512];
+    if (!home_resolve(home_flag, home, sizeof home, err, sizeof err)) {
+        fprintf(stderr, "aftm run: %s\n", err);
+        return EXIT_RUNTIME;
+    }
+    int lock = take_lock(home);
+    if (lock == -2) return EXIT_RUNTIME;
+    endpoints ep;
+    endpoints_from_env(&ep);
+    const struct {
+        const char *ep, *what;
+    } ports[] = {{ep.tick, "ticks"}, {ep.signal, "signals"}, {ep.order, "orders"}, {ep.report, "execution reports"}};
+    for (size_t i = 0; i < sizeof ports / sizeof ports[0]; i++)
+        if (!sup_port_free(ports[i].ep, ports[i].what, err, sizeof err)) {
+            fprintf(stderr, "aftm run: %s\n", err);
+            if (lock >= 0) close(lock);
+            return EXIT_RUNTIME;
+        }
+
+    /* Block the signals we wait for; they are taken synchronously by sigtimedwait. */
+    sigset_t wait_set;
+    sigemptyset(&wait_set);
+    sigaddset(&wait_set, SIGINT);
+    sigaddset(&wait_set, SIGTERM);
+    sigaddset(&wait_set, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &wait_set, NULL);
+
+    supervisor sup;
+    sup_init(&sup);
+    const char *gw_argv[SUP_MAX_ARGS] = {"gateway", "--broker", "sim", "--home", home, "--tick-endpoint", ep.tick,
+                                         "--order-endpoint", ep.order, "--report-endpoint", ep.report};
+    int g = 11;
+    if (ticks) gw_argv[g++] = "--ticks", gw_argv[g++] = ticks;
+    if (speed) gw_argv[g++] = "--speed", gw_argv[g++] = speed;
+    if (seed) gw_argv[g++] = "--seed", gw_argv[g++] = seed;
+    if (rate) gw_argv[g++] = "--rate", gw_argv[g++] = rate;
+    if (symbol) gw_argv[g++] = "--symbol", gw_argv[g++] = symbol;
+    gw_argv[g++] = "--quiet";
+    gw_argv[g] = NULL;
+    char account_buf[64];
+    snprintf(account_buf, sizeof account_buf, "%s", account ? account : "");
+    const char *ex_argv[SUP_MAX_ARGS] = {"executor", "--home", home, "--signal-endpoint", ep.signal,
+                                         "--order-endpoint", ep.order, "--report-endpoint", ep.report,
+                                         "--tick-endpoint", ep.tick, "--trading-hours", "off"};
+    int e = 13;
+    if (account) ex_argv[e++] = "--account", ex_argv[e++] = account_buf;
+    if (quiet) ex_argv[e++] = "--quiet";
+    ex_argv[e] = NULL;
+    const char *st_argv[] = {"strategy", "--home", home, "--tick-endpoint", ep.tick, "--signal-endpoint", ep.signal,
+                             quiet ? "--quiet" : NULL, NULL};
+    sup_child *gw = sup_add(&sup, "gateway", gw_argv);
+    sup_child *ex = sup_add(&sup, "executor", ex_argv);
+    sup_child *st = sup_add(&sup, "strategy", st_argv);
+    int rc = EXIT_OK;
+
+    printf("aftm: data in %s; ticks %s, signals %s, orders %s, reports %s\n", home, ep.tick, ep.signal, ep.order,
+           ep.report);
+    if (!account) printf("aftm: order account from the session, else the simulator's SIM-0001\n");
+    printf("aftm: trading hours are not enforced on the simulator; Ctrl+C stops everything\n");
+    fflush(stdout);
+    if (!sup_start(&sup, gw) || !wait_gateway(&sup, gw, ep.order, 10000)) {
+        fprintf(stderr, "aftm run: the gateway did not come up (%s)\n",
+                gw->last_error[0] ? gw->last_error : "no answer to a health check within 10 s");
+        rc = EXIT_RUNTIME;
+        goto stop;
+    }
+    if (!sup_start(&sup, ex) || !sup_start(&sup, st)) {
+        fprintf(stderr, "aftm run: cannot start the processes\n");
+        rc = EXIT_RUNTIME;
+        goto stop;
+    }
+    printf("aftm: gateway %d, executor %d, strategy %d running\n", (int)gw->pid, (int)ex->pid, (int)st->pid);
+    fflush(stdout);
+
+    int64_t deadline = run_for > 0 ? clock_mono_ms() + (int64_t)(run_for * 1000) : INT64_MAX;
+    for (;;) {
+        int64_t left = deadline - clock_mono_ms();
+        if (left <= 0) {
+            printf("aftm: --for %.1f s elapsed; stopping\n", run_for);
+            break;
+        }
+        if (left > 200) left = 200;
+        struct timespec ts = {(time_t)(left / 1000), (long)(left % 1000) * 1000000};
+        int sig = sigtimedwait(&wait_set, NULL, &ts);
+        if (sig == SIGINT || sig == SIGTERM) {
+            printf("\naftm: %s received; stopping\n", sig == SIGINT ? "Ctrl+C" : "SIGTERM");
+            break;
+        }
+        sup_poll(&sup);
+    }
+stop:
+    fflush(stdout);
+    sup_stop_all(&sup, 5000);
+    for (int i = 0; i < sup.n; i++)
+        if (sup.children[i].restarts) printf("aftm: %s was restarted %d time(s)\n", sup.children[i].name, sup.children[i].restarts);
+    printf("aftm: stopped\n");
+    sup_free(&sup);
+    if (lock >= 0) close(lock);
+    return rc;
+}
