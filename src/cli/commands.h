@@ -24,6 +24,11 @@ int cmd_gateway(int argc, char **argv);
 int cmd_strategy(int argc, char **argv);
 int cmd_executor(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_orders(int argc, char **argv);
+int cmd_fills(int argc, char **argv);
+int cmd_positions(int argc, char **argv);
+int cmd_kill(int argc, char **argv);
+int cmd_resume(int argc, char **argv);
 int cmd_chart(int argc, char **argv);
 
 #endif

@@ -1,0 +1,297 @@
+/* aftm orders | fills | positions | kill | resume: the executor's books and its kill switch.
+ * Everything is read from the database, so it shows the truth after a restart as well. */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "cli/commands.h"
+#include "cli/home_db.h"
+#include "core/config.h"
+#include "domain/position.h"
+#include "proc/gateway_client.h"
+#include "store/db.h"
+#include "store/order_store.h"
+#include "store/session_store.h"
+
+typedef struct {
+    bool json, broker;
+    const char *home, *account;
+    char order_endpoint[AFTM_ENDPOINT_MAX];
+} books_opts;
+
+static int parse(int argc, char **argv, books_opts *o, const char *help) {
+    static const struct option opts[] = {{"json", 0, 0, 'j'},    {"broker", 0, 0, 'b'},
+                                         {"home", 1, 0, 'h'},    {"account", 1, 0, 'a'},
+                                         {"order-endpoint", 1, 0, 'o'}, {"help", 0, 0, 'H'},
+                                         {0, 0, 0, 0}};
+    memset(o, 0, sizeof *o);
+    endpoints ep;
+    endpoints_from_env(&ep);
+    snprintf(o->order_endpoint, sizeof o->order_endpoint, "%s", ep.order);
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'j': o->json = true; break;
+        case 'b': o->broker = true; break;
+        case 'h': o->home = optarg; break;
+        case 'a': o->account = optarg; break;
+        case 'o': snprintf(o->order_endpoint, sizeof o->order_endpoint, "%s", optarg); break;
+        case 'H': fputs(help, stdout); return EXIT_OK;
+        default: fputs(help, stderr); return EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "aftm %s: unexpected argument '%s'\n", argv[0], argv[optind]);
+        return EXIT_USAGE;
+    }
+    return -1;
+}
+
+static void print_json(json_t *j) {
+    char *s = json_dumps(j, JSON_INDENT(2));
+    printf("%s\n", s);
+    free(s);
+    json_decref(j);
+}
+
+static const char ORDERS_HELP[] =
+    "usage: aftm orders [--json] [--home DIR]\n\n"
+    "Every order the executor placed or refused, newest last: client order id, signal, condition,\n"
+    "account, product, side, quantity, filled quantity, average fill price, status and reason.\n";
+
+int cmd_orders(int argc, char **argv) {
+    books_opts o;
+    int rc = parse(argc, argv, &o, ORDERS_HELP);
+    if (rc >= 0) return rc;
+    home_db h;
+    if (!home_db_open(&h, o.home)) return EXIT_RUNTIME;
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(h.db,
+                       "SELECT client_order_id, signal_id, condition_id, account, symbol, side, qty, filled_qty, "
+                       "fill_notional, status, reason, created_at FROM orders ORDER BY created_at, rowid",
+                       -1, &st, NULL);
+    json_t *arr = json_array();
+    if (!o.json)
+        printf("%-22s %-6s %-9s %-5s %4s %6s %10s %-17s %s\n", "client order id", "cond", "symbol", "side", "qty",
+               "filled", "avg price", "status", "reason");
+    int n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        n++;
+        int64_t filled = sqlite3_column_int64(st, 7), notional = sqlite3_column_int64(st, 8);
+        double avg = filled ? (double)notional / (double)filled : 0.0;
+        const char *col[12];
+        for (int i = 0; i < 12; i++) col[i] = (const char *)sqlite3_column_text(st, i);
+        if (o.json) {
+            json_array_append_new(
+                arr, json_pack("{s:s,s:s,s:I,s:s,s:s,s:s,s:I,s:I,s:f,s:s,s:s,s:f}", "client_order_id", col[0],
+                               "signal_id", col[1], "condition_id", (json_int_t)sqlite3_column_int64(st, 2), "account",
+                               col[3], "symbol", col[4], "side", col[5], "qty", (json_int_t)sqlite3_column_int64(st, 6),
+                               "filled_qty", (json_int_t)filled, "avg_fill_price", avg, "status", col[9], "reason",
+                               col[10], "time", sqlite3_column_double(st, 11)));
+        } else {
+            printf("%-22s %-6lld %-9s %-5s %4lld %6lld %10.2f %-17s %s\n", col[0], (long long)sqlite3_column_int64(st, 2),
+                   col[4], col[5], (long long)sqlite3_column_int64(st, 6), (long long)filled, avg, col[9], col[10]);
+        }
+    }
+    sqlite3_finalize(st);
+    home_db_close(&h);
+    if (o.json) print_json(arr);
+    else {
+        json_decref(arr);
+        if (!n) printf("(no orders)\n");
+    }
+    return EXIT_OK;
+}
+
+static const char FILLS_HELP[] =
+    "usage: aftm fills [--json] [--home DIR]\n\n"
+    "Every fill the executor counted (each once, by fill id): fill id, client order id, quantity,\n"
+    "price and time.\n";
+
+int cmd_fills(int argc, char **argv) {
+    books_opts o;
+    int rc = parse(argc, argv, &o, FILLS_HELP);
+    if (rc >= 0) return rc;
+    home_db h;
+    if (!home_db_open(&h, o.home)) return EXIT_RUNTIME;
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(h.db,
+                       "SELECT fill_id, client_order_id, qty, price, time, account, symbol, side FROM fills "
+                       "ORDER BY time, rowid",
+                       -1, &st, NULL);
+    json_t *arr = json_array();
+    if (!o.json) printf("%-28s %-22s %-9s %-5s %5s %8s\n", "fill id", "client order id", "symbol", "side", "qty", "price");
+    int n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        n++;
+        const char *fid = (const char *)sqlite3_column_text(st, 0), *coid = (const char *)sqlite3_column_text(st, 1);
+        if (o.json)
+            json_array_append_new(arr, json_pack("{s:s,s:s,s:I,s:I,s:f,s:s,s:s,s:s}", "fill_id", fid, "client_order_id",
+                                                 coid, "qty", (json_int_t)sqlite3_column_int64(st, 2), "price",
+                                                 (json_int_t)sqlite3_column_int64(st, 3), "time",
+                                                 sqlite3_column_double(st, 4), "account",
+                                                 (const char *)sqlite3_column_text(st, 5), "symbol",
+                                                 (const char *)sqlite3_column_text(st, 6), "side",
+                                                 (const char *)sqlite3_column_text(st, 7)));
+        else
+            printf("%-28s %-22s %-9s %-5s %5lld %8lld\n", fid, coid, (const char *)sqlite3_column_text(st, 6),
+                   (const char *)sqlite3_column_text(st, 7), (long long)sqlite3_column_int64(st, 2),
+                   (long long)sqlite3_column_int64(st, 3));
+    }
+    sqlite3_finalize(st);
+    home_db_close(&h);
+    if (o.json) print_json(arr);
+    else {
+        json_decref(arr);
+        if (!n) printf("(no fills)\n");
+    }
+    return EXIT_OK;
+}
+
+static const char POSITIONS_HELP[] =
+    "usage: aftm positions [--json] [--broker [--account A] [--order-endpoint E]] [--home DIR]\n\n"
+    "aftm's own positions from its fills: account, product, net lots, average price, realized and\n"
+    "unrealized P&L (points x lots, marked at the last price seen). With --broker, the positions as\n"
+    "the broker reports them through the running gateway; if it cannot be reached, that is an\n"
+    "error (exit 1), never an empty list.\n";
+
+typedef struct {
+    json_t *arr;
+    bool json;
+} pos_ctx;
+
+static void pos_row(void *ctx, const position *p, price_t last) {
+    pos_ctx *c = ctx;
+    int64_t unreal = last > 0 ? position_unrealized(p, last) : 0;
+    if (c->json)
+        json_array_append_new(c->arr, json_pack("{s:s,s:s,s:I,s:f,s:I,s:I}", "account", p->account, "symbol", p->symbol,
+                                                "net_qty", (json_int_t)p->net_qty, "avg_price", position_avg_price(p),
+                                                "realized_pnl", (json_int_t)p->realized, "unrealized_pnl",
+                                                (json_int_t)unreal));
+    else
+        printf("%-10s %-9s %+8lld %10.2f %12lld %12lld\n", p->account, p->symbol, (long long)p->net_qty,
+               position_avg_price(p), (long long)p->realized, (long long)unreal);
+}
+
+static int broker_positions(books_opts *o) {
+    char account[64] = "";
+    if (o->account) snprintf(account, sizeof account, "%s", o->account);
+    else {
+        home_db h;
+        if (!home_db_open(&h, o->home)) return EXIT_RUNTIME;
+        bool have = session_order_account(h.db, account, sizeof account);
+        home_db_close(&h);
+        if (!have) {
+            fprintf(stderr, "aftm positions: no order account selected; pass --account A\n");
+            return EXIT_USAGE;
+        }
+    }
+    void *zctx = zmq_ctx_new();
+    gateway_client *c = gwc_new(zctx, o->order_endpoint, 3000);
+    char err[256] = "cannot open a socket";
+    json_t *reply = c ? gwc_call(c, "get_positions", json_pack("{s:s}", "account", account), err, sizeof err) : NULL;
+    gwc_free(c);
+    zmq_ctx_term(zctx);
+    if (!reply) {
+        fprintf(stderr, "aftm positions: the gateway at %s did not answer (%s); broker positions unknown\n",
+                o->order_endpoint, err);
+        return EXIT_RUNTIME;
+    }
+    if (!json_is_true(json_object_get(reply, "success"))) {
+        const char *msg = json_string_value(json_object_get(reply, "error_message"));
+        fprintf(stderr, "aftm positions: the gateway refused: %s\n", msg ? msg : "unknown error");
+        json_decref(reply);
+        return EXIT_RUNTIME;
+    }
+    json_t *list = json_object_get(json_object_get(reply, "data"), "positions");
+    json_t *arr = json_array();
+    size_t i;
+    json_t *p;
+    json_array_foreach(list, i, p) {
+        json_array_append_new(arr, json_pack("{s:O?,s:O?,s:O?,s:O?,s:O?,s:O?}", "account", json_object_get(p, "account"),
+                                             "symbol", json_object_get(p, "symbol"), "net_qty", json_object_get(p, "net_qty"),
+                                             "avg_price", json_object_get(p, "avg_price"), "realized_pnl",
+                                             json_object_get(p, "realized_pnl"), "unrealized_pnl",
+                                             json_object_get(p, "unrealized_pnl")));
+    }
+    json_decref(reply);
+    if (o->json) print_json(arr);
+    else {
+        printf("%-10s %-9s %8s %10s %12s %12s   (broker)\n", "account", "symbol", "net", "avg price", "realized",
+               "unrealized");
+        json_array_foreach(arr, i, p)
+        printf("%-10s %-9s %+8lld %10.2f %12lld %12lld\n", json_string_value(json_object_get(p, "account")),
+               json_string_value(json_object_get(p, "symbol")), (long long)json_integer_value(json_object_get(p, "net_qty")),
+               json_number_value(json_object_get(p, "avg_price")),
+               (long long)json_integer_value(json_object_get(p, "realized_pnl")),
+               (long long)json_integer_value(json_object_get(p, "unrealized_pnl")));
+        if (!json_array_size(arr)) printf("(flat: the broker reports no positions for %s)\n", account);
+        json_decref(arr);
+    }
+    return EXIT_OK;
+}
+
+int cmd_positions(int argc, char **argv) {
+    books_opts o;
+    int rc = parse(argc, argv, &o, POSITIONS_HELP);
+    if (rc >= 0) return rc;
+    if (o.broker) return broker_positions(&o);
+    home_db h;
+    if (!home_db_open(&h, o.home)) return EXIT_RUNTIME;
+    order_store *os = ostore_open(h.db);
+    pos_ctx c = {json_array(), o.json};
+    if (!o.json)
+        printf("%-10s %-9s %8s %10s %12s %12s\n", "account", "symbol", "net", "avg price", "realized", "unrealized");
+    int n = os ? ostore_each_position(os, pos_row, &c) : -1;
+    ostore_close(os);
+    home_db_close(&h);
+    if (n < 0) {
+        fprintf(stderr, "aftm positions: cannot read positions\n");
+        json_decref(c.arr);
+        return EXIT_RUNTIME;
+    }
+    if (o.json) print_json(c.arr);
+    else {
+        json_decref(c.arr);
+        if (!n) printf("(no positions)\n");
+    }
+    return EXIT_OK;
+}
+
+static int set_kill(int argc, char **argv, bool on) {
+    static const struct option opts[] = {{"home", 1, 0, 'h'}, {"reason", 1, 0, 'r'}, {"help", 0, 0, 'H'}, {0, 0, 0, 0}};
+    const char *home = NULL, *reason = "halted by hand ('aftm kill')";
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'h') home = optarg;
+        else if (c == 'r' && on) reason = optarg;
+        else {
+            FILE *out = c == 'H' ? stdout : stderr;
+            fprintf(out, on ? "usage: aftm kill [--reason TEXT] [--home DIR]\n\nHalts new entries at once (exits "
+                              "still go through) until 'aftm resume'.\n"
+                            : "usage: aftm resume [--home DIR]\n\nClears the kill switch: entries are allowed "
+                              "again.\n");
+            return c == 'H' ? EXIT_OK : EXIT_USAGE;
+        }
+    }
+    home_db h;
+    if (!home_db_open(&h, home)) return EXIT_RUNTIME;
+    bool ok = db_meta_set_int(h.db, "kill_switch", on) && (!on || db_meta_set_text(h.db, "kill_reason", reason)) &&
+              db_journal(h.db, "cli", on ? "kill_switch" : "resume", "", on ? reason : "");
+    home_db_close(&h);
+    if (!ok) {
+        fprintf(stderr, "aftm: cannot write the kill switch\n");
+        return EXIT_RUNTIME;
+    }
+    printf(on ? "kill switch ON: new entries are refused, exits still allowed ('aftm resume' to clear)\n"
+              : "kill switch cleared: entries allowed again\n");
+    return EXIT_OK;
+}
+
+int cmd_kill(int argc, char **argv) { return set_kill(argc, argv, true); }
+int cmd_resume(int argc, char **argv) { return set_kill(argc, argv, false); }
