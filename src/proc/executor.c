@@ -326,7 +326,7 @@ static void send_order(exec *x, order_record *r) {
         /* Unknown outcome: it may or may not have reached the broker. It stays 'sent' and is
          * settled by asking the gateway for this client order id. */
         order_mark_sent(&cur.o);
-        snprintf(cur.o.reason, sizeof cur.o.reason, "no answer from the gateway (%s); reconciling", err);
+        snprintf(cur.o.reason, sizeof cur.o.reason, "no answer from the gateway (%.60s); reconciling", err);
         ostore_update(x->os, &cur.o, NULL);
         ostore_commit(x->os);
         log_error("order %s: the gateway did not answer after %d attempt(s); will reconcile", r->o.client_order_id,

@@ -1,0 +1,227 @@
+#include "core/risk_config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/parse.h"
+
+#define ERR_MAX 256
+
+typedef enum { K_INT, K_BOOL, K_SESSION, K_DAYS } key_kind;
+
+typedef struct {
+    const char *name;
+    key_kind kind;
+    size_t offset;
+    int64_t lo, hi; /* accepted range for K_INT */
+} key_spec;
+
+#define INT_KEY(f, lo, hi) {#f, K_INT, offsetof(risk_limits, f), lo, hi}
+static const key_spec keys[] = {
+    INT_KEY(max_lots_per_order, INT64_MIN, INT64_MAX),
+    INT_KEY(max_position_per_product, INT64_MIN, INT64_MAX),
+    INT_KEY(max_open_orders, INT64_MIN, INT64_MAX),
+    INT_KEY(max_orders_per_second, INT64_MIN, RISK_RATE_CAP),
+    INT_KEY(daily_loss_limit, INT64_MIN, INT64_MAX),
+    INT_KEY(price_band_points, INT64_MIN, INT64_MAX),
+    INT_KEY(stale_signal_ms, INT64_MIN, INT64_MAX),
+    {"trading_hours", K_BOOL, offsetof(risk_limits, trading_hours), 0, 0},
+    {"refuse_duplicates", K_BOOL, offsetof(risk_limits, refuse_duplicates), 0, 0},
+    {"day_session", K_SESSION, offsetof(risk_limits, day_session), 0, 0},
+    {"night_session", K_SESSION, offsetof(risk_limits, night_session), 0, 0},
+    {"trading_days", K_DAYS, offsetof(risk_limits, trading_days), 0, 0},
+};
+#define NKEYS (sizeof keys / sizeof keys[0])
+
+typedef struct {
+    risk_limits lim;
+    bool seen[NKEYS];
+    char msg[ERR_MAX]; /* the first handler error; inih supplies the line */
+} parse_ctx;
+
+/* Keeps the first message and returns inih's "error on this line". */
+__attribute__((format(printf, 2, 3))) static int fail(parse_ctx *c, const char *fmt, ...) {
+    if (!c->msg[0]) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(c->msg, sizeof c->msg, fmt, ap);
+        va_end(ap);
+    }
+    return 0;
+}
+
+static bool parse_bool(const char *s, bool *out) {
+    static const char *const yes[] = {"on", "true", "yes", "1"};
+    static const char *const no[] = {"off", "false", "no", "0"};
+    for (size_t i = 0; i < 4; i++) {
+        if (strcasecmp(s, yes[i]) == 0) return *out = true, true;
+        if (strcasecmp(s, no[i]) == 0) return *out = false, true;
+    }
+    return false;
+}
+
+/* "HH:MM" at *s; advances past it. */
+static bool parse_hhmm(const char **s, int *minutes) {
+    const char *p = *s;
+    if (!isdigit((unsigned char)p[0]) || !isdigit((unsigned char)p[1]) || p[2] != ':' ||
+        !isdigit((unsigned char)p[3]) || !isdigit((unsigned char)p[4]))
+        return false;
+    int h = (p[0] - '0') * 10 + (p[1] - '0');
+    int m = (p[3] - '0') * 10 + (p[4] - '0');
+    if (h > 23 || m > 59) return false;
+    *minutes = h * 60 + m;
+    *s = p + 5;
+    return true;
+}
+
+static bool parse_session(const char *s, risk_session *out) {
+    if (strcasecmp(s, "off") == 0) {
+        *out = (risk_session){0, 0};
+        return true;
+    }
+    risk_session r;
+    if (!parse_hhmm(&s, &r.start_min) || *s++ != '-' || !parse_hhmm(&s, &r.end_min) || *s)
+        return false;
+    /* Equal ends would silently mean "off"; make the user say so. */
+    if (r.start_min == r.end_min) return false;
+    *out = r;
+    return true;
+}
+
+static int day_index(const char *s, size_t n) {
+    static const char *const names[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
+    if (n != 3) return -1;
+    for (int i = 0; i < 7; i++)
+        if (strncasecmp(s, names[i], 3) == 0) return i;
+    return -1;
+}
+
+/* "mon-fri", "mon,wed,fri", "sun-thu,sat", or "none". Ranges may wrap (fri-mon). */
+static bool parse_days(const char *s, unsigned *out) {
+    if (strcasecmp(s, "none") == 0) {
+        *out = 0;
+        return true;
+    }
+    unsigned days = 0;
+    while (*s) {
+        while (*s == ' ') s++;
+        size_t n = strcspn(s, "-, ");
+        int a = day_index(s, n), b = a;
+        s += n;
+        if (*s == '-') {
+            s++;
+            n = strcspn(s, ", ");
+            b = day_index(s, n);
+            s += n;
+        }
+        if (a < 0 || b < 0) return false;
+        for (int d = a;; d = (d + 1) % 7) {
+            days |= 1u << d;
+            if (d == b) break;
+        }
+        while (*s == ' ') s++;
+        if (*s == ',') {
+            s++;
+            if (!*s) return false;
+        } else if (*s) {
+            return false;
+        }
+    }
+    if (!days) return false;
+    *out = days;
+    return true;
+}
+
+static int on_entry(void *user, const char *section, const char *name, const char *value) {
+    parse_ctx *c = user;
+    if (!section[0]) return fail(c, "key '%s' is outside the [risk] section", name);
+    if (strcasecmp(section, "risk") != 0) return 1;
+
+    size_t k = 0;
+    while (k < NKEYS && strcmp(keys[k].name, name) != 0) k++;
+    if (k == NKEYS) return fail(c, "[risk] unknown key '%s'", name);
+    if (c->seen[k]) return fail(c, "[risk] key '%s' given twice", name);
+    c->seen[k] = true;
+
+    char *field = (char *)&c->lim + keys[k].offset;
+    switch (keys[k].kind) {
+    case K_INT: {
+        int64_t v;
+        if (!parse_int64(value, &v)) return fail(c, "[risk] %s: '%s' is not an integer", name, value);
+        if (v < keys[k].lo || v > keys[k].hi)
+            return fail(c, "[risk] %s: '%s' is out of range", name, value);
+        memcpy(field, &v, sizeof v);
+        return 1;
+    }
+    case K_BOOL: {
+        bool v;
+        if (!parse_bool(value, &v)) return fail(c, "[risk] %s: '%s' is not on or off", name, value);
+        memcpy(field, &v, sizeof v);
+        return 1;
+    }
+    case K_SESSION: {
+        risk_session v;
+        if (!parse_session(value, &v))
+            return fail(c, "[risk] %s: '%s' is not HH:MM-HH:MM or off", name, value);
+        memcpy(field, &v, sizeof v);
+        return 1;
+    }
+    case K_DAYS: {
+        unsigned v;
+        if (!parse_days(value, &v))
+            return fail(c, "[risk] %s: '%s' is not a list of days like mon-fri", name, value);
+        memcpy(field, &v, sizeof v);
+        return 1;
+    }
+    }
+    return fail(c, "[risk] %s: unsupported key", name);
+}
+
+static void ctx_init(parse_ctx *c) {
+    memset(c, 0, sizeof *c);
+    c->lim = risk_limits_default();
+}
+
+/* Turns inih's result into ours; where names the source for messages. */
+static bool finish(parse_ctx *c, int rc, const char *where, risk_limits *out, char *err,
+                   size_t errlen) {
+    if (rc == 0) {
+        *out = c->lim;
+        return true;
+    }
+    if (!err || !errlen) return false;
+    if (rc > 0)
+        snprintf(err, errlen, "%s line %d: %s", where, rc, c->msg[0] ? c->msg : "syntax error");
+    else
+        snprintf(err, errlen, "%s: out of memory while parsing", where);
+    return false;
+}
+
+bool risk_config_parse(const char *text, risk_limits *out, char *err, size_t errlen) {
+    parse_ctx c;
+    ctx_init(&c);
+    int rc = ini_parse_string(text ? text : "", on_entry, &c);
+    return finish(&c, rc, "risk config", out, err, errlen);
+}
+
+bool risk_config_load(const char *path, risk_limits *out, char *err, size_t errlen) {
+    if (!path) {
+        *out = risk_limits_default();
+        return true;
+    }
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        if (err && errlen) snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return false;
+    }
+    parse_ctx c;
+    ctx_init(&c);
+    int rc = ini_parse_file(f, on_entry, &c);
+    fclose(f);
+    return finish(&c, rc, path, out, err, errlen);
+}

@@ -1,0 +1,83 @@
+"""Helpers for end-to-end tests: real aftm processes, real sockets, a temporary home."""
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+AFTM = os.environ.get("AFTM_BIN", os.path.join(ROOT, "build", "asan", "aftm"))
+SHARED = os.environ.get("AFTM_SHARED", os.path.join(os.path.dirname(ROOT), "shared"))
+
+
+def free_ports(n):
+    """n distinct free TCP ports on loopback."""
+    socks, ports = [], []
+    for _ in range(n):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        socks.append(s)
+        ports.append(s.getsockname()[1])
+    for s in socks:
+        s.close()
+    return ports
+
+
+class Env:
+    """A temporary home and its own ports, exported the way aftm reads them."""
+
+    def __init__(self):
+        self.home = tempfile.mkdtemp(prefix="aftm-e2e-")
+        tick, sig, order, report, exch = free_ports(5)
+        self.ports = dict(tick=tick, signal=sig, order=order, report=report, exchange=exch)
+        self.env = dict(os.environ, AFTM_HOME=self.home, ZMQ_HOST="127.0.0.1", ZMQ_TICK_PORT=str(tick),
+                        ZMQ_SIGNAL_PORT=str(sig), DLL_GATEWAY_HOST="127.0.0.1", DLL_GATEWAY_PORT=str(order),
+                        AFTM_REPORT_PORT=str(report), AFTM_EXCHANGE_PORT=str(exch))
+
+    def ep(self, name):
+        return "tcp://127.0.0.1:%d" % self.ports[name]
+
+    def cli(self, *args, check=True, input=None):
+        """Runs an aftm command to completion; returns (code, stdout, stderr)."""
+        p = subprocess.run([AFTM] + list(args), env=self.env, capture_output=True, text=True, timeout=120,
+                           input=input)
+        if check and p.returncode != 0:
+            raise AssertionError("aftm %s failed (%d):\n%s\n%s" % (" ".join(args), p.returncode, p.stdout, p.stderr))
+        return p.returncode, p.stdout, p.stderr
+
+    def json(self, *args):
+        return json.loads(self.cli(*args)[1])
+
+    def start(self, *args, log=None):
+        out = open(log or os.path.join(self.home, "%s.log" % args[0]), "w")
+        return subprocess.Popen([AFTM] + list(args), env=self.env, stdout=out, stderr=subprocess.STDOUT)
+
+
+def write_ticks(path, prices, symbol="TXFF5", start="2025-06-17 09:00:00", step_s=0.1):
+    """A plain tick CSV: one tick every step_s seconds."""
+    t0 = time.mktime(time.strptime(start, "%Y-%m-%d %H:%M:%S"))
+    with open(path, "w") as f:
+        f.write("datetime,symbol,price,volume\n")
+        for i, p in enumerate(prices):
+            t = t0 + i * step_s
+            f.write("%s.%06d,%s,%s,1\n" % (time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t)),
+                                           int(round((t % 1) * 1e6)) % 1000000, symbol, p))
+
+
+def wait_until(pred, timeout=20.0, every=0.05):
+    end = time.time() + timeout
+    while time.time() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(every)
+    return None
+
+
+def check(cond, what):
+    if not cond:
+        print("FAIL:", what)
+        sys.exit(1)
+    print("ok:", what)
