@@ -402,7 +402,7 @@ static void handle_signal(exec *x, const wire_signal *sig) {
         log_warn("signal id '%s' is longer than %zu characters; dropped", sig->signal_id, sizeof signal_id - 1);
         return;
     }
-    if (sig->has_ext) snprintf(signal_id, sizeof signal_id, "%s", sig->signal_id);
+    if (sig->has_ext) memcpy(signal_id, sig->signal_id, strlen(sig->signal_id) + 1);
     else /* the original's signal has no id: one per message received */
         snprintf(signal_id, sizeof signal_id, "orig-%lld-%llu", (long long)llround(sig->when * 1e6),
                  (unsigned long long)++x->orig_counter);

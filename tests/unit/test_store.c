@@ -1,0 +1,205 @@
+/* The SQLite stores: conditions (add, cancel, state writes that never undo the executor's
+ * entry outcome), orders (unique by client order id and signal id), fills (unique by id). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store/condition_store.h"
+#include "store/db.h"
+#include "store/order_store.h"
+
+typedef struct {
+    char home[64];
+    sqlite3 *db;
+    condition_store *cs;
+    order_store *os;
+} fixture;
+
+static int setup(void **state) {
+    fixture *f = calloc(1, sizeof *f);
+    snprintf(f->home, sizeof f->home, "/tmp/aftm-store-XXXXXX");
+    assert_non_null(mkdtemp(f->home));
+    char err[256];
+    f->db = db_open(f->home, err, sizeof err);
+    assert_non_null(f->db);
+    f->cs = cstore_open(f->db);
+    f->os = ostore_open(f->db);
+    assert_non_null(f->cs);
+    assert_non_null(f->os);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state) {
+    fixture *f = *state;
+    cstore_close(f->cs);
+    ostore_close(f->os);
+    db_close(f->db);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", f->home);
+    assert_int_equal(system(cmd), 0);
+    free(f);
+    return 0;
+}
+
+static int64_t add_buy(fixture *f, price_t trigger) {
+    condition c;
+    condition_init(&c, 0, "TXFF5", SIDE_BUY, trigger, 15, 2, 90, 30, true);
+    char err[128];
+    int64_t id = cstore_add(f->cs, &c, NULL, err, sizeof err);
+    assert_true(id > 0);
+    return id;
+}
+
+typedef struct {
+    int n;
+    int64_t ids[8];
+} seen;
+
+static void collect(void *ctx, const condition_record *r) {
+    seen *s = ctx;
+    s->ids[s->n++] = r->c.id;
+}
+
+static void test_add_list_cancel(void **state) {
+    fixture *f = *state;
+    int64_t a = add_buy(f, 20000), b = add_buy(f, 19900);
+    assert_true(b > a);
+    seen s = {0};
+    assert_int_equal(cstore_list(f->cs, false, collect, &s), 2);
+    char err[128];
+    assert_true(cstore_cancel(f->cs, a, err, sizeof err));
+    assert_false(cstore_cancel(f->cs, a, err, sizeof err));
+    assert_non_null(strstr(err, "cancelled"));
+    assert_false(cstore_cancel(f->cs, 999, err, sizeof err));
+    assert_non_null(strstr(err, "no condition"));
+    seen s2 = {0};
+    assert_int_equal(cstore_list(f->cs, false, collect, &s2), 1);
+    assert_int_equal(s2.ids[0], b);
+    seen s3 = {0};
+    assert_int_equal(cstore_list(f->cs, true, collect, &s3), 2);
+}
+
+static void test_state_roundtrip_and_entry_ownership(void **state) {
+    fixture *f = *state;
+    int64_t id = add_buy(f, 20000);
+    condition_record r;
+    assert_true(cstore_get(f->cs, id, &r));
+    condition c = r.c;
+    assert_int_equal(condition_on_price(&c, 19990, false), COND_TRIGGERED | COND_TRAILED);
+    assert_true(cstore_save_state(f->cs, &c, NULL));
+    assert_true(condition_on_price(&c, 20010, false) & COND_ENTRY);
+    assert_true(cstore_save_state(f->cs, &c, NULL));
+    assert_true(cstore_get(f->cs, id, &r));
+    assert_int_equal(r.c.trigger_price, 19990);
+    assert_int_equal(r.c.order_price, 20005);
+    assert_true(r.c.is_trigger && r.c.is_ordered);
+    assert_int_equal(r.c.entry, ENTRY_PENDING);
+    /* the executor learns of the fill; a later strategy write must not undo it */
+    assert_true(cstore_set_entry(f->cs, id, ENTRY_FILLED, 2, NULL));
+    assert_true(cstore_save_state(f->cs, &c, NULL));
+    assert_true(cstore_get(f->cs, id, &r));
+    assert_int_equal(r.c.entry, ENTRY_FILLED);
+    assert_int_equal(r.c.filled_qty, 2);
+    /* exiting makes it done, with the reason */
+    c.entry = ENTRY_FILLED;
+    assert_true(condition_on_price(&c, 20100, false) & COND_EXIT_TP);
+    assert_true(cstore_save_state(f->cs, &c, "exited: take profit"));
+    assert_true(cstore_get(f->cs, id, &r));
+    assert_string_equal(r.status, "done");
+    assert_string_equal(r.note, "exited: take profit");
+}
+
+static void test_rejected_entry_parks_condition(void **state) {
+    fixture *f = *state;
+    int64_t id = add_buy(f, 20000);
+    assert_true(cstore_set_entry(f->cs, id, ENTRY_REJECTED, 0, "entry rejected: no margin"));
+    condition_record r;
+    assert_true(cstore_get(f->cs, id, &r));
+    assert_string_equal(r.status, "rejected");
+    assert_string_equal(r.note, "entry rejected: no margin");
+    seen s = {0};
+    assert_int_equal(cstore_list(f->cs, false, collect, &s), 0);
+}
+
+static void test_orders_unique_and_fills_deduplicated(void **state) {
+    fixture *f = *state;
+    order_record r;
+    memset(&r, 0, sizeof r);
+    assert_true(order_init(&r.o, "aftm-7.E", "7.E", 7, "SIM-0001", "TXFF5", SIDE_BUY, 2));
+    assert_true(ostore_insert(f->os, &r));
+    assert_false(ostore_insert(f->os, &r)); /* the same signal can never be stored twice */
+    order_record got;
+    assert_true(ostore_get(f->os, "aftm-7.E", &got));
+    assert_int_equal(got.o.status, ORDER_NEW);
+    assert_int_equal(got.o.qty, 2);
+    assert_true(ostore_add_fill(f->os, "F1", &got.o, 1, 20010, 1.0));
+    assert_false(ostore_add_fill(f->os, "F1", &got.o, 1, 20010, 1.0));
+    assert_int_equal(order_apply_fill(&got.o, 1, 20010, 1), ORDER_APPLIED);
+    assert_true(ostore_update(f->os, &got.o, "S-1"));
+    assert_true(ostore_get(f->os, "aftm-7.E", &got));
+    assert_int_equal(got.o.status, ORDER_PARTIALLY_FILLED);
+    assert_int_equal(got.o.filled_qty, 1);
+    assert_string_equal(got.order_serial, "S-1");
+    position p;
+    assert_true(ostore_position_get(f->os, "SIM-0001", "TXFF5", &p));
+    assert_int_equal(p.net_qty, 0);
+    position_apply_fill(&p, SIDE_BUY, 1, 20010);
+    assert_true(ostore_position_put(f->os, &p, 20010));
+    position q;
+    assert_true(ostore_position_get(f->os, "SIM-0001", "TXFF5", &q));
+    assert_int_equal(q.net_qty, 1);
+    assert_int_equal(q.open_cost, 20010);
+}
+
+static void test_reopen_keeps_everything(void **state) {
+    fixture *f = *state;
+    int64_t id = add_buy(f, 20000);
+    cstore_close(f->cs);
+    ostore_close(f->os);
+    db_close(f->db);
+    char err[256];
+    f->db = db_open(f->home, err, sizeof err);
+    assert_non_null(f->db);
+    f->cs = cstore_open(f->db);
+    f->os = ostore_open(f->db);
+    condition_record r;
+    assert_true(cstore_get(f->cs, id, &r));
+    assert_int_equal(r.c.trigger_price, 20000);
+    assert_true(r.c.is_following);
+}
+
+static void test_garbage_database_is_a_clear_error(void **state) {
+    (void)state;
+    char home[] = "/tmp/aftm-bad-XXXXXX";
+    assert_non_null(mkdtemp(home));
+    char path[128];
+    snprintf(path, sizeof path, "%s/%s", home, AFTM_DB_FILE);
+    FILE *fp = fopen(path, "w");
+    fputs("this is not a database, just some text long enough to have a header ..........\n", fp);
+    fclose(fp);
+    char err[256];
+    sqlite3 *db = db_open(home, err, sizeof err);
+    assert_null(db);
+    assert_non_null(strstr(err, "database"));
+    unlink(path);
+    rmdir(home);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_add_list_cancel, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_state_roundtrip_and_entry_ownership, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rejected_entry_parks_condition, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_orders_unique_and_fills_deduplicated, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reopen_keeps_everything, setup, teardown),
+        cmocka_unit_test(test_garbage_database_is_a_clear_error),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
