@@ -104,7 +104,7 @@ static void add_position_pnl(void *ctx, const position *p, price_t stored_last) 
     price_t *live = price_slot(c->x, p->symbol, false);
     price_t mark = live && *live > 0 ? *live : stored_last;
     c->total += (p->realized + (mark > 0 ? position_unrealized(p, mark) : 0)) * contract_multiplier(p->symbol);
-    if (p->net_qty) risk_set_position(&c->x->risk, p->symbol, p->net_qty);
+    risk_set_position(&c->x->risk, p->symbol, p->net_qty);
 }
 
 /* Today's P&L is the total minus the total at the first look of the (local) day. */

@@ -195,7 +195,7 @@ int cmd_run(int argc, char **argv) {
     if (quiet) ex_argv[e++] = "--quiet";
     ex_argv[e] = NULL;
     const char *st_argv[] = {"strategy", "--home", home, "--tick-endpoint", ep.tick, "--signal-endpoint", ep.signal,
-                             quiet ? "--quiet" : NULL, NULL};
+                             "--report-endpoint", ep.report, quiet ? "--quiet" : NULL, NULL};
     sup_child *gw = sup_add(&sup, "gateway", gw_argv);
     sup_child *ex = sup_add(&sup, "executor", ex_argv);
     sup_child *st = sup_add(&sup, "strategy", st_argv);

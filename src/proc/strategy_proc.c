@@ -5,9 +5,12 @@
  * disk), else at most every FLUSH_MS. A signal's id is derived from its condition and stage,
  * so if the process dies between sending and writing, the replayed signal is recognised by
  * the executor as the same one. Conditions added, cancelled or settled by other processes are
- * picked up by watching the database's data_version every RELOAD_MS. */
+ * picked up by watching the database's data_version every RELOAD_MS. The outcome of an entry
+ * is learned at once from the gateway's execution reports (the executor also records it in
+ * the database, which is what a restarted strategy reads). */
 #include <errno.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,7 +50,7 @@ typedef struct {
     /* config */
     bool original_wire, rearm;
     /* runtime */
-    void *zctx, *sub, *push;
+    void *zctx, *sub, *push, *reports;
     sqlite3 *db;
     condition_store *cs;
     strategy_engine *engine;
@@ -66,7 +69,8 @@ typedef struct {
 
 static void usage(FILE *out) {
     fprintf(out,
-            "usage: aftm strategy [--tick-endpoint E] [--signal-endpoint E] [--home DIR]\n"
+            "usage: aftm strategy [--tick-endpoint E] [--signal-endpoint E] [--report-endpoint E]\n"
+            "                     [--home DIR]\n"
             "                     [--wire aftm|original] [--rearm] [--quiet]\n\n"
             "Subscribes to ticks, evaluates the active conditions of the database under --home, and\n"
             "pushes a signal for every entry and exit.\n\n"
@@ -74,6 +78,8 @@ static void usage(FILE *out) {
             "                     env ZMQ_HOST, ZMQ_TICK_PORT)\n"
             "  --signal-endpoint  where the executor pulls signals (default tcp://127.0.0.1:5556;\n"
             "                     env ZMQ_HOST, ZMQ_SIGNAL_PORT)\n"
+            "  --report-endpoint  the gateway's execution reports, to learn when an entry is filled\n"
+            "                     (default tcp://127.0.0.1:5558; env ZMQ_HOST, AFTM_REPORT_PORT)\n"
             "  --home             data directory (default $AFTM_HOME, else ./aftm-data)\n"
             "  --wire original    send the original's 4-key TradingSignal (for the original's\n"
             "                     executor); entries are then taken as filled at once, as there\n"
@@ -208,6 +214,41 @@ static void handle_tick(strat *s, const wire_tick *t) {
     strategy_on_tick(s->engine, t->commodity_id, (price_t)trunc(t->match_price), on_event, &ctx);
 }
 
+/* An entry's order is "aftm-<condition id>.E": a fill or a refusal settles the entry. */
+static void on_report(strat *s, const char *body, size_t len) {
+    json_t *rep = json_loadb(body, len, 0, NULL);
+    const char *coid = json_string_value(json_object_get(rep, "client_order_id"));
+    const char *status = json_string_value(json_object_get(rep, "status"));
+    long long id = 0;
+    char tail[4] = "";
+    if (coid && status && sscanf(coid, "aftm-%lld.%3s", &id, tail) == 2 && !strcmp(tail, "E") && id > 0) {
+        const condition *c = strategy_find(s->engine, id);
+        long long filled = json_integer_value(json_object_get(rep, "filled_qty"));
+        if (c && c->entry == ENTRY_PENDING) {
+            if (!strcmp(status, "filled") || (filled > 0 && (!strcmp(status, "cancelled") || !strcmp(status, "expired")))) {
+                strategy_entry_filled(s->engine, id, filled > 0 ? filled : c->quantity);
+                log_info("condition %lld: entry filled (%lld lot(s)); watching take profit and stop loss", id,
+                         filled > 0 ? filled : (long long)c->quantity);
+            } else if (!strcmp(status, "rejected") || !strcmp(status, "cancelled") || !strcmp(status, "expired")) {
+                strategy_entry_rejected(s->engine, id);
+                log_warn("condition %lld: entry %s; no exit will follow", id, status);
+            }
+        }
+    }
+    json_decref(rep);
+}
+
+static void drain_reports(strat *s) {
+    char topic[16], body[4096];
+    for (int i = 0; i < 256; i++) {
+        size_t tlen;
+        bool truncated;
+        int n = zsock_recv_2(s->reports, topic, sizeof topic, body, sizeof body, &tlen, &truncated);
+        if (n < 0) return;
+        if (!truncated) on_report(s, body, (size_t)n);
+    }
+}
+
 static void drain_ticks(strat *s) {
     char topic[16], body[2048];
     for (int i = 0; i < DRAIN_MAX; i++) {
@@ -297,6 +338,7 @@ static int parse_args(int argc, char **argv, endpoints *ep, const char **home, s
     static const struct option opts[] = {{"tick-endpoint", 1, 0, 't'}, {"signal-endpoint", 1, 0, 's'},
                                          {"home", 1, 0, 'h'},          {"wire", 1, 0, 'w'},
                                          {"rearm", 0, 0, 'r'},         {"quiet", 0, 0, 'q'},
+                                         {"report-endpoint", 1, 0, 'R'},
                                          {"help", 0, 0, 'H'},          {0, 0, 0, 0}};
     int o;
     optind = 1;
@@ -304,6 +346,7 @@ static int parse_args(int argc, char **argv, endpoints *ep, const char **home, s
         switch (o) {
         case 't': snprintf(ep->tick, sizeof ep->tick, "%s", optarg); break;
         case 's': snprintf(ep->signal, sizeof ep->signal, "%s", optarg); break;
+        case 'R': snprintf(ep->report, sizeof ep->report, "%s", optarg); break;
         case 'h': *home = optarg; break;
         case 'w':
             if (!strcmp(optarg, "original")) s->original_wire = true;
@@ -333,6 +376,7 @@ static void strat_close(strat *s) {
     wire_decoder_destroy(&s->dec);
     if (s->sub) zmq_close(s->sub);
     if (s->push) zmq_close(s->push);
+    if (s->reports) zmq_close(s->reports);
     if (s->zctx) zmq_ctx_term(s->zctx);
     free(s->dirty);
     free(s->pending);
@@ -373,6 +417,13 @@ int cmd_strategy(int argc, char **argv) {
         goto out;
     }
     zmq_setsockopt(s.sub, ZMQ_SUBSCRIBE, "", 0);
+    if (!s.original_wire) {
+        if (!(s.reports = zsock_new(s.zctx, ZMQ_SUB, err, sizeof err)) || !zsock_connect(s.reports, ep.report, err, sizeof err)) {
+            log_error("%s", err);
+            goto out;
+        }
+        zmq_setsockopt(s.reports, ZMQ_SUBSCRIBE, "REPORT", 6);
+    }
     log_info("started: %zu active condition(s), ticks from %s, signals to %s%s", strategy_count(s.engine), ep.tick,
              ep.signal, s.original_wire ? " (original wire format)" : "");
     if (strategy_count(s.engine) == 0) log_warn("no active conditions yet; add some with 'aftm condition add'");
@@ -384,14 +435,15 @@ int cmd_strategy(int argc, char **argv) {
         if (s.ndirty) timeout = timeout < FLUSH_MS - (now - last_flush) ? timeout : FLUSH_MS - (now - last_flush);
         if (s.npending) timeout = timeout < 10 ? timeout : 10;
         if (timeout < 0) timeout = 0;
-        zmq_pollitem_t items[] = {{s.sub, 0, ZMQ_POLLIN, 0}};
-        int n = zmq_poll(items, 1, timeout);
+        zmq_pollitem_t items[] = {{s.sub, 0, ZMQ_POLLIN, 0}, {s.reports, 0, ZMQ_POLLIN, 0}};
+        int n = zmq_poll(items, s.reports ? 2 : 1, timeout);
         if (n < 0 && zmq_errno() != EINTR) {
             log_error("poll failed: %s", zmq_strerror(zmq_errno()));
             break;
         }
         if (s.npending) send_pending(&s);
-        if (n > 0) drain_ticks(&s);
+        if (n > 0 && s.reports && (items[1].revents & ZMQ_POLLIN)) drain_reports(&s);
+        if (n > 0 && (items[0].revents & ZMQ_POLLIN)) drain_ticks(&s);
         now = clock_mono_ms();
         if (s.sent_signal || (s.ndirty && now - last_flush >= FLUSH_MS)) {
             flush_dirty(&s);
