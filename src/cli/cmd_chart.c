@@ -78,5 +78,6 @@ int cmd_chart(int argc, char **argv) {
         fprintf(stderr, "aftm chart: %s\n", err);
     }
     equity_free(&s);
+    chart_release_caches();
     return ok ? EXIT_OK : EXIT_RUNTIME;
 }

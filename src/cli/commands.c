@@ -13,6 +13,8 @@ const command aftm_commands[] = {
     {"kill", cmd_kill, "halt new entries now (exits still allowed)"},
     {"resume", cmd_resume, "clear the kill switch"},
     {"conform", cmd_conform, "run strategy conformance cases (JSON lines)"},
+    {"backtest", cmd_backtest, "replay a tick file through the strategy: trades, P&L, figures"},
     {"chart", cmd_chart, "draw the equity curve PNG from an equity CSV"},
+    {"gateway", cmd_gateway, "the broker session: ticks, orders, execution reports (simulated exchange)"},
     {NULL, NULL, NULL},
 };

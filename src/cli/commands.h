@@ -30,5 +30,6 @@ int cmd_positions(int argc, char **argv);
 int cmd_kill(int argc, char **argv);
 int cmd_resume(int argc, char **argv);
 int cmd_chart(int argc, char **argv);
+int cmd_backtest(int argc, char **argv);
 
 #endif

@@ -12,15 +12,17 @@
 #define TICK_SYMBOL_MAX 32
 
 typedef struct {
-    int64_t ts_us;                 /* POSIX microseconds (file times are Asia/Taipei for TAIFEX) */
-    char symbol[TICK_SYMBOL_MAX];  /* plain CSV: as written; TAIFEX: product code + expiry, e.g. TXFG5 style */
+    int64_t ts_us;                 /* POSIX microseconds (plain CSV times are UTC; TAIFEX's are Asia/Taipei) */
+    char symbol[TICK_SYMBOL_MAX];  /* plain CSV: as written; TAIFEX: product code + expiry as in the file, e.g. TX202507, MTX202506W4 */
     double price;
     int64_t volume;
 } tick_row;
 
 typedef struct {
-    const char *product; /* TAIFEX: product code filter, e.g. "TX"; NULL = every product */
-    const char *expiry;  /* TAIFEX: e.g. "202507"; NULL = the front month of the file */
+    const char *product; /* TAIFEX: product code filter, e.g. "TX"; NULL = every product.
+                            Plain CSV: keep only rows whose symbol is product (+ expiry if set) */
+    const char *expiry;  /* TAIFEX: e.g. "202507" or "202506W4"; NULL = the front month of each
+                            product (its nearest regular monthly expiry in the file) */
 } tick_filter;
 
 typedef struct tick_reader tick_reader;
@@ -32,5 +34,9 @@ int tick_reader_next(tick_reader *r, tick_row *out);
 size_t tick_reader_bad_rows(const tick_reader *r);
 const char *tick_reader_error(const tick_reader *r);
 void tick_reader_close(tick_reader *r);
+/* Share of the file read so far, 0..1 (0 when its size is unknown): for progress bars. */
+double tick_reader_progress(const tick_reader *r);
+/* The detected format: "plain" or "taifex". */
+const char *tick_reader_format(const tick_reader *r);
 
 #endif

@@ -1,0 +1,414 @@
+#include "backtest/backtest.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "domain/id_index.h"
+#include "domain/matching.h"
+#include "domain/position.h"
+#include "domain/strategy.h"
+
+/* Where a trade stands (private, parallel to the public trades array). */
+enum { ST_ENTRY_SENT = 0, ST_OPEN = 1, ST_EXIT_SENT = 2, ST_CLOSED = 3, ST_REJECTED = 4 };
+
+typedef struct {
+    char name[CONDITION_SYMBOL_MAX];
+    size_t ticks;
+    price_t last;
+    int64_t qty_mult;   /* sum of direction x qty x multiplier of the open positions */
+    int64_t cost_mult;  /* sum of direction x qty x entry price x multiplier */
+    double unreal;      /* last marked unrealized P&L */
+} bt_symbol;
+
+struct backtest {
+    backtest_config cfg;
+    strategy_engine *eng;
+    matcher *m;
+    backtest_trade *trades;
+    unsigned char *st;
+    size_t ntrades, cap;
+    id_index by_cond; /* condition id -> trade index, while the trade is not closed */
+    bt_symbol *syms;
+    size_t nsyms, syms_cap, last_sym;
+    size_t open_positions;
+    double cash, unreal_total;
+    double peak, max_dd, max_dd_pct;
+    size_t ticks, ticks_exposed;
+    int64_t cur_day;
+    bool have_day;
+    double last_equity;
+    equity_series daily;
+    int64_t first_ts, last_ts;
+    size_t entry_signals, exit_signals, unfilled;
+    bool oom, finished;
+    /* the tick being processed */
+    int64_t tick_ts;
+};
+
+void backtest_config_default(backtest_config *cfg) {
+    memset(cfg, 0, sizeof *cfg);
+    cfg->fill = BT_FILL_NEXT_TICK;
+    cfg->tax_rate = BT_DEFAULT_TAX_RATE;
+    cfg->capital = BT_DEFAULT_CAPITAL;
+    cfg->utc_offset_s = BT_DEFAULT_UTC_OFFSET_S;
+}
+
+const char *bt_reason_name(bt_exit_reason r) {
+    switch (r) {
+    case BT_EXIT_TAKE_PROFIT: return "take profit";
+    case BT_EXIT_STOP_LOSS: return "stop loss";
+    default: return "end of data";
+    }
+}
+
+backtest *backtest_new(const backtest_config *cfg) {
+    backtest *bt = calloc(1, sizeof *bt);
+    if (!bt) return NULL;
+    if (cfg) bt->cfg = *cfg;
+    else backtest_config_default(&bt->cfg);
+    if (bt->cfg.slippage_points < 0) bt->cfg.slippage_points = 0;
+    match_config mc = {.slippage_points = bt->cfg.slippage_points};
+    bt->eng = strategy_new(false);
+    bt->m = matcher_new(&mc);
+    id_index_init(&bt->by_cond);
+    bt->cash = bt->peak = bt->last_equity = bt->cfg.capital;
+    if (!bt->eng || !bt->m) {
+        backtest_free(bt);
+        return NULL;
+    }
+    return bt;
+}
+
+void backtest_free(backtest *bt) {
+    if (!bt) return;
+    strategy_free(bt->eng);
+    matcher_free(bt->m);
+    id_index_free(&bt->by_cond);
+    free(bt->trades);
+    free(bt->st);
+    free(bt->syms);
+    equity_free(&bt->daily);
+    free(bt);
+}
+
+bool backtest_add_condition(backtest *bt, const condition *c) {
+    if (!bt || !c || !c->symbol[0] || c->quantity <= 0) return false;
+    return strategy_add(bt->eng, c);
+}
+
+/* ---- symbols ---------------------------------------------------------------------------- */
+
+static bt_symbol *symbol_get(backtest *bt, const char *name, bool create) {
+    if (bt->nsyms && !strcmp(bt->syms[bt->last_sym].name, name)) return &bt->syms[bt->last_sym];
+    for (size_t i = 0; i < bt->nsyms; i++)
+        if (!strcmp(bt->syms[i].name, name)) {
+            bt->last_sym = i;
+            return &bt->syms[i];
+        }
+    if (!create || strlen(name) >= CONDITION_SYMBOL_MAX) return NULL;
+    if (bt->nsyms == bt->syms_cap) {
+        size_t ncap = bt->syms_cap ? bt->syms_cap * 2 : 4;
+        bt_symbol *ns = realloc(bt->syms, ncap * sizeof *ns);
+        if (!ns) return NULL;
+        bt->syms = ns;
+        bt->syms_cap = ncap;
+    }
+    bt_symbol *s = &bt->syms[bt->nsyms];
+    memset(s, 0, sizeof *s);
+    strcpy(s->name, name);
+    bt->last_sym = bt->nsyms++;
+    return s;
+}
+
+static void mark(backtest *bt, bt_symbol *s) {
+    double u = (double)s->last * (double)s->qty_mult - (double)s->cost_mult;
+    bt->unreal_total += u - s->unreal;
+    s->unreal = u;
+}
+
+/* ---- fills ------------------------------------------------------------------------------ */
+
+static double side_cost(const backtest *bt, const backtest_trade *t, price_t price) {
+    double notional = (double)price * (double)t->multiplier * (double)t->qty;
+    return bt->cfg.fee_per_lot * (double)t->qty + bt->cfg.tax_rate * notional;
+}
+
+static void apply_fill(backtest *bt, size_t idx, bool exit, price_t price, int64_t ts_us) {
+    backtest_trade *t = &bt->trades[idx];
+    bt_symbol *s = symbol_get(bt, t->symbol, true);
+    int64_t dir = t->side == SIDE_BUY ? 1 : -1;
+    double cost = side_cost(bt, t, price);
+    bt->cash -= cost;
+    t->costs += cost;
+    if (!exit) {
+        t->entry_price = price;
+        t->entry_ts_us = ts_us;
+        bt->st[idx] = ST_OPEN;
+        bt->open_positions++;
+        if (s) {
+            s->qty_mult += dir * t->qty * t->multiplier;
+            s->cost_mult += dir * t->qty * price * t->multiplier;
+        }
+        strategy_entry_filled(bt->eng, t->condition_id, t->qty);
+    } else {
+        t->exit_price = price;
+        t->exit_ts_us = ts_us;
+        t->points = (price - t->entry_price) * dir * t->qty;
+        t->gross = (double)t->points * (double)t->multiplier;
+        t->net = t->gross - t->costs;
+        t->closed = true;
+        bt->cash += t->gross;
+        bt->st[idx] = ST_CLOSED;
+        bt->open_positions--;
+        if (s) {
+            s->qty_mult -= dir * t->qty * t->multiplier;
+            s->cost_mult -= dir * t->qty * t->entry_price * t->multiplier;
+        }
+        id_index_del(&bt->by_cond, t->condition_id);
+    }
+    if (s) mark(bt, s);
+}
+
+static void on_fill(void *ctx, const match_fill *f) {
+    backtest *bt = ctx;
+    size_t idx = (size_t)(f->order_id / 2);
+    if (idx >= bt->ntrades) return;
+    apply_fill(bt, idx, f->order_id % 2 == 1, f->price, f->ts_us);
+}
+
+/* ---- signals ---------------------------------------------------------------------------- */
+
+static bool submit(backtest *bt, size_t idx, bool exit) {
+    const backtest_trade *t = &bt->trades[idx];
+    match_order o;
+    memset(&o, 0, sizeof o);
+    o.order_id = (int64_t)idx * 2 + (exit ? 1 : 0);
+    memcpy(o.symbol, t->symbol, sizeof o.symbol < sizeof t->symbol ? sizeof o.symbol : sizeof t->symbol);
+    o.symbol[sizeof o.symbol - 1] = '\0';
+    o.side = exit ? side_opposite(t->side) : t->side;
+    o.kind = MATCH_MARKET;
+    o.qty = t->qty;
+    return matcher_submit(bt->m, &o);
+}
+
+static void on_event(void *ctx, const condition *c, unsigned ev, price_t price) {
+    backtest *bt = ctx;
+    if (ev & COND_ENTRY) {
+        if (bt->ntrades == bt->cap) {
+            size_t ncap = bt->cap ? bt->cap * 2 : 64;
+            backtest_trade *nt = realloc(bt->trades, ncap * sizeof *nt);
+            if (!nt) {
+                bt->oom = true;
+                return;
+            }
+            bt->trades = nt;
+            unsigned char *ns = realloc(bt->st, ncap);
+            if (!ns) {
+                bt->oom = true;
+                return;
+            }
+            bt->st = ns;
+            bt->cap = ncap;
+        }
+        size_t idx = bt->ntrades;
+        backtest_trade *t = &bt->trades[idx];
+        memset(t, 0, sizeof *t);
+        t->condition_id = c->id;
+        memcpy(t->symbol, c->symbol, sizeof t->symbol);
+        t->side = c->side;
+        t->qty = c->quantity;
+        t->multiplier = bt->cfg.multiplier > 0 ? bt->cfg.multiplier : contract_multiplier(c->symbol);
+        t->signal_ts_us = bt->tick_ts;
+        t->entry_signal_price = price;
+        bt->st[idx] = ST_ENTRY_SENT;
+        if (!id_index_put(&bt->by_cond, c->id, (uint32_t)idx) || !submit(bt, idx, false)) {
+            bt->oom = true;
+            return;
+        }
+        bt->ntrades++;
+        bt->entry_signals++;
+    }
+    if (ev & (COND_EXIT_TP | COND_EXIT_SL)) {
+        uint32_t idx = id_index_get(&bt->by_cond, c->id);
+        if (idx == ID_INDEX_NONE || bt->st[idx] != ST_OPEN) return;
+        backtest_trade *t = &bt->trades[idx];
+        t->reason = (ev & COND_EXIT_TP) ? BT_EXIT_TAKE_PROFIT : BT_EXIT_STOP_LOSS;
+        t->exit_signal_price = price;
+        bt->st[idx] = ST_EXIT_SENT;
+        if (!submit(bt, idx, true)) bt->oom = true;
+        bt->exit_signals++;
+    }
+}
+
+/* ---- ticks ------------------------------------------------------------------------------ */
+
+static int64_t day_of(const backtest *bt, int64_t ts_us) {
+    int64_t s = (ts_us >= 0 ? ts_us / 1000000 : -((-ts_us + 999999) / 1000000)) + bt->cfg.utc_offset_s;
+    return s >= 0 ? s / 86400 : -((-s + 86399) / 86400);
+}
+
+static void account(backtest *bt, int64_t ts_us) {
+    double eq = bt->cash + bt->unreal_total;
+    if (eq > bt->peak) bt->peak = eq;
+    double dd = eq - bt->peak;
+    if (dd < bt->max_dd) bt->max_dd = dd;
+    if (bt->peak > 0) {
+        double pct = dd / bt->peak * 100.0;
+        if (pct < bt->max_dd_pct) bt->max_dd_pct = pct;
+    }
+    int64_t day = day_of(bt, ts_us);
+    if (!bt->have_day) {
+        bt->have_day = true;
+        bt->cur_day = day;
+        /* the opening equity, dated the day before the first tick */
+        if (!equity_append(&bt->daily, day - 1, bt->cfg.capital)) bt->oom = true;
+    } else if (day > bt->cur_day) {
+        if (!equity_append(&bt->daily, bt->cur_day, bt->last_equity)) bt->oom = true;
+        bt->cur_day = day;
+    }
+    bt->last_equity = eq;
+}
+
+bool backtest_on_tick(backtest *bt, const char *symbol, double price, int64_t ts_us) {
+    if (!bt || !symbol || bt->finished) return false;
+    if (!(price >= 1.0) || price > 9.0e15) return !bt->oom; /* bad prices never reach the strategy */
+    price_t p = (price_t)price;                              /* int(), as the original */
+    bt_symbol *s = symbol_get(bt, symbol, true);
+    if (!s) {
+        bt->oom = true;
+        return false;
+    }
+    s->ticks++;
+    s->last = p;
+    if (!bt->ticks) bt->first_ts = ts_us;
+    bt->ticks++;
+    bt->last_ts = ts_us;
+    bt->tick_ts = ts_us;
+
+    matcher_on_tick(bt->m, symbol, p, ts_us, on_fill, bt);
+    strategy_on_tick(bt->eng, symbol, p, on_event, bt);
+    if (bt->cfg.fill == BT_FILL_SAME_TICK) matcher_on_tick(bt->m, symbol, p, ts_us, on_fill, bt);
+
+    s = symbol_get(bt, symbol, false);
+    if (s) mark(bt, s);
+    if (bt->open_positions) bt->ticks_exposed++;
+    account(bt, ts_us);
+    return !bt->oom;
+}
+
+static price_t slipped(const backtest *bt, side_t side, price_t p) {
+    price_t q = side == SIDE_BUY ? p + bt->cfg.slippage_points : p - bt->cfg.slippage_points;
+    return q < 1 ? 1 : q;
+}
+
+void backtest_finish(backtest *bt) {
+    if (!bt || bt->finished) return;
+    bt->finished = true;
+    for (size_t i = 0; i < bt->ntrades; i++) {
+        backtest_trade *t = &bt->trades[i];
+        bt_symbol *s = symbol_get(bt, t->symbol, false);
+        price_t last = s ? s->last : 0;
+        if (bt->st[i] == ST_ENTRY_SENT) {
+            matcher_cancel(bt->m, (int64_t)i * 2);
+            strategy_entry_rejected(bt->eng, t->condition_id);
+            id_index_del(&bt->by_cond, t->condition_id);
+            bt->st[i] = ST_REJECTED;
+            bt->unfilled++;
+        } else if (bt->st[i] == ST_EXIT_SENT) {
+            matcher_cancel(bt->m, (int64_t)i * 2 + 1);
+            apply_fill(bt, i, true, slipped(bt, side_opposite(t->side), last), bt->last_ts);
+        } else if (bt->st[i] == ST_OPEN) {
+            t->reason = BT_EXIT_END_OF_DATA;
+            t->exit_signal_price = last;
+            apply_fill(bt, i, true, slipped(bt, side_opposite(t->side), last), bt->last_ts);
+        }
+    }
+    /* drop the entries that never filled: they were never positions */
+    size_t k = 0;
+    for (size_t i = 0; i < bt->ntrades; i++) {
+        if (bt->st[i] == ST_REJECTED) continue;
+        if (k != i) {
+            bt->trades[k] = bt->trades[i];
+            bt->st[k] = bt->st[i];
+        }
+        k++;
+    }
+    bt->ntrades = k;
+    if (bt->ticks) {
+        account(bt, bt->last_ts);
+        if (!equity_append(&bt->daily, bt->cur_day, bt->last_equity)) bt->oom = true;
+    }
+}
+
+/* ---- results ---------------------------------------------------------------------------- */
+
+const backtest_trade *backtest_trades(const backtest *bt, size_t *n) {
+    *n = bt ? bt->ntrades : 0;
+    return bt ? bt->trades : NULL;
+}
+
+const equity_series *backtest_daily_equity(const backtest *bt) { return bt ? &bt->daily : NULL; }
+
+size_t backtest_symbol_ticks(const backtest *bt, const char *symbol) {
+    if (!bt || !symbol) return 0;
+    for (size_t i = 0; i < bt->nsyms; i++)
+        if (!strcmp(bt->syms[i].name, symbol)) return bt->syms[i].ticks;
+    return 0;
+}
+
+void backtest_get_summary(const backtest *bt, backtest_summary *out) {
+    memset(out, 0, sizeof *out);
+    if (!bt) return;
+    out->ticks = bt->ticks;
+    out->entry_signals = bt->entry_signals;
+    out->exit_signals = bt->exit_signals;
+    out->unfilled_entries = bt->unfilled;
+    for (size_t i = 0; i < bt->ntrades; i++) {
+        const backtest_trade *t = &bt->trades[i];
+        if (!t->closed) continue;
+        out->trades++;
+        out->points += t->points;
+        out->gross_pnl += t->gross;
+        out->costs += t->costs;
+        out->net_pnl += t->net;
+        if (t->net > 0) out->wins++, out->gross_profit += t->net;
+        else if (t->net < 0) out->losses++, out->gross_loss += t->net;
+    }
+    out->win_rate = out->trades ? (double)out->wins / (double)out->trades : 0;
+    if (out->gross_loss < 0) out->profit_factor = out->gross_profit / -out->gross_loss;
+    else out->profit_factor = out->gross_profit > 0 ? INFINITY : 0;
+    out->max_drawdown = bt->max_dd;
+    out->max_drawdown_pct = bt->max_dd_pct;
+    out->exposure = bt->ticks ? (double)bt->ticks_exposed / (double)bt->ticks : 0;
+    out->capital = bt->cfg.capital;
+    out->final_equity = bt->cash + bt->unreal_total;
+    out->return_pct = bt->cfg.capital > 0 ? (out->final_equity - bt->cfg.capital) / bt->cfg.capital * 100.0 : 0;
+    out->first_ts_us = bt->first_ts;
+    out->last_ts_us = bt->last_ts;
+    out->days = bt->daily.n ? bt->daily.n - 1 : 0;
+    /* Sharpe of daily returns, annualised with sqrt(252) */
+    size_t n = bt->daily.n;
+    if (n >= 3) {
+        double prev = bt->daily.pts[0].equity, sum = 0, sq = 0;
+        size_t m = 0;
+        for (size_t i = 1; i < n; i++) {
+            double e = bt->daily.pts[i].equity;
+            if (prev > 0) {
+                double r = e / prev - 1;
+                sum += r;
+                sq += r * r;
+                m++;
+            }
+            prev = e;
+        }
+        if (m >= 2) {
+            double mean = sum / (double)m;
+            double var = (sq - (double)m * mean * mean) / (double)(m - 1);
+            if (var > 1e-30) {
+                out->sharpe = mean / sqrt(var) * sqrt(252.0);
+                out->sharpe_valid = true;
+            }
+        }
+    }
+}

@@ -1,0 +1,355 @@
+/* Backtest on hand-checked tick sequences, and the original's conditions.json. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backtest/backtest.h"
+#include "backtest/conditions_file.h"
+
+#define SYM "TX202507"
+#define T0 INT64_C(1750057200000000) /* 2025-06-16 15:00:00 +08:00 */
+#define SEC INT64_C(1000000)
+
+static void near(double got, double want) {
+    if (fabs(got - want) > 1e-6 * (fabs(want) > 1 ? fabs(want) : 1)) fail_msg("got %.9f, want %.9f", got, want);
+}
+
+static backtest *two_conditions(const backtest_config *cfg) {
+    backtest *bt = backtest_new(cfg);
+    assert_non_null(bt);
+    condition c;
+    /* BUY 1: order 22010, TP 22060, SL 21990 */
+    condition_init(&c, 1, SYM, SIDE_BUY, 22000, 10, 1, 50, 20, false);
+    assert_true(backtest_add_condition(bt, &c));
+    /* SELL 2: order 22090, TP 22050, SL 22120 */
+    condition_init(&c, 2, SYM, SIDE_SELL, 22100, 10, 2, 40, 30, false);
+    assert_true(backtest_add_condition(bt, &c));
+    assert_false(backtest_add_condition(bt, &c)); /* same id */
+    return bt;
+}
+
+static const double path[] = {22020, 22000, 22010, 22015, 22100, 22090, 22095, 22125, 22130};
+#define NPATH (sizeof path / sizeof path[0])
+
+static void test_next_tick_fills_costs_and_summary(void **state) {
+    (void)state;
+    backtest_config cfg;
+    backtest_config_default(&cfg);
+    cfg.slippage_points = 1;
+    cfg.fee_per_lot = 50;
+    backtest *bt = two_conditions(&cfg);
+    for (size_t i = 0; i < NPATH; i++) {
+        assert_true(backtest_on_tick(bt, SYM, path[i], T0 + (int64_t)i * SEC));
+        assert_true(backtest_on_tick(bt, "MTX202507", 1000, T0 + (int64_t)i * SEC)); /* other symbol */
+    }
+    assert_true(backtest_on_tick(bt, SYM, 0, T0 + 20 * SEC));   /* bad prices are dropped */
+    assert_true(backtest_on_tick(bt, SYM, -5, T0 + 20 * SEC));
+    assert_true(backtest_on_tick(bt, SYM, NAN, T0 + 20 * SEC));
+    backtest_finish(bt);
+
+    size_t n;
+    const backtest_trade *t = backtest_trades(bt, &n);
+    assert_int_equal(n, 2);
+    /* trade 1: BUY signalled at 22010 (tick 2), filled next tick 22015 + 1; TP signalled at
+     * 22100 (tick 4), filled next tick 22090 - 1 */
+    assert_int_equal(t[0].condition_id, 1);
+    assert_int_equal(t[0].side, SIDE_BUY);
+    assert_int_equal(t[0].qty, 1);
+    assert_int_equal(t[0].multiplier, 200);
+    assert_int_equal(t[0].entry_signal_price, 22010);
+    assert_int_equal(t[0].signal_ts_us, T0 + 2 * SEC);
+    assert_int_equal(t[0].entry_price, 22016);
+    assert_int_equal(t[0].entry_ts_us, T0 + 3 * SEC);
+    assert_int_equal(t[0].exit_signal_price, 22100);
+    assert_int_equal(t[0].exit_price, 22089);
+    assert_int_equal(t[0].exit_ts_us, T0 + 5 * SEC);
+    assert_int_equal(t[0].reason, BT_EXIT_TAKE_PROFIT);
+    assert_int_equal(t[0].points, 73);
+    near(t[0].gross, 14600);
+    near(t[0].costs, 100 + 0.00002 * (22016 + 22089) * 200); /* 276.42 */
+    near(t[0].net, 14600 - 276.42);
+    /* trade 2: SELL 2 signalled at 22090 (tick 5), filled 22095 - 1; SL at 22125 (tick 7),
+     * filled 22130 + 1 */
+    assert_int_equal(t[1].condition_id, 2);
+    assert_int_equal(t[1].side, SIDE_SELL);
+    assert_int_equal(t[1].qty, 2);
+    assert_int_equal(t[1].entry_price, 22094);
+    assert_int_equal(t[1].exit_price, 22131);
+    assert_int_equal(t[1].reason, BT_EXIT_STOP_LOSS);
+    assert_int_equal(t[1].points, -74);
+    near(t[1].gross, -14800);
+    near(t[1].costs, 200 + 353.8);
+    near(t[1].net, -15353.8);
+    assert_true(t[0].closed && t[1].closed);
+
+    backtest_summary s;
+    backtest_get_summary(bt, &s);
+    assert_int_equal(s.ticks, 2 * NPATH);
+    assert_int_equal(s.trades, 2);
+    assert_int_equal(s.wins, 1);
+    assert_int_equal(s.losses, 1);
+    assert_int_equal(s.entry_signals, 2);
+    assert_int_equal(s.exit_signals, 2);
+    assert_int_equal(s.unfilled_entries, 0);
+    near(s.win_rate, 0.5);
+    assert_int_equal(s.points, -1);
+    near(s.gross_pnl, -200);
+    near(s.costs, 830.22);
+    near(s.net_pnl, -1030.22);
+    near(s.profit_factor, 14323.58 / 15353.8);
+    near(s.final_equity, 1000000 - 1030.22);
+    near(s.return_pct, -0.103022);
+    /* mark-to-market: peak 1,016,661.936 at tick 4 (long 1 from 22016 marked at 22100, entry
+     * costs paid), trough 998,969.78 after the last fill */
+    near(s.max_drawdown, -(1016661.936 - 998969.78));
+    near(s.max_drawdown_pct, -(1016661.936 - 998969.78) / 1016661.936 * 100);
+    /* positions open after ticks 3, 4, 6, 7 of SYM; MTX ticks after 3, 4, 6, 7 too */
+    near(s.exposure, 8.0 / 18.0);
+    assert_int_equal(s.days, 1);
+    assert_false(s.sharpe_valid);
+    assert_int_equal(backtest_symbol_ticks(bt, SYM), NPATH);
+    assert_int_equal(backtest_symbol_ticks(bt, "TE202507"), 0);
+
+    const equity_series *eq = backtest_daily_equity(bt);
+    assert_int_equal(eq->n, 2);
+    near(eq->pts[0].equity, 1000000);
+    near(eq->pts[1].equity, 998969.78);
+    char d[11];
+    equity_format_date(eq->pts[0].day, d);
+    assert_string_equal(d, "2025-06-15");
+    equity_format_date(eq->pts[1].day, d);
+    assert_string_equal(d, "2025-06-16");
+    backtest_free(bt);
+}
+
+static void test_same_tick_fills(void **state) {
+    (void)state;
+    backtest_config cfg;
+    backtest_config_default(&cfg);
+    cfg.fill = BT_FILL_SAME_TICK;
+    cfg.tax_rate = 0;
+    backtest *bt = two_conditions(&cfg);
+    for (size_t i = 0; i < NPATH; i++) assert_true(backtest_on_tick(bt, SYM, path[i], T0 + (int64_t)i * SEC));
+    backtest_finish(bt);
+    size_t n;
+    const backtest_trade *t = backtest_trades(bt, &n);
+    assert_int_equal(n, 2);
+    /* BUY at 22010 (tick 2), TP at 22100 (tick 4); SELL 2 at 22090 (tick 5), SL at 22125 (tick 7) */
+    assert_int_equal(t[0].entry_price, 22010);
+    assert_int_equal(t[0].exit_price, 22100);
+    assert_int_equal(t[0].points, 90);
+    assert_int_equal(t[1].entry_price, 22090);
+    assert_int_equal(t[1].exit_price, 22125);
+    assert_int_equal(t[1].points, -70);
+    backtest_summary s;
+    backtest_get_summary(bt, &s);
+    near(s.net_pnl, (90 - 70) * 200.0);
+    near(s.costs, 0);
+    near(s.profit_factor, 18000.0 / 14000.0);
+    backtest_free(bt);
+}
+
+static void test_end_of_data(void **state) {
+    (void)state;
+    backtest_config cfg;
+    backtest_config_default(&cfg);
+    cfg.tax_rate = 0;
+    cfg.multiplier = 50;
+    backtest *bt = backtest_new(&cfg);
+    condition c;
+    condition_init(&c, 7, SYM, SIDE_BUY, 100, 5, 3, 50, 50, false);   /* order 105 */
+    assert_true(backtest_add_condition(bt, &c));
+    condition_init(&c, 8, SYM, SIDE_SELL, 200, 5, 1, 50, 50, false);  /* never triggers */
+    assert_true(backtest_add_condition(bt, &c));
+    const double px[] = {100, 105, 107, 110};
+    for (size_t i = 0; i < 4; i++) backtest_on_tick(bt, SYM, px[i], T0 + (int64_t)i * SEC);
+    backtest_finish(bt);
+    size_t n;
+    const backtest_trade *t = backtest_trades(bt, &n);
+    assert_int_equal(n, 1);
+    assert_int_equal(t[0].entry_price, 107);
+    assert_int_equal(t[0].exit_price, 110);
+    assert_int_equal(t[0].reason, BT_EXIT_END_OF_DATA);
+    assert_int_equal(t[0].points, 9);
+    near(t[0].gross, 9 * 50.0);
+    assert_string_equal(bt_reason_name(t[0].reason), "end of data");
+    backtest_free(bt);
+
+    /* an entry signalled on the last tick never fills: no trade, counted as unfilled */
+    bt = backtest_new(&cfg);
+    condition_init(&c, 1, SYM, SIDE_BUY, 100, 5, 1, 50, 50, false);
+    assert_true(backtest_add_condition(bt, &c));
+    backtest_on_tick(bt, SYM, 100, T0);
+    backtest_on_tick(bt, SYM, 105, T0 + SEC);
+    backtest_finish(bt);
+    t = backtest_trades(bt, &n);
+    assert_int_equal(n, 0);
+    backtest_summary s;
+    backtest_get_summary(bt, &s);
+    assert_int_equal(s.unfilled_entries, 1);
+    assert_int_equal(s.trades, 0);
+    near(s.profit_factor, 0);
+    near(s.final_equity, cfg.capital);
+    backtest_free(bt);
+
+    /* an exit signalled on the last tick fills at that tick's price */
+    bt = backtest_new(&cfg);
+    condition_init(&c, 1, SYM, SIDE_BUY, 100, 5, 1, 10, 10, false); /* order 105, TP 115 */
+    assert_true(backtest_add_condition(bt, &c));
+    const double px2[] = {100, 105, 106, 120};
+    for (size_t i = 0; i < 4; i++) backtest_on_tick(bt, SYM, px2[i], T0 + (int64_t)i * SEC);
+    backtest_finish(bt);
+    t = backtest_trades(bt, &n);
+    assert_int_equal(n, 1);
+    assert_int_equal(t[0].reason, BT_EXIT_TAKE_PROFIT);
+    assert_int_equal(t[0].entry_price, 106);
+    assert_int_equal(t[0].exit_price, 120);
+    backtest_get_summary(bt, &s);
+    near(s.profit_factor, INFINITY);
+    backtest_free(bt);
+}
+
+static void test_daily_series_and_sharpe(void **state) {
+    (void)state;
+    backtest_config cfg;
+    backtest_config_default(&cfg);
+    cfg.tax_rate = 0;
+    cfg.multiplier = 1;
+    cfg.capital = 1000;
+    cfg.fill = BT_FILL_SAME_TICK;
+    backtest *bt = backtest_new(&cfg);
+    condition c;
+    condition_init(&c, 1, SYM, SIDE_BUY, 100, 10, 1, 1000, 1000, false); /* order 110, held */
+    assert_true(backtest_add_condition(bt, &c));
+    /* day 1 (+08:00): enter at 110, close the day at 120; day 2: 100; day 3: 130 */
+    int64_t day = 86400 * SEC;
+    backtest_on_tick(bt, SYM, 100, T0);
+    backtest_on_tick(bt, SYM, 110, T0 + SEC);
+    backtest_on_tick(bt, SYM, 120, T0 + 2 * SEC);
+    backtest_on_tick(bt, SYM, 100, T0 + day);
+    backtest_on_tick(bt, SYM, 130, T0 + 2 * day);
+    backtest_finish(bt);
+    const equity_series *eq = backtest_daily_equity(bt);
+    assert_int_equal(eq->n, 4);
+    near(eq->pts[0].equity, 1000);
+    near(eq->pts[1].equity, 1010);
+    near(eq->pts[2].equity, 990);
+    near(eq->pts[3].equity, 1020);
+    assert_int_equal(eq->pts[2].day - eq->pts[1].day, 1);
+    backtest_summary s;
+    backtest_get_summary(bt, &s);
+    double r[3] = {1010.0 / 1000 - 1, 990.0 / 1010 - 1, 1020.0 / 990 - 1};
+    double mean = (r[0] + r[1] + r[2]) / 3, var = 0;
+    for (int i = 0; i < 3; i++) var += (r[i] - mean) * (r[i] - mean);
+    var /= 2;
+    assert_true(s.sharpe_valid);
+    near(s.sharpe, mean / sqrt(var) * sqrt(252));
+    near(s.max_drawdown, -20);
+    assert_int_equal(s.days, 3);
+    near(s.exposure, 4.0 / 5.0);
+    backtest_free(bt);
+}
+
+/* ---- conditions.json ----------------------------------------------------------------------- */
+
+static const char *original_json =
+    "[\n"
+    "  {\n"
+    "    \"condition_id\": \"eea76b9e-2d67-4f8b-9a8e-0c3f1a6b7d21\",\n"
+    "    \"action\": \"BUY\",\n"
+    "    \"trigger_price\": 21990,\n"
+    "    \"quantity\": 1,\n"
+    "    \"turning_point\": 30,\n"
+    "    \"take_profit_point\": 120,\n"
+    "    \"stop_loss_point\": 30,\n"
+    "    \"take_profit_price\": 22150,\n"
+    "    \"stop_loss_price\": 22000,\n"
+    "    \"order_price\": 22030,\n"
+    "    \"is_following\": true,\n"
+    "    \"is_trigger\": true,\n"
+    "    \"is_ordered\": false,\n"
+    "    \"is_exited\": false\n"
+    "  },\n"
+    "  {\"condition_id\": \"not-a-uuid\", \"action\": \"BUY\", \"trigger_price\": 1, \"quantity\": 1},\n"
+    "  {\"condition_id\": \"0c3f1a6b-2d67-4f8b-9a8e-eea76b9e7d21\", \"action\": \"buy\", \"trigger_price\": 1},\n"
+    "  {\"condition_id\": \"{0C3F1A6B2D674F8B9A8EEEA76B9E7D22}\", \"action\": \"SELL\", \"trigger_price\": 22500,\n"
+    "   \"quantity\": 3, \"symbol\": \"MTX202507\"},\n"
+    "  {\"condition_id\": \"0c3f1a6b-2d67-4f8b-9a8e-eea76b9e7d23\", \"action\": \"SELL\", \"trigger_price\": \"x\"},\n"
+    "  {\"condition_id\": \"0c3f1a6b-2d67-4f8b-9a8e-eea76b9e7d24\", \"action\": \"SELL\", \"trigger_price\": 100,\n"
+    "   \"quantity\": 0},\n"
+    "  42\n"
+    "]\n";
+
+static void test_conditions_json(void **state) {
+    (void)state;
+    condition_set cs;
+    char err[256];
+    assert_true(conditions_json_parse(original_json, SYM, &cs, err, sizeof err));
+    assert_int_equal(cs.n, 2);
+    assert_int_equal(cs.skipped, 5);
+    const condition *a = &cs.items[0];
+    assert_int_equal(a->id, 1);
+    assert_string_equal(cs.uuids[0], "eea76b9e-2d67-4f8b-9a8e-0c3f1a6b7d21");
+    assert_string_equal(a->symbol, SYM);
+    assert_int_equal(a->side, SIDE_BUY);
+    /* prices re-derived from the stored (trailed) trigger, flags cleared */
+    assert_int_equal(a->trigger_price, 21990);
+    assert_int_equal(a->order_price, 22020);
+    assert_int_equal(a->take_profit_price, 22140);
+    assert_int_equal(a->stop_loss_price, 21990);
+    assert_true(a->is_following);
+    assert_false(a->is_trigger);
+    assert_false(a->is_ordered);
+    const condition *b = &cs.items[1];
+    assert_int_equal(b->id, 2);
+    assert_string_equal(b->symbol, "MTX202507");
+    assert_int_equal(b->side, SIDE_SELL);
+    assert_int_equal(b->quantity, 3);
+    assert_int_equal(b->turning_point, 15); /* defaults */
+    assert_int_equal(b->take_profit_point, 90);
+    assert_int_equal(b->stop_loss_point, 30);
+    assert_false(b->is_following);
+    assert_int_equal(b->order_price, 22485);
+    condition_set_free(&cs);
+
+    assert_false(conditions_json_parse("{\"a\": 1}", SYM, &cs, err, sizeof err));
+    assert_non_null(strstr(err, "array"));
+    assert_false(conditions_json_parse("[{]", SYM, &cs, err, sizeof err));
+    assert_non_null(strstr(err, "line 1"));
+    assert_true(conditions_json_parse("[]", SYM, &cs, err, sizeof err));
+    assert_int_equal(cs.n, 0);
+    condition_set_free(&cs);
+
+    assert_false(conditions_file_load("/nonexistent/conditions.json", SYM, &cs, err, sizeof err));
+    char path[] = "/tmp/aftm-cond-XXXXXX";
+    int fd = mkstemp(path);
+    assert_int_equal(write(fd, original_json, strlen(original_json)), (ssize_t)strlen(original_json));
+    close(fd);
+    assert_true(conditions_file_load(path, SYM, &cs, err, sizeof err));
+    assert_int_equal(cs.n, 2);
+    condition_set_free(&cs);
+    unlink(path);
+
+    assert_true(conditions_valid_uuid("eea76b9e2d674f8b9a8e0c3f1a6b7d21"));
+    assert_true(conditions_valid_uuid("urn:uuid:eea76b9e-2d67-4f8b-9a8e-0c3f1a6b7d21"));
+    assert_false(conditions_valid_uuid("eea76b9e-2d67-4f8b-9a8e-0c3f1a6b7d2"));
+    assert_false(conditions_valid_uuid("gea76b9e-2d67-4f8b-9a8e-0c3f1a6b7d21"));
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_next_tick_fills_costs_and_summary),
+        cmocka_unit_test(test_same_tick_fills),
+        cmocka_unit_test(test_end_of_data),
+        cmocka_unit_test(test_daily_series_and_sharpe),
+        cmocka_unit_test(test_conditions_json),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,230 @@
+/* Equity CSV, the original's stats, and the cairo chart read back from its PNG. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <cairo.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "report/chart.h"
+#include "report/equity.h"
+
+static char tmp_path[64];
+
+static const char *write_str(const char *s) {
+    snprintf(tmp_path, sizeof tmp_path, "/tmp/aftm-chart-XXXXXX");
+    int fd = mkstemp(tmp_path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, s, strlen(s)), (ssize_t)strlen(s));
+    close(fd);
+    return tmp_path;
+}
+
+static void load(const char *csv, equity_series *s) {
+    char err[256];
+    const char *p = write_str(csv);
+    bool ok = equity_read_csv(p, s, err, sizeof err);
+    unlink(p);
+    if (!ok) fail_msg("%s", err);
+}
+
+static void read_fails(const char *csv, const char *expect) {
+    char err[256] = "";
+    equity_series s;
+    const char *p = write_str(csv);
+    bool ok = equity_read_csv(p, &s, err, sizeof err);
+    unlink(p);
+    assert_false(ok);
+    if (!strstr(err, expect)) fail_msg("error '%s' lacks '%s'", err, expect);
+}
+
+static void test_read_and_stats(void **state) {
+    (void)state;
+    equity_series s;
+    load("date,equity\r\n2025-06-01,100000\r\n2025-06-02,110000\r\n2025-06-03,99000\r\n2025-06-04,120000", &s);
+    assert_int_equal(s.n, 4);
+    equity_stats st;
+    assert_true(equity_compute_stats(&s, &st));
+    assert_true(fabs(st.return_pct - 20.0) < 1e-9);
+    assert_true(fabs(st.max_dd_pct - (-10.0)) < 1e-9); /* 99000 vs running max 110000 */
+    assert_true(st.peak == 120000 && st.peak_index == 3);
+    assert_true(st.trough == 99000);
+    char a[11];
+    equity_format_date(st.first_day, a);
+    assert_string_equal(a, "2025-06-01");
+    char t[256];
+    chart_title(&st, t, sizeof t);
+    assert_string_equal(t, "Equity Curve  \u2022  Return: +20.0%  \u2022  Max DD: -10.0%  \u2022  $100,000 \u2192 $120,000");
+    chart_subtitle(&st, t, sizeof t);
+    assert_string_equal(t, "2025-06-01 to 2025-06-04 (4 days)");
+    equity_free(&s);
+
+    /* one row: no crash, zero return and drawdown */
+    load("date,equity\n2025-06-01,149995\n", &s);
+    assert_true(equity_compute_stats(&s, &st));
+    assert_true(st.return_pct == 0 && st.max_dd_pct == 0 && st.peak == 149995);
+    equity_free(&s);
+
+    /* header only: empty, no stats */
+    load("\xef\xbb\xbf" "date,equity\n\n", &s);
+    assert_int_equal(s.n, 0);
+    assert_false(equity_compute_stats(&s, &st));
+    equity_free(&s);
+
+    char m[32];
+    equity_format_money(175532, m, sizeof m);
+    assert_string_equal(m, "$175,532");
+    equity_format_money(-1234567.4, m, sizeof m);
+    assert_string_equal(m, "-$1,234,567");
+    equity_format_money(999, m, sizeof m);
+    assert_string_equal(m, "$999");
+}
+
+static void test_read_errors(void **state) {
+    (void)state;
+    read_fails("day,value\n2025-06-01,1\n", "header");
+    read_fails("date,equity\n2025-06-31,1\n", "bad date");
+    read_fails("date,equity\n2025-06-01,abc\n", "bad equity");
+    read_fails("date,equity\n2025-06-01\n", "expected");
+    read_fails("date,equity\n2025-06-02,1\n2025-06-01,2\n", "not after");
+    char err[256];
+    equity_series s;
+    assert_false(equity_read_csv("/nonexistent/eq.csv", &s, err, sizeof err));
+}
+
+static void test_write_roundtrip(void **state) {
+    (void)state;
+    equity_series s = {0};
+    int64_t d;
+    assert_true(equity_parse_date("2025-06-01", 10, &d));
+    assert_true(equity_append(&s, d, 100000.4));
+    assert_true(equity_append(&s, d + 1, 100500.6));
+    assert_true(equity_append(&s, d + 1, 100600)); /* same day replaces */
+    assert_false(equity_append(&s, d, 1));        /* backwards */
+    char path[] = "/tmp/aftm-chart-w-XXXXXX";
+    int fd = mkstemp(path);
+    close(fd);
+    char err[256];
+    assert_true(equity_write_csv(path, &s, err, sizeof err));
+    FILE *f = fopen(path, "r");
+    char buf[256];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    assert_string_equal(buf, "date,equity\n2025-06-01,100000\n2025-06-02,100600");
+    equity_series r;
+    assert_true(equity_read_csv(path, &r, err, sizeof err));
+    assert_int_equal(r.n, 2);
+    assert_true(r.pts[1].equity == 100600);
+    unlink(path);
+    equity_free(&r);
+    equity_free(&s);
+}
+
+static uint32_t pixel(cairo_surface_t *img, double x, double y) {
+    int xi = (int)lround(x), yi = (int)lround(y);
+    unsigned char *data = cairo_image_surface_get_data(img);
+    int stride = cairo_image_surface_get_stride(img);
+    uint32_t v;
+    memcpy(&v, data + (size_t)yi * stride + (size_t)xi * 4, 4);
+    return v & 0xffffffu;
+}
+
+static void near_colour(uint32_t got, uint32_t want) {
+    for (int sh = 0; sh <= 16; sh += 8) {
+        int a = (int)((got >> sh) & 0xff), b = (int)((want >> sh) & 0xff);
+        if (abs(a - b) > 6) fail_msg("pixel %06x, want %06x", got, want);
+    }
+}
+
+/* Renders, reads back, checks size and the line colour in the middle of inner segments. */
+static void render_and_check(const char *csv, uint32_t want_line) {
+    equity_series s;
+    load(csv, &s);
+    char png[] = "/tmp/aftm-chart-png-XXXXXX";
+    int fd = mkstemp(png);
+    close(fd);
+    char err[256];
+    assert_true(chart_render_png(&s, png, 0, 0, err, sizeof err));
+    cairo_surface_t *img = cairo_image_surface_create_from_png(png);
+    unlink(png);
+    assert_int_equal(cairo_surface_status(img), CAIRO_STATUS_SUCCESS);
+    assert_int_equal(cairo_image_surface_get_width(img), 1800);
+    assert_int_equal(cairo_image_surface_get_height(img), 750);
+    cairo_surface_flush(img);
+
+    chart_geom g;
+    assert_true(chart_geometry(&s, 0, 0, &g));
+    assert_int_equal(g.line_rgb, want_line);
+    near_colour(pixel(img, 2, 2), CHART_BG); /* background corner */
+    for (size_t i = 1; i + 2 < s.n; i++) {
+        double x0, y0, x1, y1;
+        chart_map(&g, (double)s.pts[i].day, s.pts[i].equity, &x0, &y0);
+        chart_map(&g, (double)s.pts[i + 1].day, s.pts[i + 1].equity, &x1, &y1);
+        near_colour(pixel(img, (x0 + x1) / 2, (y0 + y1) / 2), want_line);
+    }
+    if (s.n >= 2) {
+        /* the area under the line: the line colour at alpha 0.15 over the background */
+        double x0, y0, x1, y1, fx, fy;
+        chart_map(&g, (double)s.pts[1].day, s.pts[1].equity, &x0, &y0);
+        chart_map(&g, (double)s.pts[2].day, s.pts[2].equity, &x1, &y1);
+        chart_map(&g, (double)s.pts[1].day, g.floor, &fx, &fy);
+        uint32_t want = 0;
+        for (int sh = 0; sh <= 16; sh += 8) {
+            double c = ((want_line >> sh) & 0xff) * 0.15 + ((CHART_BG >> sh) & 0xff) * 0.85;
+            want |= (uint32_t)lround(c) << sh;
+        }
+        double ymid = (fy + (y0 > y1 ? y0 : y1)) / 2;
+        uint32_t got = pixel(img, (x0 + x1) / 2, ymid);
+        near_colour(got, want);
+    }
+    cairo_surface_destroy(img);
+    equity_free(&s);
+}
+
+static void test_chart_up(void **state) {
+    (void)state;
+    render_and_check("date,equity\n2025-06-01,149995\n2025-06-02,151000\n2025-06-03,150500\n2025-06-05,158000\n"
+                     "2025-06-09,154000\n2025-06-10,162000\n2025-06-20,175532",
+                     CHART_UP);
+}
+
+static void test_chart_down(void **state) {
+    (void)state;
+    render_and_check("date,equity\n2025-06-01,100000\n2025-06-02,99000\n2025-06-05,97000\n2025-06-06,98000\n"
+                     "2025-06-07,96000\n",
+                     CHART_DOWN);
+}
+
+static void test_chart_one_row(void **state) {
+    (void)state;
+    render_and_check("date,equity\n2025-06-01,100000\n", CHART_UP);
+    equity_series s;
+    load("date,equity\n2025-06-01,100000\n", &s);
+    chart_geom g;
+    assert_true(chart_geometry(&s, 0, 0, &g));
+    double x, y;
+    chart_map(&g, (double)s.pts[0].day, 100000, &x, &y);
+    assert_true(x > g.left && x < g.right && y > g.top && y < g.bottom);
+    equity_free(&s);
+
+    equity_series empty = {0};
+    char err[128];
+    assert_false(chart_render_png(&empty, "/tmp/never.png", 0, 0, err, sizeof err));
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_read_and_stats), cmocka_unit_test(test_read_errors),
+        cmocka_unit_test(test_write_roundtrip), cmocka_unit_test(test_chart_up),
+        cmocka_unit_test(test_chart_down),     cmocka_unit_test(test_chart_one_row),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    chart_release_caches();
+    return rc;
+}
