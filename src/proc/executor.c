@@ -442,6 +442,8 @@ static void handle_signal(exec *x, const wire_signal *sig) {
                         .signal_ms = (int64_t)llround(sig->when * 1000), .now_ms = now_ms, .duplicate = false};
     price_t *last = price_slot(x, r.o.symbol, false);
     req.last_price = last ? *last : 0;
+    /* A signal without a price (the original's) is a market order at the last price. */
+    if (req.ref_price <= 0) req.ref_price = req.last_price;
     local_time(now_ms, &req.minute_of_day, &req.weekday);
     char reason[RISK_REASON_MAX + 32], why[RISK_REASON_MAX];
     risk_verdict v = risk_check(&x->limits, &x->risk, &req, why, sizeof why);

@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/clock.h"
 #include "store/schema.h"
@@ -54,8 +55,21 @@ sqlite3 *db_open(const char *home, char *err, size_t errlen) {
     sqlite3_busy_timeout(db, 5000);
     /* WAL: readers never block the writer; NORMAL: commits do not fsync (the WAL is synced at
      * checkpoints), so a commit costs microseconds and survives a process kill. */
-    if (!db_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON", err, errlen) ||
-        !migrate(db, err, errlen)) {
+    /* Switching to WAL needs a moment alone with the file, which the busy handler does not
+     * wait for: processes starting together (aftm run) retry here for a few seconds. */
+    bool ready = false;
+    for (int attempt = 0; attempt < 100 && !ready; attempt++) {
+        ready = db_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON", err, errlen) &&
+                migrate(db, err, errlen);
+        if (!ready && (sqlite3_errcode(db) == SQLITE_BUSY || sqlite3_errcode(db) == SQLITE_LOCKED ||
+                       strstr(err, "locked") || strstr(err, "busy"))) {
+            struct timespec ts = {0, 50 * 1000000};
+            nanosleep(&ts, NULL);
+        } else if (!ready) {
+            break;
+        }
+    }
+    if (!ready) {
         char inner[256];
         snprintf(inner, sizeof inner, "%s", err);
         snprintf(err, errlen, "database %s: %s", path, inner);
