@@ -212,11 +212,15 @@ static int broker_positions(books_opts *o) {
     size_t i;
     json_t *p;
     json_array_foreach(list, i, p) {
-        json_array_append_new(arr, json_pack("{s:O?,s:O?,s:O?,s:O?,s:O?,s:O?}", "account", json_object_get(p, "account"),
-                                             "symbol", json_object_get(p, "symbol"), "net_qty", json_object_get(p, "net_qty"),
-                                             "avg_price", json_object_get(p, "avg_price"), "realized_pnl",
-                                             json_object_get(p, "realized_pnl"), "unrealized_pnl",
-                                             json_object_get(p, "unrealized_pnl")));
+        /* the gateway speaks the original's PositionDto names */
+        json_int_t net = json_integer_value(json_object_get(p, "net_qty"));
+        json_t *avg = json_object_get(p, net >= 0 ? "avg_cost_long" : "avg_cost_short");
+        json_array_append_new(arr, json_pack("{s:O?,s:O?,s:I,s:f,s:I,s:I}", "account", json_object_get(p, "investor_account"),
+                                             "symbol", json_object_get(p, "product_id"), "net_qty", net,
+                                             "avg_price", json_number_value(avg), "realized_pnl",
+                                             (json_int_t)json_number_value(json_object_get(p, "realized_pl")),
+                                             "unrealized_pnl",
+                                             (json_int_t)json_number_value(json_object_get(p, "unrealized_pl"))));
     }
     json_decref(reply);
     if (o->json) print_json(arr);
