@@ -178,7 +178,8 @@ int cmd_run(int argc, char **argv) {
     const char *gw_argv[SUP_MAX_ARGS] = {"gateway", "--broker", "sim", "--home", home, "--tick-endpoint", ep.tick,
                                          "--order-endpoint", ep.order, "--report-endpoint", ep.report};
     int g = 11;
-    if (ticks) gw_argv[g++] = "--ticks", gw_argv[g++] = ticks;
+    /* a replay waits for the strategy's and the executor's subscriptions, so none misses its start */
+    if (ticks) gw_argv[g++] = "--ticks", gw_argv[g++] = ticks, gw_argv[g++] = "--wait-subscribers", gw_argv[g++] = "2";
     if (speed) gw_argv[g++] = "--speed", gw_argv[g++] = speed;
     if (seed) gw_argv[g++] = "--seed", gw_argv[g++] = seed;
     if (rate) gw_argv[g++] = "--rate", gw_argv[g++] = rate;
