@@ -319,11 +319,11 @@ static void sync_conditions(strat *s) {
         free(y.ids);
         return;
     }
-    qsort(y.ids, y.n, sizeof *y.ids, cmp_id);
+    if (y.n) qsort(y.ids, y.n, sizeof *y.ids, cmp_id);
     id_list live = {NULL, 0, 0};
     strategy_foreach(s->engine, collect_id, &live);
     for (size_t i = 0; i < live.n; i++) {
-        if (bsearch(&live.ids[i], y.ids, y.n, sizeof *y.ids, cmp_id)) continue;
+        if (y.n && bsearch(&live.ids[i], y.ids, y.n, sizeof *y.ids, cmp_id)) continue;
         condition_record r;
         bool known = cstore_get(s->cs, live.ids[i], &r);
         strategy_remove(s->engine, live.ids[i]);

@@ -1,6 +1,7 @@
 #include "proc/zsock.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <zmq.h>
@@ -16,6 +17,9 @@ void *zsock_new(void *ctx, int type, char *err, size_t errlen) {
         return NULL;
     }
     zsock_set_int(s, ZMQ_LINGER, 0);
+    /* libzmq would otherwise allocate whatever size a peer announces */
+    int64_t max = ZSOCK_MAX_MSG;
+    zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &max, sizeof max);
     return s;
 }
 

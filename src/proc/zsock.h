@@ -6,7 +6,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Creates a socket of type with LINGER 0; NULL with err on failure. */
+#define ZSOCK_MAX_MSG (1 << 20) /* larger messages are refused by libzmq */
+
+/* Creates a socket of type with LINGER 0 and ZSOCK_MAX_MSG; NULL with err on failure. */
 void *zsock_new(void *ctx, int type, char *err, size_t errlen);
 /* Binds, refusing non-loopback addresses unless insecure; explains "address in use". */
 bool zsock_bind(void *sock, const char *endpoint, bool insecure, char *err, size_t errlen);

@@ -1,0 +1,57 @@
+/* The simulated exchange behind the broker interface, in process.
+ *
+ * It keeps accounts, a TAIFEX-shaped product list, orders (idempotent by client order id),
+ * positions per account and product, and matches orders against its tick feed through
+ * domain/matching (market orders fill at the next tick of their product, limit orders when a
+ * tick reaches them; IOC/FOK limit orders that the next tick does not reach expire).
+ * No I/O: ticks come from an optional feed (service()) or from sim_broker_market_tick. */
+#ifndef AFTM_SIM_BROKER_H
+#define AFTM_SIM_BROKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "broker/broker.h"
+
+#define SIM_MAX_ACCOUNTS 8
+#define SIM_DEFAULT_LOGIN "A123456789"
+#define SIM_DEFAULT_PASSWORD "sim-pass"
+
+/* Where the simulated market's trades come from (optional). */
+typedef struct {
+    void *ctx;
+    /* Milliseconds until the next tick is due: 0 = now, -1 = no more ticks. */
+    int64_t (*due_in_ms)(void *ctx);
+    /* 1: a due tick in out; 0: none due yet; -1: the feed is finished. */
+    int (*next)(void *ctx, broker_tick *out);
+} sim_feed;
+
+typedef struct {
+    const char *login_id;                      /* default A123456789 */
+    const char *password;                      /* default sim-pass */
+    const char *accounts[SIM_MAX_ACCOUNTS];    /* order accounts, default SIM-0001, SIM-0002 */
+    size_t n_accounts;
+    const broker_product *products;            /* NULL: the default list (TXF/MXF, two months) */
+    size_t n_products;
+    int64_t slippage_points;                   /* market fills, against the order; default 0 */
+    int64_t max_order_qty;                     /* default 1000 lots */
+    size_t max_ticks_per_service;              /* default 4096: orders stay served during a flood */
+    sim_feed feed;                             /* feed.next NULL: no feed */
+    int64_t (*now_us)(void);                   /* report times; default the wall clock */
+} sim_config;
+
+void sim_config_default(sim_config *cfg);
+
+/* Creates the simulator into *out. false only when out of memory. */
+bool sim_broker_new(const sim_config *cfg, broker *out);
+
+/* The market side: one trade on the simulated exchange. Products it has not seen are added
+ * (reference = this price, band +-10%). Delivers the tick to subscribers, then matches.
+ * Ignored (false) when b is not a simulator or the price is not positive. */
+bool sim_broker_market_tick(broker *b, const broker_tick *t);
+
+/* The default product list (static storage). */
+const broker_product *sim_default_products(size_t *n);
+
+#endif

@@ -1,0 +1,52 @@
+/* The simulated market's tick feed: a seeded random walk at a fixed rate, or a replay of a
+ * tick file paced by its own timestamps. Pull-style and clock-explicit: the caller asks when
+ * the next tick is due and takes the ticks that are due, so an event loop can block until then
+ * (no sleeps) and tests can drive time by hand. */
+#ifndef AFTM_TICK_SOURCE_H
+#define AFTM_TICK_SOURCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "broker/broker.h"
+#include "broker/sim_broker.h"
+
+#define TICK_SOURCE_DEFAULT_START 20000 /* points, TXF-like */
+#define TICK_SOURCE_MAX_RATE 1000000.0  /* ticks per second */
+
+typedef struct tick_source tick_source;
+
+/* A random walk of symbol from about 20000 points (start <= 0), steps of -2..+2 points, never
+ * below 1; rate ticks per second (0 < rate <= TICK_SOURCE_MAX_RATE). The same seed gives the
+ * same prices. The first tick is due at now_ns. NULL on bad arguments or out of memory. */
+tick_source *tick_source_random_walk(const char *symbol, uint64_t seed, double rate, price_t start, int64_t now_ns);
+
+/* A replay of a tick file (tickfile.h formats) at speed times real time by the file's
+ * timestamps; speed 0 = as fast as possible. as_symbol non-NULL: every tick is published under
+ * that symbol instead of the file's. Prices are rounded to whole points; rows with a price
+ * below one point are skipped. NULL with err when the file cannot be opened or read. */
+tick_source *tick_source_replay(const char *path, double speed, const char *as_symbol, int64_t now_ns, char *err,
+                                size_t errlen);
+
+/* Milliseconds until the next tick is due (rounded up): 0 = due now, -1 = finished. */
+int64_t tick_source_due_in_ms(tick_source *s, int64_t now_ns);
+/* 1: the next due tick in out (ts_us = wall clock for the walk, the file's time for a replay);
+ * 0: none due yet; -1: finished (end of file or read error, see tick_source_error). */
+int tick_source_next(tick_source *s, int64_t now_ns, broker_tick *out);
+
+/* Restarts the schedule at now_ns: the next tick is due at once and the pace goes on from
+ * there (used to hold a feed until its subscribers are connected). */
+void tick_source_restart_clock(tick_source *s, int64_t now_ns);
+
+uint64_t tick_source_count(const tick_source *s);     /* ticks delivered so far */
+size_t tick_source_bad_rows(const tick_source *s);    /* replay: malformed rows skipped */
+const char *tick_source_error(const tick_source *s);  /* "" unless a read failed */
+bool tick_source_is_replay(const tick_source *s);
+
+/* The feed the simulated exchange pulls from, on the monotonic clock. */
+sim_feed tick_source_feed(tick_source *s);
+
+void tick_source_free(tick_source *s);
+
+#endif
