@@ -7,9 +7,11 @@
 #include <time.h>
 
 #include "cli/commands.h"
+#include "backtest/conditions_file.h"
 #include "cli/home_db.h"
 #include "core/parse.h"
 #include "store/condition_store.h"
+#include "store/db.h"
 #include "store/session_store.h"
 
 static void usage(FILE *out) {
@@ -17,7 +19,8 @@ static void usage(FILE *out) {
             "usage: aftm condition add --side buy|sell --trigger P --turning T --qty Q\n"
             "                          [--tp N] [--sl N] [--follow] [--symbol S] [--home DIR]\n"
             "       aftm condition list [--all] [--json] [--home DIR]\n"
-            "       aftm condition rm ID [--home DIR]\n\n"
+            "       aftm condition rm ID [--home DIR]\n"
+            "       aftm condition import FILE [--symbol S] [--home DIR]\n\n"
             "  --side       buy or sell\n"
             "  --trigger    trigger price (support for buy, resistance for sell), positive integer\n"
             "  --turning    turning points: the entry fires this far back from the trigger, positive\n"
@@ -29,7 +32,9 @@ static void usage(FILE *out) {
             "  --all        list also done, cancelled and rejected conditions\n"
             "  --json       machine-readable output\n"
             "  --home       data directory (default $AFTM_HOME, else ./aftm-data)\n"
-            "\nA condition added while the strategy runs is live within a second.\n",
+            "\nimport reads the original's conditions.json (an optional \"symbol\" key per condition;\n"
+            "without it, --symbol or the registered item) and adds every valid condition.\n"
+            "A condition added while the strategy runs is live within a second.\n",
             DEFAULT_TAKE_PROFIT_POINT, DEFAULT_STOP_LOSS_POINT);
 }
 
@@ -228,6 +233,72 @@ static int cmd_rm(int argc, char **argv) {
     return EXIT_OK;
 }
 
+static int cmd_import(int argc, char **argv) {
+    static const struct option opts[] = {{"symbol", 1, 0, 'y'}, {"home", 1, 0, 'h'}, {"help", 0, 0, 'H'}, {0, 0, 0, 0}};
+    const char *home = NULL, *symbol = NULL;
+    int o;
+    optind = 1;
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (o) {
+        case 'y': symbol = optarg; break;
+        case 'h': home = optarg; break;
+        case 'H': usage(stdout); return EXIT_OK;
+        default: usage(stderr); return EXIT_USAGE;
+        }
+    }
+    if (optind != argc - 1) return bad("import takes exactly one file%s", "");
+    if (symbol && !symbol_valid(symbol)) return bad("--symbol must be 1-31 letters or digits, got '%s'", symbol);
+    home_db h;
+    if (!home_db_open(&h, home)) return EXIT_RUNTIME;
+    char sym[CONDITION_SYMBOL_MAX] = "";
+    if (symbol) snprintf(sym, sizeof sym, "%s", symbol);
+    else session_item_code(h.db, sym, sizeof sym);
+    for (char *p = sym; *p; p++)
+        if (*p >= 'a' && *p <= 'z') *p = (char)(*p - 'a' + 'A');
+    condition_set set;
+    char err[512];
+    if (!conditions_file_load(argv[optind], sym, &set, err, sizeof err)) {
+        home_db_close(&h);
+        fprintf(stderr, "aftm condition: %s\n", err);
+        return EXIT_USAGE;
+    }
+    size_t added = 0, nosym = 0;
+    int rc = EXIT_OK;
+    if (!cstore_begin(h.cs)) {
+        fprintf(stderr, "aftm condition: the database is busy; nothing imported\n");
+        rc = EXIT_RUNTIME;
+    } else {
+        for (size_t i = 0; i < set.n; i++) {
+            condition *c = &set.items[i];
+            if (!c->symbol[0]) {
+                nosym++;
+                continue;
+            }
+            if (c->quantity <= 0) {
+                fprintf(stderr, "aftm condition: condition %zu has quantity %lld; skipped\n", i, (long long)c->quantity);
+                continue;
+            }
+            if (cstore_add(h.cs, c, set.uuids[i], err, sizeof err) < 0) {
+                fprintf(stderr, "aftm condition: %s\n", err);
+                rc = EXIT_RUNTIME;
+                break;
+            }
+            added++;
+        }
+        if (rc == EXIT_OK && !cstore_commit(h.cs)) rc = EXIT_RUNTIME;
+        if (rc != EXIT_OK) {
+            db_exec(h.db, "ROLLBACK", NULL, 0);
+            added = 0;
+        }
+    }
+    home_db_close(&h);
+    if (nosym)
+        fprintf(stderr, "aftm condition: %zu condition(s) name no symbol and no --symbol or registered item was given; skipped\n", nosym);
+    printf("imported %zu condition(s) from %s (%zu bad record(s) skipped)\n", added, argv[optind], set.skipped + nosym);
+    condition_set_free(&set);
+    return rc;
+}
+
 int cmd_condition(int argc, char **argv) {
     if (argc < 2) {
         usage(stderr);
@@ -237,10 +308,11 @@ int cmd_condition(int argc, char **argv) {
     if (!strcmp(sub, "add")) return cmd_add(argc - 1, argv + 1);
     if (!strcmp(sub, "list")) return cmd_list(argc - 1, argv + 1);
     if (!strcmp(sub, "rm")) return cmd_rm(argc - 1, argv + 1);
+    if (!strcmp(sub, "import")) return cmd_import(argc - 1, argv + 1);
     if (!strcmp(sub, "--help") || !strcmp(sub, "-h")) {
         usage(stdout);
         return EXIT_OK;
     }
-    fprintf(stderr, "aftm condition: unknown action '%s' (add, list or rm)\n", sub);
+    fprintf(stderr, "aftm condition: unknown action '%s' (add, list, rm or import)\n", sub);
     return EXIT_USAGE;
 }
