@@ -30,7 +30,7 @@ deps:
 
 run: deps
 	@$(MAKE) --no-print-directory build/release/aftm
-	./build/release/aftm run $(ARGS)
+	./build/release/aftm run --demo $(ARGS)
 
 test: deps
 	@$(MAKE) --no-print-directory build/asan/aftm build/release/aftm $(TEST_BINS)

@@ -452,7 +452,9 @@ static void handle_signal(exec *x, const wire_signal *sig) {
         record_refusal(x, &r, reason);
         return;
     }
-    r.is_exit = r.is_exit || risk_is_exit(&x->risk, &req);
+    /* is_exit stays what the signal says (a condition's exit); reducing the net position is
+     * what the risk rules look at, and only that is logged here */
+    bool reduces = risk_is_exit(&x->risk, &req);
     /* stored before it leaves: a crash from here on cannot produce a second order */
     if (!ostore_insert(x->os, &r)) {
         log_error("cannot store order %s (%s); not sent", coid, sqlite3_errmsg(x->db));
@@ -461,7 +463,7 @@ static void handle_signal(exec *x, const wire_signal *sig) {
     risk_record_order(&x->risk, now_ms);
     x->orders++;
     log_info("order %s: %s %lld %s for signal %s%s", coid, side == SIDE_BUY ? "buy" : "sell", (long long)r.o.qty,
-             r.o.symbol, signal_id, r.is_exit ? " (exit)" : "");
+             r.o.symbol, signal_id, r.is_exit ? " (exit)" : reduces ? " (entry; reduces the net position)" : " (entry)");
     send_order(x, &r);
 }
 

@@ -20,11 +20,14 @@
 #include "core/parse.h"
 #include "proc/gateway_client.h"
 #include "proc/supervisor.h"
+#include "store/condition_store.h"
+#include "store/db.h"
+#include "store/session_store.h"
 
 static void usage(FILE *out) {
     fprintf(out,
             "usage: aftm run [--for SECONDS] [--ticks FILE [--speed X]] [--seed N] [--rate R]\n"
-            "                [--symbol S] [--account A] [--home DIR] [--quiet]\n\n"
+            "                [--symbol S] [--account A] [--home DIR] [--quiet] [--demo]\n\n"
             "Starts the gateway on the simulated exchange, the executor and the strategy, and\n"
             "prints what they do: one line per signal, order and fill. Ctrl+C stops everything.\n\n"
             "  --for SECONDS  stop by itself after this long\n"
@@ -36,6 +39,8 @@ static void usage(FILE *out) {
             "  --account A    order account (default: the session's, else SIM-0001)\n"
             "  --home DIR     data directory (default $AFTM_HOME, else ./aftm-data)\n"
             "  --quiet        only warnings and errors from the processes\n"
+            "  --demo         when no condition is active, add two trailing demo conditions that\n"
+            "                 trade the random walk within seconds, re-armed after each exit\n"
             "Addresses come from ZMQ_HOST, ZMQ_TICK_PORT, ZMQ_SIGNAL_PORT, DLL_GATEWAY_HOST,\n"
             "DLL_GATEWAY_PORT and AFTM_REPORT_PORT.\n");
 }
@@ -60,6 +65,41 @@ static int take_lock(const char *home) {
         /* the pid is informational only */
     }
     return fd;
+}
+
+typedef struct {
+    int active;
+} count_ctx;
+
+static void count_row(void *ctx, const condition_record *r) {
+    (void)r;
+    ((count_ctx *)ctx)->active++;
+}
+
+/* --demo: with no active condition, two trailing conditions that trigger on the first tick
+ * wherever the walk starts and trade within seconds. Returns true when they were added. */
+static bool add_demo_conditions(const char *home, const char *symbol) {
+    char err[512];
+    sqlite3 *db = db_open(home, err, sizeof err);
+    condition_store *cs = db ? cstore_open(db) : NULL;
+    bool added = false;
+    count_ctx n = {0};
+    if (cs && cstore_list(cs, false, count_row, &n) == 0) {
+        condition buy, sell;
+        condition_init(&buy, 0, symbol, SIDE_BUY, 20100, 3, 1, 8, 8, true);
+        condition_init(&sell, 0, symbol, SIDE_SELL, 19900, 3, 1, 8, 8, true);
+        int64_t a = cstore_add(cs, &buy, NULL, err, sizeof err), b = cstore_add(cs, &sell, NULL, err, sizeof err);
+        added = a > 0 && b > 0;
+        if (added)
+            printf("aftm: demo: added condition %lld (buy %s, trailing, turn 3, TP/SL 8) and %lld (sell, mirrored);\n"
+                   "      both re-arm after each exit. Remove them with 'aftm condition rm ID'.\n",
+                   (long long)a, symbol, (long long)b);
+    } else if (cs) {
+        printf("aftm: demo: %d active condition(s) already; none added\n", n.active);
+    }
+    cstore_close(cs);
+    db_close(db);
+    return added;
 }
 
 /* Waits until the gateway answers a health check, or it dies, or the time is up. */
@@ -89,11 +129,12 @@ int cmd_run(int argc, char **argv) {
     static const struct option opts[] = {{"for", 1, 0, 'f'},   {"ticks", 1, 0, 't'},  {"speed", 1, 0, 'S'},
                                          {"seed", 1, 0, 's'},  {"rate", 1, 0, 'r'},   {"symbol", 1, 0, 'y'},
                                          {"account", 1, 0, 'a'}, {"home", 1, 0, 'h'}, {"quiet", 0, 0, 'q'},
+                                         {"demo", 0, 0, 'd'},
                                          {"help", 0, 0, 'H'},  {0, 0, 0, 0}};
     const char *ticks = NULL, *speed = NULL, *seed = NULL, *rate = NULL, *symbol = NULL, *account = NULL,
                *home_flag = NULL;
     double run_for = 0;
-    bool quiet = false;
+    bool quiet = false, demo = false;
     int o;
     optind = 1;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -133,6 +174,7 @@ int cmd_run(int argc, char **argv) {
         case 'a': account = optarg; break;
         case 'h': home_flag = optarg; break;
         case 'q': quiet = true; break;
+        case 'd': demo = true; break;
         case 'H': usage(stdout); return EXIT_OK;
         default: usage(stderr); return EXIT_USAGE;
         }
@@ -186,17 +228,29 @@ int cmd_run(int argc, char **argv) {
     if (symbol) gw_argv[g++] = "--symbol", gw_argv[g++] = symbol;
     gw_argv[g++] = "--quiet";
     gw_argv[g] = NULL;
-    char account_buf[64];
-    snprintf(account_buf, sizeof account_buf, "%s", account ? account : "");
+    /* the session's selected account, else the simulator's first one */
+    char account_buf[64] = "";
+    if (account) snprintf(account_buf, sizeof account_buf, "%s", account);
+    else {
+        sqlite3 *db = db_open(home, err, sizeof err);
+        if (!db || !session_order_account(db, account_buf, sizeof account_buf))
+            snprintf(account_buf, sizeof account_buf, "SIM-0001");
+        db_close(db);
+    }
     const char *ex_argv[SUP_MAX_ARGS] = {"executor", "--home", home, "--signal-endpoint", ep.signal,
                                          "--order-endpoint", ep.order, "--report-endpoint", ep.report,
                                          "--tick-endpoint", ep.tick, "--trading-hours", "off"};
     int e = 13;
-    if (account) ex_argv[e++] = "--account", ex_argv[e++] = account_buf;
+    ex_argv[e++] = "--account", ex_argv[e++] = account_buf;
     if (quiet) ex_argv[e++] = "--quiet";
     ex_argv[e] = NULL;
-    const char *st_argv[] = {"strategy", "--home", home, "--tick-endpoint", ep.tick, "--signal-endpoint", ep.signal,
-                             "--report-endpoint", ep.report, quiet ? "--quiet" : NULL, NULL};
+    bool rearm = demo && add_demo_conditions(home, symbol ? symbol : "TXFF5");
+    const char *st_argv[SUP_MAX_ARGS] = {"strategy", "--home", home, "--tick-endpoint", ep.tick,
+                                         "--signal-endpoint", ep.signal, "--report-endpoint", ep.report};
+    int t = 9;
+    if (rearm) st_argv[t++] = "--rearm";
+    if (quiet) st_argv[t++] = "--quiet";
+    st_argv[t] = NULL;
     sup_child *gw = sup_add(&sup, "gateway", gw_argv);
     sup_child *ex = sup_add(&sup, "executor", ex_argv);
     sup_child *st = sup_add(&sup, "strategy", st_argv);
@@ -204,7 +258,7 @@ int cmd_run(int argc, char **argv) {
 
     printf("aftm: data in %s; ticks %s, signals %s, orders %s, reports %s\n", home, ep.tick, ep.signal, ep.order,
            ep.report);
-    if (!account) printf("aftm: order account from the session, else the simulator's SIM-0001\n");
+    printf("aftm: orders go to account %s\n", account_buf);
     printf("aftm: trading hours are not enforced on the simulator; Ctrl+C stops everything\n");
     fflush(stdout);
     if (!sup_start(&sup, gw) || !wait_gateway(&sup, gw, ep.order, 10000)) {

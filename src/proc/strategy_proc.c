@@ -152,7 +152,7 @@ static void emit_signal(strat *s, const condition *c, unsigned ev, price_t price
     snprintf(sig.commodity_id, sizeof sig.commodity_id, "%s", symbol);
     sig.has_ext = !s->original_wire;
     if (c->id > 0) snprintf(sig.signal_id, sizeof sig.signal_id, "%lld.%c", (long long)c->id, exit ? 'X' : 'E');
-    else snprintf(sig.signal_id, sizeof sig.signal_id, "m%lld-%d.%c", (long long)-c->id, getpid(), exit ? 'X' : 'E');
+    else snprintf(sig.signal_id, sizeof sig.signal_id, "m%d_%lld.%c", (int)getpid(), (long long)-c->id, exit ? 'X' : 'E');
     sig.condition_id = c->id;
     sig.quantity = exit && c->filled_qty > 0 ? c->filled_qty : c->quantity;
     sig.seq = ++s->seq;
@@ -221,7 +221,14 @@ static void on_report(strat *s, const char *body, size_t len) {
     const char *status = json_string_value(json_object_get(rep, "status"));
     long long id = 0;
     char tail[4] = "";
-    if (coid && status && sscanf(coid, "aftm-%lld.%3s", &id, tail) == 2 && !strcmp(tail, "E") && id > 0) {
+    int pid = 0;
+    /* stored conditions: aftm-<id>.E; re-created copies: aftm-m<pid>_<n>.E (condition id -n) */
+    bool ours = coid && sscanf(coid, "aftm-%lld.%3s", &id, tail) == 2 && id > 0;
+    if (!ours && coid && sscanf(coid, "aftm-m%d_%lld.%3s", &pid, &id, tail) == 3 && pid == (int)getpid() && id > 0) {
+        id = -id;
+        ours = true;
+    }
+    if (ours && status && !strcmp(tail, "E")) {
         const condition *c = strategy_find(s->engine, id);
         long long filled = json_integer_value(json_object_get(rep, "filled_qty"));
         if (c && c->entry == ENTRY_PENDING) {
