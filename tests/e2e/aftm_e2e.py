@@ -81,3 +81,16 @@ def check(cond, what):
         print("FAIL:", what)
         sys.exit(1)
     print("ok:", what)
+
+
+def check_logs_clean(env):
+    """No sanitizer report (ASan, UBSan, LeakSanitizer) in any process log of this env."""
+    import glob
+    for path in glob.glob(os.path.join(env.home, "*.log")):
+        text = open(path, errors="replace").read()
+        for marker in ("Sanitizer", "runtime error:"):
+            if marker in text:
+                i = text.index(marker)
+                print(text[max(0, i - 2000):i + 3000])
+                check(False, "no sanitizer report in %s" % os.path.basename(path))
+    check(True, "no sanitizer reports in the process logs")

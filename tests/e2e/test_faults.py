@@ -9,7 +9,7 @@ import msgpack
 import zmq
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from aftm_e2e import Env, check, wait_until, write_ticks  # noqa: E402
+from aftm_e2e import Env, check, check_logs_clean, wait_until, write_ticks  # noqa: E402
 
 GARBAGE = [b"", b"\xc1\xc1\xc1", b"\xdf\xff\xff\xff\xff", b"\x92\x01", b"not msgpack at all",
            msgpack.packb({"a": 1}), msgpack.packb([1, 2, 3]),
@@ -66,6 +66,7 @@ check(sig["signal_id"] == "1.E" and sig["operation"]["name"] == "BUY", "the righ
 check(strat.poll() is None, "the strategy is still running")
 strat.send_signal(signal.SIGTERM)
 check(strat.wait(10) == 0, "the strategy exits cleanly on SIGTERM")
+check_logs_clean(e)
 pub.close()
 pull.close()
 
@@ -113,6 +114,7 @@ check(len(mine) == 1 and mine[0]["qty"] == 3 and mine[0]["status"] == "filled", 
 check(len(orders) == 2, "no order from garbage")
 pos = {p["symbol"]: p for p in e.json("positions", "--json")}
 check(pos["TXFF5"]["net_qty"] == -2, "position: +1 -3 = -2")
+check_logs_clean(e)
 
 # ---- 3. a gateway that stops answering (SIGSTOP) while an order is in flight ----------------------
 e = Env()
@@ -151,4 +153,5 @@ gw.send_signal(signal.SIGTERM)
 check(ex.wait(10) == 0 and gw.wait(10) == 0, "executor and gateway stop cleanly")
 log = open(os.path.join(e.home, "executor.log")).read()
 check("attempt" in log, "the executor reported the timeouts")
+check_logs_clean(e)
 print("PASS")

@@ -4,7 +4,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from aftm_e2e import Env, check, write_ticks  # noqa: E402
+from aftm_e2e import Env, check, check_logs_clean, write_ticks  # noqa: E402
 
 e = Env()
 lead = [20000 + (i % 2) for i in range(30)]  # 3 s of quiet market while everything connects
@@ -56,4 +56,5 @@ check(txf[0]["realized_pnl"] == 2 * (20000 - 19970) + (20080 - 20120), "realized
 conds = {c["id"]: c for c in e.json("condition", "list", "--all", "--json")}
 check(conds[1]["status"] == "done" and conds[2]["status"] == "done", "both conditions done after their exits")
 check(conds[3]["status"] == "active" and not conds[3]["is_trigger"], "the MXFG5 condition was never touched")
+check_logs_clean(e)
 print("PASS")
