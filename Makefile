@@ -60,18 +60,22 @@ build/asan/libaftm.a: $(ASAN_OBJS)
 	@rm -f $@; ar rcs $@ $^
 
 build/release/aftm: build/release/src/main.o build/release/libaftm.a
-	$(CC) $(RELEASE_FLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(RELEASE_FLAGS) -o $@ $^ $(LDLIBS)
 
 build/asan/aftm: build/asan/src/main.o build/asan/libaftm.a
-	$(CC) $(ASAN_FLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD asan $@"
+	@$(CC) $(ASAN_FLAGS) -o $@ $^ $(LDLIBS)
 
 build/asan/tests/%: build/asan/tests/unit/%.o build/asan/libaftm.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ASAN_FLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+	@echo "  LD asan $@"
+	@$(CC) $(ASAN_FLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 build/release/bench/%: build/release/bench/%.o build/release/libaftm.a
 	@mkdir -p $(dir $@)
-	$(CC) $(RELEASE_FLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(RELEASE_FLAGS) -o $@ $^ $(LDLIBS)
 
 clean:
 	rm -rf build
