@@ -422,6 +422,8 @@ static void handle_signal(exec *x, const wire_signal *sig) {
         } else {
             log_warn("signal %s arrived again: its order %s is already %s; not sent twice", signal_id, coid,
                      order_status_name(existing.o.status));
+            /* a restarted strategy may have lost what it knew of this entry: tell it again */
+            entry_feedback(x, &existing);
         }
         return;
     }

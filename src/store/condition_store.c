@@ -143,6 +143,9 @@ static void read_row(sqlite3_stmt *st, condition_record *r) {
     c->is_exited = sqlite3_column_int(st, 15) != 0;
     c->entry = entry_state_parse((const char *)sqlite3_column_text(st, 16));
     c->filled_qty = sqlite3_column_int64(st, 17);
+    /* An entry outcome exists only once the strategy has ordered; a strategy killed before
+     * it wrote its flags must not re-arm a condition whose entry already went out. */
+    if (c->entry != ENTRY_NONE) c->is_trigger = c->is_ordered = true;
     snprintf(r->status, sizeof r->status, "%s", (const char *)sqlite3_column_text(st, 18));
     snprintf(r->note, sizeof r->note, "%s", (const char *)sqlite3_column_text(st, 19));
     r->created_at = sqlite3_column_double(st, 20);
