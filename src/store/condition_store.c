@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "store/db.h"
 
 struct condition_store {
     sqlite3 *db;
@@ -32,10 +33,7 @@ condition_store *cstore_open(sqlite3 *db) {
     condition_store *s = calloc(1, sizeof *s);
     if (!s) return NULL;
     s->db = db;
-    struct {
-        sqlite3_stmt **st;
-        const char *sql;
-    } prep[] = {
+    const db_stmt_spec prep[] = {
         {&s->insert,
          "INSERT INTO conditions(uuid, symbol, side, trigger_price, turning_point, quantity, take_profit_point, "
          "stop_loss_point, is_following, order_price, take_profit_price, stop_loss_price, created_at, updated_at) "
@@ -58,11 +56,9 @@ condition_store *cstore_open(sqlite3 *db) {
         {&s->begin, "BEGIN IMMEDIATE"},
         {&s->commit, "COMMIT"},
     };
-    for (size_t i = 0; i < sizeof prep / sizeof prep[0]; i++) {
-        if (sqlite3_prepare_v3(db, prep[i].sql, -1, SQLITE_PREPARE_PERSISTENT, prep[i].st, NULL) != SQLITE_OK) {
-            cstore_close(s);
-            return NULL;
-        }
+    if (!db_prepare_all(db, prep, sizeof prep / sizeof prep[0])) {
+        cstore_close(s);
+        return NULL;
     }
     return s;
 }
@@ -74,13 +70,6 @@ void cstore_close(condition_store *s) {
     free(s);
 }
 
-/* Runs a prepared write statement to completion and resets it. */
-static bool step_done(sqlite3_stmt *st) {
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return rc == SQLITE_DONE;
-}
 
 int64_t cstore_add(condition_store *s, const condition *c, const char *uuid, char *err, size_t errlen) {
     sqlite3_stmt *st = s->insert;
@@ -100,7 +89,7 @@ int64_t cstore_add(condition_store *s, const condition *c, const char *uuid, cha
     sqlite3_bind_int64(st, 12, c->stop_loss_price);
     sqlite3_bind_double(st, 13, now);
     sqlite3_bind_double(st, 14, now);
-    if (!step_done(st)) {
+    if (!db_step_done(st)) {
         snprintf(err, errlen, "cannot store the condition: %s", sqlite3_errmsg(s->db));
         return -1;
     }
@@ -110,7 +99,7 @@ int64_t cstore_add(condition_store *s, const condition *c, const char *uuid, cha
 bool cstore_cancel(condition_store *s, int64_t id, char *err, size_t errlen) {
     sqlite3_bind_double(s->cancel, 1, clock_wall_s());
     sqlite3_bind_int64(s->cancel, 2, id);
-    if (!step_done(s->cancel)) {
+    if (!db_step_done(s->cancel)) {
         snprintf(err, errlen, "cannot cancel condition %lld: %s", (long long)id, sqlite3_errmsg(s->db));
         return false;
     }
@@ -188,7 +177,7 @@ bool cstore_save_state(condition_store *s, const condition *c, const char *note)
     sqlite3_bind_text(st, 10, entry_state_name(c->entry), -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 11, c->filled_qty);
     sqlite3_bind_int64(st, 12, c->id);
-    return step_done(st);
+    return db_step_done(st);
 }
 
 bool cstore_set_entry(condition_store *s, int64_t id, entry_state es, int64_t filled_qty, const char *note) {
@@ -199,8 +188,8 @@ bool cstore_set_entry(condition_store *s, int64_t id, entry_state es, int64_t fi
     else sqlite3_bind_null(st, 3);
     sqlite3_bind_double(st, 4, clock_wall_s());
     sqlite3_bind_int64(st, 5, id);
-    return step_done(st);
+    return db_step_done(st);
 }
 
-bool cstore_begin(condition_store *s) { return step_done(s->begin); }
-bool cstore_commit(condition_store *s) { return step_done(s->commit); }
+bool cstore_begin(condition_store *s) { return db_step_done(s->begin); }
+bool cstore_commit(condition_store *s) { return db_step_done(s->commit); }

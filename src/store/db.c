@@ -156,3 +156,17 @@ bool db_meta_set_text(sqlite3 *db, const char *key, const char *value) {
     sqlite3_finalize(st);
     return ok;
 }
+
+bool db_prepare_all(sqlite3 *db, const db_stmt_spec *specs, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (sqlite3_prepare_v3(db, specs[i].sql, -1, SQLITE_PREPARE_PERSISTENT, specs[i].st, NULL) != SQLITE_OK)
+            return false;
+    return true;
+}
+
+bool db_step_done(sqlite3_stmt *st) {
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE;
+}

@@ -26,6 +26,17 @@ bool db_meta_set_int(sqlite3 *db, const char *key, long long value);
 bool db_meta_get_text(sqlite3 *db, const char *key, char *out, size_t cap);
 bool db_meta_set_text(sqlite3 *db, const char *key, const char *value);
 
+/* Prepared statements of a store, made and freed together. */
+typedef struct {
+    sqlite3_stmt **st;
+    const char *sql;
+} db_stmt_spec;
+
+/* Prepares every spec as a persistent statement; false (some may be NULL) on the first error. */
+bool db_prepare_all(sqlite3 *db, const db_stmt_spec *specs, size_t n);
+/* Runs a write statement to completion, then resets it and clears its bindings. */
+bool db_step_done(sqlite3_stmt *st);
+
 /* Appends to the event journal (append-only): who, what kind, which object, details. */
 bool db_journal(sqlite3 *db, const char *source, const char *kind, const char *ref, const char *detail);
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "store/db.h"
 
 struct order_store {
     sqlite3 *db;
@@ -19,10 +20,7 @@ order_store *ostore_open(sqlite3 *db) {
     order_store *s = calloc(1, sizeof *s);
     if (!s) return NULL;
     s->db = db;
-    struct {
-        sqlite3_stmt **st;
-        const char *sql;
-    } prep[] = {
+    const db_stmt_spec prep[] = {
         {&s->insert, "INSERT INTO orders(" ORDER_COLUMNS ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
         {&s->update, "UPDATE orders SET filled_qty=?, fill_notional=?, status=?, reason=?, "
                      "order_serial=CASE WHEN ?='' THEN order_serial ELSE ? END, updated_at=? WHERE client_order_id=?"},
@@ -41,11 +39,9 @@ order_store *ostore_open(sqlite3 *db) {
         {&s->commit, "COMMIT"},
         {&s->rollback, "ROLLBACK"},
     };
-    for (size_t i = 0; i < sizeof prep / sizeof prep[0]; i++) {
-        if (sqlite3_prepare_v3(db, prep[i].sql, -1, SQLITE_PREPARE_PERSISTENT, prep[i].st, NULL) != SQLITE_OK) {
-            ostore_close(s);
-            return NULL;
-        }
+    if (!db_prepare_all(db, prep, sizeof prep / sizeof prep[0])) {
+        ostore_close(s);
+        return NULL;
     }
     return s;
 }
@@ -58,16 +54,10 @@ void ostore_close(order_store *s) {
     free(s);
 }
 
-static bool step_done(sqlite3_stmt *st) {
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return rc == SQLITE_DONE;
-}
 
-bool ostore_begin(order_store *s) { return step_done(s->begin); }
-bool ostore_commit(order_store *s) { return step_done(s->commit); }
-void ostore_rollback(order_store *s) { step_done(s->rollback); }
+bool ostore_begin(order_store *s) { return db_step_done(s->begin); }
+bool ostore_commit(order_store *s) { return db_step_done(s->commit); }
+void ostore_rollback(order_store *s) { db_step_done(s->rollback); }
 
 bool ostore_insert(order_store *s, const order_record *r) {
     sqlite3_stmt *st = s->insert;
@@ -90,7 +80,7 @@ bool ostore_insert(order_store *s, const order_record *r) {
     sqlite3_bind_double(st, 15, r->signal_when);
     sqlite3_bind_double(st, 16, now);
     sqlite3_bind_double(st, 17, now);
-    return step_done(st);
+    return db_step_done(st);
 }
 
 bool ostore_update(order_store *s, const order *o, const char *order_serial) {
@@ -104,7 +94,7 @@ bool ostore_update(order_store *s, const order *o, const char *order_serial) {
     sqlite3_bind_text(st, 6, serial, -1, SQLITE_TRANSIENT);
     sqlite3_bind_double(st, 7, clock_wall_s());
     sqlite3_bind_text(st, 8, o->client_order_id, -1, SQLITE_TRANSIENT);
-    return step_done(st);
+    return db_step_done(st);
 }
 
 static void text_col(sqlite3_stmt *st, int col, char *out, size_t cap) {
@@ -178,7 +168,7 @@ bool ostore_add_fill(order_store *s, const char *fill_id, const order *o, int64_
     sqlite3_bind_text(st, 6, o->account, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 7, o->symbol, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 8, o->side == SIDE_BUY ? "buy" : "sell", -1, SQLITE_STATIC);
-    return step_done(st) && sqlite3_changes(s->db) == 1;
+    return db_step_done(st) && sqlite3_changes(s->db) == 1;
 }
 
 bool ostore_position_get(order_store *s, const char *account, const char *symbol, position *out) {
@@ -203,7 +193,7 @@ bool ostore_position_put(order_store *s, const position *p, price_t last_price) 
     sqlite3_bind_int64(st, 4, p->open_cost);
     sqlite3_bind_int64(st, 5, p->realized);
     sqlite3_bind_int64(st, 6, last_price);
-    return step_done(st);
+    return db_step_done(st);
 }
 
 int ostore_each_position(order_store *s, ostore_position_fn fn, void *ctx) {

@@ -86,6 +86,22 @@ static const char *const MIGRATIONS[] = {
     "  item_code TEXT,"
     "  broker TEXT NOT NULL DEFAULT 'sim');"
     "CREATE TABLE IF NOT EXISTS equity(date TEXT PRIMARY KEY, equity INTEGER NOT NULL);",
+    /* 4: the session's registered items, and the processes of the trading system as their
+     * supervisor (the menu, 'aftm login' or 'aftm run') last recorded them */
+    "CREATE TABLE IF NOT EXISTS session_items("
+    "  code TEXT PRIMARY KEY,"
+    "  registered_at REAL NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS processes("
+    "  name TEXT PRIMARY KEY,"
+    "  pid INTEGER NOT NULL DEFAULT 0,"
+    "  pid_start INTEGER NOT NULL DEFAULT 0,"
+    "  state TEXT NOT NULL,"
+    "  started_at REAL NOT NULL DEFAULT 0,"
+    "  restarts INTEGER NOT NULL DEFAULT 0,"
+    "  last_error TEXT NOT NULL DEFAULT '',"
+    "  owner TEXT NOT NULL DEFAULT '',"
+    "  supervisor_pid INTEGER NOT NULL DEFAULT 0,"
+    "  updated_at REAL NOT NULL);",
 };
 
 int schema_version_latest(void) { return (int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]); }
