@@ -8,7 +8,8 @@
 static void usage(FILE *out) {
     fprintf(out,
             "aftm - automatic futures trading machine\n\n"
-            "usage: aftm <command> [options]     (aftm <command> --help for its options)\n\n"
+            "usage: aftm                          the interactive menu\n"
+            "       aftm <command> [options]     (aftm <command> --help for its options)\n\n"
             "commands:\n");
     for (const command *c = aftm_commands; c->name; c++) fprintf(out, "  %-12s %s\n", c->name, c->summary);
     fprintf(out,
@@ -20,13 +21,16 @@ int main(int argc, char **argv) {
     /* A closed pipe on stdout is an ordinary event (aftm list | head), not a crash. */
     signal(SIGPIPE, SIG_IGN);
     if (argc < 2) {
-        usage(stderr);
-        return EXIT_USAGE;
+        /* no arguments: the interactive menu */
+        char name[] = "menu";
+        char *menu_argv[] = {name, NULL};
+        return cmd_menu(1, menu_argv);
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(stdout);
         return EXIT_OK;
     }
+    if (argv[1][0] == '-' && argv[1][1] == '-') return cmd_menu(argc, argv); /* aftm --home DIR ...: the menu */
     for (const command *c = aftm_commands; c->name; c++)
         if (!strcmp(argv[1], c->name)) return c->fn(argc - 1, argv + 1);
     fprintf(stderr, "aftm: unknown command '%s'\n\n", argv[1]);
