@@ -9,6 +9,8 @@
 #include "cli/commands.h"
 #include "backtest/conditions_file.h"
 #include "cli/home_db.h"
+#include "usecase/uc.h"
+#include "usecase/uc_view.h"
 #include "core/parse.h"
 #include "store/condition_store.h"
 #include "store/db.h"
@@ -45,79 +47,59 @@ static int bad(const char *fmt, const char *arg) {
     return EXIT_USAGE;
 }
 
-static bool positive(const char *s, int64_t *out) { return parse_int_range(s, 1, 1000000000, out); }
+/* The use case's verdict as an exit code, its message on stderr. */
+static int fail(const uc_result *r) {
+    fprintf(stderr, "aftm condition: %s\n", r->msg);
+    return r->st == UC_BAD_INPUT || r->st == UC_PRECONDITION ? EXIT_USAGE : EXIT_RUNTIME;
+}
+
+static bool open_uc(uc_ctx *c, const char *home) {
+    char err[512];
+    if (uc_open(c, UC_FACE_CLI, home, err, sizeof err)) return true;
+    fprintf(stderr, "aftm condition: %s\n", err);
+    return false;
+}
 
 static int cmd_add(int argc, char **argv) {
     static const struct option opts[] = {{"side", 1, 0, 's'},   {"trigger", 1, 0, 't'}, {"turning", 1, 0, 'n'},
                                          {"qty", 1, 0, 'q'},    {"tp", 1, 0, 'p'},      {"sl", 1, 0, 'l'},
                                          {"follow", 0, 0, 'f'}, {"symbol", 1, 0, 'y'},  {"home", 1, 0, 'h'},
                                          {"help", 0, 0, 'H'},   {0, 0, 0, 0}};
-    const char *side = NULL, *home = NULL, *symbol = NULL;
-    int64_t trigger = 0, turning = 0, qty = 0, tp = DEFAULT_TAKE_PROFIT_POINT, sl = DEFAULT_STOP_LOSS_POINT;
-    bool follow = false, have_trigger = false, have_turning = false, have_qty = false;
+    uc_condition_input in;
+    memset(&in, 0, sizeof in);
+    const char *home = NULL;
     int o;
     optind = 1;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (o) {
-        case 's': side = optarg; break;
-        case 't':
-            if (!positive(optarg, &trigger)) return bad("--trigger must be a positive integer price, got '%s'", optarg);
-            have_trigger = true;
-            break;
-        case 'n':
-            if (!positive(optarg, &turning)) return bad("--turning must be a positive integer, got '%s'", optarg);
-            have_turning = true;
-            break;
-        case 'q':
-            if (!positive(optarg, &qty)) return bad("--qty must be a positive integer, got '%s'", optarg);
-            have_qty = true;
-            break;
-        case 'p':
-            if (!positive(optarg, &tp)) return bad("--tp must be a positive integer, got '%s'", optarg);
-            break;
-        case 'l':
-            if (!positive(optarg, &sl)) return bad("--sl must be a positive integer, got '%s'", optarg);
-            break;
-        case 'f': follow = true; break;
-        case 'y': symbol = optarg; break;
+        case 's': in.side = optarg; break;
+        case 't': in.trigger = optarg; break;
+        case 'n': in.turning = optarg; break;
+        case 'q': in.qty = optarg; break;
+        case 'p': in.tp = optarg; break;
+        case 'l': in.sl = optarg; break;
+        case 'f': in.following = true; break;
+        case 'y': in.symbol = optarg; break;
         case 'h': home = optarg; break;
         case 'H': usage(stdout); return EXIT_OK;
         default: usage(stderr); return EXIT_USAGE;
         }
     }
     if (optind < argc) return bad("unexpected argument '%s'", argv[optind]);
-    if (!side) return bad("--side is required (buy or sell)%s", "");
-    if (strcmp(side, "buy") && strcmp(side, "sell")) return bad("--side must be buy or sell, got '%s'", side);
-    if (!have_trigger) return bad("--trigger is required%s", "");
-    if (!have_turning) return bad("--turning is required%s", "");
-    if (!have_qty) return bad("--qty is required%s", "");
-    home_db h;
-    if (!home_db_open(&h, home)) return EXIT_RUNTIME;
-    char sym[CONDITION_SYMBOL_MAX];
-    if (symbol) {
-        if (!symbol_valid(symbol)) {
-            home_db_close(&h);
-            return bad("--symbol must be 1-31 letters or digits, got '%s'", symbol);
-        }
-        snprintf(sym, sizeof sym, "%s", symbol);
-    } else if (!session_item_code(h.db, sym, sizeof sym)) {
-        home_db_close(&h);
-        return bad("no --symbol given and no item registered; pass --symbol (e.g. --symbol TXFF5)%s", "");
-    }
-    for (char *p = sym; *p; p++)
-        if (*p >= 'a' && *p <= 'z') *p = (char)(*p - 'a' + 'A');
-    condition c;
-    condition_init(&c, 0, sym, strcmp(side, "buy") ? SIDE_SELL : SIDE_BUY, trigger, turning, qty, tp, sl, follow);
-    char err[256];
-    int64_t id = cstore_add(h.cs, &c, NULL, err, sizeof err);
-    home_db_close(&h);
-    if (id < 0) {
-        fprintf(stderr, "aftm condition: %s\n", err);
-        return EXIT_RUNTIME;
-    }
-    printf("condition %lld added: %s %s %lld lot(s), trigger %lld, entry %lld, take profit %lld, stop loss %lld%s\n",
-           (long long)id, side, c.symbol, (long long)qty, (long long)c.trigger_price, (long long)c.order_price,
-           (long long)c.take_profit_price, (long long)c.stop_loss_price, follow ? ", trailing" : "");
+    if (!in.side) return bad("--side is required (buy or sell)%s", "");
+    if (!in.trigger) return bad("--trigger is required%s", "");
+    if (!in.turning) return bad("--turning is required%s", "");
+    if (!in.qty) return bad("--qty is required%s", "");
+    uc_ctx c;
+    if (!open_uc(&c, home)) return EXIT_RUNTIME;
+    char item[CONDITION_SYMBOL_MAX] = "";
+    session_item_code(c.db, item, sizeof item); /* the registered item, if any, is the default */
+    condition_record rec;
+    uc_result r;
+    bool ok = uc_condition_create(&c, &in, item, &rec, &r);
+    uc_close(&c);
+    if (!ok) return fail(&r);
+    uc_view_condition_created(stdout, &rec);
     return EXIT_OK;
 }
 
@@ -126,41 +108,10 @@ typedef struct {
     json_t *arr;
 } list_ctx;
 
-static const char *stage_of(const condition_record *r) {
-    const condition *c = &r->c;
-    if (strcmp(r->status, "active")) return r->status;
-    if (!c->is_trigger) return "waiting trigger";
-    if (!c->is_ordered) return "triggered";
-    switch (c->entry) {
-    case ENTRY_PENDING: return "entry sent";
-    case ENTRY_FILLED: return "in position";
-    case ENTRY_REJECTED: return "entry rejected";
-    default: return "ordered";
-    }
-}
-
 static void list_row(void *ctx, const condition_record *r) {
     list_ctx *l = ctx;
-    const condition *c = &r->c;
-    if (l->json) {
-        json_array_append_new(
-            l->arr,
-            json_pack("{s:I,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:b,s:I,s:I,s:I,s:b,s:b,s:b,s:s,s:I,s:s,s:s,s:s}", "id",
-                      (json_int_t)c->id, "symbol", c->symbol, "side", c->side == SIDE_BUY ? "buy" : "sell",
-                      "trigger_price", (json_int_t)c->trigger_price, "turning_point", (json_int_t)c->turning_point,
-                      "quantity", (json_int_t)c->quantity, "take_profit_point", (json_int_t)c->take_profit_point,
-                      "stop_loss_point", (json_int_t)c->stop_loss_point, "is_following", c->is_following,
-                      "order_price", (json_int_t)c->order_price, "take_profit_price",
-                      (json_int_t)c->take_profit_price, "stop_loss_price", (json_int_t)c->stop_loss_price,
-                      "is_trigger", c->is_trigger, "is_ordered", c->is_ordered, "is_exited", c->is_exited,
-                      "entry_state", entry_state_name(c->entry), "filled_qty", (json_int_t)c->filled_qty, "status",
-                      r->status, "stage", stage_of(r), "note", r->note));
-        return;
-    }
-    printf("%5lld  %-8s %-4s %4lld %8lld %8lld %8lld %8lld  %-5s %-16s %s\n", (long long)c->id, c->symbol,
-           c->side == SIDE_BUY ? "buy" : "sell", (long long)c->quantity, (long long)c->trigger_price,
-           (long long)c->order_price, (long long)c->take_profit_price, (long long)c->stop_loss_price,
-           c->is_following ? "yes" : "no", stage_of(r), r->note);
+    if (l->json) json_array_append_new(l->arr, uc_view_condition_json(r));
+    else uc_view_condition_row(stdout, r);
 }
 
 static int cmd_list(int argc, char **argv) {
@@ -181,23 +132,21 @@ static int cmd_list(int argc, char **argv) {
         }
     }
     if (optind < argc) return bad("unexpected argument '%s'", argv[optind]);
-    home_db h;
-    if (!home_db_open(&h, home)) return EXIT_RUNTIME;
+    uc_ctx c;
+    if (!open_uc(&c, home)) return EXIT_RUNTIME;
     if (l.json) l.arr = json_array();
-    else
-        printf("%5s  %-8s %-4s %4s %8s %8s %8s %8s  %-5s %-16s %s\n", "id", "symbol", "side", "qty", "trigger",
-               "entry", "profit", "stop", "trail", "stage", "note");
-    int n = cstore_list(h.cs, all, list_row, &l);
-    home_db_close(&h);
+    else uc_view_conditions_header(stdout);
+    int n = uc_conditions(&c, all, list_row, &l);
+    uc_close(&c);
     if (n < 0) {
         fprintf(stderr, "aftm condition: cannot read conditions\n");
         json_decref(l.arr);
         return EXIT_RUNTIME;
     }
     if (l.json) {
-        char *s = json_dumps(l.arr, JSON_INDENT(2));
-        printf("%s\n", s);
-        free(s);
+        char *text = json_dumps(l.arr, JSON_INDENT(2));
+        printf("%s\n", text);
+        free(text);
         json_decref(l.arr);
     } else if (n == 0) {
         printf("(no %sconditions)\n", all ? "" : "active ");
@@ -217,18 +166,14 @@ static int cmd_rm(int argc, char **argv) {
             return o == 'H' ? EXIT_OK : EXIT_USAGE;
         }
     }
-    int64_t id;
     if (optind != argc - 1) return bad("rm takes exactly one condition id%s", "");
-    if (!positive(argv[optind], &id)) return bad("condition id must be a positive integer, got '%s'", argv[optind]);
-    home_db h;
-    if (!home_db_open(&h, home)) return EXIT_RUNTIME;
-    char err[256];
-    bool ok = cstore_cancel(h.cs, id, err, sizeof err);
-    home_db_close(&h);
-    if (!ok) {
-        fprintf(stderr, "aftm condition: %s\n", err);
-        return EXIT_RUNTIME;
-    }
+    uc_ctx c;
+    if (!open_uc(&c, home)) return EXIT_RUNTIME;
+    int64_t id;
+    uc_result r;
+    bool ok = uc_condition_cancel(&c, argv[optind], &id, &r);
+    uc_close(&c);
+    if (!ok) return fail(&r);
     printf("condition %lld cancelled\n", (long long)id);
     return EXIT_OK;
 }

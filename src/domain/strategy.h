@@ -11,7 +11,10 @@
 typedef struct strategy_engine strategy_engine;
 
 /* Called for every condition a tick changed (events != 0), in creation order. A condition
- * with COND_EXIT_* set is removed from the engine right after the call returns. */
+ * with COND_EXIT_* set is removed from the engine right after the call returns.
+ * The callback may call strategy_add / strategy_remove / strategy_entry_*: a condition added
+ * there is first evaluated on the next tick; one removed there is not evaluated afterwards.
+ * c stays valid until its condition is removed (conditions never move in memory). */
 typedef void (*strategy_event_fn)(void *ctx, const condition *c, unsigned events, price_t price);
 
 /* assume_fills: the original's seed-compatible mode, every entry taken as filled at once. */
@@ -26,7 +29,9 @@ size_t strategy_count(const strategy_engine *e);
 /* Visits the live conditions in creation order. */
 void strategy_foreach(const strategy_engine *e, void (*fn)(void *ctx, const condition *c), void *ctx);
 
-/* Feeds one tick of symbol at price. Returns the number of conditions changed. */
+/* Feeds one tick of symbol at price. Returns the number of conditions changed.
+ * Cost: a symbol lookup plus O(log N) per condition whose price levels the tick crosses
+ * (conditions are indexed by the prices at which they can change; see condition_idle_band). */
 size_t strategy_on_tick(strategy_engine *e, const char *symbol, price_t price, strategy_event_fn fn,
                         void *ctx);
 

@@ -138,6 +138,10 @@ typedef struct {
 /* Each field checked by itself; the message names the field and what is allowed. */
 bool uc_check_side(const char *text, bool *buy, uc_result *r);
 bool uc_check_positive(const char *field, const char *text, int64_t max, int64_t *out, uc_result *r);
+/* Validates and stores a condition; a missing symbol takes default_symbol. No session needed
+ * (scripts and imports); uc_condition_add is the session's version (default: the item). */
+bool uc_condition_create(uc_ctx *c, const uc_condition_input *in, const char *default_symbol, condition_record *out,
+                         uc_result *r);
 bool uc_condition_add(uc_ctx *c, const uc_condition_input *in, condition_record *out, uc_result *r);
 bool uc_condition_cancel(uc_ctx *c, const char *id_text, int64_t *id_out, uc_result *r);
 /* Visits conditions (active only unless all); returns the count or -1. */

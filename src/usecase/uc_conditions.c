@@ -49,9 +49,8 @@ bool uc_check_positive(const char *field, const char *text, int64_t max, int64_t
 #define PRICE_MAX 100000000LL
 #define POINTS_MAX 1000000LL
 
-bool uc_condition_add(uc_ctx *c, const uc_condition_input *in, condition_record *out, uc_result *r) {
-    session_info s;
-    if (!uc_require_session(c, &s, r)) return false;
+bool uc_condition_create(uc_ctx *c, const uc_condition_input *in, const char *default_symbol, condition_record *out,
+                         uc_result *r) {
     char sym[CONDITION_SYMBOL_MAX];
     if (in->symbol && *in->symbol) {
         if (!symbol_valid(in->symbol)) {
@@ -60,10 +59,10 @@ bool uc_condition_add(uc_ctx *c, const uc_condition_input *in, condition_record 
             return false;
         }
         snprintf(sym, sizeof sym, "%s", in->symbol);
-    } else if (s.item_code[0]) {
-        snprintf(sym, sizeof sym, "%s", s.item_code);
+    } else if (default_symbol && *default_symbol) {
+        snprintf(sym, sizeof sym, "%s", default_symbol);
     } else {
-        uc_set(r, UC_PRECONDITION, "Please register an item first (%s): a condition trades one product.",
+        uc_set(r, UC_PRECONDITION, "Please register an item first (%s) or name the product: a condition trades one product.",
                uc_hint(c, HINT_ITEM));
         return false;
     }
@@ -91,6 +90,12 @@ bool uc_condition_add(uc_ctx *c, const uc_condition_input *in, condition_record 
     }
     uc_ok(r);
     return true;
+}
+
+bool uc_condition_add(uc_ctx *c, const uc_condition_input *in, condition_record *out, uc_result *r) {
+    session_info s;
+    if (!uc_require_session(c, &s, r)) return false;
+    return uc_condition_create(c, in, s.item_code, out, r);
 }
 
 bool uc_condition_cancel(uc_ctx *c, const char *id_text, int64_t *id_out, uc_result *r) {

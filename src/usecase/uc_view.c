@@ -104,14 +104,16 @@ void uc_view_condition_row(FILE *out, const condition_record *r) {
 
 json_t *uc_view_condition_json(const condition_record *r) {
     const condition *c = &r->c;
-    return json_pack("{s:I,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:b,s:I,s:I,s:I,s:s,s:s,s:s}", "id", (json_int_t)c->id, "symbol",
-                     c->symbol, "side", c->side == SIDE_BUY ? "buy" : "sell", "trigger_price",
-                     (json_int_t)c->trigger_price, "turning_point", (json_int_t)c->turning_point, "quantity",
-                     (json_int_t)c->quantity, "take_profit_point", (json_int_t)c->take_profit_point,
+    return json_pack("{s:I,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:b,s:I,s:I,s:I,s:b,s:b,s:b,s:s,s:I,s:s,s:s,s:s}", "id",
+                     (json_int_t)c->id, "symbol", c->symbol, "side", c->side == SIDE_BUY ? "buy" : "sell",
+                     "trigger_price", (json_int_t)c->trigger_price, "turning_point", (json_int_t)c->turning_point,
+                     "quantity", (json_int_t)c->quantity, "take_profit_point", (json_int_t)c->take_profit_point,
                      "stop_loss_point", (json_int_t)c->stop_loss_point, "is_following", c->is_following,
                      "order_price", (json_int_t)c->order_price, "take_profit_price", (json_int_t)c->take_profit_price,
-                     "stop_loss_price", (json_int_t)c->stop_loss_price, "status", r->status, "stage",
-                     uc_condition_stage(r), "note", r->note);
+                     "stop_loss_price", (json_int_t)c->stop_loss_price, "is_trigger", c->is_trigger, "is_ordered",
+                     c->is_ordered, "is_exited", c->is_exited, "entry_state", entry_state_name(c->entry),
+                     "filled_qty", (json_int_t)c->filled_qty, "status", r->status, "stage", uc_condition_stage(r),
+                     "note", r->note);
 }
 
 static const char *mark(bool ok) { return ok ? "\u2713" : "\u2717"; }
