@@ -290,11 +290,71 @@ static msgpack_unpack_return check_sizes(const unsigned char *p, size_t len) {
     return MSGPACK_UNPACK_SUCCESS;
 }
 
+/* The TickEvent every publisher of the original's format sends has one exact layout; reading
+ * it in place skips msgpack-c's object tree (most of a tick's cost). Anything else, or any
+ * value the general path would reject, falls back to the general path. */
+static const unsigned char TICK_HEAD[] = "\x83\xa4when\x82\xac__datetime__\xc3\xa9timestamp\xcb";
+static const unsigned char TICK_MID[] = "\xa4tick\x83\xac" "commodity_id";
+static const unsigned char TICK_PRICE[] = "\xab" "match_price\xcb";
+static const unsigned char TICK_TAIL[] = "\xa9__class__\xa4Tick\xa9__class__\xa9TickEvent";
+
+static double be_double(const unsigned char *p) {
+    uint64_t u = 0;
+    for (int i = 0; i < 8; i++) u = (u << 8) | p[i];
+    double d;
+    memcpy(&d, &u, sizeof d);
+    return d;
+}
+
+static bool fast_tick(const unsigned char *p, size_t len, wire_tick *out) {
+    size_t pos = 0, n;
+#define TAKE(lit)                                                        \
+    do {                                                                 \
+        n = sizeof(lit) - 1;                                             \
+        if (len - pos < n || memcmp(p + pos, lit, n) != 0) return false; \
+        pos += n;                                                        \
+    } while (0)
+    TAKE(TICK_HEAD);
+    if (len - pos < 8) return false;
+    double when = be_double(p + pos);
+    pos += 8;
+    TAKE(TICK_MID);
+    if (pos >= len) return false;
+    size_t slen;
+    if ((p[pos] & 0xe0) == 0xa0) slen = p[pos++] & 0x1f;
+    else if (p[pos] == 0xd9 && pos + 1 < len) slen = p[pos + 1], pos += 2;
+    else return false;
+    if (slen == 0 || slen >= WIRE_SYMBOL_MAX || len - pos < slen || memchr(p + pos, '\0', slen)) return false;
+    const unsigned char *sym = p + pos;
+    pos += slen;
+    TAKE(TICK_PRICE);
+    if (len - pos < 8) return false;
+    double price = be_double(p + pos);
+    pos += 8;
+    TAKE(TICK_TAIL);
+#undef TAKE
+    if (pos != len || !isfinite(price) || !isfinite(when) || fabs(when) > 253402300799.0) return false;
+    memcpy(out->commodity_id, sym, slen);
+    out->commodity_id[slen] = '\0';
+    out->when = when;
+    out->match_price = price;
+    return true;
+}
+
 void wire_decoder_init(wire_decoder *d) { msgpack_zone_init(&d->zone, 2048); }
 
 void wire_decoder_destroy(wire_decoder *d) { msgpack_zone_destroy(&d->zone); }
 
 wire_kind wire_decode(wire_decoder *d, const void *data, size_t len, wire_msg *out) {
+    if (fast_tick(data, len, &out->u.tick)) {
+        out->kind = WIRE_TICK;
+        out->error[0] = out->error_class[0] = '\0';
+        return WIRE_TICK;
+    }
+    return wire_decode_general(d, data, len, out);
+}
+
+wire_kind wire_decode_general(wire_decoder *d, const void *data, size_t len, wire_msg *out) {
     memset(out, 0, sizeof *out);
     ctx c = {out};
     msgpack_zone_clear(&d->zone);

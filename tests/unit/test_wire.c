@@ -168,6 +168,34 @@ static void test_garbage_never_crashes(void **state) {
     wire_decoder_destroy(&d);
 }
 
+/* The in-place TickEvent reader must agree with the general decoder on every input. */
+static void test_fast_path_agrees_with_general_path(void **state) {
+    (void)state;
+    wire_decoder d;
+    wire_decoder_init(&d);
+    srand(11);
+    for (int round = 0; round < 20000; round++) {
+        wire_tick t = {.when = (double)(rand() % 2000000000) + (rand() % 1000000) / 1e6,
+                       .match_price = (double)(rand() % 40000) + (rand() % 4) * 0.25};
+        int n = 1 + rand() % 45;
+        for (int i = 0; i < n; i++) t.commodity_id[i] = (char)('A' + rand() % 26);
+        t.commodity_id[n] = '\0';
+        char buf[WIRE_BUF_MAX];
+        size_t len = wire_encode_tick(&t, buf, sizeof buf);
+        if (rand() % 2) buf[rand() % len] ^= (char)(1 << (rand() % 8)); /* sometimes one bit off */
+        wire_msg fast, general;
+        wire_kind k1 = wire_decode(&d, buf, len, &fast);
+        wire_kind k2 = wire_decode_general(&d, buf, len, &general);
+        assert_int_equal(k1, k2);
+        if (k1 == WIRE_TICK) {
+            assert_string_equal(fast.u.tick.commodity_id, general.u.tick.commodity_id);
+            assert_memory_equal(&fast.u.tick.when, &general.u.tick.when, sizeof(double));
+            assert_memory_equal(&fast.u.tick.match_price, &general.u.tick.match_price, sizeof(double));
+        }
+    }
+    wire_decoder_destroy(&d);
+}
+
 static void test_encode_overflow_reports_zero(void **state) {
     (void)state;
     wire_tick t = {.when = 1.5, .match_price = 1};
@@ -182,6 +210,7 @@ int main(void) {
         cmocka_unit_test(test_decode_matches_golden),
         cmocka_unit_test(test_extended_signal_roundtrip),
         cmocka_unit_test(test_garbage_never_crashes),
+        cmocka_unit_test(test_fast_path_agrees_with_general_path),
         cmocka_unit_test(test_encode_overflow_reports_zero),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
