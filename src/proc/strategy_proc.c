@@ -418,8 +418,14 @@ int cmd_strategy(int argc, char **argv) {
     s.data_version = db_data_version(s.db);
     sync_conditions(&s);
     s.zctx = zmq_ctx_new();
-    if (!(s.sub = zsock_new(s.zctx, ZMQ_SUB, err, sizeof err)) || !(s.push = zsock_new(s.zctx, ZMQ_PUSH, err, sizeof err)) ||
-        !zsock_connect(s.sub, ep.tick, err, sizeof err) || !zsock_connect(s.push, ep.signal, err, sizeof err)) {
+    if (!(s.sub = zsock_new(s.zctx, ZMQ_SUB, err, sizeof err)) || !(s.push = zsock_new(s.zctx, ZMQ_PUSH, err, sizeof err))) {
+        log_error("%s", err);
+        goto out;
+    }
+    /* A deep receive queue absorbs scheduling stalls of this process: the I/O thread keeps
+     * taking ticks off the wire while the loop is descheduled (about 3 MB at most). */
+    zsock_set_int(s.sub, ZMQ_RCVHWM, 20000);
+    if (!zsock_connect(s.sub, ep.tick, err, sizeof err) || !zsock_connect(s.push, ep.signal, err, sizeof err)) {
         log_error("%s", err);
         goto out;
     }
