@@ -39,6 +39,8 @@ struct backtest {
     bool have_day;
     double last_equity;
     equity_series daily;
+    backtest_point *curve; /* the equity at the last tick of each minute */
+    size_t ncurve, curve_cap;
     int64_t first_ts, last_ts;
     size_t entry_signals, exit_signals, unfilled;
     bool oom, finished;
@@ -89,6 +91,7 @@ void backtest_free(backtest *bt) {
     free(bt->st);
     free(bt->syms);
     equity_free(&bt->daily);
+    free(bt->curve);
     free(bt);
 }
 
@@ -248,8 +251,33 @@ static int64_t day_of(const backtest *bt, int64_t ts_us) {
     return s >= 0 ? s / 86400 : -((-s + 86399) / 86400);
 }
 
+static int64_t minute_of(int64_t ts_us) {
+    return ts_us >= 0 ? ts_us / 60000000 : -((-ts_us + 59999999) / 60000000);
+}
+
+static void curve_add(backtest *bt, int64_t ts_us, double eq) {
+    /* the opening point (index 0) stays; later points of the same minute replace each other */
+    if (bt->ncurve >= 2 && minute_of(bt->curve[bt->ncurve - 1].ts_us) == minute_of(ts_us)) {
+        bt->curve[bt->ncurve - 1] = (backtest_point){ts_us, eq};
+        return;
+    }
+    if (bt->ncurve == bt->curve_cap) {
+        size_t ncap = bt->curve_cap ? bt->curve_cap * 2 : 256;
+        backtest_point *np = realloc(bt->curve, ncap * sizeof *np);
+        if (!np) {
+            bt->oom = true;
+            return;
+        }
+        bt->curve = np;
+        bt->curve_cap = ncap;
+    }
+    bt->curve[bt->ncurve++] = (backtest_point){ts_us, eq};
+}
+
 static void account(backtest *bt, int64_t ts_us) {
     double eq = bt->cash + bt->unreal_total;
+    if (!bt->ncurve) curve_add(bt, ts_us, bt->cfg.capital);
+    curve_add(bt, ts_us, eq);
     if (eq > bt->peak) bt->peak = eq;
     double dd = eq - bt->peak;
     if (dd < bt->max_dd) bt->max_dd = dd;
@@ -349,6 +377,11 @@ const backtest_trade *backtest_trades(const backtest *bt, size_t *n) {
 }
 
 const equity_series *backtest_daily_equity(const backtest *bt) { return bt ? &bt->daily : NULL; }
+
+const backtest_point *backtest_equity_curve(const backtest *bt, size_t *n) {
+    *n = bt ? bt->ncurve : 0;
+    return bt ? bt->curve : NULL;
+}
 
 size_t backtest_symbol_ticks(const backtest *bt, const char *symbol) {
     if (!bt || !symbol) return 0;

@@ -9,6 +9,12 @@
  * market orders of the condition's quantity; (3) with the "same tick" fill model, those orders
  * fill at once at this tick's price (+ slippage); (4) the account is marked to this price.
  *
+ * Paper trading (aftm run) does the same: the simulated exchange fills a market order at the
+ * next tick of its product. One case can differ: an entry whose fill tick already reaches its
+ * take profit or stop loss. Here the strategy knows of the fill when it sees that tick and
+ * exits on it; in paper trading the strategy hears of the fill on the report socket and sees
+ * the tick on the tick socket, in either order, so it exits on that tick or on the next one.
+ *
  * Prices: the tick's price truncated to an integer point, as the original does (int()); ticks
  * below 1 point are ignored.
  *
@@ -116,6 +122,13 @@ void backtest_finish(backtest *bt);
 const backtest_trade *backtest_trades(const backtest *bt, size_t *n);
 void backtest_get_summary(const backtest *bt, backtest_summary *out);
 const equity_series *backtest_daily_equity(const backtest *bt);
+/* The equity through the run: the capital at the first tick, then the equity at the last tick
+ * of each minute with ticks (the last point is the end, after backtest_finish). */
+typedef struct {
+    int64_t ts_us;
+    double equity;
+} backtest_point;
+const backtest_point *backtest_equity_curve(const backtest *bt, size_t *n);
 /* Ticks seen for a symbol (0 when never seen). */
 size_t backtest_symbol_ticks(const backtest *bt, const char *symbol);
 

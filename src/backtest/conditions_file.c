@@ -175,3 +175,24 @@ void condition_set_free(condition_set *s) {
     free(s->uuids);
     memset(s, 0, sizeof *s);
 }
+
+bool condition_set_push(condition_set *s, const condition *c, const char *uuid) {
+    if (!s || !c) return false;
+    /* capacity: the next power of two at or above n + 1 (sets are small; no separate field) */
+    size_t need = s->n + 1, cap = 1;
+    while (cap < need) cap *= 2;
+    if (s->n == 0 || (s->n & (s->n - 1)) == 0) { /* n is 0 or a power of two: grow to cap */
+        condition *ni = realloc(s->items, cap * sizeof *ni);
+        if (!ni) return false;
+        s->items = ni;
+        char(*nu)[CONDITION_UUID_MAX] = realloc(s->uuids, cap * sizeof *nu);
+        if (!nu) return false;
+        s->uuids = nu;
+    }
+    s->items[s->n] = *c;
+    s->items[s->n].id = (int64_t)s->n + 1;
+    if (uuid && *uuid) snprintf(s->uuids[s->n], CONDITION_UUID_MAX, "%s", uuid);
+    else snprintf(s->uuids[s->n], CONDITION_UUID_MAX, "#%lld", (long long)c->id);
+    s->n++;
+    return true;
+}

@@ -36,6 +36,10 @@ bool conditions_file_load(const char *path, const char *default_symbol, conditio
 bool conditions_json_parse(const char *text, const char *default_symbol, condition_set *out, char *err,
                            size_t errlen);
 void condition_set_free(condition_set *s);
+/* Appends a copy of c with the next id (n + 1) and the given uuid (may be NULL or empty: then
+ * "#<c's id>"). For sets built by hand (aftm backtest --from-db); s starts zeroed. False if
+ * out of memory. */
+bool condition_set_push(condition_set *s, const condition *c, const char *uuid);
 
 /* The original's UUID(): 32 hex digits, hyphens anywhere, optional braces or urn:uuid: prefix. */
 bool conditions_valid_uuid(const char *s);

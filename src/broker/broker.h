@@ -71,6 +71,8 @@ typedef struct {
     char error_message[BROKER_MSG_MAX];  /* "" when accepted */
     char note[BROKER_NOTE_MAX];          /* echoed */
     broker_status status;          /* the order's status now */
+    bool unknown;                        /* the link to the broker failed after the order left: whether
+                                          * the broker has it is unknown (ask order_status later) */
 } broker_send_result;
 
 /* One order as the broker knows it (order_status). */
@@ -106,6 +108,9 @@ typedef struct {
     int64_t filled_notional;      /* cumulative sum of qty * price */
     char reason[BROKER_MSG_MAX];  /* "" unless rejected / cancelled / expired */
     int64_t ts_us;                /* POSIX microseconds of the event */
+    uint64_t seq;                 /* the broker's own number for this report (its report log), strictly
+                                   * increasing and kept across restarts; 0 when the adapter has none
+                                   * (the gateway numbers the reports itself) */
 } broker_report;
 
 /* ---- reference data ---- */
@@ -161,6 +166,14 @@ typedef struct {
     void (*on_connection)(void *ctx, broker_conn_state state, const char *message);
 } broker_callbacks;
 
+/* The bounds of a broker's report log (get_reports). */
+typedef struct broker_report_page {
+    uint64_t first_seq; /* oldest kept (last_seq + 1 when the log is empty) */
+    uint64_t last_seq;  /* newest */
+    bool more;          /* more reports after those returned */
+    int64_t epoch;      /* identifies the log: changes only when the log starts over */
+} broker_report_page;
+
 /* ---- the interface ---- */
 
 typedef struct broker_ops {
@@ -192,6 +205,19 @@ typedef struct broker_ops {
     int64_t (*next_timeout_ms)(void *self);
     void (*service)(void *self);
     void (*destroy)(void *self);
+
+    /* ---- optional (NULL when the adapter has no such thing) ---- */
+    /* ZeroMQ sockets the caller polls for input besides poll_fd (then calls service).
+     * Fills up to cap; returns how many. */
+    size_t (*poll_sockets)(void *self, void **out, size_t cap);
+    /* The broker's own report log (adapters whose reports carry seq): reports with
+     * seq > since_seq, oldest first, up to cap, into out; page gets the log's bounds.
+     * Returns how many, or -1 with err (e.g. the link to the broker is down). */
+    long (*get_reports)(void *self, uint64_t since_seq, broker_report *out, size_t cap,
+                        struct broker_report_page *page, char *err, size_t errlen);
+    /* How many subscribers the caller has for the ticks it republishes (a simulated market
+     * may hold its replay until enough are there). */
+    void (*feed_subscribers)(void *self, int64_t count);
 } broker_ops;
 
 typedef struct {
@@ -230,6 +256,17 @@ static inline long broker_query_positions(broker *b, const char *account, broker
 static inline int broker_poll_fd(broker *b) { return b->ops->poll_fd(b->self); }
 static inline int64_t broker_next_timeout_ms(broker *b) { return b->ops->next_timeout_ms(b->self); }
 static inline void broker_service(broker *b) { b->ops->service(b->self); }
+static inline size_t broker_poll_sockets(broker *b, void **out, size_t cap) {
+    return b->ops->poll_sockets ? b->ops->poll_sockets(b->self, out, cap) : 0;
+}
+static inline bool broker_has_report_log(broker *b) { return b->ops->get_reports != NULL; }
+static inline long broker_get_reports(broker *b, uint64_t since, broker_report *out, size_t cap,
+                                      broker_report_page *page, char *err, size_t errlen) {
+    return b->ops->get_reports(b->self, since, out, cap, page, err, errlen);
+}
+static inline void broker_feed_subscribers(broker *b, int64_t count) {
+    if (b->ops->feed_subscribers) b->ops->feed_subscribers(b->self, count);
+}
 /* Frees the adapter; safe on a broker whose ops is NULL. */
 static inline void broker_destroy(broker *b) {
     if (b && b->ops) b->ops->destroy(b->self);

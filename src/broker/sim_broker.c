@@ -17,23 +17,12 @@ typedef struct {
 } sim_product;
 
 typedef struct {
-    price_t price;
-    int64_t qty;
-} sim_lot;
-
-typedef struct {
     broker_position pos; /* account, symbol and the counters; derived fields filled on query */
     sim_lot *lots;       /* open lots, oldest first (FIFO offset); all on the side of net_qty */
     size_t n_lots, cap_lots, head;
 } sim_position;
 
-typedef struct {
-    broker_order_info info;
-    bool is_send_order;
-    char error_code[32];
-    char error_message[BROKER_MSG_MAX];
-    char note[BROKER_NOTE_MAX];
-} sim_order;
+typedef sim_order_row sim_order; /* n is kept up to date: index + 1 */
 
 typedef struct {
     char login_id[BROKER_ACCOUNT_MAX];
@@ -47,6 +36,7 @@ typedef struct {
     int64_t (*now_us)(void);
 
     broker_callbacks cb;
+    sim_journal journal;
     bool logged_in;
     bool subscribed_all;
 
@@ -206,9 +196,25 @@ static sim_position *position_get(sim *s, const char *account, const char *symbo
     return p;
 }
 
+/* ---------------------------------------------------------------- the journal */
+
+static void journal_position(sim *s, const sim_position *p) {
+    if (!s->journal.position) return;
+    sim_position_row row;
+    row.pos = p->pos;
+    row.lots = p->lots ? p->lots + p->head : NULL;
+    row.n_lots = p->n_lots - p->head;
+    s->journal.position(s->journal.ctx, &row);
+}
+
+static void journal_product(sim *s, const sim_product *p) {
+    if (s->journal.product) s->journal.product(s->journal.ctx, &p->p);
+}
+
 /* ---------------------------------------------------------------- reports */
 
 static void emit(sim *s, const sim_order *o, const char *fill_id, int64_t fill_qty, price_t fill_price) {
+    if (s->journal.order) s->journal.order(s->journal.ctx, o);
     if (!s->cb.on_report) return;
     broker_report r;
     memset(&r, 0, sizeof r);
@@ -363,6 +369,7 @@ static bool sim_subscribe(void *self, const char *symbol, char *err, size_t errl
             snprintf(err, errlen, "subscribe: out of memory");
             return false;
         }
+        journal_product(s, p);
     }
     p->subscribed = true;
     return true;
@@ -450,6 +457,7 @@ static bool sim_send_order(void *self, const broker_order_req *req, broker_send_
     size_t idx = s->n_orders;
     sim_order *o = &s->orders[idx];
     memset(o, 0, sizeof *o);
+    o->n = (uint32_t)(idx + 1);
     broker_order_info *i = &o->info;
     copy_str(i->client_order_id, sizeof i->client_order_id, req->client_order_id);
     snprintf(i->order_serial, sizeof i->order_serial, "SIM-%08X", (unsigned)(idx + 1));
@@ -503,6 +511,7 @@ static bool sim_send_order(void *self, const broker_order_req *req, broker_send_
         if (p) {
             if (i->side == SIDE_BUY) p->pos.today_order_long += i->qty;
             else p->pos.today_order_short += i->qty;
+            journal_position(s, p);
         }
     }
     fill_result(o, false, res);
@@ -643,6 +652,7 @@ bool sim_broker_market_tick(broker *b, const broker_tick *t) {
         p->p.reference_price = t->price;
         p->p.max_price = t->price + t->price / 10;
         p->p.min_price = t->price - t->price / 10 > 0 ? t->price - t->price / 10 : 1;
+        journal_product(s, p);
     }
     p->last = t->price;
     if ((s->subscribed_all || p->subscribed) && s->cb.on_tick) s->cb.on_tick(s->cb.ctx, t);
@@ -665,7 +675,10 @@ bool sim_broker_market_tick(broker *b, const broker_tick *t) {
         char fill_id[BROKER_ID_MAX];
         snprintf(fill_id, sizeof fill_id, "SIM-F%08llX", (unsigned long long)++s->fill_seq);
         sim_position *pos = position_get(s, i->account, i->symbol, true);
-        if (pos) position_fill(pos, i->side, f->qty, f->price);
+        if (pos) {
+            position_fill(pos, i->side, f->qty, f->price);
+            journal_position(s, pos);
+        }
         emit(s, o, fill_id, f->qty, f->price);
     }
     s->n_fills = 0;
@@ -720,4 +733,86 @@ bool sim_broker_new(const sim_config *cfg_in, broker *out) {
     out->ops = &sim_ops;
     out->self = s;
     return true;
+}
+
+/* ---------------------------------------------------------------- keeping the book */
+
+static sim *as_sim(const broker *b) { return b && b->ops == &sim_ops ? b->self : NULL; }
+
+bool sim_broker_is(const broker *b) { return as_sim(b) != NULL; }
+
+void sim_broker_set_journal(broker *b, const sim_journal *j) {
+    sim *s = as_sim(b);
+    if (!s) return;
+    if (j) s->journal = *j;
+    else memset(&s->journal, 0, sizeof s->journal);
+}
+
+bool sim_broker_restore_product(broker *b, const broker_product *p, price_t last) {
+    sim *s = as_sim(b);
+    if (!s || !p || !p->code[0]) return false;
+    sim_product *sp = product_find(s, p->code);
+    if (!sp && !(sp = product_add(s, p))) return false;
+    bool subscribed = sp->subscribed;
+    sp->p = *p;
+    sp->subscribed = subscribed;
+    if (last > 0) sp->last = last;
+    return true;
+}
+
+bool sim_broker_restore_order(broker *b, const sim_order_row *row) {
+    sim *s = as_sim(b);
+    if (!s || !row || row->n != s->n_orders + 1 || s->n_orders >= 0xFFFFFFF0u) return false;
+    if (!grow((void **)&s->orders, &s->cap_orders, s->n_orders + 1, sizeof *s->orders)) return false;
+    size_t idx = s->n_orders;
+    sim_order *o = &s->orders[idx];
+    *o = *row;
+    o->info.client_order_id[sizeof o->info.client_order_id - 1] = '\0';
+    if (o->info.client_order_id[0] && cid_find(s, o->info.client_order_id) >= 0) return false;
+    if (o->info.client_order_id[0] && !cid_insert(s, idx)) return false;
+    s->n_orders++;
+    const broker_order_info *i = &o->info;
+    if (!broker_status_open(i->status) || i->filled_qty >= i->qty) return true;
+    bool ioc = i->type == BROKER_LIMIT && (i->tif == BROKER_IOC || i->tif == BROKER_FOK);
+    if (ioc && !grow((void **)&s->ioc_open, &s->cap_ioc, s->n_ioc + 1, sizeof *s->ioc_open)) return false;
+    match_order mo;
+    memset(&mo, 0, sizeof mo);
+    mo.order_id = (int64_t)idx;
+    copy_str(mo.symbol, sizeof mo.symbol, i->symbol);
+    mo.side = i->side;
+    mo.kind = i->type == BROKER_LIMIT ? MATCH_LIMIT : MATCH_MARKET;
+    mo.qty = i->qty - i->filled_qty;
+    mo.limit_price = i->price;
+    if (!matcher_submit(s->m, &mo)) return false;
+    if (ioc) s->ioc_open[s->n_ioc++] = idx;
+    return true;
+}
+
+bool sim_broker_restore_position(broker *b, const sim_position_row *row) {
+    sim *s = as_sim(b);
+    if (!s || !row || !row->pos.account[0] || !row->pos.symbol[0]) return false;
+    sim_position *p = position_get(s, row->pos.account, row->pos.symbol, true);
+    if (!p) return false;
+    p->pos = row->pos;
+    p->n_lots = p->head = 0;
+    for (size_t k = 0; k < row->n_lots; k++)
+        if (row->lots[k].qty > 0 && !lots_push(p, row->lots[k].price, row->lots[k].qty)) return false;
+    return true;
+}
+
+void sim_broker_restore_fill_seq(broker *b, uint64_t last) {
+    sim *s = as_sim(b);
+    if (s && last > s->fill_seq) s->fill_seq = last;
+}
+
+price_t sim_broker_last_price(broker *b, const char *symbol) {
+    sim *s = as_sim(b);
+    sim_product *p = s && symbol ? product_find(s, symbol) : NULL;
+    return p ? p->last : 0;
+}
+
+size_t sim_broker_order_count(broker *b, size_t *open) {
+    sim *s = as_sim(b);
+    if (open) *open = s ? matcher_resting(s->m) : 0;
+    return s ? s->n_orders : 0;
 }

@@ -51,6 +51,59 @@ bool sim_broker_new(const sim_config *cfg, broker *out);
  * Ignored (false) when b is not a simulator or the price is not positive. */
 bool sim_broker_market_tick(broker *b, const broker_tick *t);
 
+/* ---- the book, for a process that keeps it on disk (aftm exchange) ---------------------- */
+
+typedef struct {
+    price_t price;
+    int64_t qty;
+} sim_lot;
+
+/* One order as the exchange keeps it. */
+typedef struct {
+    uint32_t n; /* its number, from 1 in the order received: order_serial is SIM-%08X of n */
+    broker_order_info info;
+    bool is_send_order; /* accepted (false: refused, see error_code) */
+    char error_code[32];
+    char error_message[BROKER_MSG_MAX];
+    char note[BROKER_NOTE_MAX];
+} sim_order_row;
+
+/* One position: the counters (net_qty, today_*, realized_pl; the derived fields are ignored)
+ * and the open lots, oldest first, all on the side of net_qty. */
+typedef struct {
+    broker_position pos;
+    const sim_lot *lots;
+    size_t n_lots;
+} sim_position_row;
+
+/* Told of every change of the book, from inside the call that makes it, before its report. */
+typedef struct {
+    void *ctx;
+    void (*order)(void *ctx, const sim_order_row *o);       /* an order added or changed */
+    void (*position)(void *ctx, const sim_position_row *p); /* a position changed */
+    void (*product)(void *ctx, const broker_product *p);    /* a product added, or its price band set */
+} sim_journal;
+
+/* NULL j: none. Ignored when b is not a simulator. */
+void sim_broker_set_journal(broker *b, const sim_journal *j);
+
+/* Restoring a kept book into a new simulator, before anything else happens on it: */
+/* adds the product, or updates it; last is its last trade (0: none). */
+bool sim_broker_restore_product(broker *b, const broker_product *p, price_t last);
+/* Orders in their order (o->n must be the next number). An open order goes back into the
+ * matcher for what is left of it, so it fills as if the simulator had never stopped. */
+bool sim_broker_restore_order(broker *b, const sim_order_row *o);
+bool sim_broker_restore_position(broker *b, const sim_position_row *p);
+/* Fill ids go on after SIM-F<last>. */
+void sim_broker_restore_fill_seq(broker *b, uint64_t last);
+
+/* The product's last trade price (0 before its first trade). */
+price_t sim_broker_last_price(broker *b, const char *symbol);
+/* Orders the simulator knows, and how many of them are open. */
+size_t sim_broker_order_count(broker *b, size_t *open);
+/* true when b is the in-process simulator. */
+bool sim_broker_is(const broker *b);
+
 /* The default product list (static storage). */
 const broker_product *sim_default_products(size_t *n);
 

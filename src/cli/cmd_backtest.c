@@ -1,5 +1,6 @@
 /* aftm backtest: replays a tick file through the strategy and the order matcher, with the
- * conditions of an original conditions.json, and reports the trades and figures. */
+ * conditions of an original conditions.json or the active conditions of the database, and
+ * reports the trades and figures. */
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -11,15 +12,18 @@
 #include "backtest/backtest.h"
 #include "backtest/conditions_file.h"
 #include "cli/commands.h"
+#include "cli/home_db.h"
 #include "core/parse.h"
 #include "domain/position.h"
 #include "report/chart.h"
 #include "report/equity.h"
+#include "store/condition_store.h"
+#include "store/equity_store.h"
 #include "ticks/tickfile.h"
 
 static void backtest_usage(FILE *out) {
     fprintf(out,
-            "usage: aftm backtest --ticks FILE --conditions FILE [options]\n\n"
+            "usage: aftm backtest --ticks FILE (--conditions FILE | --from-db) [options]\n\n"
             "Replays a tick file through the strategy (entries count as filled only when the\n"
             "simulated fill arrives) and the order matcher, and reports trades and figures.\n\n"
             "input:\n"
@@ -31,7 +35,9 @@ static void backtest_usage(FILE *out) {
             "  --conditions FILE   the original's conditions.json (an optional \"symbol\" key per\n"
             "                      condition; without it the backtest's symbol)\n"
             "  --symbol S          the backtest's symbol (default: the first tick's, e.g. TX202507)\n"
-            "  --from-db           conditions from the database: not available yet\n"
+            "  --from-db           the active conditions of the database under --home instead\n"
+            "                      (as 'aftm condition list' shows them; each starts afresh)\n"
+            "  --home DIR          data directory (default $AFTM_HOME, else ./aftm-data)\n"
             "fills and costs:\n"
             "  --fill next|same    market orders fill at the next tick (default) or the signal's tick\n"
             "  --slippage N        points against each market fill (default 0)\n"
@@ -39,19 +45,24 @@ static void backtest_usage(FILE *out) {
             "  --tax R             transaction tax rate on each side's notional (default 0.00002,\n"
             "                      TAIFEX stock index futures)\n"
             "  --multiplier N      money per point per lot (default from the symbol: TX 200, MTX 50)\n"
-            "  --capital N         starting equity (default 1000000)\n"
+            "  --capital N         starting equity (default 1000000; with --from-db or\n"
+            "                      --record-equity, the equity log's: aftm equity set-capital)\n"
             "output:\n"
             "  --json              print the report as JSON (summary, trades, daily equity)\n"
             "  --report FILE       also write the JSON report to FILE\n"
-            "  --chart FILE        draw the daily equity curve to a PNG\n"
+            "  --chart FILE        draw the equity through the run to a PNG (1800x750, the\n"
+            "                      original's look; one point per minute with ticks)\n"
             "  --equity-csv FILE   write the daily equity as `date,equity` (for aftm chart)\n"
+            "  --record-equity     write the daily equity into the database's equity log\n"
+            "                      (one row per day, replacing rows of the same dates)\n"
             "  --no-progress       no progress bar on stderr (shown only on a terminal)\n");
 }
 
 typedef struct {
     const char *ticks, *product, *expiry, *conditions, *symbol;
-    const char *report, *chart, *equity_csv;
-    bool json, progress;
+    const char *report, *chart, *equity_csv, *home;
+    bool json, progress, from_db, record_equity, capital_set;
+    char source[AFTM_PATH_MAX + 32]; /* where the conditions came from, for the reports */
     backtest_config cfg;
 } bt_args;
 
@@ -172,7 +183,7 @@ static json_t *build_json(const bt_args *a, const char *format, const char *symb
         json_array_append_new(eq, json_pack("{s:s, s:f}", "date", d, "equity", es->pts[i].equity));
     }
     return json_pack("{s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:f, s:o, s:o, s:o}", "ticks_file", a->ticks,
-                     "format", format, "symbol", symbol, "conditions_file", a->conditions, "config", cfg,
+                     "format", format, "symbol", symbol, "conditions_file", a->source, "config", cfg,
                      "conditions", (json_int_t)cs->n, "conditions_skipped", (json_int_t)cs->skipped,
                      "rows_skipped", (json_int_t)bad_rows, "elapsed_s", elapsed, "summary", sum, "trades", trades,
                      "equity", eq);
@@ -191,7 +202,7 @@ static void print_text(const bt_args *a, const char *format, const char *symbol,
     fmt_num((double)s.ticks, 0, b1, sizeof b1);
     printf("  ticks        %s, %s to %s (UTC%s)\n", b1, t0, t1, offset ? "+08:00" : "");
     if (bad_rows) printf("  skipped      %zu malformed row%s\n", bad_rows, bad_rows == 1 ? "" : "s");
-    printf("  conditions   %zu from %s%s\n", cs->n, a->conditions, cs->skipped ? " (some records skipped)" : "");
+    printf("  conditions   %zu from %s%s\n", cs->n, a->source, cs->skipped ? " (some records skipped)" : "");
     int64_t mult = a->cfg.multiplier > 0 ? a->cfg.multiplier : contract_multiplier(symbol);
     printf("  fills        %s, slippage %lld pt; fee %g per lot per side; tax %g; multiplier %lld%s\n",
            fill_name(a->cfg.fill), (long long)a->cfg.slippage_points, a->cfg.fee_per_lot, a->cfg.tax_rate,
@@ -242,6 +253,67 @@ static void print_text(const bt_args *a, const char *format, const char *symbol,
     printf("  elapsed         %.3f s (%s ticks/s)\n", elapsed, b3);
 }
 
+/* ---- chart ------------------------------------------------------------------------------ */
+
+/* The equity curve through the run, times in the file's zone, with a subtitle naming the
+ * product, the period and the trades. */
+static bool render_chart(const bt_args *a, const char *symbol, const backtest *bt, int64_t offset, char *err,
+                         size_t errlen) {
+    size_t n;
+    const backtest_point *c = backtest_equity_curve(bt, &n);
+    if (!n) {
+        snprintf(err, errlen, "no equity data to draw");
+        return false;
+    }
+    chart_point *p = malloc(n * sizeof *p);
+    if (!p) {
+        snprintf(err, errlen, "out of memory");
+        return false;
+    }
+    for (size_t i = 0; i < n; i++)
+        p[i] = (chart_point){((double)c[i].ts_us / 1e6 + (double)offset) / 86400.0, c[i].equity};
+    backtest_summary s;
+    backtest_get_summary(bt, &s);
+    char t0[40], t1[40], sub[256];
+    fmt_time(s.first_ts_us, offset, false, t0, sizeof t0);
+    fmt_time(s.last_ts_us, offset, false, t1, sizeof t1);
+    t0[16] = t1[16] = '\0'; /* to the minute */
+    snprintf(sub, sizeof sub, "%s  \u2022  %s to %s (%s)  \u2022  %zu trade%s, %zu win%s, %zu loss%s", symbol, t0, t1,
+             offset ? "UTC+08:00" : "UTC", s.trades, s.trades == 1 ? "" : "s", s.wins, s.wins == 1 ? "" : "s",
+             s.losses, s.losses == 1 ? "" : "es");
+    bool ok = chart_render_curve_png(p, n, sub, a->chart, 0, 0, err, errlen);
+    free(p);
+    return ok;
+}
+
+/* ---- conditions from the database -------------------------------------------------------- */
+
+typedef struct {
+    condition_set *cs;
+    bool ok;
+} db_load_ctx;
+
+/* Each active condition starts afresh, as one read from a conditions.json: its (possibly
+ * trailed) trigger price and its points, state cleared. */
+static void db_row(void *ctx, const condition_record *r) {
+    db_load_ctx *l = ctx;
+    condition c;
+    condition_init(&c, r->c.id, r->c.symbol, r->c.side, r->c.trigger_price, r->c.turning_point, r->c.quantity,
+                   r->c.take_profit_point, r->c.stop_loss_point, r->c.is_following);
+    if (!condition_set_push(l->cs, &c, r->uuid)) l->ok = false;
+}
+
+static bool load_db_conditions(home_db *h, condition_set *cs) {
+    memset(cs, 0, sizeof *cs);
+    db_load_ctx l = {cs, true};
+    if (cstore_list(h->cs, false, db_row, &l) < 0 || !l.ok) {
+        condition_set_free(cs);
+        memset(cs, 0, sizeof *cs);
+        return false;
+    }
+    return true;
+}
+
 /* ---- main ------------------------------------------------------------------------------- */
 
 static double now_s(void) {
@@ -281,10 +353,8 @@ static int parse_args(int argc, char **argv, bt_args *a) {
         }
         if (!strcmp(k, "--json")) { a->json = true; continue; }
         if (!strcmp(k, "--no-progress")) { a->progress = false; continue; }
-        if (!strcmp(k, "--from-db")) {
-            fprintf(stderr, "aftm backtest: --from-db is not available yet; pass --conditions FILE\n");
-            return EXIT_USAGE;
-        }
+        if (!strcmp(k, "--from-db")) { a->from_db = true; continue; }
+        if (!strcmp(k, "--record-equity")) { a->record_equity = true; continue; }
         const char **str = !strcmp(k, "--ticks") ? &a->ticks
                          : !strcmp(k, "--product") ? &a->product
                          : !strcmp(k, "--expiry") ? &a->expiry
@@ -293,6 +363,7 @@ static int parse_args(int argc, char **argv, bt_args *a) {
                          : !strcmp(k, "--report") ? &a->report
                          : !strcmp(k, "--chart") ? &a->chart
                          : !strcmp(k, "--equity-csv") ? &a->equity_csv
+                         : !strcmp(k, "--home") ? &a->home
                          : NULL;
         bool numeric = !strcmp(k, "--slippage") || !strcmp(k, "--fee") || !strcmp(k, "--tax") ||
                        !strcmp(k, "--multiplier") || !strcmp(k, "--capital") || !strcmp(k, "--fill");
@@ -337,15 +408,20 @@ static int parse_args(int argc, char **argv, bt_args *a) {
         } else {
             if (!parse_double(v, &dv) || dv <= 0) goto bad_num;
             a->cfg.capital = dv;
+            a->capital_set = true;
         }
         continue;
     bad_num:
         fprintf(stderr, "aftm backtest: bad value '%s' for %s (see aftm backtest --help)\n", v, k);
         return EXIT_USAGE;
     }
-    if (!a->ticks || !a->conditions) {
-        fprintf(stderr, "aftm backtest: --ticks FILE and --conditions FILE are required\n\n");
+    if (!a->ticks || (!a->conditions && !a->from_db)) {
+        fprintf(stderr, "aftm backtest: --ticks FILE and --conditions FILE (or --from-db) are required\n\n");
         backtest_usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (a->conditions && a->from_db) {
+        fprintf(stderr, "aftm backtest: pass --conditions FILE or --from-db, not both\n");
         return EXIT_USAGE;
     }
     return 0;
@@ -381,14 +457,38 @@ int cmd_backtest(int argc, char **argv) {
     snprintf(symbol, sizeof symbol, "%s", a.symbol ? a.symbol : row.symbol);
 
     condition_set cs;
-    if (!conditions_file_load(a.conditions, symbol, &cs, err, sizeof err)) {
-        fprintf(stderr, "aftm backtest: %s\n", err);
-        tick_reader_close(r);
-        return EXIT_USAGE;
+    home_db h = {0};
+    if (a.from_db || a.record_equity) {
+        if (!home_db_open(&h, a.home)) {
+            tick_reader_close(r);
+            return EXIT_RUNTIME;
+        }
+        if (!a.capital_set) a.cfg.capital = (double)estore_capital(h.db);
+    }
+    if (a.from_db) {
+        snprintf(a.source, sizeof a.source, "the database (%s)", h.home);
+        if (!load_db_conditions(&h, &cs)) {
+            fprintf(stderr, "aftm backtest: cannot read the conditions from the database in %s\n", h.home);
+            home_db_close(&h);
+            tick_reader_close(r);
+            return EXIT_RUNTIME;
+        }
+    } else {
+        snprintf(a.source, sizeof a.source, "%s", a.conditions);
+        if (!conditions_file_load(a.conditions, symbol, &cs, err, sizeof err)) {
+            fprintf(stderr, "aftm backtest: %s\n", err);
+            if (h.db) home_db_close(&h);
+            tick_reader_close(r);
+            return EXIT_USAGE;
+        }
     }
     if (!cs.n) {
-        fprintf(stderr, "aftm backtest: no valid condition in %s\n", a.conditions);
+        if (a.from_db)
+            fprintf(stderr, "aftm backtest: no active condition in %s (add some with 'aftm condition add' or "
+                            "'aftm condition import FILE')\n", a.source);
+        else fprintf(stderr, "aftm backtest: no valid condition in %s\n", a.conditions);
         condition_set_free(&cs);
+        if (h.db) home_db_close(&h);
         tick_reader_close(r);
         return EXIT_USAGE;
     }
@@ -396,6 +496,7 @@ int cmd_backtest(int argc, char **argv) {
     if (!bt) {
         fprintf(stderr, "aftm backtest: out of memory\n");
         condition_set_free(&cs);
+        if (h.db) home_db_close(&h);
         tick_reader_close(r);
         return EXIT_RUNTIME;
     }
@@ -450,7 +551,7 @@ int cmd_backtest(int argc, char **argv) {
         }
         /* where the files went: on stdout after the text report, on stderr with --json */
         FILE *note = a.json ? stderr : stdout;
-        if (!a.json && (a.report || a.chart || a.equity_csv)) fputc('\n', stdout);
+        if (!a.json && (a.report || a.chart || a.equity_csv || a.record_equity)) fputc('\n', stdout);
         if (a.report) {
             if (write_json_file(a.report, j)) fprintf(note, "Report written to %s\n", a.report);
             else exit_code = EXIT_RUNTIME;
@@ -465,8 +566,18 @@ int cmd_backtest(int argc, char **argv) {
                 exit_code = EXIT_RUNTIME;
             }
         }
+        if (a.record_equity) {
+            if (estore_put_series(h.db, es)) {
+                fprintf(note, "Daily equity recorded in the equity log of %s (%zu day%s; aftm equity list)\n", h.home,
+                        es->n, es->n == 1 ? "" : "s");
+            } else {
+                fprintf(stderr, "aftm backtest: cannot record the daily equity in %s: %s\n", h.home,
+                        sqlite3_errmsg(h.db));
+                exit_code = EXIT_RUNTIME;
+            }
+        }
         if (a.chart) {
-            if (chart_render_png(es, a.chart, 0, 0, err, sizeof err)) {
+            if (render_chart(&a, symbol, bt, offset, err, sizeof err)) {
                 fprintf(note, "Chart saved to %s\n", a.chart);
             } else {
                 fprintf(stderr, "aftm backtest: %s\n", err);
@@ -477,5 +588,6 @@ int cmd_backtest(int argc, char **argv) {
     }
     backtest_free(bt);
     condition_set_free(&cs);
+    if (h.db) home_db_close(&h);
     return exit_code;
 }

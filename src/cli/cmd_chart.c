@@ -1,25 +1,29 @@
-/* aftm chart --equity FILE [-o equity.png]: the original's equity chart from a `date,equity`
- * CSV. The equity log kept in the database cannot be exported yet, so --equity is required. */
+/* aftm chart [--equity FILE] [-o equity.png]: the original's equity chart, from a `date,equity`
+ * CSV (the original's equity_log.csv included) or, without --equity, from the equity log in
+ * the database. */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/home_db.h"
 #include "report/chart.h"
+#include "store/equity_store.h"
 
 static void chart_usage(FILE *out) {
     fprintf(out,
-            "usage: aftm chart --equity FILE [-o OUT.png]\n\n"
-            "Draws the equity curve (dark theme, 1800x750 PNG) from an equity log CSV with header\n"
-            "`date,equity` and rows `YYYY-MM-DD,<equity>` (the original's equity_log.csv format;\n"
-            "`aftm backtest --equity-csv` writes one).\n\n"
-            "  --equity FILE   the equity CSV (required for now: reading the equity log from the\n"
-            "                  database is not available yet)\n"
+            "usage: aftm chart [--equity FILE] [-o OUT.png] [--home DIR]\n\n"
+            "Draws the equity curve (dark theme, 1800x750 PNG) from the daily equity log in the\n"
+            "database (see aftm equity), or from a CSV with header `date,equity` and rows\n"
+            "`YYYY-MM-DD,<equity>` (the original's equity_log.csv; `aftm equity export` and\n"
+            "`aftm backtest --equity-csv` write one). A single row is drawn as a point.\n\n"
+            "  --equity FILE   the equity CSV (default: the database's equity log)\n"
+            "  --home DIR      data directory of that log (default $AFTM_HOME, else ./aftm-data)\n"
             "  -o, --output F  the PNG to write (default equity.png)\n"
             "  --width N, --height N   image size in pixels (default 1800 x 750)\n");
 }
 
 int cmd_chart(int argc, char **argv) {
-    const char *equity = NULL, *out = "equity.png";
+    const char *equity = NULL, *out = "equity.png", *home = NULL;
     int width = CHART_WIDTH, height = CHART_HEIGHT;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -29,6 +33,7 @@ int cmd_chart(int argc, char **argv) {
         }
         bool has_val = i + 1 < argc;
         if (!strcmp(a, "--equity") && has_val) equity = argv[++i];
+        else if (!strcmp(a, "--home") && has_val) home = argv[++i];
         else if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && has_val) out = argv[++i];
         else if ((!strcmp(a, "--width") || !strcmp(a, "--height")) && has_val) {
             int v;
@@ -46,20 +51,29 @@ int cmd_chart(int argc, char **argv) {
             return EXIT_USAGE;
         }
     }
-    if (!equity) {
-        fprintf(stderr,
-                "aftm chart: --equity FILE is required: exporting the equity log from the database is not "
-                "available yet\n");
-        return EXIT_USAGE;
-    }
     char err[512];
     equity_series s;
-    if (!equity_read_csv(equity, &s, err, sizeof err)) {
-        fprintf(stderr, "aftm chart: %s\n", err);
-        return EXIT_USAGE;
+    if (equity) {
+        if (!equity_read_csv(equity, &s, err, sizeof err)) {
+            fprintf(stderr, "aftm chart: %s\n", err);
+            return EXIT_USAGE;
+        }
+    } else {
+        home_db h;
+        if (!home_db_open(&h, home)) return EXIT_RUNTIME;
+        bool loaded = estore_load(h.db, &s);
+        home_db_close(&h);
+        if (!loaded) {
+            fprintf(stderr, "aftm chart: cannot read the equity log from the database\n");
+            return EXIT_RUNTIME;
+        }
     }
     if (!s.n) {
-        fprintf(stderr, "No data found in %s\n", equity);
+        if (equity) fprintf(stderr, "No data found in %s\n", equity);
+        else
+            fprintf(stderr,
+                    "No data found in the equity log: it gets a row per day once trades fill ('aftm run'),\n"
+                    "or from 'aftm backtest ... --record-equity'; or pass --equity FILE\n");
         equity_free(&s);
         return EXIT_USAGE;
     }
@@ -71,7 +85,7 @@ int cmd_chart(int argc, char **argv) {
         equity_format_date(st.first_day, a);
         equity_format_date(st.last_day, b);
         printf("Chart saved to %s\n", out);
-        printf("Period: %s to %s (%zu days)\n", a, b, st.rows);
+        printf("Period: %s to %s (%zu day%s)\n", a, b, st.rows, st.rows == 1 ? "" : "s");
         printf("Return: %+.1f%%\n", st.return_pct);
         printf("Max Drawdown: %.1f%%\n", st.max_dd_pct);
     } else {

@@ -6,6 +6,7 @@
 #define EXIT_OK 0
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE 2
+#define EXIT_REFUSED 3 /* the gateway: the broker refused the login (not restarted) */
 
 typedef int (*command_fn)(int argc, char **argv);
 
@@ -21,6 +22,7 @@ extern const command aftm_commands[];
 int cmd_conform(int argc, char **argv);
 int cmd_condition(int argc, char **argv);
 int cmd_gateway(int argc, char **argv);
+int cmd_exchange(int argc, char **argv);
 int cmd_strategy(int argc, char **argv);
 int cmd_executor(int argc, char **argv);
 int cmd_run(int argc, char **argv);
@@ -30,6 +32,18 @@ int cmd_positions(int argc, char **argv);
 int cmd_kill(int argc, char **argv);
 int cmd_resume(int argc, char **argv);
 int cmd_chart(int argc, char **argv);
+int cmd_equity(int argc, char **argv);
 int cmd_backtest(int argc, char **argv);
+int cmd_menu(int argc, char **argv);
+int cmd_login(int argc, char **argv);
+int cmd_logout(int argc, char **argv);
+int cmd_item(int argc, char **argv);
+int cmd_account(int argc, char **argv);
+int cmd_futures(int argc, char **argv);
+int cmd_order(int argc, char **argv);
+int cmd_start(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_stop(int argc, char **argv);
+int cmd_session_host(int argc, char **argv);
 
 #endif

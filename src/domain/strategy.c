@@ -368,6 +368,21 @@ bool strategy_entry_filled(strategy_engine *e, int64_t id, int64_t filled_qty) {
     return true;
 }
 
+unsigned strategy_entry_filled_at(strategy_engine *e, int64_t id, int64_t filled_qty, price_t price,
+                                  strategy_event_fn fn, void *ctx) {
+    uint32_t i = id_index_get(&e->ids, id);
+    if (i == ID_INDEX_NONE) return 0;
+    slot *s = slot_at(e, i);
+    uint64_t seq = s->seq;
+    condition_entry_filled(&s->c, filled_qty);
+    unsigned ev = s->c.entry == ENTRY_FILLED ? condition_on_price(&s->c, price, e->assume_fills) : 0;
+    if (ev && fn) fn(ctx, &s->c, ev, price);
+    if (!s->live || s->seq != seq) return ev; /* the callback removed it */
+    if (ev & (COND_EXIT_TP | COND_EXIT_SL)) slot_release(e, i);
+    else reband(e, i);
+    return ev;
+}
+
 bool strategy_entry_rejected(strategy_engine *e, int64_t id) {
     uint32_t i = id_index_get(&e->ids, id);
     if (i == ID_INDEX_NONE) return false;

@@ -38,5 +38,10 @@ size_t strategy_on_tick(strategy_engine *e, const char *symbol, price_t price, s
 /* The entry's outcome, from the executor's order reports. False if no such live condition. */
 bool strategy_entry_filled(strategy_engine *e, int64_t id, int64_t filled_qty);
 bool strategy_entry_rejected(strategy_engine *e, int64_t id);
+/* The entry filled at price: marks it, then evaluates that condition alone at that price, as
+ * the tick that filled it would have if the fill had been known first (the fill report and
+ * the tick come on different sockets, in either order). Returns the events (0 if none). */
+unsigned strategy_entry_filled_at(strategy_engine *e, int64_t id, int64_t filled_qty, price_t price,
+                                  strategy_event_fn fn, void *ctx);
 
 #endif

@@ -29,6 +29,7 @@
 #include "proc/zsock.h"
 #include "store/condition_store.h"
 #include "store/db.h"
+#include "store/equity_store.h"
 #include "store/order_store.h"
 #include "store/session_store.h"
 #include "wire/codec.h"
@@ -121,6 +122,9 @@ static void refresh_pnl(exec *x) {
         base = c.total;
         db_meta_set_int(x->db, key, base);
     }
+    /* the equity log: today's row = starting capital + total P&L, after each fill */
+    if (x->fills && !estore_record_pnl(x->db, (int64_t)time(NULL), (long long)c.total))
+        log_warn("cannot record today's equity: %s", sqlite3_errmsg(x->db));
     if (risk_update_pnl(&x->risk, &x->limits, c.total - base)) {
         log_error("KILL SWITCH: %s; new entries are refused, exits still allowed ('aftm resume' to clear)",
                   x->risk.kill_reason);
@@ -436,7 +440,11 @@ static void handle_signal(exec *x, const wire_signal *sig) {
         return;
     }
     if (!have_account) {
-        record_refusal(x, &r, "no order account selected (select one, or pass --account)");
+        char why[256];
+        /* an expired session blocks new entries, and says so */
+        if (!session_entry_blocked(x->db, clock_wall_s(), why, sizeof why))
+            snprintf(why, sizeof why, "no order account selected (select one, or pass --account)");
+        record_refusal(x, &r, why);
         return;
     }
     int64_t now_ms = clock_wall_us() / 1000;

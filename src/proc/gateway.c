@@ -21,11 +21,13 @@
 #include <zmq.h>
 
 #include "broker/sim_broker.h"
+#include "broker/sim_remote.h"
 #include "cli/commands.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/parse.h"
+#include "exchange/exchange.h"
 #include "proc/tick_source.h"
 #include "wire/codec.h"
 
@@ -46,6 +48,7 @@ struct gateway_core {
     uint64_t last_seq;
     uint64_t orders;
     int64_t epoch_us;
+    bool no_reply; /* the request being handled must go unanswered (see gateway_core_handle) */
 };
 
 char *gateway_json_dumps(const json_t *value) {
@@ -86,7 +89,11 @@ static void on_tick(void *ctx, const broker_tick *t) {
 
 static void on_report(void *ctx, const broker_report *r) {
     gateway_core *g = ctx;
-    uint64_t seq = ++g->last_seq;
+    /* a broker with its own report log numbers the reports (the same numbers across restarts of
+     * the gateway); else the gateway does, from 1 at each start */
+    uint64_t seq = r->seq ? r->seq : g->last_seq + 1;
+    if (r->seq && r->seq <= g->last_seq) return; /* told before */
+    g->last_seq = seq;
     size_t slot;
     if (g->count < g->keep) {
         slot = (g->head + g->count) % g->keep;
@@ -308,6 +315,15 @@ static json_t *op_send_order(gateway_core *g, json_t *params) {
     broker_send_order(g->b, &req, &res);
     g->orders++;
     const char *cid = req.client_order_id[0] ? req.client_order_id : "-";
+    if (res.unknown) {
+        /* The link to the broker failed after the order left: whether the broker has it is
+         * unknown. Refusing it would be a lie if it was placed; no answer is what the client
+         * already reads as "outcome unknown" (it settles it by client order id later). */
+        log_warn("order (client id %s): %s; its outcome is unknown, the request is left unanswered", cid,
+                 res.error_message);
+        g->no_reply = true;
+        return NULL;
+    }
     if (res.duplicate)
         log_info("order %s (client id %s) repeated: answered with the existing order (%s), not placed again",
                  res.order_serial, cid, broker_status_name(res.status));
@@ -382,8 +398,12 @@ static json_t *op_order_status(gateway_core *g, json_t *params) {
     const char *cid = json_string_value(json_object_get(params, "client_order_id"));
     if (!cid || !*cid) return err_reply("MISSING_CLIENT_ORDER_ID", "client_order_id is required");
     broker_order_info o;
-    if (!broker_order_status(g->b, cid, &o))
+    if (!broker_order_status(g->b, cid, &o)) {
+        /* not found, or the broker could not be asked: never say "not found" for the latter */
+        if (!broker_is_connected(g->b))
+            return err_reply("BROKER_DISCONNECTED", "broker connection lost: cannot ask for order %s now", cid);
         return ok_reply(json_pack("{s:b,s:s}", "found", 0, "client_order_id", cid));
+    }
     json_t *d = json_object();
     json_object_set_new(d, "found", json_true());
     json_object_set_new(d, "client_order_id", str_or_null(o.client_order_id));
@@ -414,6 +434,32 @@ static json_t *op_cancel_order(gateway_core *g, json_t *params) {
     return ok_reply(json_pack("{s:b,s:s,s:s}", "cancelled", 1, "client_order_id", cid, "status", "cancelled"));
 }
 
+/* get_reports from a broker that keeps its own report log (the simulated exchange process):
+ * the same numbers whichever gateway asks, before or after a restart. */
+static json_t *reports_from_broker(gateway_core *g, uint64_t since) {
+    broker_report *buf = calloc(GATEWAY_MAX_REPORTS_REPLY, sizeof *buf);
+    if (!buf) return err_reply("INTERNAL_ERROR", "Internal server error");
+    broker_report_page page;
+    char err[BROKER_MSG_MAX + 96] = "";
+    long n = broker_get_reports(g->b, since, buf, GATEWAY_MAX_REPORTS_REPLY, &page, err, sizeof err);
+    if (n < 0) {
+        free(buf);
+        return err_reply("BROKER_DISCONNECTED", "%s", err);
+    }
+    json_t *list = json_array();
+    for (long i = 0; i < n; i++) json_array_append_new(list, report_json(buf[i].seq, &buf[i]));
+    free(buf);
+    if (page.last_seq > g->last_seq) g->last_seq = page.last_seq;
+    json_t *d = json_object();
+    json_object_set_new(d, "reports", list);
+    json_object_set_new(d, "first_seq", json_integer((json_int_t)page.first_seq));
+    json_object_set_new(d, "last_seq", json_integer((json_int_t)page.last_seq));
+    json_object_set_new(d, "more", json_boolean(page.more));
+    json_object_set_new(d, "truncated", json_boolean(since + 1 < page.first_seq && page.last_seq > since));
+    json_object_set_new(d, "epoch", json_integer((json_int_t)page.epoch));
+    return ok_reply(d);
+}
+
 static json_t *op_get_reports(gateway_core *g, json_t *params) {
     json_t *v = json_object_get(params, "since_seq");
     json_int_t since = 0;
@@ -422,6 +468,7 @@ static json_t *op_get_reports(gateway_core *g, json_t *params) {
             return err_reply("INVALID_PARAMETER", "since_seq must be an integer >= 0");
         since = json_integer_value(v);
     }
+    if (broker_has_report_log(g->b)) return reports_from_broker(g, (uint64_t)since);
     uint64_t first = g->count ? g->ring[g->head].seq : g->last_seq + 1;
     json_t *list = json_array();
     size_t n = 0;
@@ -507,7 +554,13 @@ static json_t *dispatch(gateway_core *g, const char *req, size_t len) {
 }
 
 char *gateway_core_handle(gateway_core *g, const char *req, size_t req_len, size_t *len) {
+    g->no_reply = false;
     json_t *reply = dispatch(g, req ? req : "", req ? req_len : 0);
+    if (g->no_reply) {
+        json_decref(reply);
+        if (len) *len = 0;
+        return NULL;
+    }
     char *text = reply ? gateway_json_dumps(reply) : NULL;
     json_decref(reply);
     if (!text) text = strdup("{\"success\": false, \"error_message\": \"Internal server error\", "
@@ -639,13 +692,29 @@ static bool serve_one(void *router, gateway_core *core) {
 
 static void usage(FILE *out) {
     fprintf(out,
-            "usage: aftm gateway --broker sim [--seed N] [--rate R] [--symbol S]\n"
-            "                    [--ticks FILE [--speed X]] [--tick-endpoint E] [--order-endpoint E]\n"
-            "                    [--report-endpoint E] [--insecure] [--home DIR] [--wait-subscribers N]\n"
-            "                    [--quiet]\n\n"
+            "usage: aftm gateway [--broker sim] [--exchange-endpoint E] [--exchange-market-endpoint E]\n"
+            "                    [--exchange-timeout-ms N] [--symbol S] [--tick-endpoint E]\n"
+            "                    [--order-endpoint E] [--report-endpoint E] [--insecure] [--home DIR]\n"
+            "       aftm gateway --broker sim-local [--seed N] [--rate R] [--symbol S]\n"
+            "                    [--ticks FILE [--speed X]] [--wait-subscribers N] [endpoints as above]\n"
+            "                    [--login ACCOUNT] [--quiet]\n\n"
             "The broker session: publishes ticks, accepts orders (JSON, the original's protocol),\n"
             "publishes execution reports.\n\n"
-            "  --broker B           broker adapter; only 'sim' (the simulated exchange) for now (default sim)\n"
+            "  --broker B           broker adapter (default sim):\n"
+            "                       sim        the simulated exchange process ('aftm exchange'), reached\n"
+            "                                  over ZeroMQ; it makes the market and keeps the book, so a\n"
+            "                                  gateway restart loses nothing and report seqs go on\n"
+            "                       sim-local  the simulator inside this process (one process, for tests\n"
+            "                                  and demos; its book and report seqs end with the process)\n"
+            "  --exchange-endpoint E        sim: the exchange's requests (default tcp://127.0.0.1:5559;\n"
+            "                               ZMQ_HOST, AFTM_EXCHANGE_PORT)\n"
+            "  --exchange-market-endpoint E sim: the exchange's ticks and reports (default\n"
+            "                               AFTM_EXCHANGE_MARKET_PORT, else the exchange port + 10)\n"
+            "  --exchange-timeout-ms N      sim: wait this long for each answer of the exchange; no answer\n"
+            "                               = broker connection lost until it answers again (default 1000)\n"
+            "  With sim the market is the exchange's: --seed, --rate, --ticks, --speed and\n"
+            "  --wait-subscribers are 'aftm exchange' options; --symbol S relays only S's ticks.\n"
+            "  The options below up to --symbol are sim-local's:\n"
             "  --seed N             random-walk seed, integer >= 0 (default: from the clock, logged)\n"
             "  --rate R             random-walk ticks per second, 0 < R <= 1000000 (default 10)\n"
             "  --symbol S           product of the random walk (default TXFF5); with --ticks, publish\n"
@@ -665,9 +734,17 @@ static void usage(FILE *out) {
             "                       (e.g. 2 for a strategy and an executor), so none misses the start\n"
             "                       of a replay (default 0: start at once)\n"
             "  --quiet              log only warnings and errors\n"
+            "  --login ACCOUNT      log in to the broker as ACCOUNT with the password in the environment\n"
+            "                       variable AFTM_PASSWORD (never on the command line); a refused login\n"
+            "                       exits with code 3 and the broker's reason (default: the simulator's\n"
+            "                       own login)\n"
             "  --help               this text\n\n"
             "The simulated exchange logs in as %s, order accounts SIM-0001 and SIM-0002.\n"
-            "Market orders fill at the next tick's price of their product. SIGINT/SIGTERM stop it.\n",
+            "Market orders fill at the next tick's price of their product. With sim, an exchange that\n"
+            "stops answering is a lost broker connection: health_check says unhealthy, orders are\n"
+            "refused with BROKER_DISCONNECTED (an order in flight when it went is left unanswered: its\n"
+            "outcome is unknown until the exchange is back), and the gateway logs in again as soon as\n"
+            "it answers. SIGINT/SIGTERM stop it.\n",
             SIM_DEFAULT_LOGIN);
 }
 
@@ -693,6 +770,11 @@ typedef struct {
     bool insecure, quiet;
     const char *home;
     int64_t wait_subs;
+    const char *login; /* --login: the account; the password comes from AFTM_PASSWORD */
+    bool local;        /* --broker sim-local */
+    char exchange[AFTM_ENDPOINT_MAX], exchange_market[AFTM_ENDPOINT_MAX];
+    int64_t exchange_timeout_ms;
+    bool have_exchange_opts, have_wait;
 } gw_opts;
 
 static int parse_args(int argc, char **argv, gw_opts *o) {
@@ -701,13 +783,17 @@ static int parse_args(int argc, char **argv, gw_opts *o) {
         {"ticks", 1, 0, 't'},           {"speed", 1, 0, 'x'},         {"symbol", 1, 0, 'y'},
         {"tick-endpoint", 1, 0, 'T'},   {"order-endpoint", 1, 0, 'O'}, {"report-endpoint", 1, 0, 'R'},
         {"insecure", 0, 0, 'i'},        {"home", 1, 0, 'h'},          {"quiet", 0, 0, 'q'},
-        {"wait-subscribers", 1, 0, 'w'}, {"help", 0, 0, 'H'},         {0, 0, 0, 0}};
+        {"wait-subscribers", 1, 0, 'w'}, {"help", 0, 0, 'H'},         {"login", 1, 0, 'L'},
+        {"exchange-endpoint", 1, 0, 'E'}, {"exchange-market-endpoint", 1, 0, 'M'},
+        {"exchange-timeout-ms", 1, 0, 'X'}, {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->broker = "sim";
     o->rate = 10;
     o->speed = 1;
     snprintf(o->symbol, sizeof o->symbol, "TXFF5");
     endpoints_from_env(&o->ep);
+    snprintf(o->exchange, sizeof o->exchange, "%s", o->ep.exchange);
+    o->exchange_timeout_ms = 1000;
     int c;
     optind = 1;
     opterr = 0;
@@ -744,9 +830,30 @@ static int parse_args(int argc, char **argv, gw_opts *o) {
         case 'i': o->insecure = true; break;
         case 'h': o->home = optarg; break;
         case 'q': o->quiet = true; break;
+        case 'L':
+            if (!*optarg || strlen(optarg) >= 96) return bad_usage("--login must be an account of 1-95 characters");
+            o->login = optarg;
+            break;
         case 'w':
             if (!parse_int_range(optarg, 0, 1000, &o->wait_subs))
                 return bad_usage("--wait-subscribers must be an integer from 0 to 1000, got '%s'", optarg);
+            o->have_wait = true;
+            break;
+        case 'E':
+            if (!*optarg || strlen(optarg) >= sizeof o->exchange) return bad_usage("--exchange-endpoint is empty or too long");
+            snprintf(o->exchange, sizeof o->exchange, "%s", optarg);
+            o->have_exchange_opts = true;
+            break;
+        case 'M':
+            if (!*optarg || strlen(optarg) >= sizeof o->exchange_market)
+                return bad_usage("--exchange-market-endpoint is empty or too long");
+            snprintf(o->exchange_market, sizeof o->exchange_market, "%s", optarg);
+            o->have_exchange_opts = true;
+            break;
+        case 'X':
+            if (!parse_int_range(optarg, 10, 600000, &o->exchange_timeout_ms))
+                return bad_usage("--exchange-timeout-ms must be an integer from 10 to 600000, got '%s'", optarg);
+            o->have_exchange_opts = true;
             break;
         case 'H': usage(stdout); return EXIT_OK;
         case ':': return bad_usage("%s needs a value", argv[optind - 1]);
@@ -754,8 +861,20 @@ static int parse_args(int argc, char **argv, gw_opts *o) {
         }
     }
     if (optind < argc) return bad_usage("unexpected argument '%s'", argv[optind]);
-    if (strcmp(o->broker, "sim") != 0)
-        return bad_usage("unknown broker '%s' (available: sim)", o->broker);
+    if (!strcmp(o->broker, "sim-local")) o->local = true;
+    else if (strcmp(o->broker, "sim") != 0)
+        return bad_usage("unknown broker '%s' (available: sim, sim-local)", o->broker);
+    if (!o->local && (o->ticks || o->have_seed || o->have_rate || o->have_speed || o->have_wait))
+        return bad_usage("--seed, --rate, --ticks, --speed and --wait-subscribers make the market, which is the "
+                         "exchange's with --broker sim: give them to 'aftm exchange' (or use --broker sim-local)");
+    if (o->local && o->have_exchange_opts)
+        return bad_usage("--exchange-endpoint, --exchange-market-endpoint and --exchange-timeout-ms apply to "
+                         "--broker sim, not sim-local");
+    if (!o->local && !o->exchange_market[0]) {
+        char err[256];
+        if (!exchange_market_endpoint(o->exchange, o->exchange_market, sizeof o->exchange_market, err, sizeof err))
+            return bad_usage("%s", err);
+    }
     if (o->ticks && (o->have_seed || o->have_rate))
         return bad_usage("--seed and --rate drive the random walk; they do not apply with --ticks");
     if (!o->ticks && o->have_speed) return bad_usage("--speed applies only with --ticks FILE");
@@ -830,6 +949,15 @@ int cmd_gateway(int argc, char **argv) {
     gw_opts o;
     int rc = parse_args(argc, argv, &o);
     if (rc >= 0) return rc;
+    /* --login: the password is taken out of the environment at once and kept in memory only. */
+    char password[256] = "";
+    if (o.login) {
+        char *pw = getenv("AFTM_PASSWORD");
+        if (!pw || !*pw) return bad_usage("--login needs the password in the environment variable AFTM_PASSWORD");
+        snprintf(password, sizeof password, "%s", pw);
+        memset(pw, 0, strlen(pw)); /* also gone from /proc/<pid>/environ */
+        unsetenv("AFTM_PASSWORD");
+    }
     log_set_name("gateway");
     if (o.quiet) log_set_quiet(1);
 
@@ -860,8 +988,23 @@ int cmd_gateway(int argc, char **argv) {
     gw_io io = {0};
     void *router = NULL;
 
+    zctx = zmq_ctx_new();
+    if (!zctx) {
+        log_error("cannot create a ZeroMQ context: %s", zmq_strerror(zmq_errno()));
+        goto done;
+    }
     int64_t now = clock_mono_ns();
-    if (o.ticks) {
+    if (!o.local) {
+        /* the simulated exchange process: a client of it */
+        sim_remote_config rcfg = {.endpoint = o.exchange,
+                                  .market_endpoint = o.exchange_market,
+                                  .timeout_ms = (int)o.exchange_timeout_ms,
+                                  .zctx = zctx};
+        if (!sim_remote_new(&rcfg, &b, err, sizeof err)) {
+            log_error("%s", err);
+            goto done;
+        }
+    } else if (o.ticks) {
         feed.src = tick_source_replay(o.ticks, o.speed, o.have_symbol ? o.symbol : NULL, now, err, sizeof err);
         if (!feed.src) {
             log_error("cannot replay %s: %s", o.ticks, err);
@@ -875,18 +1018,15 @@ int cmd_gateway(int argc, char **argv) {
             goto done;
         }
     }
-    feed.held = o.wait_subs > 0;
-    sim_config cfg;
-    sim_config_default(&cfg);
-    cfg.feed = (sim_feed){.ctx = &feed, .due_in_ms = gw_feed_due, .next = gw_feed_next};
-    if (!sim_broker_new(&cfg, &b)) {
-        log_error("out of memory");
-        goto done;
-    }
-    zctx = zmq_ctx_new();
-    if (!zctx) {
-        log_error("cannot create a ZeroMQ context: %s", zmq_strerror(zmq_errno()));
-        goto done;
+    if (o.local) {
+        feed.held = o.wait_subs > 0;
+        sim_config cfg;
+        sim_config_default(&cfg);
+        cfg.feed = (sim_feed){.ctx = &feed, .due_in_ms = gw_feed_due, .next = gw_feed_next};
+        if (!sim_broker_new(&cfg, &b)) {
+            log_error("out of memory");
+            goto done;
+        }
     }
     if (!bind_socket(zctx, ZMQ_XPUB, "ticks", o.ep.tick, o.insecure, &io.tick_pub) ||
         !bind_socket(zctx, ZMQ_PUB, "reports", o.ep.report, o.insecure, &io.report_pub) ||
@@ -899,18 +1039,32 @@ int cmd_gateway(int argc, char **argv) {
         log_error("out of memory");
         goto done;
     }
-    /* The gateway is the broker session: it logs in with the simulator's own credentials. */
-    if (!broker_login(&b, SIM_DEFAULT_LOGIN, SIM_DEFAULT_PASSWORD, err, sizeof err)) {
+    /* The gateway is the broker session: it logs in as --login with AFTM_PASSWORD, else with
+     * the simulator's own credentials. */
+    if (o.login) {
+        bool logged = broker_login(&b, o.login, password, err, sizeof err);
+        memset(password, 0, sizeof password);
+        if (!logged) {
+            log_error("%s", err); /* the last line: the menu and 'aftm login' show it */
+            /* refused, unless the exchange process never answered (then: a failure to retry) */
+            exit_code = !o.local && !sim_remote_reached(&b) ? EXIT_RUNTIME : EXIT_REFUSED;
+            goto done;
+        }
+        log_info("logged in to the broker as %s", o.login);
+    } else if (!broker_login(&b, SIM_DEFAULT_LOGIN, SIM_DEFAULT_PASSWORD, err, sizeof err)) {
         log_error("broker login failed: %s", err);
         goto done;
     }
-    const char *sub = o.ticks && !o.have_symbol ? "*" : o.symbol;
+    const char *sub = (o.ticks || !o.local) && !o.have_symbol ? "*" : o.symbol;
     if (!broker_subscribe(&b, sub, err, sizeof err)) {
         log_error("cannot subscribe to %s: %s", sub, err);
         goto done;
     }
 
-    if (o.ticks)
+    if (!o.local)
+        log_info("gateway ready (broker sim: the exchange at %s, market %s): ticks on %s, orders on %s, reports on %s",
+                 o.exchange, o.exchange_market, o.ep.tick, o.ep.order, o.ep.report);
+    else if (o.ticks)
         log_info("gateway ready (broker sim): replaying %s at %s; ticks on %s, orders on %s, reports on %s", o.ticks,
                  o.speed > 0 ? "the file's pace" : "full speed", o.ep.tick, o.ep.order, o.ep.report);
     else
@@ -925,18 +1079,17 @@ int cmd_gateway(int argc, char **argv) {
     while (!stop) {
         int64_t t = broker_next_timeout_ms(&b);
         long timeout = t < 0 ? -1 : (t > 60000 ? 60000 : (long)t);
-        zmq_pollitem_t items[4] = {
+        zmq_pollitem_t items[8] = {
             {router, 0, ZMQ_POLLIN, 0},
             {NULL, g_sig_pipe[0], ZMQ_POLLIN, 0},
             {io.tick_pub, 0, ZMQ_POLLIN, 0}, /* subscriptions */
-            {NULL, -1, ZMQ_POLLIN, 0},
         };
         int nitems = 3;
         int bfd = broker_poll_fd(&b);
-        if (bfd >= 0) {
-            items[3].fd = bfd;
-            nitems = 4;
-        }
+        if (bfd >= 0) items[nitems++] = (zmq_pollitem_t){NULL, bfd, ZMQ_POLLIN, 0};
+        void *bsocks[4];
+        size_t nb = broker_poll_sockets(&b, bsocks, 4);
+        for (size_t k = 0; k < nb; k++) items[nitems++] = (zmq_pollitem_t){bsocks[k], 0, ZMQ_POLLIN, 0};
         int n = zmq_poll(items, nitems, timeout);
         if (n < 0) {
             if (zmq_errno() == EINTR) continue;
@@ -952,6 +1105,7 @@ int cmd_gateway(int argc, char **argv) {
         }
         if (items[2].revents & ZMQ_POLLIN) {
             subscribers += drain_subscriptions(io.tick_pub);
+            broker_feed_subscribers(&b, subscribers); /* the exchange may hold its market for them */
             if (feed.held && subscribers >= o.wait_subs) {
                 feed.held = false;
                 tick_source_restart_clock(feed.src, clock_mono_ns());
@@ -962,7 +1116,7 @@ int cmd_gateway(int argc, char **argv) {
             for (int k = 0; k < 256 && serve_one(router, core); k++) {
             }
         broker_service(&b);
-        if (o.ticks && !replay_end_logged && tick_source_due_in_ms(feed.src, clock_mono_ns()) < 0) {
+        if (o.local && o.ticks && !replay_end_logged && tick_source_due_in_ms(feed.src, clock_mono_ns()) < 0) {
             replay_end_logged = true;
             const char *e = tick_source_error(feed.src);
             if (e[0]) log_error("replay of %s stopped: %s", o.ticks, e);
@@ -975,13 +1129,14 @@ int cmd_gateway(int argc, char **argv) {
              (unsigned long long)gateway_core_orders(core), (unsigned long long)io.reports);
 
 done:
+    memset(password, 0, sizeof password);
     gateway_core_free(core);
     if (b.ops && broker_is_connected(&b)) broker_logout(&b);
     if (router) zmq_close(router);
     if (io.tick_pub) zmq_close(io.tick_pub);
     if (io.report_pub) zmq_close(io.report_pub);
+    broker_destroy(&b); /* before the context: the remote adapter's sockets live in it */
     if (zctx) zmq_ctx_term(zctx);
-    broker_destroy(&b);
     tick_source_free(feed.src);
     signals_restore(&old_int, &old_term);
     return exit_code;

@@ -12,7 +12,8 @@
 
 #include "broker/broker.h"
 
-#define GATEWAY_KEEP_REPORTS 8192   /* reports kept in memory for get_reports */
+#define GATEWAY_KEEP_REPORTS 8192   /* reports kept in memory for get_reports (brokers without a
+                                     * report log of their own) */
 #define GATEWAY_MAX_REPORTS_REPLY 1000 /* reports per get_reports reply ("more": true after) */
 #define GATEWAY_MAX_REQUEST (1 << 20) /* bytes; a peer sending a larger frame is disconnected */
 
@@ -31,7 +32,10 @@ gateway_core *gateway_core_new(broker *b, const gateway_sinks *sinks, size_t kee
 void gateway_core_free(gateway_core *g);
 
 /* Handles one request (any bytes) and returns the reply JSON, NUL-terminated, malloc'd;
- * *len gets its length. Never NULL unless out of memory. */
+ * *len gets its length. NULL (and *len 0) when the request must go unanswered: an order whose
+ * outcome is unknown because the link to the broker failed after it left (the client reads
+ * the silence as "unknown" and settles it by client order id); else never NULL unless out of
+ * memory. */
 char *gateway_core_handle(gateway_core *g, const char *req, size_t req_len, size_t *len);
 
 uint64_t gateway_core_last_seq(const gateway_core *g); /* 0 before the first report */

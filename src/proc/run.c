@@ -1,6 +1,6 @@
-/* aftm run: the all-in-one system in the foreground — gateway (simulated broker), executor
- * and strategy as separate processes, watched and restarted, stopped together on Ctrl+C,
- * SIGTERM or the end of --for. */
+/* aftm run: the all-in-one system in the foreground — the simulated exchange, the gateway (its
+ * client), executor and strategy as separate processes, watched and restarted, stopped
+ * together (the exchange last) on Ctrl+C, SIGTERM or the end of --for. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -18,6 +18,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/parse.h"
+#include "exchange/exchange.h"
 #include "proc/gateway_client.h"
 #include "proc/supervisor.h"
 #include "store/condition_store.h"
@@ -28,8 +29,10 @@ static void usage(FILE *out) {
     fprintf(out,
             "usage: aftm run [--for SECONDS] [--ticks FILE [--speed X]] [--seed N] [--rate R]\n"
             "                [--symbol S] [--account A] [--home DIR] [--quiet] [--demo]\n\n"
-            "Starts the gateway on the simulated exchange, the executor and the strategy, and\n"
-            "prints what they do: one line per signal, order and fill. Ctrl+C stops everything.\n\n"
+            "Starts the simulated exchange (aftm exchange: the market and its book, kept in\n"
+            "DIR/exchange.db), the gateway connected to it, the executor and the strategy, and prints\n"
+            "what they do: one line per signal, order and fill. Any of them that dies is restarted;\n"
+            "Ctrl+C stops everything, the exchange last.\n\n"
             "  --for SECONDS  stop by itself after this long\n"
             "  --ticks FILE   replay a tick file (plain CSV datetime,symbol,price,volume or TAIFEX's)\n"
             "  --speed X      replay at X times real time (default 1; 0 = as fast as possible)\n"
@@ -42,7 +45,8 @@ static void usage(FILE *out) {
             "  --demo         when no condition is active, add two trailing demo conditions that\n"
             "                 trade the random walk within seconds, re-armed after each exit\n"
             "Addresses come from ZMQ_HOST, ZMQ_TICK_PORT, ZMQ_SIGNAL_PORT, DLL_GATEWAY_HOST,\n"
-            "DLL_GATEWAY_PORT and AFTM_REPORT_PORT.\n");
+            "DLL_GATEWAY_PORT, AFTM_REPORT_PORT, AFTM_EXCHANGE_PORT and AFTM_EXCHANGE_MARKET_PORT\n"
+            "(default: the exchange port + 10).\n");
 }
 
 /* Holds <home>/run.lock for the life of the run: one all-in-one system per data directory. */
@@ -102,8 +106,8 @@ static bool add_demo_conditions(const char *home, const char *symbol) {
     return added;
 }
 
-/* Waits until the gateway answers a health check, or it dies, or the time is up. */
-static bool wait_gateway(supervisor *s, sup_child *gw, const char *endpoint, int timeout_ms) {
+/* Waits until the process answers a health check (op), or it dies, or the time is up. */
+static bool wait_healthy(supervisor *s, sup_child *gw, const char *endpoint, const char *op, int timeout_ms) {
     void *zctx = zmq_ctx_new();
     gateway_client *c = gwc_new(zctx, endpoint, 250);
     bool ok = false;
@@ -114,7 +118,7 @@ static bool wait_gateway(supervisor *s, sup_child *gw, const char *endpoint, int
         s->restart = true;
         if (gw->pid == 0) break;
         char err[128];
-        json_t *reply = gwc_call(c, "health_check", NULL, err, sizeof err);
+        json_t *reply = gwc_call(c, op, NULL, err, sizeof err);
         if (reply) {
             ok = json_is_true(json_object_get(reply, "success"));
             json_decref(reply);
@@ -197,9 +201,20 @@ int cmd_run(int argc, char **argv) {
     if (lock == -2) return EXIT_RUNTIME;
     endpoints ep;
     endpoints_from_env(&ep);
+    char market[AFTM_ENDPOINT_MAX];
+    if (!exchange_market_endpoint(ep.exchange, market, sizeof market, err, sizeof err)) {
+        fprintf(stderr, "aftm run: %s\n", err);
+        if (lock >= 0) close(lock);
+        return EXIT_USAGE;
+    }
     const struct {
         const char *ep, *what;
-    } ports[] = {{ep.tick, "ticks"}, {ep.signal, "signals"}, {ep.order, "orders"}, {ep.report, "execution reports"}};
+    } ports[] = {{ep.tick, "ticks"},
+                 {ep.signal, "signals"},
+                 {ep.order, "orders"},
+                 {ep.report, "execution reports"},
+                 {ep.exchange, "the exchange's requests"},
+                 {market, "the exchange's market data"}};
     for (size_t i = 0; i < sizeof ports / sizeof ports[0]; i++)
         if (!sup_port_free(ports[i].ep, ports[i].what, err, sizeof err)) {
             fprintf(stderr, "aftm run: %s\n", err);
@@ -217,17 +232,27 @@ int cmd_run(int argc, char **argv) {
 
     supervisor sup;
     sup_init(&sup);
+    sqlite3 *status_db = db_open(home, err, sizeof err); /* the processes table: aftm status, aftm stop */
+    if (status_db) sup_attach_db(&sup, status_db, "run");
+    /* the exchange makes the market: a replay goes on where it stopped if the exchange is
+     * restarted within this run (--feed-resume with this run's id), and waits for the strategy's
+     * and the executor's subscriptions (through the gateway), so none misses its start */
+    char run_id[64];
+    snprintf(run_id, sizeof run_id, "run-%d-%lld", (int)getpid(), (long long)clock_wall_us());
+    const char *xc_argv[SUP_MAX_ARGS] = {"exchange", "--home", home, "--endpoint", ep.exchange,
+                                         "--market-endpoint", market, "--feed-resume", run_id};
+    int xn = 9;
+    if (ticks) xc_argv[xn++] = "--ticks", xc_argv[xn++] = ticks, xc_argv[xn++] = "--wait-subscribers", xc_argv[xn++] = "2";
+    if (speed) xc_argv[xn++] = "--speed", xc_argv[xn++] = speed;
+    if (seed) xc_argv[xn++] = "--seed", xc_argv[xn++] = seed;
+    if (rate) xc_argv[xn++] = "--rate", xc_argv[xn++] = rate;
+    if (symbol) xc_argv[xn++] = "--symbol", xc_argv[xn++] = symbol;
+    xc_argv[xn++] = "--quiet";
+    xc_argv[xn] = NULL;
     const char *gw_argv[SUP_MAX_ARGS] = {"gateway", "--broker", "sim", "--home", home, "--tick-endpoint", ep.tick,
-                                         "--order-endpoint", ep.order, "--report-endpoint", ep.report};
-    int g = 11;
-    /* a replay waits for the strategy's and the executor's subscriptions, so none misses its start */
-    if (ticks) gw_argv[g++] = "--ticks", gw_argv[g++] = ticks, gw_argv[g++] = "--wait-subscribers", gw_argv[g++] = "2";
-    if (speed) gw_argv[g++] = "--speed", gw_argv[g++] = speed;
-    if (seed) gw_argv[g++] = "--seed", gw_argv[g++] = seed;
-    if (rate) gw_argv[g++] = "--rate", gw_argv[g++] = rate;
-    if (symbol) gw_argv[g++] = "--symbol", gw_argv[g++] = symbol;
-    gw_argv[g++] = "--quiet";
-    gw_argv[g] = NULL;
+                                         "--order-endpoint", ep.order, "--report-endpoint", ep.report,
+                                         "--exchange-endpoint", ep.exchange, "--exchange-market-endpoint", market,
+                                         "--quiet"};
     /* the session's selected account, else the simulator's first one */
     char account_buf[64] = "";
     if (account) snprintf(account_buf, sizeof account_buf, "%s", account);
@@ -251,17 +276,29 @@ int cmd_run(int argc, char **argv) {
     if (rearm) st_argv[t++] = "--rearm";
     if (quiet) st_argv[t++] = "--quiet";
     st_argv[t] = NULL;
+    sup_child *xc = sup_add(&sup, "exchange", xc_argv); /* first: stopped last */
     sup_child *gw = sup_add(&sup, "gateway", gw_argv);
     sup_child *ex = sup_add(&sup, "executor", ex_argv);
     sup_child *st = sup_add(&sup, "strategy", st_argv);
     int rc = EXIT_OK;
 
-    printf("aftm: data in %s; ticks %s, signals %s, orders %s, reports %s\n", home, ep.tick, ep.signal, ep.order,
-           ep.report);
+    printf("aftm: data in %s; ticks %s, signals %s, orders %s, reports %s, exchange %s (market %s)\n", home, ep.tick,
+           ep.signal, ep.order, ep.report, ep.exchange, market);
     printf("aftm: orders go to account %s\n", account_buf);
     printf("aftm: trading hours are not enforced on the simulator; Ctrl+C stops everything\n");
     fflush(stdout);
-    if (!sup_start(&sup, gw) || !wait_gateway(&sup, gw, ep.order, 10000)) {
+    if (!xc || !gw || !ex || !st) {
+        fprintf(stderr, "aftm run: cannot supervise the processes\n");
+        rc = EXIT_RUNTIME;
+        goto stop;
+    }
+    if (!sup_start(&sup, xc) || !wait_healthy(&sup, xc, ep.exchange, "health", 10000)) {
+        fprintf(stderr, "aftm run: the exchange did not come up (%s)\n",
+                xc->last_error[0] ? xc->last_error : "no answer to a health check within 10 s");
+        rc = EXIT_RUNTIME;
+        goto stop;
+    }
+    if (!sup_start(&sup, gw) || !wait_healthy(&sup, gw, ep.order, "health_check", 10000)) {
         fprintf(stderr, "aftm run: the gateway did not come up (%s)\n",
                 gw->last_error[0] ? gw->last_error : "no answer to a health check within 10 s");
         rc = EXIT_RUNTIME;
@@ -272,7 +309,8 @@ int cmd_run(int argc, char **argv) {
         rc = EXIT_RUNTIME;
         goto stop;
     }
-    printf("aftm: gateway %d, executor %d, strategy %d running\n", (int)gw->pid, (int)ex->pid, (int)st->pid);
+    printf("aftm: exchange %d, gateway %d, executor %d, strategy %d running\n", (int)xc->pid, (int)gw->pid, (int)ex->pid,
+           (int)st->pid);
     fflush(stdout);
 
     int64_t deadline = run_for > 0 ? clock_mono_ms() + (int64_t)(run_for * 1000) : INT64_MAX;
@@ -297,6 +335,8 @@ stop:
     for (int i = 0; i < sup.n; i++)
         if (sup.children[i].restarts) printf("aftm: %s was restarted %d time(s)\n", sup.children[i].name, sup.children[i].restarts);
     printf("aftm: stopped\n");
+    sup_detach_db(&sup);
+    db_close(status_db);
     sup_free(&sup);
     if (lock >= 0) close(lock);
     return rc;

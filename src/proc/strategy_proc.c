@@ -233,9 +233,17 @@ static void on_report(strat *s, const char *body, size_t len) {
         long long filled = json_integer_value(json_object_get(rep, "filled_qty"));
         if (c && c->entry == ENTRY_PENDING) {
             if (!strcmp(status, "filled") || (filled > 0 && (!strcmp(status, "cancelled") || !strcmp(status, "expired")))) {
-                strategy_entry_filled(s->engine, id, filled > 0 ? filled : c->quantity);
                 log_info("condition %lld: entry filled (%lld lot(s)); watching take profit and stop loss", id,
                          filled > 0 ? filled : (long long)c->quantity);
+                double fill_price = json_number_value(json_object_get(rep, "avg_fill_price"));
+                char symbol[CONDITION_SYMBOL_MAX];
+                snprintf(symbol, sizeof symbol, "%s", c->symbol);
+                tick_ctx ctx = {s, symbol};
+                /* the fill's own tick may already be past take profit or stop loss */
+                if (fill_price > 0)
+                    strategy_entry_filled_at(s->engine, id, filled > 0 ? filled : c->quantity, (price_t)trunc(fill_price),
+                                             on_event, &ctx);
+                else strategy_entry_filled(s->engine, id, filled > 0 ? filled : c->quantity);
             } else if (!strcmp(status, "rejected") || !strcmp(status, "cancelled") || !strcmp(status, "expired")) {
                 strategy_entry_rejected(s->engine, id);
                 log_warn("condition %lld: entry %s; no exit will follow", id, status);

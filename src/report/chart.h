@@ -41,6 +41,20 @@ void chart_map(const chart_geom *g, double day, double equity, double *px, doubl
 bool chart_render_png(const equity_series *s, const char *png_path, int width, int height, char *err,
                       size_t errlen);
 
+/* An intraday curve: x is local time in days since 1970-01-01 (fractional), in order. */
+typedef struct {
+    double x;
+    double equity;
+} chart_point;
+
+/* The same chart for a finer curve (a backtest's equity through the day): the x axis shows
+ * times of day when the curve spans up to 3 days, dates otherwise; the title's figures come
+ * from the points (chart_curve_stats); subtitle NULL means "<first date> to <last date>". */
+bool chart_render_curve_png(const chart_point *pts, size_t n, const char *subtitle, const char *png_path, int width,
+                            int height, char *err, size_t errlen);
+/* Return, drawdown (over every point, the first included), peak of a curve. False when empty. */
+bool chart_curve_stats(const chart_point *pts, size_t n, equity_stats *st);
+
 /* Frees cairo's and fontconfig's process-wide font caches (so LeakSanitizer stays quiet). Call
  * only at exit, when no cairo object is alive. */
 void chart_release_caches(void);

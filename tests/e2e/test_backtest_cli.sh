@@ -8,6 +8,7 @@ SHARED=${AFTM_SHARED:-../shared}
 SAMPLE="$SHARED/testdata/ticks/taifex_daily_sample.csv"
 tmp=$(mktemp -d /tmp/aftm-e2e-backtest.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
+export AFTM_HOME="$tmp/home" # --from-db and chart without --equity read this data directory
 
 cat >"$tmp/conditions.json" <<'EOF'
 [
@@ -79,11 +80,12 @@ expect2() { # message-substring, command...
 printf '<!DOCTYPE html>\n<html><body>holiday</body></html>\n' >"$tmp/holiday.csv"
 expect2 "HTML page" "$BIN" backtest --ticks "$tmp/holiday.csv" --conditions "$tmp/conditions.json"
 expect2 "not found" "$BIN" backtest --ticks "$SAMPLE" --product TE --conditions "$tmp/conditions.json"
-expect2 "not available yet" "$BIN" backtest --ticks "$SAMPLE" --from-db
+expect2 "no active condition" "$BIN" backtest --ticks "$SAMPLE" --from-db
+expect2 "not both" "$BIN" backtest --ticks "$SAMPLE" --from-db --conditions "$tmp/conditions.json"
 expect2 "required" "$BIN" backtest --ticks "$SAMPLE"
 expect2 "bad value" "$BIN" backtest --ticks "$SAMPLE" --conditions "$tmp/conditions.json" --tax abc
 expect2 "invalid JSON" "$BIN" backtest --ticks "$SAMPLE" --conditions "$tmp/holiday.csv"
-expect2 "required" "$BIN" chart -o "$tmp/x.png"
+expect2 "No data found in the equity log" "$BIN" chart -o "$tmp/x.png"
 printf 'date,equity\n' >"$tmp/empty.csv"
 expect2 "No data" "$BIN" chart --equity "$tmp/empty.csv" -o "$tmp/x.png"
 echo "ok"

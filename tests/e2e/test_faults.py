@@ -118,7 +118,8 @@ check_logs_clean(e)
 
 # ---- 3. a gateway that stops answering (SIGSTOP) while an order is in flight ----------------------
 e = Env()
-gw = e.start("gateway", "--broker", "sim", "--seed", "3", "--rate", "50", "--tick-endpoint", e.ep("tick"),
+xc = e.start("exchange", "--seed", "3", "--rate", "50", "--home", e.home)  # the market and the book
+gw = e.start("gateway", "--broker", "sim", "--tick-endpoint", e.ep("tick"),
              "--order-endpoint", e.ep("order"), "--report-endpoint", e.ep("report"), "--home", e.home)
 req = ctx.socket(zmq.REQ)
 req.setsockopt(zmq.RCVTIMEO, 5000)
@@ -151,6 +152,8 @@ check(len(bro) == 1 and bro[0]["net_qty"] == 2 and bro[0]["account"] == "SIM-000
 ex.send_signal(signal.SIGTERM)
 gw.send_signal(signal.SIGTERM)
 check(ex.wait(10) == 0 and gw.wait(10) == 0, "executor and gateway stop cleanly")
+xc.send_signal(signal.SIGTERM)
+check(xc.wait(10) == 0, "the exchange stops cleanly")
 log = open(os.path.join(e.home, "executor.log")).read()
 check("attempt" in log, "the executor reported the timeouts")
 check_logs_clean(e)

@@ -1,5 +1,7 @@
 #!/usr/bin/python3
-"""End-to-end test of `aftm gateway --broker sim` against the real binary.
+"""End-to-end test of `aftm gateway --broker sim-local` (the simulator inside the gateway: one
+process) against the real binary. The gateway as a client of the exchange process
+(`--broker sim`) is tested by test_exchange.py.
 
 Speaks to it the way the original Python system does: a SUB on the tick port decoding
 TickEvents with msgpack (2 frames, b"TICK" + the map), a REQ on the order port with the
@@ -83,7 +85,7 @@ class Gateway:
         self.eps = ["tcp://127.0.0.1:%d" % p for p in ports]
         self.log = open(os.path.join(home, "gateway.log"), "w+")
         self.proc = subprocess.Popen(
-            [BIN, "gateway", "--broker", "sim", "--seed", "7", "--rate", "20", "--home", home,
+            [BIN, "gateway", "--broker", "sim-local", "--seed", "7", "--rate", "20", "--home", home,
              "--tick-endpoint", self.eps[0], "--order-endpoint", self.eps[1],
              "--report-endpoint", self.eps[2], *extra],
             stdout=self.log, stderr=subprocess.STDOUT)
@@ -376,6 +378,8 @@ def run(home):
 
         # bad usage -> exit 2
         for args in (["--rate", "fast"], ["--broker", "pfcf"], ["--bogus"], ["--speed", "2"],
+                     ["--broker", "sim-local", "--speed", "2"], ["--broker", "sim", "--seed", "1"],
+                     ["--broker", "sim-local", "--exchange-endpoint", "tcp://127.0.0.1:1"],
                      ["--tick-endpoint", "tcp://0.0.0.0:%d" % free_port()]):
             p = subprocess.run([BIN, "gateway", *args], capture_output=True, text=True, timeout=30)
             assert p.returncode == 2, (args, p.returncode, p.stderr)
@@ -383,7 +387,8 @@ def run(home):
         h = subprocess.run([BIN, "gateway", "--help"], capture_output=True, text=True, timeout=30)
         assert h.returncode == 0
         for flag in ("--broker", "--seed", "--rate", "--ticks", "--speed", "--symbol", "--tick-endpoint",
-                     "--order-endpoint", "--report-endpoint", "--insecure", "--home", "--quiet"):
+                     "--order-endpoint", "--report-endpoint", "--insecure", "--home", "--quiet", "sim-local",
+                     "--exchange-endpoint", "--exchange-market-endpoint", "--exchange-timeout-ms"):
             assert flag in h.stdout, flag
         checks.append("usage errors -> exit 2, --help")
 
@@ -422,7 +427,8 @@ def run_replay(home, speed):
     ports = [free_port(), free_port(), free_port()]
     eps = ["tcp://127.0.0.1:%d" % p for p in ports]
     log = open(os.path.join(home, "replay.log"), "w+")
-    proc = subprocess.Popen([BIN, "gateway", "--ticks", path, "--speed", str(speed), "--home", home,
+    proc = subprocess.Popen([BIN, "gateway", "--broker", "sim-local", "--ticks", path, "--speed", str(speed),
+                             "--home", home,
                              "--wait-subscribers", "1", "--tick-endpoint", eps[0], "--order-endpoint", eps[1],
                              "--report-endpoint", eps[2]],
                             stdout=log, stderr=subprocess.STDOUT)

@@ -257,6 +257,44 @@ static void test_daily_series_and_sharpe(void **state) {
     backtest_free(bt);
 }
 
+/* The curve for the chart: the capital at the first tick, then the last equity of each minute;
+ * the last point is the final equity. */
+static void test_equity_curve(void **state) {
+    (void)state;
+    backtest_config cfg;
+    backtest_config_default(&cfg);
+    cfg.tax_rate = 0;
+    cfg.multiplier = 1;
+    cfg.capital = 1000;
+    cfg.fill = BT_FILL_SAME_TICK;
+    backtest *bt = backtest_new(&cfg);
+    condition c;
+    condition_init(&c, 1, SYM, SIDE_BUY, 100, 10, 1, 1000, 1000, false); /* order 110, held */
+    assert_true(backtest_add_condition(bt, &c));
+    int64_t min = 60 * SEC;
+    backtest_on_tick(bt, SYM, 100, T0);             /* minute 0 */
+    backtest_on_tick(bt, SYM, 110, T0 + SEC);       /* enters at 110 */
+    backtest_on_tick(bt, SYM, 115, T0 + 59 * SEC);  /* minute 0 ends at 1005 */
+    backtest_on_tick(bt, SYM, 105, T0 + min);       /* minute 1: 995 */
+    backtest_on_tick(bt, SYM, 125, T0 + 5 * min);   /* minute 5: 1015 */
+    backtest_finish(bt);                            /* closed at 125: 1015 */
+    size_t n;
+    const backtest_point *p = backtest_equity_curve(bt, &n);
+    assert_int_equal(n, 4);
+    assert_true(p[0].ts_us == T0);
+    near(p[0].equity, 1000);
+    assert_true(p[1].ts_us == T0 + 59 * SEC);
+    near(p[1].equity, 1005);
+    assert_true(p[2].ts_us == T0 + min);
+    near(p[2].equity, 995);
+    assert_true(p[3].ts_us == T0 + 5 * min);
+    near(p[3].equity, 1015);
+    backtest_summary s;
+    backtest_get_summary(bt, &s);
+    near(s.final_equity, p[n - 1].equity);
+    backtest_free(bt);
+}
+
 /* ---- conditions.json ----------------------------------------------------------------------- */
 
 static const char *original_json =
@@ -343,13 +381,36 @@ static void test_conditions_json(void **state) {
     assert_false(conditions_valid_uuid("gea76b9e-2d67-4f8b-9a8e-0c3f1a6b7d21"));
 }
 
+/* A set built by hand (backtest --from-db): ids 1..n, the stored uuid or "#<stored id>". */
+static void test_condition_set_push(void **state) {
+    (void)state;
+    condition_set cs;
+    memset(&cs, 0, sizeof cs);
+    for (int i = 0; i < 9; i++) {
+        condition c;
+        condition_init(&c, 100 + i, SYM, i % 2 ? SIDE_SELL : SIDE_BUY, 22000 + i, 10, 1, 50, 20, false);
+        assert_true(condition_set_push(&cs, &c, i == 3 ? "eea76b9e-2d67-4f8b-9a8e-0c3f1a6b7d21" : NULL));
+    }
+    assert_int_equal(cs.n, 9);
+    for (size_t i = 0; i < cs.n; i++) {
+        assert_int_equal(cs.items[i].id, (int64_t)i + 1);
+        assert_int_equal(cs.items[i].trigger_price, 22000 + (int64_t)i);
+    }
+    assert_string_equal(cs.uuids[0], "#100");
+    assert_string_equal(cs.uuids[3], "eea76b9e-2d67-4f8b-9a8e-0c3f1a6b7d21");
+    assert_string_equal(cs.uuids[8], "#108");
+    condition_set_free(&cs);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_next_tick_fills_costs_and_summary),
         cmocka_unit_test(test_same_tick_fills),
         cmocka_unit_test(test_end_of_data),
         cmocka_unit_test(test_daily_series_and_sharpe),
+        cmocka_unit_test(test_equity_curve),
         cmocka_unit_test(test_conditions_json),
+        cmocka_unit_test(test_condition_set_push),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -218,11 +218,52 @@ static void test_chart_one_row(void **state) {
     assert_false(chart_render_png(&empty, "/tmp/never.png", 0, 0, err, sizeof err));
 }
 
+/* An intraday curve (a backtest's): stats over every point, the first included; drawn as a
+ * PNG of the default size in the line colour. */
+static void test_curve(void **state) {
+    (void)state;
+    int64_t d;
+    assert_true(equity_parse_date("2025-06-16", 10, &d));
+    /* 15:00, 15:01, 15:30, 18:00, next day 09:00 */
+    chart_point p[] = {{d + 15 / 24.0, 1000000}, {d + (15 * 60 + 1) / 1440.0, 1010000},
+                       {d + 15.5 / 24.0, 989800},  {d + 18 / 24.0, 1005000},
+                       {d + 1 + 9 / 24.0, 1020000}};
+    equity_stats st;
+    assert_true(chart_curve_stats(p, 5, &st));
+    assert_true(fabs(st.return_pct - 2.0) < 1e-9);
+    assert_true(fabs(st.max_dd_pct - (-2.0)) < 1e-9); /* 989,800 vs 1,010,000 */
+    assert_true(st.peak == 1020000 && st.peak_index == 4);
+    assert_int_equal(st.first_day, d);
+    assert_int_equal(st.last_day, d + 1);
+    /* a dip right after the start counts (the daily stats skip the first row) */
+    chart_point q[] = {{d, 100}, {d + 0.5, 90}};
+    assert_true(chart_curve_stats(q, 2, &st));
+    assert_true(fabs(st.max_dd_pct - (-10.0)) < 1e-9);
+
+    char png[] = "/tmp/aftm-chart-curve-XXXXXX";
+    int fd = mkstemp(png);
+    close(fd);
+    char err[256];
+    assert_true(chart_render_curve_png(p, 5, "TX202507  test", png, 0, 0, err, sizeof err));
+    cairo_surface_t *img = cairo_image_surface_create_from_png(png);
+    unlink(png);
+    assert_int_equal(cairo_surface_status(img), CAIRO_STATUS_SUCCESS);
+    assert_int_equal(cairo_image_surface_get_width(img), 1800);
+    assert_int_equal(cairo_image_surface_get_height(img), 750);
+    cairo_surface_flush(img);
+    near_colour(pixel(img, 2, 2), CHART_BG);
+    cairo_surface_destroy(img);
+    assert_false(chart_render_curve_png(p, 0, NULL, "/tmp/never.png", 0, 0, err, sizeof err));
+    assert_true(chart_render_curve_png(p, 1, NULL, png, 0, 0, err, sizeof err)); /* one point */
+    unlink(png);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_read_and_stats), cmocka_unit_test(test_read_errors),
         cmocka_unit_test(test_write_roundtrip), cmocka_unit_test(test_chart_up),
         cmocka_unit_test(test_chart_down),     cmocka_unit_test(test_chart_one_row),
+        cmocka_unit_test(test_curve),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     chart_release_caches();

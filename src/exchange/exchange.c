@@ -1,0 +1,1021 @@
+/* aftm exchange: the simulated exchange's process (see exchange.h).
+ *
+ * One thread, one loop blocking in zmq_poll on the request ROUTER, the market XPUB (for its
+ * subscriptions) and a signal pipe, with a timeout up to the next due tick or the next save
+ * of the last prices; no sleeps. */
+#include "exchange/exchange.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "broker/broker_json.h"
+#include "cli/commands.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/parse.h"
+#include "proc/tick_source.h"
+
+#define MAX_SESSIONS 256
+#define SESSION_ID_MAX 256
+#define SAVE_EVERY_MS 1000
+
+bool exchange_market_endpoint(const char *request_endpoint, char *out, size_t cap, char *err, size_t errlen) {
+    const char *env = getenv("AFTM_EXCHANGE_MARKET_PORT");
+    const char *colon = strrchr(request_endpoint, ':');
+    if (strncmp(request_endpoint, "tcp://", 6) != 0 || !colon || colon < request_endpoint + 6) {
+        snprintf(err, errlen, "cannot derive the market endpoint from %s: give --market-endpoint", request_endpoint);
+        return false;
+    }
+    int host_len = (int)(colon - request_endpoint);
+    if (env && *env) {
+        int64_t port;
+        if (!parse_int_range(env, 1, 65535, &port)) {
+            snprintf(err, errlen, "AFTM_EXCHANGE_MARKET_PORT must be a TCP port, got '%s'", env);
+            return false;
+        }
+        snprintf(out, cap, "%.*s:%lld", host_len, request_endpoint, (long long)port);
+        return true;
+    }
+    int64_t port;
+    if (!parse_int_range(colon + 1, 1, 65535 - EXCHANGE_MARKET_PORT_OFFSET, &port)) {
+        snprintf(err, errlen, "cannot derive the market endpoint from %s: give --market-endpoint", request_endpoint);
+        return false;
+    }
+    snprintf(out, cap, "%.*s:%lld", host_len, request_endpoint, (long long)(port + EXCHANGE_MARKET_PORT_OFFSET));
+    return true;
+}
+
+/* =========================================================================================
+ * The core
+ * ========================================================================================= */
+
+typedef struct {
+    unsigned char id[SESSION_ID_MAX];
+    size_t id_len;
+    char login_id[BROKER_ACCOUNT_MAX];
+    int64_t feed_subs;
+    int64_t last_seen_ms;
+} xsession;
+
+typedef struct {
+    char code[BROKER_SYMBOL_MAX];
+    price_t saved;
+} saved_price;
+
+struct xcore {
+    exchange_store *xs;
+    broker b;
+    xcore_sinks sinks;
+    broker_report *outbox;
+    size_t n_out, cap_out;
+    bool failed;
+    int64_t instance;
+    xsession sessions[MAX_SESSIONS];
+    size_t n_sessions;
+    saved_price *prices;
+    size_t n_prices, cap_prices;
+};
+
+static bool grow(void **p, size_t *cap, size_t need, size_t elem) {
+    if (need <= *cap) return true;
+    size_t c = *cap ? *cap : 16;
+    while (c < need) c *= 2;
+    void *q = realloc(*p, c * elem);
+    if (!q) return false;
+    *p = q;
+    *cap = c;
+    return true;
+}
+
+/* Begins the transaction of this step if none is open yet. */
+static bool tx(xcore *x) {
+    if (x->failed) return false;
+    if (xstore_in_tx(x->xs)) return true;
+    if (xstore_begin(x->xs)) return true;
+    log_error("cannot begin a transaction on the book: %s", xstore_error(x->xs));
+    x->failed = true;
+    return false;
+}
+
+/* Commits what the step changed, then publishes its reports. */
+static void finish(xcore *x) {
+    if (xstore_in_tx(x->xs) && !xstore_commit(x->xs)) {
+        log_error("cannot save the book: %s; stopping (the book on disk is restored at the next start)",
+                  xstore_error(x->xs));
+        x->failed = true;
+    }
+    if (x->failed) {
+        x->n_out = 0;
+        return;
+    }
+    for (size_t i = 0; i < x->n_out; i++)
+        if (x->sinks.publish_report) x->sinks.publish_report(x->sinks.ctx, &x->outbox[i]);
+    x->n_out = 0;
+}
+
+static void on_tick(void *ctx, const broker_tick *t) {
+    xcore *x = ctx;
+    if (x->sinks.publish_tick) x->sinks.publish_tick(x->sinks.ctx, t);
+}
+
+static void on_report(void *ctx, const broker_report *r) {
+    xcore *x = ctx;
+    if (!tx(x)) return;
+    if (!grow((void **)&x->outbox, &x->cap_out, x->n_out + 1, sizeof *x->outbox)) {
+        log_error("out of memory for a report");
+        x->failed = true;
+        xstore_rollback(x->xs);
+        return;
+    }
+    broker_report *o = &x->outbox[x->n_out];
+    *o = *r;
+    o->seq = xstore_last_seq(x->xs) + 1;
+    if (!xstore_add_report(x->xs, o)) {
+        log_error("cannot write report %llu: %s", (unsigned long long)o->seq, xstore_error(x->xs));
+        return; /* the transaction is marked failed: finish() stops the exchange */
+    }
+    x->n_out++;
+    if (r->fill_qty > 0)
+        log_info("fill %s: order %s %s %lld %s at %lld (%lld/%lld filled) account %s", r->fill_id, r->order_serial,
+                 r->side == SIDE_BUY ? "bought" : "sold", (long long)r->fill_qty, r->symbol, (long long)r->fill_price,
+                 (long long)r->filled_qty, (long long)r->qty, r->account);
+    else if (r->status == BROKER_ST_REJECTED)
+        log_info("order %s (client id %s) rejected: %s", r->order_serial, r->client_order_id[0] ? r->client_order_id : "-",
+                 r->reason);
+    else if (r->status == BROKER_ST_ACCEPTED)
+        log_info("order %s (client id %s) accepted: %s %lld %s account %s", r->order_serial,
+                 r->client_order_id[0] ? r->client_order_id : "-", r->side == SIDE_BUY ? "buy" : "sell",
+                 (long long)r->qty, r->symbol, r->account);
+    else if (r->status == BROKER_ST_CANCELLED || r->status == BROKER_ST_EXPIRED)
+        log_info("order %s %s: %s", r->order_serial, broker_status_name(r->status), r->reason);
+}
+
+static void j_order(void *ctx, const sim_order_row *o) {
+    xcore *x = ctx;
+    if (tx(x) && !xstore_put_order(x->xs, o, clock_wall_us()))
+        log_error("cannot write order %s: %s", o->info.order_serial, xstore_error(x->xs));
+}
+
+static void j_position(void *ctx, const sim_position_row *p) {
+    xcore *x = ctx;
+    if (tx(x) && !xstore_put_position(x->xs, p))
+        log_error("cannot write the position of %s in %s: %s", p->pos.account, p->pos.symbol, xstore_error(x->xs));
+}
+
+static void j_product(void *ctx, const broker_product *p) {
+    xcore *x = ctx;
+    if (tx(x) && !xstore_put_product(x->xs, p)) log_error("cannot write product %s: %s", p->code, xstore_error(x->xs));
+}
+
+static saved_price *price_slot(xcore *x, const char *code) {
+    for (size_t i = 0; i < x->n_prices; i++)
+        if (!strcmp(x->prices[i].code, code)) return &x->prices[i];
+    if (!grow((void **)&x->prices, &x->cap_prices, x->n_prices + 1, sizeof *x->prices)) return NULL;
+    saved_price *p = &x->prices[x->n_prices++];
+    snprintf(p->code, sizeof p->code, "%s", code);
+    p->saved = 0;
+    return p;
+}
+
+void xcore_save_prices(xcore *x) {
+    if (x->failed) return;
+    size_t n = broker_list_products(&x->b, NULL, 0);
+    broker_product *list = calloc(n ? n : 1, sizeof *list);
+    if (!list) return;
+    n = broker_list_products(&x->b, list, n);
+    for (size_t i = 0; i < n; i++) {
+        price_t last = sim_broker_last_price(&x->b, list[i].code);
+        saved_price *sp = price_slot(x, list[i].code);
+        if (!sp || sp->saved == last) continue;
+        if (tx(x) && xstore_set_last_price(x->xs, list[i].code, last)) sp->saved = last;
+    }
+    free(list);
+    finish(x);
+}
+
+xcore *xcore_new(exchange_store *store, const sim_config *cfg_in, const xcore_sinks *sinks, char *err, size_t errlen) {
+    xcore *x = calloc(1, sizeof *x);
+    if (!x) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    x->xs = store;
+    if (sinks) x->sinks = *sinks;
+    x->instance = clock_wall_us();
+    sim_config cfg;
+    if (cfg_in) cfg = *cfg_in;
+    else sim_config_default(&cfg);
+    memset(&cfg.feed, 0, sizeof cfg.feed); /* the process drives the market itself */
+    if (!sim_broker_new(&cfg, &x->b)) {
+        snprintf(err, errlen, "out of memory");
+        free(x);
+        return NULL;
+    }
+    if (!xstore_restore(store, &x->b, err, errlen)) {
+        xcore_free(x);
+        return NULL;
+    }
+    /* the exchange's own session on the simulator: clients log in to the exchange */
+    char lerr[160];
+    if (!broker_login(&x->b, cfg.login_id ? cfg.login_id : SIM_DEFAULT_LOGIN,
+                      cfg.password ? cfg.password : SIM_DEFAULT_PASSWORD, lerr, sizeof lerr)) {
+        snprintf(err, errlen, "%s", lerr);
+        xcore_free(x);
+        return NULL;
+    }
+    char serr[32];
+    if (!broker_subscribe(&x->b, "*", serr, sizeof serr)) { /* every trade is published */
+        snprintf(err, errlen, "%s", serr);
+        xcore_free(x);
+        return NULL;
+    }
+    /* what the book starts with: the products and accounts, saved once */
+    size_t np = broker_list_products(&x->b, NULL, 0), na = broker_list_accounts(&x->b, NULL, 0);
+    broker_product *prods = calloc(np ? np : 1, sizeof *prods);
+    broker_account *accs = calloc(na ? na : 1, sizeof *accs);
+    bool ok = prods && accs && xstore_begin(store);
+    if (ok) {
+        np = broker_list_products(&x->b, prods, np);
+        na = broker_list_accounts(&x->b, accs, na);
+        for (size_t i = 0; i < np && ok; i++) {
+            ok = xstore_put_product(store, &prods[i]);
+            saved_price *sp = price_slot(x, prods[i].code);
+            if (sp) sp->saved = sim_broker_last_price(&x->b, prods[i].code);
+        }
+        for (size_t i = 0; i < na && ok; i++) ok = xstore_ensure_account(store, accs[i].account);
+        ok = xstore_commit(store) && ok;
+    }
+    free(prods);
+    free(accs);
+    if (!ok) {
+        snprintf(err, errlen, "cannot save the products and accounts: %s", xstore_error(store));
+        xcore_free(x);
+        return NULL;
+    }
+    broker_callbacks cb = {.ctx = x, .on_tick = on_tick, .on_report = on_report};
+    broker_set_callbacks(&x->b, &cb);
+    sim_journal j = {.ctx = x, .order = j_order, .position = j_position, .product = j_product};
+    sim_broker_set_journal(&x->b, &j);
+    return x;
+}
+
+void xcore_free(xcore *x) {
+    if (!x) return;
+    if (x->xs && xstore_in_tx(x->xs)) xstore_rollback(x->xs);
+    broker_destroy(&x->b);
+    free(x->outbox);
+    free(x->prices);
+    free(x);
+}
+
+bool xcore_failed(const xcore *x) { return x->failed; }
+broker *xcore_broker(xcore *x) { return &x->b; }
+
+int64_t xcore_relayed_subscribers(const xcore *x) {
+    int64_t n = 0;
+    for (size_t i = 0; i < x->n_sessions; i++) n += x->sessions[i].feed_subs;
+    return n;
+}
+
+void xcore_market_tick(xcore *x, const broker_tick *t) {
+    if (x->failed) return;
+    sim_broker_market_tick(&x->b, t);
+    finish(x);
+}
+
+/* ---- sessions ---- */
+
+static xsession *session_find(xcore *x, const void *id, size_t len) {
+    for (size_t i = 0; i < x->n_sessions; i++)
+        if (x->sessions[i].id_len == len && !memcmp(x->sessions[i].id, id, len)) return &x->sessions[i];
+    return NULL;
+}
+
+static xsession *session_open(xcore *x, const void *id, size_t len) {
+    xsession *s = session_find(x, id, len);
+    if (s) return s;
+    if (x->n_sessions == MAX_SESSIONS) { /* the longest idle goes */
+        size_t old = 0;
+        for (size_t i = 1; i < x->n_sessions; i++)
+            if (x->sessions[i].last_seen_ms < x->sessions[old].last_seen_ms) old = i;
+        x->sessions[old] = x->sessions[--x->n_sessions];
+    }
+    s = &x->sessions[x->n_sessions++];
+    memset(s, 0, sizeof *s);
+    memcpy(s->id, id, len);
+    s->id_len = len;
+    return s;
+}
+
+static void session_close(xcore *x, xsession *s) {
+    size_t i = (size_t)(s - x->sessions);
+    x->sessions[i] = x->sessions[--x->n_sessions];
+}
+
+/* ---- replies ---- */
+
+static json_t *ok_reply(json_t *data) { return json_pack("{s:b,s:o}", "success", 1, "data", data ? data : json_object()); }
+
+static json_t *err_reply(const char *code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static json_t *err_reply(const char *code, const char *fmt, ...) {
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return json_pack("{s:b,s:s,s:s}", "success", 0, "error_code", code, "error_message", msg);
+}
+
+static json_t *accounts_json(xcore *x, bool with_cash) {
+    size_t n = broker_list_accounts(&x->b, NULL, 0);
+    broker_account *acc = calloc(n ? n : 1, sizeof *acc);
+    json_t *list = json_array();
+    if (!acc) return list;
+    n = broker_list_accounts(&x->b, acc, n);
+    for (size_t i = 0; i < n; i++) {
+        json_t *a = bj_from_account(&acc[i]);
+        int64_t cash = XSTORE_START_CASH;
+        if (with_cash) {
+            xstore_cash(x->xs, acc[i].account, &cash);
+            json_object_set_new(a, "cash", json_integer((json_int_t)cash));
+        }
+        json_array_append_new(list, a);
+    }
+    free(acc);
+    return list;
+}
+
+static json_t *products_json(xcore *x) {
+    size_t n = broker_list_products(&x->b, NULL, 0);
+    broker_product *p = calloc(n ? n : 1, sizeof *p);
+    json_t *list = json_array();
+    if (!p) return list;
+    n = broker_list_products(&x->b, p, n);
+    for (size_t i = 0; i < n; i++) json_array_append_new(list, bj_from_product(&p[i]));
+    free(p);
+    return list;
+}
+
+static json_t *op_health(xcore *x, xsession *s) {
+    size_t open = 0, orders = sim_broker_order_count(&x->b, &open);
+    return ok_reply(json_pack("{s:s,s:I,s:I,s:I,s:b,s:I,s:I}", "status", "running", "epoch", (json_int_t)xstore_epoch(x->xs),
+                              "last_seq", (json_int_t)xstore_last_seq(x->xs), "instance", (json_int_t)x->instance,
+                              "logged_in", s != NULL, "orders", (json_int_t)orders, "open_orders", (json_int_t)open));
+}
+
+static json_t *op_login(xcore *x, const void *sid, size_t sid_len, json_t *params) {
+    const char *id = json_string_value(json_object_get(params, "login_id"));
+    const char *pw = json_string_value(json_object_get(params, "password"));
+    char err[BROKER_MSG_MAX];
+    if (!broker_login(&x->b, id ? id : "", pw ? pw : "", err, sizeof err)) {
+        log_warn("%s", err);
+        return err_reply("LOGIN_REFUSED", "%s", err);
+    }
+    xsession *s = session_open(x, sid, sid_len);
+    snprintf(s->login_id, sizeof s->login_id, "%s", id);
+    s->last_seen_ms = clock_mono_ms();
+    log_info("client logged in as %s (%zu session(s))", id, x->n_sessions);
+    json_t *d = json_object();
+    json_object_set_new(d, "accounts", accounts_json(x, false));
+    json_object_set_new(d, "products", products_json(x));
+    json_object_set_new(d, "last_seq", json_integer((json_int_t)xstore_last_seq(x->xs)));
+    json_object_set_new(d, "epoch", json_integer((json_int_t)xstore_epoch(x->xs)));
+    json_object_set_new(d, "instance", json_integer((json_int_t)x->instance));
+    return ok_reply(d);
+}
+
+static json_t *op_send_order(xcore *x, json_t *params) {
+    broker_order_req req;
+    char err[160];
+    if (!bj_to_order_req(json_object_get(params, "order"), &req, err, sizeof err))
+        return err_reply("INVALID_ORDER", "%s", err);
+    broker_send_result res;
+    broker_send_order(&x->b, &req, &res);
+    finish(x);
+    if (x->failed) return err_reply("INTERNAL_ERROR", "the exchange could not save the order; it is not placed");
+    return ok_reply(json_pack("{s:o}", "result", bj_from_send_result(&res)));
+}
+
+static json_t *op_cancel(xcore *x, json_t *params) {
+    const char *cid = json_string_value(json_object_get(params, "client_order_id"));
+    if (!cid || !*cid) return err_reply("MISSING_CLIENT_ORDER_ID", "client_order_id is required");
+    char err[BROKER_MSG_MAX] = "";
+    bool ok = broker_cancel_order(&x->b, cid, err, sizeof err);
+    finish(x);
+    if (x->failed) return err_reply("INTERNAL_ERROR", "the exchange could not save the cancel");
+    if (!ok) return err_reply("CANCEL_REJECTED", "%s", err);
+    return ok_reply(json_pack("{s:b,s:s}", "cancelled", 1, "client_order_id", cid));
+}
+
+static json_t *op_order_status(xcore *x, json_t *params) {
+    const char *cid = json_string_value(json_object_get(params, "client_order_id"));
+    if (!cid || !*cid) return err_reply("MISSING_CLIENT_ORDER_ID", "client_order_id is required");
+    broker_order_info o;
+    if (!broker_order_status(&x->b, cid, &o)) return ok_reply(json_pack("{s:b}", "found", 0));
+    return ok_reply(json_pack("{s:b,s:o}", "found", 1, "order", bj_from_order_info(&o)));
+}
+
+static json_t *op_positions(xcore *x, json_t *params) {
+    const char *account = json_string_value(json_object_get(params, "account"));
+    if (!account || !*account) return err_reply("MISSING_ACCOUNT", "account is required");
+    char err[BROKER_MSG_MAX] = "";
+    long n = broker_query_positions(&x->b, account, NULL, 0, err, sizeof err);
+    if (n < 0) return err_reply("POSITION_QUERY_ERROR", "%s", err);
+    broker_position *all = calloc(n ? (size_t)n : 1, sizeof *all);
+    if (!all) return err_reply("INTERNAL_ERROR", "out of memory");
+    n = broker_query_positions(&x->b, account, all, (size_t)n, err, sizeof err);
+    json_t *list = json_array();
+    for (long i = 0; i < n; i++) json_array_append_new(list, bj_from_position(&all[i]));
+    free(all);
+    return ok_reply(json_pack("{s:o}", "positions", list));
+}
+
+static json_t *op_get_reports(xcore *x, json_t *params) {
+    json_t *v = json_object_get(params, "since_seq");
+    json_int_t since = 0, limit = EXCHANGE_MAX_REPORTS_REPLY;
+    if (v && !json_is_null(v)) {
+        if (!json_is_integer(v) || json_integer_value(v) < 0)
+            return err_reply("INVALID_PARAMETER", "since_seq must be an integer >= 0");
+        since = json_integer_value(v);
+    }
+    v = json_object_get(params, "limit");
+    if (v && !json_is_null(v)) {
+        if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > EXCHANGE_MAX_REPORTS_REPLY)
+            return err_reply("INVALID_PARAMETER", "limit must be an integer from 1 to %d", EXCHANGE_MAX_REPORTS_REPLY);
+        limit = json_integer_value(v);
+    }
+    broker_report *buf = calloc((size_t)limit, sizeof *buf);
+    if (!buf) return err_reply("INTERNAL_ERROR", "out of memory");
+    bool more = false;
+    long n = xstore_reports_since(x->xs, (uint64_t)since, buf, (size_t)limit, &more);
+    if (n < 0) {
+        free(buf);
+        return err_reply("INTERNAL_ERROR", "cannot read the report log: %s", xstore_error(x->xs));
+    }
+    json_t *list = json_array();
+    for (long i = 0; i < n; i++) json_array_append_new(list, bj_from_report(&buf[i]));
+    free(buf);
+    json_t *d = json_object();
+    json_object_set_new(d, "reports", list);
+    json_object_set_new(d, "first_seq", json_integer((json_int_t)xstore_first_seq(x->xs)));
+    json_object_set_new(d, "last_seq", json_integer((json_int_t)xstore_last_seq(x->xs)));
+    json_object_set_new(d, "more", json_boolean(more));
+    json_object_set_new(d, "epoch", json_integer((json_int_t)xstore_epoch(x->xs)));
+    return ok_reply(d);
+}
+
+static json_t *dispatch(xcore *x, const void *sid, size_t sid_len, const char *req, size_t len, json_t **id_out) {
+    if (x->failed) return err_reply("INTERNAL_ERROR", "the exchange is stopping: it could not save its book");
+    json_error_t jerr;
+    json_t *root = json_loadb(req, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root || !json_is_object(root)) {
+        json_decref(root);
+        return err_reply("INVALID_JSON", "a request is a JSON object");
+    }
+    json_t *id = json_object_get(root, "id");
+    if (id) *id_out = json_incref(id);
+    const char *op = json_string_value(json_object_get(root, "operation"));
+    json_t *params = json_object_get(root, "parameters");
+    json_t *empty = NULL;
+    if (!json_is_object(params)) params = empty = json_object();
+    xsession *s = session_find(x, sid, sid_len);
+    if (s) s->last_seen_ms = clock_mono_ms();
+    json_t *reply;
+    if (!op) reply = err_reply("UNKNOWN_OPERATION", "operation is required");
+    else if (!strcmp(op, "health")) reply = op_health(x, s);
+    else if (!strcmp(op, "login")) reply = op_login(x, sid, sid_len, params);
+    else if (!s) reply = err_reply("NOT_LOGGED_IN", "log in first (login_id, password)");
+    else if (!strcmp(op, "logout")) {
+        session_close(x, s);
+        reply = ok_reply(NULL);
+    } else if (!strcmp(op, "list_accounts")) reply = ok_reply(json_pack("{s:o}", "accounts", accounts_json(x, true)));
+    else if (!strcmp(op, "list_products")) reply = ok_reply(json_pack("{s:o}", "products", products_json(x)));
+    else if (!strcmp(op, "subscribe")) {
+        const char *sym = json_string_value(json_object_get(params, "symbol"));
+        char err[BROKER_MSG_MAX] = "";
+        bool ok = sym && broker_subscribe(&x->b, sym, err, sizeof err);
+        finish(x);
+        reply = ok ? ok_reply(NULL) : err_reply("SUBSCRIBE_FAILED", "%s", sym ? err : "symbol is required");
+    } else if (!strcmp(op, "send_order")) reply = op_send_order(x, params);
+    else if (!strcmp(op, "cancel_order")) reply = op_cancel(x, params);
+    else if (!strcmp(op, "order_status")) reply = op_order_status(x, params);
+    else if (!strcmp(op, "query_positions")) reply = op_positions(x, params);
+    else if (!strcmp(op, "get_reports")) reply = op_get_reports(x, params);
+    else if (!strcmp(op, "feed_subscribers")) {
+        json_t *c = json_object_get(params, "count");
+        if (!json_is_integer(c) || json_integer_value(c) < 0 || json_integer_value(c) > 1000000)
+            reply = err_reply("INVALID_PARAMETER", "count must be an integer from 0 to 1000000");
+        else {
+            s->feed_subs = json_integer_value(c);
+            reply = ok_reply(NULL);
+        }
+    } else reply = err_reply("UNKNOWN_OPERATION", "unknown operation: %s", op);
+    json_decref(empty);
+    json_decref(root);
+    return reply;
+}
+
+char *xcore_handle(xcore *x, const void *session, size_t session_len, const char *req, size_t len, size_t *out_len) {
+    if (session_len > SESSION_ID_MAX) session_len = SESSION_ID_MAX;
+    json_t *id = NULL;
+    json_t *reply = dispatch(x, session, session_len, req ? req : "", req ? len : 0, &id);
+    if (reply && id) json_object_set(reply, "id", id);
+    json_decref(id);
+    char *text = reply ? json_dumps(reply, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+    json_decref(reply);
+    if (!text)
+        text = strdup("{\"success\":false,\"error_code\":\"INTERNAL_ERROR\",\"error_message\":\"out of memory\"}");
+    if (out_len) *out_len = text ? strlen(text) : 0;
+    return text;
+}
+
+/* =========================================================================================
+ * The process
+ * ========================================================================================= */
+
+static int g_sig_pipe[2] = {-1, -1};
+
+static void on_signal(int sig) {
+    int saved = errno;
+    unsigned char b = (unsigned char)sig;
+    if (g_sig_pipe[1] >= 0) (void)!write(g_sig_pipe[1], &b, 1);
+    errno = saved;
+}
+
+typedef struct {
+    void *pub;
+    uint64_t ticks, reports;
+} x_io;
+
+static bool symbol_plain(const char *s) {
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-' && *s != '.') return false;
+    return true;
+}
+
+static void publish_tick(void *ctx, const broker_tick *t) {
+    x_io *io = ctx;
+    char topic[8 + BROKER_SYMBOL_MAX], body[256];
+    int tn = snprintf(topic, sizeof topic, "TICK:%s", t->symbol);
+    int n;
+    if (symbol_plain(t->symbol)) {
+        n = snprintf(body, sizeof body, "{\"symbol\":\"%s\",\"price\":%lld,\"volume\":%lld,\"ts_us\":%lld}", t->symbol,
+                     (long long)t->price, (long long)t->volume, (long long)t->ts_us);
+    } else {
+        json_t *j = bj_from_tick(t);
+        char *s = j ? json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+        json_decref(j);
+        if (!s) return;
+        n = snprintf(body, sizeof body, "%s", s);
+        free(s);
+    }
+    if (n <= 0 || (size_t)n >= sizeof body || tn <= 0 || (size_t)tn >= sizeof topic) return;
+    if (zmq_send(io->pub, topic, (size_t)tn, ZMQ_SNDMORE | ZMQ_DONTWAIT) != tn) return;
+    zmq_send(io->pub, body, (size_t)n, ZMQ_DONTWAIT);
+    io->ticks++;
+}
+
+static void publish_report(void *ctx, const broker_report *r) {
+    x_io *io = ctx;
+    json_t *j = bj_from_report(r);
+    char *text = j ? json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+    json_decref(j);
+    if (!text) {
+        log_error("report %llu could not be encoded", (unsigned long long)r->seq);
+        return;
+    }
+    if (zmq_send(io->pub, "REPORT", 6, ZMQ_SNDMORE | ZMQ_DONTWAIT) == 6) {
+        zmq_send(io->pub, text, strlen(text), ZMQ_DONTWAIT);
+        io->reports++;
+    }
+    free(text);
+}
+
+/* Subscriptions on the market port: one to "TICK:" or "TICK:<symbol>" counts as a subscriber
+ * of the feed (a gateway subscribes to "TICK" and tells its own subscribers instead). */
+static int drain_subscriptions(void *xpub) {
+    int subs = 0;
+    for (;;) {
+        char buf[256];
+        int n = zmq_recv(xpub, buf, sizeof buf, ZMQ_DONTWAIT);
+        if (n < 0) break;
+        if (n >= 6 && buf[0] == 1 && !memcmp(buf + 1, "TICK:", 5)) subs++;
+    }
+    return subs;
+}
+
+#define MAX_FRAMES 16
+/* One request on the ROUTER: [identity][empty][body] (REQ) or [identity][body] (DEALER). */
+static bool serve_one(void *router, xcore *core) {
+    zmq_msg_t frames[MAX_FRAMES];
+    int n = 0, more = 1;
+    bool got = false;
+    while (more) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, router, got ? 0 : ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&m);
+            break;
+        }
+        got = true;
+        more = zmq_msg_more(&m);
+        if (n < MAX_FRAMES) frames[n++] = m;
+        else zmq_msg_close(&m);
+    }
+    if (!got) return false;
+    int delim = -1;
+    for (int i = 1; i < n; i++)
+        if (zmq_msg_size(&frames[i]) == 0) {
+            delim = i;
+            break;
+        }
+    int body = delim >= 0 ? delim + 1 : 1;
+    int env_end = delim >= 0 ? delim : 0;
+    const char *req = "";
+    size_t req_len = 0;
+    if (body < n) {
+        req = zmq_msg_data(&frames[body]);
+        req_len = zmq_msg_size(&frames[body]);
+    }
+    size_t rlen = 0;
+    char *reply = xcore_handle(core, zmq_msg_data(&frames[0]), zmq_msg_size(&frames[0]), req, req_len, &rlen);
+    if (n > 0 && reply) {
+        bool ok = true;
+        for (int i = 0; i <= env_end && i < n && ok; i++)
+            ok = zmq_send(router, zmq_msg_data(&frames[i]), zmq_msg_size(&frames[i]), ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0;
+        if (ok) zmq_send(router, reply, rlen, ZMQ_DONTWAIT);
+    }
+    free(reply);
+    for (int i = 0; i < n; i++) zmq_msg_close(&frames[i]);
+    return true;
+}
+
+static void usage(FILE *out) {
+    fprintf(out,
+            "usage: aftm exchange [--home DIR] [--endpoint E] [--market-endpoint E]\n"
+            "                     [--seed N] [--rate R] | [--ticks FILE [--speed X]] [--symbol S]\n"
+            "                     [--wait-subscribers N] [--feed-resume KEY] [--insecure] [--quiet]\n\n"
+            "The simulated exchange: makes or replays the market, matches orders against it, and keeps\n"
+            "its book (orders, fills, positions, cash, the report log) in DIR/exchange.db, so that it\n"
+            "survives its own restart. Gateways reach it with 'aftm gateway --broker sim'.\n\n"
+            "  --home DIR           data directory (default $AFTM_HOME, else ./aftm-data)\n"
+            "  --endpoint E         requests, JSON over ROUTER (default tcp://127.0.0.1:5559; ZMQ_HOST,\n"
+            "                       AFTM_EXCHANGE_PORT)\n"
+            "  --market-endpoint E  PUB for ticks (\"TICK:<SYMBOL>\") and execution reports (\"REPORT\")\n"
+            "                       (default: AFTM_EXCHANGE_MARKET_PORT on the same host, else the\n"
+            "                       request port + %d)\n"
+            "  --seed N             random-walk seed, integer >= 0 (default: from the clock, logged)\n"
+            "  --rate R             random-walk ticks per second, 0 < R <= 1000000 (default 10)\n"
+            "  --symbol S           product of the random walk (default TXFF5); with --ticks, publish\n"
+            "                       every replayed tick under S instead of the file's own symbols\n"
+            "  --ticks FILE         replay a tick file (CSV datetime,symbol,price,volume or TAIFEX's\n"
+            "                       daily tick CSV) instead of the random walk\n"
+            "  --speed X            replay at X times real time; 0 = as fast as possible (default 1)\n"
+            "  --wait-subscribers N hold the market until N subscribers are there: subscriptions to\n"
+            "                       \"TICK:\" on the market port, plus those each gateway reports for\n"
+            "                       the ticks it relays (default 0: start at once)\n"
+            "  --feed-resume KEY    a replay goes on where the last exchange with the same KEY and file\n"
+            "                       stopped (aftm run passes its own id: a restart resumes, a new run\n"
+            "                       starts over); without it a replay starts from the file's beginning\n"
+            "  --insecure           allow binding non-loopback addresses without authentication\n"
+            "  --quiet              log only warnings and errors\n"
+            "  --help               this text\n\n"
+            "A random walk restarted goes on from the last price it had. Orders resting when the\n"
+            "exchange stopped rest again after its restart. Clients log in as %s (password\n"
+            "%s); order accounts SIM-0001 and SIM-0002. SIGINT/SIGTERM stop it.\n",
+            EXCHANGE_MARKET_PORT_OFFSET, SIM_DEFAULT_LOGIN, SIM_DEFAULT_PASSWORD);
+}
+
+static int bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int bad_usage(const char *fmt, ...) {
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "aftm exchange: %s\n(aftm exchange --help for the options)\n", msg);
+    return EXIT_USAGE;
+}
+
+typedef struct {
+    bool have_seed, have_rate, have_speed, have_symbol;
+    uint64_t seed;
+    double rate, speed;
+    char symbol[BROKER_SYMBOL_MAX];
+    const char *ticks, *home, *resume_key;
+    char endpoint[AFTM_ENDPOINT_MAX], market[AFTM_ENDPOINT_MAX];
+    bool insecure, quiet;
+    int64_t wait_subs;
+} x_opts;
+
+static int parse_args(int argc, char **argv, x_opts *o) {
+    static const struct option opts[] = {
+        {"home", 1, 0, 'h'},      {"endpoint", 1, 0, 'e'},         {"market-endpoint", 1, 0, 'm'},
+        {"seed", 1, 0, 's'},      {"rate", 1, 0, 'r'},             {"ticks", 1, 0, 't'},
+        {"speed", 1, 0, 'x'},     {"symbol", 1, 0, 'y'},           {"wait-subscribers", 1, 0, 'w'},
+        {"quiet", 0, 0, 'q'},     {"insecure", 0, 0, 'i'},         {"feed-resume", 1, 0, 'k'},
+        {"help", 0, 0, 'H'},      {0, 0, 0, 0}};
+    memset(o, 0, sizeof *o);
+    o->rate = 10;
+    o->speed = 1;
+    snprintf(o->symbol, sizeof o->symbol, "TXFF5");
+    endpoints ep;
+    endpoints_from_env(&ep);
+    snprintf(o->endpoint, sizeof o->endpoint, "%s", ep.exchange);
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        int64_t i64;
+        switch (c) {
+        case 'h': o->home = optarg; break;
+        case 'e':
+            if (!*optarg || strlen(optarg) >= sizeof o->endpoint) return bad_usage("--endpoint is empty or too long");
+            snprintf(o->endpoint, sizeof o->endpoint, "%s", optarg);
+            break;
+        case 'm':
+            if (!*optarg || strlen(optarg) >= sizeof o->market) return bad_usage("--market-endpoint is empty or too long");
+            snprintf(o->market, sizeof o->market, "%s", optarg);
+            break;
+        case 's':
+            if (!parse_int64(optarg, &i64) || i64 < 0) return bad_usage("--seed must be an integer >= 0, got '%s'", optarg);
+            o->seed = (uint64_t)i64;
+            o->have_seed = true;
+            break;
+        case 'r':
+            if (!parse_double(optarg, &o->rate) || !(o->rate > 0) || o->rate > TICK_SOURCE_MAX_RATE)
+                return bad_usage("--rate must be a number of ticks per second in (0, 1000000], got '%s'", optarg);
+            o->have_rate = true;
+            break;
+        case 't': o->ticks = optarg; break;
+        case 'x':
+            if (!parse_double(optarg, &o->speed) || o->speed < 0 || o->speed > 1e6)
+                return bad_usage("--speed must be a number >= 0 (0 = as fast as possible), got '%s'", optarg);
+            o->have_speed = true;
+            break;
+        case 'y':
+            if (!symbol_valid(optarg) || strlen(optarg) >= sizeof o->symbol)
+                return bad_usage("--symbol must be a product code of 1-31 letters and digits, got '%s'", optarg);
+            snprintf(o->symbol, sizeof o->symbol, "%s", optarg);
+            for (char *p = o->symbol; *p; p++) *p = (char)toupper((unsigned char)*p);
+            o->have_symbol = true;
+            break;
+        case 'w':
+            if (!parse_int_range(optarg, 0, 1000, &o->wait_subs))
+                return bad_usage("--wait-subscribers must be an integer from 0 to 1000, got '%s'", optarg);
+            break;
+        case 'k':
+            if (!*optarg || strlen(optarg) > 64) return bad_usage("--feed-resume must be 1-64 characters");
+            o->resume_key = optarg;
+            break;
+        case 'q': o->quiet = true; break;
+        case 'i': o->insecure = true; break;
+        case 'H': usage(stdout); return EXIT_OK;
+        case ':': return bad_usage("%s needs a value", argv[optind - 1]);
+        default: return bad_usage("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc) return bad_usage("unexpected argument '%s'", argv[optind]);
+    if (o->ticks && (o->have_seed || o->have_rate))
+        return bad_usage("--seed and --rate drive the random walk; they do not apply with --ticks");
+    if (!o->ticks && o->have_speed) return bad_usage("--speed applies only with --ticks FILE");
+    char err[256];
+    if (!o->market[0] && !exchange_market_endpoint(o->endpoint, o->market, sizeof o->market, err, sizeof err))
+        return bad_usage("%s", err);
+    if (!strcmp(o->market, o->endpoint)) return bad_usage("the request and market endpoints must differ");
+    const char *eps[2] = {o->endpoint, o->market};
+    for (int i = 0; i < 2; i++)
+        if (!endpoint_bind_allowed(eps[i], o->insecure, err, sizeof err)) return bad_usage("%s", err);
+    return -1;
+}
+
+static void *bind_socket(void *ctx, int type, const char *what, const char *endpoint) {
+    void *s = zmq_socket(ctx, type);
+    if (!s) {
+        log_error("%s: cannot create a socket: %s", what, zmq_strerror(zmq_errno()));
+        return NULL;
+    }
+    int linger = 0;
+    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+    int64_t maxmsg = type == ZMQ_ROUTER ? EXCHANGE_MAX_REQUEST : 4096;
+    zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    if (type == ZMQ_XPUB) {
+        int hwm = 100000, verbose = 1;
+        zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
+        zmq_setsockopt(s, ZMQ_XPUB_VERBOSE, &verbose, sizeof verbose);
+    }
+    if (zmq_bind(s, endpoint) != 0) {
+        int e = zmq_errno();
+        if (e == EADDRINUSE)
+            log_error("%s: cannot bind %s: the address is already in use (another exchange running?)", what, endpoint);
+        else log_error("%s: cannot bind %s: %s", what, endpoint, zmq_strerror(e));
+        zmq_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* The tick feed, started (or resumed) as the options and the book say. */
+static tick_source *open_feed(const x_opts *o, xcore *core, exchange_store *xs, char *feed_key, size_t key_cap) {
+    char err[512];
+    int64_t now = clock_mono_ns();
+    feed_key[0] = '\0';
+    if (o->ticks) {
+        tick_source *src = tick_source_replay(o->ticks, o->speed, o->have_symbol ? o->symbol : NULL, now, err, sizeof err);
+        if (!src) {
+            log_error("cannot replay %s: %s", o->ticks, err);
+            return NULL;
+        }
+        if (o->resume_key) {
+            snprintf(feed_key, key_cap, "%s|%s|%s", o->resume_key, o->ticks, o->have_symbol ? o->symbol : "");
+            char saved[600] = "", count[32] = "";
+            if (xstore_meta_get(xs, "feed_key", saved, sizeof saved) && !strcmp(saved, feed_key) &&
+                xstore_meta_get(xs, "feed_count", count, sizeof count)) {
+                uint64_t skip = strtoull(count, NULL, 10), n = 0;
+                broker_tick t;
+                while (n < skip && tick_source_next(src, INT64_MAX / 4, &t) == 1) n++;
+                tick_source_restart_clock(src, clock_mono_ns());
+                log_info("replay resumed after %llu ticks already played", (unsigned long long)n);
+            }
+        }
+        return src;
+    }
+    uint64_t seed = o->have_seed ? o->seed : (uint64_t)clock_wall_us() ^ ((uint64_t)getpid() << 32);
+    price_t start = sim_broker_last_price(xcore_broker(core), o->symbol);
+    tick_source *src = tick_source_random_walk(o->symbol, seed, o->rate, start > 0 ? start : 0, now);
+    if (!src) log_error("cannot start the random walk");
+    else if (start > 0)
+        log_info("market: %s random walk going on from its last price %lld, seed %llu, %g ticks/s", o->symbol,
+                 (long long)start, (unsigned long long)seed, o->rate);
+    else
+        log_info("market: %s random walk, seed %llu, %g ticks/s", o->symbol, (unsigned long long)seed, o->rate);
+    return src;
+}
+
+static void save_feed_position(exchange_store *xs, const char *feed_key, tick_source *src) {
+    if (!feed_key[0] || !src) return;
+    char count[32];
+    snprintf(count, sizeof count, "%llu", (unsigned long long)tick_source_count(src));
+    if (xstore_begin(xs)) {
+        /* the position counts from the file's start, as the skip on resume does */
+        xstore_meta_set(xs, "feed_key", feed_key);
+        xstore_meta_set(xs, "feed_count", count);
+        xstore_commit(xs);
+    }
+}
+
+int cmd_exchange(int argc, char **argv) {
+    x_opts o;
+    int rc = parse_args(argc, argv, &o);
+    if (rc >= 0) return rc;
+    log_set_name("exchange");
+    if (o.quiet) log_set_quiet(1);
+    char home[AFTM_PATH_MAX], err[512];
+    if (!home_resolve(o.home, home, sizeof home, err, sizeof err)) {
+        log_error("%s", err);
+        return EXIT_RUNTIME;
+    }
+    if (pipe(g_sig_pipe) != 0) {
+        log_error("cannot create the signal pipe: %s", strerror(errno));
+        return EXIT_RUNTIME;
+    }
+    for (int i = 0; i < 2; i++) {
+        fcntl(g_sig_pipe[i], F_SETFL, fcntl(g_sig_pipe[i], F_GETFL) | O_NONBLOCK);
+        fcntl(g_sig_pipe[i], F_SETFD, FD_CLOEXEC);
+    }
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+
+    int exit_code = EXIT_RUNTIME;
+    exchange_store *xs = NULL;
+    xcore *core = NULL;
+    tick_source *src = NULL;
+    void *zctx = NULL, *router = NULL;
+    x_io io = {0};
+    char feed_key[600] = "";
+    uint64_t saved_count = 0;
+
+    zctx = zmq_ctx_new();
+    if (!zctx) {
+        log_error("cannot create a ZeroMQ context: %s", zmq_strerror(zmq_errno()));
+        goto done;
+    }
+    /* bind first: a second exchange on the same ports stops here, before touching the book */
+    if (!(router = bind_socket(zctx, ZMQ_ROUTER, "requests", o.endpoint)) ||
+        !(io.pub = bind_socket(zctx, ZMQ_XPUB, "market", o.market)))
+        goto done;
+    if (!(xs = xstore_open(home, err, sizeof err))) {
+        log_error("%s", err);
+        goto done;
+    }
+    sim_config cfg;
+    sim_config_default(&cfg);
+    xcore_sinks sinks = {.ctx = &io, .publish_tick = publish_tick, .publish_report = publish_report};
+    if (!(core = xcore_new(xs, &cfg, &sinks, err, sizeof err))) {
+        log_error("cannot restore the book from %s/%s: %s", home, XSTORE_FILE, err);
+        goto done;
+    }
+    size_t open_orders = 0, orders = sim_broker_order_count(xcore_broker(core), &open_orders);
+    log_info("book %s/%s: %zu orders (%zu resting), %llu fills, report seq %llu", home, XSTORE_FILE, orders, open_orders,
+             (unsigned long long)xstore_count(xs, "fills"), (unsigned long long)xstore_last_seq(xs));
+    if (!(src = open_feed(&o, core, xs, feed_key, sizeof feed_key))) goto done;
+    saved_count = tick_source_count(src);
+    bool held = o.wait_subs > 0;
+    log_info("exchange ready: requests on %s, market on %s", o.endpoint, o.market);
+    if (o.ticks) log_info("market: replaying %s at %s", o.ticks, o.speed > 0 ? "the file's pace" : "full speed");
+    if (held) log_info("holding the market until %lld subscriber(s) are there", (long long)o.wait_subs);
+
+    bool stop = false, replay_end_logged = false;
+    int64_t direct_subs = 0, next_save = -1;
+    while (!stop && !xcore_failed(core)) {
+        int64_t now_ms = clock_mono_ms();
+        int64_t t = held ? -1 : tick_source_due_in_ms(src, clock_mono_ns());
+        if (next_save >= 0) {
+            int64_t s = next_save > now_ms ? next_save - now_ms : 0;
+            if (t < 0 || s < t) t = s;
+        }
+        long timeout = t < 0 ? -1 : (t > 60000 ? 60000 : (long)t);
+        zmq_pollitem_t items[3] = {
+            {router, 0, ZMQ_POLLIN, 0}, {io.pub, 0, ZMQ_POLLIN, 0}, {NULL, g_sig_pipe[0], ZMQ_POLLIN, 0}};
+        int n = zmq_poll(items, 3, timeout);
+        if (n < 0) {
+            if (zmq_errno() == EINTR) continue;
+            log_error("poll failed: %s", zmq_strerror(zmq_errno()));
+            break;
+        }
+        if (items[2].revents & ZMQ_POLLIN) {
+            unsigned char sig = 0;
+            (void)!read(g_sig_pipe[0], &sig, 1);
+            log_info("signal %d: stopping", sig);
+            stop = true;
+            break;
+        }
+        if (items[1].revents & ZMQ_POLLIN) direct_subs += drain_subscriptions(io.pub);
+        if (items[0].revents & ZMQ_POLLIN)
+            for (int k = 0; k < 256 && serve_one(router, core) && !xcore_failed(core); k++) {
+            }
+        if (held) {
+            int64_t subs = direct_subs + xcore_relayed_subscribers(core);
+            if (subs >= o.wait_subs) {
+                held = false;
+                tick_source_restart_clock(src, clock_mono_ns());
+                log_info("%lld subscriber(s) to the market: starting it", (long long)subs);
+            }
+        }
+        if (!held) {
+            broker_tick tk;
+            for (int k = 0; k < 4096 && !xcore_failed(core) && tick_source_next(src, clock_mono_ns(), &tk) == 1; k++)
+                xcore_market_tick(core, &tk);
+            if (tick_source_count(src) != saved_count && next_save < 0) next_save = clock_mono_ms() + SAVE_EVERY_MS;
+        }
+        if (next_save >= 0 && clock_mono_ms() >= next_save) {
+            xcore_save_prices(core);
+            save_feed_position(xs, feed_key, src);
+            saved_count = tick_source_count(src);
+            next_save = -1;
+        }
+        if (o.ticks && !replay_end_logged && tick_source_due_in_ms(src, clock_mono_ns()) < 0) {
+            replay_end_logged = true;
+            const char *e = tick_source_error(src);
+            if (e[0]) log_error("replay of %s stopped: %s", o.ticks, e);
+            log_info("replay finished: %llu ticks, %zu malformed rows skipped; still serving orders",
+                     (unsigned long long)tick_source_count(src), tick_source_bad_rows(src));
+        }
+    }
+    if (!xcore_failed(core)) {
+        xcore_save_prices(core);
+        save_feed_position(xs, feed_key, src);
+    }
+    exit_code = stop && !xcore_failed(core) ? EXIT_OK : EXIT_RUNTIME;
+    log_info("exchange stopped: %llu ticks, %llu reports published; report seq %llu", (unsigned long long)io.ticks,
+             (unsigned long long)io.reports, (unsigned long long)xstore_last_seq(xs));
+
+done:
+    xcore_free(core);
+    xstore_close(xs);
+    tick_source_free(src);
+    if (router) zmq_close(router);
+    if (io.pub) zmq_close(io.pub);
+    if (zctx) zmq_ctx_term(zctx);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    for (int i = 0; i < 2; i++) {
+        close(g_sig_pipe[i]);
+        g_sig_pipe[i] = -1;
+    }
+    return exit_code;
+}

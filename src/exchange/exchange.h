@@ -1,0 +1,83 @@
+/* aftm exchange: the simulated exchange as a process of its own.
+ *
+ * It makes (seeded random walk) or replays (tick file) the market, matches orders against it
+ * with the simulator (broker/sim_broker, domain/matching) and keeps its book in
+ * <home>/exchange.db (exchange_store.h). Every change of the book is committed before anything
+ * about it leaves the process (report, reply), so a kill -9 at any moment loses nothing that
+ * was told; on start the book is restored, resting orders rest again.
+ *
+ * Requests: a ROUTER (default tcp://127.0.0.1:5559, ZMQ_HOST and AFTM_EXCHANGE_PORT), REQ or
+ * DEALER clients (a DEALER may leave out the empty delimiter frame). JSON in the gateway's
+ * shape: {"operation": OP, "parameters": {...}, "id": ANY}; the reply echoes "id" and is
+ * {"success": true, "data": {...}} or {"success": false, "error_code": C, "error_message": M}.
+ * Every operation but health and login needs a session: login on the same connection first
+ * (a new connection, or an exchange restart, answers NOT_LOGGED_IN).
+ *
+ *   health                        status, epoch, last_seq, instance, logged_in, orders
+ *   login {login_id, password}    accounts, products, last_seq, epoch, instance
+ *   logout
+ *   list_accounts                 accounts: [{account, name, cash}]
+ *   list_products                 products: [...]
+ *   subscribe {symbol}            adds an unknown product ("*": every product)
+ *   send_order {order}            result: the send result (idempotent by client_order_id)
+ *   cancel_order {client_order_id}
+ *   order_status {client_order_id}        found, order
+ *   query_positions {account}     positions
+ *   get_reports {since_seq, limit}        reports (each with seq), first_seq, last_seq, more, epoch
+ *   feed_subscribers {count}      a gateway tells how many subscribe to the ticks it relays
+ *
+ * Market data and reports: a PUB (default: the request port + 10, AFTM_EXCHANGE_MARKET_PORT),
+ * two frames each: "TICK:<SYMBOL>" + {symbol, price, volume, ts_us}, and "REPORT" + the
+ * report (broker_json) with its seq. seq comes from the report log on disk: strictly
+ * increasing, never reused, the same across restarts of the exchange and of its clients. */
+#ifndef AFTM_EXCHANGE_H
+#define AFTM_EXCHANGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "broker/broker.h"
+#include "broker/sim_broker.h"
+#include "core/config.h"
+#include "exchange/exchange_store.h"
+
+#define EXCHANGE_MARKET_PORT_OFFSET 10
+#define EXCHANGE_MAX_REPORTS_REPLY 1000
+#define EXCHANGE_MAX_REQUEST (1 << 20)
+
+/* The market endpoint: $AFTM_EXCHANGE_MARKET_PORT on the request endpoint's host, else the
+ * request endpoint's TCP port + 10. false (with err) when it cannot be derived (e.g. ipc://
+ * request endpoint and no env): give it explicitly then. */
+bool exchange_market_endpoint(const char *request_endpoint, char *out, size_t cap, char *err, size_t errlen);
+
+/* ---- the core: requests, the book, reports; no sockets (tests drive it directly) ---- */
+
+typedef struct {
+    void *ctx;
+    void (*publish_tick)(void *ctx, const broker_tick *t);
+    void (*publish_report)(void *ctx, const broker_report *r); /* after its commit, in seq order */
+} xcore_sinks;
+
+typedef struct xcore xcore;
+
+/* A simulator with cfg (its feed is ignored), restored from store. NULL with err. The store
+ * stays the caller's. */
+xcore *xcore_new(exchange_store *store, const sim_config *cfg, const xcore_sinks *sinks, char *err, size_t errlen);
+void xcore_free(xcore *x);
+
+/* One request from the connection named by session (any bytes). Returns the reply JSON
+ * (malloc'd, NUL-terminated). */
+char *xcore_handle(xcore *x, const void *session, size_t session_len, const char *req, size_t len, size_t *out_len);
+/* One trade of the market: published, then matched; the fills committed, then reported. */
+void xcore_market_tick(xcore *x, const broker_tick *t);
+/* Writes the last prices that changed since the last call (a small transaction). */
+void xcore_save_prices(xcore *x);
+/* true once a commit failed: the book in memory is ahead of the disk; the process must stop
+ * (and be restarted, restoring the book from the disk). */
+bool xcore_failed(const xcore *x);
+/* Subscribers the gateways reported (feed_subscribers), summed over the sessions. */
+int64_t xcore_relayed_subscribers(const xcore *x);
+broker *xcore_broker(xcore *x);
+
+#endif

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# aftm equity list|export|set-capital|clear and aftm chart from the database's equity log, fed by
+# aftm backtest --record-equity; aftm chart on a CSV shaped like the original's equity_log.csv
+# (39 daily rows, no final newline) and on a single row.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BIN=${AFTM_BIN:-build/asan/aftm}
+SHARED=${AFTM_SHARED:-../shared}
+SAMPLE="$SHARED/testdata/ticks/taifex_daily_sample.csv"
+tmp=$(mktemp -d /tmp/aftm-e2e-equity.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+export AFTM_HOME="$tmp/home"
+
+fail() { echo "FAIL: $*"; exit 1; }
+expect2() { # message-substring, command...
+  local want=$1; shift
+  set +e; "$@" >"$tmp/out.txt" 2>"$tmp/err.txt"; local rc=$?; set -e
+  [ "$rc" -eq 2 ] || fail "exit $rc, want 2: $*"
+  grep -q "$want" "$tmp/err.txt" || fail "stderr lacks '$want': $(cat "$tmp/err.txt")"
+}
+png_size() { /usr/bin/python3 -c '
+import sys; h = open(sys.argv[1], "rb").read(24)
+assert h[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+print(int.from_bytes(h[16:20], "big"), int.from_bytes(h[20:24], "big"))' "$1"; }
+
+# an empty log
+"$BIN" equity list | grep -q "empty" || fail "empty list"
+[ "$("$BIN" equity list --json | tr -d ' \n')" = "[]" ] || fail "empty JSON list"
+expect2 "No data found in the equity log" "$BIN" chart -o "$tmp/none.png"
+[ ! -e "$tmp/none.png" ] || fail "a chart of nothing was written"
+
+# the starting capital
+"$BIN" equity set-capital 149995 | grep -q '\$149,995' || fail "set-capital output"
+expect2 "positive" "$BIN" equity set-capital 0
+expect2 "positive" "$BIN" equity set-capital abc
+expect2 "unknown action" "$BIN" equity frobnicate
+
+# a backtest records its daily equity, starting from the log's capital
+"$BIN" backtest --ticks "$SAMPLE" --conditions examples/conditions.json --record-equity --json --no-progress \
+  >"$tmp/bt.json" 2>"$tmp/bt.err" || fail "backtest: $(cat "$tmp/bt.err")"
+grep -q "recorded in the equity log" "$tmp/bt.err" || fail "no note of the recording"
+"$BIN" equity list --json >"$tmp/list.json"
+/usr/bin/python3 - "$tmp" <<'EOF'
+import json, sys
+tmp = sys.argv[1]
+bt = json.load(open(f"{tmp}/bt.json"))
+rows = json.load(open(f"{tmp}/list.json"))
+assert bt["summary"]["capital"] == 149995, bt["summary"]["capital"]
+want = [{"date": p["date"], "equity": round(p["equity"])} for p in bt["equity"]]
+assert rows == want, (rows, want)
+assert rows[0] == {"date": "2025-06-15", "equity": 149995}, rows[0]
+assert len(rows) == 3 and rows[-1]["date"] == "2025-06-17"
+EOF
+"$BIN" equity list >"$tmp/list.txt"
+grep -q "2025-06-17" "$tmp/list.txt" && grep -q "3 days, return" "$tmp/list.txt" || fail "text list: $(cat "$tmp/list.txt")"
+
+# export: the original's format, the same bytes to a file and to stdout
+"$BIN" equity export -o "$tmp/equity_log.csv" 2>"$tmp/exp.err"
+grep -q "exported 3 rows" "$tmp/exp.err" || fail "export note"
+"$BIN" equity export >"$tmp/stdout.csv"
+cmp -s "$tmp/equity_log.csv" "$tmp/stdout.csv" || fail "export to stdout differs from -o"
+[ "$(head -n 1 "$tmp/equity_log.csv")" = "date,equity" ] || fail "header"
+[ "$(tail -c 1 "$tmp/equity_log.csv" | od -An -c | tr -d ' ')" != '\n' ] || fail "final newline"
+[ "$(wc -l <"$tmp/equity_log.csv")" -eq 3 ] || fail "3 rows (no final newline: 3 newlines)"
+
+# the chart from the database's log
+"$BIN" chart -o "$tmp/db.png" >"$tmp/chart.txt" || fail "chart from the log"
+grep -q "Chart saved to $tmp/db.png" "$tmp/chart.txt" || fail "chart output"
+grep -q "Period: 2025-06-15 to 2025-06-17 (3 days)" "$tmp/chart.txt" || fail "period: $(cat "$tmp/chart.txt")"
+[ "$(png_size "$tmp/db.png")" = "1800 750" ] || fail "chart size"
+# and the backtest's own chart of the run
+"$BIN" backtest --ticks "$SAMPLE" --conditions examples/conditions.json --chart "$tmp/bt.png" --no-progress \
+  >"$tmp/bt.txt" || fail "backtest --chart"
+grep -q "Chart saved to $tmp/bt.png" "$tmp/bt.txt" || fail "backtest chart note"
+[ "$(png_size "$tmp/bt.png")" = "1800 750" ] || fail "backtest chart size"
+
+# a CSV shaped like the original's: 39 calendar days, 149,995 -> 175,532, one dip of 2.3%
+/usr/bin/python3 - "$tmp/orig.csv" <<'EOF'
+import datetime, sys
+d0 = datetime.date(2025, 6, 1)
+vals = [149995 + (175532 - 149995) * i / 38 for i in range(39)]
+vals[20] = vals[19] * (1 - 0.0231)  # the only drawdown
+rows = ["%s,%d" % (d0 + datetime.timedelta(days=i), round(v)) for i, v in enumerate(vals)]
+open(sys.argv[1], "w").write("date,equity\n" + "\n".join(rows))
+EOF
+"$BIN" chart --equity "$tmp/orig.csv" -o "$tmp/orig.png" >"$tmp/orig.txt" || fail "chart of the original's CSV"
+grep -q "Period: 2025-06-01 to 2025-07-09 (39 days)" "$tmp/orig.txt" || fail "period: $(cat "$tmp/orig.txt")"
+grep -q "Return: +17.0%" "$tmp/orig.txt" || fail "return: $(cat "$tmp/orig.txt")"
+grep -q "Max Drawdown: -2.3%" "$tmp/orig.txt" || fail "drawdown: $(cat "$tmp/orig.txt")"
+
+# a single row (the original's script crashes on it)
+printf 'date,equity\n2025-06-01,149995' >"$tmp/one.csv"
+"$BIN" chart --equity "$tmp/one.csv" -o "$tmp/one.png" >"$tmp/one.txt" || fail "single row"
+grep -q "Return: +0.0%" "$tmp/one.txt" && grep -q "Max Drawdown: 0.0%" "$tmp/one.txt" || fail "single row figures"
+[ "$(png_size "$tmp/one.png")" = "1800 750" ] || fail "single row chart size"
+
+# clear
+"$BIN" equity clear | grep -q "deleted 3 rows" || fail "clear"
+expect2 "No data found in the equity log" "$BIN" chart -o "$tmp/none.png"
+echo "ok"

@@ -1,0 +1,159 @@
+"""The same conditions on the same ticks give the same trades in the backtest and in paper
+trading through the real processes (aftm run: gateway replaying the file, strategy, executor):
+entry and exit sides, quantities and fill prices, in the same order. Market orders fill at the
+next tick of the symbol in both.
+
+The tick file is built so that each trade is decided away from the tick its entry fills on:
+the entry's fill tick never reaches the take profit or the stop loss, and the price waits a
+few ticks before moving on. That keeps the paper run independent of whether the strategy
+hears of the fill before or after it sees the fill's tick (two sockets, no order between
+them).
+
+Also: --from-db gives the file's result; the executor's equity log holds today's equity =
+capital + the realized P&L in money; aftm equity export writes the original's CSV; aftm chart
+draws that log of a single row."""
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from aftm_e2e import Env, check, check_logs_clean, write_ticks  # noqa: E402
+
+STEP_S = 0.05  # ticks 50 ms apart, replayed at speed 1: ample time for the order round trip
+
+
+def ramp(a, b, step):
+    """From a (exclusive) to b (inclusive) by step points."""
+    out, p = [], a
+    s = step if b > a else -step
+    while (p < b) if b > a else (p > b):
+        p = p + s
+        if (s > 0 and p > b) or (s < 0 and p < b):
+            p = b
+        out.append(p)
+    return out
+
+
+def hover(p, n):
+    return [p + (i % 2) for i in range(n)]
+
+
+lead = hover(20000, 60)  # 3 s of quiet market while the processes connect
+path = []
+# 1. BUY 19950 turn 10 qty 2 tp 40 sl 20, trailing: trails down to 19930 (order 19940, TP 19980),
+#    enters at 19940, fills at 19942, take profit signalled at 19981, filled at 19983
+path += ramp(20000, 19930, 2) + hover(19931, 6)
+path += [19934, 19936, 19938, 19940, 19942] + hover(19942, 6) + ramp(19943, 19990, 2) + hover(19990, 6)
+# 2. SELL 20100 turn 10 qty 1 tp 30 sl 20: triggers at 20100, enters at 20090 (fill 20088), stop
+#    loss 20110 signalled at 20111, filled at 20113
+path += ramp(19990, 20104, 2) + ramp(20104, 20088, 2) + hover(20088, 6) + ramp(20089, 20116, 2) + hover(20116, 4)
+# 3. SELL 20150 turn 8 qty 3 tp 30 sl 30, trailing: trails up to 20170 (order 20162, TP 20132),
+#    enters at 20162, fills at 20160, take profit signalled at 20131, filled at 20129
+path += ramp(20116, 20170, 2) + [20169, 20168, 20169, 20168, 20169] + ramp(20168, 20160, 2)
+path += hover(20160, 6) + ramp(20161, 20128, 2) + hover(20128, 4)
+# 4. BUY 19900 turn 5 qty 1 tp 25 sl 15: triggers at 19900, enters at 19905 (fill 19906), stop
+#    loss 19890 signalled at 19889, filled at 19887
+path += ramp(20128, 19900, 4) + [19898, 19899, 19901, 19903, 19905, 19906] + hover(19905, 6)
+path += ramp(19905, 19886, 2)
+tail = hover(19886, 30)
+prices = lead + path + tail
+
+EXPECTED = [  # (condition index, side, qty, entry fill, exit fill)
+    (0, "BUY", 2, 19942, 19983),
+    (1, "SELL", 1, 20088, 20113),
+    (2, "SELL", 3, 20160, 20129),
+    (3, "BUY", 1, 19906, 19887),
+]
+
+CONDITIONS = [
+    {"condition_id": "0b7f3c2e-6a1d-4e58-9c3b-1f2a4d6e8b01", "action": "BUY", "trigger_price": 19950,
+     "quantity": 2, "turning_point": 10, "take_profit_point": 40, "stop_loss_point": 20, "is_following": True},
+    {"condition_id": "0b7f3c2e-6a1d-4e58-9c3b-1f2a4d6e8b02", "action": "SELL", "trigger_price": 20100,
+     "quantity": 1, "turning_point": 10, "take_profit_point": 30, "stop_loss_point": 20, "is_following": False},
+    {"condition_id": "0b7f3c2e-6a1d-4e58-9c3b-1f2a4d6e8b03", "action": "SELL", "trigger_price": 20150,
+     "quantity": 3, "turning_point": 8, "take_profit_point": 30, "stop_loss_point": 30, "is_following": True},
+    {"condition_id": "0b7f3c2e-6a1d-4e58-9c3b-1f2a4d6e8b04", "action": "BUY", "trigger_price": 19900,
+     "quantity": 1, "turning_point": 5, "take_profit_point": 25, "stop_loss_point": 15, "is_following": False},
+    # never triggers: no trade may come of it on either side
+    {"condition_id": "0b7f3c2e-6a1d-4e58-9c3b-1f2a4d6e8b05", "action": "BUY", "trigger_price": 19000,
+     "quantity": 1, "turning_point": 10, "take_profit_point": 30, "stop_loss_point": 20, "is_following": False},
+]
+UUID_INDEX = {c["condition_id"]: i for i, c in enumerate(CONDITIONS)}
+
+e = Env()
+ticks = os.path.join(e.home, "ticks.csv")
+write_ticks(ticks, prices, step_s=STEP_S)
+cond_file = os.path.join(e.home, "conditions.json")
+with open(cond_file, "w") as f:
+    json.dump(CONDITIONS, f, indent=2)
+print("%d ticks, %.1f s at speed 1" % (len(prices), len(prices) * STEP_S))
+
+
+def backtest_trades(report):
+    return [(UUID_INDEX.get(t["condition_id"], t["condition_id"]), t["side"], t["qty"], t["entry_price"],
+             t["exit_price"]) for t in report["trades"]]
+
+
+# (a) the backtest on the file's conditions
+bt = e.json("backtest", "--ticks", ticks, "--conditions", cond_file, "--json", "--no-progress")
+got_bt = backtest_trades(bt)
+print("backtest:", got_bt)
+check(bt["summary"]["ticks"] == len(prices), "the backtest saw every tick")
+check(got_bt == EXPECTED, "the backtest makes the expected trades (next-tick fills)")
+check(all(t["reason"] in ("take profit", "stop loss") for t in bt["trades"]), "every trade exits on its own")
+
+# (b) the same conditions in the database; --from-db reads them back
+e.cli("condition", "import", cond_file, "--symbol", "TXFF5")
+bt_db = e.json("backtest", "--ticks", ticks, "--from-db", "--json", "--no-progress")
+# conditions from the database are named by their stored uuid
+check(backtest_trades(bt_db) == EXPECTED, "backtest --from-db makes the same trades as --conditions FILE")
+check(bt_db["conditions"] == len(CONDITIONS), "--from-db read every active condition")
+
+# (c) paper trading through the real processes
+duration = len(prices) * STEP_S
+run = e.start("run", "--ticks", ticks, "--speed", "1", "--for", "%d" % (duration + 10), "--account", "SIM-0001")
+code = run.wait(timeout=duration + 60)
+log = open(os.path.join(e.home, "run.log")).read()
+print(log[-3000:])
+check(code == 0, "aftm run exits 0 after --for")
+
+conds = e.json("condition", "list", "--all", "--json")
+check([(c["side"], c["quantity"], c["turning_point"], c["take_profit_point"]) for c in conds] ==
+      [(c["action"].lower(), c["quantity"], c["turning_point"], c["take_profit_point"]) for c in CONDITIONS],
+      "imported in file order: database ids 1..n are the file's conditions")
+orders = e.json("orders", "--json")
+for o in orders:
+    print(o["client_order_id"], o["side"], o["qty"], o["filled_qty"], o["avg_fill_price"], o["status"], o["reason"])
+check(all(o["status"] == "filled" and o["filled_qty"] == o["qty"] for o in orders), "every paper order filled")
+by_id = {o["client_order_id"]: o for o in orders}
+entries = sorted((o for o in orders if o["client_order_id"].endswith(".E")), key=lambda o: o["time"])
+got_paper = []
+for o in entries:
+    x = by_id.get(o["client_order_id"][:-2] + ".X")
+    got_paper.append((o["condition_id"] - 1, o["side"].upper(), o["qty"], int(o["avg_fill_price"]),
+                      int(x["avg_fill_price"]) if x else None))
+print("paper:   ", got_paper)
+check(len(orders) == 2 * len(got_paper), "each paper entry has its exit")
+check(got_paper == got_bt, "paper trading makes the same trades as the backtest, in the same order")
+exits = [by_id[o["client_order_id"][:-2] + ".X"] for o in entries]
+check(all(x["side"] != o["side"] for o, x in zip(entries, exits)), "each exit is on the other side")
+
+# the equity log: today's row = capital + realized P&L in money; the backtest's gross P&L is the same
+rows = e.json("equity", "list", "--json")
+print("equity log:", rows)
+gross = bt["summary"]["gross_pnl"]
+check(len(rows) == 1 and rows[0]["equity"] == 1000000 + round(gross),
+      "the executor recorded today's equity: 1,000,000 + %d" % round(gross))
+out_csv = os.path.join(e.home, "equity_log.csv")
+e.cli("equity", "export", "-o", out_csv)
+text = open(out_csv).read()
+check(text == "date,equity\n%s,%d" % (rows[0]["date"], rows[0]["equity"]),
+      "aftm equity export writes the original's format (no final newline)")
+png = os.path.join(e.home, "equity.png")
+_, out, _ = e.cli("chart", "-o", png)
+head = open(png, "rb").read(24)
+check(head[:8] == b"\x89PNG\r\n\x1a\n" and int.from_bytes(head[16:20], "big") == 1800,
+      "aftm chart draws the database's equity log (a single row)")
+check("Return: +0.0%" in out, "a single row: return 0")
+check_logs_clean(e)
+print("PASS")
