@@ -690,6 +690,12 @@ static void usage(FILE *out) {
             "  --insecure           allow binding non-loopback addresses without authentication\n"
             "  --quiet              log only warnings and errors\n"
             "  --help               this text\n\n"
+            "Requests are JSON {\"operation\", \"parameters\", \"id\"} (REQ or DEALER): health, login,\n"
+            "logout, list_accounts, list_products, subscribe, send_order, cancel_order, order_status,\n"
+            "query_positions, get_reports {since_seq}, feed_subscribers; all but health and login need\n"
+            "a login on the same connection. Every execution report has a seq from the report log in\n"
+            "exchange.db: strictly increasing and kept across restarts, of the exchange and of its\n"
+            "gateways. A change of the book is committed before its report or reply leaves.\n\n"
             "A random walk restarted goes on from the last price it had. Orders resting when the\n"
             "exchange stopped rest again after its restart. Clients log in as %s (password\n"
             "%s); order accounts SIM-0001 and SIM-0002. SIGINT/SIGTERM stop it.\n",

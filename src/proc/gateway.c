@@ -449,7 +449,6 @@ static json_t *reports_from_broker(gateway_core *g, uint64_t since) {
     json_t *list = json_array();
     for (long i = 0; i < n; i++) json_array_append_new(list, report_json(buf[i].seq, &buf[i]));
     free(buf);
-    if (page.last_seq > g->last_seq) g->last_seq = page.last_seq;
     json_t *d = json_object();
     json_object_set_new(d, "reports", list);
     json_object_set_new(d, "first_seq", json_integer((json_int_t)page.first_seq));

@@ -223,6 +223,16 @@ h = xr.call("health")
 check(h and h["success"] and h["data"]["last_seq"] == last_seq and h["data"]["open_orders"] == 1,
       "the exchange answers its own health request")
 check(xr.call("list_accounts")["error_code"] == "NOT_LOGGED_IN", "its other requests need a login")
+second = start("exchange", "--home", os.path.join(e.home, "second"))
+check(second.wait(30) == 1, "a second exchange on the same ports exits 1")
+check("already in use" in open(os.path.join(e.home, "exchange-%d.log" % logs["exchange"])).read(),
+      "and says the address is in use")
+code, out, _ = e.cli("exchange", "--help")
+check(code == 0 and "--wait-subscribers" in out and "exchange.db" in out, "aftm exchange --help")
+for bad in (["--rate", "0"], ["--ticks", "f.csv", "--seed", "1"], ["--speed", "2"], ["--bogus"],
+            ["--endpoint", "tcp://0.0.0.0:1"]):
+    code, _, err = e.cli("exchange", *bad, check=False)
+    check(code == 2 and err.strip(), "aftm exchange %s: exit 2 with a message" % " ".join(bad))
 gateway.send_signal(signal.SIGTERM)
 exchange.send_signal(signal.SIGTERM)
 check(gateway.wait(15) == 0 and exchange.wait(15) == 0, "gateway and exchange stop cleanly")
