@@ -474,7 +474,9 @@ static bool rm_login(void *self, const char *id, const char *pw, char *err, size
         bool ok = take_login(r, j, why, sizeof why);
         json_decref(j);
         if (ok) return true;
-        snprintf(err, errlen, "login refused: %s", why);
+        /* the exchange's reason already says it was refused */
+        if (strncmp(why, "login refused", 13) == 0) snprintf(err, errlen, "%s", why);
+        else snprintf(err, errlen, "login refused: %s", why);
         memset(r->password, 0, sizeof r->password);
         r->have_creds = false;
         return false;

@@ -106,29 +106,6 @@ static bool add_demo_conditions(const char *home, const char *symbol) {
     return added;
 }
 
-/* Waits until the process answers a health check (op), or it dies, or the time is up. */
-static bool wait_healthy(supervisor *s, sup_child *gw, const char *endpoint, const char *op, int timeout_ms) {
-    void *zctx = zmq_ctx_new();
-    gateway_client *c = gwc_new(zctx, endpoint, 250);
-    bool ok = false;
-    int64_t deadline = clock_mono_ms() + timeout_ms;
-    while (c && !ok && clock_mono_ms() < deadline) {
-        s->restart = false;
-        sup_poll(s);
-        s->restart = true;
-        if (gw->pid == 0) break;
-        char err[128];
-        json_t *reply = gwc_call(c, op, NULL, err, sizeof err);
-        if (reply) {
-            ok = json_is_true(json_object_get(reply, "success"));
-            json_decref(reply);
-        }
-    }
-    gwc_free(c);
-    zmq_ctx_term(zctx);
-    return ok;
-}
-
 int cmd_run(int argc, char **argv) {
     static const struct option opts[] = {{"for", 1, 0, 'f'},   {"ticks", 1, 0, 't'},  {"speed", 1, 0, 'S'},
                                          {"seed", 1, 0, 's'},  {"rate", 1, 0, 'r'},   {"symbol", 1, 0, 'y'},
@@ -292,13 +269,13 @@ int cmd_run(int argc, char **argv) {
         rc = EXIT_RUNTIME;
         goto stop;
     }
-    if (!sup_start(&sup, xc) || !wait_healthy(&sup, xc, ep.exchange, "health", 10000)) {
+    if (!sup_start(&sup, xc) || !sup_wait_healthy(&sup, xc, ep.exchange, "health", 10000)) {
         fprintf(stderr, "aftm run: the exchange did not come up (%s)\n",
                 xc->last_error[0] ? xc->last_error : "no answer to a health check within 10 s");
         rc = EXIT_RUNTIME;
         goto stop;
     }
-    if (!sup_start(&sup, gw) || !wait_healthy(&sup, gw, ep.order, "health_check", 10000)) {
+    if (!sup_start(&sup, gw) || !sup_wait_healthy(&sup, gw, ep.order, "health_check", 10000)) {
         fprintf(stderr, "aftm run: the gateway did not come up (%s)\n",
                 gw->last_error[0] ? gw->last_error : "no answer to a health check within 10 s");
         rc = EXIT_RUNTIME;

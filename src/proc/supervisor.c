@@ -13,9 +13,11 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <zmq.h>
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "proc/gateway_client.h"
 #include "store/session_store.h"
 
 #define BACKOFF_MIN_MS 500
@@ -391,5 +393,27 @@ bool sup_port_free(const char *endpoint, const char *what, char *err, size_t err
     if (!ok)
         snprintf(err, errlen, "port %d (%s, %s) is %s; is another aftm running? Stop it first or choose other ports",
                  port, what, endpoint, e == EADDRINUSE ? "already in use" : strerror(e));
+    return ok;
+}
+
+bool sup_wait_healthy(supervisor *s, sup_child *child, const char *endpoint, const char *op, int timeout_ms) {
+    void *zctx = zmq_ctx_new();
+    gateway_client *c = gwc_new(zctx, endpoint, 250);
+    bool ok = false, restart = s->restart;
+    int64_t deadline = clock_mono_ms() + timeout_ms;
+    s->restart = false;
+    while (c && !ok && clock_mono_ms() < deadline) {
+        sup_poll(s);
+        if (child->pid == 0) break;
+        char err[128];
+        json_t *reply = gwc_call(c, op, NULL, err, sizeof err);
+        if (reply) {
+            ok = json_is_true(json_object_get(reply, "success"));
+            json_decref(reply);
+        }
+    }
+    s->restart = restart;
+    gwc_free(c);
+    zmq_ctx_term(zctx);
     return ok;
 }

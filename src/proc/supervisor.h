@@ -87,4 +87,8 @@ bool sup_pid_alive(pid_t pid, long long start);
 /* False (with a message naming the port) when a TCP endpoint's port cannot be bound. */
 bool sup_port_free(const char *endpoint, const char *what, char *err, size_t errlen);
 
+/* Waits until the child answers op (e.g. "health_check") with success on endpoint, while it
+ * is alive and within timeout_ms; crashes meanwhile are reaped, not restarted. */
+bool sup_wait_healthy(supervisor *s, sup_child *c, const char *endpoint, const char *op, int timeout_ms);
+
 #endif

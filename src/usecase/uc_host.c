@@ -18,6 +18,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "exchange/exchange.h"
 #include "proc/gateway_client.h"
 #include "proc/supervisor.h"
 #include "store/db.h"
@@ -30,7 +31,7 @@ struct uc_host {
     uc_ctx *c;
     char owner[16];
     supervisor sup;
-    sup_child *gw, *ex, *st;
+    sup_child *xc, *gw, *ex, *st; /* exchange, gateway, executor, strategy */
     int lock_fd;
     char account[96];
     long long seen_req;
@@ -173,7 +174,7 @@ static void reset_sup(uc_host *h) {
     sup_detach_db(&h->sup);
     sup_init(&h->sup);
     h->sup.quiet = true;
-    h->gw = h->ex = h->st = NULL;
+    h->xc = h->gw = h->ex = h->st = NULL;
     gwc_free(h->probe);
     h->probe = NULL;
 }
@@ -199,11 +200,17 @@ bool uc_host_login(uc_host *h, const char *account, const char *password, uc_res
                holder, c->home);
         return false;
     }
+    char err[512], market[AFTM_ENDPOINT_MAX];
+    if (!exchange_market_endpoint(c->ep.exchange, market, sizeof market, err, sizeof err)) {
+        release_lock(h);
+        uc_set(r, UC_FAILED, "Login failed: %s.", err);
+        return false;
+    }
     const struct {
         const char *ep, *what;
-    } ports[] = {{c->ep.tick, "ticks"}, {c->ep.order, "orders"}, {c->ep.report, "execution reports"},
-                 {c->ep.signal, "signals"}};
-    char err[512];
+    } ports[] = {{c->ep.tick, "ticks"},          {c->ep.order, "orders"},
+                 {c->ep.report, "execution reports"}, {c->ep.signal, "signals"},
+                 {c->ep.exchange, "the exchange's requests"}, {market, "the exchange's market data"}};
     for (size_t i = 0; i < sizeof ports / sizeof *ports; i++)
         if (!sup_port_free(ports[i].ep, ports[i].what, err, sizeof err)) {
             release_lock(h);
@@ -215,18 +222,35 @@ bool uc_host_login(uc_host *h, const char *account, const char *password, uc_res
     sup_attach_db(&h->sup, c->db, h->owner);
     session_info prev;
     if (!session_load(c->db, &prev)) memset(&prev, 0, sizeof prev);
+    /* the simulated exchange makes the market and keeps the book; the gateway, logged in to
+     * it, is the broker session */
+    const char *xargv[SUP_MAX_ARGS] = {"exchange", "--home", c->home, "--endpoint", c->ep.exchange,
+                                       "--market-endpoint", market, "--quiet"};
+    int xn = 8;
+    if (c->sim.ticks) xargv[xn++] = "--ticks", xargv[xn++] = c->sim.ticks;
+    if (c->sim.speed) xargv[xn++] = "--speed", xargv[xn++] = c->sim.speed;
+    if (c->sim.seed) xargv[xn++] = "--seed", xargv[xn++] = c->sim.seed;
+    if (c->sim.rate) xargv[xn++] = "--rate", xargv[xn++] = c->sim.rate;
+    if (c->sim.symbol) xargv[xn++] = "--symbol", xargv[xn++] = c->sim.symbol;
+    else if (!c->sim.ticks && !strcmp(prev.account, account) && prev.item_code[0])
+        xargv[xn++] = "--symbol", xargv[xn++] = prev.item_code; /* the market of the item kept from last time */
+    xargv[xn] = NULL;
+    h->xc = sup_add(&h->sup, "exchange", xargv);
+    if (h->xc) log_path(h, "exchange", h->xc->log_path, sizeof h->xc->log_path);
+    if (!h->xc || !sup_start(&h->sup, h->xc) || !sup_wait_healthy(&h->sup, h->xc, c->ep.exchange, "health", 10000)) {
+        char why[200];
+        snprintf(why, sizeof why, "%s", h->xc && h->xc->last_error[0] ? h->xc->last_error : "no answer within 10 s");
+        sup_stop_all(&h->sup, 3000);
+        reset_sup(h);
+        release_lock(h);
+        uc_set(r, UC_FAILED, "Login failed: the simulated exchange did not start (%s).", why);
+        return false;
+    }
+    sup_mark_ready(&h->sup, h->xc);
     const char *argv[SUP_MAX_ARGS] = {"gateway", "--broker", "sim", "--home", c->home, "--tick-endpoint",
                                       c->ep.tick, "--order-endpoint", c->ep.order, "--report-endpoint",
-                                      c->ep.report, "--login", account};
-    int n = 13;
-    if (c->sim.ticks) argv[n++] = "--ticks", argv[n++] = c->sim.ticks;
-    if (c->sim.speed) argv[n++] = "--speed", argv[n++] = c->sim.speed;
-    if (c->sim.seed) argv[n++] = "--seed", argv[n++] = c->sim.seed;
-    if (c->sim.rate) argv[n++] = "--rate", argv[n++] = c->sim.rate;
-    if (c->sim.symbol) argv[n++] = "--symbol", argv[n++] = c->sim.symbol;
-    else if (!c->sim.ticks && !strcmp(prev.account, account) && prev.item_code[0])
-        argv[n++] = "--symbol", argv[n++] = prev.item_code; /* the market of the item kept from last time */
-    argv[n] = NULL;
+                                      c->ep.report, "--exchange-endpoint", c->ep.exchange,
+                                      "--exchange-market-endpoint", market, "--login", account, NULL};
     h->gw = sup_add(&h->sup, "gateway", argv);
     if (!h->gw || !sup_setenv(h->gw, "AFTM_PASSWORD", password)) {
         reset_sup(h);
