@@ -23,7 +23,7 @@ else
   INPROC_SECS=0.25; TRIAL_SECS=1; LAT_SECS=3; PROF_SECS=2
 fi
 
-for b in strategy_inproc floor pipeline; do
+for b in strategy_inproc floor pipeline gen_ticks; do
   [ -x "$B/$b" ] || { echo "bench/run.sh: $B/$b is missing; run 'make bench'" >&2; exit 1; }
 done
 
@@ -292,6 +292,8 @@ cat <<EOF
   p99 is decided by a handful of samples.
 - The console output of \`make bench\` shows every trial and the raw key/value results of the run.
 EOF
+echo "== backtest speed" >&2
+bash bench/backtest_speed.sh "$AFTM" "$B/gen_ticks" "$(cd .. && pwd)/shared/testdata/ticks/taifex_daily_sample.csv"
 } >"$OUT.tmp" && mv "$OUT.tmp" "$OUT"
 
 echo "== results"
