@@ -49,28 +49,6 @@ static void usage(FILE *out) {
             "(default: the exchange port + 10).\n");
 }
 
-/* Holds <home>/run.lock for the life of the run: one all-in-one system per data directory. */
-static int take_lock(const char *home) {
-    char path[AFTM_PATH_MAX + 16];
-    snprintf(path, sizeof path, "%s/run.lock", home);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) return -1;
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        char pid[32] = "?";
-        ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
-        if (n > 0) pid[n] = '\0';
-        fprintf(stderr, "aftm run: another aftm is already running on %s (pid %s); stop it first\n", home, pid);
-        close(fd);
-        return -2;
-    }
-    char buf[32];
-    int n = snprintf(buf, sizeof buf, "%d\n", (int)getpid());
-    if (ftruncate(fd, 0) == 0 && pwrite(fd, buf, (size_t)n, 0) < 0) {
-        /* the pid is informational only */
-    }
-    return fd;
-}
-
 typedef struct {
     int active;
 } count_ctx;
@@ -174,8 +152,13 @@ int cmd_run(int argc, char **argv) {
         fprintf(stderr, "aftm run: %s\n", err);
         return EXIT_RUNTIME;
     }
-    int lock = take_lock(home);
-    if (lock == -2) return EXIT_RUNTIME;
+    /* one all-in-one system per data directory, for the life of the run */
+    char holder[32];
+    int lock = sup_take_home_lock(home, holder, sizeof holder);
+    if (lock == -2) {
+        fprintf(stderr, "aftm run: another aftm is already running on %s (pid %s); stop it first\n", home, holder);
+        return EXIT_RUNTIME;
+    }
     endpoints ep;
     endpoints_from_env(&ep);
     char market[AFTM_ENDPOINT_MAX];

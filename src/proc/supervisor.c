@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <sys/file.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -416,4 +417,26 @@ bool sup_wait_healthy(supervisor *s, sup_child *child, const char *endpoint, con
     gwc_free(c);
     zmq_ctx_term(zctx);
     return ok;
+}
+
+int sup_take_home_lock(const char *home, char *holder, size_t cap) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/run.lock", home);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return -1;
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        char pid[32] = "?";
+        ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
+        if (n > 0) pid[n] = '\0';
+        pid[strcspn(pid, "\r\n")] = '\0';
+        snprintf(holder, cap, "%s", pid);
+        close(fd);
+        return -2;
+    }
+    char buf[32];
+    int n = snprintf(buf, sizeof buf, "%d\n", (int)getpid());
+    if (ftruncate(fd, 0) == 0 && pwrite(fd, buf, (size_t)n, 0) < 0) {
+        /* the pid is informational only */
+    }
+    return fd;
 }

@@ -87,6 +87,11 @@ bool sup_pid_alive(pid_t pid, long long start);
 /* False (with a message naming the port) when a TCP endpoint's port cannot be bound. */
 bool sup_port_free(const char *endpoint, const char *what, char *err, size_t errlen);
 
+/* Takes <home>/run.lock, which marks the one trading system of a data directory, and writes
+ * this pid in it. Returns the fd to keep open while running; -2 when another process holds it
+ * (its pid in holder), -1 when the file cannot be opened. */
+int sup_take_home_lock(const char *home, char *holder, size_t cap);
+
 /* Waits until the child answers op (e.g. "health_check") with success on endpoint, while it
  * is alive and within timeout_ms; crashes meanwhile are reaped, not restarted. */
 bool sup_wait_healthy(supervisor *s, sup_child *c, const char *endpoint, const char *op, int timeout_ms);

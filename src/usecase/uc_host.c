@@ -125,28 +125,6 @@ static void last_log_message(const char *path, off_t offset, char *out, size_t c
     snprintf(out, cap, "%s", pick);
 }
 
-static int take_lock(const char *home, char *holder, size_t cap) {
-    char path[AFTM_PATH_MAX + 16];
-    snprintf(path, sizeof path, "%s/run.lock", home);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) return -1;
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        char pid[32] = "?";
-        ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
-        if (n > 0) pid[n] = '\0';
-        pid[strcspn(pid, "\r\n")] = '\0';
-        snprintf(holder, cap, "%s", pid);
-        close(fd);
-        return -2;
-    }
-    char buf[32];
-    int n = snprintf(buf, sizeof buf, "%d\n", (int)getpid());
-    if (ftruncate(fd, 0) == 0 && pwrite(fd, buf, (size_t)n, 0) < 0) {
-        /* the pid is informational only */
-    }
-    return fd;
-}
-
 static void release_lock(uc_host *h) {
     if (h->lock_fd >= 0) close(h->lock_fd);
     h->lock_fd = -1;
@@ -191,7 +169,7 @@ bool uc_host_login(uc_host *h, const char *account, const char *password, uc_res
     snprintf(dir, sizeof dir, "%s/logs", c->home);
     mkdir(dir, 0700);
     char holder[32] = "";
-    if (h->lock_fd < 0) h->lock_fd = take_lock(c->home, holder, sizeof holder);
+    if (h->lock_fd < 0) h->lock_fd = sup_take_home_lock(c->home, holder, sizeof holder);
     if (h->lock_fd == -2) {
         h->lock_fd = -1;
         uc_set(r, UC_FAILED,
