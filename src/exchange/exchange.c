@@ -714,11 +714,8 @@ static int bad_usage(const char *fmt, ...) {
 }
 
 typedef struct {
-    bool have_seed, have_rate, have_speed, have_symbol;
-    uint64_t seed;
-    double rate, speed;
-    char symbol[BROKER_SYMBOL_MAX];
-    const char *ticks, *home, *resume_key;
+    market_flags m; /* --seed --rate --ticks --speed --symbol */
+    const char *home, *resume_key;
     char endpoint[AFTM_ENDPOINT_MAX], market[AFTM_ENDPOINT_MAX];
     bool insecure, quiet;
     int64_t wait_subs;
@@ -732,17 +729,15 @@ static int parse_args(int argc, char **argv, x_opts *o) {
         {"quiet", 0, 0, 'q'},     {"insecure", 0, 0, 'i'},         {"feed-resume", 1, 0, 'k'},
         {"help", 0, 0, 'H'},      {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
-    o->rate = 10;
-    o->speed = 1;
-    snprintf(o->symbol, sizeof o->symbol, "TXFF5");
+    market_flags_init(&o->m);
     endpoints ep;
     endpoints_from_env(&ep);
     snprintf(o->endpoint, sizeof o->endpoint, "%s", ep.exchange);
     int c;
+    char err[256];
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        int64_t i64;
         switch (c) {
         case 'h': o->home = optarg; break;
         case 'e':
@@ -754,27 +749,11 @@ static int parse_args(int argc, char **argv, x_opts *o) {
             snprintf(o->market, sizeof o->market, "%s", optarg);
             break;
         case 's':
-            if (!parse_int64(optarg, &i64) || i64 < 0) return bad_usage("--seed must be an integer >= 0, got '%s'", optarg);
-            o->seed = (uint64_t)i64;
-            o->have_seed = true;
-            break;
         case 'r':
-            if (!parse_double(optarg, &o->rate) || !(o->rate > 0) || o->rate > TICK_SOURCE_MAX_RATE)
-                return bad_usage("--rate must be a number of ticks per second in (0, 1000000], got '%s'", optarg);
-            o->have_rate = true;
-            break;
-        case 't': o->ticks = optarg; break;
+        case 't':
         case 'x':
-            if (!parse_double(optarg, &o->speed) || o->speed < 0 || o->speed > 1e6)
-                return bad_usage("--speed must be a number >= 0 (0 = as fast as possible), got '%s'", optarg);
-            o->have_speed = true;
-            break;
         case 'y':
-            if (!symbol_valid(optarg) || strlen(optarg) >= sizeof o->symbol)
-                return bad_usage("--symbol must be a product code of 1-31 letters and digits, got '%s'", optarg);
-            snprintf(o->symbol, sizeof o->symbol, "%s", optarg);
-            for (char *p = o->symbol; *p; p++) *p = (char)toupper((unsigned char)*p);
-            o->have_symbol = true;
+            if (!market_flags_set(&o->m, c, optarg, err, sizeof err)) return bad_usage("%s", err);
             break;
         case 'w':
             if (!parse_int_range(optarg, 0, 1000, &o->wait_subs))
@@ -792,10 +771,7 @@ static int parse_args(int argc, char **argv, x_opts *o) {
         }
     }
     if (optind < argc) return bad_usage("unexpected argument '%s'", argv[optind]);
-    if (o->ticks && (o->have_seed || o->have_rate))
-        return bad_usage("--seed and --rate drive the random walk; they do not apply with --ticks");
-    if (!o->ticks && o->have_speed) return bad_usage("--speed applies only with --ticks FILE");
-    char err[256];
+    if (!market_flags_check(&o->m, err, sizeof err)) return bad_usage("%s", err);
     if (!o->market[0] && !exchange_market_endpoint(o->endpoint, o->market, sizeof o->market, err, sizeof err))
         return bad_usage("%s", err);
     if (!strcmp(o->market, o->endpoint)) return bad_usage("the request and market endpoints must differ");
@@ -836,14 +812,14 @@ static tick_source *open_feed(const x_opts *o, xcore *core, exchange_store *xs, 
     char err[512];
     int64_t now = clock_mono_ns();
     feed_key[0] = '\0';
-    if (o->ticks) {
-        tick_source *src = tick_source_replay(o->ticks, o->speed, o->have_symbol ? o->symbol : NULL, now, err, sizeof err);
+    if (o->m.ticks) {
+        tick_source *src = tick_source_replay(o->m.ticks, o->m.speed, o->m.have_symbol ? o->m.symbol : NULL, now, err, sizeof err);
         if (!src) {
-            log_error("cannot replay %s: %s", o->ticks, err);
+            log_error("cannot replay %s: %s", o->m.ticks, err);
             return NULL;
         }
         if (o->resume_key) {
-            snprintf(feed_key, key_cap, "%s|%s|%s", o->resume_key, o->ticks, o->have_symbol ? o->symbol : "");
+            snprintf(feed_key, key_cap, "%s|%s|%s", o->resume_key, o->m.ticks, o->m.have_symbol ? o->m.symbol : "");
             char saved[600] = "", count[32] = "";
             if (xstore_meta_get(xs, "feed_key", saved, sizeof saved) && !strcmp(saved, feed_key) &&
                 xstore_meta_get(xs, "feed_count", count, sizeof count)) {
@@ -856,15 +832,15 @@ static tick_source *open_feed(const x_opts *o, xcore *core, exchange_store *xs, 
         }
         return src;
     }
-    uint64_t seed = o->have_seed ? o->seed : (uint64_t)clock_wall_us() ^ ((uint64_t)getpid() << 32);
-    price_t start = sim_broker_last_price(xcore_broker(core), o->symbol);
-    tick_source *src = tick_source_random_walk(o->symbol, seed, o->rate, start > 0 ? start : 0, now);
+    uint64_t seed = o->m.have_seed ? o->m.seed : (uint64_t)clock_wall_us() ^ ((uint64_t)getpid() << 32);
+    price_t start = sim_broker_last_price(xcore_broker(core), o->m.symbol);
+    tick_source *src = tick_source_random_walk(o->m.symbol, seed, o->m.rate, start > 0 ? start : 0, now);
     if (!src) log_error("cannot start the random walk");
     else if (start > 0)
-        log_info("market: %s random walk going on from its last price %lld, seed %llu, %g ticks/s", o->symbol,
-                 (long long)start, (unsigned long long)seed, o->rate);
+        log_info("market: %s random walk going on from its last price %lld, seed %llu, %g ticks/s", o->m.symbol,
+                 (long long)start, (unsigned long long)seed, o->m.rate);
     else
-        log_info("market: %s random walk, seed %llu, %g ticks/s", o->symbol, (unsigned long long)seed, o->rate);
+        log_info("market: %s random walk, seed %llu, %g ticks/s", o->m.symbol, (unsigned long long)seed, o->m.rate);
     return src;
 }
 
@@ -942,7 +918,7 @@ int cmd_exchange(int argc, char **argv) {
     saved_count = tick_source_count(src);
     bool held = o.wait_subs > 0;
     log_info("exchange ready: requests on %s, market on %s", o.endpoint, o.market);
-    if (o.ticks) log_info("market: replaying %s at %s", o.ticks, o.speed > 0 ? "the file's pace" : "full speed");
+    if (o.m.ticks) log_info("market: replaying %s at %s", o.m.ticks, o.m.speed > 0 ? "the file's pace" : "full speed");
     if (held) log_info("holding the market until %lld subscriber(s) are there", (long long)o.wait_subs);
 
     bool stop = false, replay_end_logged = false;
@@ -994,10 +970,10 @@ int cmd_exchange(int argc, char **argv) {
             saved_count = tick_source_count(src);
             next_save = -1;
         }
-        if (o.ticks && !replay_end_logged && tick_source_due_in_ms(src, clock_mono_ns()) < 0) {
+        if (o.m.ticks && !replay_end_logged && tick_source_due_in_ms(src, clock_mono_ns()) < 0) {
             replay_end_logged = true;
             const char *e = tick_source_error(src);
-            if (e[0]) log_error("replay of %s stopped: %s", o.ticks, e);
+            if (e[0]) log_error("replay of %s stopped: %s", o.m.ticks, e);
             log_info("replay finished: %llu ticks, %zu malformed rows skipped; still serving orders",
                      (unsigned long long)tick_source_count(src), tick_source_bad_rows(src));
         }

@@ -760,11 +760,7 @@ static int bad_usage(const char *fmt, ...) {
 
 typedef struct {
     const char *broker;
-    bool have_seed, have_rate, have_speed, have_symbol;
-    uint64_t seed;
-    double rate, speed;
-    char symbol[BROKER_SYMBOL_MAX];
-    const char *ticks;
+    market_flags m; /* --seed --rate --ticks --speed --symbol */
     endpoints ep;
     bool insecure, quiet;
     const char *home;
@@ -787,41 +783,23 @@ static int parse_args(int argc, char **argv, gw_opts *o) {
         {"exchange-timeout-ms", 1, 0, 'X'}, {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->broker = "sim";
-    o->rate = 10;
-    o->speed = 1;
-    snprintf(o->symbol, sizeof o->symbol, "TXFF5");
+    market_flags_init(&o->m);
     endpoints_from_env(&o->ep);
     snprintf(o->exchange, sizeof o->exchange, "%s", o->ep.exchange);
     o->exchange_timeout_ms = 1000;
     int c;
+    char err[256];
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        int64_t i64;
         switch (c) {
         case 'b': o->broker = optarg; break;
         case 's':
-            if (!parse_int64(optarg, &i64) || i64 < 0) return bad_usage("--seed must be an integer >= 0, got '%s'", optarg);
-            o->seed = (uint64_t)i64;
-            o->have_seed = true;
-            break;
         case 'r':
-            if (!parse_double(optarg, &o->rate) || !(o->rate > 0) || o->rate > TICK_SOURCE_MAX_RATE)
-                return bad_usage("--rate must be a number of ticks per second in (0, 1000000], got '%s'", optarg);
-            o->have_rate = true;
-            break;
-        case 't': o->ticks = optarg; break;
+        case 't':
         case 'x':
-            if (!parse_double(optarg, &o->speed) || o->speed < 0 || o->speed > 1e6)
-                return bad_usage("--speed must be a number >= 0 (0 = as fast as possible), got '%s'", optarg);
-            o->have_speed = true;
-            break;
         case 'y':
-            if (!symbol_valid(optarg) || strlen(optarg) >= sizeof o->symbol)
-                return bad_usage("--symbol must be a product code of 1-31 letters and digits, got '%s'", optarg);
-            snprintf(o->symbol, sizeof o->symbol, "%s", optarg);
-            for (char *p = o->symbol; *p; p++) *p = (char)toupper((unsigned char)*p);
-            o->have_symbol = true;
+            if (!market_flags_set(&o->m, c, optarg, err, sizeof err)) return bad_usage("%s", err);
             break;
         case 'T': snprintf(o->ep.tick, sizeof o->ep.tick, "%s", optarg); break;
         case 'O': snprintf(o->ep.order, sizeof o->ep.order, "%s", optarg); break;
@@ -863,20 +841,17 @@ static int parse_args(int argc, char **argv, gw_opts *o) {
     if (!strcmp(o->broker, "sim-local")) o->local = true;
     else if (strcmp(o->broker, "sim") != 0)
         return bad_usage("unknown broker '%s' (available: sim, sim-local)", o->broker);
-    if (!o->local && (o->ticks || o->have_seed || o->have_rate || o->have_speed || o->have_wait))
+    if (!o->local && (o->m.ticks || o->m.have_seed || o->m.have_rate || o->m.have_speed || o->have_wait))
         return bad_usage("--seed, --rate, --ticks, --speed and --wait-subscribers make the market, which is the "
                          "exchange's with --broker sim: give them to 'aftm exchange' (or use --broker sim-local)");
     if (o->local && o->have_exchange_opts)
         return bad_usage("--exchange-endpoint, --exchange-market-endpoint and --exchange-timeout-ms apply to "
                          "--broker sim, not sim-local");
     if (!o->local && !o->exchange_market[0]) {
-        char err[256];
         if (!exchange_market_endpoint(o->exchange, o->exchange_market, sizeof o->exchange_market, err, sizeof err))
             return bad_usage("%s", err);
     }
-    if (o->ticks && (o->have_seed || o->have_rate))
-        return bad_usage("--seed and --rate drive the random walk; they do not apply with --ticks");
-    if (!o->ticks && o->have_speed) return bad_usage("--speed applies only with --ticks FILE");
+    if (!market_flags_check(&o->m, err, sizeof err)) return bad_usage("%s", err);
     if (!strcmp(o->ep.tick, o->ep.order) || !strcmp(o->ep.tick, o->ep.report) || !strcmp(o->ep.order, o->ep.report))
         return bad_usage("the tick, order and report endpoints must all differ");
     return -1; /* go on */
@@ -1003,15 +978,15 @@ int cmd_gateway(int argc, char **argv) {
             log_error("%s", err);
             goto done;
         }
-    } else if (o.ticks) {
-        feed.src = tick_source_replay(o.ticks, o.speed, o.have_symbol ? o.symbol : NULL, now, err, sizeof err);
+    } else if (o.m.ticks) {
+        feed.src = tick_source_replay(o.m.ticks, o.m.speed, o.m.have_symbol ? o.m.symbol : NULL, now, err, sizeof err);
         if (!feed.src) {
-            log_error("cannot replay %s: %s", o.ticks, err);
+            log_error("cannot replay %s: %s", o.m.ticks, err);
             goto done;
         }
     } else {
-        if (!o.have_seed) o.seed = (uint64_t)clock_wall_us() ^ ((uint64_t)getpid() << 32);
-        feed.src = tick_source_random_walk(o.symbol, o.seed, o.rate, 0, now);
+        if (!o.m.have_seed) o.m.seed = (uint64_t)clock_wall_us() ^ ((uint64_t)getpid() << 32);
+        feed.src = tick_source_random_walk(o.m.symbol, o.m.seed, o.m.rate, 0, now);
         if (!feed.src) {
             log_error("cannot start the random walk");
             goto done;
@@ -1054,7 +1029,7 @@ int cmd_gateway(int argc, char **argv) {
         log_error("broker login failed: %s", err);
         goto done;
     }
-    const char *sub = (o.ticks || !o.local) && !o.have_symbol ? "*" : o.symbol;
+    const char *sub = (o.m.ticks || !o.local) && !o.m.have_symbol ? "*" : o.m.symbol;
     if (!broker_subscribe(&b, sub, err, sizeof err)) {
         log_error("cannot subscribe to %s: %s", sub, err);
         goto done;
@@ -1063,14 +1038,14 @@ int cmd_gateway(int argc, char **argv) {
     if (!o.local)
         log_info("gateway ready (broker sim: the exchange at %s, market %s): ticks on %s, orders on %s, reports on %s",
                  o.exchange, o.exchange_market, o.ep.tick, o.ep.order, o.ep.report);
-    else if (o.ticks)
-        log_info("gateway ready (broker sim): replaying %s at %s; ticks on %s, orders on %s, reports on %s", o.ticks,
-                 o.speed > 0 ? "the file's pace" : "full speed", o.ep.tick, o.ep.order, o.ep.report);
+    else if (o.m.ticks)
+        log_info("gateway ready (broker sim): replaying %s at %s; ticks on %s, orders on %s, reports on %s", o.m.ticks,
+                 o.m.speed > 0 ? "the file's pace" : "full speed", o.ep.tick, o.ep.order, o.ep.report);
     else
         log_info("gateway ready (broker sim): %s random walk, seed %llu, %g ticks/s; ticks on %s, orders on %s, "
                  "reports on %s",
-                 o.symbol, (unsigned long long)o.seed, o.rate, o.ep.tick, o.ep.order, o.ep.report);
-    if (o.ticks && o.speed > 0 && o.speed != 1) log_info("replay speed: %g x real time", o.speed);
+                 o.m.symbol, (unsigned long long)o.m.seed, o.m.rate, o.ep.tick, o.ep.order, o.ep.report);
+    if (o.m.ticks && o.m.speed > 0 && o.m.speed != 1) log_info("replay speed: %g x real time", o.m.speed);
     if (feed.held) log_info("holding the tick feed until %lld subscriber(s) connect", (long long)o.wait_subs);
 
     bool stop = false, replay_end_logged = false;
@@ -1115,10 +1090,10 @@ int cmd_gateway(int argc, char **argv) {
             for (int k = 0; k < 256 && serve_one(router, core); k++) {
             }
         broker_service(&b);
-        if (o.local && o.ticks && !replay_end_logged && tick_source_due_in_ms(feed.src, clock_mono_ns()) < 0) {
+        if (o.local && o.m.ticks && !replay_end_logged && tick_source_due_in_ms(feed.src, clock_mono_ns()) < 0) {
             replay_end_logged = true;
             const char *e = tick_source_error(feed.src);
-            if (e[0]) log_error("replay of %s stopped: %s", o.ticks, e);
+            if (e[0]) log_error("replay of %s stopped: %s", o.m.ticks, e);
             log_info("replay finished: %llu ticks, %zu malformed rows skipped; still serving orders",
                      (unsigned long long)tick_source_count(feed.src), tick_source_bad_rows(feed.src));
         }

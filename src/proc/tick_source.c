@@ -1,8 +1,11 @@
 /* Tick feeds for the simulated exchange: seeded random walk, or tick-file replay. */
 #include "proc/tick_source.h"
 
+#include "core/parse.h"
+
 #include <math.h>
 #include <stdio.h>
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -213,4 +216,62 @@ void tick_source_free(tick_source *s) {
     if (!s) return;
     if (s->reader) tick_reader_close(s->reader);
     free(s);
+}
+
+void market_flags_init(market_flags *m) {
+    memset(m, 0, sizeof *m);
+    m->rate = 10;
+    m->speed = 1;
+    snprintf(m->symbol, sizeof m->symbol, "TXFF5");
+}
+
+bool market_flags_set(market_flags *m, int opt, const char *value, char *err, size_t errlen) {
+    int64_t i64;
+    switch (opt) {
+    case 's':
+        if (!parse_int64(value, &i64) || i64 < 0) {
+            snprintf(err, errlen, "--seed must be an integer >= 0, got '%s'", value);
+            return false;
+        }
+        m->seed = (uint64_t)i64;
+        m->have_seed = true;
+        return true;
+    case 'r':
+        if (!parse_double(value, &m->rate) || !(m->rate > 0) || m->rate > TICK_SOURCE_MAX_RATE) {
+            snprintf(err, errlen, "--rate must be a number of ticks per second in (0, 1000000], got '%s'", value);
+            return false;
+        }
+        m->have_rate = true;
+        return true;
+    case 't': m->ticks = value; return true;
+    case 'x':
+        if (!parse_double(value, &m->speed) || m->speed < 0 || m->speed > 1e6) {
+            snprintf(err, errlen, "--speed must be a number >= 0 (0 = as fast as possible), got '%s'", value);
+            return false;
+        }
+        m->have_speed = true;
+        return true;
+    case 'y':
+        if (!symbol_valid(value) || strlen(value) >= sizeof m->symbol) {
+            snprintf(err, errlen, "--symbol must be a product code of 1-31 letters and digits, got '%s'", value);
+            return false;
+        }
+        snprintf(m->symbol, sizeof m->symbol, "%s", value);
+        for (char *p = m->symbol; *p; p++) *p = (char)toupper((unsigned char)*p);
+        m->have_symbol = true;
+        return true;
+    default: snprintf(err, errlen, "not a market flag"); return false;
+    }
+}
+
+bool market_flags_check(const market_flags *m, char *err, size_t errlen) {
+    if (m->ticks && (m->have_seed || m->have_rate)) {
+        snprintf(err, errlen, "--seed and --rate drive the random walk; they do not apply with --ticks");
+        return false;
+    }
+    if (!m->ticks && m->have_speed) {
+        snprintf(err, errlen, "--speed applies only with --ticks FILE");
+        return false;
+    }
+    return true;
 }

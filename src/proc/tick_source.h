@@ -49,4 +49,22 @@ sim_feed tick_source_feed(tick_source *s);
 
 void tick_source_free(tick_source *s);
 
+
+/* The flags that make a simulated market, shared by `aftm exchange` and the gateway's
+ * in-process simulator: --seed, --rate, --ticks, --speed, --symbol. */
+typedef struct {
+    bool have_seed, have_rate, have_speed, have_symbol;
+    uint64_t seed;
+    double rate, speed;            /* defaults 10 ticks/s and 1x */
+    char symbol[BROKER_SYMBOL_MAX]; /* default TXFF5 */
+    const char *ticks;
+} market_flags;
+
+void market_flags_init(market_flags *m);
+/* Applies one flag given by its short option ('s' seed, 'r' rate, 't' ticks, 'x' speed,
+ * 'y' symbol); false with a usage message in err. */
+bool market_flags_set(market_flags *m, int opt, const char *value, char *err, size_t errlen);
+/* The rules between them (the walk's flags do not go with --ticks; --speed needs it). */
+bool market_flags_check(const market_flags *m, char *err, size_t errlen);
+
 #endif
