@@ -159,10 +159,12 @@ static void emit_signal(strat *s, const condition *c, unsigned ev, price_t price
     sig.price = price;
     pending_signal p;
     p.len = wire_encode_signal(&sig, sig.has_ext, p.buf, sizeof p.buf);
-    snprintf(p.desc, sizeof p.desc, "%s %s %s %lld lot(s) at %lld, %s (condition %lld)", sig.signal_id,
+    char whose[48];
+    if (c->id > 0) snprintf(whose, sizeof whose, "condition %lld", (long long)c->id);
+    else snprintf(whose, sizeof whose, "a re-armed copy, not stored");
+    snprintf(p.desc, sizeof p.desc, "%s %s %s %lld lot(s) at %lld, %s (%s)", sig.signal_id,
              side_name(sig.side == WIRE_BUY ? SIDE_BUY : SIDE_SELL), symbol, (long long)sig.quantity,
-             (long long)price, exit ? (ev & COND_EXIT_TP ? "exit: take profit" : "exit: stop loss") : "entry",
-             (long long)c->id);
+             (long long)price, exit ? (ev & COND_EXIT_TP ? "exit: take profit" : "exit: stop loss") : "entry", whose);
     s->signals++;
     s->sent_signal = true;
     if (s->npending == 0 && zmq_send(s->push, p.buf, p.len, ZMQ_DONTWAIT) == (int)p.len) {
