@@ -292,6 +292,8 @@ cat <<EOF
   p99 is decided by a handful of samples.
 - The console output of \`make bench\` shows every trial and the raw key/value results of the run.
 EOF
+echo "== the whole system" >&2
+/usr/bin/python3 bench/system.py "$AFTM" "${SYS_SECS:-12}" 1000 10000
 echo "== backtest speed" >&2
 bash bench/backtest_speed.sh "$AFTM" "$B/gen_ticks" "$(cd .. && pwd)/shared/testdata/ticks/taifex_daily_sample.csv"
 } >"$OUT.tmp" && mv "$OUT.tmp" "$OUT"

@@ -28,7 +28,7 @@
 static void usage(FILE *out) {
     fprintf(out,
             "usage: aftm run [--for SECONDS] [--ticks FILE [--speed X]] [--seed N] [--rate R]\n"
-            "                [--symbol S] [--account A] [--home DIR] [--quiet] [--demo]\n\n"
+            "                [--symbol S] [--account A] [--home DIR] [--quiet] [--demo] [--rearm]\n\n"
             "Starts the simulated exchange (aftm exchange: the market and its book, kept in\n"
             "DIR/exchange.db), the gateway connected to it, the executor and the strategy, and prints\n"
             "what they do: one line per signal, order and fill. Any of them that dies is restarted;\n"
@@ -42,6 +42,8 @@ static void usage(FILE *out) {
             "  --account A    order account (default: the session's, else SIM-0001)\n"
             "  --home DIR     data directory (default $AFTM_HOME, else ./aftm-data)\n"
             "  --quiet        only warnings and errors from the processes\n"
+            "  --rearm        re-create each condition in memory after its exit (soak tests and\n"
+            "                 benchmarks; the copies are not stored)\n"
             "  --demo         when no condition is active, add two trailing demo conditions that\n"
             "                 trade the random walk within seconds, re-armed after each exit\n"
             "Addresses come from ZMQ_HOST, ZMQ_TICK_PORT, ZMQ_SIGNAL_PORT, DLL_GATEWAY_HOST,\n"
@@ -88,12 +90,12 @@ int cmd_run(int argc, char **argv) {
     static const struct option opts[] = {{"for", 1, 0, 'f'},   {"ticks", 1, 0, 't'},  {"speed", 1, 0, 'S'},
                                          {"seed", 1, 0, 's'},  {"rate", 1, 0, 'r'},   {"symbol", 1, 0, 'y'},
                                          {"account", 1, 0, 'a'}, {"home", 1, 0, 'h'}, {"quiet", 0, 0, 'q'},
-                                         {"demo", 0, 0, 'd'},
+                                         {"demo", 0, 0, 'd'},    {"rearm", 0, 0, 'A'},
                                          {"help", 0, 0, 'H'},  {0, 0, 0, 0}};
     const char *ticks = NULL, *speed = NULL, *seed = NULL, *rate = NULL, *symbol = NULL, *account = NULL,
                *home_flag = NULL;
     double run_for = 0;
-    bool quiet = false, demo = false;
+    bool quiet = false, demo = false, rearm_flag = false;
     int o;
     optind = 1;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -134,6 +136,7 @@ int cmd_run(int argc, char **argv) {
         case 'h': home_flag = optarg; break;
         case 'q': quiet = true; break;
         case 'd': demo = true; break;
+        case 'A': rearm_flag = true; break;
         case 'H': usage(stdout); return EXIT_OK;
         default: usage(stderr); return EXIT_USAGE;
         }
@@ -229,7 +232,7 @@ int cmd_run(int argc, char **argv) {
     ex_argv[e++] = "--account", ex_argv[e++] = account_buf;
     if (quiet) ex_argv[e++] = "--quiet";
     ex_argv[e] = NULL;
-    bool rearm = demo && add_demo_conditions(home, symbol ? symbol : "TXFF5");
+    bool rearm = (demo && add_demo_conditions(home, symbol ? symbol : "TXFF5")) || rearm_flag;
     const char *st_argv[SUP_MAX_ARGS] = {"strategy", "--home", home, "--tick-endpoint", ep.tick,
                                          "--signal-endpoint", ep.signal, "--report-endpoint", ep.report};
     int t = 9;

@@ -1,0 +1,126 @@
+"""The whole system under load: `aftm run` (exchange, gateway, executor, strategy) with 10,000
+idle conditions plus a few active ones that re-arm after each exit, at a given tick rate.
+Measures tick -> order at the exchange (the exchange's accept time minus the tick's `when`,
+one host, CLOCK_REALTIME) and the peak RSS of every process. Prints a markdown section.
+
+    system.py AFTM_BINARY SECONDS RATE [RATE ...]"""
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+AFTM, SECS, RATES = sys.argv[1], float(sys.argv[2]), [int(r) for r in sys.argv[3:]]
+
+
+def free_ports(n):
+    socks = [socket.socket() for _ in range(n)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+def pct(xs, q):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(q * len(xs)))] if xs else float("nan")
+
+
+def hwm_kb(pid):
+    try:
+        for line in open("/proc/%d/status" % pid):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def children(pid):
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    names = {}
+    for c in out:
+        try:
+            argv = open("/proc/%s/cmdline" % c).read().split("\0")
+            names[argv[1]] = int(c)
+        except (OSError, IndexError):
+            pass
+    return names
+
+
+def one(rate):
+    home = tempfile.mkdtemp(prefix="aftm-sysbench-")
+    p = free_ports(6)
+    env = dict(os.environ, AFTM_HOME=home, ZMQ_TICK_PORT=str(p[0]), ZMQ_SIGNAL_PORT=str(p[1]),
+               DLL_GATEWAY_PORT=str(p[2]), AFTM_REPORT_PORT=str(p[3]), AFTM_EXCHANGE_PORT=str(p[4]),
+               AFTM_EXCHANGE_MARKET_PORT=str(p[5]))
+    conds = []
+    for i in range(10000):  # idle: far from the walk, evaluated and never firing
+        buy = i % 2 == 0
+        conds.append({"condition_id": "%08x-0000-4000-8000-%012x" % (i, i), "action": "BUY" if buy else "SELL",
+                      "trigger_price": 20000 - 1000 - (i % 97) if buy else 20000 + 1000 + (i % 97), "quantity": 1,
+                      "turning_point": 15, "take_profit_point": 90, "stop_loss_point": 30,
+                      "is_following": (i // 2) % 2 == 1})
+    path = os.path.join(home, "idle.json")
+    json.dump(conds, open(path, "w"))
+    subprocess.run([AFTM, "condition", "import", path, "--symbol", "TXFF5"], env=env, capture_output=True, check=True)
+    for side, trig in (("buy", 20200), ("sell", 19800), ("buy", 20300), ("sell", 19700)):
+        subprocess.run([AFTM, "condition", "add", "--symbol", "TXFF5", "--side", side, "--trigger", str(trig),
+                        "--turning", "2", "--qty", "1", "--tp", "4", "--sl", "4", "--follow"], env=env,
+                       capture_output=True, check=True)
+    run = subprocess.Popen([AFTM, "run", "--for", str(SECS), "--seed", "5", "--rate", str(rate), "--rearm", "--quiet"],
+                           env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(SECS * 0.8)
+    rss = {name: hwm_kb(pid) for name, pid in children(run.pid).items()}
+    run.wait(timeout=SECS + 60)
+    db = sqlite3.connect(os.path.join(home, "aftm.db"))
+    when = dict(db.execute("SELECT client_order_id, signal_when FROM orders WHERE signal_when > 0"))
+    xdb = sqlite3.connect(os.path.join(home, "exchange.db"))
+    lat = []
+    for (body,) in xdb.execute("SELECT body FROM reports ORDER BY seq"):
+        r = json.loads(body)
+        cid = r.get("client_order_id")
+        if r.get("status") == "accepted" and cid in when:
+            lat.append(r["ts_us"] - when[cid] * 1e6)
+    subprocess.run(["rm", "-rf", home])
+    return lat, rss
+
+
+def fmt_us(v):
+    return "%.0f µs" % v if v < 1000 else "%.2f ms" % (v / 1000)
+
+
+rows, rss_all = [], {}
+for rate in RATES:
+    lat, rss = one(rate)
+    rows.append((rate, len(lat), pct(lat, 0.5), pct(lat, 0.99), max(lat) if lat else float("nan")))
+    if rate == RATES[0]:
+        rss_all = rss
+print()
+print("## The whole system: tick → order at the exchange, and memory")
+print()
+print("`aftm run` with its four processes (exchange, gateway, executor, strategy) on tcp://127.0.0.1,")
+print("10,000 idle conditions plus 4 active ones re-armed after each exit, %g s per rate. Latency is" % SECS)
+print("the exchange's accept time of each order minus the `when` of the tick that fired its signal: tick")
+print("out of the exchange → gateway → strategy → executor → gateway → exchange, five hops (the")
+print("two-hop floor above is the reference for two of them). DESIGN.md's bar: p99 < 1 ms at 1,000 ticks/s.")
+print()
+print("| ticks/s | orders | p50 | p99 | max | p99 < 1 ms |")
+print("|---|---|---|---|---|---|")
+for rate, n, p50, p99, mx in rows:
+    print("| %s | %d | %s | %s | %s | %s |" % ("{:,}".format(rate), n, fmt_us(p50), fmt_us(p99), fmt_us(mx),
+                                               "yes" if p99 < 1000 else "no"))
+print()
+print("Peak RSS (VmHWM) of each process at 10,000 conditions, %s ticks/s (bar: each under 20 MB):" %
+      "{:,}".format(RATES[0]))
+print()
+print("| process | VmHWM | under 20 MB |")
+print("|---|---|---|")
+for name in ("exchange", "gateway", "executor", "strategy"):
+    kb = rss_all.get(name, 0)
+    print("| %s | %.1f MB | %s |" % (name, kb / 1024.0, "yes" if 0 < kb < 20 * 1024 else "no"))
