@@ -710,10 +710,12 @@ int cmd_executor(int argc, char **argv) {
             log_error("poll failed: %s", zmq_strerror(zmq_errno()));
             break;
         }
-        /* reports first: a fill may settle what a waiting signal needs to know */
+        /* signals first: an order waiting behind the bookkeeping of earlier fills is latency
+         * the trader pays; the risk state lags by those fills at most, as it would by the
+         * network anyway */
+        if (n > 0 && (items[0].revents & ZMQ_POLLIN)) drain(&x, x.pull, 0);
         if (n > 0 && (items[1].revents & ZMQ_POLLIN)) drain(&x, x.reports, 1);
         if (n > 0 && (items[2].revents & ZMQ_POLLIN)) drain(&x, x.ticks, 2);
-        if (n > 0 && (items[0].revents & ZMQ_POLLIN)) drain(&x, x.pull, 0);
         int64_t now = clock_mono_ms();
         if (now - last_state >= STATE_POLL_MS) {
             long long v = db_data_version(x.db);

@@ -1,8 +1,8 @@
 /* aftm strategy: SUB ticks, evaluate the conditions, PUSH signals.
  *
- * The loop blocks in zmq_poll. State changes are collected per tick and written to the
- * database in one transaction: at once when a signal went out (so what was acted on is on
- * disk), else at most every FLUSH_MS. A signal's id is derived from its condition and stage,
+ * The loop blocks in zmq_poll. State changes are collected per tick and handed to a writer
+ * thread, which commits them in one transaction: at once when a signal went out, else at most
+ * every FLUSH_MS; the loop itself never waits on the database. A signal's id is derived from its condition and stage,
  * so if the process dies between sending and writing, the replayed signal is recognised by
  * the executor as the same one. Conditions added, cancelled or settled by other processes are
  * picked up by watching the database's data_version every RELOAD_MS. The outcome of an entry
@@ -24,6 +24,7 @@
 #include "core/log.h"
 #include "domain/strategy.h"
 #include "proc/lifecycle.h"
+#include "proc/state_writer.h"
 #include "proc/zsock.h"
 #include "store/condition_store.h"
 #include "store/db.h"
@@ -33,12 +34,6 @@
 #define RELOAD_MS 200
 #define DRAIN_MAX 4096
 #define MAX_TICK_PRICE 1e12
-
-typedef struct {
-    condition c;
-    char note[64];
-    bool has_note;
-} dirty_entry;
 
 typedef struct {
     char buf[WIRE_BUF_MAX];
@@ -55,8 +50,11 @@ typedef struct {
     condition_store *cs;
     strategy_engine *engine;
     wire_decoder dec;
-    dirty_entry *dirty;
+    state_change *dirty; /* changes not yet handed to the writer */
     size_t ndirty, dirty_cap;
+    state_writer *writer;
+    int64_t *settled; /* exited here, maybe not yet written: never re-added from the database */
+    size_t nsettled, settled_cap;
     pending_signal *pending;
     size_t npending, pending_cap;
     uint64_t seq;
@@ -106,25 +104,17 @@ static void mark_dirty(strat *s, const condition *c, const char *note) {
         log_error("out of memory recording a state change of condition %lld", (long long)c->id);
         return;
     }
-    dirty_entry *d = &s->dirty[s->ndirty++];
+    state_change *d = &s->dirty[s->ndirty++];
     d->c = *c;
     d->has_note = note != NULL;
     if (note) snprintf(d->note, sizeof d->note, "%s", note);
 }
 
+/* Hands the collected changes to the writer thread; the tick loop never waits on disk. */
 static void flush_dirty(strat *s) {
     if (!s->ndirty) return;
-    if (!cstore_begin(s->cs)) {
-        log_warn("database busy; %zu condition update(s) kept for the next attempt", s->ndirty);
-        return;
-    }
-    for (size_t i = 0; i < s->ndirty; i++)
-        if (!cstore_save_state(s->cs, &s->dirty[i].c, s->dirty[i].has_note ? s->dirty[i].note : NULL))
-            log_error("cannot save condition %lld: %s", (long long)s->dirty[i].c.id, sqlite3_errmsg(s->db));
-    db_meta_set_int(s->db, "strategy_seq", (long long)s->seq);
-    if (!cstore_commit(s->cs)) {
-        log_warn("commit failed (%s); retrying later", sqlite3_errmsg(s->db));
-        db_exec(s->db, "ROLLBACK", NULL, 0);
+    if (!state_writer_submit(s->writer, s->dirty, s->ndirty, s->seq)) {
+        log_error("out of memory handing %zu condition update(s) to the writer; kept", s->ndirty);
         return;
     }
     s->ndirty = 0;
@@ -193,6 +183,9 @@ static void on_event(void *ctx, const condition *c, unsigned ev, price_t price) 
     if (ev & COND_SIGNAL_MASK) emit_signal(s, c, ev, price, t->symbol);
     const char *note = (ev & COND_EXIT_TP) ? "exited: take profit" : (ev & COND_EXIT_SL) ? "exited: stop loss" : NULL;
     mark_dirty(s, c, note);
+    if ((ev & (COND_EXIT_TP | COND_EXIT_SL)) && c->id > 0 &&
+        grow((void **)&s->settled, &s->settled_cap, s->nsettled + 1, sizeof *s->settled))
+        s->settled[s->nsettled++] = c->id;
     if (s->rearm && (ev & (COND_EXIT_TP | COND_EXIT_SL))) {
         condition again;
         condition_init(&again, --s->next_rearm_id, c->symbol, c->side, c->base_trigger, c->turning_point,
@@ -299,6 +292,8 @@ static void sync_row(void *ctx, const condition_record *r) {
     strat *s = y->s;
     if (grow((void **)&y->ids, &y->cap, y->n + 1, sizeof *y->ids)) y->ids[y->n++] = r->c.id;
     const condition *live = strategy_find(s->engine, r->c.id);
+    for (size_t i = 0; !live && i < s->nsettled; i++)
+        if (s->settled[i] == r->c.id) return; /* exited here; the writer has not caught up */
     if (!live) {
         if (strategy_add(s->engine, &r->c))
             log_info("condition %lld loaded: %s %s trigger %lld (%s)", (long long)r->c.id, side_name(r->c.side),
@@ -328,8 +323,7 @@ static void collect_id(void *ctx, const condition *c) {
 }
 
 static void sync_conditions(strat *s) {
-    flush_dirty(s); /* our own unsaved changes first, so they are not undone */
-    if (s->ndirty) return;
+    flush_dirty(s);
     sync_ctx y = {s, NULL, 0, 0};
     if (cstore_list(s->cs, false, sync_row, &y) < 0) {
         log_warn("cannot read conditions: %s", sqlite3_errmsg(s->db));
@@ -337,6 +331,11 @@ static void sync_conditions(strat *s) {
         return;
     }
     if (y.n) qsort(y.ids, y.n, sizeof *y.ids, cmp_id);
+    /* an exit the database shows as settled no longer needs guarding */
+    size_t keep = 0;
+    for (size_t i = 0; i < s->nsettled; i++)
+        if (y.n && bsearch(&s->settled[i], y.ids, y.n, sizeof *y.ids, cmp_id)) s->settled[keep++] = s->settled[i];
+    s->nsettled = keep;
     id_list live = {NULL, 0, 0};
     strategy_foreach(s->engine, collect_id, &live);
     for (size_t i = 0; i < live.n; i++) {
@@ -386,7 +385,10 @@ static int parse_args(int argc, char **argv, endpoints *ep, const char **home, s
 }
 
 static void strat_close(strat *s) {
-    if (s->cs) flush_dirty(s);
+    if (s->writer) {
+        flush_dirty(s);
+        state_writer_stop(s->writer);
+    }
     cstore_close(s->cs);
     db_close(s->db);
     strategy_free(s->engine);
@@ -396,6 +398,7 @@ static void strat_close(strat *s) {
     if (s->reports) zmq_close(s->reports);
     if (s->zctx) zmq_ctx_term(s->zctx);
     free(s->dirty);
+    free(s->settled);
     free(s->pending);
 }
 
@@ -421,6 +424,10 @@ int cmd_strategy(int argc, char **argv) {
     }
     if (!(s.cs = cstore_open(s.db)) || !(s.engine = strategy_new(s.original_wire))) {
         log_error("cannot set up the condition store or the engine");
+        goto out;
+    }
+    if (!(s.writer = state_writer_start(home, err, sizeof err))) {
+        log_error("%s", err);
         goto out;
     }
     long long seq = 0;
