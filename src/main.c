@@ -14,7 +14,8 @@ static void usage(FILE *out) {
     for (const command *c = aftm_commands; c->name; c++) fprintf(out, "  %-12s %s\n", c->name, c->summary);
     fprintf(out,
             "\nenvironment: AFTM_HOME (data directory, default ./aftm-data), ZMQ_HOST, ZMQ_TICK_PORT,\n"
-            "ZMQ_SIGNAL_PORT, DLL_GATEWAY_HOST, DLL_GATEWAY_PORT, AFTM_REPORT_PORT\n");
+            "ZMQ_SIGNAL_PORT, DLL_GATEWAY_HOST, DLL_GATEWAY_PORT, AFTM_REPORT_PORT, AFTM_EXCHANGE_PORT,\n"
+            "AFTM_EXCHANGE_MARKET_PORT\n");
 }
 
 int main(int argc, char **argv) {

@@ -4,7 +4,7 @@
 
 const command aftm_commands[] = {
     {"menu", cmd_menu, "the interactive menu (also: aftm with no arguments)"},
-    {"login", cmd_login, "log in: start the gateway (the broker session) in the background"},
+    {"login", cmd_login, "log in: start the simulated exchange and the gateway (the broker session)"},
     {"logout", cmd_logout, "stop trading and the gateway, log out"},
     {"item", cmd_item, "register the item (product) to trade, or list the registered ones"},
     {"account", cmd_account, "list the order accounts, or select one"},
@@ -13,7 +13,7 @@ const command aftm_commands[] = {
     {"start", cmd_start, "start trading: strategy and executor next to the gateway (menu option 10)"},
     {"status", cmd_status, "the session and each process: running, stopped or crashed"},
     {"stop", cmd_stop, "stop trading (--all: the gateway too)"},
-    {"run", cmd_run, "start gateway, executor and strategy on the simulator, in the foreground"},
+    {"run", cmd_run, "the whole system on the simulated exchange, in the foreground"},
     {"strategy", cmd_strategy, "turns ticks into signals by the conditions"},
     {"executor", cmd_executor, "turns signals into orders, keeps orders, fills and positions"},
     {"condition", cmd_condition, "add, list or remove trading conditions"},
