@@ -149,7 +149,11 @@ risk_verdict risk_check(const risk_limits *lim, const risk_state *st, const risk
     if (lim->refuse_duplicates && req->duplicate)
         return refuse(reason, reasonlen, RISK_DUPLICATE, "signal already seen");
 
-    if (lim->stale_signal_ms > 0) {
+    /* An exit only reduces what is open: it is never refused for being late or for a price
+     * off the band, since refusing it would leave the position without its exit. */
+    bool is_exit = risk_is_exit(st, req);
+
+    if (lim->stale_signal_ms > 0 && !is_exit) {
         int64_t age = req->now_ms - req->signal_ms;
         if (age > lim->stale_signal_ms)
             return refuse(reason, reasonlen, RISK_STALE,
@@ -161,7 +165,6 @@ risk_verdict risk_check(const risk_limits *lim, const risk_state *st, const risk
                           lim->stale_signal_ms);
     }
 
-    bool is_exit = risk_is_exit(st, req);
 
     if (st->kill_switch && !is_exit)
         return refuse(reason, reasonlen, RISK_KILL_SWITCH, "entries halted (%s)",
@@ -206,7 +209,7 @@ risk_verdict risk_check(const risk_limits *lim, const risk_state *st, const risk
                           lim->max_orders_per_second);
     }
 
-    if (lim->price_band_points > 0) {
+    if (lim->price_band_points > 0 && !is_exit) {
         if (req->ref_price <= 0 || req->last_price <= 0)
             return refuse(reason, reasonlen, RISK_PRICE_BAND,
                           "cannot check the band: %s price unknown",

@@ -1,7 +1,8 @@
 /* Pre-trade risk checks for the executor. Every rule can be switched off (a limit of 0 or less
  * disables it) and every refusal names its rule with a stable code plus a readable reason.
  * Exits (orders that only reduce the current position) pass the kill switch, the daily loss
- * limit and the position limit, so a halted system can still get flat. Pure domain code: the
+ * limit, the position limit, the stale-signal rule and the price band, so a halted system can
+ * still get flat and a late exit is not refused into leaving a position unmanaged. Pure domain code: the
  * caller supplies the clock, the local time and what it knows about the market. */
 #ifndef AFTM_RISK_H
 #define AFTM_RISK_H

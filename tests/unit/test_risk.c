@@ -314,6 +314,26 @@ static void test_stale_signal(void **state) {
     expect_ok(&r);
 }
 
+/* A late exit still goes: refusing it would leave the position open with no exit. */
+static void test_stale_and_off_band_exits_pass(void **state) {
+    (void)state;
+    assert_true(risk_set_position(&st, "TXFF5", 3));
+    risk_request r = req(SIDE_SELL, 2);
+    r.signal_ms = NOW - 600000;
+    r.ref_price = 30000;
+    expect_ok(&r);
+    risk_request entry = req(SIDE_BUY, 1);
+    entry.signal_ms = NOW - 600000;
+    expect_refused(&entry, RISK_STALE);
+    entry.signal_ms = NOW - 10;
+    entry.ref_price = 30000;
+    expect_refused(&entry, RISK_PRICE_BAND);
+    /* more than is open flips the position: an entry, judged as one */
+    r = req(SIDE_SELL, 4);
+    r.signal_ms = NOW - 600000;
+    expect_refused(&r, RISK_STALE);
+}
+
 static void test_duplicate_signal(void **state) {
     (void)state;
     risk_request r = req(SIDE_BUY, 1);
@@ -517,6 +537,7 @@ int main(void) {
         T(test_rate_ring_wraps),
         T(test_price_band),
         T(test_stale_signal),
+        T(test_stale_and_off_band_exits_pass),
         T(test_duplicate_signal),
         T(test_trading_hours_sessions),
         T(test_trading_hours_off_and_custom),
