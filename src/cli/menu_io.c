@@ -72,15 +72,16 @@ static bool take_line(char *buf, size_t cap) {
 mio_status mio_read(const char *prompt, char *buf, size_t cap, bool secret) {
     buf[0] = '\0';
     g_int = 0;
-    fputs(prompt, stdout);
-    fflush(stdout);
     struct termios old, quiet;
     bool restore = false;
+    /* echo off before the prompt shows: whatever is typed once it is visible stays hidden */
     if (secret && isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0) {
         quiet = old;
         quiet.c_lflag &= (tcflag_t) ~(ECHO | ECHOE | ECHOK | ECHONL);
         restore = tcsetattr(STDIN_FILENO, TCSANOW, &quiet) == 0;
     }
+    fputs(prompt, stdout);
+    fflush(stdout);
     mio_status st;
     for (;;) {
         if (take_line(buf, cap)) {
