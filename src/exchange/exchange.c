@@ -23,6 +23,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/parse.h"
+#include "proc/lifecycle.h"
 #include "proc/tick_source.h"
 
 #define MAX_SESSIONS 256
@@ -543,15 +544,6 @@ char *xcore_handle(xcore *x, const void *session, size_t session_len, const char
  * The process
  * ========================================================================================= */
 
-static int g_sig_pipe[2] = {-1, -1};
-
-static void on_signal(int sig) {
-    int saved = errno;
-    unsigned char b = (unsigned char)sig;
-    if (g_sig_pipe[1] >= 0) (void)!write(g_sig_pipe[1], &b, 1);
-    errno = saved;
-}
-
 typedef struct {
     void *pub;
     uint64_t ticks, reports;
@@ -867,20 +859,11 @@ int cmd_exchange(int argc, char **argv) {
         log_error("%s", err);
         return EXIT_RUNTIME;
     }
-    if (pipe(g_sig_pipe) != 0) {
+    int sig_fd = lifecycle_install_wakeup();
+    if (sig_fd < 0) {
         log_error("cannot create the signal pipe: %s", strerror(errno));
         return EXIT_RUNTIME;
     }
-    for (int i = 0; i < 2; i++) {
-        fcntl(g_sig_pipe[i], F_SETFL, fcntl(g_sig_pipe[i], F_GETFL) | O_NONBLOCK);
-        fcntl(g_sig_pipe[i], F_SETFD, FD_CLOEXEC);
-    }
-    struct sigaction sa, old_int, old_term;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
 
     int exit_code = EXIT_RUNTIME;
     exchange_store *xs = NULL;
@@ -932,7 +915,7 @@ int cmd_exchange(int argc, char **argv) {
         }
         long timeout = t < 0 ? -1 : (t > 60000 ? 60000 : (long)t);
         zmq_pollitem_t items[3] = {
-            {router, 0, ZMQ_POLLIN, 0}, {io.pub, 0, ZMQ_POLLIN, 0}, {NULL, g_sig_pipe[0], ZMQ_POLLIN, 0}};
+            {router, 0, ZMQ_POLLIN, 0}, {io.pub, 0, ZMQ_POLLIN, 0}, {NULL, sig_fd, ZMQ_POLLIN, 0}};
         int n = zmq_poll(items, 3, timeout);
         if (n < 0) {
             if (zmq_errno() == EINTR) continue;
@@ -940,9 +923,7 @@ int cmd_exchange(int argc, char **argv) {
             break;
         }
         if (items[2].revents & ZMQ_POLLIN) {
-            unsigned char sig = 0;
-            (void)!read(g_sig_pipe[0], &sig, 1);
-            log_info("signal %d: stopping", sig);
+            log_info("signal %d: stopping", lifecycle_take_signal());
             stop = true;
             break;
         }
@@ -993,11 +974,6 @@ done:
     if (router) zmq_close(router);
     if (io.pub) zmq_close(io.pub);
     if (zctx) zmq_ctx_term(zctx);
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
-    for (int i = 0; i < 2; i++) {
-        close(g_sig_pipe[i]);
-        g_sig_pipe[i] = -1;
-    }
+    lifecycle_restore();
     return exit_code;
 }

@@ -5,6 +5,7 @@
  * One thread, one loop: zmq_poll on the order socket and a signal pipe, with a timeout up to
  * the broker's next due work (the simulator's next tick); no sleeps, no busy polling. */
 #include "proc/gateway.h"
+#include "proc/lifecycle.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -572,15 +573,6 @@ char *gateway_core_handle(gateway_core *g, const char *req, size_t req_len, size
  * The process: sockets, signals, the loop.
  * ========================================================================================= */
 
-static int g_sig_pipe[2] = {-1, -1};
-
-static void on_signal(int sig) {
-    int saved = errno;
-    unsigned char b = (unsigned char)sig;
-    if (g_sig_pipe[1] >= 0) (void)!write(g_sig_pipe[1], &b, 1);
-    errno = saved;
-}
-
 typedef struct {
     void *tick_pub;
     void *report_pub;
@@ -895,30 +887,6 @@ static bool bind_socket(void *ctx, int type, const char *what, const char *endpo
     return true;
 }
 
-static bool signals_install(struct sigaction *old_int, struct sigaction *old_term) {
-    if (pipe(g_sig_pipe) != 0) return false;
-    for (int i = 0; i < 2; i++) {
-        fcntl(g_sig_pipe[i], F_SETFL, fcntl(g_sig_pipe[i], F_GETFL) | O_NONBLOCK);
-        fcntl(g_sig_pipe[i], F_SETFD, FD_CLOEXEC);
-    }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal; /* no SA_RESTART: zmq_poll returns at once */
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, old_int);
-    sigaction(SIGTERM, &sa, old_term);
-    return true;
-}
-
-static void signals_restore(const struct sigaction *old_int, const struct sigaction *old_term) {
-    sigaction(SIGINT, old_int, NULL);
-    sigaction(SIGTERM, old_term, NULL);
-    for (int i = 0; i < 2; i++) {
-        close(g_sig_pipe[i]);
-        g_sig_pipe[i] = -1;
-    }
-}
-
 int cmd_gateway(int argc, char **argv) {
     gw_opts o;
     int rc = parse_args(argc, argv, &o);
@@ -948,8 +916,8 @@ int cmd_gateway(int argc, char **argv) {
         return EXIT_RUNTIME;
     }
     /* From here on SIGINT/SIGTERM only ask the loop to stop. */
-    struct sigaction old_int, old_term;
-    if (!signals_install(&old_int, &old_term)) {
+    int sig_fd = lifecycle_install_wakeup();
+    if (sig_fd < 0) {
         log_error("cannot create the signal pipe: %s", strerror(errno));
         return EXIT_RUNTIME;
     }
@@ -1055,7 +1023,7 @@ int cmd_gateway(int argc, char **argv) {
         long timeout = t < 0 ? -1 : (t > 60000 ? 60000 : (long)t);
         zmq_pollitem_t items[8] = {
             {router, 0, ZMQ_POLLIN, 0},
-            {NULL, g_sig_pipe[0], ZMQ_POLLIN, 0},
+            {NULL, sig_fd, ZMQ_POLLIN, 0},
             {io.tick_pub, 0, ZMQ_POLLIN, 0}, /* subscriptions */
         };
         int nitems = 3;
@@ -1071,9 +1039,7 @@ int cmd_gateway(int argc, char **argv) {
             break;
         }
         if (items[1].revents & ZMQ_POLLIN) {
-            unsigned char sig = 0;
-            (void)!read(g_sig_pipe[0], &sig, 1);
-            log_info("signal %d: stopping", sig);
+            log_info("signal %d: stopping", lifecycle_take_signal());
             stop = true;
             break;
         }
@@ -1112,6 +1078,6 @@ done:
     broker_destroy(&b); /* before the context: the remote adapter's sockets live in it */
     if (zctx) zmq_ctx_term(zctx);
     tick_source_free(feed.src);
-    signals_restore(&old_int, &old_term);
+    lifecycle_restore();
     return exit_code;
 }
