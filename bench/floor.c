@@ -1,4 +1,4 @@
-/* The bare libzmq floor (see ../shared/PERFORMANCE.md), on its own:
+/* The bare libzmq floor (see the original's measurements), on its own:
  *
  * 1. PUB -> SUB, max sustained rate with 0 drops: a paced publisher (clock_nanosleep
  *    TIMER_ABSTIME, SNDHWM 1000) sends the real TickEvent bytes (two frames, TICK + body) to a

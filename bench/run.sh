@@ -113,7 +113,7 @@ Machine: ${cpu}, ${cores} core(s), Linux $(uname -r); libzmq ${zmqv}, msgpack-c 
 Every aftm figure below is set beside a floor measured by the same \`make bench\` run on the same
 machine, and the verdicts use those ratios. Shared VMs drift by tens of percent from one minute
 to the next, so absolute numbers from another run or another machine (including the original's
-figures, quoted from \`../shared/PERFORMANCE.md\`) only give the order of magnitude.
+figures, as published with it) only give the order of magnitude.
 
 ## The bar (DESIGN.md §8)
 
@@ -295,7 +295,7 @@ EOF
 echo "== the whole system" >&2
 /usr/bin/python3 bench/system.py "$AFTM" "${SYS_SECS:-12}" 1000 10000
 echo "== backtest speed" >&2
-bash bench/backtest_speed.sh "$AFTM" "$B/gen_ticks" "$(cd .. && pwd)/shared/testdata/ticks/taifex_daily_sample.csv"
+bash bench/backtest_speed.sh "$AFTM" "$B/gen_ticks" "$PWD/tests/data/ticks/taifex_daily_sample.csv"
 } >"$OUT.tmp" && mv "$OUT.tmp" "$OUT"
 
 echo "== results"

@@ -5,7 +5,7 @@ set -u
 cd "$(dirname "$0")/.."
 export AFTM_BIN="$PWD/build/asan/aftm"
 export AFTM_RELEASE_BIN="$PWD/build/release/aftm"
-export AFTM_SHARED="$(cd .. && pwd)/shared"
+export AFTM_TESTDATA="$PWD/tests/data"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 PY=/usr/bin/python3
@@ -25,6 +25,9 @@ run_one() { # name, command...
 }
 
 filter=${TEST_FILTER:-}
+if [ -z "$filter" ] || [[ layers == *$filter* ]]; then
+  run_one "layering" "$PY" scripts/check_layers.py src
+fi
 for t in build/asan/tests/test_*; do
   [ -x "$t" ] || continue
   [ -n "$filter" ] && [[ "$t" != *$filter* ]] && continue

@@ -13,7 +13,7 @@ $VG "$BIN" run --demo --for 12 --seed 11 --rate 50 >"$home/run.out" 2>&1
 $VG "$BIN" condition list >/dev/null
 $VG "$BIN" orders --json >/dev/null
 $VG "$BIN" positions >/dev/null
-$VG "$BIN" conform ../shared/testdata/conformance/strategy_cases.jsonl >/dev/null
+$VG "$BIN" conform tests/data/conformance/strategy_cases.jsonl >/dev/null
 bad=0
 for f in "$logs"/*.log; do
   if [ -s "$f" ]; then echo "== $f"; cat "$f"; bad=1; fi

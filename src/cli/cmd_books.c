@@ -11,7 +11,7 @@
 #include "cli/home_db.h"
 #include "core/config.h"
 #include "domain/position.h"
-#include "proc/gateway_client.h"
+#include "net/gateway_client.h"
 #include "store/db.h"
 #include "store/order_store.h"
 #include "store/session_store.h"

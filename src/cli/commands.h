@@ -3,10 +3,7 @@
 #ifndef AFTM_COMMANDS_H
 #define AFTM_COMMANDS_H
 
-#define EXIT_OK 0
-#define EXIT_RUNTIME 1
-#define EXIT_USAGE 2
-#define EXIT_REFUSED 3 /* the gateway: the broker refused the login (not restarted) */
+#include "core/exit_codes.h"
 
 typedef int (*command_fn)(int argc, char **argv);
 

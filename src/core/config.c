@@ -1,4 +1,5 @@
 #include "core/config.h"
+#include "core/parse.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -58,5 +59,31 @@ bool home_resolve(const char *flag_value, char *out, int outlen, char *err, int 
         snprintf(err, (size_t)errlen, "cannot create data directory %s: %s", out, strerror(errno));
         return false;
     }
+    return true;
+}
+
+bool exchange_market_endpoint(const char *request_endpoint, char *out, size_t cap, char *err, size_t errlen) {
+    const char *env = getenv("AFTM_EXCHANGE_MARKET_PORT");
+    const char *colon = strrchr(request_endpoint, ':');
+    if (strncmp(request_endpoint, "tcp://", 6) != 0 || !colon || colon < request_endpoint + 6) {
+        snprintf(err, errlen, "cannot derive the market endpoint from %s: give --market-endpoint", request_endpoint);
+        return false;
+    }
+    int host_len = (int)(colon - request_endpoint);
+    if (env && *env) {
+        int64_t port;
+        if (!parse_int_range(env, 1, 65535, &port)) {
+            snprintf(err, errlen, "AFTM_EXCHANGE_MARKET_PORT must be a TCP port, got '%s'", env);
+            return false;
+        }
+        snprintf(out, cap, "%.*s:%lld", host_len, request_endpoint, (long long)port);
+        return true;
+    }
+    int64_t port;
+    if (!parse_int_range(colon + 1, 1, 65535 - EXCHANGE_MARKET_PORT_OFFSET, &port)) {
+        snprintf(err, errlen, "cannot derive the market endpoint from %s: give --market-endpoint", request_endpoint);
+        return false;
+    }
+    snprintf(out, cap, "%.*s:%lld", host_len, request_endpoint, (long long)(port + EXCHANGE_MARKET_PORT_OFFSET));
     return true;
 }

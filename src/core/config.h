@@ -4,6 +4,7 @@
 #define AFTM_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #define AFTM_ENDPOINT_MAX 256
 #define AFTM_PATH_MAX 1024
@@ -25,5 +26,12 @@ bool endpoint_bind_allowed(const char *endpoint, bool insecure, char *err, int e
 /* Data directory: flag value if non-NULL, else $AFTM_HOME, else ./aftm-data. Created if missing.
  * Returns false (with err) when it cannot be created. */
 bool home_resolve(const char *flag_value, char *out, int outlen, char *err, int errlen);
+
+#define EXCHANGE_MARKET_PORT_OFFSET 10
+
+/* The market endpoint: $AFTM_EXCHANGE_MARKET_PORT on the request endpoint's host, else the
+ * request endpoint's TCP port + 10. false (with err) when it cannot be derived (e.g. ipc://
+ * request endpoint and no env): give it explicitly then. */
+bool exchange_market_endpoint(const char *request_endpoint, char *out, size_t cap, char *err, size_t errlen);
 
 #endif

@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "core/config.h"
-#include "proc/gateway_client.h"
+#include "net/gateway_client.h"
 #include "store/condition_store.h"
 #include "store/session_store.h"
 

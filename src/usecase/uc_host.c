@@ -18,9 +18,8 @@
 
 #include "core/clock.h"
 #include "core/log.h"
-#include "exchange/exchange.h"
-#include "proc/gateway_client.h"
-#include "proc/supervisor.h"
+#include "net/gateway_client.h"
+#include "app/launch/supervisor.h"
 #include "store/db.h"
 
 #define MAX_NOTICES 16

@@ -4,7 +4,7 @@
 #include <zmq.h>
 
 #include "core/clock.h"
-#include "proc/gateway_client.h"
+#include "net/gateway_client.h"
 #include "usecase/uc.h"
 #include "usecase/uc_host.h"
 

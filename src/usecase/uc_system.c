@@ -9,7 +9,7 @@
 #include <time.h>
 
 #include "core/clock.h"
-#include "proc/supervisor.h"
+#include "app/launch/supervisor.h"
 #include "usecase/uc.h"
 #include "usecase/uc_host.h"
 

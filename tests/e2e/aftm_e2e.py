@@ -9,7 +9,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 AFTM = os.environ.get("AFTM_BIN", os.path.join(ROOT, "build", "asan", "aftm"))
-SHARED = os.environ.get("AFTM_SHARED", os.path.join(os.path.dirname(ROOT), "shared"))
+TESTDATA = os.environ.get("AFTM_TESTDATA", os.path.join(ROOT, "tests", "data"))
 
 
 def free_ports(n):

@@ -4,8 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${AFTM_BIN:-build/asan/aftm}
-SHARED=${AFTM_SHARED:-../shared}
-SAMPLE="$SHARED/testdata/ticks/taifex_daily_sample.csv"
+TESTDATA=${AFTM_TESTDATA:-tests/data}
+SAMPLE="$TESTDATA/ticks/taifex_daily_sample.csv"
 tmp=$(mktemp -d /tmp/aftm-e2e-backtest.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 export AFTM_HOME="$tmp/home" # --from-db and chart without --equity read this data directory

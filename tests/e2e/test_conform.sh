@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The strategy against every conformance case recorded from the original system.
 set -euo pipefail
-out=$("$AFTM_BIN" conform "$AFTM_SHARED/testdata/conformance/strategy_cases.jsonl")
+out=$("$AFTM_BIN" conform "$AFTM_TESTDATA/conformance/strategy_cases.jsonl")
 last=$(printf '%s\n' "$out" | tail -n 1)
 echo "$last"
 [ "$last" = "60 passed, 0 failed" ]

@@ -12,19 +12,17 @@
 
 #include "store/db.h"
 #include "store/equity_store.h"
+#include "testkit.h"
 
 typedef struct {
-    char home[64];
+    tk_home home;
     sqlite3 *db;
 } fixture;
 
 static int setup(void **state) {
     fixture *f = calloc(1, sizeof *f);
-    snprintf(f->home, sizeof f->home, "/tmp/aftm-equity-XXXXXX");
-    assert_non_null(mkdtemp(f->home));
-    char err[256];
-    f->db = db_open(f->home, err, sizeof err);
-    assert_non_null(f->db);
+    tk_home_make(&f->home, "equity");
+    f->db = tk_db_open(&f->home);
     *state = f;
     return 0;
 }
@@ -32,9 +30,7 @@ static int setup(void **state) {
 static int teardown(void **state) {
     fixture *f = *state;
     db_close(f->db);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", f->home);
-    assert_int_equal(system(cmd), 0);
+    tk_home_remove(&f->home);
     free(f);
     return 0;
 }
@@ -118,7 +114,7 @@ static void test_series_in_date_order_and_rounded(void **state) {
 
     /* exported as the original's equity_log.csv: no final newline */
     char path[128], err[256], buf[256];
-    snprintf(path, sizeof path, "%s/equity_log.csv", f->home);
+    snprintf(path, sizeof path, "%s/equity_log.csv", f->home.path);
     assert_true(equity_write_csv(path, &s, err, sizeof err));
     FILE *fp = fopen(path, "r");
     assert_non_null(fp);
@@ -135,7 +131,7 @@ static void test_survives_reopen_and_clear(void **state) {
     assert_true(estore_set_capital(f->db, 149995));
     db_close(f->db);
     char err[256];
-    f->db = db_open(f->home, err, sizeof err);
+    f->db = db_open(f->home.path, err, sizeof err);
     assert_non_null(f->db);
     assert_int_equal(estore_capital(f->db), 149995);
     equity_series s;

@@ -13,40 +13,22 @@
 #include <cmocka.h>
 
 #include "broker/broker_json.h"
-#include "exchange/exchange.h"
-#include "exchange/exchange_store.h"
-
-#define MAXR 256
-
-typedef struct {
-    broker_report r[MAXR];
-    size_t n;
-    size_t ticks;
-} published;
-
-static void pub_report(void *ctx, const broker_report *r) {
-    published *p = ctx;
-    assert_true(p->n < MAXR);
-    p->r[p->n++] = *r;
-}
-
-static void pub_tick(void *ctx, const broker_tick *t) {
-    (void)t;
-    ((published *)ctx)->ticks++;
-}
+#include "app/exchange/exchange.h"
+#include "app/exchange/exchange_store.h"
+#include "testkit.h"
 
 typedef struct {
-    char home[64];
+    tk_home home;
     exchange_store *xs;
     xcore *core;
-    published pub;
+    tk_events pub;
 } fixture;
 
 static void open_core(fixture *f) {
     char err[256] = "";
-    f->xs = xstore_open(f->home, err, sizeof err);
+    f->xs = xstore_open(f->home.path, err, sizeof err);
     assert_non_null(f->xs);
-    xcore_sinks sinks = {.ctx = &f->pub, .publish_tick = pub_tick, .publish_report = pub_report};
+    xcore_sinks sinks = {.ctx = &f->pub, .publish_tick = tk_on_tick, .publish_report = tk_on_report};
     f->core = xcore_new(f->xs, NULL, &sinks, err, sizeof err);
     if (!f->core) fail_msg("xcore_new: %s", err);
 }
@@ -60,8 +42,7 @@ static void close_core(fixture *f) {
 
 static int setup(void **state) {
     fixture *f = calloc(1, sizeof *f);
-    snprintf(f->home, sizeof f->home, "/tmp/aftm-xstore-XXXXXX");
-    assert_non_null(mkdtemp(f->home));
+    tk_home_make(&f->home, "xstore");
     open_core(f);
     *state = f;
     return 0;
@@ -70,9 +51,7 @@ static int setup(void **state) {
 static int teardown(void **state) {
     fixture *f = *state;
     close_core(f);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->home);
-    assert_int_equal(system(cmd), 0);
+    tk_home_remove(&f->home);
     free(f);
     return 0;
 }
@@ -149,8 +128,8 @@ static void test_book_restored_after_reopen(void **state) {
     assert_int_equal(before.net_qty, 4);
     uint64_t seq_before = xstore_last_seq(f->xs);
     assert_int_equal(seq_before, 2 + 2 + 1 + 2); /* accepted + fill for c-1, c-2, c-4; accepted c-3 */
-    assert_int_equal(f->pub.n, seq_before); /* every report published, each once, after its commit */
-    for (size_t i = 0; i < f->pub.n; i++) assert_int_equal(f->pub.r[i].seq, i + 1);
+    assert_int_equal(f->pub.nreports, seq_before); /* every report published, each once, after its commit */
+    for (size_t i = 0; i < f->pub.nreports; i++) assert_int_equal(f->pub.reports[i].seq, i + 1);
 
     close_core(f); /* as a kill would: nothing written at close is needed */
     memset(&f->pub, 0, sizeof f->pub);
@@ -180,9 +159,9 @@ static void test_book_restored_after_reopen(void **state) {
     tick(f, 19400);
     assert_true(broker_order_status(b, "c-3", &o));
     assert_int_equal(o.status, BROKER_ST_FILLED);
-    assert_int_equal(f->pub.n, 1);
-    assert_int_equal(f->pub.r[0].seq, seq_before + 1);
-    assert_string_equal(f->pub.r[0].fill_id, "SIM-F00000004");
+    assert_int_equal(f->pub.nreports, 1);
+    assert_int_equal(f->pub.reports[0].seq, seq_before + 1);
+    assert_string_equal(f->pub.reports[0].fill_id, "SIM-F00000004");
     broker_position p = position(f);
     assert_int_equal(p.net_qty, 3);
     assert_int_equal(p.realized_pl, before.realized_pl + (19400 - 20010));
@@ -273,8 +252,8 @@ static void test_seq_monotonic_across_reopen(void **state) {
     /* the core numbers its reports after the kept ones */
     login(f, "s1");
     send(f, "k-2", "buy", 1, "Market", 0, "IOC", NULL, NULL);
-    assert_true(f->pub.n >= 1);
-    assert_int_equal(f->pub.r[0].seq, 6);
+    assert_true(f->pub.nreports >= 1);
+    assert_int_equal(f->pub.reports[0].seq, 6);
     /* get_reports over the protocol: the same numbers */
     json_t *j = call(f, "s1", "{\"operation\": \"get_reports\", \"parameters\": {\"since_seq\": 4}}");
     json_t *list = json_object_get(json_object_get(j, "data"), "reports");

@@ -10,7 +10,7 @@
 #include <jansson.h>
 
 #include "broker/sim_broker.h"
-#include "proc/gateway.h"
+#include "app/gateway/gateway.h"
 
 typedef struct {
     broker b;

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "proc/gateway.h"
+#include "app/gateway/gateway.h"
 
 typedef struct {
     broker_callbacks cb;

@@ -9,7 +9,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "core/risk_config.h"
+#include "app/executor/risk_config.h"
 
 static char err[512];
 

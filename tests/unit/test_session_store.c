@@ -11,23 +11,21 @@
 #include <cmocka.h>
 
 #include "core/clock.h"
-#include "proc/supervisor.h"
+#include "app/launch/supervisor.h"
 #include "store/db.h"
 #include "store/session_store.h"
 #include "usecase/uc.h"
+#include "testkit.h"
 
 typedef struct {
-    char dir[64];
+    tk_home dir;
     sqlite3 *db;
 } fixture;
 
 static int setup(void **state) {
     fixture *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/aftm-session-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    char err[256];
-    f->db = db_open(f->dir, err, sizeof err);
-    assert_non_null(f->db);
+    tk_home_make(&f->dir, "session");
+    f->db = tk_db_open(&f->dir);
     *state = f;
     return 0;
 }
@@ -35,9 +33,7 @@ static int setup(void **state) {
 static int teardown(void **state) {
     fixture *f = *state;
     db_close(f->db);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
-    assert_int_equal(system(cmd), 0);
+    tk_home_remove(&f->dir);
     free(f);
     return 0;
 }

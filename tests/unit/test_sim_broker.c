@@ -9,39 +9,13 @@
 #include <cmocka.h>
 
 #include "broker/sim_broker.h"
-
-#define MAXR 64
-
-typedef struct {
-    broker_report r[MAXR];
-    size_t n;
-    broker_tick ticks[MAXR];
-    size_t nticks;
-    int connected;
-} events;
-
-static void ev_report(void *ctx, const broker_report *r) {
-    events *e = ctx;
-    assert_true(e->n < MAXR);
-    e->r[e->n++] = *r;
-}
-
-static void ev_tick(void *ctx, const broker_tick *t) {
-    events *e = ctx;
-    if (e->nticks < MAXR) e->ticks[e->nticks++] = *t;
-}
-
-static void ev_conn(void *ctx, broker_conn_state st, const char *msg) {
-    events *e = ctx;
-    assert_non_null(msg);
-    e->connected = st == BROKER_CONNECTED;
-}
+#include "testkit.h"
 
 static int64_t fixed_now(void) { return 1750152615123456LL; }
 
 typedef struct {
     broker b;
-    events ev;
+    tk_events ev;
 } fixture;
 
 static int setup(void **state) {
@@ -51,7 +25,7 @@ static int setup(void **state) {
     sim_config_default(&cfg);
     cfg.now_us = fixed_now;
     assert_true(sim_broker_new(&cfg, &f.b));
-    broker_callbacks cb = {.ctx = &f.ev, .on_tick = ev_tick, .on_report = ev_report, .on_connection = ev_conn};
+    broker_callbacks cb = tk_callbacks(&f.ev);
     broker_set_callbacks(&f.b, &cb);
     char err[160];
     assert_true(broker_login(&f.b, SIM_DEFAULT_LOGIN, SIM_DEFAULT_PASSWORD, err, sizeof err));
@@ -99,9 +73,9 @@ static const broker_position *find_pos(const broker_position *p, long n, const c
 static void test_login(void **state) {
     (void)state;
     broker b;
-    events ev = {0};
+    tk_events ev = {0};
     assert_true(sim_broker_new(NULL, &b));
-    broker_callbacks cb = {.ctx = &ev, .on_connection = ev_conn};
+    broker_callbacks cb = {.ctx = &ev, .on_connection = tk_on_connection};
     broker_set_callbacks(&b, &cb);
     char err[160] = "";
     assert_false(broker_is_connected(&b));
@@ -162,14 +136,14 @@ static void test_market_fills_at_next_tick(void **state) {
     assert_string_equal(res.error_code, "0");
     assert_string_equal(res.note, "test");
     assert_int_equal(res.status, BROKER_ST_ACCEPTED);
-    assert_int_equal(f->ev.n, 1);
-    assert_int_equal(f->ev.r[0].status, BROKER_ST_ACCEPTED);
-    assert_string_equal(f->ev.r[0].fill_id, "");
+    assert_int_equal(f->ev.nreports, 1);
+    assert_int_equal(f->ev.reports[0].status, BROKER_ST_ACCEPTED);
+    assert_string_equal(f->ev.reports[0].fill_id, "");
     tick(&f->b, "MXFF5", 19000); /* other product: no fill */
-    assert_int_equal(f->ev.n, 1);
+    assert_int_equal(f->ev.nreports, 1);
     tick(&f->b, "TXFF5", 20007);
-    assert_int_equal(f->ev.n, 2);
-    const broker_report *fr = &f->ev.r[1];
+    assert_int_equal(f->ev.nreports, 2);
+    const broker_report *fr = &f->ev.reports[1];
     assert_int_equal(fr->status, BROKER_ST_FILLED);
     assert_string_equal(fr->client_order_id, "c-1");
     assert_string_equal(fr->order_serial, "SIM-00000001");
@@ -180,7 +154,7 @@ static void test_market_fills_at_next_tick(void **state) {
     assert_int_equal(fr->filled_notional, 40014);
     assert_int_equal(fr->ts_us, fixed_now());
     tick(&f->b, "TXFF5", 20010);
-    assert_int_equal(f->ev.n, 2); /* filled once */
+    assert_int_equal(f->ev.nreports, 2); /* filled once */
     /* only the subscribed product's ticks came through */
     assert_int_equal(f->ev.nticks, 3);
     broker_order_info info;
@@ -202,15 +176,15 @@ static void test_idempotent_client_ids(void **state) {
     assert_true(b.duplicate);
     assert_false(a.duplicate);
     assert_string_equal(a.order_serial, b.order_serial);
-    assert_int_equal(f->ev.n, 1); /* one accepted report only */
+    assert_int_equal(f->ev.nreports, 1); /* one accepted report only */
     tick(&f->b, "TXFF5", 20100);
-    assert_int_equal(f->ev.n, 2);
-    assert_int_equal(f->ev.r[1].fill_qty, 1);
+    assert_int_equal(f->ev.nreports, 2);
+    assert_int_equal(f->ev.reports[1].fill_qty, 1);
     assert_true(broker_send_order(&f->b, &r, &b)); /* after the fill */
     assert_true(b.duplicate);
     assert_int_equal(b.status, BROKER_ST_FILLED);
     tick(&f->b, "TXFF5", 20101);
-    assert_int_equal(f->ev.n, 2);
+    assert_int_equal(f->ev.nreports, 2);
     broker_position p[8];
     char err[160];
     long n = broker_query_positions(&f->b, "SIM-0001", p, 8, err, sizeof err);
@@ -223,7 +197,7 @@ static void test_idempotent_client_ids(void **state) {
         broker_order_req q = req(cid, "SIM-0002", "TXFF5", SIDE_SELL, 1);
         assert_true(broker_send_order(&f->b, &q, &b));
         assert_false(b.duplicate);
-        f->ev.n = 0;
+        f->ev.nreports = 0;
     }
     for (int i = 0; i < 300; i++) {
         char cid[32];
@@ -235,7 +209,7 @@ static void test_idempotent_client_ids(void **state) {
         snprintf(want, sizeof want, "SIM-%08X", i + 2); /* dup-1 was SIM-00000001 */
         assert_string_equal(b.order_serial, want);
     }
-    assert_int_equal(f->ev.n, 0);
+    assert_int_equal(f->ev.nreports, 0);
 }
 
 static void test_positions_after_buys_and_sells(void **state) {
@@ -302,12 +276,12 @@ static void test_rejections(void **state) {
     assert_false(broker_send_order(&f->b, &r, &res));
     assert_string_equal(res.error_code, "UNKNOWN_ACCOUNT");
     assert_int_equal(res.status, BROKER_ST_REJECTED);
-    assert_int_equal(f->ev.n, 1);
-    assert_int_equal(f->ev.r[0].status, BROKER_ST_REJECTED);
-    assert_non_null(strstr(f->ev.r[0].reason, "NOPE"));
+    assert_int_equal(f->ev.nreports, 1);
+    assert_int_equal(f->ev.reports[0].status, BROKER_ST_REJECTED);
+    assert_non_null(strstr(f->ev.reports[0].reason, "NOPE"));
     assert_false(broker_send_order(&f->b, &r, &res)); /* same id: same answer, no new report */
     assert_true(res.duplicate);
-    assert_int_equal(f->ev.n, 1);
+    assert_int_equal(f->ev.nreports, 1);
     r = req("r2", "SIM-0001", "ZZZ9", SIDE_BUY, 1);
     assert_false(broker_send_order(&f->b, &r, &res));
     assert_string_equal(res.error_code, "UNKNOWN_PRODUCT");
@@ -320,7 +294,7 @@ static void test_rejections(void **state) {
     assert_false(broker_send_order(&f->b, &r, &res));
     assert_string_equal(res.error_code, "PRICE_OUT_OF_BAND");
     tick(&f->b, "TXFF5", 20000);
-    for (size_t i = 0; i < f->ev.n; i++) assert_int_equal(f->ev.r[i].status, BROKER_ST_REJECTED);
+    for (size_t i = 0; i < f->ev.nreports; i++) assert_int_equal(f->ev.reports[i].status, BROKER_ST_REJECTED);
 }
 
 static void test_limit_rest_cancel_and_ioc_expiry(void **state) {
@@ -334,11 +308,11 @@ static void test_limit_rest_cancel_and_ioc_expiry(void **state) {
     assert_true(broker_send_order(&f->b, &r, &res));
     tick(&f->b, "TXFF5", 20000);
     tick(&f->b, "TXFF5", 19960);
-    assert_int_equal(f->ev.n, 1); /* still resting */
+    assert_int_equal(f->ev.nreports, 1); /* still resting */
     tick(&f->b, "TXFF5", 19940);
-    assert_int_equal(f->ev.n, 2);
-    assert_int_equal(f->ev.r[1].status, BROKER_ST_FILLED);
-    assert_int_equal(f->ev.r[1].fill_price, 19940);
+    assert_int_equal(f->ev.nreports, 2);
+    assert_int_equal(f->ev.reports[1].status, BROKER_ST_FILLED);
+    assert_int_equal(f->ev.reports[1].fill_price, 19940);
     assert_false(broker_cancel_order(&f->b, "l1", err, sizeof err)); /* filled */
     assert_non_null(strstr(err, "filled"));
     assert_false(broker_cancel_order(&f->b, "unknown", err, sizeof err));
@@ -349,24 +323,24 @@ static void test_limit_rest_cancel_and_ioc_expiry(void **state) {
     r.price = 20500;
     assert_true(broker_send_order(&f->b, &r, &res));
     assert_true(broker_cancel_order(&f->b, "l2", err, sizeof err));
-    assert_int_equal(f->ev.r[f->ev.n - 1].status, BROKER_ST_CANCELLED);
+    assert_int_equal(f->ev.reports[f->ev.nreports - 1].status, BROKER_ST_CANCELLED);
     tick(&f->b, "TXFF5", 20600);
-    assert_int_equal(f->ev.r[f->ev.n - 1].status, BROKER_ST_CANCELLED); /* no fill after cancel */
+    assert_int_equal(f->ev.reports[f->ev.nreports - 1].status, BROKER_ST_CANCELLED); /* no fill after cancel */
 
-    size_t before = f->ev.n;
+    size_t before = f->ev.nreports;
     r = req("l3", "SIM-0001", "TXFF5", SIDE_BUY, 1);
     r.type = BROKER_LIMIT;
     r.tif = BROKER_IOC;
     r.price = 20000;
     assert_true(broker_send_order(&f->b, &r, &res));
     tick(&f->b, "MXFF5", 19000); /* other product: no effect */
-    assert_int_equal(f->ev.n, before + 1);
+    assert_int_equal(f->ev.nreports, before + 1);
     tick(&f->b, "TXFF5", 20001); /* not reached: expires */
-    assert_int_equal(f->ev.n, before + 2);
-    assert_int_equal(f->ev.r[f->ev.n - 1].status, BROKER_ST_EXPIRED);
-    assert_true(f->ev.r[f->ev.n - 1].reason[0] != '\0');
+    assert_int_equal(f->ev.nreports, before + 2);
+    assert_int_equal(f->ev.reports[f->ev.nreports - 1].status, BROKER_ST_EXPIRED);
+    assert_true(f->ev.reports[f->ev.nreports - 1].reason[0] != '\0');
     tick(&f->b, "TXFF5", 19000);
-    assert_int_equal(f->ev.n, before + 2);
+    assert_int_equal(f->ev.nreports, before + 2);
 
     r = req("l4", "SIM-0001", "TXFF5", SIDE_BUY, 1);
     r.type = BROKER_LIMIT;
@@ -374,8 +348,8 @@ static void test_limit_rest_cancel_and_ioc_expiry(void **state) {
     r.price = 20000;
     assert_true(broker_send_order(&f->b, &r, &res));
     tick(&f->b, "TXFF5", 19999); /* reached: fills */
-    assert_int_equal(f->ev.r[f->ev.n - 1].status, BROKER_ST_FILLED);
-    assert_int_equal(f->ev.r[f->ev.n - 1].fill_price, 19999);
+    assert_int_equal(f->ev.reports[f->ev.nreports - 1].status, BROKER_ST_FILLED);
+    assert_int_equal(f->ev.reports[f->ev.nreports - 1].fill_price, 19999);
 }
 
 /* A feed of three ticks, all due at once. */
@@ -402,9 +376,9 @@ static void test_feed_and_service(void **state) {
     cfg.feed = (sim_feed){.ctx = &ff, .due_in_ms = ff_due, .next = ff_next};
     cfg.max_ticks_per_service = 2;
     broker b;
-    events ev = {0};
+    tk_events ev = {0};
     assert_true(sim_broker_new(&cfg, &b));
-    broker_callbacks cb = {.ctx = &ev, .on_tick = ev_tick, .on_report = ev_report};
+    broker_callbacks cb = {.ctx = &ev, .on_tick = tk_on_tick, .on_report = tk_on_report};
     broker_set_callbacks(&b, &cb);
     char err[160];
     assert_true(broker_login(&b, SIM_DEFAULT_LOGIN, SIM_DEFAULT_PASSWORD, err, sizeof err));
@@ -416,7 +390,7 @@ static void test_feed_and_service(void **state) {
     assert_int_equal(broker_poll_fd(&b), -1);
     broker_service(&b); /* two ticks at most */
     assert_int_equal(ev.nticks, 2);
-    assert_int_equal(ev.r[1].fill_price, 21000);
+    assert_int_equal(ev.reports[1].fill_price, 21000);
     broker_service(&b);
     assert_int_equal(ev.nticks, 3);
     assert_int_equal(broker_next_timeout_ms(&b), -1);

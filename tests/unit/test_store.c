@@ -13,9 +13,10 @@
 #include "store/condition_store.h"
 #include "store/db.h"
 #include "store/order_store.h"
+#include "testkit.h"
 
 typedef struct {
-    char home[64];
+    tk_home home;
     sqlite3 *db;
     condition_store *cs;
     order_store *os;
@@ -23,11 +24,8 @@ typedef struct {
 
 static int setup(void **state) {
     fixture *f = calloc(1, sizeof *f);
-    snprintf(f->home, sizeof f->home, "/tmp/aftm-store-XXXXXX");
-    assert_non_null(mkdtemp(f->home));
-    char err[256];
-    f->db = db_open(f->home, err, sizeof err);
-    assert_non_null(f->db);
+    tk_home_make(&f->home, "store");
+    f->db = tk_db_open(&f->home);
     f->cs = cstore_open(f->db);
     f->os = ostore_open(f->db);
     assert_non_null(f->cs);
@@ -41,9 +39,7 @@ static int teardown(void **state) {
     cstore_close(f->cs);
     ostore_close(f->os);
     db_close(f->db);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", f->home);
-    assert_int_equal(system(cmd), 0);
+    tk_home_remove(&f->home);
     free(f);
     return 0;
 }
@@ -165,7 +161,7 @@ static void test_reopen_keeps_everything(void **state) {
     ostore_close(f->os);
     db_close(f->db);
     char err[256];
-    f->db = db_open(f->home, err, sizeof err);
+    f->db = db_open(f->home.path, err, sizeof err);
     assert_non_null(f->db);
     f->cs = cstore_open(f->db);
     f->os = ostore_open(f->db);

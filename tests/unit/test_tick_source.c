@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "proc/tick_source.h"
+#include "broker/tick_source.h"
 
 #define MS 1000000LL
 #define SEC 1000000000LL

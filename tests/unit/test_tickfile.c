@@ -365,8 +365,8 @@ static void test_taifex_utf8_header(void **state) {
 
 static const char *sample_path(void) {
     static char path[1024];
-    const char *shared = getenv("AFTM_SHARED");
-    snprintf(path, sizeof path, "%s/testdata/ticks/taifex_daily_sample.csv", shared ? shared : "../shared");
+    const char *data = getenv("AFTM_TESTDATA");
+    snprintf(path, sizeof path, "%s/ticks/taifex_daily_sample.csv", data ? data : "tests/data");
     return path;
 }
 

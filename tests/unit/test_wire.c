@@ -1,4 +1,4 @@
-/* Wire codec against the original's golden bytes (../shared/testdata/wire/golden.jsonl). */
+/* Wire codec against the original's golden bytes (tests/data/wire/golden.jsonl). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,8 +13,8 @@
 
 static const char *golden_path(void) {
     static char path[1024];
-    const char *shared = getenv("AFTM_SHARED");
-    snprintf(path, sizeof path, "%s/testdata/wire/golden.jsonl", shared ? shared : "../shared");
+    const char *data = getenv("AFTM_TESTDATA");
+    snprintf(path, sizeof path, "%s/wire/golden.jsonl", data ? data : "tests/data");
     return path;
 }
 

@@ -1,4 +1,4 @@
-#include "core/risk_config.h"
+#include "app/executor/risk_config.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* The simulated exchange over ZeroMQ (see sim_remote.h). One thread; every wait is a
  * zmq_poll with a deadline; nothing here sleeps. */
-#include "broker/sim_remote.h"
+#include "app/gateway/sim_remote.h"
 
 #include <errno.h>
 #include <jansson.h>

@@ -1,4 +1,4 @@
-#include "proc/gateway_client.h"
+#include "net/gateway_client.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -6,7 +6,7 @@
 #include <string.h>
 #include <zmq.h>
 
-#include "proc/zsock.h"
+#include "net/zsock.h"
 
 struct gateway_client {
     void *zctx, *req;

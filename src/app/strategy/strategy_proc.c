@@ -18,14 +18,14 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#include "cli/commands.h"
+#include "core/exit_codes.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "domain/strategy.h"
-#include "proc/lifecycle.h"
-#include "proc/state_writer.h"
-#include "proc/zsock.h"
+#include "net/lifecycle.h"
+#include "app/strategy/state_writer.h"
+#include "net/zsock.h"
 #include "store/condition_store.h"
 #include "store/db.h"
 #include "wire/codec.h"

@@ -1,4 +1,4 @@
-#include "proc/zsock.h"
+#include "net/zsock.h"
 
 #include <errno.h>
 #include <stdint.h>

@@ -3,7 +3,7 @@
  * One thread, one loop blocking in zmq_poll on the request ROUTER, the market XPUB (for its
  * subscriptions) and a signal pipe, with a timeout up to the next due tick or the next save
  * of the last prices; no sleeps. */
-#include "exchange/exchange.h"
+#include "app/exchange/exchange.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -19,42 +19,16 @@
 #include <zmq.h>
 
 #include "broker/broker_json.h"
-#include "cli/commands.h"
+#include "core/exit_codes.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/parse.h"
-#include "proc/lifecycle.h"
-#include "proc/tick_source.h"
+#include "net/lifecycle.h"
+#include "broker/tick_source.h"
 
 #define MAX_SESSIONS 256
 #define SESSION_ID_MAX 256
 #define SAVE_EVERY_MS 1000
-
-bool exchange_market_endpoint(const char *request_endpoint, char *out, size_t cap, char *err, size_t errlen) {
-    const char *env = getenv("AFTM_EXCHANGE_MARKET_PORT");
-    const char *colon = strrchr(request_endpoint, ':');
-    if (strncmp(request_endpoint, "tcp://", 6) != 0 || !colon || colon < request_endpoint + 6) {
-        snprintf(err, errlen, "cannot derive the market endpoint from %s: give --market-endpoint", request_endpoint);
-        return false;
-    }
-    int host_len = (int)(colon - request_endpoint);
-    if (env && *env) {
-        int64_t port;
-        if (!parse_int_range(env, 1, 65535, &port)) {
-            snprintf(err, errlen, "AFTM_EXCHANGE_MARKET_PORT must be a TCP port, got '%s'", env);
-            return false;
-        }
-        snprintf(out, cap, "%.*s:%lld", host_len, request_endpoint, (long long)port);
-        return true;
-    }
-    int64_t port;
-    if (!parse_int_range(colon + 1, 1, 65535 - EXCHANGE_MARKET_PORT_OFFSET, &port)) {
-        snprintf(err, errlen, "cannot derive the market endpoint from %s: give --market-endpoint", request_endpoint);
-        return false;
-    }
-    snprintf(out, cap, "%.*s:%lld", host_len, request_endpoint, (long long)(port + EXCHANGE_MARKET_PORT_OFFSET));
-    return true;
-}
 
 /* =========================================================================================
  * The core

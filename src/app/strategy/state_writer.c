@@ -1,4 +1,4 @@
-#include "proc/state_writer.h"
+#include "app/strategy/state_writer.h"
 
 #include <pthread.h>
 #include <stdio.h>

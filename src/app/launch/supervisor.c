@@ -1,4 +1,4 @@
-#include "proc/supervisor.h"
+#include "app/launch/supervisor.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,7 +18,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
-#include "proc/gateway_client.h"
+#include "net/gateway_client.h"
 #include "store/session_store.h"
 
 #define BACKOFF_MIN_MS 500

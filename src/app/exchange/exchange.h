@@ -40,16 +40,11 @@
 #include "broker/broker.h"
 #include "broker/sim_broker.h"
 #include "core/config.h"
-#include "exchange/exchange_store.h"
+#include "app/exchange/exchange_store.h"
 
-#define EXCHANGE_MARKET_PORT_OFFSET 10
 #define EXCHANGE_MAX_REPORTS_REPLY 1000
 #define EXCHANGE_MAX_REQUEST (1 << 20)
 
-/* The market endpoint: $AFTM_EXCHANGE_MARKET_PORT on the request endpoint's host, else the
- * request endpoint's TCP port + 10. false (with err) when it cannot be derived (e.g. ipc://
- * request endpoint and no env): give it explicitly then. */
-bool exchange_market_endpoint(const char *request_endpoint, char *out, size_t cap, char *err, size_t errlen);
 
 /* ---- the core: requests, the book, reports; no sockets (tests drive it directly) ---- */
 

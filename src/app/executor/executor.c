@@ -15,18 +15,18 @@
 #include <time.h>
 #include <zmq.h>
 
-#include "cli/commands.h"
+#include "core/exit_codes.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/parse.h"
-#include "core/risk_config.h"
+#include "app/executor/risk_config.h"
 #include "domain/order.h"
 #include "domain/position.h"
 #include "domain/risk.h"
-#include "proc/gateway_client.h"
-#include "proc/lifecycle.h"
-#include "proc/zsock.h"
+#include "net/gateway_client.h"
+#include "net/lifecycle.h"
+#include "net/zsock.h"
 #include "store/condition_store.h"
 #include "store/db.h"
 #include "store/equity_store.h"

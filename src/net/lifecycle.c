@@ -1,4 +1,4 @@
-#include "proc/lifecycle.h"
+#include "net/lifecycle.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 /* The simulated exchange's book in SQLite (see exchange_store.h). */
-#include "exchange/exchange_store.h"
+#include "app/exchange/exchange_store.h"
 
 #include <inttypes.h>
 #include <sqlite3.h>

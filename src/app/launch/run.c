@@ -13,14 +13,13 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#include "cli/commands.h"
+#include "core/exit_codes.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/parse.h"
-#include "exchange/exchange.h"
-#include "proc/gateway_client.h"
-#include "proc/supervisor.h"
+#include "net/gateway_client.h"
+#include "app/launch/supervisor.h"
 #include "store/condition_store.h"
 #include "store/db.h"
 #include "store/session_store.h"

@@ -4,8 +4,8 @@
  *
  * One thread, one loop: zmq_poll on the order socket and a signal pipe, with a timeout up to
  * the broker's next due work (the simulator's next tick); no sleeps, no busy polling. */
-#include "proc/gateway.h"
-#include "proc/lifecycle.h"
+#include "app/gateway/gateway.h"
+#include "net/lifecycle.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -22,14 +22,13 @@
 #include <zmq.h>
 
 #include "broker/sim_broker.h"
-#include "broker/sim_remote.h"
-#include "cli/commands.h"
+#include "app/gateway/sim_remote.h"
+#include "core/exit_codes.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/parse.h"
-#include "exchange/exchange.h"
-#include "proc/tick_source.h"
+#include "broker/tick_source.h"
 #include "wire/codec.h"
 
 /* =========================================================================================

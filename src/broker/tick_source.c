@@ -1,5 +1,5 @@
 /* Tick feeds for the simulated exchange: seeded random walk, or tick-file replay. */
-#include "proc/tick_source.h"
+#include "broker/tick_source.h"
 
 #include "core/parse.h"
 
