@@ -1,16 +1,31 @@
 # aftm — automatic futures trading machine.
-#   make run    install what is missing, build, start the all-in-one system on the simulator
-#   make test   install what is missing, build with ASan+UBSan, run every test
-#   make bench  build optimised and run the benchmarks (writes docs/PERFORMANCE.md)
+#   make run      install what is missing, build, start the all-in-one system on the simulator
+#   make test     install what is missing, build with ASan+UBSan, run every test
+#   make bench    build optimised and run the benchmarks (writes docs/PERFORMANCE.md)
+#   make install  install the binary (PREFIX=/usr/local, DESTDIR for staging)
+#   make compile_commands.json   the compilation database for editors and clang tools
+# CC, CFLAGS, CPPFLAGS, LDFLAGS and LDLIBS from the command line or the environment are honoured.
 
 PKGS     := libzmq msgpack sqlite3 jansson cairo inih
+VERSION  := $(shell cat VERSION)
+PREFIX   ?= /usr/local
+BINDIR   ?= $(PREFIX)/bin
+DOCDIR   ?= $(PREFIX)/share/doc/aftm
 CC       ?= cc
-BASEFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -Werror \
-            -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
+CFLAGS   ?= -O2 -g
 
-RELEASE_FLAGS := -O2 -g
-ASAN_FLAGS    := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wconversion -Wstrict-prototypes \
+            -Wformat=2 -Wcast-qual -Wvla -Wundef
+# pkg-config runs once, when a compile first needs it (after 'make deps' has installed the
+# packages); build/pkg-config.ok fails the build with pkg-config's own message when one is missing.
+PKG_CFLAGS = $(eval PKG_CFLAGS := $$(shell pkg-config --cflags $(PKGS)))$(PKG_CFLAGS)
+PKG_LIBS   = $(eval PKG_LIBS := $$(shell pkg-config --libs $(PKGS)))$(PKG_LIBS)
+
+AFTM_CPPFLAGS = -Isrc -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DAFTM_VERSION=$(VERSION) $(PKG_CFLAGS)
+AFTM_CFLAGS   = -std=c11 $(WARNINGS)
+AFTM_LIBS     = $(PKG_LIBS) -lm -lpthread
+
+ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
 SRCS      := $(shell find src -name '*.c' ! -name main.c | sort)
 TEST_SRCS := $(wildcard tests/unit/test_*.c)
@@ -21,7 +36,7 @@ ASAN_OBJS := $(SRCS:%.c=build/asan/%.o)
 TEST_BINS := $(TEST_SRCS:tests/unit/%.c=build/asan/tests/%)
 BENCH_BINS:= $(BENCH_SRCS:bench/%.c=build/release/bench/%)
 
-.PHONY: all deps run test unit e2e bench clean valgrind
+.PHONY: all deps run test unit e2e bench clean valgrind install uninstall layers FORCE
 
 all: build/release/aftm
 
@@ -36,6 +51,9 @@ test: deps
 	@$(MAKE) --no-print-directory build/asan/aftm build/release/aftm $(TEST_BINS)
 	@bash scripts/run-tests.sh
 
+layers:
+	@python3 scripts/check_layers.py src
+
 bench: deps
 	@$(MAKE) --no-print-directory build/release/aftm $(BENCH_BINS)
 	@bash bench/run.sh
@@ -43,15 +61,36 @@ bench: deps
 valgrind: build/release/aftm
 	@bash scripts/valgrind-check.sh
 
-build/release/%.o: %.c
+install: build/release/aftm
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DOCDIR)/examples
+	install -m 0755 build/release/aftm $(DESTDIR)$(BINDIR)/aftm
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	install -m 0644 examples/* $(DESTDIR)$(DOCDIR)/examples/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/aftm
+	rm -rf $(DESTDIR)$(DOCDIR)
+
+build/pkg-config.ok:
+	@mkdir -p $(dir $@)
+	@pkg-config --exists --print-errors $(PKGS) || { \
+	  echo "aftm: missing build dependencies (see above); 'make deps' installs them" >&2; exit 1; }
+	@touch $@
+
+# Rewritten only when the compile or link flags change, so a change of flags rebuilds everything.
+build/compile-flags: FORCE | build/pkg-config.ok
+	@echo '$(CC) $(AFTM_CPPFLAGS) $(CPPFLAGS) $(AFTM_CFLAGS) $(CFLAGS) $(LDFLAGS) $(LDLIBS)' | cmp -s - $@ || \
+	  echo '$(CC) $(AFTM_CPPFLAGS) $(CPPFLAGS) $(AFTM_CFLAGS) $(CFLAGS) $(LDFLAGS) $(LDLIBS)' > $@
+
+build/release/%.o: %.c build/compile-flags | build/pkg-config.ok
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	@$(CC) $(BASEFLAGS) $(RELEASE_FLAGS) -MMD -MP -c $< -o $@
+	@$(CC) $(AFTM_CPPFLAGS) $(CPPFLAGS) $(AFTM_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
-build/asan/%.o: %.c
+build/asan/%.o: %.c build/compile-flags | build/pkg-config.ok
 	@mkdir -p $(dir $@)
 	@echo "  CC asan $<"
-	@$(CC) $(BASEFLAGS) $(ASAN_FLAGS) -MMD -MP -c $< -o $@
+	@$(CC) $(AFTM_CPPFLAGS) $(CPPFLAGS) $(AFTM_CFLAGS) $(CFLAGS) $(ASAN_FLAGS) -MMD -MP -c $< -o $@
 
 build/release/libaftm.a: $(REL_OBJS)
 	@rm -f $@; ar rcs $@ $^
@@ -61,23 +100,31 @@ build/asan/libaftm.a: $(ASAN_OBJS)
 
 build/release/aftm: build/release/src/main.o build/release/libaftm.a
 	@echo "  LD      $@"
-	@$(CC) $(RELEASE_FLAGS) -o $@ $^ $(LDLIBS)
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(AFTM_LIBS) $(LDLIBS)
 
 build/asan/aftm: build/asan/src/main.o build/asan/libaftm.a
 	@echo "  LD asan $@"
-	@$(CC) $(ASAN_FLAGS) -o $@ $^ $(LDLIBS)
+	@$(CC) $(CFLAGS) $(ASAN_FLAGS) $(LDFLAGS) -o $@ $^ $(AFTM_LIBS) $(LDLIBS)
 
 build/asan/tests/%: build/asan/tests/unit/%.o build/asan/libaftm.a
 	@mkdir -p $(dir $@)
 	@echo "  LD asan $@"
-	@$(CC) $(ASAN_FLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+	@$(CC) $(CFLAGS) $(ASAN_FLAGS) $(LDFLAGS) -o $@ $^ $(AFTM_LIBS) -lcmocka $(LDLIBS)
 
 build/release/bench/%: build/release/bench/%.o build/release/libaftm.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	@$(CC) $(RELEASE_FLAGS) -o $@ $^ $(LDLIBS)
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(AFTM_LIBS) $(LDLIBS)
+
+# One entry per source file, with the release build's exact command.
+compile_commands.json: Makefile VERSION | build/pkg-config.ok
+	@python3 scripts/compile_commands.py "$(CC) $(AFTM_CPPFLAGS) $(CPPFLAGS) $(AFTM_CFLAGS) $(CFLAGS) -Ibench" \
+	  src/main.c $(SRCS) $(TEST_SRCS) $(BENCH_SRCS) > $@
+	@echo "  GEN     $@"
+
+FORCE:
 
 clean:
-	rm -rf build
+	rm -rf build compile_commands.json
 
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -75,7 +75,7 @@ static inline int64_t now_ns(clockid_t clk) {
 static inline double now_real_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 static inline void sleep_until_ns(int64_t t) {
     struct timespec ts = {(time_t)(t / 1000000000), (long)(t % 1000000000)};

@@ -43,6 +43,6 @@ for t in tests/e2e/test_*.sh tests/e2e/test_*.py; do
 done
 echo
 [ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]}"
-echo "logs: $logdir"
+if [ "$failed" -eq 0 ]; then rm -rf "$logdir"; else echo "logs: $logdir"; fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -5,10 +5,20 @@
 
 #include "cli/commands.h"
 
+/* AFTM_VERSION comes from the VERSION file through the Makefile. */
+#define AFTM_STRINGIFY_(x) #x
+#define AFTM_STRINGIFY(x) AFTM_STRINGIFY_(x)
+#ifdef AFTM_VERSION
+#define AFTM_VERSION_TEXT AFTM_STRINGIFY(AFTM_VERSION)
+#else
+#define AFTM_VERSION_TEXT "unknown"
+#endif
+
 static void usage(FILE *out) {
     fprintf(out,
             "aftm - automatic futures trading machine\n\n"
             "usage: aftm                          the interactive menu\n"
+            "       aftm --version\n"
             "       aftm <command> [options]     (aftm <command> --help for its options)\n\n"
             "commands:\n");
     for (const command *c = aftm_commands; c->name; c++) fprintf(out, "  %-12s %s\n", c->name, c->summary);
@@ -26,6 +36,10 @@ int main(int argc, char **argv) {
         char name[] = "menu";
         char *menu_argv[] = {name, NULL};
         return cmd_menu(1, menu_argv);
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V") || !strcmp(argv[1], "version")) {
+        printf("aftm %s\n", AFTM_VERSION_TEXT);
+        return EXIT_OK;
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(stdout);

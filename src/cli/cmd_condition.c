@@ -1,6 +1,7 @@
 /* aftm condition add|list|rm|import: the trader's conditions, kept in the database. */
 #include <getopt.h>
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,10 +41,13 @@ static void usage(FILE *out) {
             DEFAULT_TAKE_PROFIT_POINT, DEFAULT_STOP_LOSS_POINT);
 }
 
-static int bad(const char *fmt, const char *arg) {
+__attribute__((format(printf, 1, 2))) static int bad(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
     fprintf(stderr, "aftm condition: ");
-    fprintf(stderr, fmt, arg);
+    vfprintf(stderr, fmt, ap);
     fprintf(stderr, "\n");
+    va_end(ap);
     return EXIT_USAGE;
 }
 

@@ -51,7 +51,8 @@ static bool valid_utf8(const unsigned char *s, size_t n) {
 static bool cp950_to_utf8(tf_span in, char *out, size_t cap, size_t *outlen) {
     iconv_t cd = iconv_open("UTF-8", "CP950");
     if (cd == (iconv_t)-1) return false;
-    char *ip = (char *)in.p, *op = out;
+    char *ip, *op = out;
+    memcpy(&ip, &in.p, sizeof ip); /* iconv takes char ** but does not write the input */
     size_t il = in.n, ol = cap;
     size_t rc = iconv(cd, &ip, &il, &op, &ol);
     iconv_close(cd);

@@ -20,6 +20,7 @@
 #include "core/log.h"
 #include "net/gateway_client.h"
 #include "app/launch/supervisor.h"
+#include "app/launch/topology.h"
 #include "store/db.h"
 
 #define MAX_NOTICES 16
@@ -201,18 +202,16 @@ bool uc_host_login(uc_host *h, const char *account, const char *password, uc_res
     if (!session_load(c->db, &prev)) memset(&prev, 0, sizeof prev);
     /* the simulated exchange makes the market and keeps the book; the gateway, logged in to
      * it, is the broker session */
-    const char *xargv[SUP_MAX_ARGS] = {"exchange", "--home", c->home, "--endpoint", c->ep.exchange,
-                                       "--market-endpoint", market, "--quiet"};
-    int xn = 8;
-    if (c->sim.ticks) xargv[xn++] = "--ticks", xargv[xn++] = c->sim.ticks;
-    if (c->sim.speed) xargv[xn++] = "--speed", xargv[xn++] = c->sim.speed;
-    if (c->sim.seed) xargv[xn++] = "--seed", xargv[xn++] = c->sim.seed;
-    if (c->sim.rate) xargv[xn++] = "--rate", xargv[xn++] = c->sim.rate;
-    if (c->sim.symbol) xargv[xn++] = "--symbol", xargv[xn++] = c->sim.symbol;
-    else if (!c->sim.ticks && !strcmp(prev.account, account) && prev.item_code[0])
-        xargv[xn++] = "--symbol", xargv[xn++] = prev.item_code; /* the market of the item kept from last time */
-    xargv[xn] = NULL;
-    h->xc = sup_add(&h->sup, "exchange", xargv);
+    const char *symbol = c->sim.symbol;
+    if (!symbol && !c->sim.ticks && !strcmp(prev.account, account) && prev.item_code[0])
+        symbol = prev.item_code; /* the market of the item kept from last time */
+    const topology topo = {.home = c->home, .ep = &c->ep, .market = market, .ticks = c->sim.ticks,
+                           .speed = c->sim.speed, .seed = c->sim.seed, .rate = c->sim.rate, .symbol = symbol,
+                           .gateway_login = account};
+    topo_argv xargv, gwargv;
+    topology_exchange(&topo, &xargv);
+    topology_gateway(&topo, &gwargv);
+    h->xc = sup_add(&h->sup, "exchange", xargv.argv);
     if (h->xc) log_path(h, "exchange", h->xc->log_path, sizeof h->xc->log_path);
     if (!h->xc || !sup_start(&h->sup, h->xc) || !sup_wait_healthy(&h->sup, h->xc, c->ep.exchange, "health", 10000)) {
         char why[200];
@@ -224,11 +223,7 @@ bool uc_host_login(uc_host *h, const char *account, const char *password, uc_res
         return false;
     }
     sup_mark_ready(&h->sup, h->xc);
-    const char *argv[SUP_MAX_ARGS] = {"gateway", "--broker", "sim", "--home", c->home, "--tick-endpoint",
-                                      c->ep.tick, "--order-endpoint", c->ep.order, "--report-endpoint",
-                                      c->ep.report, "--exchange-endpoint", c->ep.exchange,
-                                      "--exchange-market-endpoint", market, "--login", account, NULL};
-    h->gw = sup_add(&h->sup, "gateway", argv);
+    h->gw = sup_add(&h->sup, "gateway", gwargv.argv);
     if (!h->gw || !sup_setenv(h->gw, "AFTM_PASSWORD", password)) {
         reset_sup(h);
         release_lock(h);
@@ -304,21 +299,19 @@ static void fill_proc(uc_proc *p, const sup_child *c, const char *name) {
 
 static void add_trading_children(uc_host *h) {
     uc_ctx *c = h->c;
+    const topology topo = {.home = c->home, .ep = &c->ep}; /* the executor takes the session's account */
+    topo_argv ex_argv, st_argv;
     if (!h->ex) {
-        const char *ex_argv[] = {"executor", "--home", c->home, "--signal-endpoint", c->ep.signal,
-                                 "--order-endpoint", c->ep.order, "--report-endpoint", c->ep.report,
-                                 "--tick-endpoint", c->ep.tick, "--trading-hours", "off", /* the simulator */
-                                 NULL};
-        h->ex = sup_add(&h->sup, "executor", ex_argv);
+        topology_executor(&topo, &ex_argv);
+        h->ex = sup_add(&h->sup, "executor", ex_argv.argv);
         if (h->ex) {
             log_path(h, "executor", h->ex->log_path, sizeof h->ex->log_path);
             h->ex->settle_ms = UC_HOST_SETTLE_MS;
         }
     }
     if (!h->st) {
-        const char *st_argv[] = {"strategy", "--home", c->home, "--tick-endpoint", c->ep.tick,
-                                 "--signal-endpoint", c->ep.signal, "--report-endpoint", c->ep.report, NULL};
-        h->st = sup_add(&h->sup, "strategy", st_argv);
+        topology_strategy(&topo, &st_argv);
+        h->st = sup_add(&h->sup, "strategy", st_argv.argv);
         if (h->st) {
             log_path(h, "strategy", h->st->log_path, sizeof h->st->log_path);
             h->st->settle_ms = UC_HOST_SETTLE_MS;
@@ -578,7 +571,10 @@ bool uc_host_spawn_login(uc_ctx *c, const char *account, const char *password, u
         setsid(); /* its own session: closing this terminal does not end it */
         if (logfd >= 0) dup2(logfd, STDOUT_FILENO), dup2(logfd, STDERR_FILENO);
         if (nullfd >= 0) dup2(nullfd, STDIN_FILENO);
-        execve(argv[0], (char *const *)argv, envp);
+        const char **args = argv;
+        char *const *exec_argv;
+        memcpy(&exec_argv, &args, sizeof exec_argv); /* execve's argv is not const, but it is not written */
+        execve(argv[0], exec_argv, envp);
         _exit(127);
     }
     memset(pw, 0, pwlen);

@@ -1,6 +1,7 @@
 /* Decoding with the original's object hooks: bottom-up, any map carrying __datetime__,
  * __enum__ or __class__ is turned into that object; a class is built from exactly its keys. */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,10 +25,13 @@ typedef struct {
     wire_msg *out;
 } ctx;
 
-static bool fail(ctx *c, const char *cls, const char *fmt, const char *arg) {
+__attribute__((format(printf, 3, 4))) static bool fail(ctx *c, const char *cls, const char *fmt, ...) {
     c->out->kind = WIRE_ERROR;
     snprintf(c->out->error_class, sizeof c->out->error_class, "%s", cls);
-    snprintf(c->out->error, sizeof c->out->error, fmt, arg ? arg : "");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->out->error, sizeof c->out->error, fmt, ap);
+    va_end(ap);
     return false;
 }
 
@@ -61,11 +65,11 @@ static int find_key(const msgpack_object_map *m, const char *name) {
 
 static bool build_datetime(ctx *c, const msgpack_object_map *m, const value *vals, value *v) {
     int ts = find_key(m, "timestamp");
-    if (ts < 0) return fail(c, "KeyError", "datetime map without 'timestamp'%s", NULL);
-    if (vals[ts].type != V_NUM) return fail(c, "TypeError", "datetime timestamp is not a number%s", NULL);
+    if (ts < 0) return fail(c, "KeyError", "datetime map without 'timestamp'");
+    if (vals[ts].type != V_NUM) return fail(c, "TypeError", "datetime timestamp is not a number");
     double t = vals[ts].num;
     if (!isfinite(t) || fabs(t) > 253402300799.0)
-        return fail(c, "ValueError", "datetime timestamp out of range%s", NULL);
+        return fail(c, "ValueError", "datetime timestamp out of range");
     v->type = V_DATETIME;
     v->num = t;
     return true;
@@ -73,11 +77,11 @@ static bool build_datetime(ctx *c, const msgpack_object_map *m, const value *val
 
 static bool build_enum(ctx *c, const msgpack_object_map *m, const value *vals, value *v) {
     int cls = find_key(m, "class"), name = find_key(m, "name");
-    if (cls < 0 || name < 0) return fail(c, "KeyError", "enum map without class or name%s", NULL);
-    if (!str_is(&vals[cls], "OrderOperation")) return fail(c, "TypeError", "unknown enum class%s", NULL);
+    if (cls < 0 || name < 0) return fail(c, "KeyError", "enum map without class or name");
+    if (!str_is(&vals[cls], "OrderOperation")) return fail(c, "TypeError", "unknown enum class");
     if (str_is(&vals[name], "BUY")) v->side = WIRE_BUY;
     else if (str_is(&vals[name], "SELL")) v->side = WIRE_SELL;
-    else return fail(c, "ValueError", "unknown OrderOperation member%s", NULL);
+    else return fail(c, "ValueError", "unknown OrderOperation member");
     v->type = V_ENUM;
     return true;
 }
@@ -103,8 +107,8 @@ static bool build_tick(ctx *c, const msgpack_object_map *m, const value *vals, v
     static const char *const req[] = {"commodity_id", "match_price", NULL};
     if (!check_keys(c, m, "Tick", req, NULL)) return false;
     const value *price = &vals[find_key(m, "match_price")];
-    if (price->type != V_NUM) return fail(c, "TypeError", "Tick match_price is not a number%s", NULL);
-    if (!isfinite(price->num)) return fail(c, "ValueError", "Tick match_price is not finite%s", NULL);
+    if (price->type != V_NUM) return fail(c, "TypeError", "Tick match_price is not a number");
+    if (!isfinite(price->num)) return fail(c, "ValueError", "Tick match_price is not finite");
     if (!copy_str(c, &vals[find_key(m, "commodity_id")], v->tick.commodity_id, WIRE_SYMBOL_MAX,
                   "Tick commodity_id"))
         return false;
@@ -117,8 +121,8 @@ static bool build_tick_event(ctx *c, const msgpack_object_map *m, const value *v
     static const char *const req[] = {"when", "tick", NULL};
     if (!check_keys(c, m, "TickEvent", req, NULL)) return false;
     const value *when = &vals[find_key(m, "when")], *tick = &vals[find_key(m, "tick")];
-    if (when->type != V_DATETIME) return fail(c, "TypeError", "TickEvent when is not a datetime%s", NULL);
-    if (tick->type != V_TICK) return fail(c, "TypeError", "TickEvent tick is not a Tick%s", NULL);
+    if (when->type != V_DATETIME) return fail(c, "TypeError", "TickEvent when is not a datetime");
+    if (tick->type != V_TICK) return fail(c, "TypeError", "TickEvent tick is not a Tick");
     v->tick = tick->tick;
     v->tick.when = when->num;
     v->type = V_TICKEVENT;
@@ -130,8 +134,8 @@ static bool build_signal(ctx *c, const msgpack_object_map *m, const value *vals,
     static const char *const ext[] = {"signal_id", "condition_id", "quantity", "seq", "price", NULL};
     if (!check_keys(c, m, "TradingSignal", req, ext)) return false;
     const value *when = &vals[find_key(m, "when")], *op = &vals[find_key(m, "operation")];
-    if (when->type != V_DATETIME) return fail(c, "TypeError", "TradingSignal when is not a datetime%s", NULL);
-    if (op->type != V_ENUM) return fail(c, "TypeError", "TradingSignal operation is not an OrderOperation%s", NULL);
+    if (when->type != V_DATETIME) return fail(c, "TypeError", "TradingSignal when is not a datetime");
+    if (op->type != V_ENUM) return fail(c, "TypeError", "TradingSignal operation is not an OrderOperation");
     wire_signal *s = &v->signal;
     memset(s, 0, sizeof *s);
     s->when = when->num;
@@ -146,22 +150,22 @@ static bool build_signal(ctx *c, const msgpack_object_map *m, const value *vals,
         s->has_ext = true;
     }
     if ((k = find_key(m, "condition_id")) >= 0) {
-        if (vals[k].type != V_NUM || !vals[k].is_int) return fail(c, "TypeError", "condition_id must be an integer%s", NULL);
+        if (vals[k].type != V_NUM || !vals[k].is_int) return fail(c, "TypeError", "condition_id must be an integer");
         s->condition_id = vals[k].i;
     }
     if ((k = find_key(m, "quantity")) >= 0) {
-        if (vals[k].type != V_NUM || !vals[k].is_int) return fail(c, "TypeError", "quantity must be an integer%s", NULL);
-        if (vals[k].i <= 0) return fail(c, "ValueError", "quantity must be positive%s", NULL);
+        if (vals[k].type != V_NUM || !vals[k].is_int) return fail(c, "TypeError", "quantity must be an integer");
+        if (vals[k].i <= 0) return fail(c, "ValueError", "quantity must be positive");
         s->quantity = vals[k].i;
     }
     if ((k = find_key(m, "seq")) >= 0) {
         if (vals[k].type != V_NUM || !vals[k].is_int || vals[k].i < 0)
-            return fail(c, "TypeError", "seq must be a non-negative integer%s", NULL);
+            return fail(c, "TypeError", "seq must be a non-negative integer");
         s->seq = (uint64_t)vals[k].i;
     }
     if ((k = find_key(m, "price")) >= 0) {
         if (vals[k].type != V_NUM || !isfinite(vals[k].num) || vals[k].num < 0 || vals[k].num > 1e12)
-            return fail(c, "TypeError", "price must be a non-negative number%s", NULL);
+            return fail(c, "TypeError", "price must be a non-negative number");
         s->price = (int64_t)vals[k].num;
     }
     v->type = V_SIGNAL;
@@ -175,7 +179,7 @@ static bool convert_map(ctx *c, const msgpack_object_map *m, value *v) {
     for (uint32_t i = 0; i < m->size; i++) {
         const msgpack_object *k = &m->ptr[i].key;
         if (k->type != MSGPACK_OBJECT_STR && k->type != MSGPACK_OBJECT_BIN)
-            return fail(c, "ValueError", "map key is not a string%s", NULL);
+            return fail(c, "ValueError", "map key is not a string");
         value tmp;
         if (!convert(c, &m->ptr[i].val, i < 16 ? &vals[i] : &tmp)) return false;
     }
@@ -183,14 +187,14 @@ static bool convert_map(ctx *c, const msgpack_object_map *m, value *v) {
     bool dt = find_key(m, "__datetime__") >= 0, en = find_key(m, "__enum__") >= 0;
     int cls = find_key(m, "__class__");
     if (!dt && !en && cls < 0) return true;
-    if (m->size > 16) return fail(c, "TypeError", "tagged map has too many keys%s", NULL);
+    if (m->size > 16) return fail(c, "TypeError", "tagged map has too many keys");
     if (dt) return build_datetime(c, m, vals, v);
     if (en) return build_enum(c, m, vals, v);
     const value *name = &vals[cls];
     if (str_is(name, "Tick")) return build_tick(c, m, vals, v);
     if (str_is(name, "TickEvent")) return build_tick_event(c, m, vals, v);
     if (str_is(name, "TradingSignal")) return build_signal(c, m, vals, v);
-    return fail(c, "TypeError", "unknown class in __class__%s", NULL);
+    return fail(c, "TypeError", "unknown class in __class__");
 }
 
 static bool convert(ctx *c, const msgpack_object *o, value *v) {
@@ -364,10 +368,10 @@ wire_kind wire_decode_general(wire_decoder *d, const void *data, size_t len, wir
     if (r == MSGPACK_UNPACK_SUCCESS) r = msgpack_unpack((const char *)data, len, &off, &d->zone, &obj);
     switch (r) {
     case MSGPACK_UNPACK_SUCCESS: break;
-    case MSGPACK_UNPACK_EXTRA_BYTES: fail(&c, "ValueError", "extra bytes after the message%s", NULL); return WIRE_ERROR;
-    case MSGPACK_UNPACK_CONTINUE: fail(&c, "ValueError", "truncated message%s", NULL); return WIRE_ERROR;
-    case MSGPACK_UNPACK_PARSE_ERROR: fail(&c, "FormatError", "not msgpack%s", NULL); return WIRE_ERROR;
-    default: fail(&c, "MemoryError", "message too large to decode%s", NULL); return WIRE_ERROR;
+    case MSGPACK_UNPACK_EXTRA_BYTES: fail(&c, "ValueError", "extra bytes after the message"); return WIRE_ERROR;
+    case MSGPACK_UNPACK_CONTINUE: fail(&c, "ValueError", "truncated message"); return WIRE_ERROR;
+    case MSGPACK_UNPACK_PARSE_ERROR: fail(&c, "FormatError", "not msgpack"); return WIRE_ERROR;
+    default: fail(&c, "MemoryError", "message too large to decode"); return WIRE_ERROR;
     }
     value v;
     if (!convert(&c, &obj, &v)) return WIRE_ERROR;

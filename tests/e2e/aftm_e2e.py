@@ -1,11 +1,17 @@
-"""Helpers for end-to-end tests: real aftm processes, real sockets, a temporary home."""
+"""Helpers for end-to-end tests: real aftm processes, real sockets, a temporary home, and the
+original's msgpack messages (ticks and signals) as a peer would send them. A test that passes
+leaves no temporary home behind; one that fails keeps it for reading its logs."""
+import atexit
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+
+import msgpack
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 AFTM = os.environ.get("AFTM_BIN", os.path.join(ROOT, "build", "asan", "aftm"))
@@ -25,11 +31,40 @@ def free_ports(n):
     return ports
 
 
+_homes = []
+_failed = False
+_excepthook = sys.excepthook
+
+
+def _on_uncaught(kind, value, tb):
+    global _failed
+    _failed = True
+    _excepthook(kind, value, tb)
+
+
+sys.excepthook = _on_uncaught
+
+
+@atexit.register
+def _remove_homes():
+    if _failed:
+        for home in _homes:
+            print("kept for inspection:", home)
+        return
+    for home in _homes:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def free_port():
+    return free_ports(1)[0]
+
+
 class Env:
     """A temporary home and its own ports, exported the way aftm reads them."""
 
     def __init__(self):
         self.home = tempfile.mkdtemp(prefix="aftm-e2e-")
+        _homes.append(self.home)
         tick, sig, order, report, exch, market = free_ports(6)
         self.ports = dict(tick=tick, signal=sig, order=order, report=report, exchange=exch, market=market)
         self.env = dict(os.environ, AFTM_HOME=self.home, ZMQ_HOST="127.0.0.1", ZMQ_TICK_PORT=str(tick),
@@ -78,7 +113,9 @@ def wait_until(pred, timeout=20.0, every=0.05):
 
 
 def check(cond, what):
+    global _failed
     if not cond:
+        _failed = True
         print("FAIL:", what)
         sys.exit(1)
     print("ok:", what)
@@ -95,3 +132,32 @@ def check_logs_clean(env):
                 print(text[max(0, i - 2000):i + 3000])
                 check(False, "no sanitizer report in %s" % os.path.basename(path))
     check(True, "no sanitizer reports in the process logs")
+
+
+# ---- the original's messages -----------------------------------------------------------------
+
+def _when():
+    return {"__datetime__": True, "timestamp": time.time()}
+
+
+def tick_frames(price, symbol="TXFF5"):
+    """A TickEvent as the original's gateway publishes it: 2 frames, TICK + msgpack."""
+    return [b"TICK", msgpack.packb({"when": _when(),
+                                    "tick": {"commodity_id": symbol, "match_price": float(price), "__class__": "Tick"},
+                                    "__class__": "TickEvent"}, use_bin_type=True)]
+
+
+def original_signal(side, symbol="TXFF5"):
+    """The original's exact 4-key TradingSignal."""
+    return msgpack.packb({"when": _when(),
+                          "operation": {"__enum__": True, "class": "OrderOperation", "name": side},
+                          "commodity_id": symbol, "__class__": "TradingSignal"}, use_bin_type=True)
+
+
+def aftm_signal(signal_id, side, qty, symbol="TXFF5", condition_id=0, seq=1, price=0):
+    """aftm's own TradingSignal: the original's keys plus the ids, quantity, seq and price."""
+    return msgpack.packb({"when": _when(),
+                          "operation": {"__enum__": True, "class": "OrderOperation", "name": side},
+                          "commodity_id": symbol, "signal_id": signal_id, "condition_id": condition_id,
+                          "quantity": qty, "seq": seq, "price": price, "__class__": "TradingSignal"},
+                         use_bin_type=True)

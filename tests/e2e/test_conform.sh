@@ -8,7 +8,8 @@ echo "$last"
 # each case line carries its signals and final states
 [ "$(printf '%s\n' "$out" | grep -c '"final"')" -eq 60 ]
 # a malformed case file is bad input: exit 2 with the line number
-bad=$(mktemp)
+bad=$(mktemp /tmp/aftm-conform.XXXXXX)
+trap 'rm -f "$bad" "$bad.err"' EXIT
 printf '{"case": "x", "conditions": [{"action": "HOLD", "trigger_price": 1}], "prices": [1]}\nnot json\n' >"$bad"
 set +e
 "$AFTM_BIN" conform "$bad" >/dev/null 2>"$bad.err"

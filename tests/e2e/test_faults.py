@@ -9,7 +9,8 @@ import msgpack
 import zmq
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from aftm_e2e import Env, check, check_logs_clean, wait_until, write_ticks  # noqa: E402
+from aftm_e2e import (Env, aftm_signal, check, check_logs_clean, original_signal,  # noqa: E402
+                      tick_frames as tick, wait_until, write_ticks)
 
 GARBAGE = [b"", b"\xc1\xc1\xc1", b"\xdf\xff\xff\xff\xff", b"\x92\x01", b"not msgpack at all",
            msgpack.packb({"a": 1}), msgpack.packb([1, 2, 3]),
@@ -17,26 +18,6 @@ GARBAGE = [b"", b"\xc1\xc1\xc1", b"\xdf\xff\xff\xff\xff", b"\x92\x01", b"not msg
            msgpack.packb({"when": {"__datetime__": True, "timestamp": 1.0},
                           "operation": {"__enum__": True, "class": "OrderOperation", "name": "HOLD"},
                           "commodity_id": "TXFF5", "__class__": "TradingSignal"})]
-
-
-def original_signal(side, symbol="TXFF5"):
-    """The original's exact 4-key TradingSignal."""
-    return msgpack.packb({"when": {"__datetime__": True, "timestamp": time.time()},
-                          "operation": {"__enum__": True, "class": "OrderOperation", "name": side},
-                          "commodity_id": symbol, "__class__": "TradingSignal"}, use_bin_type=True)
-
-
-def aftm_signal(signal_id, side, qty, symbol="TXFF5"):
-    return msgpack.packb({"when": {"__datetime__": True, "timestamp": time.time()},
-                          "operation": {"__enum__": True, "class": "OrderOperation", "name": side},
-                          "commodity_id": symbol, "signal_id": signal_id, "condition_id": 0, "quantity": qty,
-                          "seq": 1, "price": 0, "__class__": "TradingSignal"}, use_bin_type=True)
-
-
-def tick(price, symbol="TXFF5"):
-    return [b"TICK", msgpack.packb({"when": {"__datetime__": True, "timestamp": time.time()},
-                                    "tick": {"commodity_id": symbol, "match_price": float(price), "__class__": "Tick"},
-                                    "__class__": "TickEvent"}, use_bin_type=True)]
 
 
 ctx = zmq.Context()

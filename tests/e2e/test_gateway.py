@@ -22,17 +22,10 @@ from datetime import datetime, timezone
 import msgpack
 import zmq
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BIN = os.environ.get("AFTM_BIN", os.path.join(ROOT, "build/asan/aftm"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from aftm_e2e import AFTM as BIN, free_port  # noqa: E402
+
 TIMEOUT_MS = 5000
-
-
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 # --- the original's msgpack decoder (object hooks), enough for TickEvent ----------------------

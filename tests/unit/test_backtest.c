@@ -366,14 +366,14 @@ static void test_conditions_json(void **state) {
     condition_set_free(&cs);
 
     assert_false(conditions_file_load("/nonexistent/conditions.json", SYM, &cs, err, sizeof err));
-    char path[] = "/tmp/aftm-cond-XXXXXX";
-    int fd = mkstemp(path);
+    char cond_path[] = "/tmp/aftm-cond-XXXXXX";
+    int fd = mkstemp(cond_path);
     assert_int_equal(write(fd, original_json, strlen(original_json)), (ssize_t)strlen(original_json));
     close(fd);
-    assert_true(conditions_file_load(path, SYM, &cs, err, sizeof err));
+    assert_true(conditions_file_load(cond_path, SYM, &cs, err, sizeof err));
     assert_int_equal(cs.n, 2);
     condition_set_free(&cs);
-    unlink(path);
+    unlink(cond_path);
 
     assert_true(conditions_valid_uuid("eea76b9e2d674f8b9a8e0c3f1a6b7d21"));
     assert_true(conditions_valid_uuid("urn:uuid:eea76b9e-2d67-4f8b-9a8e-0c3f1a6b7d21"));

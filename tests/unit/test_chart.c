@@ -131,7 +131,7 @@ static uint32_t pixel(cairo_surface_t *img, double x, double y) {
     unsigned char *data = cairo_image_surface_get_data(img);
     int stride = cairo_image_surface_get_stride(img);
     uint32_t v;
-    memcpy(&v, data + (size_t)yi * stride + (size_t)xi * 4, 4);
+    memcpy(&v, data + (size_t)yi * (size_t)stride + (size_t)xi * 4, 4);
     return v & 0xffffffu;
 }
 
@@ -222,8 +222,9 @@ static void test_chart_one_row(void **state) {
  * PNG of the default size in the line colour. */
 static void test_curve(void **state) {
     (void)state;
-    int64_t d;
-    assert_true(equity_parse_date("2025-06-16", 10, &d));
+    int64_t day;
+    assert_true(equity_parse_date("2025-06-16", 10, &day));
+    const double d = (double)day;
     /* 15:00, 15:01, 15:30, 18:00, next day 09:00 */
     chart_point p[] = {{d + 15 / 24.0, 1000000}, {d + (15 * 60 + 1) / 1440.0, 1010000},
                        {d + 15.5 / 24.0, 989800},  {d + 18 / 24.0, 1005000},
@@ -233,8 +234,8 @@ static void test_curve(void **state) {
     assert_true(fabs(st.return_pct - 2.0) < 1e-9);
     assert_true(fabs(st.max_dd_pct - (-2.0)) < 1e-9); /* 989,800 vs 1,010,000 */
     assert_true(st.peak == 1020000 && st.peak_index == 4);
-    assert_int_equal(st.first_day, d);
-    assert_int_equal(st.last_day, d + 1);
+    assert_int_equal(st.first_day, day);
+    assert_int_equal(st.last_day, day + 1);
     /* a dip right after the start counts (the daily stats skip the first row) */
     chart_point q[] = {{d, 100}, {d + 0.5, 90}};
     assert_true(chart_curve_stats(q, 2, &st));

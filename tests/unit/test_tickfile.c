@@ -31,7 +31,8 @@ static size_t taifex_header(char *out, size_t cap) {
     const char *utf8 = "成交日期,商品代號,到期月份(週別),成交時間,成交價格,成交數量(B+S),近月價格,遠月價格,開盤集合競價\r\n";
     iconv_t cd = iconv_open("CP950", "UTF-8");
     assert_true(cd != (iconv_t)-1);
-    char *ip = (char *)utf8, *op = out;
+    char *ip, *op = out;
+    memcpy(&ip, &utf8, sizeof ip); /* iconv does not write its input */
     size_t il = strlen(utf8), ol = cap;
     assert_true(iconv(cd, &ip, &il, &op, &ol) != (size_t)-1);
     iconv_close(cd);

@@ -154,7 +154,7 @@ static void test_garbage_never_crashes(void **state) {
         char buf[WIRE_BUF_MAX];
         memcpy(buf, good, n);
         int flips = 1 + rand() % 4;
-        for (int f = 0; f < flips; f++) buf[rand() % n] = (char)(rand() & 0xff);
+        for (int f = 0; f < flips; f++) buf[(size_t)rand() % n] = (char)(rand() & 0xff);
         size_t len = (size_t)(rand() % 8 == 0 ? rand() % (int)n : (int)n);
         wire_msg m;
         if (wire_decode(&d, buf, len, &m) == WIRE_TICK) {
@@ -182,7 +182,7 @@ static void test_fast_path_agrees_with_general_path(void **state) {
         t.commodity_id[n] = '\0';
         char buf[WIRE_BUF_MAX];
         size_t len = wire_encode_tick(&t, buf, sizeof buf);
-        if (rand() % 2) buf[rand() % len] ^= (char)(1 << (rand() % 8)); /* sometimes one bit off */
+        if (rand() % 2) buf[(size_t)rand() % len] ^= (char)(1 << (rand() % 8)); /* sometimes one bit off */
         wire_msg fast, general;
         wire_kind k1 = wire_decode(&d, buf, len, &fast);
         wire_kind k2 = wire_decode_general(&d, buf, len, &general);

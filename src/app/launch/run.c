@@ -20,6 +20,7 @@
 #include "core/parse.h"
 #include "net/gateway_client.h"
 #include "app/launch/supervisor.h"
+#include "app/launch/topology.h"
 #include "store/condition_store.h"
 #include "store/db.h"
 #include "store/session_store.h"
@@ -85,57 +86,62 @@ static bool add_demo_conditions(const char *home, const char *symbol) {
     return added;
 }
 
-int cmd_run(int argc, char **argv) {
+/* What 'aftm run' was asked for. */
+typedef struct {
+    const char *ticks, *speed, *seed, *rate, *symbol, *account, *home_flag;
+    double run_for; /* seconds; 0: until Ctrl+C */
+    bool quiet, demo, rearm;
+} run_options;
+
+/* Returns -1 to go on, else the exit code (help printed, or bad usage explained). */
+static int parse_args(int argc, char **argv, run_options *o) {
     static const struct option opts[] = {{"for", 1, 0, 'f'},   {"ticks", 1, 0, 't'},  {"speed", 1, 0, 'S'},
                                          {"seed", 1, 0, 's'},  {"rate", 1, 0, 'r'},   {"symbol", 1, 0, 'y'},
                                          {"account", 1, 0, 'a'}, {"home", 1, 0, 'h'}, {"quiet", 0, 0, 'q'},
                                          {"demo", 0, 0, 'd'},    {"rearm", 0, 0, 'A'},
                                          {"help", 0, 0, 'H'},  {0, 0, 0, 0}};
-    const char *ticks = NULL, *speed = NULL, *seed = NULL, *rate = NULL, *symbol = NULL, *account = NULL,
-               *home_flag = NULL;
-    double run_for = 0;
-    bool quiet = false, demo = false, rearm_flag = false;
-    int o;
+    memset(o, 0, sizeof *o);
+    int c;
     optind = 1;
-    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         double d;
         int64_t v;
-        switch (o) {
+        switch (c) {
         case 'f':
             if (!parse_double(optarg, &d) || d <= 0) {
                 fprintf(stderr, "aftm run: --for must be a positive number of seconds, got '%s'\n", optarg);
                 return EXIT_USAGE;
             }
-            run_for = d;
+            o->run_for = d;
             break;
-        case 't': ticks = optarg; break;
+        case 't': o->ticks = optarg; break;
         case 'S':
             if (!parse_double(optarg, &d) || d < 0) {
                 fprintf(stderr, "aftm run: --speed must be a number >= 0, got '%s'\n", optarg);
                 return EXIT_USAGE;
             }
-            speed = optarg;
+            o->speed = optarg;
             break;
         case 's':
             if (!parse_int64(optarg, &v)) {
                 fprintf(stderr, "aftm run: --seed must be an integer, got '%s'\n", optarg);
                 return EXIT_USAGE;
             }
-            seed = optarg;
+            o->seed = optarg;
             break;
         case 'r':
             if (!parse_double(optarg, &d) || d <= 0) {
                 fprintf(stderr, "aftm run: --rate must be a positive number of ticks per second, got '%s'\n", optarg);
                 return EXIT_USAGE;
             }
-            rate = optarg;
+            o->rate = optarg;
             break;
-        case 'y': symbol = optarg; break;
-        case 'a': account = optarg; break;
-        case 'h': home_flag = optarg; break;
-        case 'q': quiet = true; break;
-        case 'd': demo = true; break;
-        case 'A': rearm_flag = true; break;
+        case 'y': o->symbol = optarg; break;
+        case 'a': o->account = optarg; break;
+        case 'h': o->home_flag = optarg; break;
+        case 'q': o->quiet = true; break;
+        case 'd': o->demo = true; break;
+        case 'A': o->rearm = true; break;
         case 'H': usage(stdout); return EXIT_OK;
         default: usage(stderr); return EXIT_USAGE;
         }
@@ -144,13 +150,93 @@ int cmd_run(int argc, char **argv) {
         fprintf(stderr, "aftm run: unexpected argument '%s'\n", argv[optind]);
         return EXIT_USAGE;
     }
-    if (ticks && access(ticks, R_OK) != 0) {
-        fprintf(stderr, "aftm run: cannot read tick file %s: %s\n", ticks, strerror(errno));
+    if (o->ticks && access(o->ticks, R_OK) != 0) {
+        fprintf(stderr, "aftm run: cannot read tick file %s: %s\n", o->ticks, strerror(errno));
         return EXIT_USAGE;
     }
+    return -1;
+}
+
+/* Every port of the system must be free before anything starts: false (with err) names the first
+ * one in use. */
+static bool ports_free(const endpoints *ep, const char *market, char *err, size_t errlen) {
+    const struct {
+        const char *ep, *what;
+    } ports[] = {{ep->tick, "ticks"},
+                 {ep->signal, "signals"},
+                 {ep->order, "orders"},
+                 {ep->report, "execution reports"},
+                 {ep->exchange, "the exchange's requests"},
+                 {market, "the exchange's market data"}};
+    for (size_t i = 0; i < sizeof ports / sizeof ports[0]; i++)
+        if (!sup_port_free(ports[i].ep, ports[i].what, err, errlen)) return false;
+    return true;
+}
+
+/* The session's selected account, else the simulator's first one. */
+static void order_account(const char *home, const char *flag, char *out, size_t cap) {
+    char err[512];
+    if (flag) {
+        snprintf(out, cap, "%s", flag);
+        return;
+    }
+    sqlite3 *db = db_open(home, err, sizeof err);
+    if (!db || !session_order_account(db, out, cap)) snprintf(out, cap, "SIM-0001");
+    db_close(db);
+}
+
+/* Starts the exchange and the gateway (each healthy before the next), then the executor and
+ * the strategy. false with the reason printed. */
+static bool start_all(supervisor *sup, sup_child *xc, sup_child *gw, sup_child *ex, sup_child *st,
+                      const endpoints *ep) {
+    if (!sup_start(sup, xc) || !sup_wait_healthy(sup, xc, ep->exchange, "health", 10000)) {
+        fprintf(stderr, "aftm run: the exchange did not come up (%s)\n",
+                xc->last_error[0] ? xc->last_error : "no answer to a health check within 10 s");
+        return false;
+    }
+    if (!sup_start(sup, gw) || !sup_wait_healthy(sup, gw, ep->order, "health_check", 10000)) {
+        fprintf(stderr, "aftm run: the gateway did not come up (%s)\n",
+                gw->last_error[0] ? gw->last_error : "no answer to a health check within 10 s");
+        return false;
+    }
+    if (!sup_start(sup, ex) || !sup_start(sup, st)) {
+        fprintf(stderr, "aftm run: cannot start the processes\n");
+        return false;
+    }
+    printf("aftm: exchange %d, gateway %d, executor %d, strategy %d running\n", (int)xc->pid, (int)gw->pid,
+           (int)ex->pid, (int)st->pid);
+    fflush(stdout);
+    return true;
+}
+
+/* Watches the children (restarting the ones that die) until Ctrl+C, SIGTERM or the end of
+ * run_for. The signals are blocked and taken synchronously. */
+static void supervise(supervisor *sup, const sigset_t *wait_set, double run_for) {
+    int64_t deadline = run_for > 0 ? clock_mono_ms() + (int64_t)(run_for * 1000) : INT64_MAX;
+    for (;;) {
+        int64_t left = deadline - clock_mono_ms();
+        if (left <= 0) {
+            printf("aftm: --for %.1f s elapsed; stopping\n", run_for);
+            return;
+        }
+        if (left > 200) left = 200;
+        struct timespec ts = {(time_t)(left / 1000), (long)(left % 1000) * 1000000};
+        int sig = sigtimedwait(wait_set, NULL, &ts);
+        if (sig == SIGINT || sig == SIGTERM) {
+            printf("\naftm: %s received; stopping\n", sig == SIGINT ? "Ctrl+C" : "SIGTERM");
+            return;
+        }
+        sup_poll(sup);
+    }
+}
+
+int cmd_run(int argc, char **argv) {
+    run_options o;
+    int usage_rc = parse_args(argc, argv, &o);
+    if (usage_rc >= 0) return usage_rc;
     log_set_name("run");
     char home[AFTM_PATH_MAX], err[512];
-    if (!home_resolve(home_flag, home, sizeof home, err, sizeof err)) {
+    if (!home_resolve(o.home_flag, home, sizeof home, err, sizeof err)) {
         fprintf(stderr, "aftm run: %s\n", err);
         return EXIT_RUNTIME;
     }
@@ -169,22 +255,12 @@ int cmd_run(int argc, char **argv) {
         if (lock >= 0) close(lock);
         return EXIT_USAGE;
     }
-    const struct {
-        const char *ep, *what;
-    } ports[] = {{ep.tick, "ticks"},
-                 {ep.signal, "signals"},
-                 {ep.order, "orders"},
-                 {ep.report, "execution reports"},
-                 {ep.exchange, "the exchange's requests"},
-                 {market, "the exchange's market data"}};
-    for (size_t i = 0; i < sizeof ports / sizeof ports[0]; i++)
-        if (!sup_port_free(ports[i].ep, ports[i].what, err, sizeof err)) {
-            fprintf(stderr, "aftm run: %s\n", err);
-            if (lock >= 0) close(lock);
-            return EXIT_RUNTIME;
-        }
+    if (!ports_free(&ep, market, err, sizeof err)) {
+        fprintf(stderr, "aftm run: %s\n", err);
+        if (lock >= 0) close(lock);
+        return EXIT_RUNTIME;
+    }
 
-    /* Block the signals we wait for; they are taken synchronously by sigtimedwait. */
     sigset_t wait_set;
     sigemptyset(&wait_set);
     sigaddset(&wait_set, SIGINT);
@@ -201,101 +277,42 @@ int cmd_run(int argc, char **argv) {
      * and the executor's subscriptions (through the gateway), so none misses its start */
     char run_id[64];
     snprintf(run_id, sizeof run_id, "run-%d-%lld", (int)getpid(), (long long)clock_wall_us());
-    const char *xc_argv[SUP_MAX_ARGS] = {"exchange", "--home", home, "--endpoint", ep.exchange,
-                                         "--market-endpoint", market, "--feed-resume", run_id};
-    int xn = 9;
-    if (ticks) xc_argv[xn++] = "--ticks", xc_argv[xn++] = ticks, xc_argv[xn++] = "--wait-subscribers", xc_argv[xn++] = "2";
-    if (speed) xc_argv[xn++] = "--speed", xc_argv[xn++] = speed;
-    if (seed) xc_argv[xn++] = "--seed", xc_argv[xn++] = seed;
-    if (rate) xc_argv[xn++] = "--rate", xc_argv[xn++] = rate;
-    if (symbol) xc_argv[xn++] = "--symbol", xc_argv[xn++] = symbol;
-    xc_argv[xn++] = "--quiet";
-    xc_argv[xn] = NULL;
-    const char *gw_argv[SUP_MAX_ARGS] = {"gateway", "--broker", "sim", "--home", home, "--tick-endpoint", ep.tick,
-                                         "--order-endpoint", ep.order, "--report-endpoint", ep.report,
-                                         "--exchange-endpoint", ep.exchange, "--exchange-market-endpoint", market,
-                                         "--quiet"};
-    /* the session's selected account, else the simulator's first one */
-    char account_buf[64] = "";
-    if (account) snprintf(account_buf, sizeof account_buf, "%s", account);
-    else {
-        sqlite3 *db = db_open(home, err, sizeof err);
-        if (!db || !session_order_account(db, account_buf, sizeof account_buf))
-            snprintf(account_buf, sizeof account_buf, "SIM-0001");
-        db_close(db);
-    }
-    const char *ex_argv[SUP_MAX_ARGS] = {"executor", "--home", home, "--signal-endpoint", ep.signal,
-                                         "--order-endpoint", ep.order, "--report-endpoint", ep.report,
-                                         "--tick-endpoint", ep.tick, "--trading-hours", "off"};
-    int e = 13;
-    ex_argv[e++] = "--account", ex_argv[e++] = account_buf;
-    if (quiet) ex_argv[e++] = "--quiet";
-    ex_argv[e] = NULL;
-    bool rearm = (demo && add_demo_conditions(home, symbol ? symbol : "TXFF5")) || rearm_flag;
-    const char *st_argv[SUP_MAX_ARGS] = {"strategy", "--home", home, "--tick-endpoint", ep.tick,
-                                         "--signal-endpoint", ep.signal, "--report-endpoint", ep.report};
-    int t = 9;
-    if (rearm) st_argv[t++] = "--rearm";
-    if (quiet) st_argv[t++] = "--quiet";
-    st_argv[t] = NULL;
-    sup_child *xc = sup_add(&sup, "exchange", xc_argv); /* first: stopped last */
-    sup_child *gw = sup_add(&sup, "gateway", gw_argv);
-    sup_child *ex = sup_add(&sup, "executor", ex_argv);
-    sup_child *st = sup_add(&sup, "strategy", st_argv);
+    char account[64];
+    order_account(home, o.account, account, sizeof account);
+    bool rearm = (o.demo && add_demo_conditions(home, o.symbol ? o.symbol : "TXFF5")) || o.rearm;
+    const topology topo = {.home = home, .ep = &ep, .market = market, .ticks = o.ticks, .speed = o.speed,
+                           .seed = o.seed, .rate = o.rate, .symbol = o.symbol, .feed_resume = run_id,
+                           .replay_waits = true, .account = account, .rearm = rearm,
+                           .quiet_gateway = true, .quiet_trading = o.quiet};
+    topo_argv xc_argv, gw_argv, ex_argv, st_argv;
+    topology_exchange(&topo, &xc_argv);
+    topology_gateway(&topo, &gw_argv);
+    topology_executor(&topo, &ex_argv);
+    topology_strategy(&topo, &st_argv);
+    sup_child *xc = sup_add(&sup, "exchange", xc_argv.argv); /* first: stopped last */
+    sup_child *gw = sup_add(&sup, "gateway", gw_argv.argv);
+    sup_child *ex = sup_add(&sup, "executor", ex_argv.argv);
+    sup_child *st = sup_add(&sup, "strategy", st_argv.argv);
     int rc = EXIT_OK;
 
     printf("aftm: data in %s; ticks %s, signals %s, orders %s, reports %s, exchange %s (market %s)\n", home, ep.tick,
            ep.signal, ep.order, ep.report, ep.exchange, market);
-    printf("aftm: orders go to account %s\n", account_buf);
+    printf("aftm: orders go to account %s\n", account);
     printf("aftm: trading hours are not enforced on the simulator; Ctrl+C stops everything\n");
     fflush(stdout);
     if (!xc || !gw || !ex || !st) {
         fprintf(stderr, "aftm run: cannot supervise the processes\n");
         rc = EXIT_RUNTIME;
-        goto stop;
-    }
-    if (!sup_start(&sup, xc) || !sup_wait_healthy(&sup, xc, ep.exchange, "health", 10000)) {
-        fprintf(stderr, "aftm run: the exchange did not come up (%s)\n",
-                xc->last_error[0] ? xc->last_error : "no answer to a health check within 10 s");
+    } else if (!start_all(&sup, xc, gw, ex, st, &ep)) {
         rc = EXIT_RUNTIME;
-        goto stop;
+    } else {
+        supervise(&sup, &wait_set, o.run_for);
     }
-    if (!sup_start(&sup, gw) || !sup_wait_healthy(&sup, gw, ep.order, "health_check", 10000)) {
-        fprintf(stderr, "aftm run: the gateway did not come up (%s)\n",
-                gw->last_error[0] ? gw->last_error : "no answer to a health check within 10 s");
-        rc = EXIT_RUNTIME;
-        goto stop;
-    }
-    if (!sup_start(&sup, ex) || !sup_start(&sup, st)) {
-        fprintf(stderr, "aftm run: cannot start the processes\n");
-        rc = EXIT_RUNTIME;
-        goto stop;
-    }
-    printf("aftm: exchange %d, gateway %d, executor %d, strategy %d running\n", (int)xc->pid, (int)gw->pid, (int)ex->pid,
-           (int)st->pid);
-    fflush(stdout);
-
-    int64_t deadline = run_for > 0 ? clock_mono_ms() + (int64_t)(run_for * 1000) : INT64_MAX;
-    for (;;) {
-        int64_t left = deadline - clock_mono_ms();
-        if (left <= 0) {
-            printf("aftm: --for %.1f s elapsed; stopping\n", run_for);
-            break;
-        }
-        if (left > 200) left = 200;
-        struct timespec ts = {(time_t)(left / 1000), (long)(left % 1000) * 1000000};
-        int sig = sigtimedwait(&wait_set, NULL, &ts);
-        if (sig == SIGINT || sig == SIGTERM) {
-            printf("\naftm: %s received; stopping\n", sig == SIGINT ? "Ctrl+C" : "SIGTERM");
-            break;
-        }
-        sup_poll(&sup);
-    }
-stop:
     fflush(stdout);
     sup_stop_all(&sup, 5000);
     for (int i = 0; i < sup.n; i++)
-        if (sup.children[i].restarts) printf("aftm: %s was restarted %d time(s)\n", sup.children[i].name, sup.children[i].restarts);
+        if (sup.children[i].restarts)
+            printf("aftm: %s was restarted %d time(s)\n", sup.children[i].name, sup.children[i].restarts);
     printf("aftm: stopped\n");
     sup_detach_db(&sup);
     db_close(status_db);
