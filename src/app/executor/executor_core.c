@@ -1,0 +1,559 @@
+/* The executor's logic (see executor_core.h): signals to stored orders, reports to the books.
+ *
+ * Never twice: the client order id is derived from the signal id and the order row is
+ * committed before the order leaves. A signal whose order exists is not sent again; a retry
+ * after a timeout reuses the same client order id, which the gateway answers with the first
+ * order. Open orders are reconciled with the gateway before any signal is read. */
+#include "app/executor/executor_core.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "app/executor/executor_proto.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "domain/order.h"
+#include "domain/position.h"
+#include "store/condition_store.h"
+#include "store/db.h"
+#include "store/equity_store.h"
+#include "store/order_store.h"
+#include "store/session_store.h"
+
+#define MAX_SYMBOLS 64
+
+typedef struct {
+    char symbol[32];
+    price_t last;
+} last_price;
+
+struct executor_core {
+    executor_config cfg;
+    executor_io io;
+    sqlite3 *db;
+    condition_store *cs;
+    order_store *os;
+    wire_decoder dec;
+    risk_state risk;
+    last_price prices[MAX_SYMBOLS];
+    int nprices;
+    long long report_seq;
+    long long data_version;
+    uint64_t orig_counter;
+    executor_stats st;
+};
+
+static int64_t now_us(executor_core *x) { return x->io.clock_us ? x->io.clock_us(x->io.ctx) : clock_wall_us(); }
+static double now_s(executor_core *x) { return (double)now_us(x) / 1e6; }
+static bool stopping(executor_core *x) { return x->io.stopping && x->io.stopping(x->io.ctx); }
+
+static void send_order(executor_core *x, order_record *r);
+
+/* ---- prices and P&L ---------------------------------------------------------------------- */
+
+static price_t *price_slot(executor_core *x, const char *symbol, bool create) {
+    for (int i = 0; i < x->nprices; i++)
+        if (!strcmp(x->prices[i].symbol, symbol)) return &x->prices[i].last;
+    if (!create || x->nprices == MAX_SYMBOLS) return NULL;
+    snprintf(x->prices[x->nprices].symbol, sizeof x->prices[0].symbol, "%s", symbol);
+    x->prices[x->nprices].last = 0;
+    return &x->prices[x->nprices++].last;
+}
+
+typedef struct {
+    executor_core *x;
+    int64_t total;
+} pnl_ctx;
+
+static void add_position_pnl(void *ctx, const position *p, price_t stored_last) {
+    pnl_ctx *c = ctx;
+    price_t *live = price_slot(c->x, p->symbol, false);
+    price_t mark = live && *live > 0 ? *live : stored_last;
+    c->total += (p->realized + (mark > 0 ? position_unrealized(p, mark) : 0)) * contract_multiplier(p->symbol);
+    risk_set_position(&c->x->risk, p->symbol, p->net_qty);
+}
+
+/* Today's P&L is the total minus the total at the first look of the (local) day. */
+static void refresh_pnl(executor_core *x) {
+    pnl_ctx c = {x, 0};
+    ostore_each_position(x->os, add_position_pnl, &c);
+    int64_t wall = now_us(x) / 1000000;
+    time_t local = (time_t)wall + 8 * 3600; /* Asia/Taipei has no daylight saving */
+    struct tm tm;
+    gmtime_r(&local, &tm);
+    char key[48];
+    snprintf(key, sizeof key, "pnl_base_%04d%02d%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+    long long base;
+    if (!db_meta_get_int(x->db, key, &base)) {
+        base = c.total;
+        db_meta_set_int(x->db, key, base);
+    }
+    /* the equity log: today's row = starting capital + total P&L, after each fill */
+    if (x->st.fills && !estore_record_pnl(x->db, wall, (long long)c.total))
+        log_warn("cannot record today's equity: %s", sqlite3_errmsg(x->db));
+    if (risk_update_pnl(&x->risk, &x->cfg.limits, c.total - base)) {
+        log_error("KILL SWITCH: %s; new entries are refused, exits still allowed ('aftm resume' to clear)",
+                  x->risk.kill_reason);
+        db_meta_set_int(x->db, "kill_switch", 1);
+        db_meta_set_text(x->db, "kill_reason", x->risk.kill_reason);
+        db_journal(x->db, "executor", "kill_switch", "", x->risk.kill_reason);
+    }
+}
+
+/* ---- condition feedback ------------------------------------------------------------------ */
+
+/* Tells the strategy (through the condition row) how an entry ended. */
+static void entry_feedback(executor_core *x, const order_record *r) {
+    const order *o = &r->o;
+    if (r->is_exit || o->condition_id <= 0 || !order_is_terminal(o->status)) return;
+    if (o->filled_qty > 0) {
+        cstore_set_entry(x->cs, o->condition_id, ENTRY_FILLED, o->filled_qty, NULL);
+    } else {
+        char note[160];
+        snprintf(note, sizeof note, "entry %s: %s", order_status_name(o->status), o->reason[0] ? o->reason : "no reason given");
+        cstore_set_entry(x->cs, o->condition_id, ENTRY_REJECTED, 0, note);
+    }
+}
+
+/* ---- applying reports -------------------------------------------------------------------- */
+
+/* Books a fill of the report on r (inside the caller's transaction). A fill id already booked
+ * is a duplicate and changes nothing. */
+static order_outcome apply_fill(executor_core *x, order_record *r, const exproto_report *rep) {
+    char key[128];
+    const char *fill_id = rep->fill_id;
+    if (!fill_id || !*fill_id) {
+        order_fill_key(&r->o, rep->cum_qty, key, sizeof key);
+        fill_id = key;
+    }
+    order probe = r->o;
+    order_outcome out = order_apply_fill(&probe, rep->fill_qty, rep->fill_price, rep->cum_qty);
+    if (out != ORDER_APPLIED) return out;
+    if (!ostore_add_fill(x->os, fill_id, &r->o, rep->fill_qty, rep->fill_price, now_s(x)))
+        return ORDER_IGNORED_DUPLICATE;
+    r->o = probe;
+    position p;
+    ostore_position_get(x->os, r->o.account, r->o.symbol, &p);
+    position_apply_fill(&p, r->o.side, rep->fill_qty, rep->fill_price);
+    price_t *last = price_slot(x, r->o.symbol, true);
+    if (last && *last <= 0) *last = rep->fill_price;
+    ostore_position_put(x->os, &p, last ? *last : rep->fill_price);
+    x->st.fills++;
+    log_info("fill %s: %s %lld %s at %lld (%lld/%lld filled), position %s %+lld", fill_id,
+             r->o.side == SIDE_BUY ? "bought" : "sold", (long long)rep->fill_qty, r->o.symbol,
+             (long long)rep->fill_price, (long long)r->o.filled_qty, (long long)r->o.qty, r->o.account,
+             (long long)p.net_qty);
+    return ORDER_APPLIED;
+}
+
+/* Applies one execution report (a JSON object from the gateway) in one transaction. */
+static void apply_report(executor_core *x, const json_t *json) {
+    exproto_report rep;
+    if (!exproto_parse_report(json, &rep)) {
+        log_warn("ignored an execution report without a client order id or a known status");
+        return;
+    }
+    const char *coid = rep.client_order_id;
+    order_status st = rep.status;
+    order_record r;
+    if (!ostore_begin(x->os)) {
+        log_error("database busy; report for %s not applied now (recovered by reconciliation)", coid);
+        return;
+    }
+    if (!ostore_get(x->os, coid, &r)) {
+        ostore_rollback(x->os);
+        log_debug("report for an order not placed by this executor: %s", coid);
+        return;
+    }
+    order before = r.o;
+    order_outcome out = ORDER_APPLIED;
+    bool is_fill = (st == ORDER_PARTIALLY_FILLED || st == ORDER_FILLED) && rep.fill_qty > 0;
+    if (is_fill) out = apply_fill(x, &r, &rep);
+    else if (st == ORDER_ACCEPTED) out = order_apply_accepted(&r.o);
+    else if (st == ORDER_REJECTED) out = order_apply_rejected(&r.o, rep.reason);
+    else if (st == ORDER_CANCELLED) out = order_apply_cancelled(&r.o);
+    else if (st == ORDER_EXPIRED) out = order_apply_expired(&r.o);
+    if (out == ORDER_APPLIED) {
+        if ((st == ORDER_CANCELLED || st == ORDER_EXPIRED) && rep.reason && !r.o.reason[0])
+            snprintf(r.o.reason, sizeof r.o.reason, "%s", rep.reason);
+        ostore_update(x->os, &r.o, rep.serial);
+        char detail[256];
+        snprintf(detail, sizeof detail, "%s -> %s", order_status_name(before.status), order_status_name(r.o.status));
+        db_journal(x->db, "executor", "order", coid, detail);
+        if (order_is_terminal(r.o.status) && !order_is_terminal(before.status)) {
+            risk_order_closed(&x->risk);
+            entry_feedback(x, &r);
+            if (r.o.status == ORDER_REJECTED || (r.o.filled_qty == 0 && r.o.status != ORDER_FILLED))
+                log_warn("order %s %s: %s", coid, order_status_name(r.o.status), r.o.reason[0] ? r.o.reason : "-");
+            else if (r.o.status == ORDER_FILLED)
+                log_info("order %s filled: %lld at avg %.2f", coid, (long long)r.o.filled_qty, order_avg_fill_price(&r.o));
+        }
+    } else if (out == ORDER_LATE_FILL || out == ORDER_REJECTED_OVERFILL || out == ORDER_INVALID) {
+        log_error("order %s: report '%s' not applied (%s); the broker's book needs a look", coid, rep.status_text,
+                  order_outcome_name(out));
+        db_journal(x->db, "executor", "report_refused", coid, order_outcome_name(out));
+    }
+    if (!ostore_commit(x->os)) {
+        log_error("cannot commit report for %s: %s", coid, sqlite3_errmsg(x->db));
+        ostore_rollback(x->os);
+        return;
+    }
+    if (out == ORDER_APPLIED && rep.fill_qty > 0) refresh_pnl(x);
+}
+
+bool exc_catch_up(executor_core *x) {
+    char err[256] = "";
+    json_t *req = exproto_get_reports_request(x->report_seq);
+    json_t *reply = x->io.gateway_call(x->io.ctx, req, err, sizeof err);
+    json_decref(req);
+    if (!reply) {
+        log_warn("cannot fetch missed execution reports: %s", err);
+        return false;
+    }
+    json_t *list = exproto_reports_of(reply);
+    size_t i;
+    json_t *rep;
+    json_array_foreach(list, i, rep) {
+        long long seq = json_integer_value(json_object_get(rep, "seq"));
+        if (seq <= x->report_seq) continue;
+        apply_report(x, rep);
+        x->report_seq = seq;
+    }
+    db_meta_set_int(x->db, "executor_report_seq", x->report_seq);
+    json_decref(reply);
+    return true;
+}
+
+void exc_on_report_message(executor_core *x, const char *body, size_t len) {
+    json_error_t jerr;
+    json_t *rep = json_loadb(body, len, 0, &jerr);
+    if (!rep || !json_is_object(rep)) {
+        log_warn("skipped an execution report that is not JSON");
+        json_decref(rep);
+        return;
+    }
+    long long seq = json_integer_value(json_object_get(rep, "seq"));
+    if (seq > 0 && seq <= x->report_seq) {
+        /* already applied (or the gateway restarted and counts from 1 again: catch up) */
+        if (seq == 1 && x->report_seq > 1) {
+            log_warn("the gateway's report sequence restarted; re-reading its reports");
+            x->report_seq = 0;
+            exc_catch_up(x);
+        }
+        json_decref(rep);
+        return;
+    }
+    if (seq > x->report_seq + 1) {
+        log_warn("missed execution reports %lld..%lld; fetching them", x->report_seq + 1, seq - 1);
+        if (exc_catch_up(x) && seq <= x->report_seq) {
+            json_decref(rep);
+            return;
+        }
+    }
+    apply_report(x, rep);
+    if (seq > 0) {
+        x->report_seq = seq;
+        db_meta_set_int(x->db, "executor_report_seq", x->report_seq);
+    }
+    json_decref(rep);
+}
+
+/* ---- sending ----------------------------------------------------------------------------- */
+
+/* Sends the stored order through the sink; retries reuse the same client order id. Applies
+ * the reply. */
+static void send_order(executor_core *x, order_record *r) {
+    json_t *req = exproto_send_order_request(&r->o);
+    json_t *reply = NULL;
+    char err[256] = "";
+    for (int attempt = 1; attempt <= x->cfg.attempts && !reply; attempt++) {
+        reply = x->io.send_order(x->io.ctx, req, err, sizeof err);
+        if (!reply) log_warn("order %s: attempt %d/%d: %s", r->o.client_order_id, attempt, x->cfg.attempts, err);
+        if (stopping(x)) break;
+    }
+    json_decref(req);
+    if (!ostore_begin(x->os)) {
+        log_error("database busy after sending %s; reconciliation will settle it", r->o.client_order_id);
+        json_decref(reply);
+        return;
+    }
+    order_record cur;
+    if (!ostore_get(x->os, r->o.client_order_id, &cur)) cur = *r;
+    if (!reply) {
+        /* Unknown outcome: it may or may not have reached the broker. It stays 'sent' and is
+         * settled by asking the gateway for this client order id. */
+        order_mark_sent(&cur.o);
+        snprintf(cur.o.reason, sizeof cur.o.reason, "no answer from the gateway (%.60s); reconciling", err);
+        ostore_update(x->os, &cur.o, NULL);
+        ostore_commit(x->os);
+        log_error("order %s: the gateway did not answer after %d attempt(s); will reconcile", r->o.client_order_id,
+                  x->cfg.attempts);
+        return;
+    }
+    exproto_send_reply ans;
+    exproto_parse_send_reply(reply, &ans);
+    order_mark_sent(&cur.o);
+    if (!ans.accepted) {
+        order_apply_rejected(&cur.o, ans.reason);
+    } else {
+        order_apply_accepted(&cur.o);
+        if (ans.duplicate) log_info("order %s: the gateway already had it; not placed again", cur.o.client_order_id);
+    }
+    ostore_update(x->os, &cur.o, ans.serial);
+    db_journal(x->db, "executor", "order", cur.o.client_order_id, order_status_name(cur.o.status));
+    if (order_is_terminal(cur.o.status)) {
+        risk_order_closed(&x->risk);
+        entry_feedback(x, &cur);
+    }
+    ostore_commit(x->os);
+    if (cur.o.status == ORDER_REJECTED) log_warn("order %s rejected: %s", cur.o.client_order_id, cur.o.reason);
+    else log_info("order %s accepted (serial %s)", cur.o.client_order_id, ans.serial ? ans.serial : "-");
+    json_decref(reply);
+}
+
+/* Stores a refused signal as a rejected order, so it shows in 'aftm orders' with its reason. */
+static void record_refusal(executor_core *x, order_record *r, const char *reason) {
+    snprintf(r->o.reason, sizeof r->o.reason, "%s", reason);
+    r->o.status = ORDER_REJECTED;
+    x->st.refused++;
+    if (ostore_begin(x->os)) {
+        ostore_insert(x->os, r);
+        db_journal(x->db, "executor", "refused", r->o.client_order_id, reason);
+        entry_feedback(x, r);
+        ostore_commit(x->os);
+    }
+    log_warn("signal %s refused: %s", r->o.signal_id, reason);
+    if (r->is_exit) log_error("an EXIT was refused: the position in %s stays open", r->o.symbol);
+}
+
+bool exc_account(executor_core *x, char *out, size_t cap) {
+    if (x->cfg.account[0]) {
+        snprintf(out, cap, "%s", x->cfg.account);
+        return true;
+    }
+    return session_order_account(x->db, out, cap);
+}
+
+static void local_time(int64_t now_ms, int *minute, int *weekday) {
+    time_t t = (time_t)(now_ms / 1000) + 8 * 3600; /* Asia/Taipei, UTC+8 all year */
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    *minute = tm.tm_hour * 60 + tm.tm_min;
+    *weekday = tm.tm_wday;
+}
+
+void exc_on_signal(executor_core *x, const wire_signal *sig) {
+    x->st.signals++;
+    order_record r;
+    memset(&r, 0, sizeof r);
+    char signal_id[ORDER_ID_MAX - 5]; /* room for the "aftm-" prefix of the client order id */
+    if (sig->has_ext && strlen(sig->signal_id) >= sizeof signal_id) {
+        log_warn("signal id '%s' is longer than %zu characters; dropped", sig->signal_id, sizeof signal_id - 1);
+        return;
+    }
+    if (sig->has_ext) memcpy(signal_id, sig->signal_id, strlen(sig->signal_id) + 1);
+    else /* the original's signal has no id: one per message received */
+        snprintf(signal_id, sizeof signal_id, "orig-%lld-%llu", (long long)llround(sig->when * 1e6),
+                 (unsigned long long)++x->orig_counter);
+    char coid[ORDER_ID_MAX];
+    memcpy(coid, "aftm-", 5);
+    memcpy(coid + 5, signal_id, strlen(signal_id) + 1);
+    size_t n = strlen(signal_id);
+    r.is_exit = n > 2 && !strcmp(signal_id + n - 2, ".X");
+    r.ref_price = sig->price;
+    r.signal_when = sig->when;
+
+    order_record existing;
+    if (ostore_get(x->os, coid, &existing)) {
+        if (existing.o.status == ORDER_NEW) {
+            log_warn("signal %s arrived again and its order never left; sending it now", signal_id);
+            send_order(x, &existing);
+        } else {
+            log_warn("signal %s arrived again: its order %s is already %s; not sent twice", signal_id, coid,
+                     order_status_name(existing.o.status));
+            /* a restarted strategy may have lost what it knew of this entry: tell it again */
+            entry_feedback(x, &existing);
+        }
+        return;
+    }
+    char account[64] = "";
+    bool have_account = exc_account(x, account, sizeof account);
+    side_t side = sig->side == WIRE_BUY ? SIDE_BUY : SIDE_SELL;
+    if (!order_init(&r.o, coid, signal_id, sig->condition_id, have_account ? account : "-", sig->commodity_id, side,
+                    sig->quantity)) {
+        log_warn("signal %s is not a valid order (quantity %lld); dropped", signal_id, (long long)sig->quantity);
+        return;
+    }
+    if (!have_account) {
+        char why[256];
+        /* an expired session blocks new entries, and says so */
+        if (!session_entry_blocked(x->db, now_s(x), why, sizeof why))
+            snprintf(why, sizeof why, "no order account selected (select one, or pass --account)");
+        record_refusal(x, &r, why);
+        return;
+    }
+    int64_t now_ms = now_us(x) / 1000;
+    risk_request req = {.symbol = r.o.symbol, .side = side, .qty = r.o.qty, .ref_price = sig->price,
+                        .signal_ms = (int64_t)llround(sig->when * 1000), .now_ms = now_ms, .duplicate = false};
+    price_t *last = price_slot(x, r.o.symbol, false);
+    req.last_price = last ? *last : 0;
+    /* A signal without a price (the original's) is a market order at the last price. */
+    if (req.ref_price <= 0) req.ref_price = req.last_price;
+    local_time(now_ms, &req.minute_of_day, &req.weekday);
+    char reason[RISK_REASON_MAX + 32], why[RISK_REASON_MAX];
+    risk_verdict v = risk_check(&x->cfg.limits, &x->risk, &req, why, sizeof why);
+    if (v != RISK_OK) {
+        snprintf(reason, sizeof reason, "risk %s: %s", risk_rule_code(v), why);
+        record_refusal(x, &r, reason);
+        return;
+    }
+    /* is_exit stays what the signal says (a condition's exit); reducing the net position is
+     * what the risk rules look at, and only that is logged here */
+    bool reduces = risk_is_exit(&x->risk, &req);
+    /* stored before it leaves: a crash from here on cannot produce a second order */
+    if (!ostore_insert(x->os, &r)) {
+        log_error("cannot store order %s (%s); not sent", coid, sqlite3_errmsg(x->db));
+        return;
+    }
+    risk_record_order(&x->risk, now_ms);
+    x->st.orders++;
+    log_info("order %s: %s %lld %s for signal %s%s", coid, side == SIDE_BUY ? "buy" : "sell", (long long)r.o.qty,
+             r.o.symbol, signal_id, r.is_exit ? " (exit)" : reduces ? " (entry; reduces the net position)" : " (entry)");
+    send_order(x, &r);
+}
+
+void exc_on_signal_message(executor_core *x, const void *body, size_t len) {
+    wire_msg m;
+    wire_kind k = wire_decode(&x->dec, body, len, &m);
+    if (k == WIRE_SIGNAL) exc_on_signal(x, &m.u.signal);
+    else if (k == WIRE_ERROR) log_warn("failed to decode a signal message: %s (%s); skipped", m.error, m.error_class);
+    else log_warn("received a message that is not a TradingSignal; skipped");
+}
+
+/* ---- ticks ------------------------------------------------------------------------------- */
+
+void exc_set_last_price(executor_core *x, const char *symbol, price_t price) {
+    if (price <= 0) return;
+    price_t *p = price_slot(x, symbol, true);
+    if (p) *p = price;
+}
+
+void exc_on_tick_message(executor_core *x, const void *body, size_t len) {
+    wire_msg m;
+    if (wire_decode(&x->dec, body, len, &m) != WIRE_TICK) return;
+    if (!isfinite(m.u.tick.match_price) || m.u.tick.match_price <= 0) return;
+    price_t *p = price_slot(x, m.u.tick.commodity_id, true);
+    if (p) *p = (price_t)trunc(m.u.tick.match_price);
+}
+
+/* ---- reconciliation ---------------------------------------------------------------------- */
+
+static void reconcile_one(void *ctx, const order_record *r) {
+    executor_core *x = ctx;
+    if (r->o.status == ORDER_NEW) {
+        order_record copy = *r;
+        log_info("order %s was stored but never confirmed sent; sending (same id, so never twice)",
+                 r->o.client_order_id);
+        send_order(x, &copy);
+        return;
+    }
+    char err[256] = "";
+    json_t *req = exproto_order_status_request(r->o.client_order_id);
+    json_t *reply = x->io.gateway_call(x->io.ctx, req, err, sizeof err);
+    json_decref(req);
+    if (!reply) return;
+    /* updated_at is stamped by the store from the system clock */
+    if (exproto_status_not_found(reply) && r->o.status == ORDER_SENT && clock_wall_s() - r->updated_at > 2.0) {
+        /* The broker never saw it: the send was lost before reaching it. Safe to send. */
+        order_record copy = *r;
+        log_warn("order %s never reached the broker; sending it again with the same id", r->o.client_order_id);
+        send_order(x, &copy);
+    }
+    json_decref(reply);
+}
+
+void exc_reconcile(executor_core *x) {
+    exc_catch_up(x);
+    ostore_each_open(x->os, reconcile_one, x);
+}
+
+/* ---- kill switch ------------------------------------------------------------------------- */
+
+void exc_load_kill_switch(executor_core *x) {
+    long long on = 0;
+    db_meta_get_int(x->db, "kill_switch", &on);
+    if (on && !x->risk.kill_switch) {
+        char why[RISK_REASON_MAX] = "halted by hand";
+        db_meta_get_text(x->db, "kill_reason", why, sizeof why);
+        risk_trip_kill_switch(&x->risk, why);
+        log_warn("kill switch ON (%s): new entries refused, exits allowed", why);
+    } else if (!on && x->risk.kill_switch) {
+        risk_reset_kill_switch(&x->risk);
+        log_info("kill switch cleared: trading resumed");
+    }
+}
+
+void exc_poll_state(executor_core *x) {
+    long long v = db_data_version(x->db);
+    if (v != x->data_version) {
+        x->data_version = v;
+        exc_load_kill_switch(x);
+    }
+}
+
+/* ---- life -------------------------------------------------------------------------------- */
+
+static void count_open(void *ctx, const order_record *r) {
+    executor_core *x = ctx;
+    (void)r;
+    x->risk.open_orders++;
+}
+
+executor_core *exc_new(sqlite3 *db, const executor_config *cfg, const executor_io *io, char *err, size_t errlen) {
+    if (!io->send_order || !io->gateway_call || cfg->attempts < 1) {
+        snprintf(err, errlen, "the executor needs an order sink, a gateway call and at least one attempt");
+        return NULL;
+    }
+    executor_core *x = calloc(1, sizeof *x);
+    if (!x) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    x->cfg = *cfg;
+    x->io = *io;
+    x->db = db;
+    wire_decoder_init(&x->dec);
+    risk_state_init(&x->risk);
+    if (!(x->cs = cstore_open(db)) || !(x->os = ostore_open(db))) {
+        snprintf(err, errlen, "cannot prepare the stores: %s", sqlite3_errmsg(db));
+        exc_free(x);
+        return NULL;
+    }
+    db_meta_get_int(db, "executor_report_seq", &x->report_seq);
+    x->data_version = db_data_version(db);
+    return x;
+}
+
+void exc_free(executor_core *x) {
+    if (!x) return;
+    ostore_close(x->os);
+    cstore_close(x->cs);
+    wire_decoder_destroy(&x->dec);
+    free(x);
+}
+
+void exc_start(executor_core *x) {
+    ostore_each_open(x->os, count_open, x);
+    exc_load_kill_switch(x);
+    refresh_pnl(x);
+    exc_reconcile(x);
+    x->data_version = db_data_version(x->db);
+}
+
+int64_t exc_open_orders(const executor_core *x) { return x->risk.open_orders; }
+long long exc_report_seq(const executor_core *x) { return x->report_seq; }
+bool exc_kill_switch_on(const executor_core *x) { return x->risk.kill_switch; }
+executor_stats exc_stats(const executor_core *x) { return x->st; }

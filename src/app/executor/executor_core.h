@@ -1,0 +1,92 @@
+/* The executor's decisions without sockets: a signal is checked against the risk limits, its
+ * order row is stored and only then handed to the caller's order sink; a refusal is stored with
+ * its reason. Execution reports move the order, book each fill once (by fill id), update the
+ * position, P&L and equity, and tell the strategy (through the condition row) how an entry
+ * ended. Report gaps are caught up and open orders reconciled through the caller's gateway
+ * call. Time comes from the caller's clock.
+ *
+ * Not here: argument parsing, endpoints, ZeroMQ, the poll loop (executor_main.c), the JSON
+ * shapes of the gateway protocol (executor_proto.c). */
+#ifndef AFTM_EXECUTOR_CORE_H
+#define AFTM_EXECUTOR_CORE_H
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "domain/risk.h"
+#include "wire/codec.h"
+
+/* What the core needs from the process around it. */
+typedef struct {
+    void *ctx;
+    /* The order sink: sends a send_order request (not consumed) to the gateway and returns its
+     * reply (the caller of this decrefs it), or NULL with err when there was no usable answer
+     * (then the outcome is unknown and reconciliation settles it). */
+    json_t *(*send_order)(void *ctx, json_t *req, char *err, size_t errlen);
+    /* Any other gateway request (get_reports, order_status), same contract. */
+    json_t *(*gateway_call)(void *ctx, json_t *req, char *err, size_t errlen);
+    /* True once the process is asked to stop: retries end early. NULL: never. */
+    bool (*stopping)(void *ctx);
+    /* Wall clock, POSIX microseconds. NULL: the system clock. */
+    int64_t (*clock_us)(void *ctx);
+} executor_io;
+
+typedef struct {
+    char account[64];   /* the order account; empty: the session's selected account */
+    int attempts;       /* tries per order before leaving it to reconciliation, >= 1 */
+    risk_limits limits;
+} executor_config;
+
+typedef struct {
+    uint64_t signals, orders, fills, refused;
+} executor_stats;
+
+typedef struct executor_core executor_core;
+
+/* A core on an open database (not owned: the caller closes it after exc_free). NULL with err
+ * when the stores cannot be prepared. Reads the last applied report seq. */
+executor_core *exc_new(sqlite3 *db, const executor_config *cfg, const executor_io *io, char *err, size_t errlen);
+void exc_free(executor_core *x);
+
+/* Before any signal is read: counts the open orders, loads the kill switch, marks P&L, catches
+ * up missed reports and reconciles the open orders. */
+void exc_start(executor_core *x);
+
+/* One decoded signal: refused (stored with its reason) or stored and sent. A signal id seen
+ * before is never sent twice. */
+void exc_on_signal(executor_core *x, const wire_signal *sig);
+/* A signal message as received (msgpack); anything that is not a signal is logged and skipped. */
+void exc_on_signal_message(executor_core *x, const void *body, size_t len);
+
+/* One execution report message (JSON text) from the gateway's report stream. A seq gap is
+ * caught up through gateway_call before the report is applied. */
+void exc_on_report_message(executor_core *x, const char *body, size_t len);
+
+/* A tick message (msgpack): keeps the product's last price for the price band and P&L. */
+void exc_on_tick_message(executor_core *x, const void *body, size_t len);
+/* The same from a known price (points > 0). */
+void exc_set_last_price(executor_core *x, const char *symbol, price_t price);
+
+/* Fetches and applies every report after the last applied seq. False when the gateway did not
+ * answer. */
+bool exc_catch_up(executor_core *x);
+/* Catch-up, then each open order settled with the gateway (a stored order never sent is sent;
+ * a sent one the broker never saw is sent again under the same id). */
+void exc_reconcile(executor_core *x);
+
+/* Reads the kill switch from the database (set by 'aftm halt', cleared by 'aftm resume'). */
+void exc_load_kill_switch(executor_core *x);
+/* Reloads the kill switch when another connection has written the database since last time. */
+void exc_poll_state(executor_core *x);
+
+/* The order account signals go to: the configured one, else the session's. */
+bool exc_account(executor_core *x, char *out, size_t cap);
+int64_t exc_open_orders(const executor_core *x);
+long long exc_report_seq(const executor_core *x);
+bool exc_kill_switch_on(const executor_core *x);
+executor_stats exc_stats(const executor_core *x);
+
+#endif

@@ -1,0 +1,245 @@
+/* `aftm executor`: arguments, endpoints, the ZeroMQ sockets and the poll loop around the
+ * executor core (executor_core.h), which makes every decision. Signals are pulled, execution
+ * reports and ticks subscribed to, and the gateway's order port is the core's order sink. */
+#include "app/executor/executor.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "app/executor/executor_core.h"
+#include "app/executor/risk_config.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/exit_codes.h"
+#include "core/log.h"
+#include "core/parse.h"
+#include "net/gateway_client.h"
+#include "net/lifecycle.h"
+#include "net/zsock.h"
+#include "store/db.h"
+
+#define RECONCILE_MS 1000
+#define STATE_POLL_MS 250
+
+typedef struct {
+    void *zctx, *pull, *reports, *ticks;
+    gateway_client *gw;
+    sqlite3 *db;
+    executor_core *core;
+} proc;
+
+static void usage(FILE *out) {
+    fprintf(out,
+            "usage: aftm executor [--signal-endpoint E] [--order-endpoint E] [--report-endpoint E]\n"
+            "                     [--tick-endpoint E] [--home DIR] [--account A] [--risk FILE]\n"
+            "                     [--trading-hours on|off] [--timeout-ms N] [--attempts N] [--quiet]\n\n"
+            "Pulls signals, checks them against the risk limits, and sends each as one market order\n"
+            "through the gateway. Orders, fills and positions are kept under --home.\n\n"
+            "  --signal-endpoint  bind address for signals (default tcp://127.0.0.1:5556)\n"
+            "  --order-endpoint   the gateway's order port (default tcp://127.0.0.1:5557)\n"
+            "  --report-endpoint  the gateway's execution reports (default tcp://127.0.0.1:5558)\n"
+            "  --tick-endpoint    ticks, for the price band and P&L (default tcp://127.0.0.1:5555)\n"
+            "  --account          order account (default: the session's selected account)\n"
+            "  --risk             INI file with a [risk] section overriding the default limits\n"
+            "  --trading-hours    on (default): refuse entries outside TAIFEX sessions; off\n"
+            "  --timeout-ms       wait for each gateway answer (default 2000)\n"
+            "  --attempts         tries per order before leaving it to reconciliation (default 3)\n"
+            "  --home             data directory (default $AFTM_HOME, else ./aftm-data)\n"
+            "  --quiet            log warnings and errors only\n");
+}
+
+/* Returns an exit code to end with, or -1 to run. */
+static int parse_args(int argc, char **argv, executor_config *cfg, int *timeout_ms, endpoints *ep, const char **home,
+                      bool *quiet) {
+    static const struct option opts[] = {
+        {"signal-endpoint", 1, 0, 's'}, {"order-endpoint", 1, 0, 'o'}, {"report-endpoint", 1, 0, 'r'},
+        {"tick-endpoint", 1, 0, 't'},   {"home", 1, 0, 'h'},           {"account", 1, 0, 'a'},
+        {"risk", 1, 0, 'R'},            {"trading-hours", 1, 0, 'T'},  {"timeout-ms", 1, 0, 'm'},
+        {"attempts", 1, 0, 'n'},        {"quiet", 0, 0, 'q'},          {"help", 0, 0, 'H'},
+        {0, 0, 0, 0}};
+    const char *risk_file = NULL, *hours = NULL;
+    int64_t v;
+    int o;
+    optind = 1;
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (o) {
+        case 's': snprintf(ep->signal, sizeof ep->signal, "%s", optarg); break;
+        case 'o': snprintf(ep->order, sizeof ep->order, "%s", optarg); break;
+        case 'r': snprintf(ep->report, sizeof ep->report, "%s", optarg); break;
+        case 't': snprintf(ep->tick, sizeof ep->tick, "%s", optarg); break;
+        case 'h': *home = optarg; break;
+        case 'a': snprintf(cfg->account, sizeof cfg->account, "%s", optarg); break;
+        case 'R': risk_file = optarg; break;
+        case 'T': hours = optarg; break;
+        case 'm':
+            if (!parse_int_range(optarg, 10, 600000, &v)) {
+                fprintf(stderr, "aftm executor: --timeout-ms must be 10..600000, got '%s'\n", optarg);
+                return EXIT_USAGE;
+            }
+            *timeout_ms = (int)v;
+            break;
+        case 'n':
+            if (!parse_int_range(optarg, 1, 100, &v)) {
+                fprintf(stderr, "aftm executor: --attempts must be 1..100, got '%s'\n", optarg);
+                return EXIT_USAGE;
+            }
+            cfg->attempts = (int)v;
+            break;
+        case 'q': *quiet = true; break;
+        case 'H': usage(stdout); return EXIT_OK;
+        default: usage(stderr); return EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "aftm executor: unexpected argument '%s'\n", argv[optind]);
+        return EXIT_USAGE;
+    }
+    char err[256];
+    if (!risk_config_load(risk_file, &cfg->limits, err, sizeof err)) {
+        fprintf(stderr, "aftm executor: %s\n", err);
+        return EXIT_USAGE;
+    }
+    if (hours) {
+        if (!strcmp(hours, "on")) cfg->limits.trading_hours = true;
+        else if (!strcmp(hours, "off")) cfg->limits.trading_hours = false;
+        else {
+            fprintf(stderr, "aftm executor: --trading-hours must be on or off, got '%s'\n", hours);
+            return EXIT_USAGE;
+        }
+    }
+    return -1;
+}
+
+/* The core's order sink and gateway call are both the gateway's order port. */
+static json_t *gateway_request(void *ctx, json_t *req, char *err, size_t errlen) {
+    return gwc_request(((proc *)ctx)->gw, req, err, errlen);
+}
+
+static bool stop_requested(void *ctx) {
+    (void)ctx;
+    return lifecycle_stopping();
+}
+
+/* Reads what is waiting on one socket (up to a batch) and hands it to the core. */
+static void drain(proc *p, void *sock) {
+    char topic[16], body[8192];
+    for (int i = 0; i < 1024; i++) {
+        size_t tlen;
+        bool truncated;
+        int n = zsock_recv_2(sock, topic, sizeof topic, body, sizeof body, &tlen, &truncated);
+        if (n < 0) return;
+        if (truncated) {
+            log_warn("skipped an oversized message");
+            continue;
+        }
+        if (sock == p->pull) exc_on_signal_message(p->core, body, (size_t)n);
+        else if (sock == p->reports) exc_on_report_message(p->core, body, (size_t)n);
+        else exc_on_tick_message(p->core, body, (size_t)n);
+    }
+}
+
+/* Opens the sockets (the signal port is bound later, after reconciliation). */
+static bool open_sockets(proc *p, const endpoints *ep, int timeout_ms) {
+    char err[512];
+    p->zctx = zmq_ctx_new();
+    if (!(p->pull = zsock_new(p->zctx, ZMQ_PULL, err, sizeof err)) ||
+        !(p->reports = zsock_new(p->zctx, ZMQ_SUB, err, sizeof err)) ||
+        !(p->ticks = zsock_new(p->zctx, ZMQ_SUB, err, sizeof err))) {
+        log_error("%s", err);
+        return false;
+    }
+    zsock_set_int(p->pull, ZMQ_RCVHWM, 1000);
+    if (!zsock_connect(p->reports, ep->report, err, sizeof err) || !zsock_connect(p->ticks, ep->tick, err, sizeof err)) {
+        log_error("%s", err);
+        return false;
+    }
+    zmq_setsockopt(p->reports, ZMQ_SUBSCRIBE, "REPORT", 6);
+    zmq_setsockopt(p->ticks, ZMQ_SUBSCRIBE, "TICK", 4);
+    if (!(p->gw = gwc_new(p->zctx, ep->order, timeout_ms))) {
+        log_error("cannot open the gateway connection to %s", ep->order);
+        return false;
+    }
+    return true;
+}
+
+static void proc_close(proc *p) {
+    exc_free(p->core);
+    db_close(p->db);
+    gwc_free(p->gw);
+    if (p->pull) zmq_close(p->pull);
+    if (p->reports) zmq_close(p->reports);
+    if (p->ticks) zmq_close(p->ticks);
+    if (p->zctx) zmq_ctx_term(p->zctx);
+}
+
+int cmd_executor(int argc, char **argv) {
+    proc p;
+    memset(&p, 0, sizeof p);
+    executor_config cfg = {.attempts = 3};
+    int timeout_ms = 2000;
+    endpoints ep;
+    endpoints_from_env(&ep);
+    const char *home_flag = NULL;
+    bool quiet = false;
+    int rc = parse_args(argc, argv, &cfg, &timeout_ms, &ep, &home_flag, &quiet);
+    if (rc >= 0) return rc;
+    log_set_name("executor");
+    log_set_quiet(quiet);
+    lifecycle_install();
+
+    char err[512], home[AFTM_PATH_MAX];
+    rc = EXIT_RUNTIME;
+    executor_io io = {.ctx = &p, .send_order = gateway_request, .gateway_call = gateway_request,
+                      .stopping = stop_requested, .clock_us = NULL};
+    if (!home_resolve(home_flag, home, sizeof home, err, sizeof err) || !(p.db = db_open(home, err, sizeof err)) ||
+        !(p.core = exc_new(p.db, &cfg, &io, err, sizeof err))) {
+        log_error("%s", err);
+        goto out;
+    }
+    if (!open_sockets(&p, &ep, timeout_ms)) goto out;
+    /* Reconcile before reading any signal: what was in flight when we stopped is settled
+     * first, and the signal port is bound only after, so nothing is read early. */
+    exc_start(p.core);
+    if (!zsock_bind(p.pull, ep.signal, false, err, sizeof err)) {
+        log_error("%s", err);
+        goto out;
+    }
+    char account[64];
+    log_info("started: signals on %s, gateway %s, account %s, trading hours %s", ep.signal, ep.order,
+             exc_account(p.core, account, sizeof account) ? account : "(none selected yet)",
+             cfg.limits.trading_hours ? "on" : "off");
+
+    int64_t last_reconcile = clock_mono_ms(), last_state = last_reconcile;
+    while (!lifecycle_stopping()) {
+        zmq_pollitem_t items[] = {{p.pull, 0, ZMQ_POLLIN, 0}, {p.reports, 0, ZMQ_POLLIN, 0}, {p.ticks, 0, ZMQ_POLLIN, 0}};
+        int n = zmq_poll(items, 3, STATE_POLL_MS);
+        if (n < 0 && zmq_errno() != EINTR) {
+            log_error("poll failed: %s", zmq_strerror(zmq_errno()));
+            break;
+        }
+        /* signals first: an order waiting behind the bookkeeping of earlier fills is latency
+         * the trader pays; the risk state lags by those fills at most, as it would by the
+         * network anyway */
+        for (int i = 0; i < 3 && n > 0; i++)
+            if (items[i].revents & ZMQ_POLLIN) drain(&p, items[i].socket);
+        int64_t now = clock_mono_ms();
+        if (now - last_state >= STATE_POLL_MS) {
+            exc_poll_state(p.core);
+            last_state = now;
+        }
+        if (now - last_reconcile >= RECONCILE_MS) {
+            if (exc_open_orders(p.core) > 0) exc_reconcile(p.core);
+            last_reconcile = now;
+        }
+    }
+    executor_stats s = exc_stats(p.core);
+    log_info("stopping: %llu signals, %llu orders, %llu fills, %llu refused", (unsigned long long)s.signals,
+             (unsigned long long)s.orders, (unsigned long long)s.fills, (unsigned long long)s.refused);
+    rc = EXIT_OK;
+out:
+    proc_close(&p);
+    return rc;
+}

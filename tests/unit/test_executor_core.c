@@ -1,0 +1,406 @@
+/* The executor core without sockets: a signal becomes an order row that is committed before the
+ * order sink sees it; repeats, risk refusals, reports, duplicate fills, entry outcomes, report
+ * gaps and the kill switch, each checked in the database through a second connection. The
+ * gateway is a scripted fake behind the core's function pointers; the clock is fixed. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "testkit.h"
+
+#include "app/executor/executor_core.h"
+#include "store/condition_store.h"
+#include "store/order_store.h"
+
+#define NOW_US 1750212000000000LL /* Wednesday 2025-06-18 10:00 Asia/Taipei: day session */
+#define SYMBOL "TXFF5"
+#define ACCOUNT "ACC1"
+
+typedef enum { GW_ACCEPT, GW_REFUSE, GW_SILENT } gw_mode;
+
+typedef struct {
+    order_store *observer; /* on a second connection: sees only what was committed */
+    gw_mode mode;
+    int sends;
+    char sent_coid[ORDER_ID_MAX];
+    long long sent_qty;
+    char sent_side[8];
+    bool row_seen_new; /* the order row was committed, still 'new', when the sink got it */
+    int calls;
+    char call_op[32];
+    long long since_seq;
+    json_t *reports; /* the get_reports reply's list (owned) */
+} fake_gateway;
+
+typedef struct {
+    tk_home home;
+    sqlite3 *db, *db2;
+    order_store *os2;
+    condition_store *cs2;
+    fake_gateway gw;
+    executor_core *x;
+} fixture;
+
+static json_t *fake_send_order(void *ctx, json_t *req, char *err, size_t errlen) {
+    fake_gateway *g = ctx;
+    assert_string_equal(json_string_value(json_object_get(req, "operation")), "send_order");
+    json_t *p = json_object_get(req, "parameters");
+    g->sends++;
+    snprintf(g->sent_coid, sizeof g->sent_coid, "%s", json_string_value(json_object_get(p, "client_order_id")));
+    snprintf(g->sent_side, sizeof g->sent_side, "%s", json_string_value(json_object_get(p, "side")));
+    g->sent_qty = json_integer_value(json_object_get(p, "quantity"));
+    order_record r;
+    g->row_seen_new = ostore_get(g->observer, g->sent_coid, &r) && r.o.status == ORDER_NEW;
+    if (g->mode == GW_SILENT) {
+        snprintf(err, errlen, "timeout");
+        return NULL;
+    }
+    if (g->mode == GW_REFUSE)
+        return json_pack("{s:b,s:s,s:s}", "success", 0, "error_message", "not enough margin", "error_code", "E42");
+    return json_pack("{s:b,s:{s:b,s:s}}", "success", 1, "data", "is_send_order", 1, "order_serial", "S1");
+}
+
+static json_t *fake_call(void *ctx, json_t *req, char *err, size_t errlen) {
+    fake_gateway *g = ctx;
+    (void)err;
+    (void)errlen;
+    g->calls++;
+    const char *op = json_string_value(json_object_get(req, "operation"));
+    snprintf(g->call_op, sizeof g->call_op, "%s", op ? op : "");
+    json_t *p = json_object_get(req, "parameters");
+    if (op && !strcmp(op, "get_reports")) {
+        g->since_seq = json_integer_value(json_object_get(p, "since_seq"));
+        return json_pack("{s:b,s:{s:o}}", "success", 1, "data", "reports", g->reports ? json_incref(g->reports) : json_array());
+    }
+    return json_pack("{s:b,s:{s:b}}", "success", 1, "data", "found", 1);
+}
+
+static int64_t fixed_clock(void *ctx) {
+    (void)ctx;
+    return NOW_US;
+}
+
+static int setup(void **state) {
+    fixture *f = calloc(1, sizeof *f);
+    tk_home_make(&f->home, "excore");
+    f->db = tk_db_open(&f->home);
+    f->db2 = tk_db_open(&f->home);
+    f->os2 = ostore_open(f->db2);
+    f->cs2 = cstore_open(f->db2);
+    assert_non_null(f->os2);
+    assert_non_null(f->cs2);
+    f->gw.observer = f->os2;
+    executor_config cfg = {.account = ACCOUNT, .attempts = 2, .limits = risk_limits_default()};
+    executor_io io = {.ctx = &f->gw, .send_order = fake_send_order, .gateway_call = fake_call,
+                      .clock_us = fixed_clock};
+    char err[256] = "";
+    f->x = exc_new(f->db, &cfg, &io, err, sizeof err);
+    if (!f->x) fail_msg("exc_new: %s", err);
+    exc_start(f->x);
+    f->gw.calls = 0; /* the start-up catch-up is not what the tests count */
+    exc_set_last_price(f->x, SYMBOL, 20000);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state) {
+    fixture *f = *state;
+    exc_free(f->x);
+    json_decref(f->gw.reports);
+    ostore_close(f->os2);
+    cstore_close(f->cs2);
+    db_close(f->db2);
+    db_close(f->db);
+    tk_home_remove(&f->home);
+    free(f);
+    return 0;
+}
+
+static wire_signal signal_of(const char *id, wire_side side, int64_t qty, int64_t condition_id) {
+    wire_signal s;
+    memset(&s, 0, sizeof s);
+    s.when = (double)NOW_US / 1e6 - 0.05;
+    s.side = side;
+    snprintf(s.commodity_id, sizeof s.commodity_id, "%s", SYMBOL);
+    s.has_ext = true;
+    snprintf(s.signal_id, sizeof s.signal_id, "%s", id);
+    s.condition_id = condition_id;
+    s.quantity = qty;
+    s.price = 20000;
+    return s;
+}
+
+static void send_signal(fixture *f, const char *id, wire_side side, int64_t qty, int64_t condition_id) {
+    wire_signal s = signal_of(id, side, qty, condition_id);
+    exc_on_signal(f->x, &s);
+}
+
+static void report(fixture *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void report(fixture *f, const char *fmt, ...) {
+    char body[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(body, sizeof body, fmt, ap);
+    va_end(ap);
+    assert_true(n > 0 && (size_t)n < sizeof body);
+    exc_on_report_message(f->x, body, (size_t)n);
+}
+
+static order_record stored(fixture *f, const char *coid) {
+    order_record r;
+    if (!ostore_get(f->os2, coid, &r)) fail_msg("order %s is not stored", coid);
+    return r;
+}
+
+static int64_t net_position(fixture *f) {
+    position p;
+    assert_true(ostore_position_get(f->os2, ACCOUNT, SYMBOL, &p));
+    return p.net_qty;
+}
+
+static long long count_rows(fixture *f, const char *sql) {
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(f->db2, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    long long n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+static int64_t add_condition(fixture *f) {
+    condition c;
+    condition_init(&c, 0, SYMBOL, SIDE_BUY, 20000, 15, 2, 90, 30, false);
+    char err[128];
+    int64_t id = cstore_add(f->cs2, &c, NULL, err, sizeof err);
+    assert_true(id > 0);
+    return id;
+}
+
+static void test_signal_stored_before_sent(void **state) {
+    fixture *f = *state;
+    send_signal(f, "7.1.E", WIRE_BUY, 2, 0);
+    assert_int_equal(f->gw.sends, 1);
+    assert_true(f->gw.row_seen_new);
+    assert_string_equal(f->gw.sent_coid, "aftm-7.1.E");
+    assert_int_equal(f->gw.sent_qty, 2);
+    assert_string_equal(f->gw.sent_side, "buy");
+    order_record r = stored(f, "aftm-7.1.E");
+    assert_string_equal(r.o.signal_id, "7.1.E");
+    assert_string_equal(r.o.account, ACCOUNT);
+    assert_int_equal(r.o.qty, 2);
+    assert_int_equal(r.o.status, ORDER_ACCEPTED);
+    assert_string_equal(r.order_serial, "S1");
+    assert_int_equal(exc_stats(f->x).orders, 1);
+}
+
+static void test_repeated_signal_places_one_order(void **state) {
+    fixture *f = *state;
+    send_signal(f, "7.2.E", WIRE_BUY, 1, 0);
+    send_signal(f, "7.2.E", WIRE_BUY, 1, 0);
+    assert_int_equal(f->gw.sends, 1);
+    assert_int_equal(exc_stats(f->x).signals, 2);
+    assert_int_equal(exc_stats(f->x).orders, 1);
+    assert_int_equal(count_rows(f, "SELECT COUNT(*) FROM orders"), 1);
+    /* a refused signal sent again is not checked, refused or journaled a second time */
+    send_signal(f, "7.2b.E", WIRE_BUY, 50, 0);
+    send_signal(f, "7.2b.E", WIRE_BUY, 50, 0);
+    assert_int_equal(f->gw.sends, 1);
+    assert_int_equal(exc_stats(f->x).refused, 1);
+    assert_int_equal(count_rows(f, "SELECT COUNT(*) FROM journal WHERE kind='refused'"), 1);
+}
+
+static void test_stored_but_unsent_order_is_sent_at_start(void **state) {
+    fixture *f = *state;
+    /* a crash between storing and sending left a 'new' row */
+    order_record r;
+    memset(&r, 0, sizeof r);
+    assert_true(order_init(&r.o, "aftm-11.1.E", "11.1.E", 0, ACCOUNT, SYMBOL, SIDE_BUY, 4));
+    assert_true(ostore_insert(f->os2, &r));
+    executor_config cfg = {.account = ACCOUNT, .attempts = 1, .limits = risk_limits_default()};
+    executor_io io = {.ctx = &f->gw, .send_order = fake_send_order, .gateway_call = fake_call,
+                      .clock_us = fixed_clock};
+    char err[256] = "";
+    executor_core *again = exc_new(f->db, &cfg, &io, err, sizeof err);
+    assert_non_null(again);
+    exc_start(again);
+    exc_free(again);
+    assert_int_equal(f->gw.sends, 1);
+    assert_string_equal(f->gw.sent_coid, "aftm-11.1.E");
+    assert_int_equal(f->gw.sent_qty, 4);
+    assert_int_equal(stored(f, "aftm-11.1.E").o.status, ORDER_ACCEPTED);
+    /* the signal arriving again now changes nothing */
+    send_signal(f, "11.1.E", WIRE_BUY, 4, 0);
+    assert_int_equal(f->gw.sends, 1);
+}
+
+static void test_risk_refusal_is_stored_not_sent(void **state) {
+    fixture *f = *state;
+    send_signal(f, "7.3.E", WIRE_BUY, 11, 0); /* default max_lots_per_order is 10 */
+    assert_int_equal(f->gw.sends, 0);
+    order_record r = stored(f, "aftm-7.3.E");
+    assert_int_equal(r.o.status, ORDER_REJECTED);
+    assert_int_equal(r.o.qty, 11);
+    assert_true(strncmp(r.o.reason, "risk max_lots_per_order: ", 25) == 0);
+    assert_int_equal(exc_stats(f->x).refused, 1);
+    assert_int_equal(exc_stats(f->x).orders, 0);
+    assert_int_equal(exc_open_orders(f->x), 0);
+    assert_int_equal(count_rows(f, "SELECT COUNT(*) FROM journal WHERE kind='refused' AND ref='aftm-7.3.E'"), 1);
+}
+
+static void test_accepted_then_fill_moves_order_and_position(void **state) {
+    fixture *f = *state;
+    f->gw.mode = GW_SILENT; /* no answer: the order stays 'sent' and the reports tell the rest */
+    send_signal(f, "7.4.E", WIRE_BUY, 3, 0);
+    assert_int_equal(f->gw.sends, 2); /* both attempts, the same client order id */
+    assert_int_equal(stored(f, "aftm-7.4.E").o.status, ORDER_SENT);
+    report(f, "{\"seq\":1,\"client_order_id\":\"aftm-7.4.E\",\"status\":\"accepted\",\"order_serial\":\"S9\"}");
+    assert_int_equal(stored(f, "aftm-7.4.E").o.status, ORDER_ACCEPTED);
+    assert_int_equal(net_position(f), 0);
+    report(f, "{\"seq\":2,\"client_order_id\":\"aftm-7.4.E\",\"status\":\"filled\",\"fill_id\":\"F1\","
+              "\"fill_qty\":3,\"fill_price\":20010,\"filled_qty\":3}");
+    order_record r = stored(f, "aftm-7.4.E");
+    assert_int_equal(r.o.status, ORDER_FILLED);
+    assert_int_equal(r.o.filled_qty, 3);
+    assert_string_equal(r.order_serial, "S9");
+    assert_int_equal(net_position(f), 3);
+    assert_int_equal(exc_report_seq(f->x), 2);
+    assert_int_equal(exc_open_orders(f->x), 0);
+}
+
+static void test_same_fill_twice_books_once(void **state) {
+    fixture *f = *state;
+    send_signal(f, "7.5.E", WIRE_SELL, 2, 0);
+    const char *fill = "{\"seq\":%d,\"client_order_id\":\"aftm-7.5.E\",\"status\":\"partially_filled\","
+                       "\"fill_id\":\"F5\",\"fill_qty\":1,\"fill_price\":19990}";
+    report(f, fill, 1);
+    report(f, fill, 2); /* the broker sent it again under a new seq */
+    order_record r = stored(f, "aftm-7.5.E");
+    assert_int_equal(r.o.status, ORDER_PARTIALLY_FILLED);
+    assert_int_equal(r.o.filled_qty, 1);
+    assert_int_equal(net_position(f), -1);
+    assert_int_equal(exc_stats(f->x).fills, 1);
+    assert_int_equal(count_rows(f, "SELECT COUNT(*) FROM fills"), 1);
+}
+
+static void test_rejected_entry_outcome(void **state) {
+    fixture *f = *state;
+    /* refused by the gateway in its answer */
+    int64_t a = add_condition(f);
+    f->gw.mode = GW_REFUSE;
+    send_signal(f, "8.1.E", WIRE_BUY, 2, a);
+    order_record r = stored(f, "aftm-8.1.E");
+    assert_int_equal(r.o.status, ORDER_REJECTED);
+    assert_string_equal(r.o.reason, "not enough margin (E42)");
+    condition_record c;
+    assert_true(cstore_get(f->cs2, a, &c));
+    assert_int_equal(c.c.entry, ENTRY_REJECTED);
+    assert_non_null(strstr(c.note, "not enough margin"));
+
+    /* accepted, then rejected by the broker's report */
+    int64_t b = add_condition(f);
+    f->gw.mode = GW_ACCEPT;
+    send_signal(f, "8.2.E", WIRE_BUY, 2, b);
+    assert_true(cstore_get(f->cs2, b, &c));
+    assert_int_not_equal(c.c.entry, ENTRY_REJECTED);
+    report(f, "{\"seq\":1,\"client_order_id\":\"aftm-8.2.E\",\"status\":\"rejected\",\"reason\":\"price limit\"}");
+    assert_int_equal(stored(f, "aftm-8.2.E").o.status, ORDER_REJECTED);
+    assert_true(cstore_get(f->cs2, b, &c));
+    assert_int_equal(c.c.entry, ENTRY_REJECTED);
+    assert_non_null(strstr(c.note, "price limit"));
+    assert_int_equal(net_position(f), 0);
+}
+
+static void test_seq_gap_triggers_catch_up(void **state) {
+    fixture *f = *state;
+    send_signal(f, "9.1.E", WIRE_BUY, 2, 0);
+    /* reports 1 and 2 were missed; the gateway still has them */
+    f->gw.reports = json_pack("[{s:I,s:s,s:s},{s:I,s:s,s:s,s:s,s:I,s:I,s:I}]", "seq", (json_int_t)1,
+                              "client_order_id", "aftm-9.1.E", "status", "accepted", "seq", (json_int_t)2,
+                              "client_order_id", "aftm-9.1.E", "status", "partially_filled", "fill_id", "G1",
+                              "fill_qty", (json_int_t)1, "fill_price", (json_int_t)20005, "filled_qty", (json_int_t)1);
+    assert_non_null(f->gw.reports);
+    assert_int_equal(f->gw.calls, 0);
+    report(f, "{\"seq\":3,\"client_order_id\":\"aftm-9.1.E\",\"status\":\"filled\",\"fill_id\":\"G2\","
+              "\"fill_qty\":1,\"fill_price\":20007,\"filled_qty\":2}");
+    assert_int_equal(f->gw.calls, 1);
+    assert_string_equal(f->gw.call_op, "get_reports");
+    assert_int_equal(f->gw.since_seq, 0);
+    order_record r = stored(f, "aftm-9.1.E");
+    assert_int_equal(r.o.status, ORDER_FILLED);
+    assert_int_equal(r.o.filled_qty, 2);
+    assert_int_equal(net_position(f), 2);
+    assert_int_equal(exc_report_seq(f->x), 3);
+    long long saved = 0;
+    assert_true(db_meta_get_int(f->db2, "executor_report_seq", &saved));
+    assert_int_equal(saved, 3);
+    /* no gap: no call */
+    report(f, "{\"seq\":4,\"client_order_id\":\"aftm-9.1.E\",\"status\":\"filled\"}");
+    assert_int_equal(f->gw.calls, 1);
+}
+
+static void test_kill_switch_refuses_entry_passes_exit(void **state) {
+    fixture *f = *state;
+    send_signal(f, "10.1.E", WIRE_BUY, 2, 0);
+    report(f, "{\"seq\":1,\"client_order_id\":\"aftm-10.1.E\",\"status\":\"filled\",\"fill_id\":\"K1\","
+              "\"fill_qty\":2,\"fill_price\":20000,\"filled_qty\":2}");
+    assert_int_equal(net_position(f), 2);
+
+    assert_true(db_meta_set_int(f->db2, "kill_switch", 1));
+    assert_true(db_meta_set_text(f->db2, "kill_reason", "halted in the test"));
+    exc_poll_state(f->x); /* another connection wrote it */
+    assert_true(exc_kill_switch_on(f->x));
+
+    int sends = f->gw.sends;
+    send_signal(f, "10.2.E", WIRE_BUY, 1, 0);
+    assert_int_equal(f->gw.sends, sends);
+    order_record r = stored(f, "aftm-10.2.E");
+    assert_int_equal(r.o.status, ORDER_REJECTED);
+    assert_true(strncmp(r.o.reason, "risk kill_switch: ", 18) == 0);
+
+    send_signal(f, "10.1.X", WIRE_SELL, 2, 0);
+    assert_int_equal(f->gw.sends, sends + 1);
+    assert_string_equal(f->gw.sent_coid, "aftm-10.1.X");
+    assert_string_equal(f->gw.sent_side, "sell");
+    r = stored(f, "aftm-10.1.X");
+    assert_true(r.is_exit);
+    assert_int_equal(r.o.status, ORDER_ACCEPTED);
+
+    /* cleared: entries pass again */
+    assert_true(db_meta_set_int(f->db2, "kill_switch", 0));
+    exc_poll_state(f->x);
+    assert_false(exc_kill_switch_on(f->x));
+    send_signal(f, "10.3.E", WIRE_BUY, 1, 0);
+    assert_int_equal(stored(f, "aftm-10.3.E").o.status, ORDER_ACCEPTED);
+}
+
+static void test_bad_messages_change_nothing(void **state) {
+    fixture *f = *state;
+    exc_on_report_message(f->x, "not json", 8);
+    report(f, "{\"seq\":1,\"client_order_id\":\"aftm-nothing\",\"status\":\"filled\",\"fill_qty\":1}");
+    report(f, "{\"seq\":2,\"status\":\"no such status\"}");
+    exc_on_signal_message(f->x, "\x93\x01\x02", 3);
+    assert_int_equal(f->gw.sends, 0);
+    assert_int_equal(count_rows(f, "SELECT COUNT(*) FROM orders"), 0);
+    assert_int_equal(count_rows(f, "SELECT COUNT(*) FROM fills"), 0);
+    assert_int_equal(exc_report_seq(f->x), 2);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_signal_stored_before_sent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_repeated_signal_places_one_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stored_but_unsent_order_is_sent_at_start, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_risk_refusal_is_stored_not_sent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_accepted_then_fill_moves_order_and_position, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_same_fill_twice_books_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rejected_entry_outcome, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_seq_gap_triggers_catch_up, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kill_switch_refuses_entry_passes_exit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_messages_change_nothing, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
