@@ -1,0 +1,403 @@
+/* The strategy process's logic, socket-free (see strategy_core.h).
+ *
+ * State changes are collected per tick and handed to the state sink in one batch: at once
+ * when a signal went out, else at most every STRATEGY_FLUSH_MS; the tick path never waits on
+ * the database. A signal's id is derived from its condition and stage, so if the process dies
+ * between sending and writing, the replayed signal is recognised by the executor as the same
+ * one. Conditions added, cancelled or settled by other processes are picked up by watching the
+ * database's data_version every STRATEGY_SYNC_MS. The outcome of an entry is learned at once
+ * from the gateway's execution reports (the executor also records it in the database, which is
+ * what a restarted strategy reads). */
+#include "app/strategy/strategy_core.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "domain/strategy.h"
+#include "store/condition_store.h"
+#include "store/db.h"
+
+struct strategy_core {
+    strategy_core_config cfg;
+    strategy_core_sinks sinks;
+    sqlite3 *db;
+    condition_store *cs;
+    strategy_engine *engine;
+    state_change *dirty; /* changes not yet handed to the state sink */
+    size_t ndirty, dirty_cap;
+    int64_t *settled; /* exited here, maybe not yet written: never re-added from the database */
+    size_t nsettled, settled_cap;
+    strategy_signal *pending; /* signals the sink could not take yet, oldest first */
+    size_t npending, pending_cap;
+    uint64_t seq;
+    int64_t next_rearm_id; /* negative ids: in-memory re-created conditions, never stored */
+    double tick_when;
+    bool sent_signal;
+    long long data_version;
+    int64_t last_flush, last_sync;
+    uint64_t ticks, bad_ticks, signals;
+};
+
+static bool grow(void **arr, size_t *cap, size_t need, size_t elem) {
+    if (need <= *cap) return true;
+    size_t n = *cap ? *cap * 2 : 256;
+    while (n < need) n *= 2;
+    void *p = realloc(*arr, n * elem);
+    if (!p) return false;
+    *arr = p;
+    *cap = n;
+    return true;
+}
+
+/* ---- the client order id scheme ---------------------------------------------------------- */
+
+/* Reads a positive decimal id (no sign, no spaces) at *p; advances *p past it. */
+static bool read_id(const char **p, long long *out) {
+    const char *s = *p;
+    long long v = 0;
+    if (*s < '0' || *s > '9') return false;
+    for (; *s >= '0' && *s <= '9'; s++) {
+        if (v > (INT64_MAX - (*s - '0')) / 10) return false;
+        v = v * 10 + (*s - '0');
+    }
+    *p = s;
+    *out = v;
+    return v > 0;
+}
+
+bool strategy_parse_client_order_id(const char *coid, int rearm_tag, int64_t *condition_id, bool *is_exit) {
+    if (!coid || strncmp(coid, "aftm-", 5)) return false;
+    const char *p = coid + 5;
+    long long id, tag = 0;
+    bool copy = *p == 'm'; /* a re-armed copy: aftm-m<tag>_<n>.E, condition id -n */
+    if (copy) {
+        p++;
+        if (!read_id(&p, &tag) || *p++ != '_') return false;
+    }
+    if (!read_id(&p, &id) || p[0] != '.' || (p[1] != 'E' && p[1] != 'X') || p[2]) return false;
+    if (copy && tag != rearm_tag) return false; /* another strategy process's copy */
+    *condition_id = copy ? -id : id;
+    *is_exit = p[1] == 'X';
+    return true;
+}
+
+/* ---- condition rows for the state sink ---------------------------------------------------- */
+
+static void mark_dirty(strategy_core *sc, const condition *c, const char *note) {
+    if (c->id <= 0) return; /* re-created copies live in memory only */
+    if (!grow((void **)&sc->dirty, &sc->dirty_cap, sc->ndirty + 1, sizeof *sc->dirty)) {
+        log_error("out of memory recording a state change of condition %lld", (long long)c->id);
+        return;
+    }
+    state_change *d = &sc->dirty[sc->ndirty++];
+    d->c = *c;
+    d->has_note = note != NULL;
+    if (note) snprintf(d->note, sizeof d->note, "%s", note);
+}
+
+/* Hands the collected changes over; kept for the next try when the sink cannot take them. */
+static void flush_dirty(strategy_core *sc) {
+    if (!sc->ndirty) return;
+    if (!sc->sinks.save_states(sc->sinks.ctx, sc->dirty, sc->ndirty, sc->seq)) {
+        log_error("out of memory handing %zu condition update(s) to the writer; kept", sc->ndirty);
+        return;
+    }
+    sc->ndirty = 0;
+}
+
+/* ---- signals ------------------------------------------------------------------------------ */
+
+bool strategy_signal_encode(strategy_signal *s, bool original_wire) {
+    s->sig.has_ext = !original_wire;
+    s->len = wire_encode_signal(&s->sig, s->sig.has_ext, s->buf, sizeof s->buf);
+    return s->len > 0;
+}
+
+void strategy_core_retry_signals(strategy_core *sc) {
+    size_t i = 0;
+    for (; i < sc->npending; i++) {
+        if (!sc->sinks.send_signal(sc->sinks.ctx, &sc->pending[i])) break;
+        log_info("signal sent late: %s", sc->pending[i].desc);
+    }
+    if (i) {
+        memmove(sc->pending, sc->pending + i, (sc->npending - i) * sizeof *sc->pending);
+        sc->npending -= i;
+    }
+}
+
+static void emit_signal(strategy_core *sc, const condition *c, unsigned ev, price_t price, const char *symbol) {
+    bool exit = ev & (COND_EXIT_TP | COND_EXIT_SL);
+    strategy_signal p;
+    memset(&p, 0, sizeof p);
+    wire_signal *sig = &p.sig;
+    sig->when = sc->tick_when;
+    sig->side = (exit ? side_opposite(c->side) : c->side) == SIDE_BUY ? WIRE_BUY : WIRE_SELL;
+    snprintf(sig->commodity_id, sizeof sig->commodity_id, "%s", symbol);
+    if (c->id > 0) snprintf(sig->signal_id, sizeof sig->signal_id, "%lld.%c", (long long)c->id, exit ? 'X' : 'E');
+    else
+        snprintf(sig->signal_id, sizeof sig->signal_id, "m%d_%lld.%c", sc->cfg.rearm_tag, (long long)-c->id,
+                 exit ? 'X' : 'E');
+    sig->condition_id = c->id;
+    sig->quantity = exit && c->filled_qty > 0 ? c->filled_qty : c->quantity;
+    sig->seq = ++sc->seq;
+    sig->price = price;
+    if (!strategy_signal_encode(&p, sc->cfg.original_wire))
+        log_error("signal %s does not fit the wire buffer", sig->signal_id); /* not with aftm's sizes */
+    char whose[48];
+    if (c->id > 0) snprintf(whose, sizeof whose, "condition %lld", (long long)c->id);
+    else snprintf(whose, sizeof whose, "a re-armed copy, not stored");
+    snprintf(p.desc, sizeof p.desc, "%s %s %s %lld lot(s) at %lld, %s (%s)", sig->signal_id,
+             side_name(sig->side == WIRE_BUY ? SIDE_BUY : SIDE_SELL), symbol, (long long)sig->quantity,
+             (long long)price, exit ? (ev & COND_EXIT_TP ? "exit: take profit" : "exit: stop loss") : "entry", whose);
+    sc->signals++;
+    sc->sent_signal = true;
+    if (sc->npending == 0 && sc->sinks.send_signal(sc->sinks.ctx, &p)) {
+        log_info("signal %s", p.desc);
+        return;
+    }
+    /* No executor connected, or its queue is full: keep the signal and retry; the executor
+     * judges its age when it finally arrives. */
+    if (!grow((void **)&sc->pending, &sc->pending_cap, sc->npending + 1, sizeof *sc->pending)) {
+        log_error("out of memory: signal %s could not be queued", p.desc);
+        return;
+    }
+    sc->pending[sc->npending++] = p;
+    log_warn("executor not reachable; signal %s queued (%zu waiting)", p.desc, sc->npending);
+}
+
+/* ---- ticks -------------------------------------------------------------------------------- */
+
+typedef struct {
+    strategy_core *sc;
+    const char *symbol;
+} tick_ctx;
+
+static void on_event(void *ctx, const condition *c, unsigned ev, price_t price) {
+    tick_ctx *t = ctx;
+    strategy_core *sc = t->sc;
+    if (ev & COND_TRIGGERED) log_info("condition %lld triggered at %lld", (long long)c->id, (long long)price);
+    if (ev & COND_SIGNAL_MASK) emit_signal(sc, c, ev, price, t->symbol);
+    const char *note = (ev & COND_EXIT_TP) ? "exited: take profit" : (ev & COND_EXIT_SL) ? "exited: stop loss" : NULL;
+    mark_dirty(sc, c, note);
+    if ((ev & (COND_EXIT_TP | COND_EXIT_SL)) && c->id > 0 &&
+        grow((void **)&sc->settled, &sc->settled_cap, sc->nsettled + 1, sizeof *sc->settled))
+        sc->settled[sc->nsettled++] = c->id;
+    if (sc->cfg.rearm && (ev & (COND_EXIT_TP | COND_EXIT_SL))) {
+        condition again;
+        condition_init(&again, --sc->next_rearm_id, c->symbol, c->side, c->base_trigger, c->turning_point,
+                       c->quantity, c->take_profit_point, c->stop_loss_point, c->is_following);
+        /* added after this tick's walk: the engine does not visit it until the next tick */
+        strategy_add(sc->engine, &again);
+    }
+}
+
+void strategy_core_on_tick(strategy_core *sc, const wire_tick *t) {
+    if (!isfinite(t->match_price) || t->match_price <= 0 || t->match_price > STRATEGY_MAX_TICK_PRICE) {
+        if (sc->bad_ticks++ % 1000 == 0)
+            log_warn("ignored a tick of %s with a bad price %g (%llu so far)", t->commodity_id, t->match_price,
+                     (unsigned long long)sc->bad_ticks);
+        return;
+    }
+    sc->ticks++;
+    sc->tick_when = t->when;
+    tick_ctx ctx = {sc, t->commodity_id};
+    /* the original truncates prices with int() */
+    strategy_on_tick(sc->engine, t->commodity_id, (price_t)trunc(t->match_price), on_event, &ctx);
+}
+
+/* ---- execution reports -------------------------------------------------------------------- */
+
+/* An entry's fill or refusal settles the entry; exits and other orders are not the strategy's
+ * business (the executor books them). */
+strategy_report_outcome strategy_core_on_report(strategy_core *sc, const char *json, size_t len) {
+    json_t *rep = json_loadb(json, len, 0, NULL);
+    const char *coid = json_string_value(json_object_get(rep, "client_order_id"));
+    const char *status = json_string_value(json_object_get(rep, "status"));
+    if (!json_is_object(rep) || !status) {
+        log_warn("skipped an execution report that is not a JSON object with a status (%zu bytes)", len);
+        json_decref(rep);
+        return STRATEGY_REPORT_BAD;
+    }
+    int64_t id;
+    bool is_exit;
+    strategy_report_outcome out = STRATEGY_REPORT_IGNORED;
+    const condition *c = NULL;
+    if (strategy_parse_client_order_id(coid, sc->cfg.rearm_tag, &id, &is_exit) && !is_exit)
+        c = strategy_find(sc->engine, id);
+    if (c && c->entry == ENTRY_PENDING) {
+        long long filled = json_integer_value(json_object_get(rep, "filled_qty"));
+        bool ended = !strcmp(status, "cancelled") || !strcmp(status, "expired");
+        if (!strcmp(status, "filled") || (filled > 0 && ended)) {
+            int64_t qty = filled > 0 ? filled : c->quantity;
+            log_info("condition %lld: entry filled (%lld lot(s)); watching take profit and stop loss", (long long)id,
+                     (long long)qty);
+            double fill_price = json_number_value(json_object_get(rep, "avg_fill_price"));
+            char symbol[CONDITION_SYMBOL_MAX];
+            snprintf(symbol, sizeof symbol, "%s", c->symbol);
+            tick_ctx ctx = {sc, symbol};
+            /* the fill's own tick may already be past take profit or stop loss */
+            if (isfinite(fill_price) && fill_price > 0 && fill_price <= STRATEGY_MAX_TICK_PRICE)
+                strategy_entry_filled_at(sc->engine, id, qty, (price_t)trunc(fill_price), on_event, &ctx);
+            else strategy_entry_filled(sc->engine, id, qty);
+            out = STRATEGY_REPORT_FILLED;
+        } else if (!strcmp(status, "rejected") || ended) {
+            const char *reason = json_string_value(json_object_get(rep, "reason"));
+            strategy_entry_rejected(sc->engine, id);
+            log_warn("condition %lld: entry %s%s%s; no exit will follow", (long long)id, status,
+                     reason ? ": " : "", reason ? reason : "");
+            out = STRATEGY_REPORT_REJECTED;
+        }
+    }
+    json_decref(rep);
+    return out;
+}
+
+/* ---- condition sync with the database ----------------------------------------------------- */
+
+/* Conditions in the database are the truth for what is active: add new ones, drop those
+ * cancelled or settled elsewhere, apply entry outcomes written by the executor. */
+typedef struct {
+    strategy_core *sc;
+    int64_t *ids;
+    size_t n, cap;
+} sync_ctx;
+
+static void sync_row(void *ctx, const condition_record *r) {
+    sync_ctx *y = ctx;
+    strategy_core *sc = y->sc;
+    if (grow((void **)&y->ids, &y->cap, y->n + 1, sizeof *y->ids)) y->ids[y->n++] = r->c.id;
+    const condition *live = strategy_find(sc->engine, r->c.id);
+    for (size_t i = 0; !live && i < sc->nsettled; i++)
+        if (sc->settled[i] == r->c.id) return; /* exited here; the writer has not caught up */
+    if (!live) {
+        if (strategy_add(sc->engine, &r->c))
+            log_info("condition %lld loaded: %s %s trigger %lld (%s)", (long long)r->c.id, side_name(r->c.side),
+                     r->c.symbol, (long long)r->c.trigger_price, entry_state_name(r->c.entry));
+        return;
+    }
+    if (live->entry == ENTRY_PENDING && r->c.entry == ENTRY_FILLED) {
+        strategy_entry_filled(sc->engine, r->c.id, r->c.filled_qty);
+        log_info("condition %lld: entry filled (%lld lot(s)); watching take profit and stop loss", (long long)r->c.id,
+                 (long long)r->c.filled_qty);
+    }
+}
+
+static int cmp_id(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+typedef struct {
+    int64_t *ids;
+    size_t n, cap;
+} id_list;
+
+static void collect_id(void *ctx, const condition *c) {
+    id_list *l = ctx;
+    if (c->id > 0 && grow((void **)&l->ids, &l->cap, l->n + 1, sizeof *l->ids)) l->ids[l->n++] = c->id;
+}
+
+void strategy_core_sync(strategy_core *sc) {
+    flush_dirty(sc);
+    sync_ctx y = {sc, NULL, 0, 0};
+    if (cstore_list(sc->cs, false, sync_row, &y) < 0) {
+        log_warn("cannot read conditions: %s", sqlite3_errmsg(sc->db));
+        free(y.ids);
+        return;
+    }
+    if (y.n) qsort(y.ids, y.n, sizeof *y.ids, cmp_id);
+    /* an exit the database shows as settled no longer needs guarding */
+    size_t keep = 0;
+    for (size_t i = 0; i < sc->nsettled; i++)
+        if (y.n && bsearch(&sc->settled[i], y.ids, y.n, sizeof *y.ids, cmp_id)) sc->settled[keep++] = sc->settled[i];
+    sc->nsettled = keep;
+    id_list live = {NULL, 0, 0};
+    strategy_foreach(sc->engine, collect_id, &live);
+    for (size_t i = 0; i < live.n; i++) {
+        if (y.n && bsearch(&live.ids[i], y.ids, y.n, sizeof *y.ids, cmp_id)) continue;
+        condition_record r;
+        bool known = cstore_get(sc->cs, live.ids[i], &r);
+        strategy_remove(sc->engine, live.ids[i]);
+        log_info("condition %lld removed: %s%s%s", (long long)live.ids[i], known ? r.status : "deleted",
+                 known && r.note[0] ? ", " : "", known ? r.note : "");
+    }
+    free(live.ids);
+    free(y.ids);
+}
+
+/* ---- time-driven work --------------------------------------------------------------------- */
+
+void strategy_core_housekeep(strategy_core *sc, int64_t now_ms) {
+    if (sc->sent_signal || (sc->ndirty && now_ms - sc->last_flush >= STRATEGY_FLUSH_MS)) {
+        flush_dirty(sc);
+        sc->sent_signal = false;
+        sc->last_flush = now_ms;
+    }
+    if (now_ms - sc->last_sync >= STRATEGY_SYNC_MS) {
+        /* changes only by other connections move data_version: our own writer's included */
+        long long v = db_data_version(sc->db);
+        if (v != sc->data_version) {
+            sc->data_version = v;
+            strategy_core_sync(sc);
+        }
+        sc->last_sync = now_ms;
+    }
+}
+
+long strategy_core_timeout_ms(const strategy_core *sc, int64_t now_ms) {
+    int64_t t = STRATEGY_SYNC_MS - (now_ms - sc->last_sync);
+    if (sc->ndirty && STRATEGY_FLUSH_MS - (now_ms - sc->last_flush) < t) t = STRATEGY_FLUSH_MS - (now_ms - sc->last_flush);
+    if (sc->npending && t > STRATEGY_RETRY_MS) t = STRATEGY_RETRY_MS;
+    return t < 0 ? 0 : (long)t;
+}
+
+/* ---- lifetime ----------------------------------------------------------------------------- */
+
+strategy_core *strategy_core_new(sqlite3 *db, const strategy_core_config *cfg, const strategy_core_sinks *sinks,
+                                 int64_t now_ms, char *err, size_t errlen) {
+    if (!sinks || !sinks->send_signal || !sinks->save_states) {
+        snprintf(err, errlen, "the strategy needs a signal sink and a state sink");
+        return NULL;
+    }
+    strategy_core *sc = calloc(1, sizeof *sc);
+    if (!sc) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    sc->cfg = *cfg;
+    sc->sinks = *sinks;
+    sc->db = db;
+    if (!(sc->cs = cstore_open(db)) || !(sc->engine = strategy_new(cfg->original_wire))) {
+        snprintf(err, errlen, "cannot set up the condition store or the engine");
+        strategy_core_free(sc);
+        return NULL;
+    }
+    long long seq = 0;
+    if (db_meta_get_int(db, "strategy_seq", &seq)) sc->seq = (uint64_t)seq;
+    sc->data_version = db_data_version(db);
+    sc->last_flush = sc->last_sync = now_ms;
+    strategy_core_sync(sc);
+    return sc;
+}
+
+void strategy_core_free(strategy_core *sc) {
+    if (!sc) return;
+    if (sc->engine) flush_dirty(sc);
+    cstore_close(sc->cs);
+    strategy_free(sc->engine);
+    free(sc->dirty);
+    free(sc->settled);
+    free(sc->pending);
+    free(sc);
+}
+
+strategy_core_stats strategy_core_get_stats(const strategy_core *sc) {
+    strategy_core_stats st = {sc->ticks, sc->bad_ticks, sc->signals, sc->npending, strategy_count(sc->engine)};
+    return st;
+}
+
+const condition *strategy_core_find(const strategy_core *sc, int64_t id) { return strategy_find(sc->engine, id); }

@@ -1,0 +1,497 @@
+/* The strategy process's core without sockets: conditions from a real database (written from a
+ * second connection, as the CLI and the executor do), decoded ticks in, signals captured at the
+ * sink, execution reports as the gateway publishes them, condition rows through the real state
+ * writer thread, and time moved by hand. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include "testkit.h"
+
+#include "app/strategy/state_writer.h"
+#include "app/strategy/strategy_core.h"
+#include "store/condition_store.h"
+#include "store/db.h"
+#include "wire/codec.h"
+
+#define SYM "TXFF5"
+#define T0 100000 /* the tests' monotonic clock starts here (ms) */
+
+typedef struct {
+    tk_home home;
+    sqlite3 *db;         /* the core's connection */
+    sqlite3 *other;      /* another process: the CLI adding and cancelling, the executor settling */
+    condition_store *cs; /* on other */
+    state_writer *writer;
+    strategy_core *core;
+    strategy_core_config cfg;
+    strategy_signal sent[32];
+    size_t nsent;
+    bool refuse; /* the executor is not reachable */
+    int64_t now;
+} fixture;
+
+static bool capture_signal(void *ctx, const strategy_signal *s) {
+    fixture *f = ctx;
+    if (f->refuse) return false;
+    assert_true(f->nsent < 32);
+    f->sent[f->nsent++] = *s;
+    return true;
+}
+
+static bool to_writer(void *ctx, const state_change *changes, size_t n, uint64_t seq) {
+    fixture *f = ctx;
+    return state_writer_submit(f->writer, changes, n, seq);
+}
+
+static void core_start(fixture *f) {
+    char err[256] = "";
+    strategy_core_sinks sinks = {f, capture_signal, to_writer};
+    f->core = strategy_core_new(f->db, &f->cfg, &sinks, f->now, err, sizeof err);
+    if (!f->core) fail_msg("strategy_core_new: %s", err);
+}
+
+static void core_stop(fixture *f) {
+    strategy_core_free(f->core);
+    f->core = NULL;
+    state_writer_stop(f->writer); /* writes what the core handed over */
+    f->writer = NULL;
+}
+
+static int setup(void **state) {
+    fixture *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    tk_home_make(&f->home, "strat-core");
+    f->db = tk_db_open(&f->home);
+    f->other = tk_db_open(&f->home);
+    f->cs = cstore_open(f->other);
+    assert_non_null(f->cs);
+    char err[256] = "";
+    f->writer = state_writer_start(f->home.path, err, sizeof err);
+    if (!f->writer) fail_msg("state_writer_start: %s", err);
+    f->cfg.rearm_tag = 4242;
+    f->now = T0;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state) {
+    fixture *f = *state;
+    if (f->core || f->writer) core_stop(f);
+    cstore_close(f->cs);
+    db_close(f->other);
+    db_close(f->db);
+    tk_home_remove(&f->home);
+    free(f);
+    return 0;
+}
+
+/* A BUY condition from the CLI: trigger, turning 30, TP 90, SL 30, no trailing. Order price
+ * trigger + 30, take profit trigger + 120, stop loss trigger. */
+static int64_t add_buy(fixture *f, price_t trigger, int64_t qty) {
+    condition c;
+    condition_init(&c, 0, SYM, SIDE_BUY, trigger, 30, qty, 90, 30, false);
+    char err[128] = "";
+    int64_t id = cstore_add(f->cs, &c, NULL, err, sizeof err);
+    if (id <= 0) fail_msg("cstore_add: %s", err);
+    return id;
+}
+
+static void tick(fixture *f, double price) {
+    wire_tick t = {.when = 1750152615.25, .match_price = price};
+    snprintf(t.commodity_id, sizeof t.commodity_id, "%s", SYM);
+    strategy_core_on_tick(f->core, &t);
+}
+
+/* Moves the clock and lets the core do its time-driven work. */
+static void advance(fixture *f, int64_t ms) {
+    f->now += ms;
+    strategy_core_housekeep(f->core, f->now);
+}
+
+static strategy_report_outcome report(fixture *f, const char *coid, const char *status, long long filled,
+                                      double avg_price, const char *reason) {
+    char json[512];
+    char price[32] = "null";
+    if (avg_price > 0) snprintf(price, sizeof price, "%.1f", avg_price);
+    snprintf(json, sizeof json,
+             "{\"seq\": 7, \"client_order_id\": \"%s\", \"symbol\": \"%s\", \"status\": \"%s\", "
+             "\"filled_qty\": %lld, \"avg_fill_price\": %s, \"reason\": %s%s%s}",
+             coid, SYM, status, filled, price, reason ? "\"" : "", reason ? reason : "null", reason ? "\"" : "");
+    return strategy_core_on_report(f->core, json, strlen(json));
+}
+
+/* Waits (up to 5 s) until the writer thread has put the row in the wanted status. */
+static condition_record wait_row(fixture *f, int64_t id, const char *status, entry_state entry) {
+    condition_record r;
+    for (int i = 0; i < 500; i++) {
+        if (cstore_get(f->cs, id, &r) && !strcmp(r.status, status) && r.c.entry == entry) return r;
+        struct timespec ts = {0, 10 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+    fail_msg("condition %lld never became %s/%s (is %s/%s)", (long long)id, status, entry_state_name(entry), r.status,
+             entry_state_name(r.c.entry));
+    return r;
+}
+
+static void expect_signal(const strategy_signal *s, int64_t cond, wire_side side, int64_t qty, const char *sid,
+                          price_t price) {
+    assert_int_equal(s->sig.condition_id, cond);
+    assert_int_equal(s->sig.side, side);
+    assert_int_equal(s->sig.quantity, qty);
+    assert_string_equal(s->sig.signal_id, sid);
+    assert_string_equal(s->sig.commodity_id, SYM);
+    assert_int_equal(s->sig.price, price);
+    /* what goes on the wire says the same */
+    wire_decoder d;
+    wire_decoder_init(&d);
+    wire_msg m;
+    assert_int_equal(wire_decode(&d, s->buf, s->len, &m), WIRE_SIGNAL);
+    assert_true(m.u.signal.has_ext);
+    assert_string_equal(m.u.signal.signal_id, sid);
+    assert_int_equal(m.u.signal.condition_id, cond);
+    assert_int_equal(m.u.signal.quantity, qty);
+    assert_int_equal(m.u.signal.side, side);
+    assert_int_equal(m.u.signal.seq, s->sig.seq);
+    wire_decoder_destroy(&d);
+}
+
+static void test_crossing_the_trigger_gives_one_entry_signal(void **state) {
+    fixture *f = *state;
+    int64_t id = add_buy(f, 22000, 2);
+    core_start(f);
+    assert_int_equal(strategy_core_get_stats(f->core).conditions, 1);
+
+    tick(f, 22010); /* above the trigger: nothing */
+    tick(f, 21990); /* at or below it: triggered */
+    assert_int_equal(f->nsent, 0);
+    tick(f, 22030.7); /* back up by the turning points (truncated to 22030): entry */
+    assert_int_equal(f->nsent, 1);
+    char sid[32];
+    snprintf(sid, sizeof sid, "%lld.E", (long long)id);
+    expect_signal(&f->sent[0], id, WIRE_BUY, 2, sid, 22030);
+    assert_int_equal(f->sent[0].sig.seq, 1);
+
+    tick(f, 22030.7); /* the same tick again */
+    tick(f, 22040);
+    assert_int_equal(f->nsent, 1);
+    assert_int_equal(strategy_core_get_stats(f->core).signals, 1);
+    assert_int_equal(strategy_core_get_stats(f->core).ticks, 5);
+
+    /* the signal's state goes to the writer at once, not after the flush interval */
+    advance(f, 0);
+    condition_record r = wait_row(f, id, "active", ENTRY_PENDING);
+    assert_true(r.c.is_ordered);
+    long long seq = 0;
+    for (int i = 0; i < 500 && !(db_meta_get_int(f->other, "strategy_seq", &seq) && seq == 1); i++) {
+        struct timespec ts = {0, 10 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+    assert_int_equal(seq, 1);
+
+    /* a restarted core continues the signal counter and does not fire the entry again */
+    core_stop(f);
+    char err[256];
+    f->writer = state_writer_start(f->home.path, err, sizeof err);
+    assert_non_null(f->writer);
+    core_start(f);
+    const condition *c = strategy_core_find(f->core, id);
+    assert_non_null(c);
+    assert_int_equal(c->entry, ENTRY_PENDING);
+    char coid[32];
+    snprintf(coid, sizeof coid, "aftm-%lld.E", (long long)id);
+    assert_int_equal(report(f, coid, "filled", 2, 22031.0, NULL), STRATEGY_REPORT_FILLED);
+    tick(f, 22150);
+    assert_int_equal(f->nsent, 2);
+    assert_int_equal(f->sent[1].sig.seq, 2);
+}
+
+static void test_fill_starts_the_exit_stage(void **state) {
+    fixture *f = *state;
+    int64_t id = add_buy(f, 22000, 2);
+    core_start(f);
+    tick(f, 21990);
+    tick(f, 22030);
+    assert_int_equal(f->nsent, 1);
+    char coid[32];
+    snprintf(coid, sizeof coid, "aftm-%lld.E", (long long)id);
+
+    /* no fill known yet: take profit's price is not an exit */
+    tick(f, 22130);
+    assert_int_equal(f->nsent, 1);
+    /* accepted is not an outcome */
+    assert_int_equal(report(f, coid, "accepted", 0, 0, NULL), STRATEGY_REPORT_IGNORED);
+    /* one lot filled of two, the rest cancelled: the exit closes the one */
+    assert_int_equal(report(f, coid, "cancelled", 1, 22031.0, NULL), STRATEGY_REPORT_FILLED);
+    assert_int_equal(f->nsent, 1); /* the fill price itself is short of take profit */
+    const condition *c = strategy_core_find(f->core, id);
+    assert_non_null(c);
+    assert_int_equal(c->entry, ENTRY_FILLED);
+    assert_int_equal(c->filled_qty, 1);
+    /* a second report for the settled entry changes nothing */
+    assert_int_equal(report(f, coid, "filled", 2, 22031.0, NULL), STRATEGY_REPORT_IGNORED);
+
+    tick(f, 22100);
+    assert_int_equal(f->nsent, 1);
+    tick(f, 22120); /* take profit */
+    assert_int_equal(f->nsent, 2);
+    char sid[32];
+    snprintf(sid, sizeof sid, "%lld.X", (long long)id);
+    expect_signal(&f->sent[1], id, WIRE_SELL, 1, sid, 22120);
+    assert_null(strategy_core_find(f->core, id));
+
+    advance(f, 0);
+    condition_record r = wait_row(f, id, "done", ENTRY_PENDING);
+    assert_true(r.c.is_exited);
+    assert_string_equal(r.note, "exited: take profit");
+    /* the executor's fill arrives later through the database: the exit is not re-added */
+    assert_true(cstore_set_entry(f->cs, id, ENTRY_FILLED, 1, NULL));
+    advance(f, STRATEGY_SYNC_MS);
+    assert_null(strategy_core_find(f->core, id));
+    tick(f, 22120);
+    assert_int_equal(f->nsent, 2);
+}
+
+static void test_fill_already_past_take_profit_exits_at_once(void **state) {
+    fixture *f = *state;
+    int64_t id = add_buy(f, 22000, 1);
+    core_start(f);
+    tick(f, 21990);
+    tick(f, 22030);
+    assert_int_equal(f->nsent, 1);
+    char coid[32];
+    snprintf(coid, sizeof coid, "aftm-%lld.E", (long long)id);
+    /* filled on a tick at 22125: that tick is past take profit (22120) */
+    assert_int_equal(report(f, coid, "filled", 1, 22125.0, NULL), STRATEGY_REPORT_FILLED);
+    assert_int_equal(f->nsent, 2);
+    char sid[32];
+    snprintf(sid, sizeof sid, "%lld.X", (long long)id);
+    expect_signal(&f->sent[1], id, WIRE_SELL, 1, sid, 22125);
+    assert_null(strategy_core_find(f->core, id));
+}
+
+static void test_rejected_entry_is_parked(void **state) {
+    fixture *f = *state;
+    int64_t id = add_buy(f, 22000, 1);
+    core_start(f);
+    tick(f, 21990);
+    tick(f, 22030);
+    assert_int_equal(f->nsent, 1);
+    advance(f, 0);
+    wait_row(f, id, "active", ENTRY_PENDING);
+    char coid[32];
+    snprintf(coid, sizeof coid, "aftm-%lld.E", (long long)id);
+
+    assert_int_equal(report(f, coid, "rejected", 0, 0, "price band"), STRATEGY_REPORT_REJECTED);
+    const condition *c = strategy_core_find(f->core, id);
+    assert_non_null(c);
+    assert_int_equal(c->entry, ENTRY_REJECTED);
+    /* neither take profit nor stop loss opens anything */
+    tick(f, 22200);
+    tick(f, 21900);
+    tick(f, 22200);
+    assert_int_equal(f->nsent, 1);
+
+    /* the executor parks the row with the reason; the core lets the condition go */
+    assert_true(cstore_set_entry(f->cs, id, ENTRY_REJECTED, 0, "entry rejected: price band"));
+    advance(f, STRATEGY_SYNC_MS - 1);
+    assert_non_null(strategy_core_find(f->core, id));
+    advance(f, 1);
+    assert_null(strategy_core_find(f->core, id));
+    condition_record r;
+    assert_true(cstore_get(f->cs, id, &r));
+    assert_string_equal(r.status, "rejected");
+    assert_string_equal(r.note, "entry rejected: price band");
+    assert_int_equal(r.c.entry, ENTRY_REJECTED);
+    /* a late report for it is nothing to the strategy any more */
+    assert_int_equal(report(f, coid, "filled", 1, 22030.0, NULL), STRATEGY_REPORT_IGNORED);
+}
+
+static void test_condition_added_later_is_picked_up(void **state) {
+    fixture *f = *state;
+    core_start(f);
+    assert_int_equal(strategy_core_get_stats(f->core).conditions, 0);
+    int64_t id = add_buy(f, 22000, 3);
+    /* not before the sync interval */
+    advance(f, STRATEGY_SYNC_MS - 1);
+    assert_int_equal(strategy_core_get_stats(f->core).conditions, 0);
+    assert_int_equal(strategy_core_timeout_ms(f->core, f->now), 1);
+    advance(f, 1);
+    assert_int_equal(strategy_core_get_stats(f->core).conditions, 1);
+    assert_non_null(strategy_core_find(f->core, id));
+    tick(f, 21990);
+    tick(f, 22030);
+    assert_int_equal(f->nsent, 1);
+    assert_int_equal(f->sent[0].sig.condition_id, id);
+    assert_int_equal(f->sent[0].sig.quantity, 3);
+}
+
+static void test_cancelled_condition_stops_firing(void **state) {
+    fixture *f = *state;
+    int64_t keep = add_buy(f, 22000, 1), gone = add_buy(f, 21000, 1);
+    core_start(f);
+    assert_int_equal(strategy_core_get_stats(f->core).conditions, 2);
+    char err[128] = "";
+    assert_true(cstore_cancel(f->cs, gone, err, sizeof err));
+    advance(f, STRATEGY_SYNC_MS);
+    assert_null(strategy_core_find(f->core, gone));
+    assert_non_null(strategy_core_find(f->core, keep));
+    tick(f, 20990); /* would have triggered both */
+    tick(f, 21030); /* the cancelled one's entry price */
+    tick(f, 22030); /* the kept one's */
+    assert_int_equal(f->nsent, 1);
+    assert_int_equal(f->sent[0].sig.condition_id, keep);
+}
+
+static void test_undelivered_signal_is_kept_and_sent_later(void **state) {
+    fixture *f = *state;
+    int64_t a = add_buy(f, 22000, 1), b = add_buy(f, 22010, 1);
+    core_start(f);
+    f->refuse = true;
+    tick(f, 21990);
+    tick(f, 22030); /* a's entry */
+    assert_int_equal(f->nsent, 0);
+    assert_int_equal(strategy_core_get_stats(f->core).undelivered, 1);
+    assert_true(strategy_core_timeout_ms(f->core, f->now) <= STRATEGY_RETRY_MS);
+    tick(f, 22040); /* b's entry queues behind a's */
+    assert_int_equal(strategy_core_get_stats(f->core).undelivered, 2);
+    strategy_core_retry_signals(f->core);
+    assert_int_equal(f->nsent, 0);
+    f->refuse = false;
+    strategy_core_retry_signals(f->core);
+    assert_int_equal(f->nsent, 2);
+    assert_int_equal(f->sent[0].sig.condition_id, a);
+    assert_int_equal(f->sent[1].sig.condition_id, b);
+    assert_true(f->sent[0].sig.seq < f->sent[1].sig.seq);
+    assert_int_equal(strategy_core_get_stats(f->core).undelivered, 0);
+}
+
+static void test_bad_input_is_refused(void **state) {
+    fixture *f = *state;
+    int64_t id = add_buy(f, 22000, 1);
+    core_start(f);
+    tick(f, 0);
+    tick(f, -21990);
+    tick(f, NAN);
+    tick(f, 1e300);
+    strategy_core_stats st = strategy_core_get_stats(f->core);
+    assert_int_equal(st.bad_ticks, 4);
+    assert_int_equal(st.ticks, 0);
+    assert_false(strategy_core_find(f->core, id)->is_trigger);
+    assert_int_equal(strategy_core_on_report(f->core, "not json", 8), STRATEGY_REPORT_BAD);
+    assert_int_equal(strategy_core_on_report(f->core, "[1, 2]", 6), STRATEGY_REPORT_BAD);
+    const char *no_status = "{\"client_order_id\": \"aftm-1.E\"}";
+    assert_int_equal(strategy_core_on_report(f->core, no_status, strlen(no_status)), STRATEGY_REPORT_BAD);
+    /* another order's report, or an entry that was never sent */
+    assert_int_equal(report(f, "manual-7", "filled", 1, 22000.0, NULL), STRATEGY_REPORT_IGNORED);
+    char coid[32];
+    snprintf(coid, sizeof coid, "aftm-%lld.E", (long long)id);
+    assert_int_equal(report(f, coid, "filled", 1, 22000.0, NULL), STRATEGY_REPORT_IGNORED);
+    assert_int_equal(strategy_core_find(f->core, id)->entry, ENTRY_NONE);
+    assert_int_equal(f->nsent, 0);
+}
+
+static void test_original_wire_sends_four_keys(void **state) {
+    fixture *f = *state;
+    f->cfg.original_wire = true;
+    int64_t id = add_buy(f, 22000, 2);
+    core_start(f);
+    tick(f, 21990);
+    tick(f, 22030);
+    assert_int_equal(f->nsent, 1);
+    const strategy_signal *s = &f->sent[0];
+    assert_int_equal((unsigned char)s->buf[0], 0x84); /* a fixmap of exactly 4 keys */
+    wire_decoder d;
+    wire_decoder_init(&d);
+    wire_msg m;
+    assert_int_equal(wire_decode(&d, s->buf, s->len, &m), WIRE_SIGNAL);
+    assert_false(m.u.signal.has_ext);
+    assert_int_equal(m.u.signal.side, WIRE_BUY);
+    assert_string_equal(m.u.signal.commodity_id, SYM);
+    assert_true(m.u.signal.when == 1750152615.25);
+    /* the same signal in aftm's format is longer: the extension is really left out */
+    strategy_signal ext = *s;
+    assert_true(strategy_signal_encode(&ext, false));
+    assert_true(ext.len > s->len);
+    assert_int_equal(wire_decode(&d, ext.buf, ext.len, &m), WIRE_SIGNAL);
+    assert_true(m.u.signal.has_ext);
+    assert_int_equal(m.u.signal.condition_id, id);
+    wire_decoder_destroy(&d);
+    /* no fill feedback: the entry counts as filled, take profit exits with no report */
+    tick(f, 22120);
+    assert_int_equal(f->nsent, 2);
+    assert_int_equal(f->sent[1].sig.side, WIRE_SELL);
+    assert_int_equal((unsigned char)f->sent[1].buf[0], 0x84);
+}
+
+static void test_rearmed_copies_and_their_reports(void **state) {
+    fixture *f = *state;
+    f->cfg.rearm = true;
+    int64_t id = add_buy(f, 22000, 1);
+    core_start(f);
+    tick(f, 21990);
+    tick(f, 22030);
+    char coid[32];
+    snprintf(coid, sizeof coid, "aftm-%lld.E", (long long)id);
+    assert_int_equal(report(f, coid, "filled", 1, 22030.0, NULL), STRATEGY_REPORT_FILLED);
+    tick(f, 22120); /* exit; a copy is made in memory */
+    assert_int_equal(f->nsent, 2);
+    assert_int_equal(strategy_core_get_stats(f->core).conditions, 1);
+    tick(f, 21990);
+    tick(f, 22030);
+    assert_int_equal(f->nsent, 3);
+    assert_string_equal(f->sent[2].sig.signal_id, "m4242_1.E");
+    assert_int_equal(f->sent[2].sig.condition_id, -1);
+    /* another process's copy with the same number is not ours */
+    assert_int_equal(report(f, "aftm-m4243_1.E", "filled", 1, 22030.0, NULL), STRATEGY_REPORT_IGNORED);
+    assert_int_equal(report(f, "aftm-m4242_1.E", "filled", 1, 22030.0, NULL), STRATEGY_REPORT_FILLED);
+    tick(f, 22000); /* stop loss of the copy */
+    assert_int_equal(f->nsent, 4);
+    assert_string_equal(f->sent[3].sig.signal_id, "m4242_1.X");
+}
+
+static void test_client_order_id_scheme(void **state) {
+    (void)state;
+    int64_t id = 0;
+    bool ex = true;
+    assert_true(strategy_parse_client_order_id("aftm-17.E", 5, &id, &ex));
+    assert_int_equal(id, 17);
+    assert_false(ex);
+    assert_true(strategy_parse_client_order_id("aftm-9.X", 5, &id, &ex));
+    assert_int_equal(id, 9);
+    assert_true(ex);
+    assert_true(strategy_parse_client_order_id("aftm-m5_3.E", 5, &id, &ex));
+    assert_int_equal(id, -3);
+    assert_false(ex);
+    const char *not_ours[] = {NULL, "", "aftm-", "aftm-17", "aftm-17.", "aftm-17.Q", "aftm-17.EX", "aftm-0.E",
+                              "aftm--3.E", "aftm- 3.E", "aftm-+3.E", "aftm-m6_3.E", "aftm-m5-3.E", "aftm-m_3.E",
+                              "xaftm-1.E", "orig-1-1", "aftm-99999999999999999999.E", "AFTM-1.E"};
+    for (size_t i = 0; i < sizeof not_ours / sizeof not_ours[0]; i++) {
+        id = 77;
+        if (strategy_parse_client_order_id(not_ours[i], 5, &id, &ex)) fail_msg("'%s' taken as ours", not_ours[i]);
+        assert_int_equal(id, 77);
+    }
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_crossing_the_trigger_gives_one_entry_signal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fill_starts_the_exit_stage, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fill_already_past_take_profit_exits_at_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rejected_entry_is_parked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_condition_added_later_is_picked_up, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cancelled_condition_stops_firing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_undelivered_signal_is_kept_and_sent_later, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_input_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_original_wire_sends_four_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rearmed_copies_and_their_reports, setup, teardown),
+        cmocka_unit_test(test_client_order_id_scheme),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
