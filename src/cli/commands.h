@@ -3,6 +3,9 @@
 #ifndef AFTM_COMMANDS_H
 #define AFTM_COMMANDS_H
 
+#include "app/executor/executor.h"
+#include "app/launch/run.h"
+#include "app/strategy/strategy.h"
 #include "core/exit_codes.h"
 
 typedef int (*command_fn)(int argc, char **argv);
@@ -20,9 +23,6 @@ int cmd_conform(int argc, char **argv);
 int cmd_condition(int argc, char **argv);
 int cmd_gateway(int argc, char **argv);
 int cmd_exchange(int argc, char **argv);
-int cmd_strategy(int argc, char **argv);
-int cmd_executor(int argc, char **argv);
-int cmd_run(int argc, char **argv);
 int cmd_orders(int argc, char **argv);
 int cmd_fills(int argc, char **argv);
 int cmd_positions(int argc, char **argv);

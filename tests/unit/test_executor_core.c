@@ -274,10 +274,12 @@ static void test_accepted_then_fill_moves_order_and_position(void **state) {
 static void test_same_fill_twice_books_once(void **state) {
     fixture *f = *state;
     send_signal(f, "7.5.E", WIRE_SELL, 2, 0);
-    const char *fill = "{\"seq\":%d,\"client_order_id\":\"aftm-7.5.E\",\"status\":\"partially_filled\","
-                       "\"fill_id\":\"F5\",\"fill_qty\":1,\"fill_price\":19990}";
-    report(f, fill, 1);
-    report(f, fill, 2); /* the broker sent it again under a new seq */
+#define SAME_FILL                                                                                                \
+    "{\"seq\":%d,\"client_order_id\":\"aftm-7.5.E\",\"status\":\"partially_filled\","                            \
+    "\"fill_id\":\"F5\",\"fill_qty\":1,\"fill_price\":19990}"
+    report(f, SAME_FILL, 1);
+    report(f, SAME_FILL, 2); /* the broker sent it again under a new seq */
+#undef SAME_FILL
     order_record r = stored(f, "aftm-7.5.E");
     assert_int_equal(r.o.status, ORDER_PARTIALLY_FILLED);
     assert_int_equal(r.o.filled_qty, 1);

@@ -21,6 +21,7 @@
 #include "net/gateway_client.h"
 #include "app/launch/supervisor.h"
 #include "app/launch/topology.h"
+#include "app/launch/run.h"
 #include "store/condition_store.h"
 #include "store/db.h"
 #include "store/session_store.h"
