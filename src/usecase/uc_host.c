@@ -159,15 +159,10 @@ static void reset_sup(uc_host *h) {
 
 /* ---- login ---- */
 
-bool uc_host_login(uc_host *h, const char *account, const char *password, uc_result *r) {
+/* The home lock and the system's ports; false (with r) when another aftm holds the home or a
+ * port is taken. market receives the exchange's market endpoint. */
+static bool claim_home(uc_host *h, char *market, size_t cap, uc_result *r) {
     uc_ctx *c = h->c;
-    if (uc_host_gateway_alive(h)) {
-        uc_set(r, UC_PRECONDITION, "Already logged in as %s.", h->account);
-        return false;
-    }
-    char dir[AFTM_PATH_MAX + 8];
-    snprintf(dir, sizeof dir, "%s/logs", c->home);
-    mkdir(dir, 0700);
     char holder[32] = "";
     if (h->lock_fd < 0) h->lock_fd = sup_take_home_lock(c->home, holder, sizeof holder);
     if (h->lock_fd == -2) {
@@ -178,42 +173,22 @@ bool uc_host_login(uc_host *h, const char *account, const char *password, uc_res
                holder, c->home);
         return false;
     }
-    char err[512], market[AFTM_ENDPOINT_MAX];
-    if (!exchange_market_endpoint(c->ep.exchange, market, sizeof market, err, sizeof err)) {
+    char err[512];
+    if (!exchange_market_endpoint(c->ep.exchange, market, cap, err, sizeof err) ||
+        !topology_ports_free(&c->ep, market, err, sizeof err)) {
         release_lock(h);
         uc_set(r, UC_FAILED, "Login failed: %s.", err);
         return false;
     }
-    const struct {
-        const char *ep, *what;
-    } ports[] = {{c->ep.tick, "ticks"},          {c->ep.order, "orders"},
-                 {c->ep.report, "execution reports"}, {c->ep.signal, "signals"},
-                 {c->ep.exchange, "the exchange's requests"}, {market, "the exchange's market data"}};
-    for (size_t i = 0; i < sizeof ports / sizeof *ports; i++)
-        if (!sup_port_free(ports[i].ep, ports[i].what, err, sizeof err)) {
-            release_lock(h);
-            uc_set(r, UC_FAILED, "Login failed: %s.", err);
-            return false;
-        }
+    return true;
+}
 
-    reset_sup(h);
-    sup_attach_db(&h->sup, c->db, h->owner);
-    session_info prev;
-    if (!session_load(c->db, &prev)) memset(&prev, 0, sizeof prev);
-    /* the simulated exchange makes the market and keeps the book; the gateway, logged in to
-     * it, is the broker session */
-    const char *symbol = c->sim.symbol;
-    if (!symbol && !c->sim.ticks && !strcmp(prev.account, account) && prev.item_code[0])
-        symbol = prev.item_code; /* the market of the item kept from last time */
-    const topology topo = {.home = c->home, .ep = &c->ep, .market = market, .ticks = c->sim.ticks,
-                           .speed = c->sim.speed, .seed = c->sim.seed, .rate = c->sim.rate, .symbol = symbol,
-                           .gateway_login = account};
-    topo_argv xargv, gwargv;
-    topology_exchange(&topo, &xargv);
-    topology_gateway(&topo, &gwargv);
-    h->xc = sup_add(&h->sup, "exchange", xargv.argv);
+/* Starts the simulated exchange and waits for its health answer; false (with r) otherwise. */
+static bool start_exchange(uc_host *h, const topo_argv *argv, uc_result *r) {
+    h->xc = sup_add(&h->sup, "exchange", argv->argv);
     if (h->xc) log_path(h, "exchange", h->xc->log_path, sizeof h->xc->log_path);
-    if (!h->xc || !sup_start(&h->sup, h->xc) || !sup_wait_healthy(&h->sup, h->xc, c->ep.exchange, "health", 10000)) {
+    if (!h->xc || !sup_start(&h->sup, h->xc) ||
+        !sup_wait_healthy(&h->sup, h->xc, h->c->ep.exchange, "health", 10000)) {
         char why[200];
         snprintf(why, sizeof why, "%s", h->xc && h->xc->last_error[0] ? h->xc->last_error : "no answer within 10 s");
         sup_stop_all(&h->sup, 3000);
@@ -223,17 +198,15 @@ bool uc_host_login(uc_host *h, const char *account, const char *password, uc_res
         return false;
     }
     sup_mark_ready(&h->sup, h->xc);
-    h->gw = sup_add(&h->sup, "gateway", gwargv.argv);
-    if (!h->gw || !sup_setenv(h->gw, "AFTM_PASSWORD", password)) {
-        reset_sup(h);
-        release_lock(h);
-        uc_set(r, UC_FAILED, "Login failed: out of memory.");
-        return false;
-    }
+    return true;
+}
+
+/* Starts the gateway, which logs in to the exchange, and waits until it answers its health check
+ * or exits (a refused login). Its log offset at start goes to offset, for the broker's reason. */
+static bool gateway_logged_in(uc_host *h, off_t *offset) {
     log_path(h, "gateway", h->gw->log_path, sizeof h->gw->log_path);
     h->gw->wait_ready = true;
-    off_t offset = file_size(h->gw->log_path);
-
+    *offset = file_size(h->gw->log_path);
     h->sup.restart = false; /* a gateway that exits during login has answered */
     bool ok = sup_start(&h->sup, h->gw);
     int64_t deadline = clock_mono_ms() + UC_HOST_LOGIN_WAIT_MS;
@@ -249,16 +222,11 @@ bool uc_host_login(uc_host *h, const char *account, const char *password, uc_res
         }
     }
     h->sup.restart = true;
-    if (healthy) {
-        sup_mark_ready(&h->sup, h->gw);
-        snprintf(h->account, sizeof h->account, "%s", account);
-        session_login(c->db, account, "sim", clock_wall_s(), NULL);
-        h->last_renew_ms = h->last_check_ms = clock_mono_ms();
-        h->stopped_once = false;
-        uc_set(r, UC_OK, "Logged in as %s on the simulated exchange (gateway pid %d, orders on %s).", account,
-               (int)h->gw->pid, c->ep.order);
-        return true;
-    }
+    return healthy;
+}
+
+/* After a failed login: stops what started and says why, in the broker's words when it refused. */
+static void explain_failed_login(uc_host *h, off_t offset, uc_result *r) {
     char why[400];
     bool exited = h->gw->pid == 0;
     int code = h->gw->exit_code;
@@ -277,7 +245,56 @@ bool uc_host_login(uc_host *h, const char *account, const char *password, uc_res
     else
         uc_set(r, UC_FAILED, "Login failed: the gateway did not answer its health check within %d s (log: %s).",
                UC_HOST_LOGIN_WAIT_MS / 1000, path);
-    return false;
+}
+
+bool uc_host_login(uc_host *h, const char *account, const char *password, uc_result *r) {
+    uc_ctx *c = h->c;
+    if (uc_host_gateway_alive(h)) {
+        uc_set(r, UC_PRECONDITION, "Already logged in as %s.", h->account);
+        return false;
+    }
+    char dir[AFTM_PATH_MAX + 8];
+    snprintf(dir, sizeof dir, "%s/logs", c->home);
+    mkdir(dir, 0700);
+    char market[AFTM_ENDPOINT_MAX];
+    if (!claim_home(h, market, sizeof market, r)) return false;
+
+    reset_sup(h);
+    sup_attach_db(&h->sup, c->db, h->owner);
+    session_info prev;
+    if (!session_load(c->db, &prev)) memset(&prev, 0, sizeof prev);
+    /* the simulated exchange makes the market and keeps the book; the gateway, logged in to
+     * it, is the broker session */
+    const char *symbol = c->sim.symbol;
+    if (!symbol && !c->sim.ticks && !strcmp(prev.account, account) && prev.item_code[0])
+        symbol = prev.item_code; /* the market of the item kept from last time */
+    const topology topo = {.home = c->home, .ep = &c->ep, .market = market, .ticks = c->sim.ticks,
+                           .speed = c->sim.speed, .seed = c->sim.seed, .rate = c->sim.rate, .symbol = symbol,
+                           .gateway_login = account};
+    topo_argv xargv, gwargv;
+    topology_exchange(&topo, &xargv);
+    topology_gateway(&topo, &gwargv);
+    if (!start_exchange(h, &xargv, r)) return false;
+    h->gw = sup_add(&h->sup, "gateway", gwargv.argv);
+    if (!h->gw || !sup_setenv(h->gw, "AFTM_PASSWORD", password)) {
+        reset_sup(h);
+        release_lock(h);
+        uc_set(r, UC_FAILED, "Login failed: out of memory.");
+        return false;
+    }
+    off_t offset;
+    if (!gateway_logged_in(h, &offset)) {
+        explain_failed_login(h, offset, r);
+        return false;
+    }
+    sup_mark_ready(&h->sup, h->gw);
+    snprintf(h->account, sizeof h->account, "%s", account);
+    session_login(c->db, account, "sim", clock_wall_s(), NULL);
+    h->last_renew_ms = h->last_check_ms = clock_mono_ms();
+    h->stopped_once = false;
+    uc_set(r, UC_OK, "Logged in as %s on the simulated exchange (gateway pid %d, orders on %s).", account,
+           (int)h->gw->pid, c->ep.order);
+    return true;
 }
 
 /* ---- trading ---- */
@@ -518,6 +535,50 @@ void uc_host_poll(uc_host *h) {
 
 extern char **environ;
 
+/* The environment of the background session: this one's, with the password added (and any
+ * inherited AFTM_PASSWORD left out). NULL when out of memory; *pw is the entry to wipe after. */
+static char **session_environment(const char *password, char **pw, size_t *pwlen) {
+    size_t ne = 0;
+    while (environ[ne]) ne++;
+    char **envp = calloc(ne + 2, sizeof *envp);
+    *pwlen = strlen(password) + sizeof "AFTM_PASSWORD=";
+    *pw = malloc(*pwlen);
+    if (!envp || !*pw) {
+        free(envp);
+        free(*pw);
+        *pw = NULL;
+        return NULL;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < ne; i++)
+        if (strncmp(environ[i], "AFTM_PASSWORD=", 14) != 0) envp[k++] = environ[i];
+    snprintf(*pw, *pwlen, "AFTM_PASSWORD=%s", password);
+    envp[k++] = *pw;
+    envp[k] = NULL;
+    return envp;
+}
+
+/* Reads the session's one-line JSON answer from fd, waiting up to the login's time. */
+static json_t *read_session_answer(int fd) {
+    char buf[2048];
+    size_t got = 0;
+    int64_t deadline = clock_mono_ms() + UC_HOST_LOGIN_WAIT_MS + 10000;
+    while (got < sizeof buf - 1 && !memchr(buf, '\n', got)) {
+        int64_t left = deadline - clock_mono_ms();
+        if (left <= 0) break;
+        struct pollfd pfd = {fd, POLLIN, 0};
+        int pn = poll(&pfd, 1, (int)left);
+        if (pn < 0 && errno == EINTR) continue;
+        if (pn <= 0) break;
+        ssize_t m = read(fd, buf + got, sizeof buf - 1 - got);
+        if (m <= 0) break;
+        got += (size_t)m;
+    }
+    buf[got] = '\0';
+    json_error_t jerr;
+    return json_loads(buf, JSON_DISABLE_EOF_CHECK, &jerr);
+}
+
 bool uc_host_spawn_login(uc_ctx *c, const char *account, const char *password, uc_result *r) {
     char dir[AFTM_PATH_MAX + 8], logfile[AFTM_PATH_MAX + 32];
     snprintf(dir, sizeof dir, "%s/logs", c->home);
@@ -543,69 +604,39 @@ bool uc_host_spawn_login(uc_ctx *c, const char *account, const char *password, u
     if (c->sim.rate) argv[n++] = "--rate", argv[n++] = c->sim.rate;
     if (c->sim.symbol) argv[n++] = "--symbol", argv[n++] = c->sim.symbol;
     argv[n] = NULL;
-    size_t ne = 0;
-    while (environ[ne]) ne++;
-    char **envp = calloc(ne + 2, sizeof *envp);
-    size_t pwlen = strlen(password) + sizeof "AFTM_PASSWORD=";
-    char *pw = malloc(pwlen);
-    if (!envp || !pw) {
-        free(envp);
+    char *pw;
+    size_t pwlen;
+    char **envp = session_environment(password, &pw, &pwlen);
+    pid_t pid = -1;
+    if (envp) {
+        fflush(stdout);
+        fflush(stderr);
+        pid = fork();
+        if (pid == 0) {
+            setsid(); /* its own session: closing this terminal does not end it */
+            if (logfd >= 0) dup2(logfd, STDOUT_FILENO), dup2(logfd, STDERR_FILENO);
+            if (nullfd >= 0) dup2(nullfd, STDIN_FILENO);
+            const char **args = argv;
+            char *const *exec_argv;
+            memcpy(&exec_argv, &args, sizeof exec_argv); /* execve's argv is not const, but it is not written */
+            execve(argv[0], exec_argv, envp);
+            _exit(127);
+        }
+        memset(pw, 0, pwlen);
         free(pw);
-        close(fds[0]);
-        close(fds[1]);
-        if (logfd >= 0) close(logfd);
-        if (nullfd >= 0) close(nullfd);
-        uc_set(r, UC_FAILED, "Login failed: out of memory.");
-        return false;
+        free(envp);
     }
-    size_t k = 0;
-    for (size_t i = 0; i < ne; i++)
-        if (strncmp(environ[i], "AFTM_PASSWORD=", 14) != 0) envp[k++] = environ[i];
-    snprintf(pw, pwlen, "AFTM_PASSWORD=%s", password);
-    envp[k++] = pw;
-    envp[k] = NULL;
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    if (pid == 0) {
-        setsid(); /* its own session: closing this terminal does not end it */
-        if (logfd >= 0) dup2(logfd, STDOUT_FILENO), dup2(logfd, STDERR_FILENO);
-        if (nullfd >= 0) dup2(nullfd, STDIN_FILENO);
-        const char **args = argv;
-        char *const *exec_argv;
-        memcpy(&exec_argv, &args, sizeof exec_argv); /* execve's argv is not const, but it is not written */
-        execve(argv[0], exec_argv, envp);
-        _exit(127);
-    }
-    memset(pw, 0, pwlen);
-    free(pw);
-    free(envp);
     close(fds[1]);
     if (logfd >= 0) close(logfd);
     if (nullfd >= 0) close(nullfd);
     if (pid < 0) {
         close(fds[0]);
-        uc_set(r, UC_FAILED, "Login failed: cannot start the background session: %s.", strerror(errno));
+        if (!envp) uc_set(r, UC_FAILED, "Login failed: out of memory.");
+        else uc_set(r, UC_FAILED, "Login failed: cannot start the background session: %s.", strerror(errno));
         return false;
     }
-    char buf[2048];
-    size_t got = 0;
-    int64_t deadline = clock_mono_ms() + UC_HOST_LOGIN_WAIT_MS + 10000;
-    while (got < sizeof buf - 1 && !memchr(buf, '\n', got)) {
-        int64_t left = deadline - clock_mono_ms();
-        if (left <= 0) break;
-        struct pollfd pfd = {fds[0], POLLIN, 0};
-        int pn = poll(&pfd, 1, (int)left);
-        if (pn < 0 && errno == EINTR) continue;
-        if (pn <= 0) break;
-        ssize_t m = read(fds[0], buf + got, sizeof buf - 1 - got);
-        if (m <= 0) break;
-        got += (size_t)m;
-    }
+    json_t *j = read_session_answer(fds[0]);
     close(fds[0]);
-    buf[got] = '\0';
-    json_error_t jerr;
-    json_t *j = json_loads(buf, JSON_DISABLE_EOF_CHECK, &jerr);
     if (!j) {
         int status;
         if (waitpid(pid, &status, WNOHANG) == 0) kill(pid, SIGTERM);

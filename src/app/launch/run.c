@@ -158,22 +158,6 @@ static int parse_args(int argc, char **argv, run_options *o) {
     return -1;
 }
 
-/* Every port of the system must be free before anything starts: false (with err) names the first
- * one in use. */
-static bool ports_free(const endpoints *ep, const char *market, char *err, size_t errlen) {
-    const struct {
-        const char *ep, *what;
-    } ports[] = {{ep->tick, "ticks"},
-                 {ep->signal, "signals"},
-                 {ep->order, "orders"},
-                 {ep->report, "execution reports"},
-                 {ep->exchange, "the exchange's requests"},
-                 {market, "the exchange's market data"}};
-    for (size_t i = 0; i < sizeof ports / sizeof ports[0]; i++)
-        if (!sup_port_free(ports[i].ep, ports[i].what, err, errlen)) return false;
-    return true;
-}
-
 /* The session's selected account, else the simulator's first one. */
 static void order_account(const char *home, const char *flag, char *out, size_t cap) {
     char err[512];
@@ -256,7 +240,7 @@ int cmd_run(int argc, char **argv) {
         if (lock >= 0) close(lock);
         return EXIT_USAGE;
     }
-    if (!ports_free(&ep, market, err, sizeof err)) {
+    if (!topology_ports_free(&ep, market, err, sizeof err)) {
         fprintf(stderr, "aftm run: %s\n", err);
         if (lock >= 0) close(lock);
         return EXIT_RUNTIME;

@@ -1,5 +1,19 @@
 #include "app/launch/topology.h"
 
+bool topology_ports_free(const endpoints *ep, const char *market, char *err, size_t errlen) {
+    const struct {
+        const char *ep, *what;
+    } ports[] = {{ep->tick, "ticks"},
+                 {ep->signal, "signals"},
+                 {ep->order, "orders"},
+                 {ep->report, "execution reports"},
+                 {ep->exchange, "the exchange's requests"},
+                 {market, "the exchange's market data"}};
+    for (size_t i = 0; i < sizeof ports / sizeof ports[0]; i++)
+        if (!sup_port_free(ports[i].ep, ports[i].what, err, errlen)) return false;
+    return true;
+}
+
 static void add(topo_argv *a, const char *arg) {
     if (a->argc < SUP_MAX_ARGS - 1) a->argv[a->argc++] = arg;
     a->argv[a->argc] = NULL;

@@ -5,6 +5,7 @@
 #define AFTM_TOPOLOGY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "app/launch/supervisor.h"
 #include "core/config.h"
@@ -29,6 +30,10 @@ typedef struct {
     const char *argv[SUP_MAX_ARGS];
     int argc;
 } topo_argv;
+
+/* Every port the system binds must be free before anything starts: false (with err) names the
+ * first one in use. */
+bool topology_ports_free(const endpoints *ep, const char *market, char *err, size_t errlen);
 
 void topology_exchange(const topology *t, topo_argv *out);
 void topology_gateway(const topology *t, topo_argv *out);
