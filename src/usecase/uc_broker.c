@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "core/clock.h"
@@ -232,8 +231,7 @@ bool uc_send_market_order(uc_ctx *c, bool buy, const char *qty_text, const char 
         read_order(st, o);
         json_decref(st);
         if (strcmp(o->status, "accepted") && strcmp(o->status, "new") && strcmp(o->status, "partially_filled")) break;
-        struct timespec ts = {0, 50 * 1000000L};
-        nanosleep(&ts, NULL);
+        clock_sleep_ms(50);
     }
     uc_ok(r);
     return true;

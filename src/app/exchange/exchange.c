@@ -19,6 +19,7 @@
 #include <zmq.h>
 
 #include "broker/broker_json.h"
+#include "core/buf.h"
 #include "core/exit_codes.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -61,17 +62,6 @@ struct xcore {
     size_t n_prices, cap_prices;
 };
 
-static bool grow(void **p, size_t *cap, size_t need, size_t elem) {
-    if (need <= *cap) return true;
-    size_t c = *cap ? *cap : 16;
-    while (c < need) c *= 2;
-    void *q = realloc(*p, c * elem);
-    if (!q) return false;
-    *p = q;
-    *cap = c;
-    return true;
-}
-
 /* Begins the transaction of this step if none is open yet. */
 static bool tx(xcore *x) {
     if (x->failed) return false;
@@ -106,7 +96,7 @@ static void on_tick(void *ctx, const broker_tick *t) {
 static void on_report(void *ctx, const broker_report *r) {
     xcore *x = ctx;
     if (!tx(x)) return;
-    if (!grow((void **)&x->outbox, &x->cap_out, x->n_out + 1, sizeof *x->outbox)) {
+    if (!buf_grow((void **)&x->outbox, &x->cap_out, x->n_out + 1, sizeof *x->outbox)) {
         log_error("out of memory for a report");
         x->failed = true;
         xstore_rollback(x->xs);
@@ -155,7 +145,7 @@ static void j_product(void *ctx, const broker_product *p) {
 static saved_price *price_slot(xcore *x, const char *code) {
     for (size_t i = 0; i < x->n_prices; i++)
         if (!strcmp(x->prices[i].code, code)) return &x->prices[i];
-    if (!grow((void **)&x->prices, &x->cap_prices, x->n_prices + 1, sizeof *x->prices)) return NULL;
+    if (!buf_grow((void **)&x->prices, &x->cap_prices, x->n_prices + 1, sizeof *x->prices)) return NULL;
     saved_price *p = &x->prices[x->n_prices++];
     snprintf(p->code, sizeof p->code, "%s", code);
     p->saved = 0;

@@ -12,6 +12,7 @@
 #include "broker/broker_json.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/str.h"
 
 #define MAX_SUBS 32
 #define UNKNOWN_KEEP 256
@@ -69,13 +70,6 @@ typedef struct {
 
 static const broker_ops remote_ops;
 
-static void copy_str(char *dst, size_t cap, const char *src) {
-    if (!src) src = "";
-    size_t n = strnlen(src, cap - 1);
-    memcpy(dst, src, n);
-    dst[n] = '\0';
-}
-
 /* ---- sockets ---------------------------------------------------------------------------- */
 
 static bool open_dealer(remote *r) {
@@ -117,7 +111,7 @@ static void link_down(remote *r, const char *why) {
     r->link_up = false;
     r->logged_in = false;
     r->announced = false;
-    copy_str(r->last_problem, sizeof r->last_problem, why);
+    str_copy(r->last_problem, sizeof r->last_problem, why);
     reset_dealer(r);
     r->next_attempt_ms = clock_mono_ms() + r->retry_ms;
     if (was && r->cb.on_connection) {
@@ -136,7 +130,7 @@ static void not_connected(const remote *r, char *err, size_t errlen) {
     else
         snprintf(tmp, sizeof tmp, "broker connection lost: the simulated exchange at %s: %s", r->endpoint,
                  r->last_problem[0] ? r->last_problem : "no answer");
-    copy_str(err, errlen, tmp);
+    str_copy(err, errlen, tmp);
 }
 
 /* ---- messages --------------------------------------------------------------------------- */
@@ -431,7 +425,7 @@ static void handle_async(remote *r, json_t *reply, uint64_t id) {
         memset(&r->login, 0, sizeof r->login);
         char err[BROKER_MSG_MAX];
         if (!take_login(r, reply, err, sizeof err)) {
-            copy_str(r->last_problem, sizeof r->last_problem, err);
+            str_copy(r->last_problem, sizeof r->last_problem, err);
             log_warn("the simulated exchange refused the login: %s", err);
             r->next_attempt_ms = now + 5 * r->retry_ms;
         }
@@ -454,8 +448,8 @@ static bool rm_login(void *self, const char *id, const char *pw, char *err, size
         snprintf(err, errlen, "login refused: login id or password too long");
         return false;
     }
-    copy_str(r->login_id, sizeof r->login_id, id);
-    copy_str(r->password, sizeof r->password, pw);
+    str_copy(r->login_id, sizeof r->login_id, id);
+    str_copy(r->password, sizeof r->password, pw);
     r->have_creds = true;
     /* the exchange may still be starting: wait for a connection to it, then for its answer */
     int64_t deadline = clock_mono_ms() + r->connect_wait_ms;
@@ -588,7 +582,7 @@ static bool rm_subscribe(void *self, const char *symbol, char *err, size_t errle
             snprintf(err, errlen, "subscribe: at most %d products", MAX_SUBS);
             return false;
         }
-        copy_str(r->subs[r->n_subs++], BROKER_SYMBOL_MAX, symbol);
+        str_copy(r->subs[r->n_subs++], BROKER_SYMBOL_MAX, symbol);
     }
     if (!connected(r)) return true; /* asked again at the next login */
     json_t *j = session_request(r, "subscribe", json_pack("{s:s}", "symbol", symbol), err, errlen, NULL);
@@ -613,16 +607,16 @@ static void unknown_set(remote *r, const char *cid, bool on) {
             return;
         }
     if (!on) return;
-    copy_str(r->unknown[r->unknown_next], BROKER_ID_MAX, cid);
+    str_copy(r->unknown[r->unknown_next], BROKER_ID_MAX, cid);
     r->unknown_next = (r->unknown_next + 1) % UNKNOWN_KEEP;
 }
 
 static void refuse(const broker_order_req *req, const char *code, const char *msg, broker_send_result *res) {
     memset(res, 0, sizeof *res);
-    copy_str(res->client_order_id, sizeof res->client_order_id, req->client_order_id);
-    copy_str(res->note, sizeof res->note, req->note);
-    copy_str(res->error_code, sizeof res->error_code, code);
-    copy_str(res->error_message, sizeof res->error_message, msg);
+    str_copy(res->client_order_id, sizeof res->client_order_id, req->client_order_id);
+    str_copy(res->note, sizeof res->note, req->note);
+    str_copy(res->error_code, sizeof res->error_code, code);
+    str_copy(res->error_message, sizeof res->error_message, msg);
     res->status = BROKER_ST_REJECTED;
 }
 
@@ -912,8 +906,8 @@ bool sim_remote_new(const sim_remote_config *cfg, broker *out, char *err, size_t
         snprintf(err, errlen, "out of memory");
         return false;
     }
-    copy_str(r->endpoint, sizeof r->endpoint, cfg->endpoint);
-    copy_str(r->market, sizeof r->market, cfg->market_endpoint);
+    str_copy(r->endpoint, sizeof r->endpoint, cfg->endpoint);
+    str_copy(r->market, sizeof r->market, cfg->market_endpoint);
     r->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 1000;
     r->connect_wait_ms = cfg->connect_wait_ms > 0 ? cfg->connect_wait_ms : 10000;
     r->heartbeat_ms = cfg->heartbeat_ms > 0 ? cfg->heartbeat_ms : 500;
