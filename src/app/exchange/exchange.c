@@ -25,6 +25,7 @@
 #include "core/log.h"
 #include "core/parse.h"
 #include "net/lifecycle.h"
+#include "net/router.h"
 #include "broker/tick_source.h"
 
 #define MAX_SESSIONS 256
@@ -541,6 +542,12 @@ static void publish_tick(void *ctx, const broker_tick *t) {
     io->ticks++;
 }
 
+/* The request port's handler: the ROUTER's identity of the connection names its session. */
+static char *serve_request(void *ctx, const void *peer, size_t peer_len, const char *req, size_t req_len,
+                           size_t *reply_len) {
+    return xcore_handle(ctx, peer, peer_len, req, req_len, reply_len);
+}
+
 static void publish_report(void *ctx, const broker_report *r) {
     x_io *io = ctx;
     json_t *j = bj_from_report(r);
@@ -555,65 +562,6 @@ static void publish_report(void *ctx, const broker_report *r) {
         io->reports++;
     }
     free(text);
-}
-
-/* Subscriptions on the market port: one to "TICK:" or "TICK:<symbol>" counts as a subscriber
- * of the feed (a gateway subscribes to "TICK" and tells its own subscribers instead). */
-static int drain_subscriptions(void *xpub) {
-    int subs = 0;
-    for (;;) {
-        char buf[256];
-        int n = zmq_recv(xpub, buf, sizeof buf, ZMQ_DONTWAIT);
-        if (n < 0) break;
-        if (n >= 6 && buf[0] == 1 && !memcmp(buf + 1, "TICK:", 5)) subs++;
-    }
-    return subs;
-}
-
-#define MAX_FRAMES 16
-/* One request on the ROUTER: [identity][empty][body] (REQ) or [identity][body] (DEALER). */
-static bool serve_one(void *router, xcore *core) {
-    zmq_msg_t frames[MAX_FRAMES];
-    int n = 0, more = 1;
-    bool got = false;
-    while (more) {
-        zmq_msg_t m;
-        zmq_msg_init(&m);
-        if (zmq_msg_recv(&m, router, got ? 0 : ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close(&m);
-            break;
-        }
-        got = true;
-        more = zmq_msg_more(&m);
-        if (n < MAX_FRAMES) frames[n++] = m;
-        else zmq_msg_close(&m);
-    }
-    if (!got) return false;
-    int delim = -1;
-    for (int i = 1; i < n; i++)
-        if (zmq_msg_size(&frames[i]) == 0) {
-            delim = i;
-            break;
-        }
-    int body = delim >= 0 ? delim + 1 : 1;
-    int env_end = delim >= 0 ? delim : 0;
-    const char *req = "";
-    size_t req_len = 0;
-    if (body < n) {
-        req = zmq_msg_data(&frames[body]);
-        req_len = zmq_msg_size(&frames[body]);
-    }
-    size_t rlen = 0;
-    char *reply = xcore_handle(core, zmq_msg_data(&frames[0]), zmq_msg_size(&frames[0]), req, req_len, &rlen);
-    if (n > 0 && reply) {
-        bool ok = true;
-        for (int i = 0; i <= env_end && i < n && ok; i++)
-            ok = zmq_send(router, zmq_msg_data(&frames[i]), zmq_msg_size(&frames[i]), ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0;
-        if (ok) zmq_send(router, reply, rlen, ZMQ_DONTWAIT);
-    }
-    free(reply);
-    for (int i = 0; i < n; i++) zmq_msg_close(&frames[i]);
-    return true;
 }
 
 static void usage(FILE *out) {
@@ -737,32 +685,6 @@ static int parse_args(int argc, char **argv, x_opts *o) {
     return -1;
 }
 
-static void *bind_socket(void *ctx, int type, const char *what, const char *endpoint) {
-    void *s = zmq_socket(ctx, type);
-    if (!s) {
-        log_error("%s: cannot create a socket: %s", what, zmq_strerror(zmq_errno()));
-        return NULL;
-    }
-    int linger = 0;
-    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
-    int64_t maxmsg = type == ZMQ_ROUTER ? EXCHANGE_MAX_REQUEST : 4096;
-    zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
-    if (type == ZMQ_XPUB) {
-        int hwm = 100000, verbose = 1;
-        zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
-        zmq_setsockopt(s, ZMQ_XPUB_VERBOSE, &verbose, sizeof verbose);
-    }
-    if (zmq_bind(s, endpoint) != 0) {
-        int e = zmq_errno();
-        if (e == EADDRINUSE)
-            log_error("%s: cannot bind %s: the address is already in use (another exchange running?)", what, endpoint);
-        else log_error("%s: cannot bind %s: %s", what, endpoint, zmq_strerror(e));
-        zmq_close(s);
-        return NULL;
-    }
-    return s;
-}
-
 /* The tick feed, started (or resumed) as the options and the book say. */
 static tick_source *open_feed(const x_opts *o, xcore *core, exchange_store *xs, char *feed_key, size_t key_cap) {
     char err[512];
@@ -844,9 +766,16 @@ int cmd_exchange(int argc, char **argv) {
         goto done;
     }
     /* bind first: a second exchange on the same ports stops here, before touching the book */
-    if (!(router = bind_socket(zctx, ZMQ_ROUTER, "requests", o.endpoint)) ||
-        !(io.pub = bind_socket(zctx, ZMQ_XPUB, "market", o.market)))
+    router_bind_opts req_opts = {.max_msg = EXCHANGE_MAX_REQUEST, .insecure = o.insecure};
+    router_bind_opts pub_opts = {.max_msg = 4096, .sndhwm = 100000, .insecure = o.insecure};
+    if (!(router = router_bind(zctx, ZMQ_ROUTER, o.endpoint, &req_opts, err, sizeof err))) {
+        log_error("requests: %s", err);
         goto done;
+    }
+    if (!(io.pub = router_bind(zctx, ZMQ_XPUB, o.market, &pub_opts, err, sizeof err))) {
+        log_error("market: %s", err);
+        goto done;
+    }
     if (!(xs = xstore_open(home, err, sizeof err))) {
         log_error("%s", err);
         goto done;
@@ -891,9 +820,13 @@ int cmd_exchange(int argc, char **argv) {
             stop = true;
             break;
         }
-        if (items[1].revents & ZMQ_POLLIN) direct_subs += drain_subscriptions(io.pub);
+        if (items[1].revents & ZMQ_POLLIN) {
+            /* a subscription to "TICK:" or "TICK:<symbol>" counts as a subscriber of the feed (a
+             * gateway subscribes to "TICK" and tells its own subscribers instead) */
+            direct_subs += router_drain_subscriptions(io.pub, "TICK:");
+        }
         if (items[0].revents & ZMQ_POLLIN)
-            for (int k = 0; k < 256 && serve_one(router, core) && !xcore_failed(core); k++) {
+            for (int k = 0; k < 256 && router_serve_one(router, serve_request, core) && !xcore_failed(core); k++) {
             }
         if (held) {
             int64_t subs = direct_subs + xcore_relayed_subscribers(core);

@@ -6,6 +6,7 @@
  * the broker's next due work (the simulator's next tick); no sleeps, no busy polling. */
 #include "app/gateway/gateway.h"
 #include "net/lifecycle.h"
+#include "net/router.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -595,16 +596,11 @@ static int gw_feed_next(void *ctx, broker_tick *out) {
     return f->held ? 0 : tick_source_next(f->src, clock_mono_ns(), out);
 }
 
-/* Reads the subscription messages the tick XPUB receives; returns how many subscribed. */
-static int drain_subscriptions(void *xpub) {
-    int subs = 0;
-    for (;;) {
-        char buf[256];
-        int n = zmq_recv(xpub, buf, sizeof buf, ZMQ_DONTWAIT);
-        if (n < 0) break;
-        if (n > 0 && buf[0] == 1) subs++;
-    }
-    return subs;
+/* The order port's handler: every connection gets the same protocol, no sessions. */
+static char *serve_request(void *ctx, const void *peer, size_t peer_len, const char *req, size_t req_len,
+                           size_t *reply_len) {
+    (void)peer, (void)peer_len;
+    return gateway_core_handle(ctx, req, req_len, reply_len);
 }
 
 static void publish_tick(void *ctx, const broker_tick *t) {
@@ -630,54 +626,6 @@ static void publish_report(void *ctx, const char *json, size_t len) {
     if (zmq_send(io->report_pub, "REPORT", 6, ZMQ_SNDMORE | ZMQ_DONTWAIT) != 6) return;
     zmq_send(io->report_pub, json, len, ZMQ_DONTWAIT);
     io->reports++;
-}
-
-/* One request on the ROUTER: [identity][envelope...][empty][body] from REQ, or
- * [identity][body] from a DEALER that sends no delimiter. The reply goes back with the same
- * envelope, as REP would do. Returns false when nothing was waiting. */
-#define MAX_FRAMES 16
-static bool serve_one(void *router, gateway_core *core) {
-    zmq_msg_t frames[MAX_FRAMES];
-    int n = 0, more = 1;
-    bool got = false;
-    while (more) {
-        zmq_msg_t m;
-        zmq_msg_init(&m);
-        if (zmq_msg_recv(&m, router, got ? 0 : ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close(&m);
-            break;
-        }
-        got = true;
-        more = zmq_msg_more(&m);
-        if (n < MAX_FRAMES) frames[n++] = m; /* frames beyond the limit are dropped */
-        else zmq_msg_close(&m);
-    }
-    if (!got) return false;
-    int delim = -1;
-    for (int i = 1; i < n; i++)
-        if (zmq_msg_size(&frames[i]) == 0) {
-            delim = i;
-            break;
-        }
-    int body = delim >= 0 ? delim + 1 : 1;
-    int env_end = delim >= 0 ? delim : 0; /* last envelope frame index */
-    const char *req = "";
-    size_t req_len = 0;
-    if (body < n) {
-        req = zmq_msg_data(&frames[body]);
-        req_len = zmq_msg_size(&frames[body]);
-    }
-    size_t rlen = 0;
-    char *reply = gateway_core_handle(core, req, req_len, &rlen);
-    if (n > 0 && reply) {
-        bool ok = true;
-        for (int i = 0; i <= env_end && i < n && ok; i++)
-            ok = zmq_send(router, zmq_msg_data(&frames[i]), zmq_msg_size(&frames[i]), ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0;
-        if (ok) zmq_send(router, reply, rlen, ZMQ_DONTWAIT);
-    }
-    free(reply);
-    for (int i = 0; i < n; i++) zmq_msg_close(&frames[i]);
-    return true;
 }
 
 static void usage(FILE *out) {
@@ -848,44 +796,6 @@ static int parse_args(int argc, char **argv, gw_opts *o) {
     return -1; /* go on */
 }
 
-static bool bind_socket(void *ctx, int type, const char *what, const char *endpoint, bool insecure, void **out) {
-    char err[512];
-    if (!endpoint_bind_allowed(endpoint, insecure, err, sizeof err)) {
-        log_error("%s: %s", what, err);
-        return false;
-    }
-    void *s = zmq_socket(ctx, type);
-    if (!s) {
-        log_error("%s: cannot create a socket: %s", what, zmq_strerror(zmq_errno()));
-        return false;
-    }
-    int linger = 0;
-    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
-    /* Bytes from a peer announce a frame size; without a cap, garbage on the port makes libzmq
-     * try to allocate whatever size it reads (and abort when it cannot). Requests are small;
-     * PUB sockets only receive subscriptions. */
-    int64_t maxmsg = type == ZMQ_ROUTER ? GATEWAY_MAX_REQUEST : 4096;
-    zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
-    if (type == ZMQ_PUB || type == ZMQ_XPUB) {
-        int hwm = 1000;
-        zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
-    }
-    if (type == ZMQ_XPUB) { /* a PUB that also tells who subscribes: every subscription, not just new topics */
-        int verbose = 1;
-        zmq_setsockopt(s, ZMQ_XPUB_VERBOSE, &verbose, sizeof verbose);
-    }
-    *out = s;
-    if (zmq_bind(s, endpoint) != 0) {
-        int e = zmq_errno();
-        if (e == EADDRINUSE)
-            log_error("%s: cannot bind %s: the address is already in use (another gateway running?)", what, endpoint);
-        else
-            log_error("%s: cannot bind %s: %s", what, endpoint, zmq_strerror(e));
-        return false;
-    }
-    return true;
-}
-
 int cmd_gateway(int argc, char **argv) {
     gw_opts o;
     int rc = parse_args(argc, argv, &o);
@@ -969,10 +879,21 @@ int cmd_gateway(int argc, char **argv) {
             goto done;
         }
     }
-    if (!bind_socket(zctx, ZMQ_XPUB, "ticks", o.ep.tick, o.insecure, &io.tick_pub) ||
-        !bind_socket(zctx, ZMQ_PUB, "reports", o.ep.report, o.insecure, &io.report_pub) ||
-        !bind_socket(zctx, ZMQ_ROUTER, "orders", o.ep.order, o.insecure, &router))
+    /* requests are small; the PUB sockets only receive subscriptions */
+    router_bind_opts pub_opts = {.max_msg = 4096, .sndhwm = 1000, .insecure = o.insecure};
+    router_bind_opts req_opts = {.max_msg = GATEWAY_MAX_REQUEST, .insecure = o.insecure};
+    if (!(io.tick_pub = router_bind(zctx, ZMQ_XPUB, o.ep.tick, &pub_opts, err, sizeof err))) {
+        log_error("ticks: %s", err);
         goto done;
+    }
+    if (!(io.report_pub = router_bind(zctx, ZMQ_PUB, o.ep.report, &pub_opts, err, sizeof err))) {
+        log_error("reports: %s", err);
+        goto done;
+    }
+    if (!(router = router_bind(zctx, ZMQ_ROUTER, o.ep.order, &req_opts, err, sizeof err))) {
+        log_error("orders: %s", err);
+        goto done;
+    }
 
     gateway_sinks sinks = {.ctx = &io, .publish_tick = publish_tick, .publish_report = publish_report};
     core = gateway_core_new(&b, &sinks, 0);
@@ -1043,7 +964,7 @@ int cmd_gateway(int argc, char **argv) {
             break;
         }
         if (items[2].revents & ZMQ_POLLIN) {
-            subscribers += drain_subscriptions(io.tick_pub);
+            subscribers += router_drain_subscriptions(io.tick_pub, "");
             broker_feed_subscribers(&b, subscribers); /* the exchange may hold its market for them */
             if (feed.held && subscribers >= o.wait_subs) {
                 feed.held = false;
@@ -1051,9 +972,7 @@ int cmd_gateway(int argc, char **argv) {
                 log_info("%lld subscriber(s) on the tick port: starting the feed", (long long)subscribers);
             }
         }
-        if (items[0].revents & ZMQ_POLLIN)
-            for (int k = 0; k < 256 && serve_one(router, core); k++) {
-            }
+        if (items[0].revents & ZMQ_POLLIN) router_serve(router, serve_request, core, 256);
         broker_service(&b);
         if (o.local && o.m.ticks && !replay_end_logged && tick_source_due_in_ms(feed.src, clock_mono_ns()) < 0) {
             replay_end_logged = true;

@@ -13,12 +13,14 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/str.h"
+#include "net/zsock.h"
 
 #define MAX_SUBS 32
 #define UNKNOWN_KEEP 256
 #define SUB_DRAIN_MAX 4096
 #define CATCH_UP_PAGE 1000
 #define MAX_REPLY (64 << 20)
+#define MAX_MARKET_MSG 65536 /* a tick or one execution report */
 
 typedef enum { ASYNC_NONE = 0, ASYNC_HEARTBEAT, ASYNC_LOGIN, ASYNC_NOTE } async_kind;
 
@@ -73,20 +75,18 @@ static const broker_ops remote_ops;
 /* ---- sockets ---------------------------------------------------------------------------- */
 
 static bool open_dealer(remote *r) {
-    r->dealer = zmq_socket(r->zctx, ZMQ_DEALER);
+    char err[160];
+    r->dealer = zsock_new(r->zctx, ZMQ_DEALER, err, sizeof err);
     if (!r->dealer) return false;
-    int linger = 0, immediate = 1, hwm = 1000;
-    int64_t maxmsg = MAX_REPLY;
-    zmq_setsockopt(r->dealer, ZMQ_LINGER, &linger, sizeof linger);
+    int64_t maxmsg = MAX_REPLY; /* a page of reports can be larger than a request */
+    zmq_setsockopt(r->dealer, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
     /* queue only to a live connection: with the exchange down a send fails at once instead of
      * waiting in a pipe to be delivered, late, when it comes back */
-    zmq_setsockopt(r->dealer, ZMQ_IMMEDIATE, &immediate, sizeof immediate);
-    zmq_setsockopt(r->dealer, ZMQ_SNDHWM, &hwm, sizeof hwm);
-    zmq_setsockopt(r->dealer, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
-    int ivl = 100, ivl_max = 1000;
-    zmq_setsockopt(r->dealer, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
-    zmq_setsockopt(r->dealer, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof ivl_max);
-    if (zmq_connect(r->dealer, r->endpoint) != 0) {
+    zsock_set_int(r->dealer, ZMQ_IMMEDIATE, 1);
+    zsock_set_int(r->dealer, ZMQ_SNDHWM, 1000);
+    zsock_set_int(r->dealer, ZMQ_RECONNECT_IVL, 100);
+    zsock_set_int(r->dealer, ZMQ_RECONNECT_IVL_MAX, 1000);
+    if (!zsock_connect(r->dealer, r->endpoint, err, sizeof err)) {
         zmq_close(r->dealer);
         r->dealer = NULL;
         return false;
@@ -309,6 +309,14 @@ static void on_report_message(remote *r, const char *body, size_t len) {
         if (!catch_up(r, rep.seq)) return;
     }
     deliver(r, &rep);
+}
+
+static void on_tick_message(remote *r, const char *body, size_t len) {
+    json_error_t jerr;
+    json_t *j = json_loadb(body, len, 0, &jerr);
+    broker_tick t;
+    if (bj_to_tick(j, &t) && t.price > 0) r->cb.on_tick(r->cb.ctx, &t);
+    json_decref(j);
 }
 
 /* ---- login ------------------------------------------------------------------------------ */
@@ -765,42 +773,23 @@ static int64_t rm_next_timeout_ms(void *self) {
 }
 
 static void drain_sub(remote *r) {
+    static char body[MAX_MARKET_MSG]; /* one thread: the adapter's service() */
     for (int k = 0; k < SUB_DRAIN_MAX; k++) {
         char topic[64];
-        int tn = zmq_recv(r->sub, topic, sizeof topic - 1, ZMQ_DONTWAIT);
-        if (tn < 0) return;
-        int more = 0;
-        size_t ml = sizeof more;
-        zmq_getsockopt(r->sub, ZMQ_RCVMORE, &more, &ml);
-        if (!more) continue;
-        zmq_msg_t body;
-        zmq_msg_init(&body);
-        if (zmq_msg_recv(&body, r->sub, 0) < 0) {
-            zmq_msg_close(&body);
+        size_t tn;
+        bool truncated;
+        int len = zsock_recv_2(r->sub, topic, sizeof topic - 1, body, sizeof body, &tn, &truncated);
+        if (len < 0) return;
+        topic[tn] = '\0';
+        if (truncated) {
+            log_warn("skipped a %s message from the exchange larger than %d bytes", topic, MAX_MARKET_MSG);
             continue;
         }
-        while (zmq_msg_more(&body)) { /* not ours: drop extra frames */
-            zmq_msg_t x;
-            zmq_msg_init(&x);
-            int rc = zmq_msg_recv(&x, r->sub, 0);
-            bool again = rc >= 0 && zmq_msg_more(&x);
-            zmq_msg_close(&x);
-            if (!again) break;
-        }
-        if (tn > (int)sizeof topic - 1) tn = (int)sizeof topic - 1;
-        topic[tn] = '\0';
-        const char *data = zmq_msg_data(&body);
-        size_t len = zmq_msg_size(&body);
         if (!strcmp(topic, "REPORT")) {
-            on_report_message(r, data, len);
+            on_report_message(r, body, (size_t)len);
         } else if (!strncmp(topic, "TICK:", 5) && r->cb.on_tick && wants(r, topic + 5)) {
-            json_error_t jerr;
-            json_t *j = json_loadb(data, len, 0, &jerr);
-            broker_tick t;
-            if (bj_to_tick(j, &t) && t.price > 0) r->cb.on_tick(r->cb.ctx, &t);
-            json_decref(j);
+            on_tick_message(r, body, (size_t)len);
         }
-        zmq_msg_close(&body);
     }
 }
 
@@ -917,23 +906,18 @@ bool sim_remote_new(const sim_remote_config *cfg, broker *out, char *err, size_t
         r->zctx = zmq_ctx_new();
         r->own_ctx = true;
     }
-    r->sub = r->zctx ? zmq_socket(r->zctx, ZMQ_SUB) : NULL;
+    r->sub = r->zctx ? zsock_new(r->zctx, ZMQ_SUB, err, errlen) : NULL;
     if (!r->sub) {
-        snprintf(err, errlen, "cannot create a socket: %s", zmq_strerror(zmq_errno()));
+        if (!r->zctx) snprintf(err, errlen, "cannot create a ZeroMQ context: %s", zmq_strerror(zmq_errno()));
         rm_destroy(r);
         return false;
     }
-    int linger = 0, hwm = 100000;
-    int64_t maxmsg = 1 << 20;
-    zmq_setsockopt(r->sub, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_setsockopt(r->sub, ZMQ_RCVHWM, &hwm, sizeof hwm);
-    zmq_setsockopt(r->sub, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    zsock_set_int(r->sub, ZMQ_RCVHWM, 100000);
     /* "TICK", not "TICK:": a relay's subscription is not counted as a subscriber of the market
      * (exchange --wait-subscribers); feed_subscribers tells the exchange its own instead */
     zmq_setsockopt(r->sub, ZMQ_SUBSCRIBE, "TICK", 4);
     zmq_setsockopt(r->sub, ZMQ_SUBSCRIBE, "REPORT", 6);
-    if (zmq_connect(r->sub, r->market) != 0) {
-        snprintf(err, errlen, "cannot connect to %s: %s", r->market, zmq_strerror(zmq_errno()));
+    if (!zsock_connect(r->sub, r->market, err, errlen)) {
         rm_destroy(r);
         return false;
     }
