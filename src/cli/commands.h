@@ -3,6 +3,8 @@
 #ifndef AFTM_COMMANDS_H
 #define AFTM_COMMANDS_H
 
+#include "app/exchange/exchange_main.h"
+#include "app/gateway/gateway_main.h"
 #include "core/exit_codes.h"
 
 typedef int (*command_fn)(int argc, char **argv);
@@ -18,8 +20,6 @@ extern const command aftm_commands[];
 
 int cmd_conform(int argc, char **argv);
 int cmd_condition(int argc, char **argv);
-int cmd_gateway(int argc, char **argv);
-int cmd_exchange(int argc, char **argv);
 int cmd_strategy(int argc, char **argv);
 int cmd_executor(int argc, char **argv);
 int cmd_run(int argc, char **argv);
