@@ -25,6 +25,7 @@
 #include "core/log.h"
 #include "core/parse.h"
 #include "net/lifecycle.h"
+#include "net/market_feed.h"
 #include "net/router.h"
 
 #define SAVE_EVERY_MS 1000 /* the last prices and the replay position, at most this often */
@@ -34,31 +35,18 @@ typedef struct {
     uint64_t ticks, reports;
 } x_io;
 
-static bool symbol_plain(const char *s) {
-    for (; *s; s++)
-        if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-' && *s != '.') return false;
-    return true;
-}
-
+/* "TICK:<SYMBOL>" + the tick in the market feed's msgpack (net/market_feed.h). */
 static void publish_tick(void *ctx, const broker_tick *t) {
     x_io *io = ctx;
-    char topic[8 + BROKER_SYMBOL_MAX], body[256];
+    char topic[8 + BROKER_SYMBOL_MAX], body[MARKET_FEED_MAX];
     int tn = snprintf(topic, sizeof topic, "TICK:%s", t->symbol);
-    int n;
-    if (symbol_plain(t->symbol)) {
-        n = snprintf(body, sizeof body, "{\"symbol\":\"%s\",\"price\":%lld,\"volume\":%lld,\"ts_us\":%lld}", t->symbol,
-                     (long long)t->price, (long long)t->volume, (long long)t->ts_us);
-    } else {
-        json_t *j = bj_from_tick(t);
-        char *s = j ? json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
-        json_decref(j);
-        if (!s) return;
-        n = snprintf(body, sizeof body, "%s", s);
-        free(s);
+    size_t n = market_feed_encode(t, body, sizeof body);
+    if (!n || tn <= 0 || (size_t)tn >= sizeof topic) {
+        log_warn("a tick of %s could not be encoded; not published", t->symbol);
+        return;
     }
-    if (n <= 0 || (size_t)n >= sizeof body || tn <= 0 || (size_t)tn >= sizeof topic) return;
     if (zmq_send(io->pub, topic, (size_t)tn, ZMQ_SNDMORE | ZMQ_DONTWAIT) != tn) return;
-    zmq_send(io->pub, body, (size_t)n, ZMQ_DONTWAIT);
+    zmq_send(io->pub, body, n, ZMQ_DONTWAIT);
     io->ticks++;
 }
 

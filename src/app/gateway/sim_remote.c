@@ -13,6 +13,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/str.h"
+#include "net/market_feed.h"
 #include "net/zsock.h"
 
 #define MAX_SUBS 32
@@ -68,6 +69,7 @@ typedef struct {
     char unknown[UNKNOWN_KEEP][BROKER_ID_MAX];
     size_t unknown_next;
     char last_problem[BROKER_MSG_MAX];
+    uint64_t bad_ticks; /* market feed messages that did not decode */
 } remote;
 
 static const broker_ops remote_ops;
@@ -312,11 +314,16 @@ static void on_report_message(remote *r, const char *body, size_t len) {
 }
 
 static void on_tick_message(remote *r, const char *body, size_t len) {
-    json_error_t jerr;
-    json_t *j = json_loadb(body, len, 0, &jerr);
     broker_tick t;
-    if (bj_to_tick(j, &t) && t.price > 0) r->cb.on_tick(r->cb.ctx, &t);
-    json_decref(j);
+    char why[128];
+    if (market_feed_decode(body, len, &t, why, sizeof why)) {
+        r->cb.on_tick(r->cb.ctx, &t);
+        return;
+    }
+    /* the first, then one in 1000: a broken feed must not drown the log */
+    if (r->bad_ticks++ % 1000 == 0)
+        log_warn("skipped a tick from the exchange that is not readable: %s (%llu so far)", why,
+                 (unsigned long long)r->bad_ticks);
 }
 
 /* ---- login ------------------------------------------------------------------------------ */
