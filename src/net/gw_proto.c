@@ -363,7 +363,7 @@ bool gw_send_result_parse(const json_t *data, broker_send_result *out) {
             return false;
         r.duplicate = json_is_true(dup);
     }
-    *out = r;
+    memcpy(out, &r, sizeof r); /* with its zeroed padding: callers may compare bytes */
     return true;
 }
 
@@ -410,7 +410,7 @@ bool gw_order_status_parse(const json_t *d, broker_order_info *out) {
               get_int(d, "price", &o.price) && broker_tif_parse(tif, &o.tif) && get_status(d, &o.status) &&
               get_int(d, "filled_qty", &o.filled_qty) && get_notional(d, o.filled_qty, &o.filled_notional) &&
               get_opt_str(d, "reason", o.reason, sizeof o.reason);
-    if (ok) *out = o;
+    if (ok) memcpy(out, &o, sizeof o);
     return ok;
 }
 
@@ -456,7 +456,7 @@ bool gw_report_parse(const json_t *j, broker_report *out) {
     if (!ok) return false;
     r.seq = (uint64_t)seq;
     r.ts_us = (int64_t)llround(json_number_value(t) * 1e6);
-    *out = r;
+    memcpy(out, &r, sizeof r); /* with its zeroed padding: callers may compare bytes */
     return true;
 }
 
@@ -548,6 +548,6 @@ bool gw_position_parse(const json_t *j, broker_position *out) {
               get_num_int(j, "unrealized_pl", &p.unrealized_pl) && json_is_number(al) && json_is_number(as);
     if (!ok) return false;
     p.avg_cost = p.net_qty > 0 ? json_number_value(al) : p.net_qty < 0 ? json_number_value(as) : 0.0;
-    *out = p;
+    memcpy(out, &p, sizeof p);
     return true;
 }

@@ -12,6 +12,7 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "net/gw_proto.h"
 
 #define MAX_SESSIONS 256
 #define SESSION_ID_MAX 256
@@ -270,18 +271,6 @@ static void session_close(xcore *x, xsession *s) {
 
 /* ---- replies ---- */
 
-static json_t *ok_reply(json_t *data) { return json_pack("{s:b,s:o}", "success", 1, "data", data ? data : json_object()); }
-
-static json_t *err_reply(const char *code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static json_t *err_reply(const char *code, const char *fmt, ...) {
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return json_pack("{s:b,s:s,s:s}", "success", 0, "error_code", code, "error_message", msg);
-}
-
 static json_t *accounts_json(xcore *x, bool with_cash) {
     size_t n = broker_list_accounts(&x->b, NULL, 0);
     broker_account *acc = calloc(n ? n : 1, sizeof *acc);
@@ -314,7 +303,7 @@ static json_t *products_json(xcore *x) {
 
 static json_t *op_health(xcore *x, xsession *s) {
     size_t open = 0, orders = sim_broker_order_count(&x->b, &open);
-    return ok_reply(json_pack("{s:s,s:I,s:I,s:I,s:b,s:I,s:I}", "status", "running", "epoch", (json_int_t)xstore_epoch(x->xs),
+    return gw_ok(json_pack("{s:s,s:I,s:I,s:I,s:b,s:I,s:I}", "status", "running", "epoch", (json_int_t)xstore_epoch(x->xs),
                               "last_seq", (json_int_t)xstore_last_seq(x->xs), "instance", (json_int_t)x->instance,
                               "logged_in", s != NULL, "orders", (json_int_t)orders, "open_orders", (json_int_t)open));
 }
@@ -325,7 +314,7 @@ static json_t *op_login(xcore *x, const void *sid, size_t sid_len, json_t *param
     char err[BROKER_MSG_MAX];
     if (!broker_login(&x->b, id ? id : "", pw ? pw : "", err, sizeof err)) {
         log_warn("%s", err);
-        return err_reply("LOGIN_REFUSED", "%s", err);
+        return gw_err("LOGIN_REFUSED", "%s", err);
     }
     xsession *s = session_open(x, sid, sid_len);
     snprintf(s->login_id, sizeof s->login_id, "%s", id);
@@ -337,53 +326,53 @@ static json_t *op_login(xcore *x, const void *sid, size_t sid_len, json_t *param
     json_object_set_new(d, "last_seq", json_integer((json_int_t)xstore_last_seq(x->xs)));
     json_object_set_new(d, "epoch", json_integer((json_int_t)xstore_epoch(x->xs)));
     json_object_set_new(d, "instance", json_integer((json_int_t)x->instance));
-    return ok_reply(d);
+    return gw_ok(d);
 }
 
 static json_t *op_send_order(xcore *x, json_t *params) {
     broker_order_req req;
     char err[160];
     if (!bj_to_order_req(json_object_get(params, "order"), &req, err, sizeof err))
-        return err_reply("INVALID_ORDER", "%s", err);
+        return gw_err("INVALID_ORDER", "%s", err);
     broker_send_result res;
     broker_send_order(&x->b, &req, &res);
     finish(x);
-    if (x->failed) return err_reply("INTERNAL_ERROR", "the exchange could not save the order; it is not placed");
-    return ok_reply(json_pack("{s:o}", "result", bj_from_send_result(&res)));
+    if (x->failed) return gw_err("INTERNAL_ERROR", "the exchange could not save the order; it is not placed");
+    return gw_ok(json_pack("{s:o}", "result", bj_from_send_result(&res)));
 }
 
 static json_t *op_cancel(xcore *x, json_t *params) {
     const char *cid = json_string_value(json_object_get(params, "client_order_id"));
-    if (!cid || !*cid) return err_reply("MISSING_CLIENT_ORDER_ID", "client_order_id is required");
+    if (!cid || !*cid) return gw_err("MISSING_CLIENT_ORDER_ID", "client_order_id is required");
     char err[BROKER_MSG_MAX] = "";
     bool ok = broker_cancel_order(&x->b, cid, err, sizeof err);
     finish(x);
-    if (x->failed) return err_reply("INTERNAL_ERROR", "the exchange could not save the cancel");
-    if (!ok) return err_reply("CANCEL_REJECTED", "%s", err);
-    return ok_reply(json_pack("{s:b,s:s}", "cancelled", 1, "client_order_id", cid));
+    if (x->failed) return gw_err("INTERNAL_ERROR", "the exchange could not save the cancel");
+    if (!ok) return gw_err("CANCEL_REJECTED", "%s", err);
+    return gw_ok(json_pack("{s:b,s:s}", "cancelled", 1, "client_order_id", cid));
 }
 
 static json_t *op_order_status(xcore *x, json_t *params) {
     const char *cid = json_string_value(json_object_get(params, "client_order_id"));
-    if (!cid || !*cid) return err_reply("MISSING_CLIENT_ORDER_ID", "client_order_id is required");
+    if (!cid || !*cid) return gw_err("MISSING_CLIENT_ORDER_ID", "client_order_id is required");
     broker_order_info o;
-    if (!broker_order_status(&x->b, cid, &o)) return ok_reply(json_pack("{s:b}", "found", 0));
-    return ok_reply(json_pack("{s:b,s:o}", "found", 1, "order", bj_from_order_info(&o)));
+    if (!broker_order_status(&x->b, cid, &o)) return gw_ok(json_pack("{s:b}", "found", 0));
+    return gw_ok(json_pack("{s:b,s:o}", "found", 1, "order", bj_from_order_info(&o)));
 }
 
 static json_t *op_positions(xcore *x, json_t *params) {
     const char *account = json_string_value(json_object_get(params, "account"));
-    if (!account || !*account) return err_reply("MISSING_ACCOUNT", "account is required");
+    if (!account || !*account) return gw_err("MISSING_ACCOUNT", "account is required");
     char err[BROKER_MSG_MAX] = "";
     long n = broker_query_positions(&x->b, account, NULL, 0, err, sizeof err);
-    if (n < 0) return err_reply("POSITION_QUERY_ERROR", "%s", err);
+    if (n < 0) return gw_err("POSITION_QUERY_ERROR", "%s", err);
     broker_position *all = calloc(n ? (size_t)n : 1, sizeof *all);
-    if (!all) return err_reply("INTERNAL_ERROR", "out of memory");
+    if (!all) return gw_err("INTERNAL_ERROR", "out of memory");
     n = broker_query_positions(&x->b, account, all, (size_t)n, err, sizeof err);
     json_t *list = json_array();
     for (long i = 0; i < n; i++) json_array_append_new(list, bj_from_position(&all[i]));
     free(all);
-    return ok_reply(json_pack("{s:o}", "positions", list));
+    return gw_ok(json_pack("{s:o}", "positions", list));
 }
 
 static json_t *op_get_reports(xcore *x, json_t *params) {
@@ -391,22 +380,22 @@ static json_t *op_get_reports(xcore *x, json_t *params) {
     json_int_t since = 0, limit = EXCHANGE_MAX_REPORTS_REPLY;
     if (v && !json_is_null(v)) {
         if (!json_is_integer(v) || json_integer_value(v) < 0)
-            return err_reply("INVALID_PARAMETER", "since_seq must be an integer >= 0");
+            return gw_err("INVALID_PARAMETER", "since_seq must be an integer >= 0");
         since = json_integer_value(v);
     }
     v = json_object_get(params, "limit");
     if (v && !json_is_null(v)) {
         if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > EXCHANGE_MAX_REPORTS_REPLY)
-            return err_reply("INVALID_PARAMETER", "limit must be an integer from 1 to %d", EXCHANGE_MAX_REPORTS_REPLY);
+            return gw_err("INVALID_PARAMETER", "limit must be an integer from 1 to %d", EXCHANGE_MAX_REPORTS_REPLY);
         limit = json_integer_value(v);
     }
     broker_report *buf = calloc((size_t)limit, sizeof *buf);
-    if (!buf) return err_reply("INTERNAL_ERROR", "out of memory");
+    if (!buf) return gw_err("INTERNAL_ERROR", "out of memory");
     bool more = false;
     long n = xstore_reports_since(x->xs, (uint64_t)since, buf, (size_t)limit, &more);
     if (n < 0) {
         free(buf);
-        return err_reply("INTERNAL_ERROR", "cannot read the report log: %s", xstore_error(x->xs));
+        return gw_err("INTERNAL_ERROR", "cannot read the report log: %s", xstore_error(x->xs));
     }
     json_t *list = json_array();
     for (long i = 0; i < n; i++) json_array_append_new(list, bj_from_report(&buf[i]));
@@ -417,16 +406,16 @@ static json_t *op_get_reports(xcore *x, json_t *params) {
     json_object_set_new(d, "last_seq", json_integer((json_int_t)xstore_last_seq(x->xs)));
     json_object_set_new(d, "more", json_boolean(more));
     json_object_set_new(d, "epoch", json_integer((json_int_t)xstore_epoch(x->xs)));
-    return ok_reply(d);
+    return gw_ok(d);
 }
 
 static json_t *dispatch(xcore *x, const void *sid, size_t sid_len, const char *req, size_t len, json_t **id_out) {
-    if (x->failed) return err_reply("INTERNAL_ERROR", "the exchange is stopping: it could not save its book");
+    if (x->failed) return gw_err("INTERNAL_ERROR", "the exchange is stopping: it could not save its book");
     json_error_t jerr;
     json_t *root = json_loadb(req, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root || !json_is_object(root)) {
         json_decref(root);
-        return err_reply("INVALID_JSON", "a request is a JSON object");
+        return gw_err("INVALID_JSON", "a request is a JSON object");
     }
     json_t *id = json_object_get(root, "id");
     if (id) *id_out = json_incref(id);
@@ -437,21 +426,21 @@ static json_t *dispatch(xcore *x, const void *sid, size_t sid_len, const char *r
     xsession *s = session_find(x, sid, sid_len);
     if (s) s->last_seen_ms = clock_mono_ms();
     json_t *reply;
-    if (!op) reply = err_reply("UNKNOWN_OPERATION", "operation is required");
+    if (!op) reply = gw_err("UNKNOWN_OPERATION", "operation is required");
     else if (!strcmp(op, "health")) reply = op_health(x, s);
     else if (!strcmp(op, "login")) reply = op_login(x, sid, sid_len, params);
-    else if (!s) reply = err_reply("NOT_LOGGED_IN", "log in first (login_id, password)");
+    else if (!s) reply = gw_err("NOT_LOGGED_IN", "log in first (login_id, password)");
     else if (!strcmp(op, "logout")) {
         session_close(x, s);
-        reply = ok_reply(NULL);
-    } else if (!strcmp(op, "list_accounts")) reply = ok_reply(json_pack("{s:o}", "accounts", accounts_json(x, true)));
-    else if (!strcmp(op, "list_products")) reply = ok_reply(json_pack("{s:o}", "products", products_json(x)));
+        reply = gw_ok(NULL);
+    } else if (!strcmp(op, "list_accounts")) reply = gw_ok(json_pack("{s:o}", "accounts", accounts_json(x, true)));
+    else if (!strcmp(op, "list_products")) reply = gw_ok(json_pack("{s:o}", "products", products_json(x)));
     else if (!strcmp(op, "subscribe")) {
         const char *sym = json_string_value(json_object_get(params, "symbol"));
         char err[BROKER_MSG_MAX] = "";
         bool ok = sym && broker_subscribe(&x->b, sym, err, sizeof err);
         finish(x);
-        reply = ok ? ok_reply(NULL) : err_reply("SUBSCRIBE_FAILED", "%s", sym ? err : "symbol is required");
+        reply = ok ? gw_ok(NULL) : gw_err("SUBSCRIBE_FAILED", "%s", sym ? err : "symbol is required");
     } else if (!strcmp(op, "send_order")) reply = op_send_order(x, params);
     else if (!strcmp(op, "cancel_order")) reply = op_cancel(x, params);
     else if (!strcmp(op, "order_status")) reply = op_order_status(x, params);
@@ -460,12 +449,12 @@ static json_t *dispatch(xcore *x, const void *sid, size_t sid_len, const char *r
     else if (!strcmp(op, "feed_subscribers")) {
         json_t *c = json_object_get(params, "count");
         if (!json_is_integer(c) || json_integer_value(c) < 0 || json_integer_value(c) > 1000000)
-            reply = err_reply("INVALID_PARAMETER", "count must be an integer from 0 to 1000000");
+            reply = gw_err("INVALID_PARAMETER", "count must be an integer from 0 to 1000000");
         else {
             s->feed_subs = json_integer_value(c);
-            reply = ok_reply(NULL);
+            reply = gw_ok(NULL);
         }
-    } else reply = err_reply("UNKNOWN_OPERATION", "unknown operation: %s", op);
+    } else reply = gw_err("UNKNOWN_OPERATION", "unknown operation: %s", op);
     json_decref(empty);
     json_decref(root);
     return reply;

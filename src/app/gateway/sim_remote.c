@@ -13,6 +13,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/str.h"
+#include "net/gw_proto.h"
 #include "net/market_feed.h"
 #include "net/zsock.h"
 
@@ -229,17 +230,6 @@ static json_t *request(remote *r, const char *op, json_t *params, char *err, siz
     return NULL;
 }
 
-static bool reply_ok(const json_t *j) { return json_is_true(json_object_get(j, "success")); }
-static json_t *reply_data(json_t *j) { return json_object_get(j, "data"); }
-static const char *reply_code(const json_t *j) {
-    const char *c = json_string_value(json_object_get(j, "error_code"));
-    return c ? c : "ERROR";
-}
-static const char *reply_message(const json_t *j) {
-    const char *m = json_string_value(json_object_get(j, "error_message"));
-    return m ? m : "refused";
-}
-
 /* ---- reports ---------------------------------------------------------------------------- */
 
 static void deliver(remote *r, const broker_report *rep) {
@@ -265,13 +255,13 @@ static bool catch_up(remote *r, uint64_t upto) {
             ok = false;
             break;
         }
-        if (!reply_ok(j)) {
+        if (!gw_reply_ok(j)) {
             json_decref(j);
             ok = false;
             break;
         }
-        json_t *list = json_object_get(reply_data(j), "reports");
-        bool more = json_is_true(json_object_get(reply_data(j), "more"));
+        json_t *list = json_object_get(gw_reply_data(j), "reports");
+        bool more = json_is_true(json_object_get(gw_reply_data(j), "more"));
         size_t i, n = 0;
         json_t *v;
         bool reached = false;
@@ -342,11 +332,11 @@ static void send_note(remote *r, const char *op, json_t *params) {
 
 /* What a login answer tells; false (with err) when it refused. */
 static bool take_login(remote *r, json_t *reply, char *err, size_t errlen) {
-    if (!reply_ok(reply)) {
-        snprintf(err, errlen, "%s", reply_message(reply));
+    if (!gw_reply_ok(reply)) {
+        snprintf(err, errlen, "%s", gw_reply_message(reply));
         return false;
     }
-    json_t *d = reply_data(reply);
+    json_t *d = gw_reply_data(reply);
     json_t *accs = json_object_get(d, "accounts"), *prods = json_object_get(d, "products");
     size_t na = json_array_size(accs), np = json_array_size(prods);
     broker_account *a = calloc(na ? na : 1, sizeof *a);
@@ -425,10 +415,10 @@ static void handle_async(remote *r, json_t *reply, uint64_t id) {
     if (r->hb.kind && id == r->hb.id) {
         memset(&r->hb, 0, sizeof r->hb);
         r->next_hb_ms = now + r->heartbeat_ms;
-        json_t *d = reply_data(reply);
+        json_t *d = gw_reply_data(reply);
         int64_t inst = (int64_t)json_integer_value(json_object_get(d, "instance"));
         uint64_t seq = (uint64_t)json_integer_value(json_object_get(d, "last_seq"));
-        if (!reply_ok(reply) || !json_is_true(json_object_get(d, "logged_in")) || inst != r->instance) {
+        if (!gw_reply_ok(reply) || !json_is_true(json_object_get(d, "logged_in")) || inst != r->instance) {
             /* the exchange restarted (or forgot this connection): log in again at once */
             r->logged_in = false;
             r->next_attempt_ms = now;
@@ -523,7 +513,7 @@ static json_t *session_request(remote *r, const char *op, json_t *params, char *
     json_t *keep = json_incref(params);
     json_t *j = request(r, op, params, err, errlen, sent);
     if (!j) link_down(r, err);
-    else if (!reply_ok(j) && !strcmp(reply_code(j), "NOT_LOGGED_IN")) {
+    else if (!gw_reply_ok(j) && !strcmp(gw_reply_code(j), "NOT_LOGGED_IN")) {
         json_decref(j);
         j = NULL;
         r->logged_in = false;
@@ -540,8 +530,8 @@ static size_t rm_list_accounts(void *self, broker_account *out, size_t cap) {
     remote *r = self;
     char err[BROKER_MSG_MAX];
     json_t *j = connected(r) ? session_request(r, "list_accounts", NULL, err, sizeof err, NULL) : NULL;
-    if (j && reply_ok(j)) {
-        json_t *list = json_object_get(reply_data(j), "accounts");
+    if (j && gw_reply_ok(j)) {
+        json_t *list = json_object_get(gw_reply_data(j), "accounts");
         size_t n = 0, i;
         json_t *v;
         json_array_foreach(list, i, v) {
@@ -562,8 +552,8 @@ static size_t rm_list_products(void *self, broker_product *out, size_t cap) {
     remote *r = self;
     char err[BROKER_MSG_MAX];
     json_t *j = connected(r) ? session_request(r, "list_products", NULL, err, sizeof err, NULL) : NULL;
-    if (j && reply_ok(j)) {
-        json_t *list = json_object_get(reply_data(j), "products");
+    if (j && gw_reply_ok(j)) {
+        json_t *list = json_object_get(gw_reply_data(j), "products");
         size_t n = 0, i;
         json_t *v;
         json_array_foreach(list, i, v) {
@@ -601,8 +591,8 @@ static bool rm_subscribe(void *self, const char *symbol, char *err, size_t errle
     }
     if (!connected(r)) return true; /* asked again at the next login */
     json_t *j = session_request(r, "subscribe", json_pack("{s:s}", "symbol", symbol), err, errlen, NULL);
-    bool ok = j && reply_ok(j);
-    if (j && !ok) snprintf(err, errlen, "%s", reply_message(j));
+    bool ok = j && gw_reply_ok(j);
+    if (j && !ok) snprintf(err, errlen, "%s", gw_reply_message(j));
     json_decref(j);
     return ok;
 }
@@ -656,9 +646,9 @@ static bool rm_send_order(void *self, const broker_order_req *req, broker_send_r
         }
         return false;
     }
-    if (!reply_ok(j) || !bj_to_send_result(json_object_get(reply_data(j), "result"), res)) {
-        if (reply_ok(j)) refuse(req, "BROKER_ERROR", "the simulated exchange sent an unreadable answer", res);
-        else refuse(req, reply_code(j), reply_message(j), res);
+    if (!gw_reply_ok(j) || !bj_to_send_result(json_object_get(gw_reply_data(j), "result"), res)) {
+        if (gw_reply_ok(j)) refuse(req, "BROKER_ERROR", "the simulated exchange sent an unreadable answer", res);
+        else refuse(req, gw_reply_code(j), gw_reply_message(j), res);
         json_decref(j);
         return false;
     }
@@ -672,8 +662,8 @@ static bool rm_cancel_order(void *self, const char *cid, char *err, size_t errle
     json_t *j = session_request(r, "cancel_order", json_pack("{s:s}", "client_order_id", cid ? cid : ""), err, errlen,
                                 NULL);
     if (!j) return false;
-    bool ok = reply_ok(j);
-    if (!ok) snprintf(err, errlen, "%s", reply_message(j));
+    bool ok = gw_reply_ok(j);
+    if (!ok) snprintf(err, errlen, "%s", gw_reply_message(j));
     json_decref(j);
     return ok;
 }
@@ -683,8 +673,8 @@ static bool rm_order_status(void *self, const char *cid, broker_order_info *out)
     char err[BROKER_MSG_MAX];
     json_t *j = session_request(r, "order_status", json_pack("{s:s}", "client_order_id", cid ? cid : ""), err,
                                 sizeof err, NULL);
-    bool found = j && reply_ok(j) && json_is_true(json_object_get(reply_data(j), "found")) &&
-                 bj_to_order_info(json_object_get(reply_data(j), "order"), out);
+    bool found = j && gw_reply_ok(j) && json_is_true(json_object_get(gw_reply_data(j), "found")) &&
+                 bj_to_order_info(json_object_get(gw_reply_data(j), "order"), out);
     json_decref(j);
     return found;
 }
@@ -695,12 +685,12 @@ static long rm_query_positions(void *self, const char *account, broker_position 
     json_t *j = session_request(r, "query_positions", json_pack("{s:s}", "account", account ? account : ""), err,
                                 errlen, NULL);
     if (!j) return -1;
-    if (!reply_ok(j)) {
-        snprintf(err, errlen, "%s", reply_message(j));
+    if (!gw_reply_ok(j)) {
+        snprintf(err, errlen, "%s", gw_reply_message(j));
         json_decref(j);
         return -1;
     }
-    json_t *list = json_object_get(reply_data(j), "positions");
+    json_t *list = json_object_get(gw_reply_data(j), "positions");
     long n = 0;
     size_t i;
     json_t *v;
@@ -724,12 +714,12 @@ static long rm_get_reports(void *self, uint64_t since, broker_report *out, size_
                                                             (json_int_t)cap),
                                 err, errlen, NULL);
     if (!j) return -1;
-    if (!reply_ok(j)) {
-        snprintf(err, errlen, "%s", reply_message(j));
+    if (!gw_reply_ok(j)) {
+        snprintf(err, errlen, "%s", gw_reply_message(j));
         json_decref(j);
         return -1;
     }
-    json_t *d = reply_data(j);
+    json_t *d = gw_reply_data(j);
     page->first_seq = (uint64_t)json_integer_value(json_object_get(d, "first_seq"));
     page->last_seq = (uint64_t)json_integer_value(json_object_get(d, "last_seq"));
     page->more = json_is_true(json_object_get(d, "more"));
