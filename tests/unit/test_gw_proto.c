@@ -28,8 +28,10 @@ static json_t *wire(json_t *j) {
 
 static void test_send_order(void **state) {
     (void)state;
-    broker_order_req req = {.side = SIDE_SELL, .qty = 3, .type = BROKER_LIMIT, .price = 22150, .tif = BROKER_ROD,
-                            .open_close = BROKER_AUTO, .day_trade = true};
+    broker_order_req req;
+    memset(&req, 0, sizeof req); /* padding too: compared as bytes below */
+    req.side = SIDE_SELL, req.qty = 3, req.type = BROKER_LIMIT, req.price = 22150, req.tif = BROKER_ROD;
+    req.open_close = BROKER_AUTO, req.day_trade = true;
     snprintf(req.client_order_id, sizeof req.client_order_id, "aftm-7.E");
     snprintf(req.account, sizeof req.account, "SIM-0001");
     snprintf(req.symbol, sizeof req.symbol, "TXFF5");
@@ -69,7 +71,9 @@ static void test_send_order(void **state) {
 
 static void test_send_result(void **state) {
     (void)state;
-    broker_send_result r = {.is_send_order = true, .status = BROKER_ST_ACCEPTED, .duplicate = true};
+    broker_send_result r;
+    memset(&r, 0, sizeof r);
+    r.is_send_order = true, r.status = BROKER_ST_ACCEPTED, r.duplicate = true;
     snprintf(r.client_order_id, sizeof r.client_order_id, "aftm-7.E");
     snprintf(r.order_serial, sizeof r.order_serial, "SIM-0000000A");
     snprintf(r.note, sizeof r.note, "n");
@@ -86,8 +90,10 @@ static void test_send_result(void **state) {
 
 static void test_order_status(void **state) {
     (void)state;
-    broker_order_info o = {.side = SIDE_BUY, .qty = 4, .type = BROKER_LIMIT, .price = 18100, .tif = BROKER_ROD,
-                           .status = BROKER_ST_PARTIALLY_FILLED, .filled_qty = 3, .filled_notional = 66451};
+    broker_order_info o;
+    memset(&o, 0, sizeof o);
+    o.side = SIDE_BUY, o.qty = 4, o.type = BROKER_LIMIT, o.price = 18100, o.tif = BROKER_ROD;
+    o.status = BROKER_ST_PARTIALLY_FILLED, o.filled_qty = 3, o.filled_notional = 66451;
     snprintf(o.client_order_id, sizeof o.client_order_id, "aftm-m12_3.X");
     snprintf(o.order_serial, sizeof o.order_serial, "SIM-0000000B");
     snprintf(o.account, sizeof o.account, "SIM-0002");
@@ -170,9 +176,11 @@ static void test_reports(void **state) {
 
 static void test_positions(void **state) {
     (void)state;
-    broker_position p = {.net_qty = -2, .current_short = 2, .today_filled_short = 3, .today_filled_long = 1,
-                         .today_order_short = 3, .today_order_long = 1, .today_closed = 1, .avg_cost = 22150.5,
-                         .realized_pl = -7, .unrealized_pl = 12, .reference_price = 22144};
+    broker_position p;
+    memset(&p, 0, sizeof p);
+    p.net_qty = -2, p.current_short = 2, p.today_filled_short = 3, p.today_filled_long = 1, p.today_order_short = 3;
+    p.today_order_long = 1, p.today_closed = 1, p.avg_cost = 22150.5, p.realized_pl = -7, p.unrealized_pl = 12;
+    p.reference_price = 22144;
     snprintf(p.account, sizeof p.account, "SIM-0001");
     snprintf(p.symbol, sizeof p.symbol, "TXFF5");
     json_t *j = wire(gw_position_json(&p));
