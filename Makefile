@@ -14,7 +14,7 @@ DOCDIR   ?= $(PREFIX)/share/doc/aftm
 CC       ?= cc
 CFLAGS   ?= -O2 -g
 
-WARNINGS := -Wall -Wextra -Werror -Wshadow -Wconversion -Wstrict-prototypes \
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wconversion -Wstrict-prototypes -Wmissing-prototypes \
             -Wformat=2 -Wcast-qual -Wvla -Wundef
 # pkg-config runs once, when a compile first needs it (after 'make deps' has installed the
 # packages); build/pkg-config.ok fails the build with pkg-config's own message when one is missing.

@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/clock.h"
+#include "core/str.h"
 #include "domain/matching.h"
 
 /* ---------------------------------------------------------------- data */
@@ -86,24 +88,6 @@ void sim_config_default(sim_config *cfg) {
     cfg->max_ticks_per_service = 4096;
 }
 
-static void copy_str(char *dst, size_t cap, const char *src) {
-    if (!src) src = "";
-    size_t n = strnlen(src, cap - 1);
-    memcpy(dst, src, n);
-    dst[n] = '\0';
-}
-
-static bool grow(void **p, size_t *cap, size_t need, size_t elem) {
-    if (need <= *cap) return true;
-    size_t c = *cap ? *cap : 8;
-    while (c < need) c *= 2;
-    void *q = realloc(*p, c * elem);
-    if (!q) return false;
-    *p = q;
-    *cap = c;
-    return true;
-}
-
 /* ---------------------------------------------------------------- lookups */
 
 static uint64_t hash_str(const char *s) {
@@ -169,7 +153,7 @@ static sim_product *product_find(sim *s, const char *code) {
 }
 
 static sim_product *product_add(sim *s, const broker_product *p) {
-    if (!grow((void **)&s->products, &s->cap_products, s->n_products + 1, sizeof *s->products)) return NULL;
+    if (!buf_grow((void **)&s->products, &s->cap_products, s->n_products + 1, sizeof *s->products)) return NULL;
     sim_product *sp = &s->products[s->n_products++];
     memset(sp, 0, sizeof *sp);
     sp->p = *p;
@@ -188,11 +172,11 @@ static sim_position *position_get(sim *s, const char *account, const char *symbo
         if (!strcmp(p->pos.account, account) && !strcmp(p->pos.symbol, symbol)) return p;
     }
     if (!create) return NULL;
-    if (!grow((void **)&s->positions, &s->cap_positions, s->n_positions + 1, sizeof *s->positions)) return NULL;
+    if (!buf_grow((void **)&s->positions, &s->cap_positions, s->n_positions + 1, sizeof *s->positions)) return NULL;
     sim_position *p = &s->positions[s->n_positions++];
     memset(p, 0, sizeof *p);
-    copy_str(p->pos.account, sizeof p->pos.account, account);
-    copy_str(p->pos.symbol, sizeof p->pos.symbol, symbol);
+    str_copy(p->pos.account, sizeof p->pos.account, account);
+    str_copy(p->pos.symbol, sizeof p->pos.symbol, symbol);
     return p;
 }
 
@@ -226,7 +210,7 @@ static void emit(sim *s, const sim_order *o, const char *fill_id, int64_t fill_q
     r.side = i->side;
     r.qty = i->qty;
     r.status = i->status;
-    copy_str(r.fill_id, sizeof r.fill_id, fill_id);
+    str_copy(r.fill_id, sizeof r.fill_id, fill_id);
     r.fill_qty = fill_qty;
     r.fill_price = fill_price;
     r.filled_qty = i->filled_qty;
@@ -244,7 +228,7 @@ static bool lots_push(sim_position *p, price_t price, int64_t qty) {
         p->n_lots -= p->head;
         p->head = 0;
     }
-    if (!grow((void **)&p->lots, &p->cap_lots, p->n_lots + 1, sizeof *p->lots)) return false;
+    if (!buf_grow((void **)&p->lots, &p->cap_lots, p->n_lots + 1, sizeof *p->lots)) return false;
     p->lots[p->n_lots++] = (sim_lot){price, qty};
     return true;
 }
@@ -335,7 +319,7 @@ static size_t sim_list_accounts(void *self, broker_account *out, size_t cap) {
     sim *s = self;
     for (size_t i = 0; i < s->n_accounts && i < cap; i++) {
         memset(&out[i], 0, sizeof out[i]);
-        copy_str(out[i].account, sizeof out[i].account, s->accounts[i]);
+        str_copy(out[i].account, sizeof out[i].account, s->accounts[i]);
         snprintf(out[i].name, sizeof out[i].name, "simulated account %zu", i + 1);
     }
     return s->n_accounts;
@@ -361,9 +345,9 @@ static bool sim_subscribe(void *self, const char *symbol, char *err, size_t errl
     if (!p) {
         broker_product np;
         memset(&np, 0, sizeof np);
-        copy_str(np.code, sizeof np.code, symbol);
+        str_copy(np.code, sizeof np.code, symbol);
         snprintf(np.name, sizeof np.name, "%s (simulated)", symbol);
-        copy_str(np.market, sizeof np.market, "SIM");
+        str_copy(np.market, sizeof np.market, "SIM");
         p = product_add(s, &np); /* prices are set by its first tick */
         if (!p) {
             snprintf(err, errlen, "subscribe: out of memory");
@@ -390,10 +374,10 @@ static void fill_result(const sim_order *o, bool duplicate, broker_send_result *
 static void refuse_unrecorded(const broker_order_req *req, const char *code, const char *msg,
                               broker_send_result *res) {
     memset(res, 0, sizeof *res);
-    copy_str(res->client_order_id, sizeof res->client_order_id, req->client_order_id);
-    copy_str(res->error_code, sizeof res->error_code, code);
-    copy_str(res->error_message, sizeof res->error_message, msg);
-    copy_str(res->note, sizeof res->note, req->note);
+    str_copy(res->client_order_id, sizeof res->client_order_id, req->client_order_id);
+    str_copy(res->error_code, sizeof res->error_code, code);
+    str_copy(res->error_message, sizeof res->error_message, msg);
+    str_copy(res->note, sizeof res->note, req->note);
     res->status = BROKER_ST_REJECTED;
 }
 
@@ -450,7 +434,7 @@ static bool sim_send_order(void *self, const broker_order_req *req, broker_send_
         return false;
     }
     if (s->n_orders >= 0xFFFFFFF0u ||
-        !grow((void **)&s->orders, &s->cap_orders, s->n_orders + 1, sizeof *s->orders)) {
+        !buf_grow((void **)&s->orders, &s->cap_orders, s->n_orders + 1, sizeof *s->orders)) {
         refuse_unrecorded(req, "INTERNAL_ERROR", "the exchange is out of memory", res);
         return false;
     }
@@ -459,16 +443,16 @@ static bool sim_send_order(void *self, const broker_order_req *req, broker_send_
     memset(o, 0, sizeof *o);
     o->n = (uint32_t)(idx + 1);
     broker_order_info *i = &o->info;
-    copy_str(i->client_order_id, sizeof i->client_order_id, req->client_order_id);
+    str_copy(i->client_order_id, sizeof i->client_order_id, req->client_order_id);
     snprintf(i->order_serial, sizeof i->order_serial, "SIM-%08X", (unsigned)(idx + 1));
-    copy_str(i->account, sizeof i->account, req->account);
-    copy_str(i->symbol, sizeof i->symbol, req->symbol);
+    str_copy(i->account, sizeof i->account, req->account);
+    str_copy(i->symbol, sizeof i->symbol, req->symbol);
     i->side = req->side;
     i->qty = req->qty;
     i->type = req->type;
     i->price = req->type == BROKER_LIMIT ? req->price : 0;
     i->tif = req->tif;
-    copy_str(o->note, sizeof o->note, req->note);
+    str_copy(o->note, sizeof o->note, req->note);
     if (i->client_order_id[0] && !cid_insert(s, idx)) {
         refuse_unrecorded(req, "INTERNAL_ERROR", "the exchange is out of memory", res);
         return false;
@@ -478,7 +462,7 @@ static bool sim_send_order(void *self, const broker_order_req *req, broker_send_
     char msg[BROKER_MSG_MAX];
     const char *code = validate(s, req, msg, sizeof msg);
     if (!code && (i->type == BROKER_LIMIT && (i->tif == BROKER_IOC || i->tif == BROKER_FOK)) &&
-        !grow((void **)&s->ioc_open, &s->cap_ioc, s->n_ioc + 1, sizeof *s->ioc_open)) {
+        !buf_grow((void **)&s->ioc_open, &s->cap_ioc, s->n_ioc + 1, sizeof *s->ioc_open)) {
         code = "INTERNAL_ERROR";
         snprintf(msg, sizeof msg, "the exchange is out of memory");
     }
@@ -486,7 +470,7 @@ static bool sim_send_order(void *self, const broker_order_req *req, broker_send_
         match_order mo;
         memset(&mo, 0, sizeof mo);
         mo.order_id = (int64_t)idx;
-        copy_str(mo.symbol, sizeof mo.symbol, i->symbol);
+        str_copy(mo.symbol, sizeof mo.symbol, i->symbol);
         mo.side = i->side;
         mo.kind = i->type == BROKER_LIMIT ? MATCH_LIMIT : MATCH_MARKET;
         mo.qty = i->qty;
@@ -498,13 +482,13 @@ static bool sim_send_order(void *self, const broker_order_req *req, broker_send_
     }
     if (code) {
         o->is_send_order = false;
-        copy_str(o->error_code, sizeof o->error_code, code);
-        copy_str(o->error_message, sizeof o->error_message, msg);
-        copy_str(i->reason, sizeof i->reason, msg);
+        str_copy(o->error_code, sizeof o->error_code, code);
+        str_copy(o->error_message, sizeof o->error_message, msg);
+        str_copy(i->reason, sizeof i->reason, msg);
         i->status = BROKER_ST_REJECTED;
     } else {
         o->is_send_order = true;
-        copy_str(o->error_code, sizeof o->error_code, "0");
+        str_copy(o->error_code, sizeof o->error_code, "0");
         i->status = BROKER_ST_ACCEPTED;
         if (i->type == BROKER_LIMIT && (i->tif == BROKER_IOC || i->tif == BROKER_FOK)) s->ioc_open[s->n_ioc++] = idx;
         sim_position *p = position_get(s, i->account, i->symbol, true);
@@ -541,7 +525,7 @@ static bool sim_cancel_order(void *self, const char *cid, char *err, size_t errl
     }
     ioc_forget(s, (size_t)idx);
     o->info.status = BROKER_ST_CANCELLED;
-    copy_str(o->info.reason, sizeof o->info.reason, "cancelled by request");
+    str_copy(o->info.reason, sizeof o->info.reason, "cancelled by request");
     emit(s, o, NULL, 0, 0);
     return true;
 }
@@ -631,7 +615,7 @@ static const broker_ops sim_ops = {
 
 static void collect_fill(void *ctx, const match_fill *f) {
     sim *s = ctx;
-    if (!grow((void **)&s->fills, &s->cap_fills, s->n_fills + 1, sizeof *s->fills)) return; /* see below */
+    if (!buf_grow((void **)&s->fills, &s->cap_fills, s->n_fills + 1, sizeof *s->fills)) return; /* see below */
     s->fills[s->n_fills++] = *f;
 }
 
@@ -642,9 +626,9 @@ bool sim_broker_market_tick(broker *b, const broker_tick *t) {
     if (!p) {
         broker_product np;
         memset(&np, 0, sizeof np);
-        copy_str(np.code, sizeof np.code, t->symbol);
+        str_copy(np.code, sizeof np.code, t->symbol);
         snprintf(np.name, sizeof np.name, "%s (simulated)", t->symbol);
-        copy_str(np.market, sizeof np.market, "SIM");
+        str_copy(np.market, sizeof np.market, "SIM");
         p = product_add(s, &np);
         if (!p) return false;
     }
@@ -661,7 +645,7 @@ bool sim_broker_market_tick(broker *b, const broker_tick *t) {
      * callback never runs inside the matcher. If the fill buffer cannot grow, the orders stay
      * resting: make room first so that cannot happen mid-tick. */
     if (matcher_resting(s->m) == 0 && s->n_ioc == 0) return true;
-    if (!grow((void **)&s->fills, &s->cap_fills, matcher_resting(s->m), sizeof *s->fills)) return true;
+    if (!buf_grow((void **)&s->fills, &s->cap_fills, matcher_resting(s->m), sizeof *s->fills)) return true;
     s->n_fills = 0;
     matcher_on_tick(s->m, t->symbol, t->price, t->ts_us, collect_fill, s);
     for (size_t k = 0; k < s->n_fills; k++) {
@@ -707,11 +691,11 @@ bool sim_broker_new(const sim_config *cfg_in, broker *out) {
     }
     sim *s = calloc(1, sizeof *s);
     if (!s) return false;
-    copy_str(s->login_id, sizeof s->login_id, cfg_in->login_id ? cfg_in->login_id : SIM_DEFAULT_LOGIN);
-    copy_str(s->password, sizeof s->password, cfg_in->password ? cfg_in->password : SIM_DEFAULT_PASSWORD);
+    str_copy(s->login_id, sizeof s->login_id, cfg_in->login_id ? cfg_in->login_id : SIM_DEFAULT_LOGIN);
+    str_copy(s->password, sizeof s->password, cfg_in->password ? cfg_in->password : SIM_DEFAULT_PASSWORD);
     for (size_t i = 0; i < cfg_in->n_accounts && i < SIM_MAX_ACCOUNTS; i++)
         if (cfg_in->accounts[i] && *cfg_in->accounts[i])
-            copy_str(s->accounts[s->n_accounts++], BROKER_ACCOUNT_MAX, cfg_in->accounts[i]);
+            str_copy(s->accounts[s->n_accounts++], BROKER_ACCOUNT_MAX, cfg_in->accounts[i]);
     s->max_order_qty = cfg_in->max_order_qty > 0 ? cfg_in->max_order_qty : 1000;
     s->max_ticks_per_service = cfg_in->max_ticks_per_service ? cfg_in->max_ticks_per_service : 4096;
     s->feed = cfg_in->feed;
@@ -763,7 +747,7 @@ bool sim_broker_restore_product(broker *b, const broker_product *p, price_t last
 bool sim_broker_restore_order(broker *b, const sim_order_row *row) {
     sim *s = as_sim(b);
     if (!s || !row || row->n != s->n_orders + 1 || s->n_orders >= 0xFFFFFFF0u) return false;
-    if (!grow((void **)&s->orders, &s->cap_orders, s->n_orders + 1, sizeof *s->orders)) return false;
+    if (!buf_grow((void **)&s->orders, &s->cap_orders, s->n_orders + 1, sizeof *s->orders)) return false;
     size_t idx = s->n_orders;
     sim_order *o = &s->orders[idx];
     *o = *row;
@@ -774,11 +758,11 @@ bool sim_broker_restore_order(broker *b, const sim_order_row *row) {
     const broker_order_info *i = &o->info;
     if (!broker_status_open(i->status) || i->filled_qty >= i->qty) return true;
     bool ioc = i->type == BROKER_LIMIT && (i->tif == BROKER_IOC || i->tif == BROKER_FOK);
-    if (ioc && !grow((void **)&s->ioc_open, &s->cap_ioc, s->n_ioc + 1, sizeof *s->ioc_open)) return false;
+    if (ioc && !buf_grow((void **)&s->ioc_open, &s->cap_ioc, s->n_ioc + 1, sizeof *s->ioc_open)) return false;
     match_order mo;
     memset(&mo, 0, sizeof mo);
     mo.order_id = (int64_t)idx;
-    copy_str(mo.symbol, sizeof mo.symbol, i->symbol);
+    str_copy(mo.symbol, sizeof mo.symbol, i->symbol);
     mo.side = i->side;
     mo.kind = i->type == BROKER_LIMIT ? MATCH_LIMIT : MATCH_MARKET;
     mo.qty = i->qty - i->filled_qty;

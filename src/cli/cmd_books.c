@@ -12,6 +12,7 @@
 #include "core/config.h"
 #include "domain/position.h"
 #include "net/gateway_client.h"
+#include "net/gw_proto.h"
 #include "store/db.h"
 #include "store/order_store.h"
 #include "store/session_store.h"
@@ -193,7 +194,7 @@ static int broker_positions(books_opts *o) {
     void *zctx = zmq_ctx_new();
     gateway_client *c = gwc_new(zctx, o->order_endpoint, 3000);
     char err[256] = "cannot open a socket";
-    json_t *reply = c ? gwc_call(c, "get_positions", json_pack("{s:s}", "account", account), err, sizeof err) : NULL;
+    json_t *reply = c ? gwc_call(c, "get_positions", gw_positions_params(account), err, sizeof err) : NULL;
     gwc_free(c);
     zmq_ctx_term(zctx);
     if (!reply) {
@@ -201,26 +202,25 @@ static int broker_positions(books_opts *o) {
                 o->order_endpoint, err);
         return EXIT_RUNTIME;
     }
-    if (!json_is_true(json_object_get(reply, "success"))) {
-        const char *msg = json_string_value(json_object_get(reply, "error_message"));
-        fprintf(stderr, "aftm positions: the gateway refused: %s\n", msg ? msg : "unknown error");
+    if (!gw_reply_ok(reply)) {
+        fprintf(stderr, "aftm positions: the gateway refused: %s\n", gw_reply_message(reply));
         json_decref(reply);
         return EXIT_RUNTIME;
     }
-    json_t *list = json_object_get(json_object_get(reply, "data"), "positions");
+    json_t *list = json_object_get(gw_reply_data(reply), "positions");
     json_t *arr = json_array();
     size_t i;
     json_t *p;
     json_array_foreach(list, i, p) {
-        /* the gateway speaks the original's PositionDto names */
-        json_int_t net = json_integer_value(json_object_get(p, "net_qty"));
-        json_t *avg = json_object_get(p, net >= 0 ? "avg_cost_long" : "avg_cost_short");
-        json_array_append_new(arr, json_pack("{s:O?,s:O?,s:I,s:f,s:I,s:I}", "account", json_object_get(p, "investor_account"),
-                                             "symbol", json_object_get(p, "product_id"), "net_qty", net,
-                                             "avg_price", json_number_value(avg), "realized_pnl",
-                                             (json_int_t)json_number_value(json_object_get(p, "realized_pl")),
-                                             "unrealized_pnl",
-                                             (json_int_t)json_number_value(json_object_get(p, "unrealized_pl"))));
+        broker_position bp;
+        if (!gw_position_parse(p, &bp)) {
+            fprintf(stderr, "aftm positions: skipped a position the gateway sent that is not readable\n");
+            continue;
+        }
+        json_array_append_new(arr, json_pack("{s:s,s:s,s:I,s:f,s:I,s:I}", "account", bp.account, "symbol", bp.symbol,
+                                             "net_qty", (json_int_t)bp.net_qty, "avg_price", bp.avg_cost,
+                                             "realized_pnl", (json_int_t)bp.realized_pl, "unrealized_pnl",
+                                             (json_int_t)bp.unrealized_pl));
     }
     json_decref(reply);
     if (o->json) print_json(arr);

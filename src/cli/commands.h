@@ -3,7 +3,9 @@
 #ifndef AFTM_COMMANDS_H
 #define AFTM_COMMANDS_H
 
+#include "app/exchange/exchange_main.h"
 #include "app/executor/executor.h"
+#include "app/gateway/gateway_main.h"
 #include "app/launch/run.h"
 #include "app/strategy/strategy.h"
 #include "core/exit_codes.h"
@@ -21,8 +23,6 @@ extern const command aftm_commands[];
 
 int cmd_conform(int argc, char **argv);
 int cmd_condition(int argc, char **argv);
-int cmd_gateway(int argc, char **argv);
-int cmd_exchange(int argc, char **argv);
 int cmd_orders(int argc, char **argv);
 int cmd_fills(int argc, char **argv);
 int cmd_positions(int argc, char **argv);

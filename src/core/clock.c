@@ -17,3 +17,9 @@ int64_t clock_mono_ns(void) {
 }
 
 int64_t clock_mono_ms(void) { return clock_mono_ns() / 1000000; }
+
+void clock_sleep_ms(int ms) {
+    if (ms <= 0) return;
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}

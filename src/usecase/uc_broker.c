@@ -4,11 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "core/clock.h"
 #include "core/parse.h"
+#include "core/str.h"
+#include "net/gw_proto.h"
 #include "usecase/uc.h"
 
 static void upcase(char *s) {
@@ -190,18 +191,16 @@ bool uc_send_market_order(uc_ctx *c, bool buy, const char *qty_text, const char 
     o->buy = buy;
     o->qty = qty;
     client_order_id(o->client_order_id, sizeof o->client_order_id);
-    json_t *params = json_object();
-    json_object_set_new(params, "order_account", json_string(o->account));
-    json_object_set_new(params, "item_code", json_string(o->symbol));
-    json_object_set_new(params, "side", json_string(buy ? "buy" : "sell"));
-    json_object_set_new(params, "order_type", json_string("Market"));
-    json_object_set_new(params, "price", json_real(0.0));
-    json_object_set_new(params, "quantity", json_integer(qty));
-    json_object_set_new(params, "open_close", json_string("AUTO"));
-    json_object_set_new(params, "note", json_string(""));
-    json_object_set_new(params, "day_trade", json_string("N"));
-    json_object_set_new(params, "time_in_force", json_string("IOC"));
-    json_object_set_new(params, "client_order_id", json_string(o->client_order_id));
+    broker_order_req req = {.side = buy ? SIDE_BUY : SIDE_SELL,
+                            .qty = qty,
+                            .type = BROKER_MARKET,
+                            .tif = BROKER_IOC,
+                            .open_close = BROKER_AUTO,
+                            .day_trade = false};
+    str_copy(req.client_order_id, sizeof req.client_order_id, o->client_order_id);
+    str_copy(req.account, sizeof req.account, o->account);
+    str_copy(req.symbol, sizeof req.symbol, o->symbol); /* symbol_valid: it fits */
+    json_t *params = gw_send_order_params(&req);
     /* The client order id makes a retry safe: the broker answers a repeat with the same order. */
     json_t *d = NULL;
     for (int attempt = 0; attempt < 2 && !d; attempt++) {
@@ -227,13 +226,12 @@ bool uc_send_market_order(uc_ctx *c, bool buy, const char *qty_text, const char 
     int64_t deadline = clock_mono_ms() + wait_ms;
     while (wait_ms > 0 && clock_mono_ms() < deadline) {
         uc_result q;
-        json_t *st = uc_gateway(c, "order_status", json_pack("{s:s}", "client_order_id", o->client_order_id), &q);
+        json_t *st = uc_gateway(c, "order_status", gw_order_status_params(o->client_order_id), &q);
         if (!st) break;
         read_order(st, o);
         json_decref(st);
         if (strcmp(o->status, "accepted") && strcmp(o->status, "new") && strcmp(o->status, "partially_filled")) break;
-        struct timespec ts = {0, 50 * 1000000L};
-        nanosleep(&ts, NULL);
+        clock_sleep_ms(50);
     }
     uc_ok(r);
     return true;
@@ -252,7 +250,7 @@ json_t *uc_broker_positions(uc_ctx *c, const char *product, char *account_out, s
         uc_set(r, UC_BAD_INPUT, "Product id '%s' is not valid: use letters and digits, e.g. TXFF5.", product);
         return NULL;
     }
-    json_t *d = uc_gateway(c, "get_positions", json_pack("{s:s}", "account", s.order_account), r);
+    json_t *d = uc_gateway(c, "get_positions", gw_positions_params(s.order_account), r);
     if (!d) return NULL;
     json_t *all = json_object_get(d, "positions"), *out = json_array(), *p;
     size_t i;

@@ -27,7 +27,8 @@
  *   feed_subscribers {count}      a gateway tells how many subscribe to the ticks it relays
  *
  * Market data and reports: a PUB (default: the request port + 10, AFTM_EXCHANGE_MARKET_PORT),
- * two frames each: "TICK:<SYMBOL>" + {symbol, price, volume, ts_us}, and "REPORT" + the
+ * two frames each: "TICK:<SYMBOL>" + the tick in msgpack (net/market_feed.h: integer price,
+ * volume and ts_us), and "REPORT" + the
  * report (broker_json) with its seq. seq comes from the report log on disk: strictly
  * increasing, never reused, the same across restarts of the exchange and of its clients. */
 #ifndef AFTM_EXCHANGE_H

@@ -12,12 +12,17 @@
 #include "broker/broker_json.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/str.h"
+#include "net/gw_proto.h"
+#include "net/market_feed.h"
+#include "net/zsock.h"
 
 #define MAX_SUBS 32
 #define UNKNOWN_KEEP 256
 #define SUB_DRAIN_MAX 4096
 #define CATCH_UP_PAGE 1000
 #define MAX_REPLY (64 << 20)
+#define MAX_MARKET_MSG 65536 /* a tick or one execution report */
 
 typedef enum { ASYNC_NONE = 0, ASYNC_HEARTBEAT, ASYNC_LOGIN, ASYNC_NOTE } async_kind;
 
@@ -65,34 +70,26 @@ typedef struct {
     char unknown[UNKNOWN_KEEP][BROKER_ID_MAX];
     size_t unknown_next;
     char last_problem[BROKER_MSG_MAX];
+    uint64_t bad_ticks; /* market feed messages that did not decode */
 } remote;
 
 static const broker_ops remote_ops;
 
-static void copy_str(char *dst, size_t cap, const char *src) {
-    if (!src) src = "";
-    size_t n = strnlen(src, cap - 1);
-    memcpy(dst, src, n);
-    dst[n] = '\0';
-}
-
 /* ---- sockets ---------------------------------------------------------------------------- */
 
 static bool open_dealer(remote *r) {
-    r->dealer = zmq_socket(r->zctx, ZMQ_DEALER);
+    char err[160];
+    r->dealer = zsock_new(r->zctx, ZMQ_DEALER, err, sizeof err);
     if (!r->dealer) return false;
-    int linger = 0, immediate = 1, hwm = 1000;
-    int64_t maxmsg = MAX_REPLY;
-    zmq_setsockopt(r->dealer, ZMQ_LINGER, &linger, sizeof linger);
+    int64_t maxmsg = MAX_REPLY; /* a page of reports can be larger than a request */
+    zmq_setsockopt(r->dealer, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
     /* queue only to a live connection: with the exchange down a send fails at once instead of
      * waiting in a pipe to be delivered, late, when it comes back */
-    zmq_setsockopt(r->dealer, ZMQ_IMMEDIATE, &immediate, sizeof immediate);
-    zmq_setsockopt(r->dealer, ZMQ_SNDHWM, &hwm, sizeof hwm);
-    zmq_setsockopt(r->dealer, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
-    int ivl = 100, ivl_max = 1000;
-    zmq_setsockopt(r->dealer, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
-    zmq_setsockopt(r->dealer, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof ivl_max);
-    if (zmq_connect(r->dealer, r->endpoint) != 0) {
+    zsock_set_int(r->dealer, ZMQ_IMMEDIATE, 1);
+    zsock_set_int(r->dealer, ZMQ_SNDHWM, 1000);
+    zsock_set_int(r->dealer, ZMQ_RECONNECT_IVL, 100);
+    zsock_set_int(r->dealer, ZMQ_RECONNECT_IVL_MAX, 1000);
+    if (!zsock_connect(r->dealer, r->endpoint, err, sizeof err)) {
         zmq_close(r->dealer);
         r->dealer = NULL;
         return false;
@@ -117,7 +114,7 @@ static void link_down(remote *r, const char *why) {
     r->link_up = false;
     r->logged_in = false;
     r->announced = false;
-    copy_str(r->last_problem, sizeof r->last_problem, why);
+    str_copy(r->last_problem, sizeof r->last_problem, why);
     reset_dealer(r);
     r->next_attempt_ms = clock_mono_ms() + r->retry_ms;
     if (was && r->cb.on_connection) {
@@ -136,7 +133,7 @@ static void not_connected(const remote *r, char *err, size_t errlen) {
     else
         snprintf(tmp, sizeof tmp, "broker connection lost: the simulated exchange at %s: %s", r->endpoint,
                  r->last_problem[0] ? r->last_problem : "no answer");
-    copy_str(err, errlen, tmp);
+    str_copy(err, errlen, tmp);
 }
 
 /* ---- messages --------------------------------------------------------------------------- */
@@ -233,17 +230,6 @@ static json_t *request(remote *r, const char *op, json_t *params, char *err, siz
     return NULL;
 }
 
-static bool reply_ok(const json_t *j) { return json_is_true(json_object_get(j, "success")); }
-static json_t *reply_data(json_t *j) { return json_object_get(j, "data"); }
-static const char *reply_code(const json_t *j) {
-    const char *c = json_string_value(json_object_get(j, "error_code"));
-    return c ? c : "ERROR";
-}
-static const char *reply_message(const json_t *j) {
-    const char *m = json_string_value(json_object_get(j, "error_message"));
-    return m ? m : "refused";
-}
-
 /* ---- reports ---------------------------------------------------------------------------- */
 
 static void deliver(remote *r, const broker_report *rep) {
@@ -269,13 +255,13 @@ static bool catch_up(remote *r, uint64_t upto) {
             ok = false;
             break;
         }
-        if (!reply_ok(j)) {
+        if (!gw_reply_ok(j)) {
             json_decref(j);
             ok = false;
             break;
         }
-        json_t *list = json_object_get(reply_data(j), "reports");
-        bool more = json_is_true(json_object_get(reply_data(j), "more"));
+        json_t *list = json_object_get(gw_reply_data(j), "reports");
+        bool more = json_is_true(json_object_get(gw_reply_data(j), "more"));
         size_t i, n = 0;
         json_t *v;
         bool reached = false;
@@ -317,6 +303,19 @@ static void on_report_message(remote *r, const char *body, size_t len) {
     deliver(r, &rep);
 }
 
+static void on_tick_message(remote *r, const char *body, size_t len) {
+    broker_tick t;
+    char why[128];
+    if (market_feed_decode(body, len, &t, why, sizeof why)) {
+        r->cb.on_tick(r->cb.ctx, &t);
+        return;
+    }
+    /* the first, then one in 1000: a broken feed must not drown the log */
+    if (r->bad_ticks++ % 1000 == 0)
+        log_warn("skipped a tick from the exchange that is not readable: %s (%llu so far)", why,
+                 (unsigned long long)r->bad_ticks);
+}
+
 /* ---- login ------------------------------------------------------------------------------ */
 
 static bool wants(const remote *r, const char *symbol) {
@@ -333,11 +332,11 @@ static void send_note(remote *r, const char *op, json_t *params) {
 
 /* What a login answer tells; false (with err) when it refused. */
 static bool take_login(remote *r, json_t *reply, char *err, size_t errlen) {
-    if (!reply_ok(reply)) {
-        snprintf(err, errlen, "%s", reply_message(reply));
+    if (!gw_reply_ok(reply)) {
+        snprintf(err, errlen, "%s", gw_reply_message(reply));
         return false;
     }
-    json_t *d = reply_data(reply);
+    json_t *d = gw_reply_data(reply);
     json_t *accs = json_object_get(d, "accounts"), *prods = json_object_get(d, "products");
     size_t na = json_array_size(accs), np = json_array_size(prods);
     broker_account *a = calloc(na ? na : 1, sizeof *a);
@@ -416,10 +415,10 @@ static void handle_async(remote *r, json_t *reply, uint64_t id) {
     if (r->hb.kind && id == r->hb.id) {
         memset(&r->hb, 0, sizeof r->hb);
         r->next_hb_ms = now + r->heartbeat_ms;
-        json_t *d = reply_data(reply);
+        json_t *d = gw_reply_data(reply);
         int64_t inst = (int64_t)json_integer_value(json_object_get(d, "instance"));
         uint64_t seq = (uint64_t)json_integer_value(json_object_get(d, "last_seq"));
-        if (!reply_ok(reply) || !json_is_true(json_object_get(d, "logged_in")) || inst != r->instance) {
+        if (!gw_reply_ok(reply) || !json_is_true(json_object_get(d, "logged_in")) || inst != r->instance) {
             /* the exchange restarted (or forgot this connection): log in again at once */
             r->logged_in = false;
             r->next_attempt_ms = now;
@@ -431,7 +430,7 @@ static void handle_async(remote *r, json_t *reply, uint64_t id) {
         memset(&r->login, 0, sizeof r->login);
         char err[BROKER_MSG_MAX];
         if (!take_login(r, reply, err, sizeof err)) {
-            copy_str(r->last_problem, sizeof r->last_problem, err);
+            str_copy(r->last_problem, sizeof r->last_problem, err);
             log_warn("the simulated exchange refused the login: %s", err);
             r->next_attempt_ms = now + 5 * r->retry_ms;
         }
@@ -454,8 +453,8 @@ static bool rm_login(void *self, const char *id, const char *pw, char *err, size
         snprintf(err, errlen, "login refused: login id or password too long");
         return false;
     }
-    copy_str(r->login_id, sizeof r->login_id, id);
-    copy_str(r->password, sizeof r->password, pw);
+    str_copy(r->login_id, sizeof r->login_id, id);
+    str_copy(r->password, sizeof r->password, pw);
     r->have_creds = true;
     /* the exchange may still be starting: wait for a connection to it, then for its answer */
     int64_t deadline = clock_mono_ms() + r->connect_wait_ms;
@@ -514,7 +513,7 @@ static json_t *session_request(remote *r, const char *op, json_t *params, char *
     json_t *keep = json_incref(params);
     json_t *j = request(r, op, params, err, errlen, sent);
     if (!j) link_down(r, err);
-    else if (!reply_ok(j) && !strcmp(reply_code(j), "NOT_LOGGED_IN")) {
+    else if (!gw_reply_ok(j) && !strcmp(gw_reply_code(j), "NOT_LOGGED_IN")) {
         json_decref(j);
         j = NULL;
         r->logged_in = false;
@@ -531,8 +530,8 @@ static size_t rm_list_accounts(void *self, broker_account *out, size_t cap) {
     remote *r = self;
     char err[BROKER_MSG_MAX];
     json_t *j = connected(r) ? session_request(r, "list_accounts", NULL, err, sizeof err, NULL) : NULL;
-    if (j && reply_ok(j)) {
-        json_t *list = json_object_get(reply_data(j), "accounts");
+    if (j && gw_reply_ok(j)) {
+        json_t *list = json_object_get(gw_reply_data(j), "accounts");
         size_t n = 0, i;
         json_t *v;
         json_array_foreach(list, i, v) {
@@ -553,8 +552,8 @@ static size_t rm_list_products(void *self, broker_product *out, size_t cap) {
     remote *r = self;
     char err[BROKER_MSG_MAX];
     json_t *j = connected(r) ? session_request(r, "list_products", NULL, err, sizeof err, NULL) : NULL;
-    if (j && reply_ok(j)) {
-        json_t *list = json_object_get(reply_data(j), "products");
+    if (j && gw_reply_ok(j)) {
+        json_t *list = json_object_get(gw_reply_data(j), "products");
         size_t n = 0, i;
         json_t *v;
         json_array_foreach(list, i, v) {
@@ -588,12 +587,12 @@ static bool rm_subscribe(void *self, const char *symbol, char *err, size_t errle
             snprintf(err, errlen, "subscribe: at most %d products", MAX_SUBS);
             return false;
         }
-        copy_str(r->subs[r->n_subs++], BROKER_SYMBOL_MAX, symbol);
+        str_copy(r->subs[r->n_subs++], BROKER_SYMBOL_MAX, symbol);
     }
     if (!connected(r)) return true; /* asked again at the next login */
     json_t *j = session_request(r, "subscribe", json_pack("{s:s}", "symbol", symbol), err, errlen, NULL);
-    bool ok = j && reply_ok(j);
-    if (j && !ok) snprintf(err, errlen, "%s", reply_message(j));
+    bool ok = j && gw_reply_ok(j);
+    if (j && !ok) snprintf(err, errlen, "%s", gw_reply_message(j));
     json_decref(j);
     return ok;
 }
@@ -613,16 +612,16 @@ static void unknown_set(remote *r, const char *cid, bool on) {
             return;
         }
     if (!on) return;
-    copy_str(r->unknown[r->unknown_next], BROKER_ID_MAX, cid);
+    str_copy(r->unknown[r->unknown_next], BROKER_ID_MAX, cid);
     r->unknown_next = (r->unknown_next + 1) % UNKNOWN_KEEP;
 }
 
 static void refuse(const broker_order_req *req, const char *code, const char *msg, broker_send_result *res) {
     memset(res, 0, sizeof *res);
-    copy_str(res->client_order_id, sizeof res->client_order_id, req->client_order_id);
-    copy_str(res->note, sizeof res->note, req->note);
-    copy_str(res->error_code, sizeof res->error_code, code);
-    copy_str(res->error_message, sizeof res->error_message, msg);
+    str_copy(res->client_order_id, sizeof res->client_order_id, req->client_order_id);
+    str_copy(res->note, sizeof res->note, req->note);
+    str_copy(res->error_code, sizeof res->error_code, code);
+    str_copy(res->error_message, sizeof res->error_message, msg);
     res->status = BROKER_ST_REJECTED;
 }
 
@@ -647,9 +646,9 @@ static bool rm_send_order(void *self, const broker_order_req *req, broker_send_r
         }
         return false;
     }
-    if (!reply_ok(j) || !bj_to_send_result(json_object_get(reply_data(j), "result"), res)) {
-        if (reply_ok(j)) refuse(req, "BROKER_ERROR", "the simulated exchange sent an unreadable answer", res);
-        else refuse(req, reply_code(j), reply_message(j), res);
+    if (!gw_reply_ok(j) || !bj_to_send_result(json_object_get(gw_reply_data(j), "result"), res)) {
+        if (gw_reply_ok(j)) refuse(req, "BROKER_ERROR", "the simulated exchange sent an unreadable answer", res);
+        else refuse(req, gw_reply_code(j), gw_reply_message(j), res);
         json_decref(j);
         return false;
     }
@@ -663,8 +662,8 @@ static bool rm_cancel_order(void *self, const char *cid, char *err, size_t errle
     json_t *j = session_request(r, "cancel_order", json_pack("{s:s}", "client_order_id", cid ? cid : ""), err, errlen,
                                 NULL);
     if (!j) return false;
-    bool ok = reply_ok(j);
-    if (!ok) snprintf(err, errlen, "%s", reply_message(j));
+    bool ok = gw_reply_ok(j);
+    if (!ok) snprintf(err, errlen, "%s", gw_reply_message(j));
     json_decref(j);
     return ok;
 }
@@ -674,8 +673,8 @@ static bool rm_order_status(void *self, const char *cid, broker_order_info *out)
     char err[BROKER_MSG_MAX];
     json_t *j = session_request(r, "order_status", json_pack("{s:s}", "client_order_id", cid ? cid : ""), err,
                                 sizeof err, NULL);
-    bool found = j && reply_ok(j) && json_is_true(json_object_get(reply_data(j), "found")) &&
-                 bj_to_order_info(json_object_get(reply_data(j), "order"), out);
+    bool found = j && gw_reply_ok(j) && json_is_true(json_object_get(gw_reply_data(j), "found")) &&
+                 bj_to_order_info(json_object_get(gw_reply_data(j), "order"), out);
     json_decref(j);
     return found;
 }
@@ -686,12 +685,12 @@ static long rm_query_positions(void *self, const char *account, broker_position 
     json_t *j = session_request(r, "query_positions", json_pack("{s:s}", "account", account ? account : ""), err,
                                 errlen, NULL);
     if (!j) return -1;
-    if (!reply_ok(j)) {
-        snprintf(err, errlen, "%s", reply_message(j));
+    if (!gw_reply_ok(j)) {
+        snprintf(err, errlen, "%s", gw_reply_message(j));
         json_decref(j);
         return -1;
     }
-    json_t *list = json_object_get(reply_data(j), "positions");
+    json_t *list = json_object_get(gw_reply_data(j), "positions");
     long n = 0;
     size_t i;
     json_t *v;
@@ -715,12 +714,12 @@ static long rm_get_reports(void *self, uint64_t since, broker_report *out, size_
                                                             (json_int_t)cap),
                                 err, errlen, NULL);
     if (!j) return -1;
-    if (!reply_ok(j)) {
-        snprintf(err, errlen, "%s", reply_message(j));
+    if (!gw_reply_ok(j)) {
+        snprintf(err, errlen, "%s", gw_reply_message(j));
         json_decref(j);
         return -1;
     }
-    json_t *d = reply_data(j);
+    json_t *d = gw_reply_data(j);
     page->first_seq = (uint64_t)json_integer_value(json_object_get(d, "first_seq"));
     page->last_seq = (uint64_t)json_integer_value(json_object_get(d, "last_seq"));
     page->more = json_is_true(json_object_get(d, "more"));
@@ -771,42 +770,23 @@ static int64_t rm_next_timeout_ms(void *self) {
 }
 
 static void drain_sub(remote *r) {
+    static char body[MAX_MARKET_MSG]; /* one thread: the adapter's service() */
     for (int k = 0; k < SUB_DRAIN_MAX; k++) {
         char topic[64];
-        int tn = zmq_recv(r->sub, topic, sizeof topic - 1, ZMQ_DONTWAIT);
-        if (tn < 0) return;
-        int more = 0;
-        size_t ml = sizeof more;
-        zmq_getsockopt(r->sub, ZMQ_RCVMORE, &more, &ml);
-        if (!more) continue;
-        zmq_msg_t body;
-        zmq_msg_init(&body);
-        if (zmq_msg_recv(&body, r->sub, 0) < 0) {
-            zmq_msg_close(&body);
+        size_t tn;
+        bool truncated;
+        int len = zsock_recv_2(r->sub, topic, sizeof topic - 1, body, sizeof body, &tn, &truncated);
+        if (len < 0) return;
+        topic[tn] = '\0';
+        if (truncated) {
+            log_warn("skipped a %s message from the exchange larger than %d bytes", topic, MAX_MARKET_MSG);
             continue;
         }
-        while (zmq_msg_more(&body)) { /* not ours: drop extra frames */
-            zmq_msg_t x;
-            zmq_msg_init(&x);
-            int rc = zmq_msg_recv(&x, r->sub, 0);
-            bool again = rc >= 0 && zmq_msg_more(&x);
-            zmq_msg_close(&x);
-            if (!again) break;
-        }
-        if (tn > (int)sizeof topic - 1) tn = (int)sizeof topic - 1;
-        topic[tn] = '\0';
-        const char *data = zmq_msg_data(&body);
-        size_t len = zmq_msg_size(&body);
         if (!strcmp(topic, "REPORT")) {
-            on_report_message(r, data, len);
+            on_report_message(r, body, (size_t)len);
         } else if (!strncmp(topic, "TICK:", 5) && r->cb.on_tick && wants(r, topic + 5)) {
-            json_error_t jerr;
-            json_t *j = json_loadb(data, len, 0, &jerr);
-            broker_tick t;
-            if (bj_to_tick(j, &t) && t.price > 0) r->cb.on_tick(r->cb.ctx, &t);
-            json_decref(j);
+            on_tick_message(r, body, (size_t)len);
         }
-        zmq_msg_close(&body);
     }
 }
 
@@ -912,8 +892,8 @@ bool sim_remote_new(const sim_remote_config *cfg, broker *out, char *err, size_t
         snprintf(err, errlen, "out of memory");
         return false;
     }
-    copy_str(r->endpoint, sizeof r->endpoint, cfg->endpoint);
-    copy_str(r->market, sizeof r->market, cfg->market_endpoint);
+    str_copy(r->endpoint, sizeof r->endpoint, cfg->endpoint);
+    str_copy(r->market, sizeof r->market, cfg->market_endpoint);
     r->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 1000;
     r->connect_wait_ms = cfg->connect_wait_ms > 0 ? cfg->connect_wait_ms : 10000;
     r->heartbeat_ms = cfg->heartbeat_ms > 0 ? cfg->heartbeat_ms : 500;
@@ -923,23 +903,18 @@ bool sim_remote_new(const sim_remote_config *cfg, broker *out, char *err, size_t
         r->zctx = zmq_ctx_new();
         r->own_ctx = true;
     }
-    r->sub = r->zctx ? zmq_socket(r->zctx, ZMQ_SUB) : NULL;
+    r->sub = r->zctx ? zsock_new(r->zctx, ZMQ_SUB, err, errlen) : NULL;
     if (!r->sub) {
-        snprintf(err, errlen, "cannot create a socket: %s", zmq_strerror(zmq_errno()));
+        if (!r->zctx) snprintf(err, errlen, "cannot create a ZeroMQ context: %s", zmq_strerror(zmq_errno()));
         rm_destroy(r);
         return false;
     }
-    int linger = 0, hwm = 100000;
-    int64_t maxmsg = 1 << 20;
-    zmq_setsockopt(r->sub, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_setsockopt(r->sub, ZMQ_RCVHWM, &hwm, sizeof hwm);
-    zmq_setsockopt(r->sub, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    zsock_set_int(r->sub, ZMQ_RCVHWM, 100000);
     /* "TICK", not "TICK:": a relay's subscription is not counted as a subscriber of the market
      * (exchange --wait-subscribers); feed_subscribers tells the exchange its own instead */
     zmq_setsockopt(r->sub, ZMQ_SUBSCRIBE, "TICK", 4);
     zmq_setsockopt(r->sub, ZMQ_SUBSCRIBE, "REPORT", 6);
-    if (zmq_connect(r->sub, r->market) != 0) {
-        snprintf(err, errlen, "cannot connect to %s: %s", r->market, zmq_strerror(zmq_errno()));
+    if (!zsock_connect(r->sub, r->market, err, errlen)) {
         rm_destroy(r);
         return false;
     }

@@ -1,0 +1,324 @@
+/* The gateway's core (see gateway.h): the order port's JSON protocol, execution reports with
+ * sequence numbers kept for get_reports, the broker's events turned into publications. No
+ * sockets, no clock but the wall time of replies: tests drive it directly. */
+#include "app/gateway/gateway.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/parse.h"
+#include "net/gw_proto.h"
+
+typedef struct {
+    uint64_t seq;
+    broker_report r;
+} kept_report;
+
+struct gateway_core {
+    broker *b;
+    gateway_sinks sinks;
+    kept_report *ring;
+    size_t keep, count, head; /* head: index of the oldest */
+    uint64_t last_seq;
+    uint64_t orders;
+    int64_t epoch_us;
+    bool no_reply; /* the request being handled must go unanswered (see gateway_core_handle) */
+};
+
+char *gateway_json_dumps(const json_t *value) { return gw_dumps(value); }
+
+static void on_tick(void *ctx, const broker_tick *t) {
+    gateway_core *g = ctx;
+    if (g->sinks.publish_tick) g->sinks.publish_tick(g->sinks.ctx, t);
+}
+
+static void on_report(void *ctx, const broker_report *r) {
+    gateway_core *g = ctx;
+    /* a broker with its own report log numbers the reports (the same numbers across restarts of
+     * the gateway); else the gateway does, from 1 at each start */
+    uint64_t seq = r->seq ? r->seq : g->last_seq + 1;
+    if (r->seq && r->seq <= g->last_seq) return; /* told before */
+    g->last_seq = seq;
+    size_t slot;
+    if (g->count < g->keep) {
+        slot = (g->head + g->count) % g->keep;
+        g->count++;
+    } else {
+        slot = g->head;
+        g->head = (g->head + 1) % g->keep;
+    }
+    g->ring[slot].seq = seq;
+    g->ring[slot].r = *r;
+
+    if (r->fill_qty > 0)
+        log_info("fill %s: order %s %s %lld %s at %lld (%lld/%lld filled) account %s", r->fill_id, r->order_serial,
+                 r->side == SIDE_BUY ? "bought" : "sold", (long long)r->fill_qty, r->symbol, (long long)r->fill_price,
+                 (long long)r->filled_qty, (long long)r->qty, r->account);
+    else if (r->status == BROKER_ST_CANCELLED || r->status == BROKER_ST_EXPIRED)
+        log_info("order %s %s: %s", r->order_serial, broker_status_name(r->status), r->reason);
+
+    if (!g->sinks.publish_report) return;
+    json_t *j = gw_report_json(seq, r);
+    char *text = j ? gateway_json_dumps(j) : NULL;
+    if (text) g->sinks.publish_report(g->sinks.ctx, text, strlen(text));
+    else log_error("report %llu could not be encoded", (unsigned long long)seq);
+    free(text);
+    json_decref(j);
+}
+
+static void on_connection(void *ctx, broker_conn_state st, const char *msg) {
+    (void)ctx;
+    if (st == BROKER_CONNECTED) log_info("broker connected: %s", msg ? msg : "");
+    else log_warn("broker disconnected: %s", msg ? msg : "");
+}
+
+gateway_core *gateway_core_new(broker *b, const gateway_sinks *sinks, size_t keep) {
+    gateway_core *g = calloc(1, sizeof *g);
+    if (!g) return NULL;
+    g->b = b;
+    if (sinks) g->sinks = *sinks;
+    g->keep = keep ? keep : GATEWAY_KEEP_REPORTS;
+    g->ring = calloc(g->keep, sizeof *g->ring);
+    if (!g->ring) {
+        free(g);
+        return NULL;
+    }
+    g->epoch_us = clock_wall_us();
+    broker_callbacks cb = {.ctx = g, .on_tick = on_tick, .on_report = on_report, .on_connection = on_connection};
+    broker_set_callbacks(b, &cb);
+    return g;
+}
+
+void gateway_core_free(gateway_core *g) {
+    if (!g) return;
+    broker_set_callbacks(g->b, NULL);
+    free(g->ring);
+    free(g);
+}
+
+uint64_t gateway_core_last_seq(const gateway_core *g) { return g->last_seq; }
+uint64_t gateway_core_orders(const gateway_core *g) { return g->orders; }
+
+static json_t *op_send_order(gateway_core *g, json_t *params) {
+    broker_order_req req;
+    bool extended;
+    json_t *refusal;
+    if (!gw_send_order_parse(params, &req, &extended, &refusal)) return refusal;
+
+    broker_send_result res;
+    broker_send_order(g->b, &req, &res);
+    g->orders++;
+    const char *cid = req.client_order_id[0] ? req.client_order_id : "-";
+    if (res.unknown) {
+        /* The link to the broker failed after the order left: whether the broker has it is
+         * unknown. Refusing it would be a lie if it was placed; no answer is what the client
+         * already reads as "outcome unknown" (it settles it by client order id later). */
+        log_warn("order (client id %s): %s; its outcome is unknown, the request is left unanswered", cid,
+                 res.error_message);
+        g->no_reply = true;
+        return NULL;
+    }
+    if (res.duplicate)
+        log_info("order %s (client id %s) repeated: answered with the existing order (%s), not placed again",
+                 res.order_serial, cid, broker_status_name(res.status));
+    else if (res.is_send_order) {
+        char kind[48];
+        if (req.type == BROKER_LIMIT) snprintf(kind, sizeof kind, "Limit %lld", (long long)req.price);
+        else snprintf(kind, sizeof kind, "%s", broker_order_type_name(req.type));
+        log_info("order %s (client id %s) accepted: %s %lld %s %s %s account %s", res.order_serial, cid,
+                 req.side == SIDE_BUY ? "buy" : "sell", (long long)req.qty, req.symbol, kind, broker_tif_name(req.tif),
+                 req.account);
+    }
+    else
+        log_warn("order %s (client id %s) rejected: %s %lld %s: %s (%s)", res.order_serial[0] ? res.order_serial : "-",
+                 cid, req.side == SIDE_BUY ? "buy" : "sell", (long long)req.qty, req.symbol, res.error_message,
+                 res.error_code);
+    return gw_ok(gw_send_result_json(&res, extended));
+}
+
+/* ---- the other operations --------------------------------------------------------------- */
+
+static json_t *op_get_positions(gateway_core *g, json_t *params) {
+    const char *account = json_string_value(json_object_get(params, "account"));
+    if (!account || !*account) return gw_err("MISSING_ACCOUNT", "Account parameter is required");
+    broker_position buf[64];
+    char err[BROKER_MSG_MAX] = "";
+    long n = broker_query_positions(g->b, account, buf, 64, err, sizeof err);
+    if (n < 0) return gw_err("POSITION_QUERY_ERROR", "%s", err);
+    broker_position *all = buf;
+    if (n > 64) {
+        all = calloc((size_t)n, sizeof *all);
+        if (!all) return gw_err("INTERNAL_ERROR", "Internal server error");
+        n = broker_query_positions(g->b, account, all, (size_t)n, err, sizeof err);
+    }
+    json_t *list = json_array();
+    for (long i = 0; i < n; i++) json_array_append_new(list, gw_position_json(&all[i]));
+    if (all != buf) free(all);
+    return gw_ok(json_pack("{s:o}", "positions", list));
+}
+
+static json_t *op_health(gateway_core *g) {
+    bool up = broker_is_connected(g->b);
+    return gw_ok(json_pack("{s:s,s:b,s:I,s:b}", "status", up ? "healthy" : "unhealthy", "exchange_connected", up,
+                              "timestamp", (json_int_t)(clock_wall_us() / 1000000), "server_running", 1));
+}
+
+static json_t *op_order_status(gateway_core *g, json_t *params) {
+    const char *cid = json_string_value(json_object_get(params, "client_order_id"));
+    if (!cid || !*cid) return gw_err("MISSING_CLIENT_ORDER_ID", "client_order_id is required");
+    broker_order_info o;
+    if (!broker_order_status(g->b, cid, &o)) {
+        /* not found, or the broker could not be asked: never say "not found" for the latter */
+        if (!broker_is_connected(g->b))
+            return gw_err("BROKER_DISCONNECTED", "broker connection lost: cannot ask for order %s now", cid);
+        return gw_ok(json_pack("{s:b,s:s}", "found", 0, "client_order_id", cid));
+    }
+    return gw_ok(gw_order_status_json(&o));
+}
+
+static json_t *op_cancel_order(gateway_core *g, json_t *params) {
+    const char *cid = json_string_value(json_object_get(params, "client_order_id"));
+    if (!cid || !*cid) return gw_err("MISSING_CLIENT_ORDER_ID", "client_order_id is required");
+    char err[BROKER_MSG_MAX] = "";
+    if (!broker_cancel_order(g->b, cid, err, sizeof err)) {
+        log_warn("cancel %s refused: %s", cid, err);
+        return gw_err("CANCEL_REJECTED", "%s", err);
+    }
+    return gw_ok(gw_cancel_json(cid));
+}
+
+/* get_reports from a broker that keeps its own report log (the simulated exchange process):
+ * the same numbers whichever gateway asks, before or after a restart. */
+static json_t *reports_from_broker(gateway_core *g, uint64_t since) {
+    broker_report *buf = calloc(GATEWAY_MAX_REPORTS_REPLY, sizeof *buf);
+    if (!buf) return gw_err("INTERNAL_ERROR", "Internal server error");
+    broker_report_page page;
+    char err[BROKER_MSG_MAX + 96] = "";
+    long n = broker_get_reports(g->b, since, buf, GATEWAY_MAX_REPORTS_REPLY, &page, err, sizeof err);
+    if (n < 0) {
+        free(buf);
+        return gw_err("BROKER_DISCONNECTED", "%s", err);
+    }
+    json_t *list = json_array();
+    for (long i = 0; i < n; i++) json_array_append_new(list, gw_report_json(buf[i].seq, &buf[i]));
+    free(buf);
+    gw_report_page gp = {.first_seq = page.first_seq,
+                         .last_seq = page.last_seq,
+                         .more = page.more,
+                         .truncated = since + 1 < page.first_seq && page.last_seq > since,
+                         .epoch = page.epoch};
+    return gw_ok(gw_reports_json(list, &gp));
+}
+
+static json_t *op_get_reports(gateway_core *g, json_t *params) {
+    json_t *v = json_object_get(params, "since_seq");
+    json_int_t since = 0;
+    if (v && !json_is_null(v)) {
+        if (!json_is_integer(v) || json_integer_value(v) < 0)
+            return gw_err("INVALID_PARAMETER", "since_seq must be an integer >= 0");
+        since = json_integer_value(v);
+    }
+    if (broker_has_report_log(g->b)) return reports_from_broker(g, (uint64_t)since);
+    uint64_t first = g->count ? g->ring[g->head].seq : g->last_seq + 1;
+    json_t *list = json_array();
+    size_t n = 0;
+    bool more = false;
+    for (size_t k = 0; k < g->count; k++) {
+        const kept_report *kr = &g->ring[(g->head + k) % g->keep];
+        if (kr->seq <= (uint64_t)since) continue;
+        if (n == GATEWAY_MAX_REPORTS_REPLY) {
+            more = true;
+            break;
+        }
+        json_array_append_new(list, gw_report_json(kr->seq, &kr->r));
+        n++;
+    }
+    gw_report_page gp = {.first_seq = first,
+                         .last_seq = g->last_seq,
+                         .more = more,
+                         /* true when some reports after since_seq are no longer kept */
+                         .truncated = (uint64_t)since + 1 < first && g->last_seq > (uint64_t)since,
+                         .epoch = g->epoch_us};
+    return gw_ok(gw_reports_json(list, &gp));
+}
+
+static json_t *op_list_accounts(gateway_core *g) {
+    size_t n = broker_list_accounts(g->b, NULL, 0);
+    broker_account *acc = calloc(n ? n : 1, sizeof *acc);
+    if (!acc) return gw_err("INTERNAL_ERROR", "Internal server error");
+    n = broker_list_accounts(g->b, acc, n);
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++) json_array_append_new(list, json_string(acc[i].account));
+    free(acc);
+    return gw_ok(json_pack("{s:o}", "accounts", list));
+}
+
+static json_t *op_list_products(gateway_core *g) {
+    size_t n = broker_list_products(g->b, NULL, 0);
+    broker_product *p = calloc(n ? n : 1, sizeof *p);
+    if (!p) return gw_err("INTERNAL_ERROR", "Internal server error");
+    n = broker_list_products(g->b, p, n);
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:I}", "code", p[i].code, "name", p[i].name,
+                                              "delivery_month", p[i].delivery_month, "market", p[i].market,
+                                              "reference_price", (json_int_t)p[i].reference_price, "max_price",
+                                              (json_int_t)p[i].max_price, "min_price", (json_int_t)p[i].min_price));
+    free(p);
+    return gw_ok(json_pack("{s:o}", "products", list));
+}
+
+static json_t *dispatch(gateway_core *g, const char *req, size_t len) {
+    json_error_t jerr;
+    json_t *root = json_loadb(req, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) return gw_err("INVALID_JSON", "Invalid JSON format");
+    json_t *reply;
+    if (!json_is_object(root)) {
+        reply = gw_err("PROCESSING_ERROR", "Request must be a JSON object");
+    } else {
+        json_t *opv = json_object_get(root, "operation");
+        json_t *params = json_object_get(root, "parameters");
+        json_t *empty = NULL;
+        if (!json_is_object(params)) params = empty = json_object();
+        const char *op = json_string_value(opv);
+        if (!op) op = "";
+        if (!strcmp(op, "send_order")) reply = op_send_order(g, params);
+        else if (!strcmp(op, "get_positions")) reply = op_get_positions(g, params);
+        else if (!strcmp(op, "health_check")) reply = op_health(g);
+        else if (!strcmp(op, "order_status")) reply = op_order_status(g, params);
+        else if (!strcmp(op, "cancel_order")) reply = op_cancel_order(g, params);
+        else if (!strcmp(op, "get_reports")) reply = op_get_reports(g, params);
+        else if (!strcmp(op, "list_accounts")) reply = op_list_accounts(g);
+        else if (!strcmp(op, "list_products")) reply = op_list_products(g);
+        else {
+            char text[200];
+            gw_python_str(opv, text, sizeof text);
+            reply = gw_err("UNKNOWN_OPERATION", "Unknown operation: %s", text);
+        }
+        json_decref(empty);
+    }
+    json_decref(root);
+    return reply;
+}
+
+char *gateway_core_handle(gateway_core *g, const char *req, size_t req_len, size_t *len) {
+    g->no_reply = false;
+    json_t *reply = dispatch(g, req ? req : "", req ? req_len : 0);
+    if (g->no_reply) {
+        json_decref(reply);
+        if (len) *len = 0;
+        return NULL;
+    }
+    char *text = reply ? gateway_json_dumps(reply) : NULL;
+    json_decref(reply);
+    if (!text) text = strdup("{\"success\": false, \"error_message\": \"Internal server error\", "
+                             "\"error_code\": \"INTERNAL_ERROR\"}");
+    if (len) *len = text ? strlen(text) : 0;
+    return text;
+}

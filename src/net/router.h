@@ -1,0 +1,44 @@
+/* The request port of a server process (the gateway's order port, the exchange's request
+ * port): binding its sockets with the loopback check and the size cap, and one serving loop
+ * for a ROUTER that answers each request the way REP would. Also the subscription count of an
+ * XPUB. What a request means is the handler's business: this file only moves frames. */
+#ifndef AFTM_ROUTER_H
+#define AFTM_ROUTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Options of a bound socket. */
+typedef struct {
+    int64_t max_msg; /* ZMQ_MAXMSGSIZE: a peer announcing a larger frame is disconnected (0: ZSOCK_MAX_MSG) */
+    int sndhwm;      /* ZMQ_SNDHWM for PUB/XPUB (0: libzmq's default) */
+    bool insecure;   /* allow binding a non-loopback address */
+} router_bind_opts;
+
+/* A socket of type (ZMQ_ROUTER, ZMQ_PUB, ZMQ_XPUB...) bound to endpoint; an XPUB tells every
+ * subscription (ZMQ_XPUB_VERBOSE). NULL with err ("cannot bind ...: address already in use",
+ * a refused non-loopback address...) and nothing left open. */
+void *router_bind(void *zctx, int type, const char *endpoint, const router_bind_opts *o, char *err, size_t errlen);
+
+/* Answers one request. peer: the connection's identity (the ROUTER's first frame), the same
+ * bytes for every request of one connection. Returns the reply (malloc'd; the loop frees it)
+ * with its length in *reply_len, or NULL for a request that must go unanswered. */
+typedef char *(*router_handler)(void *ctx, const void *peer, size_t peer_len, const char *req, size_t req_len,
+                                size_t *reply_len);
+
+/* Receives one request without waiting: [identity][envelope...][empty][body] from REQ, or
+ * [identity][body] from a DEALER that sends no delimiter; frames past 16 are dropped. The
+ * handler's reply goes back with the same envelope (never blocking: a peer that cannot take it
+ * loses it). Returns false when nothing was waiting. */
+bool router_serve_one(void *router, router_handler h, void *ctx);
+
+/* router_serve_one until nothing waits, at most max requests (so one busy client cannot hold
+ * the loop). Returns how many were served. */
+int router_serve(void *router, router_handler h, void *ctx, int max);
+
+/* Reads what the XPUB received and returns how many subscriptions (not unsubscriptions) begin
+ * with prefix ("" counts all of them). */
+int router_drain_subscriptions(void *xpub, const char *prefix);
+
+#endif
