@@ -3,7 +3,7 @@
 #   make test   install what is missing, build with ASan+UBSan, run every test
 #   make bench  build optimised and run the benchmarks (writes docs/PERFORMANCE.md)
 
-PKGS     := libzmq msgpack sqlite3 jansson cairo inih
+PKGS     := libzmq msgpack sqlite3 jansson cairo inih libzip
 CC       ?= cc
 BASEFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -Werror \
             -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

@@ -37,6 +37,8 @@ struct backtest {
     size_t ticks, ticks_exposed;
     int64_t cur_day;
     bool have_day;
+    bool pending;        /* in a night session whose trading day is not known yet */
+    int64_t night_from;  /* the local date the pending night session started on */
     double last_equity;
     equity_series daily;
     backtest_point *curve; /* the equity at the last tick of each minute */
@@ -132,9 +134,13 @@ static void mark(backtest *bt, bt_symbol *s) {
 
 /* ---- fills ------------------------------------------------------------------------------ */
 
+double backtest_tax_per_contract(double rate, price_t price, int64_t multiplier) {
+    /* TAIFEX computes the tax per contract and rounds it to a whole NT$ */
+    return (double)llround(rate * (double)price * (double)multiplier);
+}
+
 static double side_cost(const backtest *bt, const backtest_trade *t, price_t price) {
-    double notional = (double)price * (double)t->multiplier * (double)t->qty;
-    return bt->cfg.fee_per_lot * (double)t->qty + bt->cfg.tax_rate * notional;
+    return (bt->cfg.fee_per_lot + backtest_tax_per_contract(bt->cfg.tax_rate, price, t->multiplier)) * (double)t->qty;
 }
 
 static void apply_fill(backtest *bt, size_t idx, bool exit, price_t price, int64_t ts_us) {
@@ -246,8 +252,15 @@ static void on_event(void *ctx, const condition *c, unsigned ev, price_t price) 
 
 /* ---- ticks ------------------------------------------------------------------------------ */
 
+#define DAY_OPEN_S (8 * 3600 + 45 * 60)
+#define NIGHT_OPEN_S (15 * 3600)
+
+static int64_t local_seconds(const backtest *bt, int64_t ts_us) {
+    return (ts_us >= 0 ? ts_us / 1000000 : -((-ts_us + 999999) / 1000000)) + bt->cfg.utc_offset_s;
+}
+
 static int64_t day_of(const backtest *bt, int64_t ts_us) {
-    int64_t s = (ts_us >= 0 ? ts_us / 1000000 : -((-ts_us + 999999) / 1000000)) + bt->cfg.utc_offset_s;
+    int64_t s = local_seconds(bt, ts_us);
     return s >= 0 ? s / 86400 : -((-s + 86399) / 86400);
 }
 
@@ -274,6 +287,21 @@ static void curve_add(backtest *bt, int64_t ts_us, double eq) {
     bt->curve[bt->ncurve++] = (backtest_point){ts_us, eq};
 }
 
+/* Ends the trading day being accumulated with the equity of its last tick. A night session
+ * not followed by any day session is dated by the calendar: the next weekday. */
+static void close_day(backtest *bt) {
+    int64_t day = bt->cur_day;
+    if (bt->pending) {
+        day = bt->night_from + 1;
+        while ((day + 4) % 7 == 0 || (day + 4) % 7 == 6) day++; /* 1970-01-01 was a Thursday */
+        bt->pending = false;
+    } else if (!bt->have_day) {
+        return;
+    }
+    bt->have_day = false;
+    if (!equity_append(&bt->daily, day, bt->last_equity)) bt->oom = true;
+}
+
 static void account(backtest *bt, int64_t ts_us) {
     double eq = bt->cash + bt->unreal_total;
     if (!bt->ncurve) curve_add(bt, ts_us, bt->cfg.capital);
@@ -286,13 +314,24 @@ static void account(backtest *bt, int64_t ts_us) {
         if (pct < bt->max_dd_pct) bt->max_dd_pct = pct;
     }
     int64_t day = day_of(bt, ts_us);
-    if (!bt->have_day) {
+    int64_t tod = local_seconds(bt, ts_us) - day * 86400;
+    if (bt->cfg.taifex_sessions && (tod >= NIGHT_OPEN_S || tod < DAY_OPEN_S)) {
+        /* a night tick: the day session before it has closed; its own trading day is the next
+         * day session's, known when that session's first tick arrives */
+        int64_t from = tod >= NIGHT_OPEN_S ? day : day - 1;
+        if (bt->pending && from != bt->night_from) close_day(bt); /* nights with no day between */
+        if (bt->have_day && !bt->pending) close_day(bt);
+        if (!bt->pending) bt->pending = true, bt->night_from = from;
+    } else if (bt->pending) {
+        bt->pending = false;
         bt->have_day = true;
         bt->cur_day = day;
-        /* the opening equity, dated the day before the first tick */
-        if (!equity_append(&bt->daily, day - 1, bt->cfg.capital)) bt->oom = true;
+    } else if (!bt->have_day) {
+        bt->have_day = true;
+        bt->cur_day = day;
     } else if (day > bt->cur_day) {
-        if (!equity_append(&bt->daily, bt->cur_day, bt->last_equity)) bt->oom = true;
+        close_day(bt);
+        bt->have_day = true;
         bt->cur_day = day;
     }
     bt->last_equity = eq;
@@ -365,7 +404,7 @@ void backtest_finish(backtest *bt) {
     bt->ntrades = k;
     if (bt->ticks) {
         account(bt, bt->last_ts);
-        if (!equity_append(&bt->daily, bt->cur_day, bt->last_equity)) bt->oom = true;
+        close_day(bt);
     }
 }
 
@@ -419,13 +458,13 @@ void backtest_get_summary(const backtest *bt, backtest_summary *out) {
     out->return_pct = bt->cfg.capital > 0 ? (out->final_equity - bt->cfg.capital) / bt->cfg.capital * 100.0 : 0;
     out->first_ts_us = bt->first_ts;
     out->last_ts_us = bt->last_ts;
-    out->days = bt->daily.n ? bt->daily.n - 1 : 0;
+    out->days = bt->daily.n;
     /* Sharpe of daily returns, annualised with sqrt(252) */
     size_t n = bt->daily.n;
-    if (n >= 3) {
-        double prev = bt->daily.pts[0].equity, sum = 0, sq = 0;
+    if (n >= 2) {
+        double prev = bt->cfg.capital, sum = 0, sq = 0;
         size_t m = 0;
-        for (size_t i = 1; i < n; i++) {
+        for (size_t i = 0; i < n; i++) {
             double e = bt->daily.pts[i].equity;
             if (prev > 0) {
                 double r = e / prev - 1;

@@ -22,8 +22,9 @@
  *   multiplier  money per point per lot, from the symbol when 0: TX... 200 NTD, MTX... 50 NTD,
  *               anything else 1 (domain/position.h contract_multiplier);
  *   fee         broker commission per lot per side; default 0 (broker-specific: pass yours);
- *   tax         TAIFEX futures transaction tax, a rate on the notional (price x multiplier x lots)
- *               of each side; default 0.00002 (stock index futures). Not rounded per contract.
+ *   tax         TAIFEX futures transaction tax, a rate on the notional of each side, computed per
+ *               contract and rounded to a whole NT$ as TAIFEX does (0.00002 x price x
+ *               multiplier: TX at 23,150 -> 93, MTX -> 23), times the lots; default 0.00002.
  * A trade's costs are both sides' fees and tax; its net P&L is gross minus costs. Cash pays each
  * side's costs when that side fills.
  *
@@ -32,9 +33,10 @@
  * unfilled_entries); positions still open are closed at the last price with reason "end of data".
  *
  * Figures: equity = capital + realized gross - costs paid + open positions marked to the last
- * tick. Max drawdown is measured on that equity after every tick. The daily series starts with
- * the capital, dated the day before the first tick, then holds the equity at each day's last
- * tick, days being calendar days at utc_offset_s (default +08:00, Asia/Taipei). Sharpe = mean / sample stdev of daily returns x sqrt(252) (the first day's return
+ * tick. The intraday max drawdown is measured on that equity after every tick. The daily series
+ * holds the equity at each trading day's last tick (no row before the data: the capital is the
+ * base), days being calendar days at utc_offset_s (default +08:00, Asia/Taipei); with
+ * taifex_sessions a night session (15:00 - 05:00) belongs to the day session after it. Sharpe = mean / sample stdev of daily returns x sqrt(252) (the first day's return
  * is against the capital); it needs 2 days with a non-zero stdev. Exposure = the share of ticks
  * after which at least one position was open. Win = net P&L > 0. Profit factor = sum of winning
  * net P&L / |sum of losing net P&L| (INFINITY with wins and no loss, 0 without trades). */
@@ -62,7 +64,11 @@ typedef struct {
     int64_t multiplier;       /* 0 = from the symbol */
     double capital;           /* starting equity */
     int64_t utc_offset_s;     /* day boundaries for the daily series */
+    bool taifex_sessions;     /* trading days: the night session belongs to the next day session */
 } backtest_config;
+
+/* TAIFEX's transaction tax of one contract on one side, rounded to a whole NT$. */
+double backtest_tax_per_contract(double rate, price_t price, int64_t multiplier);
 
 /* fill next tick, no slippage, no fee, tax 0.00002, multiplier from the symbol, 1,000,000
  * capital, days at +08:00. */

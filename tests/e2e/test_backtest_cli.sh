@@ -52,7 +52,9 @@ for t in trades:
     assert abs(t["net_pnl"] - (t["gross_pnl"] - t["costs"])) < 1e-6, t
 assert abs(sum(t["net_pnl"] for t in trades) - s["net_pnl"]) < 1e-6
 assert abs(s["final_equity"] - (s["capital"] + s["net_pnl"])) < 1e-6
-assert out["equity"][0]["equity"] == s["capital"]
+# the daily series starts with the first trading day's close, not an invented row at the capital
+assert out["equity"][0]["date"] == "2025-06-17", out["equity"]
+assert abs(out["equity"][-1]["equity"] - s["final_equity"]) < 1e-6
 lines = open(f"{tmp}/equity.csv").read().split("\n")
 assert lines[0] == "date,equity" and len(lines) == len(out["equity"]) + 1, lines
 png = open(f"{tmp}/equity.png", "rb").read(24)
