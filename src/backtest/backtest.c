@@ -45,6 +45,8 @@ struct backtest {
     size_t ncurve, curve_cap;
     int64_t first_ts, last_ts;
     size_t entry_signals, exit_signals, unfilled;
+    id_index repeat;     /* ids (original or re-armed) that are armed again after their exit */
+    int64_t rearms;      /* re-armed copies made so far */
     bool oom, finished;
     /* the tick being processed */
     int64_t tick_ts;
@@ -76,6 +78,7 @@ backtest *backtest_new(const backtest_config *cfg) {
     bt->eng = strategy_new(false);
     bt->m = matcher_new(&mc);
     id_index_init(&bt->by_cond);
+    id_index_init(&bt->repeat);
     bt->cash = bt->peak = bt->last_equity = bt->cfg.capital;
     if (!bt->eng || !bt->m) {
         backtest_free(bt);
@@ -89,6 +92,7 @@ void backtest_free(backtest *bt) {
     strategy_free(bt->eng);
     matcher_free(bt->m);
     id_index_free(&bt->by_cond);
+    id_index_free(&bt->repeat);
     free(bt->trades);
     free(bt->st);
     free(bt->syms);
@@ -97,9 +101,28 @@ void backtest_free(backtest *bt) {
     free(bt);
 }
 
-bool backtest_add_condition(backtest *bt, const condition *c) {
-    if (!bt || !c || !c->symbol[0] || c->quantity <= 0) return false;
-    return strategy_add(bt->eng, c);
+#define REARM_SHIFT 32 /* a re-armed copy's id: the original's in the low 32 bits, its count above */
+
+bool backtest_add_condition(backtest *bt, const condition *c) { return backtest_add_condition_repeat(bt, c, false); }
+
+bool backtest_add_condition_repeat(backtest *bt, const condition *c, bool repeat) {
+    if (!bt || !c || !c->symbol[0] || c->quantity <= 0 || c->id <= 0 || c->id >= (INT64_C(1) << REARM_SHIFT))
+        return false;
+    if (!strategy_add(bt->eng, c)) return false;
+    if (repeat && !id_index_put(&bt->repeat, c->id, 1)) return false;
+    return true;
+}
+
+/* Live trading's re-arming (the strategy process with --rearm): a copy from the original
+ * trigger price, added while the engine walks this tick, so it is evaluated from the next one. */
+static void rearm(backtest *bt, const condition *c) {
+    if (id_index_get(&bt->repeat, c->id) == ID_INDEX_NONE) return;
+    int64_t origin = c->id & ((INT64_C(1) << REARM_SHIFT) - 1);
+    condition again;
+    condition_init(&again, origin | (++bt->rearms << REARM_SHIFT), c->symbol, c->side, c->base_trigger,
+                   c->turning_point, c->quantity, c->take_profit_point, c->stop_loss_point, c->is_following);
+    if (!strategy_add(bt->eng, &again) || !id_index_put(&bt->repeat, again.id, 1)) bt->oom = true;
+    id_index_del(&bt->repeat, c->id);
 }
 
 /* ---- symbols ---------------------------------------------------------------------------- */
@@ -159,7 +182,7 @@ static void apply_fill(backtest *bt, size_t idx, bool exit, price_t price, int64
             s->qty_mult += dir * t->qty * t->multiplier;
             s->cost_mult += dir * t->qty * price * t->multiplier;
         }
-        strategy_entry_filled(bt->eng, t->condition_id, t->qty);
+        strategy_entry_filled(bt->eng, t->engine_id, t->qty);
     } else {
         t->exit_price = price;
         t->exit_ts_us = ts_us;
@@ -174,7 +197,7 @@ static void apply_fill(backtest *bt, size_t idx, bool exit, price_t price, int64
             s->qty_mult -= dir * t->qty * t->multiplier;
             s->cost_mult -= dir * t->qty * t->entry_price * t->multiplier;
         }
-        id_index_del(&bt->by_cond, t->condition_id);
+        id_index_del(&bt->by_cond, t->engine_id);
     }
     if (s) mark(bt, s);
 }
@@ -223,7 +246,8 @@ static void on_event(void *ctx, const condition *c, unsigned ev, price_t price) 
         size_t idx = bt->ntrades;
         backtest_trade *t = &bt->trades[idx];
         memset(t, 0, sizeof *t);
-        t->condition_id = c->id;
+        t->condition_id = c->id & ((INT64_C(1) << REARM_SHIFT) - 1);
+        t->engine_id = c->id;
         memcpy(t->symbol, c->symbol, sizeof t->symbol);
         t->side = c->side;
         t->qty = c->quantity;
@@ -247,6 +271,7 @@ static void on_event(void *ctx, const condition *c, unsigned ev, price_t price) 
         bt->st[idx] = ST_EXIT_SENT;
         if (!submit(bt, idx, true)) bt->oom = true;
         bt->exit_signals++;
+        rearm(bt, c);
     }
 }
 
@@ -378,8 +403,8 @@ void backtest_finish(backtest *bt) {
         price_t last = s ? s->last : 0;
         if (bt->st[i] == ST_ENTRY_SENT) {
             matcher_cancel(bt->m, (int64_t)i * 2);
-            strategy_entry_rejected(bt->eng, t->condition_id);
-            id_index_del(&bt->by_cond, t->condition_id);
+            strategy_entry_rejected(bt->eng, t->engine_id);
+            id_index_del(&bt->by_cond, t->engine_id);
             bt->st[i] = ST_REJECTED;
             bt->unfilled++;
         } else if (bt->st[i] == ST_EXIT_SENT) {

@@ -78,7 +78,8 @@ typedef enum { BT_EXIT_TAKE_PROFIT = 0, BT_EXIT_STOP_LOSS = 1, BT_EXIT_END_OF_DA
 const char *bt_reason_name(bt_exit_reason r); /* "take profit", "stop loss", "end of data" */
 
 typedef struct {
-    int64_t condition_id;
+    int64_t condition_id;        /* the condition as added (re-armed copies carry its id) */
+    int64_t engine_id;           /* the id in the engine: condition_id, or a re-armed copy's */
     char symbol[CONDITION_SYMBOL_MAX];
     side_t side;                 /* the entry's side */
     int64_t qty;
@@ -118,8 +119,13 @@ typedef struct backtest backtest;
 
 backtest *backtest_new(const backtest_config *cfg);
 void backtest_free(backtest *bt);
-/* Copies c in (it must have a symbol and a unique id); false otherwise. */
+/* Copies c in (it must have a symbol and a unique id below 2^32); false otherwise. */
 bool backtest_add_condition(backtest *bt, const condition *c);
+/* The same; with repeat, the condition is armed again after each exit, as live trading's
+ * re-arming does (aftm run --rearm): when its take profit or stop loss is signalled, a fresh
+ * copy (the original trigger price and points, state cleared) joins the engine and is
+ * evaluated from the next tick on. Its trades carry the original condition's id. */
+bool backtest_add_condition_repeat(backtest *bt, const condition *c, bool repeat);
 /* Feeds one tick. False only when memory ran out (the run is then incomplete). */
 bool backtest_on_tick(backtest *bt, const char *symbol, double price, int64_t ts_us);
 /* Ends the run (see above). Call once, after the last tick. */

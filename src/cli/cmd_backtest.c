@@ -40,6 +40,9 @@ static void backtest_usage(FILE *out) {
             "  --conditions FILE   the original's conditions.json (an optional \"symbol\" key per\n"
             "                      condition; without it the backtest's symbol)\n"
             "  --symbol S          the backtest's symbol (default: the first tick's, e.g. TX202507)\n"
+            "  --repeat            every condition is armed again after each exit (the same as a\n"
+            "                      condition's \"repeat\": true, and as aftm run --rearm), so a test\n"
+            "                      over several days trades each time the setup appears\n"
             "  --from-db           the active conditions of the database under --home instead\n"
             "                      (as 'aftm condition list' shows them; each starts afresh)\n"
             "  --home DIR          data directory (default $AFTM_HOME, else ./aftm-data)\n"
@@ -71,7 +74,8 @@ typedef struct {
     char ticks_label[AFTM_PATH_MAX + 64]; /* the file, or "N files from FIRST" */
     const char *ticks, *product, *expiry, *conditions, *symbol;
     const char *report, *chart, *equity_csv, *home;
-    bool json, progress, from_db, record_equity, capital_set;
+    bool json, progress, from_db, record_equity, capital_set, repeat;
+    size_t repeating;    /* conditions armed again after each exit */
     int64_t tz_offset_s; /* --tz: the plain CSV's times are local at this offset */
     char source[AFTM_PATH_MAX + 32]; /* where the conditions came from, for the reports */
     backtest_config cfg;
@@ -140,6 +144,7 @@ static json_t *build_json(const bt_args *a, const char *format, const char *symb
                             a->cfg.tax_rate, "capital", a->cfg.capital);
     json_object_set_new(cfg, "multiplier",
                         a->cfg.multiplier > 0 ? json_integer(a->cfg.multiplier) : json_integer(contract_multiplier(symbol)));
+    json_object_set_new(cfg, "repeating_conditions", json_integer((json_int_t)a->repeating));
     json_t *sum = json_object();
     json_object_set_new(sum, "ticks", json_integer((json_int_t)s.ticks));
     json_object_set_new(sum, "first_tick", json_string(t0));
@@ -221,7 +226,9 @@ static void print_text(const bt_args *a, const char *format, const char *symbol,
     tz_label(offset, tzl, sizeof tzl);
     printf("  ticks        %s, %s to %s (%s)\n", b1, t0, t1, tzl);
     if (bad_rows) printf("  skipped      %zu malformed row%s\n", bad_rows, bad_rows == 1 ? "" : "s");
-    printf("  conditions   %zu from %s%s\n", cs->n, a->source, cs->skipped ? " (some records skipped)" : "");
+    printf("  conditions   %zu from %s%s", cs->n, a->source, cs->skipped ? " (some records skipped)" : "");
+    if (a->repeating) printf(", %zu armed again after each exit", a->repeating);
+    putchar('\n');
     int64_t mult = a->cfg.multiplier > 0 ? a->cfg.multiplier : contract_multiplier(symbol);
     printf("  fills        %s, slippage %lld pt; fee %g per lot per side; tax %g; multiplier %lld%s\n",
            fill_name(a->cfg.fill), (long long)a->cfg.slippage_points, a->cfg.fee_per_lot, a->cfg.tax_rate,
@@ -396,6 +403,7 @@ static int parse_args(int argc, char **argv, bt_args *a) {
         if (!strcmp(k, "--json")) { a->json = true; continue; }
         if (!strcmp(k, "--no-progress")) { a->progress = false; continue; }
         if (!strcmp(k, "--from-db")) { a->from_db = true; continue; }
+        if (!strcmp(k, "--repeat")) { a->repeat = true; continue; }
         if (!strcmp(k, "--record-equity")) { a->record_equity = true; continue; }
         if (!strcmp(k, "--ticks")) {
             /* --ticks A [B ...]: every following argument up to the next option (a shell glob) */
@@ -592,7 +600,13 @@ int cmd_backtest(int argc, char **argv) {
         tick_set_close(r);
         return EXIT_RUNTIME;
     }
-    for (size_t i = 0; i < cs.n; i++) backtest_add_condition(bt, &cs.items[i]);
+    size_t repeating = 0;
+    for (size_t i = 0; i < cs.n; i++) {
+        bool rep = a.repeat || (cs.repeat && cs.repeat[i]);
+        repeating += rep;
+        backtest_add_condition_repeat(bt, &cs.items[i], rep);
+    }
+    a.repeating = repeating;
 
     bool show = a.progress && isatty(STDERR_FILENO);
     size_t rows = 0;

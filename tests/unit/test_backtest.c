@@ -126,6 +126,37 @@ static void test_next_tick_fills_costs_and_summary(void **state) {
     backtest_free(bt);
 }
 
+/* Repeat: after each exit the condition is armed again from its original trigger, so a price
+ * that crosses the setup twice trades twice; without repeat it trades once. */
+static void test_repeat(void **state) {
+    (void)state;
+    static const double wave[] = {100, 90, 100, 112, 121, 100, 90, 100, 112, 121, 130};
+    for (int rep = 0; rep <= 1; rep++) {
+        backtest_config cfg;
+        backtest_config_default(&cfg);
+        cfg.fill = BT_FILL_SAME_TICK;
+        cfg.tax_rate = 0;
+        cfg.multiplier = 1;
+        backtest *bt = backtest_new(&cfg);
+        condition c;
+        condition_init(&c, 7, SYM, SIDE_BUY, 100, 10, 1, 10, 50, false); /* order 110, TP 120 */
+        assert_true(backtest_add_condition_repeat(bt, &c, rep));
+        for (size_t i = 0; i < sizeof wave / sizeof wave[0]; i++)
+            assert_true(backtest_on_tick(bt, SYM, wave[i], T0 + (int64_t)i * SEC));
+        backtest_finish(bt);
+        size_t n;
+        const backtest_trade *t = backtest_trades(bt, &n);
+        assert_int_equal(n, rep ? 2 : 1);
+        for (size_t i = 0; i < n; i++) {
+            assert_int_equal(t[i].condition_id, 7); /* the copy's trade names the original */
+            assert_int_equal(t[i].entry_price, 112);
+            assert_int_equal(t[i].reason, i == 0 ? BT_EXIT_TAKE_PROFIT : BT_EXIT_TAKE_PROFIT);
+        }
+        if (rep) assert_true(t[1].entry_ts_us > t[0].exit_ts_us);
+        backtest_free(bt);
+    }
+}
+
 /* TAIFEX's transaction tax: 0.00002 x price x multiplier per contract per side, rounded. */
 static void test_tax_rounding(void **state) {
     (void)state;
@@ -441,6 +472,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_next_tick_fills_costs_and_summary),
         cmocka_unit_test(test_tax_rounding),
+        cmocka_unit_test(test_repeat),
         cmocka_unit_test(test_trading_days),
         cmocka_unit_test(test_same_tick_fills),
         cmocka_unit_test(test_end_of_data),
