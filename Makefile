@@ -6,7 +6,7 @@
 #   make compile_commands.json   the compilation database for editors and clang tools
 # CC, CFLAGS, CPPFLAGS, LDFLAGS and LDLIBS from the command line or the environment are honoured.
 
-PKGS     := libzmq msgpack sqlite3 jansson cairo inih
+PKGS     := libzmq msgpack sqlite3 jansson cairo inih libzip
 VERSION  := $(shell cat VERSION)
 PREFIX   ?= /usr/local
 BINDIR   ?= $(PREFIX)/bin

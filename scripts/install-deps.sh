@@ -3,7 +3,7 @@
 set -euo pipefail
 PACKAGES=(
   build-essential pkg-config
-  libzmq3-dev libmsgpack-dev libsqlite3-dev libjansson-dev libcairo2-dev libinih-dev
+  libzmq3-dev libmsgpack-dev libsqlite3-dev libjansson-dev libcairo2-dev libinih-dev libzip-dev
   libcmocka-dev
   python3 python3-zmq python3-msgpack
   valgrind tmux procps

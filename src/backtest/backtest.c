@@ -37,12 +37,16 @@ struct backtest {
     size_t ticks, ticks_exposed;
     int64_t cur_day;
     bool have_day;
+    bool pending;        /* in a night session whose trading day is not known yet */
+    int64_t night_from;  /* the local date the pending night session started on */
     double last_equity;
     equity_series daily;
     backtest_point *curve; /* the equity at the last tick of each minute */
     size_t ncurve, curve_cap;
     int64_t first_ts, last_ts;
     size_t entry_signals, exit_signals, unfilled;
+    id_index repeat;     /* ids (original or re-armed) that are armed again after their exit */
+    int64_t rearms;      /* re-armed copies made so far */
     bool oom, finished;
     /* the tick being processed */
     int64_t tick_ts;
@@ -74,6 +78,7 @@ backtest *backtest_new(const backtest_config *cfg) {
     bt->eng = strategy_new(false);
     bt->m = matcher_new(&mc);
     id_index_init(&bt->by_cond);
+    id_index_init(&bt->repeat);
     bt->cash = bt->peak = bt->last_equity = bt->cfg.capital;
     if (!bt->eng || !bt->m) {
         backtest_free(bt);
@@ -87,6 +92,7 @@ void backtest_free(backtest *bt) {
     strategy_free(bt->eng);
     matcher_free(bt->m);
     id_index_free(&bt->by_cond);
+    id_index_free(&bt->repeat);
     free(bt->trades);
     free(bt->st);
     free(bt->syms);
@@ -95,9 +101,28 @@ void backtest_free(backtest *bt) {
     free(bt);
 }
 
-bool backtest_add_condition(backtest *bt, const condition *c) {
-    if (!bt || !c || !c->symbol[0] || c->quantity <= 0) return false;
-    return strategy_add(bt->eng, c);
+#define REARM_SHIFT 32 /* a re-armed copy's id: the original's in the low 32 bits, its count above */
+
+bool backtest_add_condition(backtest *bt, const condition *c) { return backtest_add_condition_repeat(bt, c, false); }
+
+bool backtest_add_condition_repeat(backtest *bt, const condition *c, bool repeat) {
+    if (!bt || !c || !c->symbol[0] || c->quantity <= 0 || c->id <= 0 || c->id >= (INT64_C(1) << REARM_SHIFT))
+        return false;
+    if (!strategy_add(bt->eng, c)) return false;
+    if (repeat && !id_index_put(&bt->repeat, c->id, 1)) return false;
+    return true;
+}
+
+/* Live trading's re-arming (the strategy process with --rearm): a copy from the original
+ * trigger price, added while the engine walks this tick, so it is evaluated from the next one. */
+static void rearm(backtest *bt, const condition *c) {
+    if (id_index_get(&bt->repeat, c->id) == ID_INDEX_NONE) return;
+    int64_t origin = c->id & ((INT64_C(1) << REARM_SHIFT) - 1);
+    condition again;
+    condition_init(&again, origin | (++bt->rearms << REARM_SHIFT), c->symbol, c->side, c->base_trigger,
+                   c->turning_point, c->quantity, c->take_profit_point, c->stop_loss_point, c->is_following);
+    if (!strategy_add(bt->eng, &again) || !id_index_put(&bt->repeat, again.id, 1)) bt->oom = true;
+    id_index_del(&bt->repeat, c->id);
 }
 
 /* ---- symbols ---------------------------------------------------------------------------- */
@@ -132,9 +157,13 @@ static void mark(backtest *bt, bt_symbol *s) {
 
 /* ---- fills ------------------------------------------------------------------------------ */
 
+double backtest_tax_per_contract(double rate, price_t price, int64_t multiplier) {
+    /* TAIFEX computes the tax per contract and rounds it to a whole NT$ */
+    return (double)llround(rate * (double)price * (double)multiplier);
+}
+
 static double side_cost(const backtest *bt, const backtest_trade *t, price_t price) {
-    double notional = (double)price * (double)t->multiplier * (double)t->qty;
-    return bt->cfg.fee_per_lot * (double)t->qty + bt->cfg.tax_rate * notional;
+    return (bt->cfg.fee_per_lot + backtest_tax_per_contract(bt->cfg.tax_rate, price, t->multiplier)) * (double)t->qty;
 }
 
 static void apply_fill(backtest *bt, size_t idx, bool exit, price_t price, int64_t ts_us) {
@@ -153,7 +182,7 @@ static void apply_fill(backtest *bt, size_t idx, bool exit, price_t price, int64
             s->qty_mult += dir * t->qty * t->multiplier;
             s->cost_mult += dir * t->qty * price * t->multiplier;
         }
-        strategy_entry_filled(bt->eng, t->condition_id, t->qty);
+        strategy_entry_filled(bt->eng, t->engine_id, t->qty);
     } else {
         t->exit_price = price;
         t->exit_ts_us = ts_us;
@@ -168,7 +197,7 @@ static void apply_fill(backtest *bt, size_t idx, bool exit, price_t price, int64
             s->qty_mult -= dir * t->qty * t->multiplier;
             s->cost_mult -= dir * t->qty * t->entry_price * t->multiplier;
         }
-        id_index_del(&bt->by_cond, t->condition_id);
+        id_index_del(&bt->by_cond, t->engine_id);
     }
     if (s) mark(bt, s);
 }
@@ -217,7 +246,8 @@ static void on_event(void *ctx, const condition *c, unsigned ev, price_t price) 
         size_t idx = bt->ntrades;
         backtest_trade *t = &bt->trades[idx];
         memset(t, 0, sizeof *t);
-        t->condition_id = c->id;
+        t->condition_id = c->id & ((INT64_C(1) << REARM_SHIFT) - 1);
+        t->engine_id = c->id;
         memcpy(t->symbol, c->symbol, sizeof t->symbol);
         t->side = c->side;
         t->qty = c->quantity;
@@ -241,13 +271,21 @@ static void on_event(void *ctx, const condition *c, unsigned ev, price_t price) 
         bt->st[idx] = ST_EXIT_SENT;
         if (!submit(bt, idx, true)) bt->oom = true;
         bt->exit_signals++;
+        rearm(bt, c);
     }
 }
 
 /* ---- ticks ------------------------------------------------------------------------------ */
 
+#define DAY_OPEN_S (8 * 3600 + 45 * 60)
+#define NIGHT_OPEN_S (15 * 3600)
+
+static int64_t local_seconds(const backtest *bt, int64_t ts_us) {
+    return (ts_us >= 0 ? ts_us / 1000000 : -((-ts_us + 999999) / 1000000)) + bt->cfg.utc_offset_s;
+}
+
 static int64_t day_of(const backtest *bt, int64_t ts_us) {
-    int64_t s = (ts_us >= 0 ? ts_us / 1000000 : -((-ts_us + 999999) / 1000000)) + bt->cfg.utc_offset_s;
+    int64_t s = local_seconds(bt, ts_us);
     return s >= 0 ? s / 86400 : -((-s + 86399) / 86400);
 }
 
@@ -274,6 +312,21 @@ static void curve_add(backtest *bt, int64_t ts_us, double eq) {
     bt->curve[bt->ncurve++] = (backtest_point){ts_us, eq};
 }
 
+/* Ends the trading day being accumulated with the equity of its last tick. A night session
+ * not followed by any day session is dated by the calendar: the next weekday. */
+static void close_day(backtest *bt) {
+    int64_t day = bt->cur_day;
+    if (bt->pending) {
+        day = bt->night_from + 1;
+        while ((day + 4) % 7 == 0 || (day + 4) % 7 == 6) day++; /* 1970-01-01 was a Thursday */
+        bt->pending = false;
+    } else if (!bt->have_day) {
+        return;
+    }
+    bt->have_day = false;
+    if (!equity_append(&bt->daily, day, bt->last_equity)) bt->oom = true;
+}
+
 static void account(backtest *bt, int64_t ts_us) {
     double eq = bt->cash + bt->unreal_total;
     if (!bt->ncurve) curve_add(bt, ts_us, bt->cfg.capital);
@@ -286,13 +339,24 @@ static void account(backtest *bt, int64_t ts_us) {
         if (pct < bt->max_dd_pct) bt->max_dd_pct = pct;
     }
     int64_t day = day_of(bt, ts_us);
-    if (!bt->have_day) {
+    int64_t tod = local_seconds(bt, ts_us) - day * 86400;
+    if (bt->cfg.taifex_sessions && (tod >= NIGHT_OPEN_S || tod < DAY_OPEN_S)) {
+        /* a night tick: the day session before it has closed; its own trading day is the next
+         * day session's, known when that session's first tick arrives */
+        int64_t from = tod >= NIGHT_OPEN_S ? day : day - 1;
+        if (bt->pending && from != bt->night_from) close_day(bt); /* nights with no day between */
+        if (bt->have_day && !bt->pending) close_day(bt);
+        if (!bt->pending) bt->pending = true, bt->night_from = from;
+    } else if (bt->pending) {
+        bt->pending = false;
         bt->have_day = true;
         bt->cur_day = day;
-        /* the opening equity, dated the day before the first tick */
-        if (!equity_append(&bt->daily, day - 1, bt->cfg.capital)) bt->oom = true;
+    } else if (!bt->have_day) {
+        bt->have_day = true;
+        bt->cur_day = day;
     } else if (day > bt->cur_day) {
-        if (!equity_append(&bt->daily, bt->cur_day, bt->last_equity)) bt->oom = true;
+        close_day(bt);
+        bt->have_day = true;
         bt->cur_day = day;
     }
     bt->last_equity = eq;
@@ -339,8 +403,8 @@ void backtest_finish(backtest *bt) {
         price_t last = s ? s->last : 0;
         if (bt->st[i] == ST_ENTRY_SENT) {
             matcher_cancel(bt->m, (int64_t)i * 2);
-            strategy_entry_rejected(bt->eng, t->condition_id);
-            id_index_del(&bt->by_cond, t->condition_id);
+            strategy_entry_rejected(bt->eng, t->engine_id);
+            id_index_del(&bt->by_cond, t->engine_id);
             bt->st[i] = ST_REJECTED;
             bt->unfilled++;
         } else if (bt->st[i] == ST_EXIT_SENT) {
@@ -365,7 +429,7 @@ void backtest_finish(backtest *bt) {
     bt->ntrades = k;
     if (bt->ticks) {
         account(bt, bt->last_ts);
-        if (!equity_append(&bt->daily, bt->cur_day, bt->last_equity)) bt->oom = true;
+        close_day(bt);
     }
 }
 
@@ -419,13 +483,13 @@ void backtest_get_summary(const backtest *bt, backtest_summary *out) {
     out->return_pct = bt->cfg.capital > 0 ? (out->final_equity - bt->cfg.capital) / bt->cfg.capital * 100.0 : 0;
     out->first_ts_us = bt->first_ts;
     out->last_ts_us = bt->last_ts;
-    out->days = bt->daily.n ? bt->daily.n - 1 : 0;
+    out->days = bt->daily.n;
     /* Sharpe of daily returns, annualised with sqrt(252) */
     size_t n = bt->daily.n;
-    if (n >= 3) {
-        double prev = bt->daily.pts[0].equity, sum = 0, sq = 0;
+    if (n >= 2) {
+        double prev = bt->cfg.capital, sum = 0, sq = 0;
         size_t m = 0;
-        for (size_t i = 1; i < n; i++) {
+        for (size_t i = 0; i < n; i++) {
             double e = bt->daily.pts[i].equity;
             if (prev > 0) {
                 double r = e / prev - 1;

@@ -22,8 +22,9 @@
  *   multiplier  money per point per lot, from the symbol when 0: TX... 200 NTD, MTX... 50 NTD,
  *               anything else 1 (domain/position.h contract_multiplier);
  *   fee         broker commission per lot per side; default 0 (broker-specific: pass yours);
- *   tax         TAIFEX futures transaction tax, a rate on the notional (price x multiplier x lots)
- *               of each side; default 0.00002 (stock index futures). Not rounded per contract.
+ *   tax         TAIFEX futures transaction tax, a rate on the notional of each side, computed per
+ *               contract and rounded to a whole NT$ as TAIFEX does (0.00002 x price x
+ *               multiplier: TX at 23,150 -> 93, MTX -> 23), times the lots; default 0.00002.
  * A trade's costs are both sides' fees and tax; its net P&L is gross minus costs. Cash pays each
  * side's costs when that side fills.
  *
@@ -32,9 +33,10 @@
  * unfilled_entries); positions still open are closed at the last price with reason "end of data".
  *
  * Figures: equity = capital + realized gross - costs paid + open positions marked to the last
- * tick. Max drawdown is measured on that equity after every tick. The daily series starts with
- * the capital, dated the day before the first tick, then holds the equity at each day's last
- * tick, days being calendar days at utc_offset_s (default +08:00, Asia/Taipei). Sharpe = mean / sample stdev of daily returns x sqrt(252) (the first day's return
+ * tick. The intraday max drawdown is measured on that equity after every tick. The daily series
+ * holds the equity at each trading day's last tick (no row before the data: the capital is the
+ * base), days being calendar days at utc_offset_s (default +08:00, Asia/Taipei); with
+ * taifex_sessions a night session (15:00 - 05:00) belongs to the day session after it. Sharpe = mean / sample stdev of daily returns x sqrt(252) (the first day's return
  * is against the capital); it needs 2 days with a non-zero stdev. Exposure = the share of ticks
  * after which at least one position was open. Win = net P&L > 0. Profit factor = sum of winning
  * net P&L / |sum of losing net P&L| (INFINITY with wins and no loss, 0 without trades). */
@@ -62,7 +64,11 @@ typedef struct {
     int64_t multiplier;       /* 0 = from the symbol */
     double capital;           /* starting equity */
     int64_t utc_offset_s;     /* day boundaries for the daily series */
+    bool taifex_sessions;     /* trading days: the night session belongs to the next day session */
 } backtest_config;
+
+/* TAIFEX's transaction tax of one contract on one side, rounded to a whole NT$. */
+double backtest_tax_per_contract(double rate, price_t price, int64_t multiplier);
 
 /* fill next tick, no slippage, no fee, tax 0.00002, multiplier from the symbol, 1,000,000
  * capital, days at +08:00. */
@@ -72,7 +78,8 @@ typedef enum { BT_EXIT_TAKE_PROFIT = 0, BT_EXIT_STOP_LOSS = 1, BT_EXIT_END_OF_DA
 const char *bt_reason_name(bt_exit_reason r); /* "take profit", "stop loss", "end of data" */
 
 typedef struct {
-    int64_t condition_id;
+    int64_t condition_id;        /* the condition as added (re-armed copies carry its id) */
+    int64_t engine_id;           /* the id in the engine: condition_id, or a re-armed copy's */
     char symbol[CONDITION_SYMBOL_MAX];
     side_t side;                 /* the entry's side */
     int64_t qty;
@@ -112,8 +119,13 @@ typedef struct backtest backtest;
 
 backtest *backtest_new(const backtest_config *cfg);
 void backtest_free(backtest *bt);
-/* Copies c in (it must have a symbol and a unique id); false otherwise. */
+/* Copies c in (it must have a symbol and a unique id below 2^32); false otherwise. */
 bool backtest_add_condition(backtest *bt, const condition *c);
+/* The same; with repeat, the condition is armed again after each exit, as live trading's
+ * re-arming does (aftm run --rearm): when its take profit or stop loss is signalled, a fresh
+ * copy (the original trigger price and points, state cleared) joins the engine and is
+ * evaluated from the next tick on. Its trades carry the original condition's id. */
+bool backtest_add_condition_repeat(backtest *bt, const condition *c, bool repeat);
 /* Feeds one tick. False only when memory ran out (the run is then incomplete). */
 bool backtest_on_tick(backtest *bt, const char *symbol, double price, int64_t ts_us);
 /* Ends the run (see above). Call once, after the last tick. */

@@ -48,8 +48,8 @@ static bool int_field(json_t *o, const char *key, int64_t fallback, bool require
     return false;
 }
 
-static bool parse_one(json_t *o, const char *default_symbol, int64_t id, condition *c, char *uuid, char *why,
-                      size_t whylen) {
+static bool parse_one(json_t *o, const char *default_symbol, int64_t id, condition *c, char *uuid, bool *repeat,
+                      char *why, size_t whylen) {
     if (!json_is_object(o)) {
         snprintf(why, whylen, "not an object");
         return false;
@@ -93,6 +93,12 @@ static bool parse_one(json_t *o, const char *default_symbol, int64_t id, conditi
         snprintf(why, whylen, "is_following must be true or false");
         return false;
     }
+    json_t *rep = json_object_get(o, "repeat");
+    if (rep && !json_is_boolean(rep) && !json_is_null(rep)) {
+        snprintf(why, whylen, "repeat must be true or false");
+        return false;
+    }
+    *repeat = rep && json_is_true(rep);
     const char *sym = default_symbol;
     json_t *js = json_object_get(o, "symbol");
     if (js && !json_is_null(js)) {
@@ -118,7 +124,8 @@ static bool parse_root(json_t *root, const char *origin, const char *default_sym
     size_t n = json_array_size(root);
     out->items = calloc(n ? n : 1, sizeof *out->items);
     out->uuids = calloc(n ? n : 1, sizeof *out->uuids);
-    if (!out->items || !out->uuids) {
+    out->repeat = calloc(n ? n : 1, sizeof *out->repeat);
+    if (!out->items || !out->uuids || !out->repeat) {
         snprintf(err, errlen, "out of memory");
         condition_set_free(out);
         return false;
@@ -127,7 +134,8 @@ static bool parse_root(json_t *root, const char *origin, const char *default_sym
     json_t *o;
     json_array_foreach(root, i, o) {
         char why[160];
-        if (parse_one(o, default_symbol, (int64_t)out->n + 1, &out->items[out->n], out->uuids[out->n], why,
+        if (parse_one(o, default_symbol, (int64_t)out->n + 1, &out->items[out->n], out->uuids[out->n],
+                      &out->repeat[out->n], why,
                       sizeof why)) {
             out->n++;
         } else {
@@ -173,6 +181,7 @@ void condition_set_free(condition_set *s) {
     if (!s) return;
     free(s->items);
     free(s->uuids);
+    free(s->repeat);
     memset(s, 0, sizeof *s);
 }
 
@@ -188,7 +197,11 @@ bool condition_set_push(condition_set *s, const condition *c, const char *uuid) 
         char(*nu)[CONDITION_UUID_MAX] = realloc(s->uuids, cap * sizeof *nu);
         if (!nu) return false;
         s->uuids = nu;
+        bool *nr = realloc(s->repeat, cap * sizeof *nr);
+        if (!nr) return false;
+        s->repeat = nr;
     }
+    s->repeat[s->n] = false;
     s->items[s->n] = *c;
     s->items[s->n].id = (int64_t)s->n + 1;
     if (uuid && *uuid) snprintf(s->uuids[s->n], CONDITION_UUID_MAX, "%s", uuid);

@@ -4,8 +4,9 @@
  * state flags. As in the original, only the init fields are used: the derived prices are
  * recomputed from the (possibly trailed) trigger_price and the state flags start cleared.
  *
- * aftm reads one extra, optional key, "symbol": the product the condition trades. Without it a
- * condition takes the default symbol given by the caller (the backtest's symbol).
+ * aftm reads two extra, optional keys: "symbol", the product the condition trades (without it a
+ * condition takes the default symbol given by the caller, the backtest's symbol), and
+ * "repeat": true, the condition is armed again after each exit (aftm run --rearm's meaning).
  *
  * Differences from the original's loader, which silently gives an empty store: a missing or
  * unparsable file is an error here (with the JSON error's line and column); bad records are
@@ -25,6 +26,7 @@
 typedef struct {
     condition *items;                   /* ids 1..n in file order (creation order) */
     char (*uuids)[CONDITION_UUID_MAX];  /* the file's condition_id of each item */
+    bool *repeat;                       /* the optional "repeat": true of each item */
     size_t n;
     size_t skipped;                     /* bad records */
 } condition_set;

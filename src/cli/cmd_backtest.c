@@ -20,21 +20,29 @@
 #include "store/condition_store.h"
 #include "store/equity_store.h"
 #include "ticks/tickfile.h"
+#include "ticks/tickset.h"
 
 static void backtest_usage(FILE *out) {
     fprintf(out,
-            "usage: aftm backtest --ticks FILE (--conditions FILE | --from-db) [options]\n\n"
+            "usage: aftm backtest --ticks FILE|DIR... (--conditions FILE | --from-db) [options]\n\n"
             "Replays a tick file through the strategy (entries count as filled only when the\n"
             "simulated fill arrives) and the order matcher, and reports trades and figures.\n\n"
             "input:\n"
-            "  --ticks FILE        plain CSV `datetime,symbol,price,volume` (UTC) or TAIFEX's daily\n"
-            "                      futures tick CSV as published (CP950; times Asia/Taipei)\n"
-            "  --product P         TAIFEX product code, e.g. TX or MTX (plain CSV: keep this symbol)\n"
+            "  --ticks FILE...     plain CSV `datetime,symbol,price,volume` (UTC unless --tz), TAIFEX's\n"
+            "                      daily futures tick CSV (CP950; times Asia/Taipei), or the zip TAIFEX\n"
+            "                      publishes (Daily_YYYY_MM_DD.zip) as is; several files or directories\n"
+            "                      of them are replayed in time order\n"
+            "  --tz OFFSET         the plain CSV's times are local at OFFSET, e.g. +08:00 (default UTC)\n"
+            "  --product P         TAIFEX product code, e.g. TX or MTX (plain CSV: keep this symbol);\n"
+            "                      a TAIFEX file holds every product: without --product, TX is used\n"
             "  --expiry E          TAIFEX expiry as in the file, e.g. 202507 or 202506W4\n"
             "                      (default: the front month = the nearest regular monthly expiry)\n"
             "  --conditions FILE   the original's conditions.json (an optional \"symbol\" key per\n"
             "                      condition; without it the backtest's symbol)\n"
             "  --symbol S          the backtest's symbol (default: the first tick's, e.g. TX202507)\n"
+            "  --repeat            every condition is armed again after each exit (the same as a\n"
+            "                      condition's \"repeat\": true, and as aftm run --rearm), so a test\n"
+            "                      over several days trades each time the setup appears\n"
             "  --from-db           the active conditions of the database under --home instead\n"
             "                      (as 'aftm condition list' shows them; each starts afresh)\n"
             "  --home DIR          data directory (default $AFTM_HOME, else ./aftm-data)\n"
@@ -58,10 +66,17 @@ static void backtest_usage(FILE *out) {
             "  --no-progress       no progress bar on stderr (shown only on a terminal)\n");
 }
 
+#define BT_MAX_TICK_ARGS 256
+
 typedef struct {
+    const char *ticks_v[BT_MAX_TICK_ARGS];
+    size_t nticks;
+    char ticks_label[AFTM_PATH_MAX + 64]; /* the file, or "N files from FIRST" */
     const char *ticks, *product, *expiry, *conditions, *symbol;
     const char *report, *chart, *equity_csv, *home;
-    bool json, progress, from_db, record_equity, capital_set;
+    bool json, progress, from_db, record_equity, capital_set, repeat;
+    size_t repeating;    /* conditions armed again after each exit */
+    int64_t tz_offset_s; /* --tz: the plain CSV's times are local at this offset */
     char source[AFTM_PATH_MAX + 32]; /* where the conditions came from, for the reports */
     backtest_config cfg;
 } bt_args;
@@ -105,6 +120,12 @@ static void fmt_num(double v, int decimals, char *out, size_t cap) {
     snprintf(out, cap, "%s", buf);
 }
 
+static void tz_label(int64_t offset_s, char *out, size_t cap) {
+    if (!offset_s) snprintf(out, cap, "UTC");
+    else snprintf(out, cap, "UTC%c%02d:%02d", offset_s < 0 ? '-' : '+', (int)(llabs(offset_s) / 3600),
+                  (int)(llabs(offset_s) / 60 % 60));
+}
+
 static const char *fill_name(bt_fill_model f) { return f == BT_FILL_SAME_TICK ? "same tick" : "next tick"; }
 
 /* ---- JSON ------------------------------------------------------------------------------- */
@@ -123,6 +144,7 @@ static json_t *build_json(const bt_args *a, const char *format, const char *symb
                             a->cfg.tax_rate, "capital", a->cfg.capital);
     json_object_set_new(cfg, "multiplier",
                         a->cfg.multiplier > 0 ? json_integer(a->cfg.multiplier) : json_integer(contract_multiplier(symbol)));
+    json_object_set_new(cfg, "repeating_conditions", json_integer((json_int_t)a->repeating));
     json_t *sum = json_object();
     json_object_set_new(sum, "ticks", json_integer((json_int_t)s.ticks));
     json_object_set_new(sum, "first_tick", json_string(t0));
@@ -200,9 +222,13 @@ static void print_text(const bt_args *a, const char *format, const char *symbol,
     fmt_time(s.last_ts_us, offset, false, t1, sizeof t1);
     printf("Backtest %s  (%s, %s file)\n", symbol, a->ticks, format);
     fmt_num((double)s.ticks, 0, b1, sizeof b1);
-    printf("  ticks        %s, %s to %s (UTC%s)\n", b1, t0, t1, offset ? "+08:00" : "");
+    char tzl[16];
+    tz_label(offset, tzl, sizeof tzl);
+    printf("  ticks        %s, %s to %s (%s)\n", b1, t0, t1, tzl);
     if (bad_rows) printf("  skipped      %zu malformed row%s\n", bad_rows, bad_rows == 1 ? "" : "s");
-    printf("  conditions   %zu from %s%s\n", cs->n, a->source, cs->skipped ? " (some records skipped)" : "");
+    printf("  conditions   %zu from %s%s", cs->n, a->source, cs->skipped ? " (some records skipped)" : "");
+    if (a->repeating) printf(", %zu armed again after each exit", a->repeating);
+    putchar('\n');
     int64_t mult = a->cfg.multiplier > 0 ? a->cfg.multiplier : contract_multiplier(symbol);
     printf("  fills        %s, slippage %lld pt; fee %g per lot per side; tax %g; multiplier %lld%s\n",
            fill_name(a->cfg.fill), (long long)a->cfg.slippage_points, a->cfg.fee_per_lot, a->cfg.tax_rate,
@@ -278,8 +304,10 @@ static bool render_chart(const bt_args *a, const char *symbol, const backtest *b
     fmt_time(s.first_ts_us, offset, false, t0, sizeof t0);
     fmt_time(s.last_ts_us, offset, false, t1, sizeof t1);
     t0[16] = t1[16] = '\0'; /* to the minute */
+    char tzl[16];
+    tz_label(offset, tzl, sizeof tzl);
     snprintf(sub, sizeof sub, "%s  \u2022  %s to %s (%s)  \u2022  %zu trade%s, %zu win%s, %zu loss%s", symbol, t0, t1,
-             offset ? "UTC+08:00" : "UTC", s.trades, s.trades == 1 ? "" : "s", s.wins, s.wins == 1 ? "" : "s",
+             tzl, s.trades, s.trades == 1 ? "" : "s", s.wins, s.wins == 1 ? "" : "s",
              s.losses, s.losses == 1 ? "" : "es");
     bool ok = chart_render_curve_png(p, n, sub, a->chart, 0, 0, err, errlen);
     free(p);
@@ -340,6 +368,27 @@ static bool write_json_file(const char *path, json_t *j) {
     return true;
 }
 
+/* "UTC", "Z" or [+-]HH:MM (also HHMM, HH), at most 14 hours either way. */
+static bool parse_tz(const char *v, int64_t *out) {
+    if (!strcmp(v, "UTC") || !strcmp(v, "Z") || !strcmp(v, "utc")) {
+        *out = 0;
+        return true;
+    }
+    if (v[0] != '+' && v[0] != '-') return false;
+    int h = 0, m = 0;
+    const char *p = v + 1;
+    size_t n = strlen(p);
+    if (n == 2 && sscanf(p, "%2d", &h) == 1) m = 0;
+    else if (n == 4 && p[0] >= '0' && sscanf(p, "%2d%2d", &h, &m) == 2) {
+    } else if (n == 5 && p[2] == ':' && sscanf(p, "%2d:%2d", &h, &m) == 2) {
+    } else return false;
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != ':' && (p[i] < '0' || p[i] > '9')) return false;
+    if (h > 14 || m > 59 || (h == 14 && m)) return false;
+    *out = (v[0] == '-' ? -1 : 1) * ((int64_t)h * 3600 + m * 60);
+    return true;
+}
+
 static int parse_args(int argc, char **argv, bt_args *a) {
     memset(a, 0, sizeof *a);
     backtest_config_default(&a->cfg);
@@ -354,9 +403,26 @@ static int parse_args(int argc, char **argv, bt_args *a) {
         if (!strcmp(k, "--json")) { a->json = true; continue; }
         if (!strcmp(k, "--no-progress")) { a->progress = false; continue; }
         if (!strcmp(k, "--from-db")) { a->from_db = true; continue; }
+        if (!strcmp(k, "--repeat")) { a->repeat = true; continue; }
         if (!strcmp(k, "--record-equity")) { a->record_equity = true; continue; }
-        const char **str = !strcmp(k, "--ticks") ? &a->ticks
-                         : !strcmp(k, "--product") ? &a->product
+        if (!strcmp(k, "--ticks")) {
+            /* --ticks A [B ...]: every following argument up to the next option (a shell glob) */
+            if (!v || !*v || !strncmp(v, "--", 2)) {
+                fprintf(stderr, "aftm backtest: --ticks needs a file or a directory\n");
+                return EXIT_USAGE;
+            }
+            while (i + 1 < argc && argv[i + 1][0] && strncmp(argv[i + 1], "--", 2)) {
+                if (a->nticks == BT_MAX_TICK_ARGS) {
+                    fprintf(stderr, "aftm backtest: more than %d --ticks arguments (pass a directory)\n",
+                            BT_MAX_TICK_ARGS);
+                    return EXIT_USAGE;
+                }
+                a->ticks_v[a->nticks++] = argv[++i];
+            }
+            a->ticks = a->ticks_v[0];
+            continue;
+        }
+        const char **str = !strcmp(k, "--product") ? &a->product
                          : !strcmp(k, "--expiry") ? &a->expiry
                          : !strcmp(k, "--conditions") ? &a->conditions
                          : !strcmp(k, "--symbol") ? &a->symbol
@@ -365,7 +431,7 @@ static int parse_args(int argc, char **argv, bt_args *a) {
                          : !strcmp(k, "--equity-csv") ? &a->equity_csv
                          : !strcmp(k, "--home") ? &a->home
                          : NULL;
-        bool numeric = !strcmp(k, "--slippage") || !strcmp(k, "--fee") || !strcmp(k, "--tax") ||
+        bool numeric = !strcmp(k, "--tz") || !strcmp(k, "--slippage") || !strcmp(k, "--fee") || !strcmp(k, "--tax") ||
                        !strcmp(k, "--multiplier") || !strcmp(k, "--capital") || !strcmp(k, "--fill");
         if (!str && !numeric) {
             fprintf(stderr, "aftm backtest: unknown argument '%s' (see aftm backtest --help)\n", k);
@@ -386,7 +452,12 @@ static int parse_args(int argc, char **argv, bt_args *a) {
         }
         int64_t iv;
         double dv;
-        if (!strcmp(k, "--fill")) {
+        if (!strcmp(k, "--tz")) {
+            if (!parse_tz(v, &a->tz_offset_s)) {
+                fprintf(stderr, "aftm backtest: --tz wants UTC or an offset like +08:00, not '%s'\n", v);
+                return EXIT_USAGE;
+            }
+        } else if (!strcmp(k, "--fill")) {
             if (!strcmp(v, "next")) a->cfg.fill = BT_FILL_NEXT_TICK;
             else if (!strcmp(v, "same")) a->cfg.fill = BT_FILL_SAME_TICK;
             else {
@@ -436,23 +507,52 @@ int cmd_backtest(int argc, char **argv) {
     double t_start = now_s();
     char err[512];
     tick_filter flt = {.product = a.product, .expiry = a.expiry};
-    tick_reader *r = tick_reader_open(a.ticks, &flt, err, sizeof err);
+    tick_set *r = tick_set_open(a.ticks_v, a.nticks, &flt, err, sizeof err);
     if (!r) {
         fprintf(stderr, "aftm backtest: %s\n", err);
         return EXIT_USAGE;
     }
-    const char *format = tick_reader_format(r);
-    int64_t offset = strcmp(format, "taifex") ? 0 : 8 * 3600;
+    const char *format = tick_set_format(r);
+    if (!strcmp(format, "taifex") && !a.product && tick_set_products(r) > 1) {
+        /* a TAIFEX file holds every futures product: replaying them together would mix TX's
+         * ticks with MTX's, so one is chosen, and said */
+        if (!tick_set_has_tx(r)) {
+            fprintf(stderr, "aftm backtest: the file holds %zu products and no TX; name one with --product\n",
+                    tick_set_products(r));
+            tick_set_close(r);
+            return EXIT_USAGE;
+        }
+        fprintf(stderr, "aftm backtest: the file holds %zu products; replaying TX (another with --product)\n",
+                tick_set_products(r));
+        tick_set_close(r);
+        a.product = "TX";
+        flt.product = a.product;
+        if (!(r = tick_set_open(a.ticks_v, a.nticks, &flt, err, sizeof err))) {
+            fprintf(stderr, "aftm backtest: %s\n", err);
+            return EXIT_USAGE;
+        }
+    }
+    size_t nfiles = tick_set_file_count(r);
+    if (nfiles == 1) snprintf(a.ticks_label, sizeof a.ticks_label, "%s", tick_set_file(r, 0));
+    else snprintf(a.ticks_label, sizeof a.ticks_label, "%zu files, %s ...", nfiles, tick_set_file(r, 0));
+    a.ticks = a.ticks_label;
+    int64_t offset = strcmp(format, "taifex") ? a.tz_offset_s : 8 * 3600;
     a.cfg.utc_offset_s = offset;
+    a.cfg.taifex_sessions = !strcmp(format, "taifex");
+    /* several TAIFEX days of one product: its front month rolls, so the product code names the
+     * continuous series the conditions trade */
+    bool continuous = nfiles > 1 && a.cfg.taifex_sessions && a.product && !a.expiry;
 
     tick_row row;
-    int got = tick_reader_next(r, &row);
+    int got = tick_set_next(r, &row);
     if (got <= 0) {
         fprintf(stderr, "aftm backtest: %s\n",
-                got < 0 ? tick_reader_error(r) : "no ticks in the file (after the product/expiry filter)");
-        tick_reader_close(r);
+                got < 0 ? tick_set_error(r) : "no ticks in the file (after the product/expiry filter)");
+        tick_set_close(r);
         return got < 0 ? EXIT_RUNTIME : EXIT_USAGE;
     }
+    if (a.tz_offset_s && !a.cfg.taifex_sessions) row.ts_us -= a.tz_offset_s * 1000000;
+    if (continuous) snprintf(row.symbol, sizeof row.symbol, "%s", a.product);
     char symbol[TICK_SYMBOL_MAX];
     snprintf(symbol, sizeof symbol, "%s", a.symbol ? a.symbol : row.symbol);
 
@@ -460,7 +560,7 @@ int cmd_backtest(int argc, char **argv) {
     home_db h = {0};
     if (a.from_db || a.record_equity) {
         if (!home_db_open(&h, a.home)) {
-            tick_reader_close(r);
+            tick_set_close(r);
             return EXIT_RUNTIME;
         }
         if (!a.capital_set) a.cfg.capital = (double)estore_capital(h.db);
@@ -470,7 +570,7 @@ int cmd_backtest(int argc, char **argv) {
         if (!load_db_conditions(&h, &cs)) {
             fprintf(stderr, "aftm backtest: cannot read the conditions from the database in %s\n", h.home);
             home_db_close(&h);
-            tick_reader_close(r);
+            tick_set_close(r);
             return EXIT_RUNTIME;
         }
     } else {
@@ -478,7 +578,7 @@ int cmd_backtest(int argc, char **argv) {
         if (!conditions_file_load(a.conditions, symbol, &cs, err, sizeof err)) {
             fprintf(stderr, "aftm backtest: %s\n", err);
             if (h.db) home_db_close(&h);
-            tick_reader_close(r);
+            tick_set_close(r);
             return EXIT_USAGE;
         }
     }
@@ -489,7 +589,7 @@ int cmd_backtest(int argc, char **argv) {
         else fprintf(stderr, "aftm backtest: no valid condition in %s\n", a.conditions);
         condition_set_free(&cs);
         if (h.db) home_db_close(&h);
-        tick_reader_close(r);
+        tick_set_close(r);
         return EXIT_USAGE;
     }
     backtest *bt = backtest_new(&a.cfg);
@@ -497,10 +597,16 @@ int cmd_backtest(int argc, char **argv) {
         fprintf(stderr, "aftm backtest: out of memory\n");
         condition_set_free(&cs);
         if (h.db) home_db_close(&h);
-        tick_reader_close(r);
+        tick_set_close(r);
         return EXIT_RUNTIME;
     }
-    for (size_t i = 0; i < cs.n; i++) backtest_add_condition(bt, &cs.items[i]);
+    size_t repeating = 0;
+    for (size_t i = 0; i < cs.n; i++) {
+        bool rep = a.repeat || (cs.repeat && cs.repeat[i]);
+        repeating += rep;
+        backtest_add_condition_repeat(bt, &cs.items[i], rep);
+    }
+    a.repeating = repeating;
 
     bool show = a.progress && isatty(STDERR_FILENO);
     size_t rows = 0;
@@ -512,20 +618,23 @@ int cmd_backtest(int argc, char **argv) {
             break;
         }
         if ((++rows & 0xffff) == 0 && show) {
-            progress(tick_reader_progress(r), rows);
+            progress(tick_set_progress(r), rows);
             shown = true;
         }
-    } while ((got = tick_reader_next(r, &row)) == 1);
+        got = tick_set_next(r, &row);
+        if (got == 1 && a.tz_offset_s && !a.cfg.taifex_sessions) row.ts_us -= a.tz_offset_s * 1000000;
+        if (got == 1 && continuous) snprintf(row.symbol, sizeof row.symbol, "%s", a.product);
+    } while (got == 1);
     if (shown) {
         progress(1, rows);
         fputc('\n', stderr);
     }
     if (got < 0) {
-        fprintf(stderr, "aftm backtest: %s\n", tick_reader_error(r));
+        fprintf(stderr, "aftm backtest: %s\n", tick_set_error(r));
         ok = false;
     }
-    size_t bad_rows = tick_reader_bad_rows(r);
-    tick_reader_close(r);
+    size_t bad_rows = tick_set_bad_rows(r) + tick_set_out_of_order(r);
+    tick_set_close(r);
     backtest_finish(bt);
     double elapsed = now_s() - t_start;
 

@@ -24,6 +24,7 @@ const command aftm_commands[] = {
     {"resume", cmd_resume, "clear the kill switch"},
     {"conform", cmd_conform, "run strategy conformance cases (JSON lines)"},
     {"backtest", cmd_backtest, "replay a tick file through the strategy: trades, P&L, figures"},
+    {"optimize", cmd_optimize, "grid search of condition points over a tick file, with walk-forward"},
     {"chart", cmd_chart, "draw the equity curve PNG from the equity log or an equity CSV"},
     {"equity", cmd_equity, "the daily equity log: list, export as CSV, set the starting capital"},
     {"gateway", cmd_gateway, "the broker session: ticks, orders, execution reports (simulated exchange)"},

@@ -31,6 +31,7 @@ int cmd_resume(int argc, char **argv);
 int cmd_chart(int argc, char **argv);
 int cmd_equity(int argc, char **argv);
 int cmd_backtest(int argc, char **argv);
+int cmd_optimize(int argc, char **argv);
 int cmd_menu(int argc, char **argv);
 int cmd_login(int argc, char **argv);
 int cmd_logout(int argc, char **argv);

@@ -1,4 +1,6 @@
-/* Tick file reader: buffered line reading, format detection, the plain UTF-8 CSV.
+/* Tick file reader: buffered line reading, format detection, the plain UTF-8 CSV, and a zip
+ * archive's CSV member (TAIFEX publishes its daily files as Daily_YYYY_MM_DD.zip) streamed
+ * through libzip.
  * TAIFEX specifics are in tickfile_taifex.c.
  *
  * Plain CSV: header `datetime,symbol,price,volume` (columns found by name, extra columns
@@ -227,11 +229,22 @@ int tf_next_line(tick_reader *r, tf_span *line) {
             r->skipping = true; /* no newline in a full buffer */
             r->pos = r->len = 0;
         }
-        ssize_t got = read(r->fd, r->buf + r->len, TF_BUF_SIZE - r->len);
-        if (got < 0) {
-            if (errno == EINTR) continue;
-            snprintf(r->err, sizeof r->err, "%s: read error: %s", r->path, strerror(errno));
-            return -1;
+        ssize_t got;
+        if (r->zf) {
+            zip_int64_t z = zip_fread(r->zf, r->buf + r->len, TF_BUF_SIZE - r->len);
+            if (z < 0) {
+                snprintf(r->err, sizeof r->err, "%s: corrupt zip member: %s", r->path,
+                         zip_error_strerror(zip_file_get_error(r->zf)));
+                return -1;
+            }
+            got = (ssize_t)z;
+        } else {
+            got = read(r->fd, r->buf + r->len, TF_BUF_SIZE - r->len);
+            if (got < 0) {
+                if (errno == EINTR) continue;
+                snprintf(r->err, sizeof r->err, "%s: read error: %s", r->path, strerror(errno));
+                return -1;
+            }
         }
         if (got == 0) {
             r->eof = true;
@@ -243,7 +256,16 @@ int tf_next_line(tick_reader *r, tf_span *line) {
 }
 
 bool tf_rewind(tick_reader *r) {
-    if (lseek(r->fd, 0, SEEK_SET) != 0) {
+    if (r->zip) {
+        /* a deflated member cannot seek: open it again */
+        zip_fclose(r->zf);
+        r->zf = zip_fopen_index(r->zip, r->zip_index, 0);
+        if (!r->zf) {
+            snprintf(r->err, sizeof r->err, "%s: cannot reopen the zip member: %s", r->path,
+                     zip_error_strerror(zip_get_error(r->zip)));
+            return false;
+        }
+    } else if (lseek(r->fd, 0, SEEK_SET) != 0) {
         int fd = open(r->path, O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
             snprintf(r->err, sizeof r->err, "%s: cannot reopen: %s", r->path, strerror(errno));
@@ -338,6 +360,68 @@ static int plain_row(tick_reader *r, tf_span *f, tick_row *out) {
     return 1;
 }
 
+/* ---- zip archives ----------------------------------------------------------------------- */
+
+/* A zip starts with a local file header (PK\3\4) or, when empty, the end record (PK\5\6).
+ * Anything else (an HTML error page saved as .zip, a CSV) is read as a plain file and
+ * recognised, or refused, by its header line. */
+static bool is_zip(int fd) {
+    unsigned char m[4];
+    ssize_t n = pread(fd, m, sizeof m, 0);
+    return n == 4 && m[0] == 'P' && m[1] == 'K' && ((m[2] == 3 && m[3] == 4) || (m[2] == 5 && m[3] == 6));
+}
+
+static bool ends_with_ci(const char *s, const char *suffix) {
+    size_t n = strlen(s), k = strlen(suffix);
+    if (n < k) return false;
+    for (size_t i = 0; i < k; i++) {
+        char c = s[n - k + i];
+        if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
+        if (c != suffix[i]) return false;
+    }
+    return true;
+}
+
+/* Opens the archive's (first) .csv member for streaming; the fd is closed, the zip reads the
+ * file itself. */
+static bool open_zip_member(tick_reader *r, char *err, size_t errlen) {
+    int zerr = 0;
+    r->zip = zip_open(r->path, ZIP_RDONLY | ZIP_CHECKCONS, &zerr);
+    if (!r->zip) {
+        zip_error_t ze;
+        zip_error_init_with_code(&ze, zerr);
+        snprintf(err, errlen, "%s: not a readable zip archive (%s)", r->path, zip_error_strerror(&ze));
+        zip_error_fini(&ze);
+        return false;
+    }
+    zip_int64_t n = zip_get_num_entries(r->zip, 0);
+    bool found = false;
+    for (zip_int64_t i = 0; i < n && !found; i++) {
+        const char *name = zip_get_name(r->zip, (zip_uint64_t)i, 0);
+        if (name && ends_with_ci(name, ".csv")) {
+            r->zip_index = (zip_uint64_t)i;
+            found = true;
+        }
+    }
+    if (!found) {
+        snprintf(err, errlen, "%s: the zip archive holds no .csv file (%lld entr%s)", r->path, (long long)n,
+                 n == 1 ? "y" : "ies");
+        return false;
+    }
+    zip_stat_t zs;
+    zip_stat_init(&zs);
+    r->file_size = zip_stat_index(r->zip, r->zip_index, 0, &zs) == 0 && (zs.valid & ZIP_STAT_SIZE) ? zs.size : 0;
+    r->zf = zip_fopen_index(r->zip, r->zip_index, 0);
+    if (!r->zf) {
+        snprintf(err, errlen, "%s: cannot read %s in the zip archive (%s)", r->path,
+                 zip_get_name(r->zip, r->zip_index, 0), zip_error_strerror(zip_get_error(r->zip)));
+        return false;
+    }
+    close(r->fd);
+    r->fd = -1;
+    return true;
+}
+
 /* ---- public API ------------------------------------------------------------------------- */
 
 static bool copy_code(char *dst, const char *src, const char *what, char *err, size_t errlen) {
@@ -395,6 +479,7 @@ tick_reader *tick_reader_open(const char *path, const tick_filter *filter, char 
         }
         if (S_ISREG(st.st_mode) && st.st_size > 0) r->file_size = (uint64_t)st.st_size;
     }
+    if (is_zip(r->fd) && !open_zip_member(r, err, errlen)) goto bad;
 
     tf_span header;
     int rc;
@@ -464,6 +549,8 @@ double tick_reader_progress(const tick_reader *r) {
     return done < 0 ? 0 : done > 1 ? 1 : done;
 }
 
+size_t tick_reader_products(const tick_reader *r) { return r ? r->fronts_used : 0; }
+
 const char *tick_reader_format(const tick_reader *r) { return r && r->format == TF_TAIFEX ? "taifex" : "plain"; }
 
 size_t tick_reader_bad_rows(const tick_reader *r) { return r ? r->bad : 0; }
@@ -473,6 +560,8 @@ const char *tick_reader_error(const tick_reader *r) { return r && r->err[0] ? r-
 void tick_reader_close(tick_reader *r) {
     if (!r) return;
     if (r->fd >= 0) close(r->fd);
+    if (r->zf) zip_fclose(r->zf);
+    if (r->zip) zip_discard(r->zip); /* read only: nothing to write back */
     free(r->fronts);
     free(r->buf);
     free(r->path);

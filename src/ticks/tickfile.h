@@ -1,5 +1,6 @@
 /* Reading tick files: the plain UTF-8 CSV (datetime,symbol,price,volume) and TAIFEX's daily
- * futures tick CSV as published (CP950, CRLF, night session crossing midnight).
+ * futures tick CSV as published (CP950, CRLF, night session crossing midnight), either as a
+ * file or inside the zip archive TAIFEX serves (the archive's .csv member, read as a stream).
  * The format is detected from the header. Malformed rows are counted, reported with their
  * line number, and skipped; they never end the read. */
 #ifndef AFTM_TICKFILE_H
@@ -36,6 +37,10 @@ const char *tick_reader_error(const tick_reader *r);
 void tick_reader_close(tick_reader *r);
 /* Share of the file read so far, 0..1 (0 when its size is unknown): for progress bars. */
 double tick_reader_progress(const tick_reader *r);
+/* TAIFEX without a product filter: how many products (with a monthly expiry) the file holds,
+ * and whether one of them is code. 0 / false otherwise. */
+size_t tick_reader_products(const tick_reader *r);
+bool tick_reader_has_product(const tick_reader *r, const char *code);
 /* The detected format: "plain" or "taifex". */
 const char *tick_reader_format(const tick_reader *r);
 

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <zip.h>
+
 #include "ticks/tickfile.h"
 
 #define TF_BUF_SIZE (1u << 20)  /* read buffer; also the longest line accepted */
@@ -28,7 +30,10 @@ typedef struct {
 } tf_front;
 
 struct tick_reader {
-    int fd;
+    int fd;            /* a plain file; -1 when reading from a zip */
+    zip_t *zip;        /* a TAIFEX Daily_*.zip: its CSV member is streamed (no temp file) */
+    zip_file_t *zf;
+    zip_uint64_t zip_index;
     char *path;
     char *buf;
     size_t pos, len;   /* unread bytes are buf[pos, len) */
@@ -62,6 +67,9 @@ struct tick_reader {
     /* TAIFEX night session: day number (from the date column) of the last selected row at or
      * after 15:00. A row before 08:45 carrying that same date belongs to the next day. */
     int64_t last_evening_day;
+
+    /* TAIFEX, no product asked: how many products the pre-scan saw, and whether TX is one */
+    size_t products_seen;
 };
 
 /* Line reader: 1 with the line (without CR/LF/\x1a at its end) in *line, 0 at the end, -1 on a

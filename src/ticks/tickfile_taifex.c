@@ -16,7 +16,8 @@
  *   TAIFEX dates the rows after midnight with the calendar date; files that instead carry the
  *   session's start date are handled too: a row before 08:45 whose date is the same as the date
  *   of the last evening row (at or after 15:00) belongs to the next calendar day.
- * - volume is the file's 成交數量(B+S) as published (buy + sell side count).
+ * - volume is in contracts: the file's 成交數量(B+S) counts each contract on the buy and on
+ *   the sell side, so it is halved (rounded up, so a trade never reads 0).
  * - Rows of other products/expiries are skipped without being validated beyond their field
  *   count; a selected row with a bad date, time, price or volume is reported and counted. */
 #include <iconv.h>
@@ -136,6 +137,15 @@ static tf_front *front_slot(tick_reader *r, tf_span prod, bool insert) {
         if (tf_span_eq(prod, e->product)) return e;
         j = (j + 1) & mask;
     }
+}
+
+bool tick_reader_has_product(const tick_reader *r, const char *code) {
+    if (!r || !code || !r->fronts_cap) return false;
+    tf_span prod = {code, strlen(code)};
+    size_t mask = r->fronts_cap - 1, j = hash_code(prod) & mask;
+    for (; r->fronts[j].product[0]; j = (j + 1) & mask)
+        if (tf_span_eq(prod, r->fronts[j].product)) return true;
+    return false;
 }
 
 /* YYYYMM of a regular monthly expiry, else 0. */
@@ -283,6 +293,7 @@ int tf_taifex_row(tick_reader *r, tf_span *f, size_t nf, tick_row *out) {
         tf_bad_row(r, "bad volume (want an integer >= 0)");
         return 0;
     }
+    out->volume = (out->volume + 1) / 2;
     int64_t day = tf_days_from_civil(ymd / 10000, ymd / 100 % 100, ymd % 100);
     if (tod >= NIGHT_SESSION_OPEN_S)
         r->last_evening_day = day;

@@ -52,7 +52,9 @@ for t in trades:
     assert abs(t["net_pnl"] - (t["gross_pnl"] - t["costs"])) < 1e-6, t
 assert abs(sum(t["net_pnl"] for t in trades) - s["net_pnl"]) < 1e-6
 assert abs(s["final_equity"] - (s["capital"] + s["net_pnl"])) < 1e-6
-assert out["equity"][0]["equity"] == s["capital"]
+# the daily series starts with the first trading day's close, not an invented row at the capital
+assert out["equity"][0]["date"] == "2025-06-17", out["equity"]
+assert abs(out["equity"][-1]["equity"] - s["final_equity"]) < 1e-6
 lines = open(f"{tmp}/equity.csv").read().split("\n")
 assert lines[0] == "date,equity" and len(lines) == len(out["equity"]) + 1, lines
 png = open(f"{tmp}/equity.png", "rb").read(24)
@@ -88,4 +90,38 @@ expect2 "invalid JSON" "$BIN" backtest --ticks "$SAMPLE" --conditions "$tmp/holi
 expect2 "No data found in the equity log" "$BIN" chart -o "$tmp/x.png"
 printf 'date,equity\n' >"$tmp/empty.csv"
 expect2 "No data" "$BIN" chart --equity "$tmp/empty.csv" -o "$tmp/x.png"
+
+# the zip TAIFEX publishes, read as is; bad zips are refused with exit 2 and write nothing
+REALZIP="$TESTDATA/ticks/Daily_2021_07_26.zip"
+"$BIN" backtest --ticks "$REALZIP" --product MTX --conditions "$tmp/conditions.json" --repeat --json \
+  --report "$tmp/zip.json" --no-progress >/dev/null 2>"$tmp/zip.err" || fail "zip backtest: $(cat "$tmp/zip.err")"
+/usr/bin/python3 - "$tmp/zip.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["symbol"] == "MTX202108" and r["summary"]["ticks"] == 199567, (r["symbol"], r["summary"]["ticks"])
+assert r["config"]["repeating_conditions"] == 2
+assert [d["date"] for d in r["equity"]] == ["2021-07-26"], r["equity"]  # Friday night counts for Monday
+PY
+head -c 300 "$REALZIP" >"$tmp/cut.zip"
+expect2 "not a readable zip archive" "$BIN" backtest --ticks "$tmp/cut.zip" --conditions "$tmp/conditions.json" --report "$tmp/none.json"
+[ ! -e "$tmp/none.json" ] || fail "a report was written for a corrupt zip"
+printf '<!DOCTYPE html><html><body>no data</body></html>\n' >"$tmp/Daily_2025_01_01.zip"
+expect2 "HTML page" "$BIN" backtest --ticks "$tmp/Daily_2025_01_01.zip" --conditions "$tmp/conditions.json"
+"$BIN" backtest --ticks "$SAMPLE" --conditions "$tmp/conditions.json" --no-progress >"$tmp/default.txt" 2>&1 \
+  || fail "backtest without --product"
+grep -q "replaying TX" "$tmp/default.txt" || fail "the default product is not said"
+
+# optimize: a grid with walk-forward, its CSV, JSON and heatmap
+"$BIN" optimize --ticks "$SAMPLE" --product TX --conditions "$tmp/conditions.json" --grid 'turning=5..15:5,tp=20..40:10' \
+  --walk-forward 3 --threads 2 --csv "$tmp/grid.csv" --json "$tmp/grid.json" --heatmap "$tmp/heat.png" \
+  >"$tmp/opt.txt" 2>&1 || fail "optimize: $(cat "$tmp/opt.txt")"
+grep -q "Walk-forward, 3 folds" "$tmp/opt.txt" || fail "no walk-forward table"
+[ "$(wc -l <"$tmp/grid.csv")" -eq 10 ] || fail "grid CSV: want a header and 9 rows"
+/usr/bin/python3 - "$tmp" <<'PY'
+import json, sys
+g = json.load(open(sys.argv[1] + "/grid.json"))
+assert len(g["grid"]) == 9 and len(g["walk_forward"]) == 2, g
+assert open(sys.argv[1] + "/heat.png", "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+PY
+expect2 "want" "$BIN" optimize --ticks "$SAMPLE" --product TX --conditions "$tmp/conditions.json" --grid 'bogus=1..2'
 echo "ok"

@@ -48,25 +48,25 @@ rows = json.load(open(f"{tmp}/list.json"))
 assert bt["summary"]["capital"] == 149995, bt["summary"]["capital"]
 want = [{"date": p["date"], "equity": round(p["equity"])} for p in bt["equity"]]
 assert rows == want, (rows, want)
-assert rows[0] == {"date": "2025-06-15", "equity": 149995}, rows[0]
-assert len(rows) == 3 and rows[-1]["date"] == "2025-06-17"
+# one trading day: the night of the 16th counts for the 17th; no invented row at the capital
+assert len(rows) == 1 and rows[0]["date"] == "2025-06-17", rows
 EOF
 "$BIN" equity list >"$tmp/list.txt"
-grep -q "2025-06-17" "$tmp/list.txt" && grep -q "3 days, return" "$tmp/list.txt" || fail "text list: $(cat "$tmp/list.txt")"
+grep -q "2025-06-17" "$tmp/list.txt" && grep -q "1 day, return" "$tmp/list.txt" || fail "text list: $(cat "$tmp/list.txt")"
 
 # export: the original's format, the same bytes to a file and to stdout
 "$BIN" equity export -o "$tmp/equity_log.csv" 2>"$tmp/exp.err"
-grep -q "exported 3 rows" "$tmp/exp.err" || fail "export note"
+grep -q "exported 1 row" "$tmp/exp.err" || fail "export note"
 "$BIN" equity export >"$tmp/stdout.csv"
 cmp -s "$tmp/equity_log.csv" "$tmp/stdout.csv" || fail "export to stdout differs from -o"
 [ "$(head -n 1 "$tmp/equity_log.csv")" = "date,equity" ] || fail "header"
 [ "$(tail -c 1 "$tmp/equity_log.csv" | od -An -c | tr -d ' ')" != '\n' ] || fail "final newline"
-[ "$(wc -l <"$tmp/equity_log.csv")" -eq 3 ] || fail "3 rows (no final newline: 3 newlines)"
+[ "$(wc -l <"$tmp/equity_log.csv")" -eq 1 ] || fail "1 row (no final newline: 1 newline)"
 
 # the chart from the database's log
 "$BIN" chart -o "$tmp/db.png" >"$tmp/chart.txt" || fail "chart from the log"
 grep -q "Chart saved to $tmp/db.png" "$tmp/chart.txt" || fail "chart output"
-grep -q "Period: 2025-06-15 to 2025-06-17 (3 days)" "$tmp/chart.txt" || fail "period: $(cat "$tmp/chart.txt")"
+grep -q "Period: 2025-06-17 to 2025-06-17 (1 day)" "$tmp/chart.txt" || fail "period: $(cat "$tmp/chart.txt")"
 [ "$(png_size "$tmp/db.png")" = "1800 750" ] || fail "chart size"
 # and the backtest's own chart of the run
 "$BIN" backtest --ticks "$SAMPLE" --conditions examples/conditions.json --chart "$tmp/bt.png" --no-progress \
@@ -95,6 +95,6 @@ grep -q "Return: +0.0%" "$tmp/one.txt" && grep -q "Max Drawdown: 0.0%" "$tmp/one
 [ "$(png_size "$tmp/one.png")" = "1800 750" ] || fail "single row chart size"
 
 # clear
-"$BIN" equity clear | grep -q "deleted 3 rows" || fail "clear"
+"$BIN" equity clear | grep -q "deleted 1 row" || fail "clear"
 expect2 "No data found in the equity log" "$BIN" chart -o "$tmp/none.png"
 echo "ok"

@@ -73,8 +73,8 @@ static void test_next_tick_fills_costs_and_summary(void **state) {
     assert_int_equal(t[0].reason, BT_EXIT_TAKE_PROFIT);
     assert_int_equal(t[0].points, 73);
     near(t[0].gross, 14600);
-    near(t[0].costs, 100 + 0.00002 * (22016 + 22089) * 200); /* 276.42 */
-    near(t[0].net, 14600 - 276.42);
+    near(t[0].costs, 100 + 88 + 88); /* tax per contract per side: 88.064 -> 88, 88.356 -> 88 */
+    near(t[0].net, 14600 - 276);
     /* trade 2: SELL 2 signalled at 22090 (tick 5), filled 22095 - 1; SL at 22125 (tick 7),
      * filled 22130 + 1 */
     assert_int_equal(t[1].condition_id, 2);
@@ -85,8 +85,8 @@ static void test_next_tick_fills_costs_and_summary(void **state) {
     assert_int_equal(t[1].reason, BT_EXIT_STOP_LOSS);
     assert_int_equal(t[1].points, -74);
     near(t[1].gross, -14800);
-    near(t[1].costs, 200 + 353.8);
-    near(t[1].net, -15353.8);
+    near(t[1].costs, 200 + 2 * (88 + 89)); /* 88.376 -> 88, 88.524 -> 89 */
+    near(t[1].net, -15354);
     assert_true(t[0].closed && t[1].closed);
 
     backtest_summary s;
@@ -101,15 +101,15 @@ static void test_next_tick_fills_costs_and_summary(void **state) {
     near(s.win_rate, 0.5);
     assert_int_equal(s.points, -1);
     near(s.gross_pnl, -200);
-    near(s.costs, 830.22);
-    near(s.net_pnl, -1030.22);
-    near(s.profit_factor, 14323.58 / 15353.8);
-    near(s.final_equity, 1000000 - 1030.22);
-    near(s.return_pct, -0.103022);
-    /* mark-to-market: peak 1,016,661.936 at tick 4 (long 1 from 22016 marked at 22100, entry
-     * costs paid), trough 998,969.78 after the last fill */
-    near(s.max_drawdown, -(1016661.936 - 998969.78));
-    near(s.max_drawdown_pct, -(1016661.936 - 998969.78) / 1016661.936 * 100);
+    near(s.costs, 830);
+    near(s.net_pnl, -1030);
+    near(s.profit_factor, 14324.0 / 15354);
+    near(s.final_equity, 1000000 - 1030);
+    near(s.return_pct, -0.103);
+    /* mark-to-market: peak 1,016,662 at tick 4 (long 1 from 22016 marked at 22100, entry
+     * costs 50 + 88 paid), trough 998,970 after the last fill */
+    near(s.max_drawdown, -(1016662.0 - 998970));
+    near(s.max_drawdown_pct, -(1016662.0 - 998970) / 1016662.0 * 100);
     /* positions open after ticks 3, 4, 6, 7 of SYM; MTX ticks after 3, 4, 6, 7 too */
     near(s.exposure, 8.0 / 18.0);
     assert_int_equal(s.days, 1);
@@ -118,14 +118,80 @@ static void test_next_tick_fills_costs_and_summary(void **state) {
     assert_int_equal(backtest_symbol_ticks(bt, "TE202507"), 0);
 
     const equity_series *eq = backtest_daily_equity(bt);
-    assert_int_equal(eq->n, 2);
-    near(eq->pts[0].equity, 1000000);
-    near(eq->pts[1].equity, 998969.78);
+    assert_int_equal(eq->n, 1);
+    near(eq->pts[0].equity, 998970);
     char d[11];
     equity_format_date(eq->pts[0].day, d);
-    assert_string_equal(d, "2025-06-15");
-    equity_format_date(eq->pts[1].day, d);
     assert_string_equal(d, "2025-06-16");
+    backtest_free(bt);
+}
+
+/* Repeat: after each exit the condition is armed again from its original trigger, so a price
+ * that crosses the setup twice trades twice; without repeat it trades once. */
+static void test_repeat(void **state) {
+    (void)state;
+    static const double wave[] = {100, 90, 100, 112, 121, 100, 90, 100, 112, 121, 130};
+    for (int rep = 0; rep <= 1; rep++) {
+        backtest_config cfg;
+        backtest_config_default(&cfg);
+        cfg.fill = BT_FILL_SAME_TICK;
+        cfg.tax_rate = 0;
+        cfg.multiplier = 1;
+        backtest *bt = backtest_new(&cfg);
+        condition c;
+        condition_init(&c, 7, SYM, SIDE_BUY, 100, 10, 1, 10, 50, false); /* order 110, TP 120 */
+        assert_true(backtest_add_condition_repeat(bt, &c, rep));
+        for (size_t i = 0; i < sizeof wave / sizeof wave[0]; i++)
+            assert_true(backtest_on_tick(bt, SYM, wave[i], T0 + (int64_t)i * SEC));
+        backtest_finish(bt);
+        size_t n;
+        const backtest_trade *t = backtest_trades(bt, &n);
+        assert_int_equal(n, rep ? 2 : 1);
+        for (size_t i = 0; i < n; i++) {
+            assert_int_equal(t[i].condition_id, 7); /* the copy's trade names the original */
+            assert_int_equal(t[i].entry_price, 112);
+            assert_int_equal(t[i].reason, i == 0 ? BT_EXIT_TAKE_PROFIT : BT_EXIT_TAKE_PROFIT);
+        }
+        if (rep) assert_true(t[1].entry_ts_us > t[0].exit_ts_us);
+        backtest_free(bt);
+    }
+}
+
+/* TAIFEX's transaction tax: 0.00002 x price x multiplier per contract per side, rounded. */
+static void test_tax_rounding(void **state) {
+    (void)state;
+    near(backtest_tax_per_contract(0.00002, 23150, 200), 93); /* 92.6 */
+    near(backtest_tax_per_contract(0.00002, 23150, 50), 23);  /* 23.15 */
+    near(backtest_tax_per_contract(0.00002, 22500, 50), 23);  /* 22.5 rounds up */
+    near(backtest_tax_per_contract(0, 23150, 200), 0);
+}
+
+/* With TAIFEX sessions a night session belongs to the day session after it: Friday night and
+ * the early hours of Saturday are Monday's; a trailing night with no day after it is dated the
+ * next weekday. */
+static void test_trading_days(void **state) {
+    (void)state;
+    backtest_config cfg;
+    backtest_config_default(&cfg);
+    cfg.taifex_sessions = true;
+    cfg.tax_rate = 0;
+    backtest *bt = backtest_new(&cfg);
+    int64_t fri = INT64_C(1626937200) * SEC; /* 2021-07-22 15:00 +08:00, a Thursday */
+    int64_t h = 3600 * SEC;
+    backtest_on_tick(bt, SYM, 100, fri - 4 * h);          /* Thursday 11:00: Thursday */
+    backtest_on_tick(bt, SYM, 100, fri + 24 * h);         /* Friday 15:00: Monday */
+    backtest_on_tick(bt, SYM, 100, fri + 35 * h);         /* Saturday 02:00: Monday */
+    backtest_on_tick(bt, SYM, 100, fri + 90 * h);         /* Monday 09:00 */
+    backtest_on_tick(bt, SYM, 100, fri + 96 * h);         /* Monday 15:00: Tuesday's night */
+    backtest_finish(bt);
+    const equity_series *eq = backtest_daily_equity(bt);
+    const char *want[] = {"2021-07-22", "2021-07-26", "2021-07-27"};
+    assert_int_equal(eq->n, 3);
+    for (size_t i = 0; i < 3; i++) {
+        char d[11];
+        equity_format_date(eq->pts[i].day, d);
+        assert_string_equal(d, want[i]);
+    }
     backtest_free(bt);
 }
 
@@ -237,12 +303,12 @@ static void test_daily_series_and_sharpe(void **state) {
     backtest_on_tick(bt, SYM, 130, T0 + 2 * day);
     backtest_finish(bt);
     const equity_series *eq = backtest_daily_equity(bt);
-    assert_int_equal(eq->n, 4);
-    near(eq->pts[0].equity, 1000);
-    near(eq->pts[1].equity, 1010);
-    near(eq->pts[2].equity, 990);
-    near(eq->pts[3].equity, 1020);
-    assert_int_equal(eq->pts[2].day - eq->pts[1].day, 1);
+    /* no row before the data: the capital is the base of the first day's return */
+    assert_int_equal(eq->n, 3);
+    near(eq->pts[0].equity, 1010);
+    near(eq->pts[1].equity, 990);
+    near(eq->pts[2].equity, 1020);
+    assert_int_equal(eq->pts[1].day - eq->pts[0].day, 1);
     backtest_summary s;
     backtest_get_summary(bt, &s);
     double r[3] = {1010.0 / 1000 - 1, 990.0 / 1010 - 1, 1020.0 / 990 - 1};
@@ -405,6 +471,9 @@ static void test_condition_set_push(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_next_tick_fills_costs_and_summary),
+        cmocka_unit_test(test_tax_rounding),
+        cmocka_unit_test(test_repeat),
+        cmocka_unit_test(test_trading_days),
         cmocka_unit_test(test_same_tick_fills),
         cmocka_unit_test(test_end_of_data),
         cmocka_unit_test(test_daily_series_and_sharpe),

@@ -257,7 +257,7 @@ static void test_taifex_front_month_spreads_weekly(void **state) {
     assert_int_equal(a.n, 2);
     assert_string_equal(a.rows[0].symbol, "TX202507");
     assert_true(a.rows[0].price == 22146.0);
-    assert_int_equal(a.rows[0].volume, 10);
+    assert_int_equal(a.rows[0].volume, 5); /* B+S 10: 5 contracts */
     /* 2025-06-16 15:00:33 Asia/Taipei = 07:00:33 UTC */
     assert_int_equal(a.rows[0].ts_us, (INT64_C(1750057200) + 33) * 1000000);
     assert_true(a.rows[1].price == 22217.0);
