@@ -1,5 +1,7 @@
 #include "domain/order.h"
 
+#include "core/str.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -7,15 +9,6 @@
 static const char *const status_names[ORDER_STATUS_COUNT] = {
     "new", "sent", "accepted", "partially_filled", "filled", "rejected", "cancelled", "expired",
 };
-
-/* Copies src into dst of size cap; false when it does not fit. */
-static bool copy_str(char *dst, size_t cap, const char *src) {
-    if (!src) src = "";
-    size_t n = strlen(src);
-    if (n >= cap) return false;
-    memcpy(dst, src, n + 1);
-    return true;
-}
 
 /* Reasons come from the broker: truncate rather than refuse. */
 static void set_reason(order *o, const char *reason) {
@@ -29,10 +22,10 @@ bool order_init(order *o, const char *client_order_id, const char *signal_id,
     if (!client_order_id || !client_order_id[0] || !symbol || !symbol[0]) return false;
     order t;
     memset(&t, 0, sizeof t);
-    if (!copy_str(t.client_order_id, sizeof t.client_order_id, client_order_id) ||
-        !copy_str(t.signal_id, sizeof t.signal_id, signal_id) ||
-        !copy_str(t.account, sizeof t.account, account) ||
-        !copy_str(t.symbol, sizeof t.symbol, symbol))
+    if (!str_copy(t.client_order_id, sizeof t.client_order_id, client_order_id) ||
+        !str_copy(t.signal_id, sizeof t.signal_id, signal_id) ||
+        !str_copy(t.account, sizeof t.account, account) ||
+        !str_copy(t.symbol, sizeof t.symbol, symbol))
         return false;
     t.condition_id = condition_id;
     t.side = side;

@@ -142,11 +142,6 @@ static bool probe_health(uc_host *h, int timeout_ms) {
     return ok;
 }
 
-static void sleep_ms(int ms) {
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 static void reset_sup(uc_host *h) {
     sup_free(&h->sup);
     sup_detach_db(&h->sup);
@@ -218,7 +213,7 @@ static bool gateway_logged_in(uc_host *h, off_t *offset) {
         if (!healthy) {
             sup_poll(&h->sup);
             if (h->gw->pid == 0) break;
-            sleep_ms(50);
+            clock_sleep_ms(50);
         }
     }
     h->sup.restart = true;
@@ -390,7 +385,7 @@ bool uc_host_start_trading(uc_host *h, uc_prereqs *p, uc_start_report *rep, uc_r
     int64_t deadline = clock_mono_ms() + UC_HOST_SETTLE_MS + 2000;
     while (clock_mono_ms() < deadline &&
            (h->ex->state == CHILD_STARTING || h->st->state == CHILD_STARTING)) {
-        sleep_ms(50);
+        clock_sleep_ms(50);
         sup_poll(&h->sup);
     }
     h->sup.restart = true;

@@ -9,22 +9,12 @@
 #include <time.h>
 
 #include "core/clock.h"
+#include "core/str.h"
 #include "app/launch/supervisor.h"
 #include "usecase/uc.h"
 #include "usecase/uc_host.h"
 
 #define REMOTE_WAIT_MS 20000
-
-static void sleep_ms(int ms) {
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-static void copy(char *dst, size_t cap, const char *src) {
-    size_t n = strnlen(src, cap - 1);
-    memcpy(dst, src, n);
-    dst[n] = '\0';
-}
 
 static void count_row(void *ctx, const condition_record *r) {
     (void)r;
@@ -54,14 +44,14 @@ static bool supervisor_row(uc_ctx *c, process_row *sup) {
 
 static void display(const process_row *r, bool sup_alive, uc_proc *p) {
     memset(p, 0, sizeof *p);
-    copy(p->name, sizeof p->name, r->name);
-    copy(p->owner, sizeof p->owner, r->owner);
+    str_copy(p->name, sizeof p->name, r->name);
+    str_copy(p->owner, sizeof p->owner, r->owner);
     p->restarts = r->restarts;
-    copy(p->last_error, sizeof p->last_error, r->last_error);
+    str_copy(p->last_error, sizeof p->last_error, r->last_error);
     bool alive = row_alive(r);
     if (!strcmp(r->state, "running") || !strcmp(r->state, "starting")) {
         if (alive) {
-            copy(p->state, sizeof p->state, r->state);
+            str_copy(p->state, sizeof p->state, r->state);
             p->pid = r->pid;
             p->uptime_s = clock_wall_s() - r->started_at;
         } else {
@@ -73,7 +63,7 @@ static void display(const process_row *r, bool sup_alive, uc_proc *p) {
     } else if (!strcmp(r->state, "restarting")) {
         snprintf(p->state, sizeof p->state, "%s", sup_alive ? "restarting" : "crashed");
     } else {
-        copy(p->state, sizeof p->state, r->state);
+        str_copy(p->state, sizeof p->state, r->state);
     }
 }
 
@@ -154,7 +144,7 @@ static bool remote(uc_ctx *c, const process_row *sup, const char *request, char 
     while (clock_mono_ms() < deadline) {
         if (host_request_result(c->db, seq, result, cap)) return true;
         if (!row_alive(sup)) return false;
-        sleep_ms(50);
+        clock_sleep_ms(50);
     }
     return false;
 }
@@ -174,7 +164,7 @@ static int stop_pids(uc_ctx *c, bool all) {
     int64_t deadline = clock_mono_ms() + 5000;
     for (int i = 0; i < 3; i++) {
         if (!live[i]) continue;
-        while (row_alive(&rows[i]) && clock_mono_ms() < deadline) sleep_ms(20);
+        while (row_alive(&rows[i]) && clock_mono_ms() < deadline) clock_sleep_ms(20);
         if (row_alive(&rows[i])) kill(rows[i].pid, SIGKILL);
         rows[i].pid = 0;
         rows[i].pid_start = 0;
@@ -203,7 +193,7 @@ bool uc_stop_trading(uc_ctx *c, bool all, uc_result *r) {
         if (!strcmp(sup.owner, "run")) {
             kill(sup.pid, SIGTERM); /* aftm run stops as a whole */
             int64_t deadline = clock_mono_ms() + REMOTE_WAIT_MS;
-            while (row_alive(&sup) && clock_mono_ms() < deadline) sleep_ms(50);
+            while (row_alive(&sup) && clock_mono_ms() < deadline) clock_sleep_ms(50);
             if (row_alive(&sup)) {
                 uc_set(r, UC_FAILED, "'aftm run' (pid %d) did not stop within %d s.", sup.pid, REMOTE_WAIT_MS / 1000);
                 return false;
