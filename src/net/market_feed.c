@@ -1,28 +1,14 @@
-/* The market feed codec (see market_feed.h). Encoding goes through msgpack-c; decoding reads
- * the four fields by hand, since the shape is fixed and a hand reader needs no allocation. */
+/* The market feed codec (see market_feed.h), both ways through msgpack-c. The decoder first
+ * checks the size and the array header, so msgpack-c never sees a container size it would
+ * allocate for. */
 #include "net/market_feed.h"
+
+#include "wire/packer.h"
 
 #include <msgpack.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-
-typedef struct {
-    char *buf;
-    size_t cap, len;
-    bool overflow;
-} fixed_writer;
-
-static int fixed_write(void *data, const char *src, size_t n) {
-    fixed_writer *w = data;
-    if (w->len + n > w->cap) {
-        w->overflow = true;
-        return -1;
-    }
-    memcpy(w->buf + w->len, src, n);
-    w->len += n;
-    return 0;
-}
 
 static bool symbol_ok(const char *s, size_t n) {
     if (n == 0 || n >= BROKER_SYMBOL_MAX) return false;
@@ -34,112 +20,81 @@ static bool symbol_ok(const char *s, size_t n) {
 size_t market_feed_encode(const broker_tick *t, char *buf, size_t cap) {
     size_t n = strnlen(t->symbol, sizeof t->symbol);
     if (!symbol_ok(t->symbol, n) || t->price <= 0 || t->volume < 0) return 0;
-    fixed_writer w = {buf, cap, 0, false};
+    wire_fixed_buf w;
     msgpack_packer pk;
-    msgpack_packer_init(&pk, &w, fixed_write);
+    wire_packer_init(&pk, &w, buf, cap);
     msgpack_pack_array(&pk, 4);
     msgpack_pack_str(&pk, n);
     msgpack_pack_str_body(&pk, t->symbol, n);
     msgpack_pack_int64(&pk, t->price);
     msgpack_pack_int64(&pk, t->volume);
     msgpack_pack_int64(&pk, t->ts_us);
-    return w.overflow ? 0 : w.len;
+    return wire_packer_done(&w);
 }
 
-typedef struct {
-    const unsigned char *p;
-    size_t len, pos;
-} reader;
-
-static bool take(reader *r, size_t n, uint64_t *v) { /* n big-endian bytes */
-    if (r->len - r->pos < n) return false;
-    *v = 0;
-    for (size_t i = 0; i < n; i++) *v = (*v << 8) | r->p[r->pos++];
-    return true;
-}
-
-/* An integer in any msgpack width; "missing" when the bytes end, "type" when not an integer. */
-static const char *read_int(reader *r, int64_t *out) {
-    if (r->pos >= r->len) return "missing";
-    unsigned b = r->p[r->pos++];
-    uint64_t v;
-    if (b <= 0x7f) *out = (int64_t)b;
-    else if (b >= 0xe0) *out = (int64_t)(int8_t)b;
-    else if (b >= 0xcc && b <= 0xcf) {
-        if (!take(r, (size_t)1 << (b - 0xcc), &v)) return "missing";
-        if (v > INT64_MAX) return "out of range";
-        *out = (int64_t)v;
-    } else if (b >= 0xd0 && b <= 0xd3) {
-        size_t n = (size_t)1 << (b - 0xd0);
-        if (!take(r, n, &v)) return "missing";
-        if (n < 8 && (v >> (n * 8 - 1)) & 1) v |= ~(uint64_t)0 << (n * 8); /* sign-extend */
-        *out = (int64_t)v;
-    } else return "not an integer";
-    return NULL;
+/* An integer field of the tick; NULL, or why not. */
+static const char *int_field(const msgpack_object *o, int64_t *out) {
+    if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+        if (o->via.u64 > INT64_MAX) return "out of range";
+        *out = (int64_t)o->via.u64;
+        return NULL;
+    }
+    if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
+        *out = o->via.i64;
+        return NULL;
+    }
+    return "not an integer";
 }
 
 bool market_feed_decode(const void *buf, size_t len, broker_tick *out, char *why, size_t whylen) {
-    reader r = {buf, buf ? len : 0, 0};
-    if (r.len == 0) {
+    if (!buf || len == 0) {
         snprintf(why, whylen, "empty message");
         return false;
     }
-    if (r.p[r.pos++] != 0x94) {
+    if (len > MARKET_FEED_MAX || ((const unsigned char *)buf)[0] != 0x94) { /* fixarray of 4 */
         snprintf(why, whylen, "not a tick: expected a msgpack array of 4 (symbol, price, volume, ts_us)");
         return false;
     }
+    msgpack_zone zone;
+    if (!msgpack_zone_init(&zone, 256)) {
+        snprintf(why, whylen, "out of memory");
+        return false;
+    }
+    msgpack_object obj;
+    size_t off = 0;
+    msgpack_unpack_return r = msgpack_unpack(buf, len, &off, &zone, &obj);
+    bool ok = false;
     broker_tick t;
     memset(&t, 0, sizeof t);
-    size_t n;
-    uint64_t v;
-    if (r.pos >= r.len) {
-        snprintf(why, whylen, "truncated tick: symbol missing");
-        return false;
-    }
-    unsigned b = r.p[r.pos++];
-    if (b >= 0xa0 && b <= 0xbf) n = b & 0x1f;
-    else if (b == 0xd9) {
-        if (!take(&r, 1, &v)) {
-            snprintf(why, whylen, "truncated tick: symbol missing");
-            return false;
-        }
-        n = (size_t)v;
-    } else {
-        snprintf(why, whylen, "symbol is not a string");
-        return false;
-    }
-    if (r.len - r.pos < n) {
-        snprintf(why, whylen, "truncated tick");
-        return false;
-    }
-    if (!symbol_ok((const char *)r.p + r.pos, n)) {
+    if (r == MSGPACK_UNPACK_CONTINUE) snprintf(why, whylen, "truncated tick");
+    else if (r == MSGPACK_UNPACK_EXTRA_BYTES) snprintf(why, whylen, "extra bytes after the tick");
+    else if (r != MSGPACK_UNPACK_SUCCESS) snprintf(why, whylen, "not msgpack");
+    else if (obj.type != MSGPACK_OBJECT_ARRAY || obj.via.array.size != 4)
+        snprintf(why, whylen, "not a tick: expected a msgpack array of 4 (symbol, price, volume, ts_us)");
+    else if (obj.via.array.ptr[0].type != MSGPACK_OBJECT_STR) snprintf(why, whylen, "symbol is not a string");
+    else if (!symbol_ok(obj.via.array.ptr[0].via.str.ptr, obj.via.array.ptr[0].via.str.size))
         snprintf(why, whylen, "symbol must be 1-%d printable characters without spaces", BROKER_SYMBOL_MAX - 1);
-        return false;
-    }
-    memcpy(t.symbol, r.p + r.pos, n);
-    r.pos += n;
-    static const char *const names[3] = {"price", "volume", "ts_us"};
-    int64_t *fields[3] = {&t.price, &t.volume, &t.ts_us};
-    for (int i = 0; i < 3; i++) {
-        const char *e = read_int(&r, fields[i]);
-        if (e) {
-            if (!strcmp(e, "missing")) snprintf(why, whylen, "truncated tick: %s missing", names[i]);
-            else snprintf(why, whylen, "%s is %s", names[i], e);
-            return false;
+    else {
+        memcpy(t.symbol, obj.via.array.ptr[0].via.str.ptr, obj.via.array.ptr[0].via.str.size);
+        static const char *const names[3] = {"price", "volume", "ts_us"};
+        int64_t *fields[3] = {&t.price, &t.volume, &t.ts_us};
+        ok = true;
+        for (int i = 0; ok && i < 3; i++) {
+            const char *e = int_field(&obj.via.array.ptr[i + 1], fields[i]);
+            if (e) {
+                snprintf(why, whylen, "%s is %s", names[i], e);
+                ok = false;
+            }
+        }
+        if (ok && t.price <= 0) {
+            snprintf(why, whylen, "price must be > 0, got %lld", (long long)t.price);
+            ok = false;
+        } else if (ok && t.volume < 0) {
+            snprintf(why, whylen, "volume must be >= 0, got %lld", (long long)t.volume);
+            ok = false;
         }
     }
-    if (r.pos != r.len) {
-        snprintf(why, whylen, "extra bytes after the tick");
-        return false;
-    }
-    if (t.price <= 0) {
-        snprintf(why, whylen, "price must be > 0, got %lld", (long long)t.price);
-        return false;
-    }
-    if (t.volume < 0) {
-        snprintf(why, whylen, "volume must be >= 0, got %lld", (long long)t.volume);
-        return false;
-    }
-    *out = t;
-    return true;
+    msgpack_zone_destroy(&zone);
+    if (ok) *out = t;
+    return ok;
 }

@@ -20,7 +20,7 @@ size_t market_feed_encode(const broker_tick *t, char *buf, size_t cap);
 /* Decodes one tick. false with why (e.g. "price is not an integer", "extra bytes after the
  * tick") for anything but exactly one valid tick: a symbol of 1 to BROKER_SYMBOL_MAX-1
  * printable characters without spaces, price > 0, volume >= 0. *out is only written on
- * success. Never allocates, whatever the bytes. */
+ * success. Refuses anything longer than MARKET_FEED_MAX before parsing it. */
 bool market_feed_decode(const void *buf, size_t len, broker_tick *out, char *why, size_t whylen);
 
 #endif

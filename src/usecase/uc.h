@@ -155,6 +155,9 @@ typedef struct {
     int n_conditions;
 } uc_prereqs;
 void uc_check_prereqs(uc_ctx *c, uc_prereqs *p);
+/* true (with r set) when the prerequisites refuse a start: not logged in, or no item, account
+ * or condition. */
+bool uc_start_refused(const uc_ctx *c, const uc_prereqs *p, uc_result *r);
 
 typedef struct {
     char name[16];

@@ -345,14 +345,7 @@ bool uc_host_start_trading(uc_host *h, uc_prereqs *p, uc_start_report *rep, uc_r
         uc_set(r, UC_OK, "The trading system is already running.");
         return true;
     }
-    if (!p->logged_in) {
-        uc_set(r, UC_NOT_LOGGED_IN, "Please log in first (%s).", uc_hint(c, HINT_LOGIN));
-        return false;
-    }
-    if (!p->item_registered || !p->account_selected || !p->has_conditions) {
-        uc_set(r, UC_PRECONDITION, "The system is not ready to start: some prerequisites are missing.");
-        return false;
-    }
+    if (uc_start_refused(c, p, r)) return false;
     if (!uc_host_gateway_alive(h)) {
         uc_set(r, UC_FAILED, "The broker session (gateway) is not running: log in again (%s).",
                uc_hint(c, HINT_LOGIN));

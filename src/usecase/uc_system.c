@@ -21,6 +21,18 @@ static void count_row(void *ctx, const condition_record *r) {
     (*(int *)ctx)++;
 }
 
+bool uc_start_refused(const uc_ctx *c, const uc_prereqs *p, uc_result *r) {
+    if (!p->logged_in) {
+        uc_set(r, UC_NOT_LOGGED_IN, "Please log in first (%s).", uc_hint(c, HINT_LOGIN));
+        return true;
+    }
+    if (!p->item_registered || !p->account_selected || !p->has_conditions) {
+        uc_set(r, UC_PRECONDITION, "The system is not ready to start: some prerequisites are missing.");
+        return true;
+    }
+    return false;
+}
+
 void uc_check_prereqs(uc_ctx *c, uc_prereqs *p) {
     memset(p, 0, sizeof *p);
     session_info s;
@@ -226,14 +238,7 @@ bool uc_start_trading(uc_ctx *c, uc_prereqs *p, uc_start_report *rep, uc_result 
         uc_set(r, UC_OK, "The trading system is already running.");
         return true;
     }
-    if (!p->logged_in) {
-        uc_set(r, UC_NOT_LOGGED_IN, "Please log in first (%s).", uc_hint(c, HINT_LOGIN));
-        return false;
-    }
-    if (!p->item_registered || !p->account_selected || !p->has_conditions) {
-        uc_set(r, UC_PRECONDITION, "The system is not ready to start: some prerequisites are missing.");
-        return false;
-    }
+    if (uc_start_refused(c, p, r)) return false;
     process_row sup;
     if (!supervisor_row(c, &sup)) {
         uc_set(r, UC_FAILED, "The broker session (gateway) is not running: log in again (%s).", uc_hint(c, HINT_LOGIN));

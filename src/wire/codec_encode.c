@@ -2,23 +2,7 @@
 #include <string.h>
 
 #include "wire/codec.h"
-
-typedef struct {
-    char *buf;
-    size_t cap, len;
-    bool overflow;
-} fixed_writer;
-
-static int fixed_write(void *data, const char *src, size_t n) {
-    fixed_writer *w = data;
-    if (w->len + n > w->cap) {
-        w->overflow = true;
-        return -1;
-    }
-    memcpy(w->buf + w->len, src, n);
-    w->len += n;
-    return 0;
-}
+#include "wire/packer.h"
 
 static void pack_cstr(msgpack_packer *pk, const char *s) {
     size_t n = strlen(s);
@@ -35,9 +19,9 @@ static void pack_datetime(msgpack_packer *pk, double when) {
 }
 
 size_t wire_encode_tick(const wire_tick *t, char *buf, size_t cap) {
-    fixed_writer w = {buf, cap, 0, false};
+    wire_fixed_buf w;
     msgpack_packer pk;
-    msgpack_packer_init(&pk, &w, fixed_write);
+    wire_packer_init(&pk, &w, buf, cap);
     msgpack_pack_map(&pk, 3);
     pack_cstr(&pk, "when");
     pack_datetime(&pk, t->when);
@@ -51,13 +35,13 @@ size_t wire_encode_tick(const wire_tick *t, char *buf, size_t cap) {
     pack_cstr(&pk, "Tick");
     pack_cstr(&pk, "__class__");
     pack_cstr(&pk, "TickEvent");
-    return w.overflow ? 0 : w.len;
+    return wire_packer_done(&w);
 }
 
 size_t wire_encode_signal(const wire_signal *s, bool with_ext, char *buf, size_t cap) {
-    fixed_writer w = {buf, cap, 0, false};
+    wire_fixed_buf w;
     msgpack_packer pk;
-    msgpack_packer_init(&pk, &w, fixed_write);
+    wire_packer_init(&pk, &w, buf, cap);
     msgpack_pack_map(&pk, with_ext ? 9 : 4);
     pack_cstr(&pk, "when");
     pack_datetime(&pk, s->when);
@@ -85,5 +69,5 @@ size_t wire_encode_signal(const wire_signal *s, bool with_ext, char *buf, size_t
     }
     pack_cstr(&pk, "__class__");
     pack_cstr(&pk, "TradingSignal");
-    return w.overflow ? 0 : w.len;
+    return wire_packer_done(&w);
 }

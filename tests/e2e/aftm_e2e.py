@@ -122,9 +122,10 @@ def check(cond, what):
 
 
 def check_logs_clean(env):
-    """No sanitizer report (ASan, UBSan, LeakSanitizer) in any process log of this env."""
+    """No sanitizer report (ASan, UBSan, LeakSanitizer) in any process log of this env: the
+    processes' own logs in the home, and the menu's children's under home/logs."""
     import glob
-    for path in glob.glob(os.path.join(env.home, "*.log")):
+    for path in glob.glob(os.path.join(env.home, "*.log")) + glob.glob(os.path.join(env.home, "logs", "*.log")):
         text = open(path, errors="replace").read()
         for marker in ("Sanitizer", "runtime error:"):
             if marker in text:

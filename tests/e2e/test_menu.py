@@ -12,7 +12,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from aftm_e2e import AFTM, Env, check, wait_until, write_ticks  # noqa: E402
+from aftm_e2e import AFTM, Env, check, check_logs_clean, wait_until, write_ticks  # noqa: E402
 
 
 class Menu:
@@ -111,19 +111,6 @@ def pid_alive(pid):
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
-
-
-def check_logs_clean(env):
-    """No sanitizer report in any process log: the menu's children log under DIR/logs/."""
-    import glob
-    for path in glob.glob(os.path.join(env.home, "*.log")) + glob.glob(os.path.join(env.home, "logs", "*.log")):
-        text = open(path, errors="replace").read()
-        for marker in ("Sanitizer", "runtime error:"):
-            if marker in text:
-                i = text.index(marker)
-                print(text[max(0, i - 2000):i + 3000])
-                check(False, "no sanitizer report in %s" % os.path.basename(path))
-    check(True, "no sanitizer reports in the process logs")
 
 
 def triangle(lo, hi, step, n):

@@ -8,8 +8,8 @@ import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from aftm_e2e import Env, check, wait_until, write_ticks  # noqa: E402
-from test_menu import Menu, check_logs_clean, pid_alive, triangle  # noqa: E402
+from aftm_e2e import Env, check, check_logs_clean, wait_until, write_ticks  # noqa: E402
+from test_menu import Menu, pid_alive, triangle  # noqa: E402
 
 CTRL_C, CTRL_D = b"\x03", b"\x04"
 

@@ -10,8 +10,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from aftm_e2e import AFTM, Env, check, wait_until, write_ticks  # noqa: E402
-from test_menu import Menu, check_logs_clean, pid_alive, triangle  # noqa: E402
+from aftm_e2e import AFTM, Env, check, check_logs_clean, wait_until, write_ticks  # noqa: E402
+from test_menu import Menu, pid_alive, triangle  # noqa: E402
 
 
 def cli(e, *args, password=None, stdin=""):

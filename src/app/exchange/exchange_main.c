@@ -22,6 +22,7 @@
 #include "broker/tick_source.h"
 #include "core/clock.h"
 #include "core/exit_codes.h"
+#include "core/usage.h"
 #include "core/log.h"
 #include "core/parse.h"
 #include "net/lifecycle.h"
@@ -114,17 +115,6 @@ static void usage(FILE *out) {
             EXCHANGE_MARKET_PORT_OFFSET, SIM_DEFAULT_LOGIN, SIM_DEFAULT_PASSWORD);
 }
 
-static int bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int bad_usage(const char *fmt, ...) {
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "aftm exchange: %s\n(aftm exchange --help for the options)\n", msg);
-    return EXIT_USAGE;
-}
-
 typedef struct {
     market_flags m; /* --seed --rate --ticks --speed --symbol */
     const char *home, *resume_key;
@@ -153,11 +143,11 @@ static int parse_args(int argc, char **argv, x_opts *o) {
         switch (c) {
         case 'h': o->home = optarg; break;
         case 'e':
-            if (!*optarg || strlen(optarg) >= sizeof o->endpoint) return bad_usage("--endpoint is empty or too long");
+            if (!*optarg || strlen(optarg) >= sizeof o->endpoint) return usage_error("exchange", "--endpoint is empty or too long");
             snprintf(o->endpoint, sizeof o->endpoint, "%s", optarg);
             break;
         case 'm':
-            if (!*optarg || strlen(optarg) >= sizeof o->market) return bad_usage("--market-endpoint is empty or too long");
+            if (!*optarg || strlen(optarg) >= sizeof o->market) return usage_error("exchange", "--market-endpoint is empty or too long");
             snprintf(o->market, sizeof o->market, "%s", optarg);
             break;
         case 's':
@@ -165,31 +155,31 @@ static int parse_args(int argc, char **argv, x_opts *o) {
         case 't':
         case 'x':
         case 'y':
-            if (!market_flags_set(&o->m, c, optarg, err, sizeof err)) return bad_usage("%s", err);
+            if (!market_flags_set(&o->m, c, optarg, err, sizeof err)) return usage_error("exchange", "%s", err);
             break;
         case 'w':
             if (!parse_int_range(optarg, 0, 1000, &o->wait_subs))
-                return bad_usage("--wait-subscribers must be an integer from 0 to 1000, got '%s'", optarg);
+                return usage_error("exchange", "--wait-subscribers must be an integer from 0 to 1000, got '%s'", optarg);
             break;
         case 'k':
-            if (!*optarg || strlen(optarg) > 64) return bad_usage("--feed-resume must be 1-64 characters");
+            if (!*optarg || strlen(optarg) > 64) return usage_error("exchange", "--feed-resume must be 1-64 characters");
             o->resume_key = optarg;
             break;
         case 'q': o->quiet = true; break;
         case 'i': o->insecure = true; break;
         case 'H': usage(stdout); return EXIT_OK;
-        case ':': return bad_usage("%s needs a value", argv[optind - 1]);
-        default: return bad_usage("unknown option '%s'", argv[optind - 1]);
+        case ':': return usage_error("exchange", "%s needs a value", argv[optind - 1]);
+        default: return usage_error("exchange", "unknown option '%s'", argv[optind - 1]);
         }
     }
-    if (optind < argc) return bad_usage("unexpected argument '%s'", argv[optind]);
-    if (!market_flags_check(&o->m, err, sizeof err)) return bad_usage("%s", err);
+    if (optind < argc) return usage_error("exchange", "unexpected argument '%s'", argv[optind]);
+    if (!market_flags_check(&o->m, err, sizeof err)) return usage_error("exchange", "%s", err);
     if (!o->market[0] && !exchange_market_endpoint(o->endpoint, o->market, sizeof o->market, err, sizeof err))
-        return bad_usage("%s", err);
-    if (!strcmp(o->market, o->endpoint)) return bad_usage("the request and market endpoints must differ");
+        return usage_error("exchange", "%s", err);
+    if (!strcmp(o->market, o->endpoint)) return usage_error("exchange", "the request and market endpoints must differ");
     const char *eps[2] = {o->endpoint, o->market};
     for (int i = 0; i < 2; i++)
-        if (!endpoint_bind_allowed(eps[i], o->insecure, err, sizeof err)) return bad_usage("%s", err);
+        if (!endpoint_bind_allowed(eps[i], o->insecure, err, sizeof err)) return usage_error("exchange", "%s", err);
     return -1;
 }
 

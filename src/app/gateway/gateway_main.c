@@ -22,6 +22,7 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/exit_codes.h"
+#include "core/usage.h"
 #include "core/log.h"
 #include "core/parse.h"
 #include "net/lifecycle.h"
@@ -141,17 +142,6 @@ static void usage(FILE *out) {
             SIM_DEFAULT_LOGIN);
 }
 
-static int bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int bad_usage(const char *fmt, ...) {
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "aftm gateway: %s\n(aftm gateway --help for the options)\n", msg);
-    return EXIT_USAGE;
-}
-
 typedef struct {
     const char *broker;
     market_flags m; /* --seed --rate --ticks --speed --symbol */
@@ -193,7 +183,7 @@ static int parse_args(int argc, char **argv, gw_opts *o) {
         case 't':
         case 'x':
         case 'y':
-            if (!market_flags_set(&o->m, c, optarg, err, sizeof err)) return bad_usage("%s", err);
+            if (!market_flags_set(&o->m, c, optarg, err, sizeof err)) return usage_error("gateway", "%s", err);
             break;
         case 'T': snprintf(o->ep.tick, sizeof o->ep.tick, "%s", optarg); break;
         case 'O': snprintf(o->ep.order, sizeof o->ep.order, "%s", optarg); break;
@@ -202,52 +192,52 @@ static int parse_args(int argc, char **argv, gw_opts *o) {
         case 'h': o->home = optarg; break;
         case 'q': o->quiet = true; break;
         case 'L':
-            if (!*optarg || strlen(optarg) >= 96) return bad_usage("--login must be an account of 1-95 characters");
+            if (!*optarg || strlen(optarg) >= 96) return usage_error("gateway", "--login must be an account of 1-95 characters");
             o->login = optarg;
             break;
         case 'w':
             if (!parse_int_range(optarg, 0, 1000, &o->wait_subs))
-                return bad_usage("--wait-subscribers must be an integer from 0 to 1000, got '%s'", optarg);
+                return usage_error("gateway", "--wait-subscribers must be an integer from 0 to 1000, got '%s'", optarg);
             o->have_wait = true;
             break;
         case 'E':
-            if (!*optarg || strlen(optarg) >= sizeof o->exchange) return bad_usage("--exchange-endpoint is empty or too long");
+            if (!*optarg || strlen(optarg) >= sizeof o->exchange) return usage_error("gateway", "--exchange-endpoint is empty or too long");
             snprintf(o->exchange, sizeof o->exchange, "%s", optarg);
             o->have_exchange_opts = true;
             break;
         case 'M':
             if (!*optarg || strlen(optarg) >= sizeof o->exchange_market)
-                return bad_usage("--exchange-market-endpoint is empty or too long");
+                return usage_error("gateway", "--exchange-market-endpoint is empty or too long");
             snprintf(o->exchange_market, sizeof o->exchange_market, "%s", optarg);
             o->have_exchange_opts = true;
             break;
         case 'X':
             if (!parse_int_range(optarg, 10, 600000, &o->exchange_timeout_ms))
-                return bad_usage("--exchange-timeout-ms must be an integer from 10 to 600000, got '%s'", optarg);
+                return usage_error("gateway", "--exchange-timeout-ms must be an integer from 10 to 600000, got '%s'", optarg);
             o->have_exchange_opts = true;
             break;
         case 'H': usage(stdout); return EXIT_OK;
-        case ':': return bad_usage("%s needs a value", argv[optind - 1]);
-        default: return bad_usage("unknown option '%s'", argv[optind - 1]);
+        case ':': return usage_error("gateway", "%s needs a value", argv[optind - 1]);
+        default: return usage_error("gateway", "unknown option '%s'", argv[optind - 1]);
         }
     }
-    if (optind < argc) return bad_usage("unexpected argument '%s'", argv[optind]);
+    if (optind < argc) return usage_error("gateway", "unexpected argument '%s'", argv[optind]);
     if (!strcmp(o->broker, "sim-local")) o->local = true;
     else if (strcmp(o->broker, "sim") != 0)
-        return bad_usage("unknown broker '%s' (available: sim, sim-local)", o->broker);
+        return usage_error("gateway", "unknown broker '%s' (available: sim, sim-local)", o->broker);
     if (!o->local && (o->m.ticks || o->m.have_seed || o->m.have_rate || o->m.have_speed || o->have_wait))
-        return bad_usage("--seed, --rate, --ticks, --speed and --wait-subscribers make the market, which is the "
+        return usage_error("gateway", "--seed, --rate, --ticks, --speed and --wait-subscribers make the market, which is the "
                          "exchange's with --broker sim: give them to 'aftm exchange' (or use --broker sim-local)");
     if (o->local && o->have_exchange_opts)
-        return bad_usage("--exchange-endpoint, --exchange-market-endpoint and --exchange-timeout-ms apply to "
+        return usage_error("gateway", "--exchange-endpoint, --exchange-market-endpoint and --exchange-timeout-ms apply to "
                          "--broker sim, not sim-local");
     if (!o->local && !o->exchange_market[0]) {
         if (!exchange_market_endpoint(o->exchange, o->exchange_market, sizeof o->exchange_market, err, sizeof err))
-            return bad_usage("%s", err);
+            return usage_error("gateway", "%s", err);
     }
-    if (!market_flags_check(&o->m, err, sizeof err)) return bad_usage("%s", err);
+    if (!market_flags_check(&o->m, err, sizeof err)) return usage_error("gateway", "%s", err);
     if (!strcmp(o->ep.tick, o->ep.order) || !strcmp(o->ep.tick, o->ep.report) || !strcmp(o->ep.order, o->ep.report))
-        return bad_usage("the tick, order and report endpoints must all differ");
+        return usage_error("gateway", "the tick, order and report endpoints must all differ");
     return -1; /* go on */
 }
 
@@ -441,7 +431,7 @@ int cmd_gateway(int argc, char **argv) {
     memset(p, 0, sizeof *p);
     int rc = parse_args(argc, argv, &p->o);
     if (rc >= 0) return rc;
-    if (!take_password(p)) return bad_usage("--login needs the password in the environment variable AFTM_PASSWORD");
+    if (!take_password(p)) return usage_error("gateway", "--login needs the password in the environment variable AFTM_PASSWORD");
     log_set_name("gateway");
     if (p->o.quiet) log_set_quiet(1);
 
