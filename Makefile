@@ -6,12 +6,13 @@
 #   make compile_commands.json   the compilation database for editors and clang tools
 # CC, CFLAGS, CPPFLAGS, LDFLAGS and LDLIBS from the command line or the environment are honoured.
 
-PKGS     := libzmq msgpack sqlite3 jansson cairo inih
+PKGS     := libzmq msgpack sqlite3 jansson cairo inih quickfix
 VERSION  := $(shell cat VERSION)
 PREFIX   ?= /usr/local
 BINDIR   ?= $(PREFIX)/bin
 DOCDIR   ?= $(PREFIX)/share/doc/aftm
 CC       ?= cc
+CXX      ?= c++
 CFLAGS   ?= -O2 -g
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wconversion -Wstrict-prototypes \
@@ -23,16 +24,20 @@ PKG_LIBS   = $(eval PKG_LIBS := $$(shell pkg-config --libs $(PKGS)))$(PKG_LIBS)
 
 AFTM_CPPFLAGS = -Isrc -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DAFTM_VERSION=$(VERSION) $(PKG_CFLAGS)
 AFTM_CFLAGS   = -std=c11 $(WARNINGS)
-AFTM_LIBS     = $(PKG_LIBS) -lm -lpthread
+AFTM_LIBS     = $(PKG_LIBS) -lstdc++ -lm -lpthread
+# The FIX adapter is the one C++ file: QuickFIX 1.15's headers carry dynamic exception
+# specifications, which C++17 removed, hence C++14.
+AFTM_CXXFLAGS = -std=c++14 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wcast-qual -Wundef
 
 ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
 SRCS      := $(shell find src -name '*.c' ! -name main.c | sort)
+CXX_SRCS  := $(shell find src -name '*.cpp' | sort)
 TEST_SRCS := $(wildcard tests/unit/test_*.c)
 BENCH_SRCS:= $(wildcard bench/*.c)
 
-REL_OBJS  := $(SRCS:%.c=build/release/%.o)
-ASAN_OBJS := $(SRCS:%.c=build/asan/%.o)
+REL_OBJS  := $(SRCS:%.c=build/release/%.o) $(CXX_SRCS:%.cpp=build/release/%.o)
+ASAN_OBJS := $(SRCS:%.c=build/asan/%.o) $(CXX_SRCS:%.cpp=build/asan/%.o)
 TEST_BINS := $(TEST_SRCS:tests/unit/%.c=build/asan/tests/%)
 BENCH_BINS:= $(BENCH_SRCS:bench/%.c=build/release/bench/%)
 
@@ -79,8 +84,8 @@ build/pkg-config.ok:
 
 # Rewritten only when the compile or link flags change, so a change of flags rebuilds everything.
 build/compile-flags: FORCE | build/pkg-config.ok
-	@echo '$(CC) $(AFTM_CPPFLAGS) $(CPPFLAGS) $(AFTM_CFLAGS) $(CFLAGS) $(LDFLAGS) $(LDLIBS)' | cmp -s - $@ || \
-	  echo '$(CC) $(AFTM_CPPFLAGS) $(CPPFLAGS) $(AFTM_CFLAGS) $(CFLAGS) $(LDFLAGS) $(LDLIBS)' > $@
+	@echo '$(CC) $(CXX) $(AFTM_CPPFLAGS) $(CPPFLAGS) $(AFTM_CFLAGS) $(CFLAGS) $(AFTM_CXXFLAGS) $(CXXFLAGS) $(LDFLAGS) $(LDLIBS)' | cmp -s - $@ || \
+	  echo '$(CC) $(CXX) $(AFTM_CPPFLAGS) $(CPPFLAGS) $(AFTM_CFLAGS) $(CFLAGS) $(AFTM_CXXFLAGS) $(CXXFLAGS) $(LDFLAGS) $(LDLIBS)' > $@
 
 build/release/%.o: %.c build/compile-flags | build/pkg-config.ok
 	@mkdir -p $(dir $@)
@@ -91,6 +96,16 @@ build/asan/%.o: %.c build/compile-flags | build/pkg-config.ok
 	@mkdir -p $(dir $@)
 	@echo "  CC asan $<"
 	@$(CC) $(AFTM_CPPFLAGS) $(CPPFLAGS) $(AFTM_CFLAGS) $(CFLAGS) $(ASAN_FLAGS) -MMD -MP -c $< -o $@
+
+build/release/%.o: %.cpp build/compile-flags | build/pkg-config.ok
+	@mkdir -p $(dir $@)
+	@echo "  CXX     $<"
+	@$(CXX) $(AFTM_CPPFLAGS) $(CPPFLAGS) $(AFTM_CXXFLAGS) $(CXXFLAGS) -O2 -g -MMD -MP -c $< -o $@
+
+build/asan/%.o: %.cpp build/compile-flags | build/pkg-config.ok
+	@mkdir -p $(dir $@)
+	@echo "  CXX asan $<"
+	@$(CXX) $(AFTM_CPPFLAGS) $(CPPFLAGS) $(AFTM_CXXFLAGS) $(CXXFLAGS) $(ASAN_FLAGS) -MMD -MP -c $< -o $@
 
 build/release/libaftm.a: $(REL_OBJS)
 	@rm -f $@; ar rcs $@ $^

@@ -23,6 +23,7 @@
 
 #include "broker/sim_broker.h"
 #include "app/gateway/sim_remote.h"
+#include "app/gateway/fix_broker.h"
 #include "core/exit_codes.h"
 #include "core/clock.h"
 #include "core/config.h"
@@ -390,8 +391,11 @@ static json_t *op_get_positions(gateway_core *g, json_t *params) {
 
 static json_t *op_health(gateway_core *g) {
     bool up = broker_is_connected(g->b);
-    return ok_reply(json_pack("{s:s,s:b,s:I,s:b}", "status", up ? "healthy" : "unhealthy", "exchange_connected", up,
-                              "timestamp", (json_int_t)(clock_wall_us() / 1000000), "server_running", 1));
+    json_t *d = json_pack("{s:s,s:b,s:I,s:b}", "status", up ? "healthy" : "unhealthy", "exchange_connected", up,
+                          "timestamp", (json_int_t)(clock_wall_us() / 1000000), "server_running", 1);
+    /* FIX: the session's state in words (logged on / connecting / logon refused: why) */
+    if (d && !strcmp(g->b->ops->name, "fix")) json_object_set_new(d, "broker_state", json_string(fix_broker_state(g->b)));
+    return ok_reply(d);
 }
 
 static json_t *op_order_status(gateway_core *g, json_t *params) {
@@ -687,7 +691,9 @@ static void usage(FILE *out) {
             "                    [--order-endpoint E] [--report-endpoint E] [--insecure] [--home DIR]\n"
             "       aftm gateway --broker sim-local [--seed N] [--rate R] [--symbol S]\n"
             "                    [--ticks FILE [--speed X]] [--wait-subscribers N] [endpoints as above]\n"
-            "                    [--login ACCOUNT] [--quiet]\n\n"
+            "                    [--login ACCOUNT] [--quiet]\n"
+            "       aftm gateway --broker fix --fix-config FILE [--market-data FILE|walk] [--seed N]\n"
+            "                    [--rate R] [--symbol S] [--speed X] [endpoints as above] [--login ID]\n\n"
             "The broker session: publishes ticks, accepts orders (JSON, the original's protocol),\n"
             "publishes execution reports.\n\n"
             "  --broker B           broker adapter (default sim):\n"
@@ -696,6 +702,12 @@ static void usage(FILE *out) {
             "                                  gateway restart loses nothing and report seqs go on\n"
             "                       sim-local  the simulator inside this process (one process, for tests\n"
             "                                  and demos; its book and report seqs end with the process)\n"
+            "                       fix        a FIX 4.4 broker (QuickFIX initiator); FILE is QuickFIX's\n"
+            "                                  settings plus an [AFTM] section (see README, 'FIX')\n"
+            "  --fix-config FILE    fix: the settings file\n"
+            "  --market-data M      fix: where ticks come from, as the session carries none: a tick\n"
+            "                       file replay (FILE, with --speed) or 'walk', the simulator's random\n"
+            "                       walk (--seed, --rate, --symbol; the default)\n"
             "  --exchange-endpoint E        sim: the exchange's requests (default tcp://127.0.0.1:5559;\n"
             "                               ZMQ_HOST, AFTM_EXCHANGE_PORT)\n"
             "  --exchange-market-endpoint E sim: the exchange's ticks and reports (default\n"
@@ -757,7 +769,9 @@ typedef struct {
     const char *home;
     int64_t wait_subs;
     const char *login; /* --login: the account; the password comes from AFTM_PASSWORD */
-    bool local;        /* --broker sim-local */
+    bool local;        /* --broker sim-local, or fix (the market is made here too) */
+    bool fix;          /* --broker fix */
+    const char *fix_config;
     char exchange[AFTM_ENDPOINT_MAX], exchange_market[AFTM_ENDPOINT_MAX];
     int64_t exchange_timeout_ms;
     bool have_exchange_opts, have_wait;
@@ -771,7 +785,8 @@ static int parse_args(int argc, char **argv, gw_opts *o) {
         {"insecure", 0, 0, 'i'},        {"home", 1, 0, 'h'},          {"quiet", 0, 0, 'q'},
         {"wait-subscribers", 1, 0, 'w'}, {"help", 0, 0, 'H'},         {"login", 1, 0, 'L'},
         {"exchange-endpoint", 1, 0, 'E'}, {"exchange-market-endpoint", 1, 0, 'M'},
-        {"exchange-timeout-ms", 1, 0, 'X'}, {0, 0, 0, 0}};
+        {"exchange-timeout-ms", 1, 0, 'X'}, {"fix-config", 1, 0, 'F'}, {"market-data", 1, 0, 'D'},
+        {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->broker = "sim";
     market_flags_init(&o->m);
@@ -824,20 +839,29 @@ static int parse_args(int argc, char **argv, gw_opts *o) {
             o->have_exchange_opts = true;
             break;
         case 'H': usage(stdout); return EXIT_OK;
+        case 'F': o->fix_config = optarg; break;
+        case 'D':
+            /* the FIX session carries no market data: a tick file, or the simulator's walk */
+            if (strcmp(optarg, "walk") != 0 && !market_flags_set(&o->m, 't', optarg, err, sizeof err))
+                return bad_usage("%s", err);
+            break;
         case ':': return bad_usage("%s needs a value", argv[optind - 1]);
         default: return bad_usage("unknown option '%s'", argv[optind - 1]);
         }
     }
     if (optind < argc) return bad_usage("unexpected argument '%s'", argv[optind]);
     if (!strcmp(o->broker, "sim-local")) o->local = true;
+    else if (!strcmp(o->broker, "fix")) o->local = o->fix = true;
     else if (strcmp(o->broker, "sim") != 0)
-        return bad_usage("unknown broker '%s' (available: sim, sim-local)", o->broker);
+        return bad_usage("unknown broker '%s' (available: sim, sim-local, fix)", o->broker);
+    if (o->fix != (o->fix_config != NULL))
+        return bad_usage(o->fix ? "--broker fix needs --fix-config FILE" : "--fix-config goes with --broker fix");
     if (!o->local && (o->m.ticks || o->m.have_seed || o->m.have_rate || o->m.have_speed || o->have_wait))
         return bad_usage("--seed, --rate, --ticks, --speed and --wait-subscribers make the market, which is the "
                          "exchange's with --broker sim: give them to 'aftm exchange' (or use --broker sim-local)");
     if (o->local && o->have_exchange_opts)
         return bad_usage("--exchange-endpoint, --exchange-market-endpoint and --exchange-timeout-ms apply to "
-                         "--broker sim, not sim-local");
+                         "--broker sim, not %s", o->broker);
     if (!o->local && !o->exchange_market[0]) {
         if (!exchange_market_endpoint(o->exchange, o->exchange_market, sizeof o->exchange_market, err, sizeof err))
             return bad_usage("%s", err);
@@ -959,7 +983,17 @@ int cmd_gateway(int argc, char **argv) {
             goto done;
         }
     }
-    if (o.local) {
+    if (o.fix) {
+        feed.held = o.wait_subs > 0;
+        fix_broker_config fcfg = {.config_path = o.fix_config,
+                                  .home = home,
+                                  .feed = {.ctx = &feed, .due_in_ms = gw_feed_due, .next = gw_feed_next}};
+        if (!fix_broker_new(&fcfg, &b, err, sizeof err)) {
+            log_error("%s", err);
+            exit_code = EXIT_USAGE;
+            goto done;
+        }
+    } else if (o.local) {
         feed.held = o.wait_subs > 0;
         sim_config cfg;
         sim_config_default(&cfg);
@@ -982,7 +1016,16 @@ int cmd_gateway(int argc, char **argv) {
     }
     /* The gateway is the broker session: it logs in as --login with AFTM_PASSWORD, else with
      * the simulator's own credentials. */
-    if (o.login) {
+    if (o.fix) {
+        /* the FIX session logs on by itself in the background (and again after every drop);
+         * --login adds Username/Password to its Logon */
+        bool started = broker_login(&b, o.login ? o.login : "", o.login ? password : "", err, sizeof err);
+        memset(password, 0, sizeof password);
+        if (!started) {
+            log_error("%s", err);
+            goto done;
+        }
+    } else if (o.login) {
         bool logged = broker_login(&b, o.login, password, err, sizeof err);
         memset(password, 0, sizeof password);
         if (!logged) {
@@ -1002,7 +1045,10 @@ int cmd_gateway(int argc, char **argv) {
         goto done;
     }
 
-    if (!o.local)
+    if (o.fix)
+        log_info("gateway ready (broker fix: %s; market data %s): ticks on %s, orders on %s, reports on %s", o.fix_config,
+                 o.m.ticks ? o.m.ticks : "the simulator's random walk", o.ep.tick, o.ep.order, o.ep.report);
+    else if (!o.local)
         log_info("gateway ready (broker sim: the exchange at %s, market %s): ticks on %s, orders on %s, reports on %s",
                  o.exchange, o.exchange_market, o.ep.tick, o.ep.order, o.ep.report);
     else if (o.m.ticks)
