@@ -39,6 +39,8 @@ BENCH_SRCS:= $(wildcard bench/*.c)
 REL_OBJS  := $(SRCS:%.c=build/release/%.o) $(CXX_SRCS:%.cpp=build/release/%.o)
 ASAN_OBJS := $(SRCS:%.c=build/asan/%.o) $(CXX_SRCS:%.cpp=build/asan/%.o)
 TEST_BINS := $(TEST_SRCS:tests/unit/%.c=build/asan/tests/%)
+# test programs in C++ on QuickFIX (the fault-injecting FIX acceptor)
+FIX_TEST_BINS := $(patsubst tests/fix/%.cpp,build/asan/tests/fix/%,$(wildcard tests/fix/*.cpp))
 BENCH_BINS:= $(BENCH_SRCS:bench/%.c=build/release/bench/%)
 
 .PHONY: all deps run test unit e2e bench clean valgrind install uninstall layers FORCE
@@ -53,7 +55,7 @@ run: deps
 	./build/release/aftm run --demo $(ARGS)
 
 test: deps
-	@$(MAKE) --no-print-directory build/asan/aftm build/release/aftm $(TEST_BINS)
+	@$(MAKE) --no-print-directory build/asan/aftm build/release/aftm $(TEST_BINS) $(FIX_TEST_BINS)
 	@bash scripts/run-tests.sh
 
 layers:
@@ -125,6 +127,11 @@ build/asan/tests/%: build/asan/tests/unit/%.o build/asan/libaftm.a
 	@mkdir -p $(dir $@)
 	@echo "  LD asan $@"
 	@$(CC) $(CFLAGS) $(ASAN_FLAGS) $(LDFLAGS) -o $@ $^ $(AFTM_LIBS) -lcmocka $(LDLIBS)
+
+build/asan/tests/fix/%: tests/fix/%.cpp build/compile-flags | build/pkg-config.ok
+	@mkdir -p $(dir $@)
+	@echo "  CXX asan $<"
+	@$(CXX) $(AFTM_CXXFLAGS) $(CXXFLAGS) $(ASAN_FLAGS) $(LDFLAGS) -o $@ $< -lquickfix -lpthread $(LDLIBS)
 
 build/release/bench/%: build/release/bench/%.o build/release/libaftm.a
 	@mkdir -p $(dir $@)

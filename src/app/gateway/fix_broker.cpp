@@ -672,14 +672,13 @@ class FixBroker {
     }
 
     void on_reject(const FIX::Message &m, const std::string &t) {
-        FIX::RefSeqNum ref;
+        int ref = (int)num(m, FIX::FIELD::RefSeqNum);
         FIX::Text text;
-        m.getFieldIfSet(ref);
         m.getFieldIfSet(text);
         Sent s;
         {
             std::lock_guard<std::mutex> l(mu);
-            auto it = sent.find(ref.getValue());
+            auto it = sent.find(ref);
             if (it != sent.end()) s = it->second;
         }
         std::string kind = t == FIX::MsgType_Reject ? "session Reject" : "BusinessMessageReject";
@@ -701,7 +700,7 @@ class FixBroker {
             if (oo) oo->reason = "cancel refused: " + why;
             log_warn("fix: cancel of %s refused: %s", orig.c_str(), why.c_str());
         } else {
-            log_warn("fix: %s for our message %d (%s): %s", kind.c_str(), ref.getValue(), s.type.c_str(), why.c_str());
+            log_warn("fix: %s for our message %d (%s): %s", kind.c_str(), ref, s.type.c_str(), why.c_str());
         }
     }
 
@@ -729,31 +728,41 @@ class FixBroker {
         }
     }
 
+    static double num(const FIX::Message &m, int tag) {
+        if (!m.isSetField(tag)) return 0;
+        try {
+            return FIX::DoubleConvertor::convert(m.getField(tag));
+        } catch (std::exception &) {
+            return 0;
+        }
+    }
+    static char num_char(const FIX::Message &m, int tag) {
+        if (!m.isSetField(tag)) return '\0';
+        const std::string &v = m.getField(tag);
+        return v.empty() ? '\0' : v[0];
+    }
+
     static price_t to_price(double px) { return (price_t)llround(px); }
 
     void on_exec(const FIX::Message &m) {
+        /* Fields a report may leave out read as 0 / "" (a FIX field object left unset would
+         * throw when read as a number). */
         FIX::ClOrdID cid;
         FIX::OrigClOrdID orig;
         FIX::ExecID execid;
-        FIX::ExecType et;
-        FIX::OrdStatus ost;
         FIX::OrderID oid;
         FIX::Text text;
-        FIX::LastQty lastqty;
-        FIX::LastPx lastpx;
-        FIX::CumQty cumqty;
-        FIX::AvgPx avgpx;
         m.getFieldIfSet(cid);
         m.getFieldIfSet(orig);
         m.getFieldIfSet(execid);
-        m.getFieldIfSet(et);
-        m.getFieldIfSet(ost);
         m.getFieldIfSet(oid);
         m.getFieldIfSet(text);
-        m.getFieldIfSet(lastqty);
-        m.getFieldIfSet(lastpx);
-        m.getFieldIfSet(cumqty);
-        m.getFieldIfSet(avgpx);
+        FIX::ExecType et(num_char(m, FIX::FIELD::ExecType));
+        FIX::OrdStatus ost(num_char(m, FIX::FIELD::OrdStatus));
+        FIX::LastQty lastqty(num(m, FIX::FIELD::LastQty));
+        FIX::LastPx lastpx(num(m, FIX::FIELD::LastPx));
+        FIX::CumQty cumqty(num(m, FIX::FIELD::CumQty));
+        FIX::AvgPx avgpx(num(m, FIX::FIELD::AvgPx));
         /* a cancel's report names the cancel request in ClOrdID and the order in OrigClOrdID */
         std::string key = cid.getValue();
         if (!orig.getValue().empty() && order_of(orig.getValue())) key = orig.getValue();
@@ -768,12 +777,10 @@ class FixBroker {
             copy_str(n.req.client_order_id, key);
             FIX::Account acc;
             FIX::Symbol sym;
-            FIX::Side side;
-            FIX::OrderQty qty;
+            FIX::OrderQty qty(num(m, FIX::FIELD::OrderQty));
+            FIX::Side side(num_char(m, FIX::FIELD::Side));
             m.getFieldIfSet(acc);
             m.getFieldIfSet(sym);
-            m.getFieldIfSet(side);
-            m.getFieldIfSet(qty);
             copy_str(n.req.account, acc.getValue());
             copy_str(n.req.symbol, aftm_symbol(sym.getValue()));
             n.req.side = side.getValue() == FIX::Side_SELL ? SIDE_SELL : SIDE_BUY;
