@@ -6,12 +6,13 @@
 #   make compile_commands.json   the compilation database for editors and clang tools
 # CC, CFLAGS, CPPFLAGS, LDFLAGS and LDLIBS from the command line or the environment are honoured.
 
-PKGS     := libzmq msgpack sqlite3 jansson cairo inih libzip
+PKGS     := libzmq msgpack sqlite3 jansson cairo inih libzip quickfix
 VERSION  := $(shell cat VERSION)
 PREFIX   ?= /usr/local
 BINDIR   ?= $(PREFIX)/bin
 DOCDIR   ?= $(PREFIX)/share/doc/aftm
 CC       ?= cc
+CXX      ?= c++
 CFLAGS   ?= -O2 -g
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wconversion -Wstrict-prototypes -Wmissing-prototypes \
@@ -23,17 +24,23 @@ PKG_LIBS   = $(eval PKG_LIBS := $$(shell pkg-config --libs $(PKGS)))$(PKG_LIBS)
 
 AFTM_CPPFLAGS = -Isrc -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DAFTM_VERSION=$(VERSION) $(PKG_CFLAGS)
 AFTM_CFLAGS   = -std=c11 $(WARNINGS)
-AFTM_LIBS     = $(PKG_LIBS) -lm -lpthread
+AFTM_LIBS     = $(PKG_LIBS) -lstdc++ -lm -lpthread
+# The FIX adapter is the one C++ file: QuickFIX 1.15's headers carry dynamic exception
+# specifications, which C++17 removed, hence C++14.
+AFTM_CXXFLAGS = -std=c++14 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wcast-qual -Wundef
 
 ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
 SRCS      := $(shell find src -name '*.c' ! -name main.c | sort)
+CXX_SRCS  := $(shell find src -name '*.cpp' | sort)
 TEST_SRCS := $(wildcard tests/unit/test_*.c)
 BENCH_SRCS:= $(wildcard bench/*.c)
 
-REL_OBJS  := $(SRCS:%.c=build/release/%.o)
-ASAN_OBJS := $(SRCS:%.c=build/asan/%.o)
+REL_OBJS  := $(SRCS:%.c=build/release/%.o) $(CXX_SRCS:%.cpp=build/release/%.o)
+ASAN_OBJS := $(SRCS:%.c=build/asan/%.o) $(CXX_SRCS:%.cpp=build/asan/%.o)
 TEST_BINS := $(TEST_SRCS:tests/unit/%.c=build/asan/tests/%)
+# test programs in C++ on QuickFIX (the fault-injecting FIX acceptor)
+FIX_TEST_BINS := $(patsubst tests/fix/%.cpp,build/asan/tests/fix/%,$(wildcard tests/fix/*.cpp))
 BENCH_BINS:= $(BENCH_SRCS:bench/%.c=build/release/bench/%)
 
 .PHONY: all deps run test unit e2e bench clean valgrind install uninstall layers FORCE
@@ -48,7 +55,7 @@ run: deps
 	./build/release/aftm run --demo $(ARGS)
 
 test: deps
-	@$(MAKE) --no-print-directory build/asan/aftm build/release/aftm $(TEST_BINS)
+	@$(MAKE) --no-print-directory build/asan/aftm build/release/aftm $(TEST_BINS) $(FIX_TEST_BINS)
 	@bash scripts/run-tests.sh
 
 layers:
@@ -79,8 +86,8 @@ build/pkg-config.ok:
 
 # Rewritten only when the compile or link flags change, so a change of flags rebuilds everything.
 build/compile-flags: FORCE | build/pkg-config.ok
-	@echo '$(CC) $(AFTM_CPPFLAGS) $(CPPFLAGS) $(AFTM_CFLAGS) $(CFLAGS) $(LDFLAGS) $(LDLIBS)' | cmp -s - $@ || \
-	  echo '$(CC) $(AFTM_CPPFLAGS) $(CPPFLAGS) $(AFTM_CFLAGS) $(CFLAGS) $(LDFLAGS) $(LDLIBS)' > $@
+	@echo '$(CC) $(CXX) $(AFTM_CPPFLAGS) $(CPPFLAGS) $(AFTM_CFLAGS) $(CFLAGS) $(AFTM_CXXFLAGS) $(CXXFLAGS) $(LDFLAGS) $(LDLIBS)' | cmp -s - $@ || \
+	  echo '$(CC) $(CXX) $(AFTM_CPPFLAGS) $(CPPFLAGS) $(AFTM_CFLAGS) $(CFLAGS) $(AFTM_CXXFLAGS) $(CXXFLAGS) $(LDFLAGS) $(LDLIBS)' > $@
 
 build/release/%.o: %.c build/compile-flags | build/pkg-config.ok
 	@mkdir -p $(dir $@)
@@ -91,6 +98,16 @@ build/asan/%.o: %.c build/compile-flags | build/pkg-config.ok
 	@mkdir -p $(dir $@)
 	@echo "  CC asan $<"
 	@$(CC) $(AFTM_CPPFLAGS) $(CPPFLAGS) $(AFTM_CFLAGS) $(CFLAGS) $(ASAN_FLAGS) -MMD -MP -c $< -o $@
+
+build/release/%.o: %.cpp build/compile-flags | build/pkg-config.ok
+	@mkdir -p $(dir $@)
+	@echo "  CXX     $<"
+	@$(CXX) $(AFTM_CPPFLAGS) $(CPPFLAGS) $(AFTM_CXXFLAGS) $(CXXFLAGS) -O2 -g -MMD -MP -c $< -o $@
+
+build/asan/%.o: %.cpp build/compile-flags | build/pkg-config.ok
+	@mkdir -p $(dir $@)
+	@echo "  CXX asan $<"
+	@$(CXX) $(AFTM_CPPFLAGS) $(CPPFLAGS) $(AFTM_CXXFLAGS) $(CXXFLAGS) $(ASAN_FLAGS) -MMD -MP -c $< -o $@
 
 build/release/libaftm.a: $(REL_OBJS)
 	@rm -f $@; ar rcs $@ $^
@@ -110,6 +127,11 @@ build/asan/tests/%: build/asan/tests/unit/%.o build/asan/libaftm.a
 	@mkdir -p $(dir $@)
 	@echo "  LD asan $@"
 	@$(CC) $(CFLAGS) $(ASAN_FLAGS) $(LDFLAGS) -o $@ $^ $(AFTM_LIBS) -lcmocka $(LDLIBS)
+
+build/asan/tests/fix/%: tests/fix/%.cpp build/compile-flags | build/pkg-config.ok
+	@mkdir -p $(dir $@)
+	@echo "  CXX asan $<"
+	@$(CXX) $(AFTM_CXXFLAGS) $(CXXFLAGS) $(ASAN_FLAGS) $(LDFLAGS) -o $@ $< -lquickfix -lpthread $(LDLIBS)
 
 build/release/bench/%: build/release/bench/%.o build/release/libaftm.a
 	@mkdir -p $(dir $@)

@@ -5,6 +5,7 @@ PACKAGES=(
   build-essential pkg-config
   libzmq3-dev libmsgpack-dev libsqlite3-dev libjansson-dev libcairo2-dev libinih-dev libzip-dev
   libcmocka-dev
+  g++ libquickfix-dev libquickfix-doc
   python3 python3-zmq python3-msgpack
   valgrind tmux procps
 )

@@ -1,6 +1,7 @@
 /* The gateway's core (see gateway.h): the order port's JSON protocol, execution reports with
  * sequence numbers kept for get_reports, the broker's events turned into publications. No
  * sockets, no clock but the wall time of replies: tests drive it directly. */
+#include "app/gateway/fix_broker.h"
 #include "app/gateway/gateway.h"
 
 #include <ctype.h>
@@ -165,8 +166,11 @@ static json_t *op_get_positions(gateway_core *g, json_t *params) {
 
 static json_t *op_health(gateway_core *g) {
     bool up = broker_is_connected(g->b);
-    return gw_ok(json_pack("{s:s,s:b,s:I,s:b}", "status", up ? "healthy" : "unhealthy", "exchange_connected", up,
-                              "timestamp", (json_int_t)(clock_wall_us() / 1000000), "server_running", 1));
+    json_t *d = json_pack("{s:s,s:b,s:I,s:b}", "status", up ? "healthy" : "unhealthy", "exchange_connected", up,
+                          "timestamp", (json_int_t)(clock_wall_us() / 1000000), "server_running", 1);
+    /* FIX: the session's state in words (logged on / connecting / logon refused: why) */
+    if (d && !strcmp(g->b->ops->name, "fix")) json_object_set_new(d, "broker_state", json_string(fix_broker_state(g->b)));
+    return gw_ok(d);
 }
 
 static json_t *op_order_status(gateway_core *g, json_t *params) {

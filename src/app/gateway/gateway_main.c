@@ -3,6 +3,7 @@
  *
  * One thread, one loop: zmq_poll on the order socket and a signal pipe, with a timeout up to
  * the broker's next due work (the simulator's next tick); no sleeps, no busy polling. */
+#include "app/gateway/fix_broker.h"
 #include "app/gateway/gateway_main.h"
 
 #include <ctype.h>
@@ -91,7 +92,9 @@ static void usage(FILE *out) {
             "                    [--order-endpoint E] [--report-endpoint E] [--insecure] [--home DIR]\n"
             "       aftm gateway --broker sim-local [--seed N] [--rate R] [--symbol S]\n"
             "                    [--ticks FILE [--speed X]] [--wait-subscribers N] [endpoints as above]\n"
-            "                    [--login ACCOUNT] [--quiet]\n\n"
+            "                    [--login ACCOUNT] [--quiet]\n"
+            "       aftm gateway --broker fix --fix-config FILE [--market-data FILE|walk] [--seed N]\n"
+            "                    [--rate R] [--symbol S] [--speed X] [endpoints as above] [--login ID]\n\n"
             "The broker session: publishes ticks, accepts orders (JSON, the original's protocol),\n"
             "publishes execution reports.\n\n"
             "  --broker B           broker adapter (default sim):\n"
@@ -100,6 +103,12 @@ static void usage(FILE *out) {
             "                                  gateway restart loses nothing and report seqs go on\n"
             "                       sim-local  the simulator inside this process (one process, for tests\n"
             "                                  and demos; its book and report seqs end with the process)\n"
+            "                       fix        a FIX 4.4 broker (QuickFIX initiator); FILE is QuickFIX's\n"
+            "                                  settings plus an [AFTM] section (see README, 'FIX')\n"
+            "  --fix-config FILE    fix: the settings file\n"
+            "  --market-data M      fix: where ticks come from, as the session carries none: a tick\n"
+            "                       file replay (FILE, with --speed) or 'walk', the simulator's random\n"
+            "                       walk (--seed, --rate, --symbol; the default)\n"
             "  --exchange-endpoint E        sim: the exchange's requests (default tcp://127.0.0.1:5559;\n"
             "                               ZMQ_HOST, AFTM_EXCHANGE_PORT)\n"
             "  --exchange-market-endpoint E sim: the exchange's ticks and reports (default\n"
@@ -150,7 +159,9 @@ typedef struct {
     const char *home;
     int64_t wait_subs;
     const char *login; /* --login: the account; the password comes from AFTM_PASSWORD */
-    bool local;        /* --broker sim-local */
+    bool local;        /* --broker sim-local, or fix (the market is made here too) */
+    bool fix;          /* --broker fix */
+    const char *fix_config;
     char exchange[AFTM_ENDPOINT_MAX], exchange_market[AFTM_ENDPOINT_MAX];
     int64_t exchange_timeout_ms;
     bool have_exchange_opts, have_wait;
@@ -164,7 +175,8 @@ static int parse_args(int argc, char **argv, gw_opts *o) {
         {"insecure", 0, 0, 'i'},        {"home", 1, 0, 'h'},          {"quiet", 0, 0, 'q'},
         {"wait-subscribers", 1, 0, 'w'}, {"help", 0, 0, 'H'},         {"login", 1, 0, 'L'},
         {"exchange-endpoint", 1, 0, 'E'}, {"exchange-market-endpoint", 1, 0, 'M'},
-        {"exchange-timeout-ms", 1, 0, 'X'}, {0, 0, 0, 0}};
+        {"exchange-timeout-ms", 1, 0, 'X'}, {"fix-config", 1, 0, 'F'}, {"market-data", 1, 0, 'D'},
+        {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->broker = "sim";
     market_flags_init(&o->m);
@@ -217,20 +229,29 @@ static int parse_args(int argc, char **argv, gw_opts *o) {
             o->have_exchange_opts = true;
             break;
         case 'H': usage(stdout); return EXIT_OK;
+        case 'F': o->fix_config = optarg; break;
+        case 'D':
+            /* the FIX session carries no market data: a tick file, or the simulator's walk */
+            if (strcmp(optarg, "walk") != 0 && !market_flags_set(&o->m, 't', optarg, err, sizeof err))
+                return usage_error("gateway", "%s", err);
+            break;
         case ':': return usage_error("gateway", "%s needs a value", argv[optind - 1]);
         default: return usage_error("gateway", "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (optind < argc) return usage_error("gateway", "unexpected argument '%s'", argv[optind]);
     if (!strcmp(o->broker, "sim-local")) o->local = true;
+    else if (!strcmp(o->broker, "fix")) o->local = o->fix = true;
     else if (strcmp(o->broker, "sim") != 0)
-        return usage_error("gateway", "unknown broker '%s' (available: sim, sim-local)", o->broker);
+        return usage_error("gateway", "unknown broker '%s' (available: sim, sim-local, fix)", o->broker);
+    if (o->fix != (o->fix_config != NULL))
+        return usage_error("gateway", "%s", o->fix ? "--broker fix needs --fix-config FILE" : "--fix-config goes with --broker fix");
     if (!o->local && (o->m.ticks || o->m.have_seed || o->m.have_rate || o->m.have_speed || o->have_wait))
         return usage_error("gateway", "--seed, --rate, --ticks, --speed and --wait-subscribers make the market, which is the "
                          "exchange's with --broker sim: give them to 'aftm exchange' (or use --broker sim-local)");
     if (o->local && o->have_exchange_opts)
         return usage_error("gateway", "--exchange-endpoint, --exchange-market-endpoint and --exchange-timeout-ms apply to "
-                         "--broker sim, not sim-local");
+                         "--broker sim, not %s", o->broker);
     if (!o->local && !o->exchange_market[0]) {
         if (!exchange_market_endpoint(o->exchange, o->exchange_market, sizeof o->exchange_market, err, sizeof err))
             return usage_error("gateway", "%s", err);
@@ -244,6 +265,7 @@ static int parse_args(int argc, char **argv, gw_opts *o) {
 /* Everything the process holds, for the steps below and the cleanup. */
 typedef struct {
     gw_opts o;
+    char home[AFTM_PATH_MAX];
     char password[256]; /* --login's, from AFTM_PASSWORD; wiped once used */
     int sig_fd;
     void *zctx, *router;
@@ -295,6 +317,15 @@ static bool open_broker(gw_proc *p) {
         }
     }
     p->feed.held = o->wait_subs > 0;
+    if (o->fix) {
+        fix_broker_config fcfg = {.config_path = o->fix_config,
+                                  .home = p->home,
+                                  .feed = {.ctx = &p->feed, .due_in_ms = gw_feed_due, .next = gw_feed_next}};
+        if (fix_broker_new(&fcfg, &p->b, err, sizeof err)) return true;
+        log_error("%s", err);
+        p->exit_code = EXIT_USAGE;
+        return false;
+    }
     sim_config cfg;
     sim_config_default(&cfg);
     cfg.feed = (sim_feed){.ctx = &p->feed, .due_in_ms = gw_feed_due, .next = gw_feed_next};
@@ -322,7 +353,16 @@ static bool bind_ports(gw_proc *p) {
 static bool start_session(gw_proc *p) {
     gw_opts *o = &p->o;
     char err[512];
-    if (o->login) {
+    if (o->fix) {
+        /* the FIX session logs on by itself in the background (and again after every drop);
+         * --login adds Username/Password to its Logon */
+        bool started = broker_login(&p->b, o->login ? o->login : "", o->login ? p->password : "", err, sizeof err);
+        memset(p->password, 0, sizeof p->password);
+        if (!started) {
+            log_error("%s", err);
+            return false;
+        }
+    } else if (o->login) {
         bool logged = broker_login(&p->b, o->login, p->password, err, sizeof err);
         memset(p->password, 0, sizeof p->password);
         if (!logged) {
@@ -344,7 +384,11 @@ static bool start_session(gw_proc *p) {
 
 static void log_ready(const gw_proc *p) {
     const gw_opts *o = &p->o;
-    if (!o->local)
+    if (o->fix)
+        log_info("gateway ready (broker fix: %s; market data %s): ticks on %s, orders on %s, reports on %s",
+                 o->fix_config, o->m.ticks ? o->m.ticks : "the simulator's random walk", o->ep.tick, o->ep.order,
+                 o->ep.report);
+    else if (!o->local)
         log_info("gateway ready (broker sim: the exchange at %s, market %s): ticks on %s, orders on %s, reports on %s",
                  o->exchange, o->exchange_market, o->ep.tick, o->ep.order, o->ep.report);
     else if (o->m.ticks)
@@ -435,7 +479,7 @@ int cmd_gateway(int argc, char **argv) {
     log_set_name("gateway");
     if (p->o.quiet) log_set_quiet(1);
 
-    char home[AFTM_PATH_MAX], err[512];
+    char err[512];
     /* Refuse unsafe binds before doing anything else. */
     const char *eps[3] = {p->o.ep.tick, p->o.ep.order, p->o.ep.report};
     for (int i = 0; i < 3; i++)
@@ -444,7 +488,7 @@ int cmd_gateway(int argc, char **argv) {
             fprintf(stderr, "aftm gateway: %s\n", err);
             return EXIT_USAGE;
         }
-    if (!home_resolve(p->o.home, home, sizeof home, err, sizeof err)) {
+    if (!home_resolve(p->o.home, p->home, sizeof p->home, err, sizeof err)) {
         memset(p->password, 0, sizeof p->password);
         log_error("%s", err);
         return EXIT_RUNTIME;

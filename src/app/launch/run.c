@@ -29,12 +29,16 @@
 static void usage(FILE *out) {
     fprintf(out,
             "usage: aftm run [--for SECONDS] [--ticks FILE [--speed X]] [--seed N] [--rate R]\n"
-            "                [--symbol S] [--account A] [--home DIR] [--quiet] [--demo] [--rearm]\n\n"
+            "                [--symbol S] [--account A] [--home DIR] [--quiet] [--demo] [--rearm]\n"
+            "                [--broker fix --fix-config FILE]\n\n"
             "Starts the simulated exchange (aftm exchange: the market and its book, kept in\n"
             "DIR/exchange.db), the gateway connected to it, the executor and the strategy, and prints\n"
             "what they do: one line per signal, order and fill. Any of them that dies is restarted;\n"
             "Ctrl+C stops everything, the exchange last.\n\n"
             "  --for SECONDS  stop by itself after this long\n"
+            "  --broker fix   trade over FIX 4.4 (QuickFIX) instead of the simulated exchange; no exchange\n"
+            "                 process; ticks come from --ticks or the random walk, made by the gateway\n"
+            "  --fix-config FILE  QuickFIX settings plus an [AFTM] section (README, 'FIX')\n"
             "  --ticks FILE   replay a tick file (plain CSV datetime,symbol,price,volume or TAIFEX's)\n"
             "  --speed X      replay at X times real time (default 1; 0 = as fast as possible)\n"
             "  --seed N       random-walk seed when no --ticks (default: from the clock)\n"
@@ -90,6 +94,7 @@ static bool add_demo_conditions(const char *home, const char *symbol) {
 /* What 'aftm run' was asked for. */
 typedef struct {
     const char *ticks, *speed, *seed, *rate, *symbol, *account, *home_flag;
+    const char *fix_config; /* --broker fix: no exchange; the gateway trades over FIX */
     double run_for; /* seconds; 0: until Ctrl+C */
     bool quiet, demo, rearm;
 } run_options;
@@ -100,8 +105,10 @@ static int parse_args(int argc, char **argv, run_options *o) {
                                          {"seed", 1, 0, 's'},  {"rate", 1, 0, 'r'},   {"symbol", 1, 0, 'y'},
                                          {"account", 1, 0, 'a'}, {"home", 1, 0, 'h'}, {"quiet", 0, 0, 'q'},
                                          {"demo", 0, 0, 'd'},    {"rearm", 0, 0, 'A'},
+                                         {"broker", 1, 0, 'b'},  {"fix-config", 1, 0, 'F'},
                                          {"help", 0, 0, 'H'},  {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
+    const char *broker = "sim";
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -138,6 +145,14 @@ static int parse_args(int argc, char **argv, run_options *o) {
             o->rate = optarg;
             break;
         case 'y': o->symbol = optarg; break;
+        case 'b':
+            if (strcmp(optarg, "sim") != 0 && strcmp(optarg, "fix") != 0) {
+                fprintf(stderr, "aftm run: unknown broker '%s' (available: sim, fix)\n", optarg);
+                return EXIT_USAGE;
+            }
+            broker = optarg;
+            break;
+        case 'F': o->fix_config = optarg; break;
         case 'a': o->account = optarg; break;
         case 'h': o->home_flag = optarg; break;
         case 'q': o->quiet = true; break;
@@ -149,6 +164,15 @@ static int parse_args(int argc, char **argv, run_options *o) {
     }
     if (optind < argc) {
         fprintf(stderr, "aftm run: unexpected argument '%s'\n", argv[optind]);
+        return EXIT_USAGE;
+    }
+    if (!strcmp(broker, "fix") != (o->fix_config != NULL)) {
+        fprintf(stderr, "aftm run: %s\n", o->fix_config ? "--fix-config goes with --broker fix"
+                                                         : "--broker fix needs --fix-config FILE");
+        return EXIT_USAGE;
+    }
+    if (o->fix_config && access(o->fix_config, R_OK) != 0) {
+        fprintf(stderr, "aftm run: cannot read %s: %s\n", o->fix_config, strerror(errno));
         return EXIT_USAGE;
     }
     if (o->ticks && access(o->ticks, R_OK) != 0) {
@@ -174,7 +198,7 @@ static void order_account(const char *home, const char *flag, char *out, size_t 
  * the strategy. false with the reason printed. */
 static bool start_all(supervisor *sup, sup_child *xc, sup_child *gw, sup_child *ex, sup_child *st,
                       const endpoints *ep) {
-    if (!sup_start(sup, xc) || !sup_wait_healthy(sup, xc, ep->exchange, "health", 10000)) {
+    if (xc && (!sup_start(sup, xc) || !sup_wait_healthy(sup, xc, ep->exchange, "health", 10000))) {
         fprintf(stderr, "aftm run: the exchange did not come up (%s)\n",
                 xc->last_error[0] ? xc->last_error : "no answer to a health check within 10 s");
         return false;
@@ -188,8 +212,11 @@ static bool start_all(supervisor *sup, sup_child *xc, sup_child *gw, sup_child *
         fprintf(stderr, "aftm run: cannot start the processes\n");
         return false;
     }
-    printf("aftm: exchange %d, gateway %d, executor %d, strategy %d running\n", (int)xc->pid, (int)gw->pid,
-           (int)ex->pid, (int)st->pid);
+    if (xc)
+        printf("aftm: exchange %d, gateway %d, executor %d, strategy %d running\n", (int)xc->pid, (int)gw->pid,
+               (int)ex->pid, (int)st->pid);
+    else
+        printf("aftm: gateway %d (FIX), executor %d, strategy %d running\n", (int)gw->pid, (int)ex->pid, (int)st->pid);
     fflush(stdout);
     return true;
 }
@@ -268,13 +295,14 @@ int cmd_run(int argc, char **argv) {
     const topology topo = {.home = home, .ep = &ep, .market = market, .ticks = o.ticks, .speed = o.speed,
                            .seed = o.seed, .rate = o.rate, .symbol = o.symbol, .feed_resume = run_id,
                            .replay_waits = true, .account = account, .rearm = rearm,
-                           .quiet_gateway = true, .quiet_trading = o.quiet};
+                           .quiet_gateway = true, .quiet_trading = o.quiet, .fix_config = o.fix_config};
     topo_argv xc_argv, gw_argv, ex_argv, st_argv;
     topology_exchange(&topo, &xc_argv);
     topology_gateway(&topo, &gw_argv);
     topology_executor(&topo, &ex_argv);
     topology_strategy(&topo, &st_argv);
-    sup_child *xc = sup_add(&sup, "exchange", xc_argv.argv); /* first: stopped last */
+    /* first: stopped last; with --broker fix the counterparty is the FIX session's */
+    sup_child *xc = o.fix_config ? NULL : sup_add(&sup, "exchange", xc_argv.argv);
     sup_child *gw = sup_add(&sup, "gateway", gw_argv.argv);
     sup_child *ex = sup_add(&sup, "executor", ex_argv.argv);
     sup_child *st = sup_add(&sup, "strategy", st_argv.argv);
@@ -285,7 +313,8 @@ int cmd_run(int argc, char **argv) {
     printf("aftm: orders go to account %s\n", account);
     printf("aftm: trading hours are not enforced on the simulator; Ctrl+C stops everything\n");
     fflush(stdout);
-    if (!xc || !gw || !ex || !st) {
+    if (o.fix_config) printf("aftm: broker FIX, settings %s\n", o.fix_config);
+    if ((!xc && !o.fix_config) || !gw || !ex || !st) {
         fprintf(stderr, "aftm run: cannot supervise the processes\n");
         rc = EXIT_RUNTIME;
     } else if (!start_all(&sup, xc, gw, ex, st, &ep)) {

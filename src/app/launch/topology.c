@@ -47,6 +47,22 @@ void topology_exchange(const topology *t, topo_argv *out) {
 
 void topology_gateway(const topology *t, topo_argv *out) {
     begin(out, "gateway", t->home);
+    if (t->fix_config) {
+        add_opt(out, "--broker", "fix");
+        add_opt(out, "--fix-config", t->fix_config);
+        add_opt(out, "--market-data", t->ticks ? t->ticks : "walk");
+        if (t->ticks && t->replay_waits) add_opt(out, "--wait-subscribers", "2"); /* strategy + executor */
+        add_opt(out, "--speed", t->speed);
+        add_opt(out, "--seed", t->seed);
+        add_opt(out, "--rate", t->rate);
+        add_opt(out, "--symbol", t->symbol);
+        add_opt(out, "--tick-endpoint", t->ep->tick);
+        add_opt(out, "--order-endpoint", t->ep->order);
+        add_opt(out, "--report-endpoint", t->ep->report);
+        add_opt(out, "--login", t->gateway_login);
+        if (t->quiet_gateway) add(out, "--quiet");
+        return;
+    }
     add_opt(out, "--broker", "sim");
     add_opt(out, "--tick-endpoint", t->ep->tick);
     add_opt(out, "--order-endpoint", t->ep->order);

@@ -18,6 +18,8 @@ typedef struct {
     const char *ticks, *speed, *seed, *rate, *symbol;
     const char *feed_resume;    /* a run id: an exchange restarted within the run resumes its replay */
     bool replay_waits;          /* a replay waits for the strategy's and the executor's subscriptions */
+    const char *fix_config;     /* the gateway trades over FIX with these settings (no exchange);
+                                 * the market flags above then make its market data */
     const char *gateway_login;  /* the gateway logs in as this account (password by environment) */
     const char *account;        /* the executor's order account; NULL: the session's */
     bool rearm;                 /* the strategy re-arms a condition after its exit */

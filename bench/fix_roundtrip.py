@@ -1,0 +1,71 @@
+"""NewOrderSingle -> ExecutionReport round trip against QuickFIX's packaged example executor:
+an order sent on the gateway's order port, timed until its fill report arrives on the report
+port (gateway -> QuickFIX initiator -> TCP -> the executor -> back). Prints p50/p99 in ms.
+Usage: python3 bench/fix_roundtrip.py [N]  (after 'make'; uses build/release/aftm)"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import zmq
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
+os.environ.setdefault("AFTM_TESTDATA", os.path.join(HERE, "..", "tests", "data"))
+from aftm_e2e import free_ports  # noqa: E402
+from fix_e2e import Executor, aftm_settings  # noqa: E402
+
+n = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
+home = tempfile.mkdtemp(prefix="aftm-fixbench-")
+ex = Executor(home).start()
+cfg = aftm_settings(home, ex.port)
+tick, order, report = free_ports(3)
+aftm = os.path.join(HERE, "..", "build", "release", "aftm")
+gw = subprocess.Popen([aftm, "gateway", "--broker", "fix", "--fix-config", cfg, "--home", home, "--quiet",
+                       "--market-data", "walk", "--rate", "1", "--tick-endpoint", "tcp://127.0.0.1:%d" % tick,
+                       "--order-endpoint", "tcp://127.0.0.1:%d" % order, "--report-endpoint",
+                       "tcp://127.0.0.1:%d" % report], stdout=open(os.path.join(home, "gw.log"), "w"),
+                      stderr=subprocess.STDOUT)
+ctx = zmq.Context()
+req = ctx.socket(zmq.REQ)
+req.connect("tcp://127.0.0.1:%d" % order)
+sub = ctx.socket(zmq.SUB)
+sub.setsockopt(zmq.SUBSCRIBE, b"REPORT")
+sub.connect("tcp://127.0.0.1:%d" % report)
+
+
+def call(op, **p):
+    req.send_string(json.dumps({"operation": op, "parameters": p}))
+    return json.loads(req.recv())
+
+
+try:
+    for _ in range(200):
+        if call("health_check")["data"].get("broker_state") == "logged on":
+            break
+        time.sleep(0.05)
+    time.sleep(0.3)
+    lat = []
+    for i in range(n + 100):
+        cid = "b-%d-%d" % (os.getpid(), i)
+        t0 = time.perf_counter()
+        call("send_order", client_order_id=cid, order_account="SIM-0001", item_code="TXFF5",
+             side="buy" if i % 2 == 0 else "sell", order_type="Limit", price=20000, quantity=1, open_close="AUTO",
+             note="b", day_trade="N", time_in_force="ROD")
+        while True:
+            _, body = sub.recv_multipart()
+            r = json.loads(body)
+            if r["client_order_id"] == cid and r["status"] == "filled":
+                break
+        if i >= 100:  # warm-up left out
+            lat.append((time.perf_counter() - t0) * 1000)
+    lat.sort()
+    print("FIX round trip (send_order -> NewOrderSingle -> example executor -> ExecutionReport -> report), "
+          "%d orders: p50 %.3f ms, p99 %.3f ms, max %.3f ms" % (n, lat[len(lat) // 2], lat[int(len(lat) * 0.99)],
+                                                                 lat[-1]))
+finally:
+    gw.terminate()
+    gw.wait(timeout=10)
+    ex.stop()
