@@ -117,7 +117,7 @@ double opt_metric_value(opt_metric m, const backtest_summary *s) {
     case OPT_METRIC_SHARPE: return s->sharpe_valid ? s->sharpe : -INFINITY;
     case OPT_METRIC_PF: return isfinite(s->profit_factor) ? s->profit_factor : 1e9;
     case OPT_METRIC_WIN_RATE: return s->trades ? s->win_rate : -INFINITY;
-    case OPT_METRIC_DD: return s->max_drawdown;
+    case OPT_METRIC_DD: return s->intraday_max_drawdown; /* a grid over one day: the closes say little */
     default: return s->net_pnl;
     }
 }

@@ -27,7 +27,7 @@ static void usage(FILE *out) {
             "Runs one backtest per grid point (every core; ticks parsed once) and ranks them.\n\n"
             "  --grid SPEC         e.g. 'turning=5..30:5,tp=20..120:20,sl=10..60:10' (NAME=LO..HI:STEP\n"
             "                      or NAME=V; names turning, tp, sl; others keep each condition's)\n"
-            "  --metric M          net (default), sharpe, pf, winrate, drawdown\n"
+            "  --metric M          net (default), sharpe, pf, winrate, drawdown (intraday, tick by tick)\n"
             "  --top N             print the best N sets (default 10)\n"
             "  --csv FILE          the whole grid, one row per point\n"
             "  --json FILE         the same as JSON, with the walk-forward folds\n"
@@ -197,14 +197,14 @@ static void print_row(const opt_result *r, size_t rank, const opt_range *g) {
     if (r->s.sharpe_valid) snprintf(sh, sizeof sh, "%.2f", r->s.sharpe);
     else snprintf(sh, sizeof sh, "n/a");
     printf("  %6zu %6.1f%% %12.0f %8s %10.0f %7s\n", r->s.trades, r->s.win_rate * 100, r->s.net_pnl, pf,
-           r->s.max_drawdown, sh);
+           r->s.intraday_max_drawdown, sh);
 }
 
 static void print_header(const opt_range *g) {
     printf("  %4s ", "#");
     for (int p = 0; p < OPT_NPARAMS; p++)
         if (g[p].set) printf(" %7s", opt_param_name((opt_param)p));
-    printf("  %6s %7s %12s %8s %10s %7s\n", "trades", "win", "net NT$", "pf", "max DD", "sharpe");
+    printf("  %6s %7s %12s %8s %10s %7s\n", "trades", "win", "net NT$", "pf", "intra DD", "sharpe");
 }
 
 static json_t *result_json(const opt_result *r, const opt_range *g) {
@@ -215,6 +215,7 @@ static json_t *result_json(const opt_result *r, const opt_range *g) {
     json_object_set_new(o, "win_rate", json_real(r->s.win_rate));
     json_object_set_new(o, "net_pnl", json_real(r->s.net_pnl));
     json_object_set_new(o, "profit_factor", isfinite(r->s.profit_factor) ? json_real(r->s.profit_factor) : json_null());
+    json_object_set_new(o, "intraday_max_drawdown", json_real(r->s.intraday_max_drawdown));
     json_object_set_new(o, "max_drawdown", json_real(r->s.max_drawdown));
     json_object_set_new(o, "sharpe", r->s.sharpe_valid ? json_real(r->s.sharpe) : json_null());
     json_object_set_new(o, "metric", isfinite(r->metric) ? json_real(r->metric) : json_null());
@@ -226,7 +227,8 @@ static bool write_csv(const char *path, const opt_result *res, size_t n, const o
     if (!f) return false;
     for (int p = 0; p < OPT_NPARAMS; p++)
         if (g[p].set) fprintf(f, "%s,", opt_param_name((opt_param)p));
-    fprintf(f, "trades,wins,losses,win_rate,net_pnl,costs,profit_factor,max_drawdown,max_drawdown_pct,sharpe\n");
+    fprintf(f, "trades,wins,losses,win_rate,net_pnl,costs,profit_factor,intraday_max_drawdown,intraday_max_drawdown_pct,"
+               "sharpe\n");
     for (size_t i = 0; i < n; i++) {
         const opt_result *r = &res[i];
         for (int p = 0; p < OPT_NPARAMS; p++)
@@ -234,7 +236,7 @@ static bool write_csv(const char *path, const opt_result *res, size_t n, const o
         fprintf(f, "%zu,%zu,%zu,%.4f,%.2f,%.2f,", r->s.trades, r->s.wins, r->s.losses, r->s.win_rate, r->s.net_pnl,
                 r->s.costs);
         if (isfinite(r->s.profit_factor)) fprintf(f, "%.4f", r->s.profit_factor);
-        fprintf(f, ",%.2f,%.4f,", r->s.max_drawdown, r->s.max_drawdown_pct);
+        fprintf(f, ",%.2f,%.4f,", r->s.intraday_max_drawdown, r->s.intraday_max_drawdown_pct);
         if (r->s.sharpe_valid) fprintf(f, "%.4f", r->s.sharpe);
         fputc('\n', f);
     }
