@@ -6,7 +6,7 @@ PACKAGES=(
   libzmq3-dev libmsgpack-dev libsqlite3-dev libjansson-dev libcairo2-dev libinih-dev libzip-dev
   libcmocka-dev
   python3 python3-zmq python3-msgpack
-  valgrind tmux procps
+  valgrind tmux procps unzip
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -328,21 +328,39 @@ int cmd_optimize(int argc, char **argv) {
     size_t *top = malloc(n * sizeof *top);
     opt_fold *folds = a.walk ? calloc((size_t)a.walk, sizeof *folds) : NULL;
     int exit_code = EXIT_OK;
+    int nthreads = opt_threads(&job, n);
+    opt_thread_stat *stats = calloc((size_t)nthreads, sizeof *stats);
+    job.stats = stats;
     double t1 = now_s();
-    if (!res || !top || (a.walk && !folds) || !opt_run(&job, 0, nticks, a.metric, res)) {
+    if (!res || !top || !stats || (a.walk && !folds) || !opt_run(&job, 0, nticks, a.metric, res)) {
         fprintf(stderr, "aftm optimize: out of memory\n");
         exit_code = EXIT_RUNTIME;
         goto out;
     }
     double t_grid = now_s() - t1;
+    job.stats = NULL; /* the walk-forward's grids are not shown */
     printf("Optimize %s  (%zu ticks read in %.2f s; %zu conditions from %s)\n", symbol, nticks, t_read, cs.n,
            a.conditions);
     printf("  grid         %s: %zu points in %.2f s (%.0f backtests/s, %.3g ticks/s)\n", a.grid, n, t_grid,
            t_grid > 0 ? (double)n / t_grid : 0, t_grid > 0 ? (double)n * (double)nticks / t_grid : 0);
-    printf("  fills        %s tick, slippage %lld pt; fee NT$%g per lot per side; tax %g of the price per contract "
-           "per side, rounded to NT$1\n",
+    /* what each thread ran and the CPU it got: on a shared machine two threads can be busy
+     * and still take turns on one core (CPU per thread ~ the wall time, summed ~ 2x work) */
+    printf("  threads      %d:", nthreads);
+    double cpu = 0;
+    for (int i = 0; i < nthreads; i++) {
+        printf("%s%zu", i ? " + " : " ", stats[i].points);
+        cpu += stats[i].cpu_s;
+    }
+    printf(" points; CPU");
+    for (int i = 0; i < nthreads; i++) printf("%s%.2f", i ? " + " : " ", stats[i].cpu_s);
+    printf(" s in %.2f s of wall (%.2f cores busy)\n", t_grid, t_grid > 0 ? cpu / t_grid : 0);
+    char rate[40];
+    snprintf(rate, sizeof rate, "%.10f", a.cfg.tax_rate); /* 0.00002, never 2e-05 */
+    for (size_t q = strlen(rate); q > 1 && rate[q - 1] == '0' && rate[q - 2] != '.'; q--) rate[q - 1] = '\0';
+    printf("  fills        %s tick, slippage %lld pt; fee NT$%g per lot per side; tax %s x price x multiplier per "
+           "contract per side, rounded to a whole NT$\n",
            a.cfg.fill == BT_FILL_SAME_TICK ? "same" : "next", (long long)a.cfg.slippage_points, a.cfg.fee_per_lot,
-           a.cfg.tax_rate);
+           rate);
     size_t k = opt_top(res, n, (size_t)a.top, top);
     printf("\nBest %zu by %s\n", k, opt_metric_name(a.metric));
     print_header(job.grid);
@@ -404,6 +422,7 @@ int cmd_optimize(int argc, char **argv) {
 out:
     free(res);
     free(top);
+    free(stats);
     free(folds);
     condition_set_free(&cs);
     free(ticks);
