@@ -1,7 +1,8 @@
 """NewOrderSingle -> ExecutionReport round trip against QuickFIX's packaged example executor:
 an order sent on the gateway's order port, timed until its fill report arrives on the report
 port (gateway -> QuickFIX initiator -> TCP -> the executor -> back). Prints p50/p99 in ms.
-Usage: python3 bench/fix_roundtrip.py [N]  (after 'make'; uses build/release/aftm)"""
+Usage: python3 bench/fix_roundtrip.py [N] [--markdown]  (after 'make'; uses build/release/aftm);
+--markdown prints the section of docs/PERFORMANCE.md instead of one line."""
 import json
 import os
 import subprocess
@@ -17,7 +18,9 @@ os.environ.setdefault("AFTM_TESTDATA", os.path.join(HERE, "..", "tests", "data")
 from aftm_e2e import free_ports  # noqa: E402
 from fix_e2e import Executor, aftm_settings  # noqa: E402
 
-n = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
+markdown = "--markdown" in sys.argv[1:]
+args = [a for a in sys.argv[1:] if a != "--markdown"]
+n = int(args[0]) if args else 2000
 home = tempfile.mkdtemp(prefix="aftm-fixbench-")
 ex = Executor(home).start()
 cfg = aftm_settings(home, ex.port)
@@ -62,9 +65,25 @@ try:
         if i >= 100:  # warm-up left out
             lat.append((time.perf_counter() - t0) * 1000)
     lat.sort()
+    p50, p99, worst = lat[len(lat) // 2], lat[int(len(lat) * 0.99)], lat[-1]
+    if markdown:
+        print("""
+## FIX: NewOrderSingle → ExecutionReport round trip
+
+`python3 bench/fix_roundtrip.py %d` (release build): an order sent on the gateway's order port
+(REQ, JSON) is timed until its fill report arrives on the report port: gateway → QuickFIX
+initiator → loopback TCP → QuickFIX's packaged example executor (fills at the limit price) →
+ExecutionReport → journal → report published. One order at a time, 100 warm-up orders left out.
+The example executor logs every message to its screen, and the gateway journals each order
+(fsync) before it leaves: both are part of what is measured.
+
+| orders | p50 | p99 | max |
+|---|---|---|---|
+| {:,} | %.2f ms | %.2f ms | %.2f ms |
+""".replace("{:,}", "{:,}".format(n)) % (n, p50, p99, worst))
+        sys.exit(0)
     print("FIX round trip (send_order -> NewOrderSingle -> example executor -> ExecutionReport -> report), "
-          "%d orders: p50 %.3f ms, p99 %.3f ms, max %.3f ms" % (n, lat[len(lat) // 2], lat[int(len(lat) * 0.99)],
-                                                                 lat[-1]))
+          "%d orders: p50 %.3f ms, p99 %.3f ms, max %.3f ms" % (n, p50, p99, worst))
 finally:
     gw.terminate()
     gw.wait(timeout=10)

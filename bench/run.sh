@@ -296,6 +296,10 @@ echo "== the whole system" >&2
 /usr/bin/python3 bench/system.py "$AFTM" "${SYS_SECS:-12}" 1000 10000
 echo "== backtest speed" >&2
 bash bench/backtest_speed.sh "$AFTM" "$B/gen_ticks" "$PWD/tests/data/ticks/taifex_daily_sample.csv"
+echo "== backtest: the real day's zip, and a parameter grid" >&2
+bash bench/backtest_real.sh "$AFTM" "$PWD/tests/data/ticks/Daily_2021_07_26.zip"
+echo "== FIX round trip against QuickFIX's example executor" >&2
+/usr/bin/python3 bench/fix_roundtrip.py 2000 --markdown
 } >"$OUT.tmp" && mv "$OUT.tmp" "$OUT"
 
 echo "== results"

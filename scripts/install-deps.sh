@@ -7,7 +7,7 @@ PACKAGES=(
   libcmocka-dev
   g++ libquickfix-dev libquickfix-doc
   python3 python3-zmq python3-msgpack
-  valgrind tmux procps
+  valgrind tmux procps unzip
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -8,6 +8,7 @@
 #include "domain/matching.h"
 #include "domain/position.h"
 #include "domain/strategy.h"
+#include "report/figures.h"
 
 /* Where a trade stands (private, parallel to the public trades array). */
 enum { ST_ENTRY_SENT = 0, ST_OPEN = 1, ST_EXIT_SENT = 2, ST_CLOSED = 3, ST_REJECTED = 4 };
@@ -33,7 +34,6 @@ struct backtest {
     size_t nsyms, syms_cap, last_sym;
     size_t open_positions;
     double cash, unreal_total;
-    double peak, max_dd, max_dd_pct;
     size_t ticks, ticks_exposed;
     int64_t cur_day;
     bool have_day;
@@ -41,10 +41,23 @@ struct backtest {
     int64_t night_from;  /* the local date the pending night session started on */
     double last_equity;
     equity_series daily;
-    backtest_point *curve; /* the equity at the last tick of each minute */
+    backtest_point *curve; /* per minute: the highest, the lowest and the last equity */
     size_t ncurve, curve_cap;
+    struct {
+        backtest_point pt;
+        size_t seq;        /* the tick's number, to keep the minute's points in order */
+    } mpts[3];             /* the minute being accumulated: high, low, last */
+    int64_t minute;
+    bool minute_open;
     int64_t first_ts, last_ts;
     size_t entry_signals, exit_signals, unfilled;
+    struct bt_pending {
+        size_t idx;          /* the trade */
+        bool exit;
+        int64_t release_ts;  /* the order reaches the market at the first tick at or after this */
+        price_t limit;       /* > 0: a limit order at this price */
+    } *pend;                 /* orders on their way (latency) or resting limits, in order sent */
+    size_t npend, pend_cap;
     id_index repeat;     /* ids (original or re-armed) that are armed again after their exit */
     int64_t rearms;      /* re-armed copies made so far */
     bool oom, finished;
@@ -79,7 +92,7 @@ backtest *backtest_new(const backtest_config *cfg) {
     bt->m = matcher_new(&mc);
     id_index_init(&bt->by_cond);
     id_index_init(&bt->repeat);
-    bt->cash = bt->peak = bt->last_equity = bt->cfg.capital;
+    bt->cash = bt->last_equity = bt->cfg.capital;
     if (!bt->eng || !bt->m) {
         backtest_free(bt);
         return NULL;
@@ -98,6 +111,7 @@ void backtest_free(backtest *bt) {
     free(bt->syms);
     equity_free(&bt->daily);
     free(bt->curve);
+    free(bt->pend);
     free(bt);
 }
 
@@ -211,7 +225,7 @@ static void on_fill(void *ctx, const match_fill *f) {
 
 /* ---- signals ---------------------------------------------------------------------------- */
 
-static bool submit(backtest *bt, size_t idx, bool exit) {
+static bool submit_market(backtest *bt, size_t idx, bool exit) {
     const backtest_trade *t = &bt->trades[idx];
     match_order o;
     memset(&o, 0, sizeof o);
@@ -222,6 +236,48 @@ static bool submit(backtest *bt, size_t idx, bool exit) {
     o.kind = MATCH_MARKET;
     o.qty = t->qty;
     return matcher_submit(bt->m, &o);
+}
+
+/* An order leaves at the signal's tick. With the same-tick model it goes to the matcher at
+ * once; otherwise it waits here until the first tick of its symbol at least latency_ms after
+ * the signal (with no latency: the next tick), where a market order goes to the matcher and
+ * fills at that tick, and a limit order starts resting (fill_pending). */
+static bool submit(backtest *bt, size_t idx, bool exit, price_t signal_price) {
+    if (bt->cfg.fill == BT_FILL_SAME_TICK) return submit_market(bt, idx, exit);
+    if (bt->npend == bt->pend_cap) {
+        size_t ncap = bt->pend_cap ? bt->pend_cap * 2 : 16;
+        struct bt_pending *np = realloc(bt->pend, ncap * sizeof *np);
+        if (!np) return false;
+        bt->pend = np;
+        bt->pend_cap = ncap;
+    }
+    bt->pend[bt->npend++] = (struct bt_pending){idx, exit, bt->tick_ts + bt->cfg.latency_ms * 1000,
+                                                !exit && bt->cfg.limit_entries ? signal_price : 0};
+    return true;
+}
+
+/* Before the matcher sees a tick: orders whose time has come go to it (market), and resting
+ * limits of this symbol fill at their price when the tick trades through it (a buy below
+ * the limit, a sell above it; a tick at the limit price is not enough: the queue ahead of
+ * the order would take it). */
+static void fill_pending(backtest *bt, const char *symbol, price_t price, int64_t ts_us) {
+    size_t k = 0;
+    for (size_t i = 0; i < bt->npend; i++) {
+        struct bt_pending o = bt->pend[i];
+        const backtest_trade *t = &bt->trades[o.idx];
+        bool keep = true;
+        if (ts_us >= o.release_ts && !strcmp(t->symbol, symbol)) {
+            if (!o.limit) {
+                if (!submit_market(bt, o.idx, o.exit)) bt->oom = true;
+                keep = false;
+            } else if (t->side == SIDE_BUY ? price < o.limit : price > o.limit) {
+                apply_fill(bt, o.idx, o.exit, o.limit, ts_us);
+                keep = false;
+            }
+        }
+        if (keep) bt->pend[k++] = o;
+    }
+    bt->npend = k;
 }
 
 static void on_event(void *ctx, const condition *c, unsigned ev, price_t price) {
@@ -255,11 +311,12 @@ static void on_event(void *ctx, const condition *c, unsigned ev, price_t price) 
         t->signal_ts_us = bt->tick_ts;
         t->entry_signal_price = price;
         bt->st[idx] = ST_ENTRY_SENT;
-        if (!id_index_put(&bt->by_cond, c->id, (uint32_t)idx) || !submit(bt, idx, false)) {
+        bt->ntrades++;
+        if (!id_index_put(&bt->by_cond, c->id, (uint32_t)idx) || !submit(bt, idx, false, price)) {
+            bt->ntrades--;
             bt->oom = true;
             return;
         }
-        bt->ntrades++;
         bt->entry_signals++;
     }
     if (ev & (COND_EXIT_TP | COND_EXIT_SL)) {
@@ -269,7 +326,7 @@ static void on_event(void *ctx, const condition *c, unsigned ev, price_t price) 
         t->reason = (ev & COND_EXIT_TP) ? BT_EXIT_TAKE_PROFIT : BT_EXIT_STOP_LOSS;
         t->exit_signal_price = price;
         bt->st[idx] = ST_EXIT_SENT;
-        if (!submit(bt, idx, true)) bt->oom = true;
+        if (!submit(bt, idx, true, price)) bt->oom = true;
         bt->exit_signals++;
         rearm(bt, c);
     }
@@ -293,12 +350,7 @@ static int64_t minute_of(int64_t ts_us) {
     return ts_us >= 0 ? ts_us / 60000000 : -((-ts_us + 59999999) / 60000000);
 }
 
-static void curve_add(backtest *bt, int64_t ts_us, double eq) {
-    /* the opening point (index 0) stays; later points of the same minute replace each other */
-    if (bt->ncurve >= 2 && minute_of(bt->curve[bt->ncurve - 1].ts_us) == minute_of(ts_us)) {
-        bt->curve[bt->ncurve - 1] = (backtest_point){ts_us, eq};
-        return;
-    }
+static void curve_push(backtest *bt, backtest_point p) {
     if (bt->ncurve == bt->curve_cap) {
         size_t ncap = bt->curve_cap ? bt->curve_cap * 2 : 256;
         backtest_point *np = realloc(bt->curve, ncap * sizeof *np);
@@ -309,7 +361,48 @@ static void curve_add(backtest *bt, int64_t ts_us, double eq) {
         bt->curve = np;
         bt->curve_cap = ncap;
     }
-    bt->curve[bt->ncurve++] = (backtest_point){ts_us, eq};
+    bt->curve[bt->ncurve++] = p;
+}
+
+/* The minute's high, low and last, in tick order, each once: a drawdown measured on these
+ * points is the one measured on every tick (its peak is some minute's high, its trough some
+ * minute's low), so the chart and the report agree with a curve 3 points a minute long. */
+static void curve_flush(backtest *bt) {
+    if (!bt->minute_open) return;
+    bt->minute_open = false;
+    int order[3] = {0, 1, 2};
+    for (int i = 1; i < 3; i++)
+        for (int j = i; j > 0 && bt->mpts[order[j]].seq < bt->mpts[order[j - 1]].seq; j--) {
+            int t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
+        }
+    size_t last_seq = (size_t)-1;
+    for (int i = 0; i < 3; i++) {
+        backtest_point p = bt->mpts[order[i]].pt;
+        if (bt->mpts[order[i]].seq == last_seq) continue;
+        last_seq = bt->mpts[order[i]].seq;
+        /* a point the same as the one before adds nothing (the start, the end of data) */
+        if (bt->ncurve && bt->curve[bt->ncurve - 1].ts_us == p.ts_us && bt->curve[bt->ncurve - 1].equity == p.equity)
+            continue;
+        curve_push(bt, p);
+    }
+}
+
+static void curve_add(backtest *bt, int64_t ts_us, double eq) {
+    int64_t minute = minute_of(ts_us);
+    if (bt->minute_open && minute != bt->minute) curve_flush(bt);
+    backtest_point p = {ts_us, eq};
+    size_t seq = bt->ticks + (bt->finished ? 1 : 0);
+    if (!bt->minute_open) {
+        for (int i = 0; i < 3; i++) bt->mpts[i].pt = p, bt->mpts[i].seq = seq;
+        bt->minute = minute;
+        bt->minute_open = true;
+        return;
+    }
+    if (eq > bt->mpts[0].pt.equity) bt->mpts[0].pt = p, bt->mpts[0].seq = seq;
+    if (eq < bt->mpts[1].pt.equity) bt->mpts[1].pt = p, bt->mpts[1].seq = seq;
+    bt->mpts[2].pt = p, bt->mpts[2].seq = seq;
 }
 
 /* Ends the trading day being accumulated with the equity of its last tick. A night session
@@ -329,15 +422,8 @@ static void close_day(backtest *bt) {
 
 static void account(backtest *bt, int64_t ts_us) {
     double eq = bt->cash + bt->unreal_total;
-    if (!bt->ncurve) curve_add(bt, ts_us, bt->cfg.capital);
+    if (!bt->ncurve) curve_push(bt, (backtest_point){ts_us, bt->cfg.capital}); /* the start */
     curve_add(bt, ts_us, eq);
-    if (eq > bt->peak) bt->peak = eq;
-    double dd = eq - bt->peak;
-    if (dd < bt->max_dd) bt->max_dd = dd;
-    if (bt->peak > 0) {
-        double pct = dd / bt->peak * 100.0;
-        if (pct < bt->max_dd_pct) bt->max_dd_pct = pct;
-    }
     int64_t day = day_of(bt, ts_us);
     int64_t tod = local_seconds(bt, ts_us) - day * 86400;
     if (bt->cfg.taifex_sessions && (tod >= NIGHT_OPEN_S || tod < DAY_OPEN_S)) {
@@ -378,6 +464,7 @@ bool backtest_on_tick(backtest *bt, const char *symbol, double price, int64_t ts
     bt->last_ts = ts_us;
     bt->tick_ts = ts_us;
 
+    if (bt->npend) fill_pending(bt, symbol, p, ts_us);
     matcher_on_tick(bt->m, symbol, p, ts_us, on_fill, bt);
     strategy_on_tick(bt->eng, symbol, p, on_event, bt);
     if (bt->cfg.fill == BT_FILL_SAME_TICK) matcher_on_tick(bt->m, symbol, p, ts_us, on_fill, bt);
@@ -397,6 +484,7 @@ static price_t slipped(const backtest *bt, side_t side, price_t p) {
 void backtest_finish(backtest *bt) {
     if (!bt || bt->finished) return;
     bt->finished = true;
+    bt->npend = 0; /* orders still on their way: entries go unfilled, exits fill below */
     for (size_t i = 0; i < bt->ntrades; i++) {
         backtest_trade *t = &bt->trades[i];
         bt_symbol *s = symbol_get(bt, t->symbol, false);
@@ -431,6 +519,7 @@ void backtest_finish(backtest *bt) {
         account(bt, bt->last_ts);
         close_day(bt);
     }
+    curve_flush(bt);
 }
 
 /* ---- results ---------------------------------------------------------------------------- */
@@ -461,51 +550,68 @@ void backtest_get_summary(const backtest *bt, backtest_summary *out) {
     out->entry_signals = bt->entry_signals;
     out->exit_signals = bt->exit_signals;
     out->unfilled_entries = bt->unfilled;
+    out->days = bt->daily.n;
+    double *net = malloc((bt->ntrades ? bt->ntrades : 1) * sizeof *net);
+    size_t closed = 0;
     for (size_t i = 0; i < bt->ntrades; i++) {
         const backtest_trade *t = &bt->trades[i];
         if (!t->closed) continue;
-        out->trades++;
         out->points += t->points;
         out->gross_pnl += t->gross;
         out->costs += t->costs;
-        out->net_pnl += t->net;
-        if (t->net > 0) out->wins++, out->gross_profit += t->net;
-        else if (t->net < 0) out->losses++, out->gross_loss += t->net;
+        if (net) net[closed] = t->net;
+        closed++;
     }
-    out->win_rate = out->trades ? (double)out->wins / (double)out->trades : 0;
-    if (out->gross_loss < 0) out->profit_factor = out->gross_profit / -out->gross_loss;
-    else out->profit_factor = out->gross_profit > 0 ? INFINITY : 0;
-    out->max_drawdown = bt->max_dd;
-    out->max_drawdown_pct = bt->max_dd_pct;
+    fig_trades ft;
+    fig_trades_compute(net, net ? closed : 0, out->days, &ft);
+    free(net);
+    out->trades = ft.trades;
+    out->wins = ft.wins;
+    out->losses = ft.losses;
+    out->win_rate = ft.win_rate;
+    out->net_pnl = ft.net;
+    out->gross_profit = ft.gross_profit;
+    out->gross_loss = ft.gross_loss;
+    out->profit_factor = ft.profit_factor;
+    out->avg_win = ft.avg_win;
+    out->avg_loss = ft.avg_loss;
+    out->expectancy = ft.expectancy;
+    out->win_streak = ft.win_streak;
+    out->loss_streak = ft.loss_streak;
+    out->trades_per_day = ft.trades_per_day;
+
     out->exposure = bt->ticks ? (double)bt->ticks_exposed / (double)bt->ticks : 0;
     out->capital = bt->cfg.capital;
     out->final_equity = bt->cash + bt->unreal_total;
     out->return_pct = bt->cfg.capital > 0 ? (out->final_equity - bt->cfg.capital) / bt->cfg.capital * 100.0 : 0;
     out->first_ts_us = bt->first_ts;
     out->last_ts_us = bt->last_ts;
-    out->days = bt->daily.n;
-    /* Sharpe of daily returns, annualised with sqrt(252) */
-    size_t n = bt->daily.n;
-    if (n >= 2) {
-        double prev = bt->cfg.capital, sum = 0, sq = 0;
-        size_t m = 0;
-        for (size_t i = 0; i < n; i++) {
-            double e = bt->daily.pts[i].equity;
-            if (prev > 0) {
-                double r = e / prev - 1;
-                sum += r;
-                sq += r * r;
-                m++;
-            }
-            prev = e;
-        }
-        if (m >= 2) {
-            double mean = sum / (double)m;
-            double var = (sq - (double)m * mean * mean) / (double)(m - 1);
-            if (var > 1e-30) {
-                out->sharpe = mean / sqrt(var) * sqrt(252.0);
-                out->sharpe_valid = true;
-            }
+
+    fig_curve daily;
+    if (fig_curve_daily(&bt->daily, bt->cfg.capital, &daily)) {
+        out->max_drawdown = daily.max_dd;
+        out->max_drawdown_pct = daily.max_dd_pct;
+        out->drawdown_days = (double)daily.dd_points;
+    }
+    fig_point *p = malloc((bt->ncurve ? bt->ncurve : 1) * sizeof *p);
+    if (p && bt->ncurve) {
+        for (size_t i = 0; i < bt->ncurve; i++)
+            p[i] = (fig_point){(double)bt->curve[i].ts_us / 86400e6, bt->curve[i].equity};
+        fig_collapse_closed(p, bt->ncurve, FIG_INTRADAY_GAP_MAX);
+        fig_curve intra;
+        if (fig_curve_compute(p, bt->ncurve, bt->cfg.capital, &intra)) {
+            out->intraday_max_drawdown = intra.max_dd;
+            out->intraday_max_drawdown_pct = intra.max_dd_pct;
+            out->intraday_drawdown_s = intra.dd_duration * 86400.0;
         }
     }
+    free(p);
+    fig_ratios fr;
+    fig_ratios_compute(&bt->daily, bt->cfg.capital, &fr);
+    out->sharpe = fr.sharpe;
+    out->sharpe_valid = fr.sharpe_valid;
+    out->sortino = fr.sortino;
+    out->sortino_valid = fr.sortino_valid;
+    out->calmar = fr.calmar;
+    out->calmar_valid = fr.calmar_valid;
 }

@@ -2,7 +2,10 @@
  * arrives) and the order matcher (domain/matching.h); fills become trades with P&L and costs.
  * Pure: the caller reads the tick file and prints the report.
  *
- * Per tick, in this order: (1) orders resting in the matcher fill at this tick (the "next tick"
+ * Per tick, in this order: (0) orders on their way reach the market: with latency_ms, at the
+ * first tick of their symbol at least that long after the signal (without, the next tick); a
+ * limit entry (limit_entries) rests from then on and fills at its price on a tick that trades
+ * through it; (1) orders resting in the matcher fill at this tick (the "next tick"
  * fill model: an order sent on tick t fills on the next tick of its symbol, at that price moved
  * by the slippage against it); an entry fill tells the strategy (strategy_entry_filled), an exit
  * fill closes the trade; (2) the strategy sees the tick and its entry / exit signals become
@@ -32,12 +35,15 @@
  * (+ slippage) with their own reason; entries never filled are rejected (counted in
  * unfilled_entries); positions still open are closed at the last price with reason "end of data".
  *
- * Figures: equity = capital + realized gross - costs paid + open positions marked to the last
- * tick. The intraday max drawdown is measured on that equity after every tick. The daily series
+ * Figures (report/figures.h, the same code as the charts and aftm equity list): equity = capital
+ * + realized gross - costs paid + open positions marked to the last tick. The max drawdown is
+ * that of the daily closes, the capital as the first peak (what aftm chart shows of the daily
+ * equity); the intraday max drawdown is measured on the equity after every tick. The daily series
  * holds the equity at each trading day's last tick (no row before the data: the capital is the
  * base), days being calendar days at utc_offset_s (default +08:00, Asia/Taipei); with
- * taifex_sessions a night session (15:00 - 05:00) belongs to the day session after it. Sharpe = mean / sample stdev of daily returns x sqrt(252) (the first day's return
- * is against the capital); it needs 2 days with a non-zero stdev. Exposure = the share of ticks
+ * taifex_sessions a night session (15:00 - 05:00) belongs to the day session after it. Sharpe,
+ * Sortino and Calmar are of the daily returns (the first day's against the capital; see
+ * fig_ratios_compute); they need 2 days. Exposure = the share of ticks
  * after which at least one position was open. Win = net P&L > 0. Profit factor = sum of winning
  * net P&L / |sum of losing net P&L| (INFINITY with wins and no loss, 0 without trades). */
 #ifndef AFTM_BACKTEST_H
@@ -58,6 +64,11 @@ typedef enum { BT_FILL_NEXT_TICK = 0, BT_FILL_SAME_TICK = 1 } bt_fill_model;
 
 typedef struct {
     bt_fill_model fill;
+    int64_t latency_ms;       /* >= 0: an order reaches the market at the first tick of its
+                               * symbol at least this long after its signal (next tick model) */
+    bool limit_entries;       /* entries are limit orders at the signal's price, filled at that
+                               * price only when a later tick trades through it (exits stay
+                               * market orders); next tick model */
     int64_t slippage_points;  /* >= 0, against the order */
     double fee_per_lot;       /* per lot per side */
     double tax_rate;          /* on each side's notional */
@@ -105,10 +116,19 @@ typedef struct {
     double gross_pnl, costs, net_pnl;
     double gross_profit, gross_loss; /* sums of the net P&L of winners / losers (loss <= 0) */
     double profit_factor;
-    double max_drawdown;      /* money, <= 0 */
-    double max_drawdown_pct;  /* of the running peak, <= 0 */
-    double sharpe;
-    bool sharpe_valid;
+    double avg_win, avg_loss;  /* mean net P&L of winners / losers (loss <= 0) */
+    double expectancy;         /* mean net P&L per trade */
+    size_t win_streak, loss_streak; /* longest runs of winners / losers */
+    double trades_per_day;
+    double max_drawdown;      /* of the daily closes (as aftm chart and aftm equity list): money, <= 0 */
+    double max_drawdown_pct;  /* of the running peak of the daily closes, the capital first; <= 0 */
+    double drawdown_days;     /* the most trading days in a row the daily closes stayed under a peak */
+    double intraday_max_drawdown;     /* the same measured after every tick: money, <= 0 */
+    double intraday_max_drawdown_pct; /* <= 0 */
+    double intraday_drawdown_s;       /* the longest time under a peak, tick by tick, in seconds of
+                                       * trading time (pauses over 30 min left out) */
+    double sharpe, sortino, calmar;
+    bool sharpe_valid, sortino_valid, calmar_valid;
     double exposure;          /* 0..1 */
     double capital, final_equity, return_pct;
     int64_t first_ts_us, last_ts_us;
@@ -134,8 +154,9 @@ void backtest_finish(backtest *bt);
 const backtest_trade *backtest_trades(const backtest *bt, size_t *n);
 void backtest_get_summary(const backtest *bt, backtest_summary *out);
 const equity_series *backtest_daily_equity(const backtest *bt);
-/* The equity through the run: the capital at the first tick, then the equity at the last tick
- * of each minute with ticks (the last point is the end, after backtest_finish). */
+/* The equity through the run, after backtest_finish: the capital at the first tick, then for
+ * each minute with ticks the equity at its highest, lowest and last tick, in tick order (the
+ * last point is the end). */
 typedef struct {
     int64_t ts_us;
     double equity;

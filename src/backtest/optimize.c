@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -117,7 +118,7 @@ double opt_metric_value(opt_metric m, const backtest_summary *s) {
     case OPT_METRIC_SHARPE: return s->sharpe_valid ? s->sharpe : -INFINITY;
     case OPT_METRIC_PF: return isfinite(s->profit_factor) ? s->profit_factor : 1e9;
     case OPT_METRIC_WIN_RATE: return s->trades ? s->win_rate : -INFINITY;
-    case OPT_METRIC_DD: return s->max_drawdown;
+    case OPT_METRIC_DD: return s->intraday_max_drawdown; /* a grid over one day: the closes say little */
     default: return s->net_pnl;
     }
 }
@@ -156,14 +157,37 @@ typedef struct {
     atomic_bool failed;
 } opt_work;
 
+typedef struct {
+    opt_work *w;
+    opt_thread_stat *stat; /* may be NULL */
+} opt_worker_arg;
+
+static double thread_cpu_s(void) {
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) return 0;
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static void *worker(void *arg) {
-    opt_work *w = arg;
+    opt_worker_arg *a = arg;
+    opt_work *w = a->w;
+    double c0 = thread_cpu_s();
+    size_t done = 0;
     for (;;) {
         size_t i = atomic_fetch_add(&w->next, 1);
         if (i >= w->n) break;
         if (!run_point(w->job, w->from, w->to, w->m, i, &w->results[i])) atomic_store(&w->failed, true);
+        done++;
     }
+    if (a->stat) *a->stat = (opt_thread_stat){done, thread_cpu_s() - c0};
     return NULL;
+}
+
+int opt_threads(const opt_job *job, size_t n) {
+    int nt = job->threads > 0 ? job->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (nt < 1) nt = 1;
+    if ((size_t)nt > n) nt = n ? (int)n : 1;
+    return nt;
 }
 
 bool opt_run(const opt_job *job, size_t from, size_t to, opt_metric m, opt_result *results) {
@@ -171,19 +195,25 @@ bool opt_run(const opt_job *job, size_t from, size_t to, opt_metric m, opt_resul
     w.n = opt_grid_size(job->grid);
     atomic_init(&w.next, 0);
     atomic_init(&w.failed, false);
-    int nt = job->threads > 0 ? job->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
-    if (nt < 1) nt = 1;
-    if ((size_t)nt > w.n) nt = (int)w.n;
+    int nt = opt_threads(job, w.n);
     pthread_t *th = calloc((size_t)nt, sizeof *th);
-    if (!th) return false;
+    opt_worker_arg *args = calloc((size_t)nt, sizeof *args);
+    if (!th || !args) {
+        free(th);
+        free(args);
+        return false;
+    }
+    if (job->stats) memset(job->stats, 0, (size_t)nt * sizeof *job->stats);
+    for (int i = 0; i < nt; i++) args[i] = (opt_worker_arg){&w, job->stats ? &job->stats[i] : NULL};
     int started = 0;
     for (int i = 1; i < nt; i++) {
-        if (pthread_create(&th[i], NULL, worker, &w) != 0) break;
+        if (pthread_create(&th[i], NULL, worker, &args[i]) != 0) break;
         started = i;
     }
-    worker(&w); /* this thread works too */
+    worker(&args[0]); /* this thread works too */
     for (int i = 1; i <= started; i++) pthread_join(th[i], NULL);
     free(th);
+    free(args);
     return !atomic_load(&w.failed);
 }
 

@@ -42,6 +42,11 @@ typedef struct {
 } opt_tick;
 
 typedef struct {
+    size_t points; /* grid points this thread ran */
+    double cpu_s;  /* its CPU time (CLOCK_THREAD_CPUTIME_ID) */
+} opt_thread_stat;
+
+typedef struct {
     const opt_tick *ticks; /* one symbol's ticks in time order, shared read-only */
     size_t nticks;
     const char *symbol;
@@ -51,7 +56,12 @@ typedef struct {
     backtest_config cfg;
     opt_range grid[OPT_NPARAMS];
     int threads;            /* <= 0: every online core */
+    opt_thread_stat *stats; /* NULL, or a slot per thread (opt_threads()): what each ran in the
+                             * last opt_run, so a run can show every thread really worked */
 } opt_job;
+
+/* The threads opt_run uses for a grid of n points. */
+int opt_threads(const opt_job *job, size_t n);
 
 typedef struct {
     int64_t vals[OPT_NPARAMS];

@@ -48,21 +48,30 @@ static void backtest_usage(FILE *out) {
             "  --home DIR          data directory (default $AFTM_HOME, else ./aftm-data)\n"
             "fills and costs:\n"
             "  --fill next|same    market orders fill at the next tick (default) or the signal's tick\n"
+            "  --latency-ms N      an order reaches the market N ms after its signal: it fills at the\n"
+            "                      first tick at least N ms later (default 0: the next tick)\n"
+            "  --orders market|limit  entries as market orders (default) or as limit orders at the\n"
+            "                      signal's price, filled at that price only when a later tick trades\n"
+            "                      through it (a tick at the price is not enough); exits stay market\n"
             "  --slippage N        points against each market fill (default 0)\n"
             "  --fee N             commission per lot per side (default 0)\n"
-            "  --tax R             transaction tax rate on each side's notional (default 0.00002,\n"
-            "                      TAIFEX stock index futures)\n"
+            "  --tax R             transaction tax rate on each side's notional, rounded to a whole NT$\n"
+            "                      per contract per side as TAIFEX does (default 0.00002, stock index\n"
+            "                      futures: TX at 23,150 -> NT$93, MTX -> NT$23)\n"
             "  --multiplier N      money per point per lot (default from the symbol: TX 200, MTX 50)\n"
-            "  --capital N         starting equity (default 1000000; with --from-db or\n"
-            "                      --record-equity, the equity log's: aftm equity set-capital)\n"
+            "  --capital N         starting equity in NT$ (default 1000000; with --from-db, the\n"
+            "                      equity log's: aftm equity set-capital)\n"
             "output:\n"
             "  --json              print the report as JSON (summary, trades, daily equity)\n"
             "  --report FILE       also write the JSON report to FILE\n"
             "  --chart FILE        draw the equity through the run to a PNG (1800x750, the\n"
-            "                      original's look; one point per minute with ticks)\n"
-            "  --equity-csv FILE   write the daily equity as `date,equity` (for aftm chart)\n"
-            "  --record-equity     write the daily equity into the database's equity log\n"
-            "                      (one row per day, replacing rows of the same dates)\n"
+            "                      original's look): trade markers, a drawdown panel, closed hours\n"
+            "                      collapsed; the title's figures are the report's\n"
+            "  --equity-csv FILE   write the daily equity as `date,equity` (aftm chart --equity FILE\n"
+            "                      --capital N draws it with the report's figures)\n"
+            "  --record-equity NAME  keep the daily equity in the database as the log NAME (replaced\n"
+            "                      if it exists; aftm equity list --log NAME, aftm chart --log NAME);\n"
+            "                      the live equity log is never written by a backtest\n"
             "  --no-progress       no progress bar on stderr (shown only on a terminal)\n");
 }
 
@@ -73,8 +82,8 @@ typedef struct {
     size_t nticks;
     char ticks_label[AFTM_PATH_MAX + 64]; /* the file, or "N files from FIRST" */
     const char *ticks, *product, *expiry, *conditions, *symbol;
-    const char *report, *chart, *equity_csv, *home;
-    bool json, progress, from_db, record_equity, capital_set, repeat;
+    const char *report, *chart, *equity_csv, *home, *record_equity;
+    bool json, progress, from_db, capital_set, repeat;
     size_t repeating;    /* conditions armed again after each exit */
     int64_t tz_offset_s; /* --tz: the plain CSV's times are local at this offset */
     char source[AFTM_PATH_MAX + 32]; /* where the conditions came from, for the reports */
@@ -120,6 +129,24 @@ static void fmt_num(double v, int decimals, char *out, size_t cap) {
     snprintf(out, cap, "%s", buf);
 }
 
+/* NT$ with thousands separators: whole NT$, cents only when there are some ("-NT$1,268",
+ * "NT$12.50"). */
+static void fmt_ntd(double v, char *out, size_t cap) {
+    char b[64];
+    bool whole = fabs(v - round(v)) < 0.005;
+    fmt_num(fabs(v), whole ? 0 : 2, b, sizeof b);
+    snprintf(out, cap, "%sNT$%s", v < 0 && strcmp(b, "0") ? "-" : "", b);
+}
+
+/* 0 -> "none", 95 -> "1m 35s", 8000 -> "2h 13m", 200000 -> "2d 7h". */
+static void fmt_duration(double secs, char *out, size_t cap) {
+    long long s = llround(secs);
+    if (s <= 0) snprintf(out, cap, "none");
+    else if (s < 3600) snprintf(out, cap, "%lldm %02llds", s / 60, s % 60);
+    else if (s < 86400) snprintf(out, cap, "%lldh %02lldm", s / 3600, s / 60 % 60);
+    else snprintf(out, cap, "%lldd %lldh", s / 86400, s / 3600 % 24);
+}
+
 static void tz_label(int64_t offset_s, char *out, size_t cap) {
     if (!offset_s) snprintf(out, cap, "UTC");
     else snprintf(out, cap, "UTC%c%02d:%02d", offset_s < 0 ? '-' : '+', (int)(llabs(offset_s) / 3600),
@@ -127,6 +154,20 @@ static void tz_label(int64_t offset_s, char *out, size_t cap) {
 }
 
 static const char *fill_name(bt_fill_model f) { return f == BT_FILL_SAME_TICK ? "same tick" : "next tick"; }
+
+/* The fill model in words, as the report states it. */
+static void fill_model_text(const backtest_config *c, char *out, size_t cap) {
+    char when[96], slip[64] = "";
+    if (c->fill == BT_FILL_SAME_TICK) snprintf(when, sizeof when, "at the signal's tick");
+    else if (c->latency_ms > 0)
+        snprintf(when, sizeof when, "at the first tick at least %lld ms after the signal", (long long)c->latency_ms);
+    else snprintf(when, sizeof when, "at the next tick");
+    if (c->slippage_points) snprintf(slip, sizeof slip, " %lld pt against the order", (long long)c->slippage_points);
+    if (c->limit_entries)
+        snprintf(out, cap, "entries limit at the signal's price, from %s on, filled at it only when a tick trades "
+                 "through it; exits market %s%s", when + 3, when, slip);
+    else snprintf(out, cap, "market orders %s%s", when, slip);
+}
 
 /* ---- JSON ------------------------------------------------------------------------------- */
 
@@ -145,6 +186,11 @@ static json_t *build_json(const bt_args *a, const char *format, const char *symb
     json_object_set_new(cfg, "multiplier",
                         a->cfg.multiplier > 0 ? json_integer(a->cfg.multiplier) : json_integer(contract_multiplier(symbol)));
     json_object_set_new(cfg, "repeating_conditions", json_integer((json_int_t)a->repeating));
+    json_object_set_new(cfg, "latency_ms", json_integer((json_int_t)a->cfg.latency_ms));
+    json_object_set_new(cfg, "orders", json_string(a->cfg.limit_entries ? "limit" : "market"));
+    char model[512];
+    fill_model_text(&a->cfg, model, sizeof model);
+    json_object_set_new(cfg, "fill_model", json_string(model));
     json_t *sum = json_object();
     json_object_set_new(sum, "ticks", json_integer((json_int_t)s.ticks));
     json_object_set_new(sum, "first_tick", json_string(t0));
@@ -159,9 +205,21 @@ static json_t *build_json(const bt_args *a, const char *format, const char *symb
     json_object_set_new(sum, "costs", json_real(s.costs));
     json_object_set_new(sum, "net_pnl", json_real(s.net_pnl));
     json_object_set_new(sum, "profit_factor", num_or_null(s.profit_factor));
+    json_object_set_new(sum, "avg_win", json_real(s.avg_win));
+    json_object_set_new(sum, "avg_loss", json_real(s.avg_loss));
+    json_object_set_new(sum, "expectancy", json_real(s.expectancy));
+    json_object_set_new(sum, "longest_win_streak", json_integer((json_int_t)s.win_streak));
+    json_object_set_new(sum, "longest_loss_streak", json_integer((json_int_t)s.loss_streak));
+    json_object_set_new(sum, "trades_per_day", json_real(s.trades_per_day));
     json_object_set_new(sum, "max_drawdown", json_real(s.max_drawdown));
     json_object_set_new(sum, "max_drawdown_pct", json_real(s.max_drawdown_pct));
+    json_object_set_new(sum, "drawdown_days", json_real(s.drawdown_days));
+    json_object_set_new(sum, "intraday_max_drawdown", json_real(s.intraday_max_drawdown));
+    json_object_set_new(sum, "intraday_max_drawdown_pct", json_real(s.intraday_max_drawdown_pct));
+    json_object_set_new(sum, "intraday_drawdown_seconds", json_real(s.intraday_drawdown_s));
     json_object_set_new(sum, "sharpe", s.sharpe_valid ? json_real(s.sharpe) : json_null());
+    json_object_set_new(sum, "sortino", s.sortino_valid ? json_real(s.sortino) : json_null());
+    json_object_set_new(sum, "calmar", s.calmar_valid ? json_real(s.calmar) : json_null());
     json_object_set_new(sum, "exposure", json_real(s.exposure));
     json_object_set_new(sum, "capital", json_real(s.capital));
     json_object_set_new(sum, "final_equity", json_real(s.final_equity));
@@ -217,7 +275,7 @@ static void print_text(const bt_args *a, const char *format, const char *symbol,
                        const condition_set *cs, const backtest *bt, double elapsed, int64_t offset) {
     backtest_summary s;
     backtest_get_summary(bt, &s);
-    char t0[40], t1[40], b1[48], b2[48], b3[48];
+    char t0[40], t1[40], b1[80], b2[80], b3[80];
     fmt_time(s.first_ts_us, offset, false, t0, sizeof t0);
     fmt_time(s.last_ts_us, offset, false, t1, sizeof t1);
     printf("Backtest %s  (%s, %s file)\n", symbol, a->ticks, format);
@@ -230,17 +288,31 @@ static void print_text(const bt_args *a, const char *format, const char *symbol,
     if (a->repeating) printf(", %zu armed again after each exit", a->repeating);
     putchar('\n');
     int64_t mult = a->cfg.multiplier > 0 ? a->cfg.multiplier : contract_multiplier(symbol);
-    printf("  fills        %s, slippage %lld pt; fee %g per lot per side; tax %g; multiplier %lld%s\n",
-           fill_name(a->cfg.fill), (long long)a->cfg.slippage_points, a->cfg.fee_per_lot, a->cfg.tax_rate,
-           (long long)mult, a->cfg.multiplier > 0 ? "" : " (from the symbol)");
-
+    char model[512];
+    fill_model_text(&a->cfg, model, sizeof model);
+    printf("  fills        %s\n", model);
     size_t n;
     const backtest_trade *t = backtest_trades(bt, &n);
+    char fee[80], ex[200] = "";
+    fmt_ntd(a->cfg.fee_per_lot, fee, sizeof fee);
+    if (n) {
+        char px[80], tx[80];
+        fmt_num((double)t[0].entry_price, 0, px, sizeof px);
+        fmt_ntd(backtest_tax_per_contract(a->cfg.tax_rate, t[0].entry_price, t[0].multiplier), tx, sizeof tx);
+        snprintf(ex, sizeof ex, ": %s at %s", tx, px);
+    }
+    char rate[40];
+    snprintf(rate, sizeof rate, "%.10f", a->cfg.tax_rate); /* 0.00002, never 2e-05 */
+    for (size_t k = strlen(rate); k > 1 && rate[k - 1] == '0' && rate[k - 2] != '.'; k--) rate[k - 1] = '\0';
+    printf("  costs        fee %s per lot per side; tax %s x price x %lld per contract per side, rounded to\n"
+           "               a whole NT$%s; multiplier %lld%s\n",
+           fee, rate, (long long)mult, ex, (long long)mult, a->cfg.multiplier > 0 ? "" : " (from the symbol)");
+
     printf("\nTrades\n");
     if (!n) printf("  (none)\n");
     else
         printf("  %4s  %-8s %-4s %4s  %-19s %9s  %-19s %9s %7s %12s  %s\n", "#", "cond", "side", "qty",
-               "entry time", "entry", "exit time", "exit", "points", "net P&L", "reason");
+               "entry time", "entry", "exit time", "exit", "points", "net NT$", "reason");
     for (size_t i = 0; i < n; i++) {
         char e0[40], e1[40], net[48];
         fmt_time(t[i].entry_ts_us, offset, false, e0, sizeof e0);
@@ -254,26 +326,44 @@ static void print_text(const bt_args *a, const char *format, const char *symbol,
     }
 
     printf("\nSummary\n");
-    printf("  trades          %zu  (wins %zu, losses %zu, win rate %.1f%%)\n", s.trades, s.wins, s.losses,
-           s.win_rate * 100);
+    printf("  trades          %zu  (wins %zu, losses %zu, win rate %.1f%%; %.2f a day over %zu day%s)\n", s.trades,
+           s.wins, s.losses, s.win_rate * 100, s.trades_per_day, s.days, s.days == 1 ? "" : "s");
     if (s.unfilled_entries) printf("  unfilled        %zu entr%s signalled with no tick left to fill\n",
                                    s.unfilled_entries, s.unfilled_entries == 1 ? "y" : "ies");
-    fmt_num(s.gross_pnl, 2, b1, sizeof b1);
+    fmt_ntd(s.avg_win, b1, sizeof b1);
+    fmt_ntd(s.avg_loss, b2, sizeof b2);
+    fmt_ntd(s.expectancy, b3, sizeof b3);
+    printf("  average         win %s, loss %s; expectancy %s a trade\n", s.wins ? b1 : "n/a", s.losses ? b2 : "n/a",
+           s.trades ? b3 : "n/a");
+    printf("  streaks         longest %zu winning, %zu losing\n", s.win_streak, s.loss_streak);
     printf("  points          %lld\n", (long long)s.points);
+    fmt_ntd(s.gross_pnl, b1, sizeof b1);
     printf("  gross P&L       %s\n", b1);
-    fmt_num(s.costs, 2, b1, sizeof b1);
-    printf("  costs           %s\n", b1);
-    fmt_num(s.net_pnl, 2, b1, sizeof b1);
+    fmt_ntd(s.costs, b1, sizeof b1);
+    printf("  costs           %s (fees and tax, both sides)\n", b1);
+    fmt_ntd(s.net_pnl, b1, sizeof b1);
     printf("  net P&L         %s\n", b1);
     if (isfinite(s.profit_factor)) printf("  profit factor   %.2f\n", s.profit_factor);
     else printf("  profit factor   inf (no losing trade)\n");
-    fmt_num(s.max_drawdown, 2, b1, sizeof b1);
-    printf("  max drawdown    %s (%.2f%%)\n", b1, s.max_drawdown_pct);
+    fmt_ntd(s.max_drawdown, b1, sizeof b1);
+    if (s.max_drawdown_pct < 0)
+        printf("  max drawdown    %s (%.2f%%) of the daily closes; at most %.0f trading day%s under a peak\n", b1,
+               s.max_drawdown_pct, s.drawdown_days, s.drawdown_days == 1 ? "" : "s");
+    else printf("  max drawdown    %s (%.2f%%) of the daily closes\n", b1, s.max_drawdown_pct);
+    char dur[32];
+    fmt_duration(s.intraday_drawdown_s, dur, sizeof dur);
+    fmt_ntd(s.intraday_max_drawdown, b1, sizeof b1);
+    printf("  intraday        %s (%.2f%%) tick by tick; at most %s of trading time under a peak\n", b1,
+           s.intraday_max_drawdown_pct, dur);
     if (s.sharpe_valid) printf("  sharpe          %.2f (daily returns, x sqrt(252), %zu days)\n", s.sharpe, s.days);
     else printf("  sharpe          n/a (needs 2 days or more, %zu day%s)\n", s.days, s.days == 1 ? "" : "s");
+    if (s.sortino_valid) printf("  sortino         %.2f (downside deviation of daily returns)\n", s.sortino);
+    else printf("  sortino         n/a (needs 2 days or more with a losing day)\n");
+    if (s.calmar_valid) printf("  calmar          %.2f (annualised return / max drawdown)\n", s.calmar);
+    else printf("  calmar          n/a (needs 2 days or more with a drawdown)\n");
     printf("  exposure        %.1f%% of ticks with a position open\n", s.exposure * 100);
-    fmt_num(s.capital, 0, b1, sizeof b1);
-    fmt_num(s.final_equity, 2, b2, sizeof b2);
+    fmt_ntd(s.capital, b1, sizeof b1);
+    fmt_ntd(s.final_equity, b2, sizeof b2);
     printf("  equity          %s -> %s (%+.2f%%)\n", b1, b2, s.return_pct);
     fmt_num(elapsed > 0 ? (double)s.ticks / elapsed : 0, 0, b3, sizeof b3);
     printf("  elapsed         %.3f s (%s ticks/s)\n", elapsed, b3);
@@ -281,36 +371,60 @@ static void print_text(const bt_args *a, const char *format, const char *symbol,
 
 /* ---- chart ------------------------------------------------------------------------------ */
 
-/* The equity curve through the run, times in the file's zone, with a subtitle naming the
- * product, the period and the trades. */
-static bool render_chart(const bt_args *a, const char *symbol, const backtest *bt, int64_t offset, char *err,
-                         size_t errlen) {
-    size_t n;
+/* The equity curve through the run, times in the file's zone, its trades marked, with a
+ * subtitle naming the product, the period and the trades; the title's figures are those of
+ * the daily closes, as the report's (drawn gets them). */
+static bool render_chart(const bt_args *a, const char *symbol, const backtest *bt, int64_t offset,
+                         chart_figures *drawn, char *err, size_t errlen) {
+    size_t n, nt;
     const backtest_point *c = backtest_equity_curve(bt, &n);
+    const backtest_trade *t = backtest_trades(bt, &nt);
     if (!n) {
         snprintf(err, errlen, "no equity data to draw");
         return false;
     }
-    chart_point *p = malloc(n * sizeof *p);
-    if (!p) {
+    fig_point *p = malloc(n * sizeof *p);
+    chart_mark *m = malloc((2 * nt + 1) * sizeof *m);
+    if (!p || !m) {
+        free(p);
+        free(m);
         snprintf(err, errlen, "out of memory");
         return false;
     }
-    for (size_t i = 0; i < n; i++)
-        p[i] = (chart_point){((double)c[i].ts_us / 1e6 + (double)offset) / 86400.0, c[i].equity};
+    double off = (double)offset;
+    for (size_t i = 0; i < n; i++) p[i] = (fig_point){((double)c[i].ts_us / 1e6 + off) / 86400.0, c[i].equity};
+    size_t nm = 0;
+    for (size_t i = 0; i < nt; i++) {
+        m[nm++] = (chart_mark){((double)t[i].entry_ts_us / 1e6 + off) / 86400.0,
+                               t[i].side == SIDE_BUY ? CHART_MARK_BUY : CHART_MARK_SELL};
+        if (t[i].closed)
+            m[nm++] = (chart_mark){((double)t[i].exit_ts_us / 1e6 + off) / 86400.0,
+                                   t[i].net > 0 ? CHART_MARK_EXIT_WIN : CHART_MARK_EXIT_LOSS};
+    }
     backtest_summary s;
     backtest_get_summary(bt, &s);
-    char t0[40], t1[40], sub[256];
+    char t0[40], t1[40], sub[384];
     fmt_time(s.first_ts_us, offset, false, t0, sizeof t0);
     fmt_time(s.last_ts_us, offset, false, t1, sizeof t1);
     t0[16] = t1[16] = '\0'; /* to the minute */
     char tzl[16];
     tz_label(offset, tzl, sizeof tzl);
-    snprintf(sub, sizeof sub, "%s  \u2022  %s to %s (%s)  \u2022  %zu trade%s, %zu win%s, %zu loss%s", symbol, t0, t1,
-             tzl, s.trades, s.trades == 1 ? "" : "s", s.wins, s.wins == 1 ? "" : "s",
-             s.losses, s.losses == 1 ? "" : "es");
-    bool ok = chart_render_curve_png(p, n, sub, a->chart, 0, 0, err, errlen);
+    snprintf(sub, sizeof sub,
+             "%s  \u2022  %s to %s (%s)  \u2022  %zu trade%s, %zu win%s, %zu loss%s  \u2022  "
+             "\u25b2\u25bc entry  \u25cf exit (green win, red loss)",
+             symbol, t0, t1, tzl, s.trades, s.trades == 1 ? "" : "s", s.wins, s.wins == 1 ? "" : "s", s.losses,
+             s.losses == 1 ? "" : "es");
+    chart_input in = {.pts = p,
+                      .n = n,
+                      .base = a->cfg.capital,
+                      .daily = backtest_daily_equity(bt),
+                      .marks = m,
+                      .nmarks = nm,
+                      .subtitle = sub,
+                      .intraday = true};
+    bool ok = chart_render(&in, a->chart, drawn, err, errlen);
     free(p);
+    free(m);
     return ok;
 }
 
@@ -404,7 +518,16 @@ static int parse_args(int argc, char **argv, bt_args *a) {
         if (!strcmp(k, "--no-progress")) { a->progress = false; continue; }
         if (!strcmp(k, "--from-db")) { a->from_db = true; continue; }
         if (!strcmp(k, "--repeat")) { a->repeat = true; continue; }
-        if (!strcmp(k, "--record-equity")) { a->record_equity = true; continue; }
+        if (!strcmp(k, "--record-equity")) {
+            if (!v || !strncmp(v, "--", 2) || !estore_log_name_ok(v)) {
+                fprintf(stderr, "aftm backtest: --record-equity needs a log name (1 to %d letters, digits, '.', "
+                                "'_' or '-'): a backtest's equity is kept apart from the live log\n",
+                        EQUITY_LOG_NAME_MAX);
+                return EXIT_USAGE;
+            }
+            a->record_equity = argv[++i];
+            continue;
+        }
         if (!strcmp(k, "--ticks")) {
             /* --ticks A [B ...]: every following argument up to the next option (a shell glob) */
             if (!v || !*v || !strncmp(v, "--", 2)) {
@@ -432,7 +555,8 @@ static int parse_args(int argc, char **argv, bt_args *a) {
                          : !strcmp(k, "--home") ? &a->home
                          : NULL;
         bool numeric = !strcmp(k, "--tz") || !strcmp(k, "--slippage") || !strcmp(k, "--fee") || !strcmp(k, "--tax") ||
-                       !strcmp(k, "--multiplier") || !strcmp(k, "--capital") || !strcmp(k, "--fill");
+                       !strcmp(k, "--multiplier") || !strcmp(k, "--capital") || !strcmp(k, "--fill") ||
+                       !strcmp(k, "--latency-ms") || !strcmp(k, "--orders");
         if (!str && !numeric) {
             fprintf(stderr, "aftm backtest: unknown argument '%s' (see aftm backtest --help)\n", k);
             return EXIT_USAGE;
@@ -464,6 +588,16 @@ static int parse_args(int argc, char **argv, bt_args *a) {
                 fprintf(stderr, "aftm backtest: --fill wants 'next' or 'same', not '%s'\n", v);
                 return EXIT_USAGE;
             }
+        } else if (!strcmp(k, "--orders")) {
+            if (!strcmp(v, "market")) a->cfg.limit_entries = false;
+            else if (!strcmp(v, "limit")) a->cfg.limit_entries = true;
+            else {
+                fprintf(stderr, "aftm backtest: --orders wants 'market' or 'limit', not '%s'\n", v);
+                return EXIT_USAGE;
+            }
+        } else if (!strcmp(k, "--latency-ms")) {
+            if (!parse_int_range(v, 0, 86400000, &iv)) goto bad_num;
+            a->cfg.latency_ms = iv;
         } else if (!strcmp(k, "--slippage")) {
             if (!parse_int_range(v, 0, 1000000, &iv)) goto bad_num;
             a->cfg.slippage_points = iv;
@@ -489,6 +623,11 @@ static int parse_args(int argc, char **argv, bt_args *a) {
     if (!a->ticks || (!a->conditions && !a->from_db)) {
         fprintf(stderr, "aftm backtest: --ticks FILE and --conditions FILE (or --from-db) are required\n\n");
         backtest_usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (a->cfg.fill == BT_FILL_SAME_TICK && (a->cfg.latency_ms > 0 || a->cfg.limit_entries)) {
+        fprintf(stderr, "aftm backtest: --fill same fills at the signal's tick; --latency-ms and --orders limit "
+                        "go with the next tick model\n");
         return EXIT_USAGE;
     }
     if (a->conditions && a->from_db) {
@@ -563,7 +702,7 @@ int cmd_backtest(int argc, char **argv) {
             tick_set_close(r);
             return EXIT_RUNTIME;
         }
-        if (!a.capital_set) a.cfg.capital = (double)estore_capital(h.db);
+        if (!a.capital_set && a.from_db) a.cfg.capital = (double)estore_capital(h.db);
     }
     if (a.from_db) {
         snprintf(a.source, sizeof a.source, "the database (%s)", h.home);
@@ -650,7 +789,21 @@ int cmd_backtest(int argc, char **argv) {
 
     int exit_code = ok ? EXIT_OK : EXIT_RUNTIME;
     if (ok) {
+        /* the chart first, so the report can say what it drew */
+        chart_figures drawn;
+        bool charted = false;
+        char chart_err[512] = "";
+        if (a.chart) {
+            charted = render_chart(&a, symbol, bt, offset, &drawn, chart_err, sizeof chart_err);
+            chart_release_caches();
+            if (!charted) exit_code = EXIT_RUNTIME;
+        }
         json_t *j = (a.json || a.report) ? build_json(&a, format, symbol, bad_rows, &cs, bt, elapsed, offset) : NULL;
+        if (j && charted)
+            json_object_set_new(j, "chart",
+                                json_pack("{s:s, s:f, s:f, s:f}", "file", a.chart, "return_pct",
+                                          drawn.headline.return_pct, "max_drawdown_pct", drawn.headline.max_dd_pct,
+                                          "intraday_max_drawdown_pct", drawn.curve.max_dd_pct));
         if (a.json) {
             char *text = json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
             if (text) puts(text);
@@ -667,18 +820,23 @@ int cmd_backtest(int argc, char **argv) {
         }
         json_decref(j);
         const equity_series *es = backtest_daily_equity(bt);
+        char cap[48];
+        fmt_num(a.cfg.capital, 0, cap, sizeof cap);
+        for (char *q = cap; *q; q++)
+            if (*q == ',') memmove(q, q + 1, strlen(q));
         if (a.equity_csv) {
             if (equity_write_csv(a.equity_csv, es, err, sizeof err)) {
-                fprintf(note, "Daily equity written to %s\n", a.equity_csv);
+                fprintf(note, "Daily equity written to %s (aftm chart --equity %s --capital %s)\n", a.equity_csv,
+                        a.equity_csv, cap);
             } else {
                 fprintf(stderr, "aftm backtest: %s\n", err);
                 exit_code = EXIT_RUNTIME;
             }
         }
         if (a.record_equity) {
-            if (estore_put_series(h.db, es)) {
-                fprintf(note, "Daily equity recorded in the equity log of %s (%zu day%s; aftm equity list)\n", h.home,
-                        es->n, es->n == 1 ? "" : "s");
+            if (estore_log_put(h.db, a.record_equity, llround(a.cfg.capital), es, (double)time(NULL))) {
+                fprintf(note, "Daily equity kept as the equity log '%s' in %s (%zu day%s; aftm equity list --log %s)\n",
+                        a.record_equity, h.home, es->n, es->n == 1 ? "" : "s", a.record_equity);
             } else {
                 fprintf(stderr, "aftm backtest: cannot record the daily equity in %s: %s\n", h.home,
                         sqlite3_errmsg(h.db));
@@ -686,13 +844,10 @@ int cmd_backtest(int argc, char **argv) {
             }
         }
         if (a.chart) {
-            if (render_chart(&a, symbol, bt, offset, err, sizeof err)) {
-                fprintf(note, "Chart saved to %s\n", a.chart);
-            } else {
-                fprintf(stderr, "aftm backtest: %s\n", err);
-                exit_code = EXIT_RUNTIME;
-            }
-            chart_release_caches();
+            if (charted)
+                fprintf(note, "Chart saved to %s (return %+.2f%%, max drawdown %.2f%% of the daily closes, %.2f%% intraday)\n",
+                        a.chart, drawn.headline.return_pct, drawn.headline.max_dd_pct, drawn.curve.max_dd_pct);
+            else fprintf(stderr, "aftm backtest: %s\n", chart_err);
         }
     }
     backtest_free(bt);

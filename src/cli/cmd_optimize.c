@@ -27,7 +27,7 @@ static void usage(FILE *out) {
             "Runs one backtest per grid point (every core; ticks parsed once) and ranks them.\n\n"
             "  --grid SPEC         e.g. 'turning=5..30:5,tp=20..120:20,sl=10..60:10' (NAME=LO..HI:STEP\n"
             "                      or NAME=V; names turning, tp, sl; others keep each condition's)\n"
-            "  --metric M          net (default), sharpe, pf, winrate, drawdown\n"
+            "  --metric M          net (default), sharpe, pf, winrate, drawdown (intraday, tick by tick)\n"
             "  --top N             print the best N sets (default 10)\n"
             "  --csv FILE          the whole grid, one row per point\n"
             "  --json FILE         the same as JSON, with the walk-forward folds\n"
@@ -197,14 +197,14 @@ static void print_row(const opt_result *r, size_t rank, const opt_range *g) {
     if (r->s.sharpe_valid) snprintf(sh, sizeof sh, "%.2f", r->s.sharpe);
     else snprintf(sh, sizeof sh, "n/a");
     printf("  %6zu %6.1f%% %12.0f %8s %10.0f %7s\n", r->s.trades, r->s.win_rate * 100, r->s.net_pnl, pf,
-           r->s.max_drawdown, sh);
+           r->s.intraday_max_drawdown, sh);
 }
 
 static void print_header(const opt_range *g) {
     printf("  %4s ", "#");
     for (int p = 0; p < OPT_NPARAMS; p++)
         if (g[p].set) printf(" %7s", opt_param_name((opt_param)p));
-    printf("  %6s %7s %12s %8s %10s %7s\n", "trades", "win", "net NT$", "pf", "max DD", "sharpe");
+    printf("  %6s %7s %12s %8s %10s %7s\n", "trades", "win", "net NT$", "pf", "intra DD", "sharpe");
 }
 
 static json_t *result_json(const opt_result *r, const opt_range *g) {
@@ -215,6 +215,7 @@ static json_t *result_json(const opt_result *r, const opt_range *g) {
     json_object_set_new(o, "win_rate", json_real(r->s.win_rate));
     json_object_set_new(o, "net_pnl", json_real(r->s.net_pnl));
     json_object_set_new(o, "profit_factor", isfinite(r->s.profit_factor) ? json_real(r->s.profit_factor) : json_null());
+    json_object_set_new(o, "intraday_max_drawdown", json_real(r->s.intraday_max_drawdown));
     json_object_set_new(o, "max_drawdown", json_real(r->s.max_drawdown));
     json_object_set_new(o, "sharpe", r->s.sharpe_valid ? json_real(r->s.sharpe) : json_null());
     json_object_set_new(o, "metric", isfinite(r->metric) ? json_real(r->metric) : json_null());
@@ -226,7 +227,8 @@ static bool write_csv(const char *path, const opt_result *res, size_t n, const o
     if (!f) return false;
     for (int p = 0; p < OPT_NPARAMS; p++)
         if (g[p].set) fprintf(f, "%s,", opt_param_name((opt_param)p));
-    fprintf(f, "trades,wins,losses,win_rate,net_pnl,costs,profit_factor,max_drawdown,max_drawdown_pct,sharpe\n");
+    fprintf(f, "trades,wins,losses,win_rate,net_pnl,costs,profit_factor,intraday_max_drawdown,intraday_max_drawdown_pct,"
+               "sharpe\n");
     for (size_t i = 0; i < n; i++) {
         const opt_result *r = &res[i];
         for (int p = 0; p < OPT_NPARAMS; p++)
@@ -234,7 +236,7 @@ static bool write_csv(const char *path, const opt_result *res, size_t n, const o
         fprintf(f, "%zu,%zu,%zu,%.4f,%.2f,%.2f,", r->s.trades, r->s.wins, r->s.losses, r->s.win_rate, r->s.net_pnl,
                 r->s.costs);
         if (isfinite(r->s.profit_factor)) fprintf(f, "%.4f", r->s.profit_factor);
-        fprintf(f, ",%.2f,%.4f,", r->s.max_drawdown, r->s.max_drawdown_pct);
+        fprintf(f, ",%.2f,%.4f,", r->s.intraday_max_drawdown, r->s.intraday_max_drawdown_pct);
         if (r->s.sharpe_valid) fprintf(f, "%.4f", r->s.sharpe);
         fputc('\n', f);
     }
@@ -326,21 +328,39 @@ int cmd_optimize(int argc, char **argv) {
     size_t *top = malloc(n * sizeof *top);
     opt_fold *folds = a.walk ? calloc((size_t)a.walk, sizeof *folds) : NULL;
     int exit_code = EXIT_OK;
+    int nthreads = opt_threads(&job, n);
+    opt_thread_stat *stats = calloc((size_t)nthreads, sizeof *stats);
+    job.stats = stats;
     double t1 = now_s();
-    if (!res || !top || (a.walk && !folds) || !opt_run(&job, 0, nticks, a.metric, res)) {
+    if (!res || !top || !stats || (a.walk && !folds) || !opt_run(&job, 0, nticks, a.metric, res)) {
         fprintf(stderr, "aftm optimize: out of memory\n");
         exit_code = EXIT_RUNTIME;
         goto out;
     }
     double t_grid = now_s() - t1;
+    job.stats = NULL; /* the walk-forward's grids are not shown */
     printf("Optimize %s  (%zu ticks read in %.2f s; %zu conditions from %s)\n", symbol, nticks, t_read, cs.n,
            a.conditions);
     printf("  grid         %s: %zu points in %.2f s (%.0f backtests/s, %.3g ticks/s)\n", a.grid, n, t_grid,
            t_grid > 0 ? (double)n / t_grid : 0, t_grid > 0 ? (double)n * (double)nticks / t_grid : 0);
-    printf("  fills        %s tick, slippage %lld pt; fee NT$%g per lot per side; tax %g of the price per contract "
-           "per side, rounded to NT$1\n",
+    /* what each thread ran and the CPU it got: on a shared machine two threads can be busy
+     * and still take turns on one core (CPU per thread ~ the wall time, summed ~ 2x work) */
+    printf("  threads      %d:", nthreads);
+    double cpu = 0;
+    for (int i = 0; i < nthreads; i++) {
+        printf("%s%zu", i ? " + " : " ", stats[i].points);
+        cpu += stats[i].cpu_s;
+    }
+    printf(" points; CPU");
+    for (int i = 0; i < nthreads; i++) printf("%s%.2f", i ? " + " : " ", stats[i].cpu_s);
+    printf(" s in %.2f s of wall (%.2f cores busy)\n", t_grid, t_grid > 0 ? cpu / t_grid : 0);
+    char rate[40];
+    snprintf(rate, sizeof rate, "%.10f", a.cfg.tax_rate); /* 0.00002, never 2e-05 */
+    for (size_t q = strlen(rate); q > 1 && rate[q - 1] == '0' && rate[q - 2] != '.'; q--) rate[q - 1] = '\0';
+    printf("  fills        %s tick, slippage %lld pt; fee NT$%g per lot per side; tax %s x price x multiplier per "
+           "contract per side, rounded to a whole NT$\n",
            a.cfg.fill == BT_FILL_SAME_TICK ? "same" : "next", (long long)a.cfg.slippage_points, a.cfg.fee_per_lot,
-           a.cfg.tax_rate);
+           rate);
     size_t k = opt_top(res, n, (size_t)a.top, top);
     printf("\nBest %zu by %s\n", k, opt_metric_name(a.metric));
     print_header(job.grid);
@@ -402,6 +422,7 @@ int cmd_optimize(int argc, char **argv) {
 out:
     free(res);
     free(top);
+    free(stats);
     free(folds);
     condition_set_free(&cs);
     free(ticks);

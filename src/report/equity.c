@@ -181,30 +181,6 @@ bool equity_write_csv(const char *path, const equity_series *s, char *err, size_
     return ok;
 }
 
-bool equity_compute_stats(const equity_series *s, equity_stats *st) {
-    memset(st, 0, sizeof *st);
-    if (!s || !s->n) return false;
-    st->rows = s->n;
-    st->initial = s->pts[0].equity;
-    st->final = s->pts[s->n - 1].equity;
-    st->peak = st->trough = st->initial;
-    st->first_day = s->pts[0].day;
-    st->last_day = s->pts[s->n - 1].day;
-    double running = st->initial;
-    for (size_t i = 0; i < s->n; i++) {
-        double e = s->pts[i].equity;
-        if (e > st->peak) st->peak = e, st->peak_index = i;
-        if (e < st->trough) st->trough = e;
-        if (e > running) running = e;
-        if (i >= 1 && running > 0) {
-            double dd = (e - running) / running * 100.0;
-            if (dd < st->max_dd_pct) st->max_dd_pct = dd;
-        }
-    }
-    st->return_pct = st->initial > 0 ? (st->final - st->initial) / st->initial * 100.0 : 0.0;
-    return true;
-}
-
 void equity_format_money(double v, char *out, size_t cap) {
     long long x = llround(v);
     bool neg = x < 0;
@@ -217,5 +193,5 @@ void equity_format_money(double v, char *out, size_t cap) {
         grouped[g++] = digits[i];
     }
     grouped[g] = '\0';
-    snprintf(out, cap, "%s$%s", neg ? "-" : "", grouped);
+    snprintf(out, cap, "%sNT$%s", neg ? "-" : "", grouped);
 }

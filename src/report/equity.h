@@ -1,5 +1,5 @@
-/* The equity log: the original's `date,equity` CSV (rows `YYYY-MM-DD,<int>`) and the figures
- * its chart script prints (return %, max drawdown %). */
+/* The equity log: the original's `date,equity` CSV (rows `YYYY-MM-DD,<int>`), its dates, and
+ * money as NT$. */
 #ifndef AFTM_EQUITY_H
 #define AFTM_EQUITY_H
 
@@ -34,19 +34,7 @@ void equity_format_date(int64_t day, char out[11]);
 /* Days since the epoch to y/m/d. */
 void equity_civil(int64_t day, int *y, int *m, int *d);
 
-typedef struct {
-    size_t rows;
-    double initial, final, peak, trough;
-    size_t peak_index;     /* first row at the peak */
-    double return_pct;     /* (final - initial) / initial * 100; 0 when initial <= 0 */
-    double max_dd_pct;     /* min over rows of (equity - running max) / running max * 100; <= 0 */
-    int64_t first_day, last_day;
-} equity_stats;
-
-/* False for an empty series. A single row gives return 0 and drawdown 0 (the original crashes). */
-bool equity_compute_stats(const equity_series *s, equity_stats *st);
-
-/* "$175,532" / "-$1,234" (rounded to whole dollars). */
+/* "NT$175,532" / "-NT$1,234" (rounded to whole NT$). Figures of the log: report/figures.h. */
 void equity_format_money(double v, char *out, size_t cap);
 
 #endif

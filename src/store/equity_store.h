@@ -1,8 +1,12 @@
 /* The equity log in SQLite: one row per calendar day (Asia/Taipei), `equity(date, equity)`,
  * equity in whole money units. The executor writes today's row after every fill:
  * starting capital + the total P&L of its positions in money (realized + open positions
- * marked to the last price, x the contract multiplier). `aftm backtest --record-equity` writes
- * its daily series. `aftm equity export` writes it as the original's equity_log.csv.
+ * marked to the last price, x the contract multiplier). `aftm equity export` writes it as the
+ * original's equity_log.csv.
+ *
+ * A backtest never writes there: `aftm backtest --record-equity NAME` writes its daily series
+ * into a named log (tables equity_logs and equity_log_rows) with the backtest's capital, shown
+ * by `aftm equity list --log NAME`.
  *
  * The starting capital is the meta key "capital" (`aftm equity set-capital N`), else
  * EQUITY_DEFAULT_CAPITAL. Changing it does not rewrite the rows already recorded. */
@@ -37,5 +41,20 @@ bool estore_put_series(sqlite3 *db, const equity_series *s);
 bool estore_load(sqlite3 *db, equity_series *out);
 /* Deletes every row; returns how many, or -1. */
 int estore_clear(sqlite3 *db);
+
+/* ---- named logs ---- */
+#define EQUITY_LOG_NAME_MAX 64
+/* 1 to 64 of [A-Za-z0-9._-]. */
+bool estore_log_name_ok(const char *name);
+/* The log NAME becomes s with that capital (its old rows replaced), in one transaction. */
+bool estore_log_put(sqlite3 *db, const char *name, long long capital, const equity_series *s, double now_s);
+/* 1 with the rows (out initialised) and the capital, 0 when there is no such log, -1 on a
+ * database error. */
+int estore_log_load(sqlite3 *db, const char *name, equity_series *out, long long *capital);
+typedef void (*estore_log_fn)(void *ctx, const char *name, long long capital, size_t rows);
+/* Each named log in name order; the count, or -1. */
+int estore_log_list(sqlite3 *db, estore_log_fn fn, void *ctx);
+/* Deletes the log and its rows: 1 done, 0 no such log, -1 error. */
+int estore_log_drop(sqlite3 *db, const char *name);
 
 #endif

@@ -102,6 +102,17 @@ static const char *const MIGRATIONS[] = {
     "  owner TEXT NOT NULL DEFAULT '',"
     "  supervisor_pid INTEGER NOT NULL DEFAULT 0,"
     "  updated_at REAL NOT NULL);",
+    /* 5: named equity logs: a backtest's daily equity, each under its own name with its
+     * capital, never in the live log (equity) */
+    "CREATE TABLE IF NOT EXISTS equity_logs("
+    "  name TEXT PRIMARY KEY,"
+    "  capital INTEGER NOT NULL,"
+    "  created_at REAL NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS equity_log_rows("
+    "  name TEXT NOT NULL,"
+    "  date TEXT NOT NULL,"
+    "  equity INTEGER NOT NULL,"
+    "  PRIMARY KEY(name, date));",
 };
 
 int schema_version_latest(void) { return (int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]); }

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # aftm backtest and aftm chart end to end on the shared TAIFEX sample: JSON report, equity CSV,
-# PNG chart, and the errors for bad input (exit code 2).
+# PNG chart, and the errors for bad input (exit code 2); over several days, the report, its
+# chart and aftm chart on its equity CSV agree on the max drawdown; a named equity log keeps
+# the live one clean; latency and limit entries are stated in the report.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${AFTM_BIN:-build/asan/aftm}
@@ -66,6 +68,13 @@ EOF
 "$BIN" backtest --ticks "$SAMPLE" --product MTX --conditions "$tmp/conditions.json" >"$tmp/text.txt" 2>/dev/null
 grep -q "Backtest MTX202507" "$tmp/text.txt" || fail "text report header"
 grep -q "net P&L" "$tmp/text.txt" || fail "text report summary"
+grep -q "costs           NT\\$" "$tmp/text.txt" || fail "costs in NT$: $(grep costs "$tmp/text.txt")"
+grep -q "tax 0.00002 x price x 50 per contract per side" "$tmp/text.txt" || fail "the tax rule: $(cat "$tmp/text.txt")"
+! grep -q "e-05" "$tmp/text.txt" || fail "a rate in exponent notation"
+grep -q "fills        market orders at the next tick" "$tmp/text.txt" || fail "fill model: $(grep fills "$tmp/text.txt")"
+for k in "expectancy" "streaks" "sortino" "calmar" "intraday" "a day over"; do
+  grep -q "$k" "$tmp/text.txt" || fail "no $k in the report"
+done
 
 # aftm chart on the backtest's equity CSV
 "$BIN" chart --equity "$tmp/equity.csv" -o "$tmp/chart.png" >"$tmp/chart.txt" || fail "chart exited $?"
@@ -124,4 +133,79 @@ assert len(g["grid"]) == 9 and len(g["walk_forward"]) == 2, g
 assert open(sys.argv[1] + "/heat.png", "rb").read(8) == b"\x89PNG\r\n\x1a\n"
 PY
 expect2 "want" "$BIN" optimize --ticks "$SAMPLE" --product TX --conditions "$tmp/conditions.json" --grid 'bogus=1..2'
+# several days of a plain CSV (a random walk, UTC+8): one max drawdown everywhere
+/usr/bin/python3 - "$tmp/days.csv" <<'PY'
+import datetime, random, sys
+random.seed(7)
+rows, p = [], 22000
+for d in range(6):
+    day = datetime.date(2025, 6, 2) + datetime.timedelta(days=d + (2 if d >= 5 else 0))  # a weekend inside
+    t = datetime.datetime.combine(day, datetime.time(1, 0))  # 09:00 +08:00
+    for i in range(1500):
+        p = max(100, p + random.choice((-3, -2, -1, 0, 1, 2, 3)))
+        rows.append("%s,TX202507,%d,1" % ((t + datetime.timedelta(seconds=10 * i)).strftime("%Y-%m-%d %H:%M:%S"), p))
+open(sys.argv[1], "w").write("datetime,symbol,price,volume\n" + "\n".join(rows) + "\n")
+PY
+cat >"$tmp/rep.json" <<'JSON'
+[{"condition_id": "eea76b9e-2d67-4f8b-9a8e-0c3f1a6b7d31", "action": "BUY", "trigger_price": 21990,
+  "quantity": 1, "turning_point": 10, "take_profit_point": 40, "stop_loss_point": 30, "is_following": true},
+ {"condition_id": "eea76b9e-2d67-4f8b-9a8e-0c3f1a6b7d32", "action": "SELL", "trigger_price": 22010,
+  "quantity": 1, "turning_point": 10, "take_profit_point": 40, "stop_loss_point": 30, "is_following": true}]
+JSON
+"$BIN" backtest --ticks "$tmp/days.csv" --tz +08:00 --conditions "$tmp/rep.json" --repeat --capital 500000 \
+  --report "$tmp/days.json" --chart "$tmp/days.png" --equity-csv "$tmp/days_eq.csv" --record-equity days-1 \
+  --no-progress >"$tmp/days.txt" 2>&1 || fail "multi-day backtest: $(cat "$tmp/days.txt")"
+"$BIN" chart --equity "$tmp/days_eq.csv" --capital 500000 --json -o "$tmp/days2.png" >"$tmp/chart_csv.json" \
+  || fail "aftm chart on the equity CSV"
+"$BIN" chart --log days-1 --json -o "$tmp/days3.png" >"$tmp/chart_log.json" || fail "aftm chart --log"
+"$BIN" equity list --log days-1 >"$tmp/list_log.txt" || fail "equity list --log"
+[ "$("$BIN" equity list --json | tr -d ' \n')" = "[]" ] || fail "the backtest wrote into the live equity log"
+/usr/bin/python3 - "$tmp" <<'PY'
+import json, sys
+tmp = sys.argv[1]
+r = json.load(open(tmp + "/days.json"))
+s = r["summary"]
+csv = json.load(open(tmp + "/chart_csv.json"))
+log = json.load(open(tmp + "/chart_log.json"))
+assert len(r["equity"]) == 6 and s["trades"] >= 10, (r["equity"], s["trades"])
+dd = s["max_drawdown_pct"]
+assert dd < -0.05, dd  # a real drawdown, or agreeing would prove nothing
+assert s["intraday_max_drawdown_pct"] < dd, s  # tick by tick goes deeper than the closes
+# the report, its --chart, aftm chart on --equity-csv and on the named log: one figure
+# (the CSV and the log hold whole NT$, hence the tolerance)
+for name, got in (("--chart", r["chart"]["max_drawdown_pct"]), ("aftm chart --equity", csv["max_drawdown_pct"]),
+                  ("aftm chart --log", log["max_drawdown_pct"])):
+    assert abs(got - dd) < 1e-3, (name, got, dd)
+for got in (r["chart"]["return_pct"], csv["return_pct"], log["return_pct"]):
+    assert abs(got - s["return_pct"]) < 1e-3, (got, s["return_pct"])
+assert r["chart"]["intraday_max_drawdown_pct"] == s["intraday_max_drawdown_pct"]
+text = open(tmp + "/days.txt").read()
+assert "(%.2f%%) of the daily closes" % dd in text, text
+lst = open(tmp + "/list_log.txt").read()
+assert "6 days, return %+.2f%%, max drawdown %.2f%%" % (s["return_pct"], dd) in lst, lst
+for k in ("sharpe", "sortino", "calmar"):
+    assert s[k] is not None, (k, s)
+PY
+grep -q "kept as the equity log 'days-1'" "$tmp/days.txt" || fail "no note of the named log"
+expect2 "needs a log name" "$BIN" backtest --ticks "$SAMPLE" --conditions "$tmp/conditions.json" --record-equity
+expect2 "needs a log name" "$BIN" backtest --ticks "$SAMPLE" --conditions "$tmp/conditions.json" --record-equity 'a b'
+expect2 "no equity log named" "$BIN" chart --log nosuch -o "$tmp/x.png"
+
+# fill realism: latency and limit entries, stated in the report
+"$BIN" backtest --ticks "$tmp/days.csv" --tz +08:00 --conditions "$tmp/rep.json" --repeat --latency-ms 15000 \
+  --orders limit --json --no-progress >"$tmp/lat.json" 2>/dev/null || fail "latency backtest"
+/usr/bin/python3 - "$tmp/lat.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+c = r["config"]
+assert c["latency_ms"] == 15000 and c["orders"] == "limit", c
+assert "at least 15000 ms after the signal" in c["fill_model"] and "trades through" in c["fill_model"], c
+t = r["trades"]
+assert t, "no trade"
+for x in t:  # a limit entry fills at its signal price
+    assert x["entry_price"] == x["entry_signal_price"], x
+PY
+expect2 "next tick model" "$BIN" backtest --ticks "$SAMPLE" --conditions "$tmp/conditions.json" --fill same --latency-ms 5
+expect2 "bad value" "$BIN" backtest --ticks "$SAMPLE" --conditions "$tmp/conditions.json" --latency-ms -1
+expect2 "'market' or 'limit'" "$BIN" backtest --ticks "$SAMPLE" --conditions "$tmp/conditions.json" --orders stop
 echo "ok"

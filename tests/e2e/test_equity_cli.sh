@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# aftm equity list|export|set-capital|clear and aftm chart from the database's equity log, fed by
-# aftm backtest --record-equity; aftm chart on a CSV shaped like the original's equity_log.csv
-# (39 daily rows, no final newline) and on a single row.
+# aftm equity list|export|set-capital|clear|logs and aftm chart on a backtest's named log
+# (aftm backtest --record-equity NAME), which never touches the live log; aftm chart on a CSV
+# shaped like the original's equity_log.csv (39 daily rows, no final newline) and on a single row.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${AFTM_BIN:-build/asan/aftm}
@@ -30,16 +30,18 @@ expect2 "No data found in the equity log" "$BIN" chart -o "$tmp/none.png"
 [ ! -e "$tmp/none.png" ] || fail "a chart of nothing was written"
 
 # the starting capital
-"$BIN" equity set-capital 149995 | grep -q '\$149,995' || fail "set-capital output"
+"$BIN" equity set-capital 149995 | grep -q 'NT\$149,995' || fail "set-capital output"
 expect2 "positive" "$BIN" equity set-capital 0
 expect2 "positive" "$BIN" equity set-capital abc
 expect2 "unknown action" "$BIN" equity frobnicate
 
-# a backtest records its daily equity, starting from the log's capital
-"$BIN" backtest --ticks "$SAMPLE" --conditions examples/conditions.json --record-equity --json --no-progress \
-  >"$tmp/bt.json" 2>"$tmp/bt.err" || fail "backtest: $(cat "$tmp/bt.err")"
-grep -q "recorded in the equity log" "$tmp/bt.err" || fail "no note of the recording"
-"$BIN" equity list --json >"$tmp/list.json"
+# a backtest keeps its daily equity in a named log, with its own capital; the live log stays empty
+"$BIN" backtest --ticks "$SAMPLE" --conditions examples/conditions.json --capital 149995 --record-equity s1 --json \
+  --no-progress >"$tmp/bt.json" 2>"$tmp/bt.err" || fail "backtest: $(cat "$tmp/bt.err")"
+grep -q "kept as the equity log 's1'" "$tmp/bt.err" || fail "no note of the recording"
+[ "$("$BIN" equity list --json | tr -d ' \n')" = "[]" ] || fail "a backtest wrote into the live log"
+"$BIN" equity list --log s1 --json >"$tmp/list.json"
+"$BIN" equity logs --json >"$tmp/logs.json"
 /usr/bin/python3 - "$tmp" <<'EOF'
 import json, sys
 tmp = sys.argv[1]
@@ -50,24 +52,30 @@ want = [{"date": p["date"], "equity": round(p["equity"])} for p in bt["equity"]]
 assert rows == want, (rows, want)
 # one trading day: the night of the 16th counts for the 17th; no invented row at the capital
 assert len(rows) == 1 and rows[0]["date"] == "2025-06-17", rows
+assert json.load(open(f"{tmp}/logs.json")) == [{"name": "s1", "capital": 149995, "rows": 1}]
 EOF
-"$BIN" equity list >"$tmp/list.txt"
-grep -q "2025-06-17" "$tmp/list.txt" && grep -q "1 day, return" "$tmp/list.txt" || fail "text list: $(cat "$tmp/list.txt")"
+"$BIN" equity list --log s1 >"$tmp/list.txt"
+# the first day's change and return are against the capital
+ret=$(/usr/bin/python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["summary"]; print("%+.2f%%" % ((round(s["final_equity"]) - 149995) / 149995 * 100))' "$tmp/bt.json")
+grep -q "2025-06-17" "$tmp/list.txt" && grep -q "1 day, return $ret" "$tmp/list.txt" || fail "text list: $(cat "$tmp/list.txt") (want $ret)"
+expect2 "no equity log named" "$BIN" equity list --log nosuch
+expect2 "log name" "$BIN" equity list --log 'x;y'
 
 # export: the original's format, the same bytes to a file and to stdout
-"$BIN" equity export -o "$tmp/equity_log.csv" 2>"$tmp/exp.err"
+"$BIN" equity export --log s1 -o "$tmp/equity_log.csv" 2>"$tmp/exp.err"
 grep -q "exported 1 row" "$tmp/exp.err" || fail "export note"
-"$BIN" equity export >"$tmp/stdout.csv"
+"$BIN" equity export --log s1 >"$tmp/stdout.csv"
 cmp -s "$tmp/equity_log.csv" "$tmp/stdout.csv" || fail "export to stdout differs from -o"
 [ "$(head -n 1 "$tmp/equity_log.csv")" = "date,equity" ] || fail "header"
 [ "$(tail -c 1 "$tmp/equity_log.csv" | od -An -c | tr -d ' ')" != '\n' ] || fail "final newline"
 [ "$(wc -l <"$tmp/equity_log.csv")" -eq 1 ] || fail "1 row (no final newline: 1 newline)"
 
-# the chart from the database's log
-"$BIN" chart -o "$tmp/db.png" >"$tmp/chart.txt" || fail "chart from the log"
+# the chart from the named log
+"$BIN" chart --log s1 -o "$tmp/db.png" >"$tmp/chart.txt" || fail "chart from the log"
 grep -q "Chart saved to $tmp/db.png" "$tmp/chart.txt" || fail "chart output"
 grep -q "Period: 2025-06-17 to 2025-06-17 (1 day)" "$tmp/chart.txt" || fail "period: $(cat "$tmp/chart.txt")"
 [ "$(png_size "$tmp/db.png")" = "1800 750" ] || fail "chart size"
+expect2 "No data found in the equity log" "$BIN" chart -o "$tmp/none.png"
 # and the backtest's own chart of the run
 "$BIN" backtest --ticks "$SAMPLE" --conditions examples/conditions.json --chart "$tmp/bt.png" --no-progress \
   >"$tmp/bt.txt" || fail "backtest --chart"
@@ -95,6 +103,8 @@ grep -q "Return: +0.0%" "$tmp/one.txt" && grep -q "Max Drawdown: 0.0%" "$tmp/one
 [ "$(png_size "$tmp/one.png")" = "1800 750" ] || fail "single row chart size"
 
 # clear
-"$BIN" equity clear | grep -q "deleted 1 row" || fail "clear"
-expect2 "No data found in the equity log" "$BIN" chart -o "$tmp/none.png"
+"$BIN" equity clear --log s1 | grep -q "deleted the equity log 's1'" || fail "clear --log"
+expect2 "no equity log named" "$BIN" chart --log s1 -o "$tmp/none.png"
+"$BIN" equity logs | grep -q "(none" || fail "logs after clear"
+"$BIN" equity clear | grep -q "deleted 0 rows" || fail "clear"
 echo "ok"

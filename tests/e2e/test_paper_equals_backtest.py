@@ -154,6 +154,8 @@ _, out, _ = e.cli("chart", "-o", png)
 head = open(png, "rb").read(24)
 check(head[:8] == b"\x89PNG\r\n\x1a\n" and int.from_bytes(head[16:20], "big") == 1800,
       "aftm chart draws the database's equity log (a single row)")
-check("Return: +0.0%" in out, "a single row: return 0")
+# a first live day's return is against the starting capital, not 0
+want = "Return: %+.1f%%" % ((rows[0]["equity"] - 1000000) / 1000000 * 100)
+check(want in out, "a single row: the return against the capital (%s)" % want)
 check_logs_clean(e)
 print("PASS")

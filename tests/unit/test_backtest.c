@@ -108,8 +108,17 @@ static void test_next_tick_fills_costs_and_summary(void **state) {
     near(s.return_pct, -0.103);
     /* mark-to-market: peak 1,016,662 at tick 4 (long 1 from 22016 marked at 22100, entry
      * costs 50 + 88 paid), trough 998,970 after the last fill */
-    near(s.max_drawdown, -(1016662.0 - 998970));
-    near(s.max_drawdown_pct, -(1016662.0 - 998970) / 1016662.0 * 100);
+    near(s.intraday_max_drawdown, -(1016662.0 - 998970));
+    near(s.intraday_max_drawdown_pct, -(1016662.0 - 998970) / 1016662.0 * 100);
+    /* the daily closes: one day at 998,970 on a capital of 1,000,000 */
+    near(s.max_drawdown, -1030);
+    near(s.max_drawdown_pct, -0.103);
+    near(s.drawdown_days, 1);
+    near(s.avg_win, 14324);
+    near(s.avg_loss, -15354);
+    near(s.expectancy, -515);
+    assert_true(s.win_streak == 1 && s.loss_streak == 1);
+    near(s.trades_per_day, 2);
     /* positions open after ticks 3, 4, 6, 7 of SYM; MTX ticks after 3, 4, 6, 7 too */
     near(s.exposure, 8.0 / 18.0);
     assert_int_equal(s.days, 1);
@@ -317,14 +326,20 @@ static void test_daily_series_and_sharpe(void **state) {
     var /= 2;
     assert_true(s.sharpe_valid);
     near(s.sharpe, mean / sqrt(var) * sqrt(252));
-    near(s.max_drawdown, -20);
+    near(s.max_drawdown, -20); /* the daily closes: 1010 -> 990 */
+    near(s.max_drawdown_pct, -20.0 / 1010 * 100);
+    near(s.drawdown_days, 1);
+    double down = sqrt(r[1] * r[1] / 3);
+    assert_true(s.sortino_valid && s.calmar_valid);
+    near(s.sortino, mean / down * sqrt(252));
+    near(s.calmar, (pow(1.02, 84) - 1) * 100 / (20.0 / 1010 * 100));
     assert_int_equal(s.days, 3);
     near(s.exposure, 4.0 / 5.0);
     backtest_free(bt);
 }
 
-/* The curve for the chart: the capital at the first tick, then the last equity of each minute;
- * the last point is the final equity. */
+/* The curve for the chart: the capital at the first tick, then each minute's high, low and
+ * last equity in tick order, each once; the last point is the final equity. */
 static void test_equity_curve(void **state) {
     (void)state;
     backtest_config cfg;
@@ -358,6 +373,141 @@ static void test_equity_curve(void **state) {
     backtest_summary s;
     backtest_get_summary(bt, &s);
     near(s.final_equity, p[n - 1].equity);
+    backtest_free(bt);
+}
+
+/* Within a minute the high and the low are kept, so the curve's drawdown is the tick-by-tick
+ * one: 1000 -> 1020 -> 980 -> 1000 in one minute is a 3.92 % drawdown, not none. */
+static void test_curve_keeps_extremes(void **state) {
+    (void)state;
+    backtest_config cfg;
+    backtest_config_default(&cfg);
+    cfg.tax_rate = 0;
+    cfg.multiplier = 1;
+    cfg.capital = 1000;
+    cfg.fill = BT_FILL_SAME_TICK;
+    backtest *bt = backtest_new(&cfg);
+    condition c;
+    condition_init(&c, 1, SYM, SIDE_BUY, 100, 10, 1, 1000, 1000, false);
+    assert_true(backtest_add_condition(bt, &c));
+    const double px[] = {100, 110, 130, 90, 105, 110};
+    for (int i = 0; i < 6; i++) backtest_on_tick(bt, SYM, px[i], T0 + i * SEC);
+    backtest_on_tick(bt, SYM, 112, T0 + 120 * SEC);
+    backtest_finish(bt);
+    size_t n;
+    const backtest_point *p = backtest_equity_curve(bt, &n);
+    /* start 1000, then minute 0: high 1020 (tick 2), low 980 (tick 3), last 1000 (tick 5);
+     * minute 2: 1002 */
+    assert_int_equal(n, 5);
+    near(p[1].equity, 1020);
+    near(p[2].equity, 980);
+    near(p[3].equity, 1000);
+    assert_true(p[1].ts_us < p[2].ts_us && p[2].ts_us < p[3].ts_us);
+    backtest_summary s;
+    backtest_get_summary(bt, &s);
+    near(s.intraday_max_drawdown, -40);
+    near(s.intraday_max_drawdown_pct, -40.0 / 1020 * 100);
+    near(s.intraday_drawdown_s, 118); /* from the peak at 0:02 to the end at 2:00, under water */
+    backtest_free(bt);
+}
+
+/* --latency-ms: an order reaches the market at the first tick at least N ms after its signal. */
+static void test_latency(void **state) {
+    (void)state;
+    backtest_config cfg;
+    backtest_config_default(&cfg);
+    cfg.tax_rate = 0;
+    cfg.multiplier = 1;
+    cfg.latency_ms = 250;
+    backtest *bt = backtest_new(&cfg);
+    condition c;
+    condition_init(&c, 1, SYM, SIDE_BUY, 100, 10, 1, 20, 1000, false); /* order 110, TP 130 */
+    assert_true(backtest_add_condition(bt, &c));
+    int64_t ms = 1000;
+    backtest_on_tick(bt, SYM, 100, T0);
+    backtest_on_tick(bt, SYM, 110, T0 + 100 * ms); /* entry signalled: market from 350 ms */
+    backtest_on_tick(bt, SYM, 111, T0 + 200 * ms); /* too soon */
+    backtest_on_tick(bt, SYM, 112, T0 + 349 * ms); /* too soon */
+    backtest_on_tick(bt, SYM, 113, T0 + 350 * ms); /* fills here */
+    backtest_on_tick(bt, SYM, 133, T0 + 400 * ms); /* take profit signalled (>= 133): from 650 ms */
+    backtest_on_tick(bt, SYM, 140, T0 + 600 * ms);
+    backtest_on_tick(bt, SYM, 125, T0 + 700 * ms); /* fills here */
+    backtest_on_tick(bt, SYM, 150, T0 + 800 * ms);
+    backtest_finish(bt);
+    size_t n;
+    const backtest_trade *t = backtest_trades(bt, &n);
+    assert_int_equal(n, 1);
+    assert_int_equal(t[0].entry_price, 113);
+    assert_int_equal(t[0].entry_ts_us, T0 + 350 * ms);
+    assert_int_equal(t[0].exit_price, 125);
+    assert_int_equal(t[0].exit_ts_us, T0 + 700 * ms);
+    assert_int_equal(t[0].reason, BT_EXIT_TAKE_PROFIT);
+    backtest_free(bt);
+
+    /* an entry whose time never comes goes unfilled; an exit on its way fills at the end */
+    bt = backtest_new(&cfg);
+    assert_true(backtest_add_condition(bt, &c));
+    backtest_on_tick(bt, SYM, 100, T0);
+    backtest_on_tick(bt, SYM, 110, T0 + 100 * ms);
+    backtest_on_tick(bt, SYM, 111, T0 + 300 * ms);
+    backtest_finish(bt);
+    backtest_summary s;
+    backtest_get_summary(bt, &s);
+    assert_int_equal(s.trades, 0);
+    assert_int_equal(s.unfilled_entries, 1);
+    backtest_free(bt);
+}
+
+/* Limit entries fill at their price only when a tick trades through it: at the price is not
+ * enough. */
+static void test_limit_crossing(void **state) {
+    (void)state;
+    backtest_config cfg;
+    backtest_config_default(&cfg);
+    cfg.tax_rate = 0;
+    cfg.multiplier = 1;
+    cfg.slippage_points = 3; /* market fills only */
+    cfg.limit_entries = true;
+    backtest *bt = backtest_new(&cfg);
+    condition c;
+    condition_init(&c, 1, SYM, SIDE_BUY, 100, 10, 1, 1000, 1000, false); /* buy limit at 110 */
+    assert_true(backtest_add_condition(bt, &c));
+    condition_init(&c, 2, SYM, SIDE_SELL, 200, 10, 1, 1000, 1000, false); /* sell limit at 190 */
+    assert_true(backtest_add_condition(bt, &c));
+    backtest_on_tick(bt, SYM, 100, T0);
+    backtest_on_tick(bt, SYM, 110, T0 + 1 * SEC); /* buy signalled at 110 */
+    backtest_on_tick(bt, SYM, 110, T0 + 2 * SEC); /* touches: no fill */
+    backtest_on_tick(bt, SYM, 115, T0 + 3 * SEC);
+    backtest_on_tick(bt, SYM, 109, T0 + 4 * SEC); /* trades through: fills at 110 */
+    backtest_on_tick(bt, SYM, 200, T0 + 5 * SEC);
+    backtest_on_tick(bt, SYM, 190, T0 + 6 * SEC); /* sell signalled at 190 */
+    backtest_on_tick(bt, SYM, 190, T0 + 7 * SEC); /* touches: no fill */
+    backtest_on_tick(bt, SYM, 185, T0 + 8 * SEC); /* the wrong way: no fill */
+    backtest_finish(bt);                          /* never crossed: unfilled */
+    size_t n;
+    const backtest_trade *t = backtest_trades(bt, &n);
+    assert_int_equal(n, 1);
+    assert_int_equal(t[0].condition_id, 1);
+    assert_int_equal(t[0].entry_price, 110);
+    assert_int_equal(t[0].entry_ts_us, T0 + 4 * SEC);
+    assert_int_equal(t[0].reason, BT_EXIT_END_OF_DATA);
+    assert_int_equal(t[0].exit_price, 185 - 3); /* the exit is a market order: slippage */
+    backtest_summary s;
+    backtest_get_summary(bt, &s);
+    assert_int_equal(s.unfilled_entries, 1);
+    backtest_free(bt);
+
+    /* the sell side crosses upwards */
+    bt = backtest_new(&cfg);
+    assert_true(backtest_add_condition(bt, &c));
+    backtest_on_tick(bt, SYM, 200, T0);
+    backtest_on_tick(bt, SYM, 190, T0 + 1 * SEC);
+    backtest_on_tick(bt, SYM, 191, T0 + 2 * SEC); /* fills at 190 */
+    backtest_finish(bt);
+    t = backtest_trades(bt, &n);
+    assert_int_equal(n, 1);
+    assert_int_equal(t[0].entry_price, 190);
+    assert_int_equal(t[0].entry_ts_us, T0 + 2 * SEC);
     backtest_free(bt);
 }
 
@@ -478,6 +628,9 @@ int main(void) {
         cmocka_unit_test(test_end_of_data),
         cmocka_unit_test(test_daily_series_and_sharpe),
         cmocka_unit_test(test_equity_curve),
+        cmocka_unit_test(test_curve_keeps_extremes),
+        cmocka_unit_test(test_latency),
+        cmocka_unit_test(test_limit_crossing),
         cmocka_unit_test(test_conditions_json),
         cmocka_unit_test(test_condition_set_push),
     };

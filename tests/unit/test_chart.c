@@ -1,4 +1,5 @@
-/* Equity CSV, the original's stats, and the cairo chart read back from its PNG. */
+/* Equity CSV, its figures, and the cairo chart read back from its PNG: collapsed closed time,
+ * the drawdown panel, trade markers. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 
 #include "report/chart.h"
 #include "report/equity.h"
+#include "report/figures.h"
 
 static char tmp_path[64];
 
@@ -48,41 +50,47 @@ static void test_read_and_stats(void **state) {
     equity_series s;
     load("date,equity\r\n2025-06-01,100000\r\n2025-06-02,110000\r\n2025-06-03,99000\r\n2025-06-04,120000", &s);
     assert_int_equal(s.n, 4);
-    equity_stats st;
-    assert_true(equity_compute_stats(&s, &st));
+    fig_curve st;
+    assert_true(fig_curve_daily(&s, NAN, &st)); /* no capital: the first row is the base */
     assert_true(fabs(st.return_pct - 20.0) < 1e-9);
     assert_true(fabs(st.max_dd_pct - (-10.0)) < 1e-9); /* 99000 vs running max 110000 */
     assert_true(st.peak == 120000 && st.peak_index == 3);
     assert_true(st.trough == 99000);
     char a[11];
-    equity_format_date(st.first_day, a);
+    equity_format_date((int64_t)st.first_t, a);
     assert_string_equal(a, "2025-06-01");
     char t[256];
-    chart_title(&st, t, sizeof t);
-    assert_string_equal(t, "Equity Curve  \u2022  Return: +20.0%  \u2022  Max DD: -10.0%  \u2022  $100,000 \u2192 $120,000");
+    chart_title(&st, NULL, t, sizeof t);
+    assert_string_equal(t, "Equity Curve  \u2022  Return: +20.00%  \u2022  Max DD: -10.00%  \u2022  NT$100,000 \u2192 "
+                           "NT$120,000");
     chart_subtitle(&st, t, sizeof t);
     assert_string_equal(t, "2025-06-01 to 2025-06-04 (4 days)");
     equity_free(&s);
 
-    /* one row: no crash, zero return and drawdown */
+    /* one row: no crash, zero return and drawdown without a capital ... */
     load("date,equity\n2025-06-01,149995\n", &s);
-    assert_true(equity_compute_stats(&s, &st));
+    assert_true(fig_curve_daily(&s, NAN, &st));
     assert_true(st.return_pct == 0 && st.max_dd_pct == 0 && st.peak == 149995);
+    equity_free(&s);
+    /* ... and a first live day's return against the capital */
+    load("date,equity\n2026-03-02,1003600\n", &s);
+    assert_true(fig_curve_daily(&s, 1000000, &st));
+    assert_true(fabs(st.return_pct - 0.36) < 1e-9 && st.max_dd_pct == 0);
     equity_free(&s);
 
     /* header only: empty, no stats */
     load("\xef\xbb\xbf" "date,equity\n\n", &s);
     assert_int_equal(s.n, 0);
-    assert_false(equity_compute_stats(&s, &st));
+    assert_false(fig_curve_daily(&s, NAN, &st));
     equity_free(&s);
 
     char m[32];
     equity_format_money(175532, m, sizeof m);
-    assert_string_equal(m, "$175,532");
+    assert_string_equal(m, "NT$175,532");
     equity_format_money(-1234567.4, m, sizeof m);
-    assert_string_equal(m, "-$1,234,567");
+    assert_string_equal(m, "-NT$1,234,567");
     equity_format_money(999, m, sizeof m);
-    assert_string_equal(m, "$999");
+    assert_string_equal(m, "NT$999");
 }
 
 static void test_read_errors(void **state) {
@@ -142,24 +150,58 @@ static void near_colour(uint32_t got, uint32_t want) {
     }
 }
 
-/* Renders, reads back, checks size and the line colour in the middle of inner segments. */
-static void render_and_check(const char *csv, uint32_t want_line) {
-    equity_series s;
-    load(csv, &s);
-    char png[] = "/tmp/aftm-chart-png-XXXXXX";
-    int fd = mkstemp(png);
+static fig_point *daily_points(const equity_series *s) {
+    fig_point *p = malloc(s->n * sizeof *p);
+    assert_non_null(p);
+    for (size_t i = 0; i < s->n; i++) p[i] = (fig_point){(double)s->pts[i].day, s->pts[i].equity};
+    return p;
+}
+
+static const char *tmp_png(char *buf, size_t cap) {
+    snprintf(buf, cap, "/tmp/aftm-chart-png-XXXXXX");
+    int fd = mkstemp(buf);
+    assert_true(fd >= 0);
     close(fd);
-    char err[256];
-    assert_true(chart_render_png(&s, png, 0, 0, err, sizeof err));
+    return buf;
+}
+
+static cairo_surface_t *read_png(const char *png) {
     cairo_surface_t *img = cairo_image_surface_create_from_png(png);
     unlink(png);
     assert_int_equal(cairo_surface_status(img), CAIRO_STATUS_SUCCESS);
     assert_int_equal(cairo_image_surface_get_width(img), 1800);
     assert_int_equal(cairo_image_surface_get_height(img), 750);
     cairo_surface_flush(img);
+    return img;
+}
 
+static uint32_t blend(uint32_t c, double alpha) {
+    uint32_t want = 0;
+    for (int sh = 0; sh <= 16; sh += 8) {
+        double v = ((c >> sh) & 0xff) * alpha + ((CHART_BG >> sh) & 0xff) * (1 - alpha);
+        want |= (uint32_t)lround(v) << sh;
+    }
+    return want;
+}
+
+/* Renders, reads back, checks size and the line colour in the middle of inner segments. */
+static void render_and_check(const char *csv, uint32_t want_line) {
+    equity_series s;
+    load(csv, &s);
+    char png[64];
+    tmp_png(png, sizeof png);
+    char err[256];
+    chart_figures drawn;
+    assert_true(chart_render_daily(&s, NAN, png, 0, 0, &drawn, err, sizeof err));
+    cairo_surface_t *img = read_png(png);
+    fig_curve want;
+    assert_true(fig_curve_daily(&s, NAN, &want));
+    assert_true(drawn.headline.max_dd_pct == want.max_dd_pct && drawn.headline.return_pct == want.return_pct);
+
+    fig_point *p = daily_points(&s);
+    chart_input in = {.pts = p, .n = s.n, .base = NAN};
     chart_geom g;
-    assert_true(chart_geometry(&s, 0, 0, &g));
+    assert_true(chart_geometry(&in, &g));
     assert_int_equal(g.line_rgb, want_line);
     near_colour(pixel(img, 2, 2), CHART_BG); /* background corner */
     for (size_t i = 1; i + 2 < s.n; i++) {
@@ -174,15 +216,11 @@ static void render_and_check(const char *csv, uint32_t want_line) {
         chart_map(&g, (double)s.pts[1].day, s.pts[1].equity, &x0, &y0);
         chart_map(&g, (double)s.pts[2].day, s.pts[2].equity, &x1, &y1);
         chart_map(&g, (double)s.pts[1].day, g.floor, &fx, &fy);
-        uint32_t want = 0;
-        for (int sh = 0; sh <= 16; sh += 8) {
-            double c = ((want_line >> sh) & 0xff) * 0.15 + ((CHART_BG >> sh) & 0xff) * 0.85;
-            want |= (uint32_t)lround(c) << sh;
-        }
         double ymid = (fy + (y0 > y1 ? y0 : y1)) / 2;
-        uint32_t got = pixel(img, (x0 + x1) / 2, ymid);
-        near_colour(got, want);
+        near_colour(pixel(img, (x0 + x1) / 2, ymid), blend(want_line, 0.15));
     }
+    chart_geom_free(&g);
+    free(p);
     cairo_surface_destroy(img);
     equity_free(&s);
 }
@@ -206,56 +244,113 @@ static void test_chart_one_row(void **state) {
     render_and_check("date,equity\n2025-06-01,100000\n", CHART_UP);
     equity_series s;
     load("date,equity\n2025-06-01,100000\n", &s);
+    fig_point *p = daily_points(&s);
+    chart_input in = {.pts = p, .n = 1, .base = NAN};
     chart_geom g;
-    assert_true(chart_geometry(&s, 0, 0, &g));
+    assert_true(chart_geometry(&in, &g));
     double x, y;
     chart_map(&g, (double)s.pts[0].day, 100000, &x, &y);
     assert_true(x > g.left && x < g.right && y > g.top && y < g.bottom);
+    chart_geom_free(&g);
+    free(p);
     equity_free(&s);
 
     equity_series empty = {0};
     char err[128];
-    assert_false(chart_render_png(&empty, "/tmp/never.png", 0, 0, err, sizeof err));
+    assert_false(chart_render_daily(&empty, NAN, "/tmp/never.png", 0, 0, NULL, err, sizeof err));
 }
 
-/* An intraday curve (a backtest's): stats over every point, the first included; drawn as a
- * PNG of the default size in the line colour. */
+/* Closed time takes no room: trading days at equal steps over a weekend; an intraday night
+ * and the next day session touch; the drawdown panel is under the equity. */
+static void test_collapsed_axis(void **state) {
+    (void)state;
+    int64_t fri;
+    assert_true(equity_parse_date("2025-06-13", 10, &fri));
+    const double d = (double)fri;
+    fig_point days[] = {{d - 1, 100}, {d, 101}, {d + 3, 99}, {d + 4, 102}}; /* Thu Fri Mon Tue */
+    chart_input in = {.pts = days, .n = 4, .base = NAN};
+    chart_geom g;
+    assert_true(chart_geometry(&in, &g));
+    double x[4], y;
+    for (int i = 0; i < 4; i++) chart_map(&g, days[i].t, days[i].equity, &x[i], &y);
+    assert_true(fabs((x[1] - x[0]) - (x[2] - x[1])) < 1e-6 && fabs((x[3] - x[2]) - (x[2] - x[1])) < 1e-6);
+    assert_true(g.bottom < g.dd_top && g.dd_top < g.dd_bottom);
+    chart_geom_free(&g);
+
+    /* night 15:00-05:00, day 08:45-13:45, a point every 15 minutes: 05:00 and 08:45 land on
+     * the same x, the weekend between takes no room */
+    fig_point intra[57 + 21];
+    size_t n = 0;
+    for (int k = 0; k <= 56; k++) intra[n++] = (fig_point){d + 15 / 24.0 + k / 96.0, 100 + k % 3};
+    for (int k = 0; k <= 20; k++) intra[n++] = (fig_point){d + 3 + 8.75 / 24.0 + k / 96.0, 100 - k % 2};
+    in = (chart_input){.pts = intra, .n = n, .base = 100, .intraday = true};
+    assert_true(chart_geometry(&in, &g));
+    double xa, xb, x0, x1;
+    chart_map(&g, intra[56].t, 0, &xa, &y);
+    chart_map(&g, intra[57].t, 0, &xb, &y);
+    assert_true(fabs(xa - xb) < 1e-6);
+    chart_map(&g, intra[0].t, 0, &x0, &y);
+    chart_map(&g, intra[n - 1].t, 0, &x1, &y);
+    /* 14 h + 5 h of open time across the plot */
+    assert_true(fabs(chart_axis_x(&g, intra[n - 1].t) - chart_axis_x(&g, intra[0].t) - 19 / 24.0) < 1e-9);
+    assert_true(x0 > g.left && x1 < g.right);
+    chart_geom_free(&g);
+}
+
+/* A backtest's chart: the title's drawdown is the daily closes', the panel shows the
+ * drawdown under the line, and a buy entry is marked. */
 static void test_curve(void **state) {
     (void)state;
     int64_t day;
     assert_true(equity_parse_date("2025-06-16", 10, &day));
     const double d = (double)day;
-    /* 15:00, 15:01, 15:30, 18:00, next day 09:00 */
-    chart_point p[] = {{d + 15 / 24.0, 1000000}, {d + (15 * 60 + 1) / 1440.0, 1010000},
-                       {d + 15.5 / 24.0, 989800},  {d + 18 / 24.0, 1005000},
-                       {d + 1 + 9 / 24.0, 1020000}};
-    equity_stats st;
-    assert_true(chart_curve_stats(p, 5, &st));
+    /* 15:00, 15:01, 15:30, 15:50, 16:10 */
+    fig_point p[] = {{d + 15 / 24.0, 1000000}, {d + (15 * 60 + 1) / 1440.0, 1010000},
+                     {d + 15.5 / 24.0, 989800},  {d + (15 * 60 + 50) / 1440.0, 1005000},
+                     {d + (16 * 60 + 10) / 1440.0, 1020000}};
+    fig_curve st;
+    assert_true(fig_curve_compute(p, 5, 1000000, &st));
     assert_true(fabs(st.return_pct - 2.0) < 1e-9);
     assert_true(fabs(st.max_dd_pct - (-2.0)) < 1e-9); /* 989,800 vs 1,010,000 */
     assert_true(st.peak == 1020000 && st.peak_index == 4);
-    assert_int_equal(st.first_day, day);
-    assert_int_equal(st.last_day, day + 1);
-    /* a dip right after the start counts (the daily stats skip the first row) */
-    chart_point q[] = {{d, 100}, {d + 0.5, 90}};
-    assert_true(chart_curve_stats(q, 2, &st));
+    /* a dip right after the start counts */
+    fig_point q[] = {{d, 100}, {d + 0.5, 90}};
+    assert_true(fig_curve_compute(q, 2, NAN, &st));
     assert_true(fabs(st.max_dd_pct - (-10.0)) < 1e-9);
 
-    char png[] = "/tmp/aftm-chart-curve-XXXXXX";
-    int fd = mkstemp(png);
-    close(fd);
-    char err[256];
-    assert_true(chart_render_curve_png(p, 5, "TX202507  test", png, 0, 0, err, sizeof err));
-    cairo_surface_t *img = cairo_image_surface_create_from_png(png);
-    unlink(png);
-    assert_int_equal(cairo_surface_status(img), CAIRO_STATUS_SUCCESS);
-    assert_int_equal(cairo_image_surface_get_width(img), 1800);
-    assert_int_equal(cairo_image_surface_get_height(img), 750);
-    cairo_surface_flush(img);
+    equity_series daily = {0};
+    assert_true(equity_append(&daily, day, 1020000));
+    chart_mark marks[] = {{d + 15.5 / 24.0, CHART_MARK_BUY}};
+    chart_input in = {.pts = p, .n = 5, .base = 1000000, .daily = &daily, .marks = marks, .nmarks = 1,
+                      .subtitle = "TX202507  test", .intraday = true};
+    char png[64], err[256];
+    tmp_png(png, sizeof png);
+    chart_figures drawn;
+    assert_true(chart_render(&in, png, &drawn, err, sizeof err));
+    assert_true(drawn.headline.max_dd_pct == 0 && fabs(drawn.curve.max_dd_pct - (-2.0)) < 1e-9);
+    cairo_surface_t *img = read_png(png);
     near_colour(pixel(img, 2, 2), CHART_BG);
+    chart_geom g;
+    assert_true(chart_geometry(&in, &g));
+    /* the drawdown panel at 15:30 (-2 %): filled between 0 and the line */
+    double x, y0, y1;
+    chart_map_dd(&g, p[2].t, 0, &x, &y0);
+    chart_map_dd(&g, p[2].t, -2.0, &x, &y1);
+    near_colour(pixel(img, x + 3, (y0 + y1) / 2 + 5), blend(CHART_DD, 0.35));
+    /* the entry: a triangle under the line at 15:30 */
+    double mx, my;
+    chart_map(&g, marks[0].t, 989800, &mx, &my);
+    near_colour(pixel(img, mx, my + 2.2 * 4.5 * 150 / 72.0 + 2), CHART_ENTRY);
+    chart_geom_free(&g);
     cairo_surface_destroy(img);
-    assert_false(chart_render_curve_png(p, 0, NULL, "/tmp/never.png", 0, 0, err, sizeof err));
-    assert_true(chart_render_curve_png(p, 1, NULL, png, 0, 0, err, sizeof err)); /* one point */
+    equity_free(&daily);
+
+    in.n = 0;
+    assert_false(chart_render(&in, "/tmp/never.png", NULL, err, sizeof err));
+    in.n = 1;
+    in.nmarks = 0;
+    tmp_png(png, sizeof png);
+    assert_true(chart_render(&in, png, NULL, err, sizeof err)); /* one point */
     unlink(png);
 }
 
@@ -264,7 +359,7 @@ int main(void) {
         cmocka_unit_test(test_read_and_stats), cmocka_unit_test(test_read_errors),
         cmocka_unit_test(test_write_roundtrip), cmocka_unit_test(test_chart_up),
         cmocka_unit_test(test_chart_down),     cmocka_unit_test(test_chart_one_row),
-        cmocka_unit_test(test_curve),
+        cmocka_unit_test(test_collapsed_axis), cmocka_unit_test(test_curve),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     chart_release_caches();

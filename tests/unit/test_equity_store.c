@@ -155,6 +155,53 @@ static void test_bad_rows_skipped(void **state) {
     equity_free(&s);
 }
 
+static void count_log(void *ctx, const char *name, long long capital, size_t rows) {
+    (void)name;
+    (void)capital;
+    *(size_t *)ctx += rows;
+}
+
+/* A backtest's named log: its own rows and capital, replaced whole, never in the live log. */
+static void test_named_logs(void **state) {
+    fixture *f = *state;
+    assert_true(estore_log_name_ok("bt-2021.07_a"));
+    assert_false(estore_log_name_ok(""));
+    assert_false(estore_log_name_ok("a b"));
+    assert_false(estore_log_name_ok("x;DROP"));
+    equity_series s = {0}, got;
+    assert_true(equity_append(&s, 18834, 1003600.4));
+    assert_true(equity_append(&s, 18835, 1001000));
+    assert_true(estore_log_put(f->db, "bt1", 1000000, &s, 1.0));
+    long long cap = 0;
+    assert_int_equal(estore_log_load(f->db, "bt1", &got, &cap), 1);
+    assert_int_equal(cap, 1000000);
+    assert_int_equal(got.n, 2);
+    assert_true(got.pts[0].equity == 1003600 && got.pts[1].day == 18835);
+    equity_free(&got);
+    /* the live log is untouched */
+    assert_true(estore_load(f->db, &got));
+    assert_int_equal(got.n, 0);
+    equity_free(&got);
+    /* put again: replaced whole, with the new capital */
+    equity_series one = {0};
+    assert_true(equity_append(&one, 18900, 500));
+    assert_true(estore_log_put(f->db, "bt1", 400, &one, 2.0));
+    assert_int_equal(estore_log_load(f->db, "bt1", &got, &cap), 1);
+    assert_true(got.n == 1 && cap == 400);
+    equity_free(&got);
+    assert_true(estore_log_put(f->db, "bt2", 1000, &s, 3.0));
+    size_t rows = 0;
+    assert_int_equal(estore_log_list(f->db, count_log, &rows), 2);
+    assert_int_equal(rows, 3);
+    assert_int_equal(estore_log_drop(f->db, "bt1"), 1);
+    assert_int_equal(estore_log_drop(f->db, "bt1"), 0);
+    assert_int_equal(estore_log_load(f->db, "bt1", &got, &cap), 0);
+    assert_false(estore_log_put(f->db, "bad name", 1000, &s, 1.0));
+    assert_false(estore_log_put(f->db, "ok", 0, &s, 1.0));
+    equity_free(&s);
+    equity_free(&one);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_capital_default_and_set, setup, teardown),
@@ -164,6 +211,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_series_in_date_order_and_rounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_survives_reopen_and_clear, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_rows_skipped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_named_logs, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
