@@ -73,7 +73,7 @@ char *order_guard_check(broker *b, const char *user_id, const char *req, size_t 
         out = refuse(gw_err("PERMISSION_DENIED", "%s: only the executor and the CLI may place or cancel orders", op),
                      reply_len);
     } else if (!strcmp(op, "send_order")) {
-        const char *account = json_string_value(json_object_get(json_object_get(root, "parameters"), "account"));
+        const char *account = json_string_value(json_object_get(json_object_get(root, "parameters"), "order_account"));
         char list[512];
         if (account && *account && b && !session_account(b, account, list, sizeof list)) {
             log_warn("refused send_order from %s: account '%s' is not one of the session's accounts (%s)", who,
