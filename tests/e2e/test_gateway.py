@@ -317,13 +317,18 @@ def run(home):
         c = cli.call({"operation": "cancel_order", "parameters": {"client_order_id": "e2e-lim"}})
         assert c["success"] and c["data"]["cancelled"] is True, c
         reports_until(rsub, lambda x: x["client_order_id"] == "e2e-lim" and x["status"] == "cancelled")
+        # an account outside the session: refused at the order port, never reaches the exchange
+        r = cli.call({"operation": "send_order", "parameters": order_params(client_order_id="e2e-acc",
+                                                                            order_account="SIM-9999")})
+        expect_error(r, "ACCOUNT_NOT_IN_SESSION")
+        assert "SIM-9999" in r["error_message"], r
         # refused by the exchange: reported as rejected
         r = cli.call({"operation": "send_order", "parameters": order_params(client_order_id="e2e-bad",
-                                                                            order_account="SIM-9999")})
+                                                                            item_code="NOPEF9")})
         assert r["success"] is True and r["data"]["is_send_order"] is False, r
         rej = reports_until(rsub, lambda x: x["client_order_id"] == "e2e-bad")[-1]
-        assert rej["status"] == "rejected" and "SIM-9999" in rej["reason"], rej
-        checks.append("limit + cancel, rejection report")
+        assert rej["status"] == "rejected" and "NOPEF9" in rej["reason"], rej
+        checks.append("limit + cancel, account outside the session, rejection report")
 
         # garbage never kills the gateway
         r = json.loads(cli.raw(b"\x00\xff\xfe garbage \x80"))
