@@ -49,8 +49,8 @@ typedef struct {
     void *pair;          /* PAIR connected to the socket's monitor */
     char what[48];       /* "the orders port" / "the gateway" */
     char endpoint[AFTM_ENDPOINT_MAX];
-    int64_t last_log_ms; /* rate limit */
-    unsigned quiet;      /* failures not logged since */
+    int64_t last_log_ms[3]; /* rate limit per kind: auth, protocol, other */
+    unsigned quiet[3];      /* failures not logged since */
 } monitor;
 
 typedef struct {
@@ -179,9 +179,10 @@ static bool read_monitor(monitor *m) {
     memcpy(&event, head, 2);
     memcpy(&value, head + 2, 4);
     if (event == ZMQ_EVENT_MONITOR_STOPPED) return false; /* the socket is closed */
+    int kind = event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ? 0 : event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ? 1 : 2;
     int64_t now = clock_mono_ms();
-    if (now - m->last_log_ms < LOG_EVERY_MS) {
-        m->quiet++;
+    if (now - m->last_log_ms[kind] < LOG_EVERY_MS) {
+        m->quiet[kind]++;
         return true;
     }
     if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
@@ -192,9 +193,9 @@ static bool read_monitor(monitor *m) {
                  "key?)", m->what, ep[0] ? ep : m->endpoint, (unsigned)value);
     else
         log_warn("handshake failed on %s (%s): %s", m->what, ep[0] ? ep : m->endpoint, zmq_strerror((int)value));
-    if (m->quiet) log_warn("(%u more failed handshakes on %s not logged since)", m->quiet, m->what);
-    m->quiet = 0;
-    m->last_log_ms = now;
+    if (m->quiet[kind]) log_warn("(%u more such failed handshakes on %s not logged since)", m->quiet[kind], m->what);
+    m->quiet[kind] = 0;
+    m->last_log_ms[kind] = now;
     return true;
 }
 
@@ -300,7 +301,7 @@ static bool watch(void *zctx, void *sock, const char *what, const char *endpoint
         monitor *m = &a->pending[a->npending++];
         memset(m, 0, sizeof *m);
         m->pair = pair;
-        m->last_log_ms = INT64_MIN / 2;
+        for (int k = 0; k < 3; k++) m->last_log_ms[k] = INT64_MIN / 2;
         snprintf(m->what, sizeof m->what, "%s", what);
         snprintf(m->endpoint, sizeof m->endpoint, "%s", endpoint ? endpoint : "");
     }
