@@ -12,6 +12,7 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/private_files.h"
 
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
 #define MAX_AGENTS 8
@@ -321,6 +322,8 @@ bool net_secure_init(const char *home, net_role self, bool plain, char *err, siz
     g_sec.self = self;
     g_sec.plain = plain;
     g_sec.init = true;
+    /* the keys, the books and the logs live there: the directory is the owner's only */
+    if (!private_home(home, err, errlen)) return false;
     if (plain) {
         log_warn("--insecure: this %s's links are plain text, neither authenticated nor encrypted; any local user "
                  "can connect to its ports (bound on loopback only)",

@@ -145,6 +145,26 @@ gw.terminate()
 xc.terminate()
 check(gw.wait(15) == 0 and xc.wait(15) == 0, "gateway and exchange stop cleanly")
 
+# ---- files: private when made, the directory 0700 even when the user made it, status warns -----
+for name in ("gateway.log", "exchange.log", "stranger.key"):  # made by this test, not by aftm
+    os.chmod(os.path.join(e.home, name), 0o600)
+code, out, err = e.cli("status")  # makes aftm.db
+check(code == 0 and "warning" not in err, "aftm status: no warning when everything is private")
+for name in ("aftm.db", "exchange.db"):
+    check(stat.S_IMODE(os.stat(os.path.join(e.home, name)).st_mode) == 0o600, "%s was made 0600" % name)
+check(stat.S_IMODE(os.stat(e.home).st_mode) == 0o700, "the data directory is 0700")
+os.chmod(os.path.join(e.home, "aftm.db"), 0o644)
+os.chmod(os.path.join(keys_dir, "gateway.key_secret"), 0o640)
+os.chmod(e.home, 0o755)
+code, out, err = e.cli("status")
+check(code == 0 and "aftm.db is readable or writable by others (mode 0644)" in err
+      and "gateway.key_secret is readable or writable by others (mode 0640)" in err
+      and "%s is readable or writable by others (mode 0755)" % e.home in err,
+      "aftm status warns about a group- or world-readable database, key and data directory")
+check(stat.S_IMODE(os.stat(e.home).st_mode) == 0o700, "and the data directory is made 0700 again")
+os.chmod(os.path.join(e.home, "aftm.db"), 0o600)
+os.chmod(os.path.join(keys_dir, "gateway.key_secret"), 0o600)
+
 # ---- --insecure: the original's peers in plain text, loopback only, with a warning ---------------
 e2 = Env()
 code, _, err = e2.cli("gateway", "--insecure", "--broker", "sim-local", "--order-endpoint", "tcp://0.0.0.0:%d"
