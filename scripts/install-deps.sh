@@ -7,6 +7,7 @@ PACKAGES=(
   libcmocka-dev
   python3 python3-zmq python3-msgpack
   valgrind tmux procps
+  iproute2
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -62,9 +62,10 @@ typedef struct {
     int nmon;
     monitor pending[MAX_MONITORS]; /* handed over by other threads, adopted by the agent */
     int npending;
-    int64_t zap_last_log_ms;
-    char zap_last_key[CURVE_KEY_Z85];
-    unsigned zap_quiet;
+    /* refusals logged per link: a new key at once, the same one every LOG_EVERY_MS */
+    int64_t zap_last_log_ms[LINK_COUNT];
+    char zap_last_key[LINK_COUNT][CURVE_KEY_Z85];
+    unsigned zap_quiet[LINK_COUNT];
 } agent;
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -145,19 +146,20 @@ static void serve_zap(agent *a) {
     } else {
         zap_reply(a->zap, f, 2, zmq_msg_data(&f[3]), zmq_msg_size(&f[3]), "400", "key not allowed", "");
         int64_t now = clock_mono_ms();
-        if (strcmp(key, a->zap_last_key) != 0 || now - a->zap_last_log_ms >= LOG_EVERY_MS) {
+        if (strcmp(key, a->zap_last_key[link]) != 0 || now - a->zap_last_log_ms[link] >= LOG_EVERY_MS) {
             char roles[64];
             admitted_names(link, roles, sizeof roles);
             log_warn("refused a connection to the %s port from %s: %s key %s is not allowed there (it admits the "
                      "keys of: %s; 'aftm keys allow ROLE FILE' lets a peer's key in)%s%s",
                      domain, address[0] ? address : "?", mech, key[0] ? key : "(none)", roles,
                      err[0] ? "; " : "", err);
-            if (a->zap_quiet) log_warn("(%u more refused handshakes not logged since)", a->zap_quiet);
-            snprintf(a->zap_last_key, sizeof a->zap_last_key, "%s", key);
-            a->zap_last_log_ms = now;
-            a->zap_quiet = 0;
+            if (a->zap_quiet[link])
+                log_warn("(%u more refused handshakes on the %s port not logged since)", a->zap_quiet[link], domain);
+            snprintf(a->zap_last_key[link], sizeof a->zap_last_key[link], "%s", key);
+            a->zap_last_log_ms[link] = now;
+            a->zap_quiet[link] = 0;
         } else {
-            a->zap_quiet++;
+            a->zap_quiet[link]++;
         }
     }
     for (int i = 0; i < n; i++) zmq_msg_close(&f[i]);
