@@ -15,6 +15,8 @@ import zmq
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
 os.environ.setdefault("AFTM_TESTDATA", os.path.join(HERE, "..", "tests", "data"))
+import zmq.auth  # noqa: E402
+
 from aftm_e2e import free_ports  # noqa: E402
 from fix_e2e import Executor, aftm_settings  # noqa: E402
 
@@ -31,10 +33,21 @@ gw = subprocess.Popen([aftm, "gateway", "--broker", "fix", "--fix-config", cfg, 
                        "--order-endpoint", "tcp://127.0.0.1:%d" % order, "--report-endpoint",
                        "tcp://127.0.0.1:%d" % report], stdout=open(os.path.join(home, "gw.log"), "w"),
                       stderr=subprocess.STDOUT)
+# the order and report ports take the CLI's CURVE key, as for every client of the gateway
+subprocess.run([aftm, "keys", "init", "--home", home], check=True, capture_output=True)
+cli_pub, cli_sec = zmq.auth.load_certificate(os.path.join(home, "keys", "cli.key_secret"))
+gw_pub, _ = zmq.auth.load_certificate(os.path.join(home, "keys", "gateway.key"))
+
+
+def secure(sock):
+    sock.curve_publickey, sock.curve_secretkey, sock.curve_serverkey = cli_pub, cli_sec, gw_pub
+    return sock
+
+
 ctx = zmq.Context()
-req = ctx.socket(zmq.REQ)
+req = secure(ctx.socket(zmq.REQ))
 req.connect("tcp://127.0.0.1:%d" % order)
-sub = ctx.socket(zmq.SUB)
+sub = secure(ctx.socket(zmq.SUB))
 sub.setsockopt(zmq.SUBSCRIBE, b"REPORT")
 sub.connect("tcp://127.0.0.1:%d" % report)
 

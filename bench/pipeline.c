@@ -25,6 +25,13 @@
  * format). Joining is detected with one extra condition on another symbol (ZJOIN) that fires on
  * probe ticks.
  *
+ * The links are plain text (the strategy runs with --insecure) unless AFTM_BENCH_CURVE=1: then
+ * this program's PUB and PULL are CURVE servers with the gateway's and the executor's keys of
+ * one key set made for the run, which every strategy home gets a copy of, and the strategy
+ * runs as it does by default, with CURVE: the cost of CURVE on the tick -> signal latency.
+ * AFTM_BENCH_LATENCY_ONLY=1 measures the latency at 1,000 conditions only; AFTM_BENCH_KEY
+ * names the results' prefix (default "pipeline").
+ *
  * Usage: pipeline AFTM_BINARY [RESULTS_FILE|-] [TRIAL_SECONDS] [LATENCY_SECONDS] */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +41,7 @@
 #include <sys/wait.h>
 
 #include "domain/strategy.h"
+#include "net/curve.h"
 #include "zbench.h"
 
 #define JOIN_SYMBOL "ZJOIN"
@@ -83,6 +91,46 @@ static void model_reset(model *m, int n) {
     m->next_id = n + 1;
 }
 
+/* ---- CURVE (AFTM_BENCH_CURVE=1) ------------------------------------------------------------ */
+
+static bool g_curve;
+static char g_keys_home[64]; /* holds keys/: copied into every strategy home */
+static curve_pair g_gw_pair, g_ex_pair;
+static const char *g_key = "pipeline";
+
+static bool curve_setup(void) {
+    snprintf(g_keys_home, sizeof g_keys_home, "/tmp/aftm-bench-keys.XXXXXX");
+    char err[512];
+    if (!mkdtemp(g_keys_home) || !curve_keys_ensure(g_keys_home, false, NULL, err, sizeof err) ||
+        !curve_pair_load(g_keys_home, ROLE_GATEWAY, &g_gw_pair, err, sizeof err) ||
+        !curve_pair_load(g_keys_home, ROLE_EXECUTOR, &g_ex_pair, err, sizeof err)) {
+        fprintf(stderr, "pipeline: cannot make the CURVE keys: %s\n", err);
+        return false;
+    }
+    static curve_pair relay; /* the floor's relay: CURVE on both hops too, as a strategy */
+    if (!curve_pair_load(g_keys_home, ROLE_STRATEGY, &relay, err, sizeof err)) return false;
+    zb_relay_public = relay.public_key;
+    zb_relay_secret = relay.secret_key;
+    zb_relay_sub_server = g_gw_pair.public_key;
+    zb_relay_push_server = g_ex_pair.public_key;
+    return true;
+}
+
+/* A bound socket as zb_socket makes it, a CURVE server with pair's secret key when g_curve. */
+static void *bench_server(void *ctx, int type, const char *endpoint, const curve_pair *pair) {
+    if (!g_curve) return zb_socket(ctx, type, endpoint, true);
+    void *s = zmq_socket(ctx, type);
+    int one = 1;
+    zb_setint(s, ZMQ_LINGER, 0);
+    zb_setint(s, type == ZMQ_PUB ? ZMQ_SNDHWM : ZMQ_RCVHWM, HWM);
+    if (zmq_setsockopt(s, ZMQ_CURVE_SERVER, &one, sizeof one) != 0 ||
+        zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, pair->secret_key, CURVE_KEY_Z85) != 0 || zmq_bind(s, endpoint) != 0) {
+        fprintf(stderr, "pipeline: CURVE server on %s: %s\n", endpoint, zmq_strerror(zmq_errno()));
+        exit(1);
+    }
+    return s;
+}
+
 /* ---- the strategy process ----------------------------------------------------------------- */
 
 typedef struct {
@@ -110,6 +158,7 @@ static bool strat_start(strat_proc *sp) {
           "\"is_following\": false, \"is_trigger\": false, \"is_ordered\": false, \"is_exited\": false}]\n",
           f);
     fclose(f);
+    if (g_curve && run_quiet("cp -rp '%s/keys' '%s/keys'", g_keys_home, sp->home) != 0) return false;
     if (run_quiet("'%s' condition import '%s' --symbol %s --home '%s' >>'%s' 2>&1", g_aftm, conds, WL_SYMBOL, sp->home,
                   log) != 0 ||
         run_quiet("'%s' condition import '%s' --symbol %s --home '%s' >>'%s' 2>&1", g_aftm, join, JOIN_SYMBOL, sp->home,
@@ -129,7 +178,7 @@ static bool strat_start(strat_proc *sp) {
             close(fd);
         }
         execl(g_aftm, "aftm", "strategy", "--tick-endpoint", sp->ep_tick, "--signal-endpoint", sp->ep_sig, "--home",
-              sp->home, "--wire", "original", "--rearm", "--quiet", (char *)NULL);
+              sp->home, "--wire", "original", "--rearm", "--quiet", g_curve ? NULL : "--insecure", (char *)NULL);
         _exit(127);
     }
     sp->pid = pid;
@@ -320,8 +369,8 @@ static bool session_open(session *s, int nconds) {
     zb_floor_sub_fork(&s->fsub);
     zb_floor_relay_fork(&s->frelay, s->sp.ep_sig);
     s->ctx = zmq_ctx_new();
-    s->pub = zb_socket(s->ctx, ZMQ_PUB, s->sp.ep_tick, true);
-    s->pull = zb_socket(s->ctx, ZMQ_PULL, s->sp.ep_sig, true);
+    s->pub = bench_server(s->ctx, ZMQ_PUB, s->sp.ep_tick, &g_gw_pair);
+    s->pull = bench_server(s->ctx, ZMQ_PULL, s->sp.ep_sig, &g_ex_pair);
     zb_collector_start(&s->col, s->pull, 2000000);
     s->p = (zb_publisher){s->pub, WL_SYMBOL, 0};
     s->probe = (zb_publisher){s->pub, JOIN_SYMBOL, 0};
@@ -329,7 +378,7 @@ static bool session_open(session *s, int nconds) {
         fprintf(stderr, "pipeline: the floor subscriber never joined\n");
         return false;
     }
-    s->frelay.pub = zb_socket(s->ctx, ZMQ_PUB, s->frelay.ep, true);
+    s->frelay.pub = bench_server(s->ctx, ZMQ_PUB, s->frelay.ep, &g_gw_pair);
     s->fp = (zb_publisher){s->frelay.pub, ZB_FLOOR_SYMBOL, 0};
     bool joined = false;
     for (int i = 0; i < 500 && !joined; i++) {
@@ -430,17 +479,20 @@ static void latency_runs(session *s, double secs) {
             sleep_ms(50);
         }
         zb_lat fl = zb_latency_of(fv, fn), al = zb_latency_of(av, an);
-        printf("pipeline: %d conditions at %.0f ticks/s: tick->signal p50 %.0f us, p99 %.0f us, max %.0f us "
+        printf("%s: %d conditions at %.0f ticks/s: tick->signal p50 %.0f us, p99 %.0f us, max %.0f us "
                "(%zu signals; %llu missing, %llu unexpected); floor two hops p50 %.0f us, p99 %.0f us, max %.0f us "
                "(%llu lost)\n",
-               s->sp.nconds, rate, al.p50, al.p99, al.max, al.n, (unsigned long long)missing,
+               g_key, s->sp.nconds, rate, al.p50, al.p99, al.max, al.n, (unsigned long long)missing,
                (unsigned long long)unexpected, fl.p50, fl.p99, fl.max, (unsigned long long)flost);
         if (g_out) {
-            const char *k = "pipeline.lat";
+            char kl[64], kf[64];
+            snprintf(kl, sizeof kl, "%s.lat", g_key);
+            snprintf(kf, sizeof kf, "%s.floor_lat", g_key);
+            const char *k = kl;
             int c = s->sp.nconds;
             fprintf(g_out, "%s.%d.%.0f.p50 %.1f\n%s.%d.%.0f.p99 %.1f\n%s.%d.%.0f.max %.1f\n%s.%d.%.0f.exact %d\n", k, c,
                     rate, al.p50, k, c, rate, al.p99, k, c, rate, al.max, k, c, rate, exact);
-            k = "pipeline.floor_lat";
+            k = kf;
             fprintf(g_out, "%s.%d.%.0f.p50 %.1f\n%s.%d.%.0f.p99 %.1f\n%s.%d.%.0f.max %.1f\n", k, c, rate, fl.p50, k, c,
                     rate, fl.p99, k, c, rate, fl.max);
         }
@@ -460,6 +512,11 @@ int main(int argc, char **argv) {
     double lat_secs = argc > 4 ? atof(argv[4]) : 3.0;
     signal(SIGPIPE, SIG_IGN);
     setvbuf(stdout, NULL, _IOLBF, 0);
+    const char *env = getenv("AFTM_BENCH_CURVE");
+    g_curve = env && !strcmp(env, "1");
+    bool latency_only = (env = getenv("AFTM_BENCH_LATENCY_ONLY")) && !strcmp(env, "1");
+    if ((env = getenv("AFTM_BENCH_KEY")) && *env) g_key = env;
+    if (g_curve && !curve_setup()) return 1;
 
     const char *missing = NULL;
     if (run_quiet("'%s' strategy --help >/dev/null 2>&1", g_aftm) != 0) missing = "aftm strategy";
@@ -474,7 +531,7 @@ int main(int argc, char **argv) {
     session s;
     /* latency and memory first, on fresh processes */
     static const int lat_counts[] = {1000, 10000};
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < (latency_only ? 1 : 2); i++) {
         if (!session_open(&s, lat_counts[i])) {
             session_close(&s, true);
             if (g_out) fprintf(g_out, "pipeline.failed %d\n", lat_counts[i]);
@@ -488,7 +545,7 @@ int main(int argc, char **argv) {
     }
 
     static const int counts[] = {1, 10, 100, 1000};
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < (latency_only ? 0 : 4); i++) {
         printf("pipeline: max sustained rate, 0 drops, %d condition(s) (trials of %.1fs)\n", counts[i], trial_secs);
         if (!session_open(&s, counts[i])) {
             session_close(&s, true);
@@ -511,5 +568,6 @@ int main(int argc, char **argv) {
         session_close(&s, false);
     }
     if (g_out) fclose(g_out);
+    if (g_curve) run_quiet("rm -rf '%s'", g_keys_home);
     return 0;
 }

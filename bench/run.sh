@@ -42,6 +42,15 @@ else
 fi
 echo
 
+echo "== the cost of CURVE: tick -> signal at 1,000 conditions, plain text, then CURVE, then plain again"
+if [ -x "$AFTM" ]; then
+  for mode in plain curve plain2; do
+    AFTM_BENCH_LATENCY_ONLY=1 AFTM_BENCH_KEY=curvecost.$mode AFTM_BENCH_CURVE=$([ $mode = curve ] && echo 1 || echo 0) \
+      "$B/pipeline" "$AFTM" "$R" "$TRIAL_SECS" "$LAT_SECS" || echo "pipeline ($mode): FAILED (exit $?)"
+  done
+fi
+echo
+
 # ---- CPU profile of the in-process bench (decode + evaluate, 1,000 conditions) --------------
 echo "== CPU profile"
 PROF_TOOL=none
@@ -277,6 +286,33 @@ else
   echo "No profiler was usable in this run (neither perf nor valgrind)."
 fi
 
+cat <<EOF
+
+## The cost of CURVE on tick → signal
+
+The strategy as a process at 1,000 conditions, its tick and signal links in plain text
+(\`--insecure\`) and with CURVE (aftm's default: Curve25519 handshake, every message encrypted and
+authenticated), measured one after the other in this run (plain, CURVE, plain again; each 3
+alternating rounds with the two-hop floor). Same bench and workload as the latency rows above.
+
+| links | rate | tick→signal p50 | p99 | max | floor p50 / p99 (same minutes) |
+|---|---|---|---|---|---|
+EOF
+for mode in plain curve plain2; do
+  for rate in 1000 10000; do
+    k=curvecost.$mode.lat.1000.$rate; f=curvecost.$mode.floor_lat.1000.$rate
+    label="plain text"; [ $mode = plain2 ] && label="plain text (again)"; [ $mode = curve ] && label="**CURVE**"
+    echo "| $label | $(num $rate)/s | $(us "$(get $k.p50)") | $(us "$(get $k.p99)") | $(us "$(get $k.max)") | $(us "$(get $f.p50)") / $(us "$(get $f.p99)") |"
+  done
+done
+for rate in 1000 10000; do
+  c50=$(get curvecost.curve.lat.1000.$rate.p50); p50=$(get curvecost.plain.lat.1000.$rate.p50); q50=$(get curvecost.plain2.lat.1000.$rate.p50)
+  c99=$(get curvecost.curve.lat.1000.$rate.p99); p99=$(get curvecost.plain.lat.1000.$rate.p99); q99=$(get curvecost.plain2.lat.1000.$rate.p99)
+  pm50=$(awk -v a="$p50" -v b="$q50" 'BEGIN { if (a == "" || b == "") print ""; else print (a+b)/2 }')
+  pm99=$(awk -v a="$p99" -v b="$q99" 'BEGIN { if (a == "" || b == "") print ""; else print (a+b)/2 }')
+  echo
+  echo "At $(num $rate) ticks/s: CURVE p50 $(us "$c50") against $(us "$pm50") in plain text (mean of the two plain runs) = $(ratio "$c50" "$pm50") ×; p99 $(us "$c99") against $(us "$pm99") = $(ratio "$c99" "$pm99") ×."
+done
 cat <<EOF
 
 ## Caveats

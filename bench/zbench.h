@@ -288,10 +288,26 @@ static inline int zb_run_subscriber(const char *endpoint, int report_fd) {
 }
 
 /* Child: SUB -> decode the tick -> encode a TradingSignal with its `when` -> PUSH. */
+/* CURVE for the relay's two hops (bench/pipeline.c with AFTM_BENCH_CURVE=1): Z85 keys, set
+ * before zb_floor_relay_fork; NULL server keys: plain text. */
+static const char *zb_relay_public, *zb_relay_secret, *zb_relay_sub_server, *zb_relay_push_server;
+
+static inline void *zb_relay_socket(void *ctx, int type, const char *endpoint, const char *server) {
+    if (!server) return zb_socket(ctx, type, endpoint, false);
+    void *s = zmq_socket(ctx, type);
+    zb_setint(s, ZMQ_LINGER, 0);
+    if (type == ZMQ_SUB) zmq_setsockopt(s, ZMQ_SUBSCRIBE, "", 0);
+    zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, server, 41);
+    zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, zb_relay_public, 41);
+    zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, zb_relay_secret, 41);
+    if (zmq_connect(s, endpoint) != 0) exit(1);
+    return s;
+}
+
 static inline int zb_run_relay(const char *sub_ep, const char *push_ep) {
     void *ctx = zmq_ctx_new();
-    void *sub = zb_socket(ctx, ZMQ_SUB, sub_ep, false);
-    void *push = zb_socket(ctx, ZMQ_PUSH, push_ep, false);
+    void *sub = zb_relay_socket(ctx, ZMQ_SUB, sub_ep, zb_relay_sub_server);
+    void *push = zb_relay_socket(ctx, ZMQ_PUSH, push_ep, zb_relay_push_server);
     wire_decoder dec;
     wire_decoder_init(&dec);
     char topic[16], body[2048], out[WIRE_BUF_MAX];

@@ -8,6 +8,7 @@ PACKAGES=(
   g++ libquickfix-dev libquickfix-doc
   python3 python3-zmq python3-msgpack
   valgrind tmux procps unzip
+  iproute2
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

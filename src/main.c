@@ -1,5 +1,6 @@
 /* aftm: one binary, one subcommand per role. */
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -31,6 +32,9 @@ static void usage(FILE *out) {
 int main(int argc, char **argv) {
     /* A closed pipe on stdout is an ordinary event (aftm list | head), not a crash. */
     signal(SIGPIPE, SIG_IGN);
+    /* Everything aftm creates (databases, keys, logs, the data directory) is its owner's only:
+     * orders, positions and the keys that authenticate the links are nobody else's business. */
+    umask(077);
     if (argc < 2) {
         /* no arguments: the interactive menu */
         char name[] = "menu";

@@ -13,6 +13,7 @@
 #include "domain/position.h"
 #include "net/gateway_client.h"
 #include "net/gw_proto.h"
+#include "net/secure.h"
 #include "store/db.h"
 #include "store/order_store.h"
 #include "store/session_store.h"
@@ -190,6 +191,12 @@ static int broker_positions(books_opts *o) {
             fprintf(stderr, "aftm positions: no order account selected; pass --account A\n");
             return EXIT_USAGE;
         }
+    }
+    char home[AFTM_PATH_MAX], serr[512];
+    if (!home_resolve(o->home, home, sizeof home, serr, sizeof serr) ||
+        !net_secure_init(home, ROLE_CLI, false, serr, sizeof serr)) {
+        fprintf(stderr, "aftm positions: %s\n", serr);
+        return EXIT_RUNTIME;
     }
     void *zctx = zmq_ctx_new();
     gateway_client *c = gwc_new(zctx, o->order_endpoint, 3000);

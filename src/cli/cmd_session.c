@@ -6,12 +6,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/commands.h"
 #include "cli/menu.h"
 #include "cli/menu_io.h"
 #include "core/clock.h"
+#include "core/config.h"
+#include "core/private_files.h"
 #include "core/parse.h"
 #include "usecase/uc.h"
 #include "usecase/uc_host.h"
@@ -425,11 +428,20 @@ static const char STATUS_HELP[] =
     "  --json      machine-readable output\n"
     "  --home DIR  data directory (default $AFTM_HOME, else ./aftm-data)\n";
 
+static void warn_exposed(void *ctx, const char *path, unsigned mode) {
+    (void)ctx;
+    fprintf(stderr, "aftm status: warning: %s is readable or writable by others (mode %04o); its owner only: chmod %s %s\n",
+            path, mode & 07777, S_ISDIR(mode) ? "700" : "600", path);
+}
+
 int cmd_status(int argc, char **argv) {
     opts o;
     int rc = parse(argc, argv, "status", "hj", &o, STATUS_HELP);
     if (rc >= 0) return rc;
     if ((rc = extra_args("status", argc, argv, 0)) >= 0) return rc;
+    char home[AFTM_PATH_MAX], err[512];
+    /* before opening it: opening makes the directory private again */
+    if (home_resolve(o.home, home, sizeof home, err, sizeof err)) private_files_exposed(home, warn_exposed, NULL);
     uc_ctx c;
     if (!open_ctx(&c, "status", o.home)) return EXIT_RUNTIME;
     uc_system_status s;

@@ -29,6 +29,7 @@ const command aftm_commands[] = {
     {"equity", cmd_equity, "the daily equity log: list, export as CSV, set the starting capital"},
     {"gateway", cmd_gateway, "the broker session: ticks, orders, execution reports (simulated exchange)"},
     {"exchange", cmd_exchange, "the simulated exchange: market, matching, its own book (exchange.db)"},
+    {"keys", cmd_keys, "the CURVE keys of the links: init, allow a peer's key, list"},
     {"session-host", cmd_session_host, "internal: the background session that 'aftm login' starts"},
     {NULL, NULL, NULL},
 };

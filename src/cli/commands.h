@@ -43,5 +43,6 @@ int cmd_start(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_stop(int argc, char **argv);
 int cmd_session_host(int argc, char **argv);
+int cmd_keys(int argc, char **argv);
 
 #endif

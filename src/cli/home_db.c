@@ -3,12 +3,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "net/secure.h"
 #include "store/db.h"
 
 bool home_db_open(home_db *h, const char *home_flag) {
     memset(h, 0, sizeof *h);
     char err[512];
     if (!home_resolve(home_flag, h->home, sizeof h->home, err, sizeof err) ||
+        !net_secure_init(h->home, ROLE_CLI, false, err, sizeof err) ||
         !(h->db = db_open(h->home, err, sizeof err))) {
         fprintf(stderr, "aftm: %s\n", err);
         return false;

@@ -6,12 +6,14 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "net/curve.h"
 #include "net/zsock.h"
 
 struct gateway_client {
     void *zctx, *req;
     char endpoint[256];
     int timeout_ms;
+    int server_role; /* net_role of the server: whose key CURVE expects */
 };
 
 static bool reopen(gateway_client *c) {
@@ -19,13 +21,18 @@ static bool reopen(gateway_client *c) {
     char err[256];
     c->req = zsock_new(c->zctx, ZMQ_REQ, err, sizeof err);
     if (!c->req) return false;
-    return zmq_connect(c->req, c->endpoint) == 0;
+    return zsock_connect_to(c->zctx, c->req, c->endpoint, c->server_role, err, sizeof err);
 }
 
 gateway_client *gwc_new(void *zctx, const char *endpoint, int timeout_ms) {
+    return gwc_new_to(zctx, endpoint, timeout_ms, ROLE_GATEWAY);
+}
+
+gateway_client *gwc_new_to(void *zctx, const char *endpoint, int timeout_ms, int server_role) {
     gateway_client *c = calloc(1, sizeof *c);
     if (!c) return NULL;
     c->zctx = zctx;
+    c->server_role = server_role;
     c->timeout_ms = timeout_ms;
     snprintf(c->endpoint, sizeof c->endpoint, "%s", endpoint);
     if (!reopen(c)) {

@@ -10,7 +10,10 @@
 
 typedef struct gateway_client gateway_client;
 
+/* A client of the gateway's order port (CURVE with the gateway's key unless plain text). */
 gateway_client *gwc_new(void *zctx, const char *endpoint, int timeout_ms);
+/* The same protocol to a server of another role (net/curve.h's net_role: the exchange). */
+gateway_client *gwc_new_to(void *zctx, const char *endpoint, int timeout_ms, int server_role);
 void gwc_free(gateway_client *c);
 
 /* Sends req (not consumed) and waits up to the timeout. Returns the parsed reply (caller

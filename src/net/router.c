@@ -10,6 +10,11 @@
 
 #define MAX_FRAMES 16
 
+/* The User-Id of the request being handled (router_peer_user): one loop per thread. */
+static _Thread_local const char *g_user;
+
+const char *router_peer_user(void) { return g_user; }
+
 void *router_bind(void *zctx, int type, const char *endpoint, const router_bind_opts *o, char *err, size_t errlen) {
     router_bind_opts none = {0};
     if (!o) o = &none;
@@ -22,7 +27,7 @@ void *router_bind(void *zctx, int type, const char *endpoint, const router_bind_
     if ((type == ZMQ_PUB || type == ZMQ_XPUB) && o->sndhwm > 0) zsock_set_int(s, ZMQ_SNDHWM, o->sndhwm);
     /* a PUB that also tells who subscribes: every subscription, not just new topics */
     if (type == ZMQ_XPUB) zsock_set_int(s, ZMQ_XPUB_VERBOSE, 1);
-    if (!zsock_bind(s, endpoint, o->insecure, err, errlen)) {
+    if (!zsock_bind_link(zctx, s, endpoint, o->link, o->insecure, err, errlen)) {
         zmq_close(s);
         return NULL;
     }
@@ -61,6 +66,8 @@ bool router_serve_one(void *router, router_handler h, void *ctx) {
         req_len = zmq_msg_size(&frames[body]);
     }
     size_t rlen = 0;
+    /* ZAP's User-Id for the connection ("ROLE KEY"); NULL when it came in plain text */
+    g_user = n > 0 ? zmq_msg_gets(&frames[n - 1], "User-Id") : NULL; /* a frame from the wire */
     char *reply = h(ctx, zmq_msg_data(&frames[0]), zmq_msg_size(&frames[0]), req, req_len, &rlen);
     if (reply) {
         bool ok = true;
@@ -68,6 +75,7 @@ bool router_serve_one(void *router, router_handler h, void *ctx) {
             ok = zmq_send(router, zmq_msg_data(&frames[i]), zmq_msg_size(&frames[i]), ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0;
         if (ok) zmq_send(router, reply, rlen, ZMQ_DONTWAIT);
     }
+    g_user = NULL;
     free(reply);
     for (int i = 0; i < n; i++) zmq_msg_close(&frames[i]);
     return true;

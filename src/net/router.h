@@ -13,7 +13,8 @@
 typedef struct {
     int64_t max_msg; /* ZMQ_MAXMSGSIZE: a peer announcing a larger frame is disconnected (0: ZSOCK_MAX_MSG) */
     int sndhwm;      /* ZMQ_SNDHWM for PUB/XPUB (0: libzmq's default) */
-    bool insecure;   /* allow binding a non-loopback address */
+    bool insecure;   /* plain text (--insecure): no CURVE, loopback only */
+    int link;        /* net/secure.h's net_link: CURVE and that link's ZAP domain (0: plain, loopback only) */
 } router_bind_opts;
 
 /* A socket of type (ZMQ_ROUTER, ZMQ_PUB, ZMQ_XPUB...) bound to endpoint; an XPUB tells every
@@ -32,6 +33,11 @@ typedef char *(*router_handler)(void *ctx, const void *peer, size_t peer_len, co
  * handler's reply goes back with the same envelope (never blocking: a peer that cannot take it
  * loses it). Returns false when nothing was waiting. */
 bool router_serve_one(void *router, router_handler h, void *ctx);
+
+/* During a handler's call: the User-Id ZAP gave the requesting connection ("ROLE KEY", see
+ * net/secure.h), NULL for a connection in plain text. A function rather than a handler
+ * argument so that every handler keeps its signature. */
+const char *router_peer_user(void);
 
 /* router_serve_one until nothing waits, at most max requests (so one busy client cannot hold
  * the loop). Returns how many were served. */

@@ -7,6 +7,7 @@
 #include <zmq.h>
 
 #include "core/config.h"
+#include "net/secure.h"
 
 void zsock_set_int(void *sock, int option, int value) { zmq_setsockopt(sock, option, &value, sizeof value); }
 
@@ -23,8 +24,8 @@ void *zsock_new(void *ctx, int type, char *err, size_t errlen) {
     return s;
 }
 
-bool zsock_bind(void *sock, const char *endpoint, bool insecure, char *err, size_t errlen) {
-    if (!endpoint_bind_allowed(endpoint, insecure, err, (int)errlen)) return false;
+bool zsock_bind(void *sock, const char *endpoint, bool any_address, char *err, size_t errlen) {
+    if (!any_address && !net_bind_check(endpoint, true, err, errlen)) return false;
     if (zmq_bind(sock, endpoint) == 0) return true;
     int e = zmq_errno();
     if (e == EADDRINUSE)
@@ -34,10 +35,21 @@ bool zsock_bind(void *sock, const char *endpoint, bool insecure, char *err, size
     return false;
 }
 
+bool zsock_bind_link(void *zctx, void *sock, const char *endpoint, int link, bool plain, char *err, size_t errlen) {
+    plain = plain || link == LINK_NONE || net_secure_plain();
+    if (!plain && !net_secure_server(zctx, sock, (net_link)link, endpoint, err, errlen)) return false;
+    return zsock_bind(sock, endpoint, !plain, err, errlen);
+}
+
 bool zsock_connect(void *sock, const char *endpoint, char *err, size_t errlen) {
     if (zmq_connect(sock, endpoint) == 0) return true;
     snprintf(err, errlen, "cannot connect to %s: %s", endpoint, zmq_strerror(zmq_errno()));
     return false;
+}
+
+bool zsock_connect_to(void *zctx, void *sock, const char *endpoint, int server_role, char *err, size_t errlen) {
+    if (!net_secure_client(zctx, sock, (net_role)server_role, endpoint, err, errlen)) return false;
+    return zsock_connect(sock, endpoint, err, errlen);
 }
 
 int zsock_recv_2(void *sock, char *topic, size_t topic_cap, char *body, size_t body_cap, size_t *topic_len,

@@ -10,9 +10,16 @@
 
 /* Creates a socket of type with LINGER 0 and ZSOCK_MAX_MSG; NULL with err on failure. */
 void *zsock_new(void *ctx, int type, char *err, size_t errlen);
-/* Binds, refusing non-loopback addresses unless insecure; explains "address in use". */
-bool zsock_bind(void *sock, const char *endpoint, bool insecure, char *err, size_t errlen);
+/* Binds, refusing non-loopback addresses unless any_address; explains "address in use". */
+bool zsock_bind(void *sock, const char *endpoint, bool any_address, char *err, size_t errlen);
+/* Binds the server socket of one of aftm's links (net/secure.h's net_link): CURVE and the
+ * link's ZAP domain unless the process runs in plain text (or plain is asked for), in which
+ * case only loopback may be bound. */
+bool zsock_bind_link(void *zctx, void *sock, const char *endpoint, int link, bool plain, char *err, size_t errlen);
 bool zsock_connect(void *sock, const char *endpoint, char *err, size_t errlen);
+/* Connects a client socket to a server of server_role (net/curve.h's net_role), with CURVE
+ * unless the process runs in plain text. */
+bool zsock_connect_to(void *zctx, void *sock, const char *endpoint, int server_role, char *err, size_t errlen);
 void zsock_set_int(void *sock, int option, int value);
 
 /* Receives one message of up to two frames (topic + body) without blocking.

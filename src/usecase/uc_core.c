@@ -6,6 +6,7 @@
 #include <zmq.h>
 
 #include "core/clock.h"
+#include "net/secure.h"
 #include "store/db.h"
 #include "usecase/uc.h"
 #include "usecase/uc_host.h"
@@ -15,6 +16,8 @@ bool uc_open(uc_ctx *c, uc_face face, const char *home_flag, char *err, size_t e
     c->face = face;
     endpoints_from_env(&c->ep);
     if (!home_resolve(home_flag, c->home, sizeof c->home, err, (int)errlen)) return false;
+    /* the CLI's key on the links it opens (the gateway's order port, the exchange's health) */
+    if (!net_secure_init(c->home, ROLE_CLI, false, err, errlen)) return false;
     if (!(c->db = db_open(c->home, err, errlen))) return false;
     if (!(c->cs = cstore_open(c->db))) {
         snprintf(err, errlen, "cannot prepare the condition store: %s", sqlite3_errmsg(c->db));

@@ -86,6 +86,38 @@ class Env:
     def json(self, *args):
         return json.loads(self.cli(*args)[1])
 
+    def keys(self, role):
+        """(public, secret) of role's CURVE pair in this home, made by 'aftm keys init' if missing."""
+        import zmq.auth
+        path = os.path.join(self.home, "keys", role + ".key_secret")
+        if not os.path.exists(path):
+            self.cli("keys", "init")
+        return zmq.auth.load_certificate(path)
+
+    def server_key(self, role):
+        """The public key a client of role's ports expects: the last one allowed, else the home's own."""
+        allowed = os.path.join(self.home, "keys", "allowed", role)
+        if os.path.exists(allowed):
+            lines = [l.strip() for l in open(allowed) if l.strip()]
+            if lines:
+                return lines[-1].encode()
+        return self.keys(role)[0]
+
+    def curve(self, sock, server, role="cli"):
+        """Sets sock up as a CURVE client of server's ports with role's keys (the CLI's by
+        default), the way aftm's own processes connect. Returns sock."""
+        pub, sec = self.keys(role)
+        sock.curve_publickey, sock.curve_secretkey = pub, sec
+        sock.curve_serverkey = self.server_key(server)
+        return sock
+
+    def curve_server(self, sock, role):
+        """Sets sock up as role's CURVE server (a test standing in for that process). Returns sock."""
+        pub, sec = self.keys(role)
+        sock.curve_publickey, sock.curve_secretkey = pub, sec
+        sock.curve_server = True
+        return sock
+
     def start(self, *args, log=None):
         out = open(log or os.path.join(self.home, "%s.log" % args[0]), "w")
         return subprocess.Popen([AFTM] + list(args), env=self.env, stdout=out, stderr=subprocess.STDOUT)

@@ -41,12 +41,12 @@ def start_gateway():
 class Client:
     """REQ to an order port; a timeout reopens the socket and returns None."""
 
-    def __init__(self, endpoint, timeout_ms=3000):
-        self.endpoint, self.timeout_ms, self.sock = endpoint, timeout_ms, None
+    def __init__(self, endpoint, timeout_ms=3000, server="gateway"):
+        self.endpoint, self.timeout_ms, self.sock, self.server = endpoint, timeout_ms, None, server
 
     def call(self, op, **params):
         if self.sock is None:
-            self.sock = ctx.socket(zmq.REQ)
+            self.sock = e.curve(ctx.socket(zmq.REQ), self.server)  # the CLI's key, as aftm's CLI
             self.sock.setsockopt(zmq.LINGER, 0)
             self.sock.setsockopt(zmq.RCVTIMEO, self.timeout_ms)
             self.sock.connect(self.endpoint)
@@ -103,7 +103,7 @@ def filled(cid):
 exchange = start_exchange()
 gateway = start_gateway()
 check(wait_until(healthy, 20), "the gateway is up and connected to the exchange")
-rsub = ctx.socket(zmq.SUB)
+rsub = e.curve(ctx.socket(zmq.SUB), "gateway")
 rsub.setsockopt(zmq.LINGER, 0)
 rsub.setsockopt(zmq.SUBSCRIBE, b"REPORT")
 rsub.connect(e.ep("report"))
@@ -218,7 +218,7 @@ cids = [row[0] for row in db.execute("SELECT client_order_id FROM orders ORDER B
 db.close()
 check(cids == ["x-1", "x-2", "x-rest", "x-3", "x-4", "x-lost"], "exchange.db holds the orders: %s" % cids)
 check(n_orders == 6 and last_seq == reports()[-1]["seq"], "and the report log")
-xr = Client(e.ep("exchange"))
+xr = Client(e.ep("exchange"), server="exchange")
 h = xr.call("health")
 check(h and h["success"] and h["data"]["last_seq"] == last_seq and h["data"]["open_orders"] == 1,
       "the exchange answers its own health request")
@@ -230,7 +230,7 @@ check("already in use" in open(os.path.join(e.home, "exchange-%d.log" % logs["ex
 code, out, _ = e.cli("exchange", "--help")
 check(code == 0 and "--wait-subscribers" in out and "exchange.db" in out, "aftm exchange --help")
 for bad in (["--rate", "0"], ["--ticks", "f.csv", "--seed", "1"], ["--speed", "2"], ["--bogus"],
-            ["--endpoint", "tcp://0.0.0.0:1"]):
+            ["--insecure", "--endpoint", "tcp://0.0.0.0:1"]):
     code, _, err = e.cli("exchange", *bad, check=False)
     check(code == 2 and err.strip(), "aftm exchange %s: exit 2 with a message" % " ".join(bad))
 gateway.send_signal(signal.SIGTERM)

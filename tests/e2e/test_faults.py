@@ -25,9 +25,9 @@ ctx = zmq.Context()
 # ---- 1. the strategy alone, fed garbage and then real ticks by this test's publisher -----------
 e = Env()
 e.cli("condition", "add", "--symbol", "TXFF5", "--side", "buy", "--trigger", "20000", "--turning", "10", "--qty", "1")
-pub = ctx.socket(zmq.PUB)
+pub = e.curve_server(ctx.socket(zmq.PUB), "gateway")  # this test stands in for the gateway
 pub.bind(e.ep("tick"))
-pull = ctx.socket(zmq.PULL)
+pull = e.curve_server(ctx.socket(zmq.PULL), "executor")  # and for the executor
 pull.bind(e.ep("signal"))
 strat = e.start("strategy", "--tick-endpoint", e.ep("tick"), "--signal-endpoint", e.ep("signal"),
                 "--report-endpoint", e.ep("report"))
@@ -56,7 +56,7 @@ e = Env()
 ticks = os.path.join(e.home, "ticks.csv")
 write_ticks(ticks, [20000 + (i % 7) for i in range(400)], step_s=0.05)
 run = e.start("run", "--ticks", ticks, "--speed", "1", "--for", "12", "--account", "SIM-0001")
-req = ctx.socket(zmq.REQ)
+req = e.curve(ctx.socket(zmq.REQ), "gateway")  # the CLI's key
 req.setsockopt(zmq.RCVTIMEO, 5000)
 req.connect(e.ep("order"))
 
@@ -73,7 +73,7 @@ for g in [b"\xff\x00garbage", b"{", b"[]", b'{"operation": 5}', b'{"operation": 
     check(b'"success": false' in rep, "gateway refuses %r with an error reply" % g[:20])
 check(b'"status": "healthy"' in ask(b'{"operation": "health_check"}'), "gateway still healthy after garbage")
 
-push = ctx.socket(zmq.PUSH)
+push = e.curve(ctx.socket(zmq.PUSH), "executor", role="strategy")  # signals come from the strategy's key
 push.connect(e.ep("signal"))
 time.sleep(0.5)
 for g in GARBAGE:
@@ -102,14 +102,14 @@ e = Env()
 xc = e.start("exchange", "--seed", "3", "--rate", "50", "--home", e.home)  # the market and the book
 gw = e.start("gateway", "--broker", "sim", "--tick-endpoint", e.ep("tick"),
              "--order-endpoint", e.ep("order"), "--report-endpoint", e.ep("report"), "--home", e.home)
-req = ctx.socket(zmq.REQ)
+req = e.curve(ctx.socket(zmq.REQ), "gateway")
 req.setsockopt(zmq.RCVTIMEO, 5000)
 req.connect(e.ep("order"))
 check(wait_until(lambda: b"healthy" in ask(b'{"operation": "health_check"}'), 15), "gateway is up")
 ex = e.start("executor", "--signal-endpoint", e.ep("signal"), "--order-endpoint", e.ep("order"),
              "--report-endpoint", e.ep("report"), "--tick-endpoint", e.ep("tick"), "--account", "SIM-0002",
              "--trading-hours", "off", "--timeout-ms", "400", "--attempts", "3", "--home", e.home)
-push = ctx.socket(zmq.PUSH)
+push = e.curve(ctx.socket(zmq.PUSH), "executor", role="strategy")
 push.connect(e.ep("signal"))
 time.sleep(1.0)
 gw.send_signal(signal.SIGSTOP)

@@ -68,6 +68,7 @@ try:
         s = ctx.socket(zmq.REQ)
         s.setsockopt(zmq.LINGER, 0)
         s.RCVTIMEO = 5000
+        e.curve(s, "gateway")
         s.connect(e.ep("order"))
         s.send_string(json.dumps({"operation": op, "parameters": p}))
         r = json.loads(s.recv())

@@ -48,6 +48,7 @@ def call(op, **p):
     s = ctx.socket(zmq.REQ)
     s.setsockopt(zmq.LINGER, 0)
     s.RCVTIMEO = 8000
+    e.curve(s, "gateway")
     s.connect(e.ep("order"))
     s.send_string(json.dumps({"operation": op, "parameters": p}))
     try:

@@ -78,7 +78,9 @@ class Gateway:
         self.eps = ["tcp://127.0.0.1:%d" % p for p in ports]
         self.log = open(os.path.join(home, "gateway.log"), "w+")
         self.proc = subprocess.Popen(
-            [BIN, "gateway", "--broker", "sim-local", "--seed", "7", "--rate", "20", "--home", home,
+            # --insecure: these clients speak as the original's executor and strategy do, in
+            # plain text on loopback (test_curve.py covers the CURVE side of the same ports)
+            [BIN, "gateway", "--insecure", "--broker", "sim-local", "--seed", "7", "--rate", "20", "--home", home,
              "--tick-endpoint", self.eps[0], "--order-endpoint", self.eps[1],
              "--report-endpoint", self.eps[2], *extra],
             stdout=self.log, stderr=subprocess.STDOUT)
@@ -315,13 +317,18 @@ def run(home):
         c = cli.call({"operation": "cancel_order", "parameters": {"client_order_id": "e2e-lim"}})
         assert c["success"] and c["data"]["cancelled"] is True, c
         reports_until(rsub, lambda x: x["client_order_id"] == "e2e-lim" and x["status"] == "cancelled")
+        # an account outside the session: refused at the order port, never reaches the exchange
+        r = cli.call({"operation": "send_order", "parameters": order_params(client_order_id="e2e-acc",
+                                                                            order_account="SIM-9999")})
+        expect_error(r, "ACCOUNT_NOT_IN_SESSION")
+        assert "SIM-9999" in r["error_message"], r
         # refused by the exchange: reported as rejected
         r = cli.call({"operation": "send_order", "parameters": order_params(client_order_id="e2e-bad",
-                                                                            order_account="SIM-9999")})
+                                                                            item_code="NOPEF9")})
         assert r["success"] is True and r["data"]["is_send_order"] is False, r
         rej = reports_until(rsub, lambda x: x["client_order_id"] == "e2e-bad")[-1]
-        assert rej["status"] == "rejected" and "SIM-9999" in rej["reason"], rej
-        checks.append("limit + cancel, rejection report")
+        assert rej["status"] == "rejected" and "NOPEF9" in rej["reason"], rej
+        checks.append("limit + cancel, account outside the session, rejection report")
 
         # garbage never kills the gateway
         r = json.loads(cli.raw(b"\x00\xff\xfe garbage \x80"))
@@ -373,7 +380,7 @@ def run(home):
         for args in (["--rate", "fast"], ["--broker", "pfcf"], ["--bogus"], ["--speed", "2"],
                      ["--broker", "sim-local", "--speed", "2"], ["--broker", "sim", "--seed", "1"],
                      ["--broker", "sim-local", "--exchange-endpoint", "tcp://127.0.0.1:1"],
-                     ["--tick-endpoint", "tcp://0.0.0.0:%d" % free_port()]):
+                     ["--insecure", "--tick-endpoint", "tcp://0.0.0.0:%d" % free_port()]):
             p = subprocess.run([BIN, "gateway", *args], capture_output=True, text=True, timeout=30)
             assert p.returncode == 2, (args, p.returncode, p.stderr)
             assert p.stderr.strip(), args
@@ -395,6 +402,7 @@ def run(home):
         out = gw.output()
         assert rc == 0, "exit code %s\n%s" % (rc, out[-3000:])
         assert "stopped" in out, out[-2000:]
+        assert "--insecure: this gateway's links are plain text" in out, out[:2000]
         n_order_lines = sum(1 for line in out.splitlines() if " order SIM-" in line)
         assert n_order_lines >= 4, out
         checks.append("SIGTERM -> exit 0")
@@ -420,7 +428,7 @@ def run_replay(home, speed):
     ports = [free_port(), free_port(), free_port()]
     eps = ["tcp://127.0.0.1:%d" % p for p in ports]
     log = open(os.path.join(home, "replay.log"), "w+")
-    proc = subprocess.Popen([BIN, "gateway", "--broker", "sim-local", "--ticks", path, "--speed", str(speed),
+    proc = subprocess.Popen([BIN, "gateway", "--insecure", "--broker", "sim-local", "--ticks", path, "--speed", str(speed),
                              "--home", home,
                              "--wait-subscribers", "1", "--tick-endpoint", eps[0], "--order-endpoint", eps[1],
                              "--report-endpoint", eps[2]],

@@ -49,7 +49,7 @@ def start(name):
     procs[name] = e.start(*ARGS[name](), log=os.path.join(e.home, "%s-%d.log" % (name, logs[name])))
 
 
-req = ctx.socket(zmq.REQ)
+req = e.curve(ctx.socket(zmq.REQ), "gateway")  # the CLI's key
 req.setsockopt(zmq.RCVTIMEO, 3000)
 req.setsockopt(zmq.LINGER, 0)
 req.connect(e.ep("order"))
@@ -66,7 +66,7 @@ def call(op, **params):
         return json.loads(req.recv())
     except zmq.ZMQError:
         req.close()
-        req = ctx.socket(zmq.REQ)
+        req = e.curve(ctx.socket(zmq.REQ), "gateway")
         req.setsockopt(zmq.RCVTIMEO, 3000)
         req.setsockopt(zmq.LINGER, 0)
         req.connect(e.ep("order"))
@@ -79,7 +79,7 @@ for name in ("gateway", "executor", "strategy"):
 check(wait_until(lambda: (call("health_check") or {}).get("success"), 20), "the system is up")
 
 # the last price, from the tick feed, to place new conditions around it
-sub = ctx.socket(zmq.SUB)
+sub = e.curve(ctx.socket(zmq.SUB), "gateway")
 sub.setsockopt(zmq.SUBSCRIBE, b"TICK")
 sub.connect(e.ep("tick"))
 

@@ -28,6 +28,7 @@
 #include "net/lifecycle.h"
 #include "net/market_feed.h"
 #include "net/router.h"
+#include "net/secure.h"
 
 #define SAVE_EVERY_MS 1000 /* the last prices and the replay position, at most this often */
 
@@ -100,7 +101,8 @@ static void usage(FILE *out) {
             "  --feed-resume KEY    a replay goes on where the last exchange with the same KEY and file\n"
             "                       stopped (aftm run passes its own id: a restart resumes, a new run\n"
             "                       starts over); without it a replay starts from the file's beginning\n"
-            "  --insecure           allow binding non-loopback addresses without authentication\n"
+            "  --insecure           plain text, no CURVE (loopback only, with a warning; default: CURVE\n"
+            "                       with the keys under --home)\n"
             "  --quiet              log only warnings and errors\n"
             "  --help               this text\n\n"
             "Requests are JSON {\"operation\", \"parameters\", \"id\"} (REQ or DEALER): health, login,\n"
@@ -179,7 +181,7 @@ static int parse_args(int argc, char **argv, x_opts *o) {
     if (!strcmp(o->market, o->endpoint)) return usage_error("exchange", "the request and market endpoints must differ");
     const char *eps[2] = {o->endpoint, o->market};
     for (int i = 0; i < 2; i++)
-        if (!endpoint_bind_allowed(eps[i], o->insecure, err, sizeof err)) return usage_error("exchange", "%s", err);
+        if (!net_bind_check(eps[i], o->insecure, err, sizeof err)) return usage_error("exchange", "%s", err);
     return -1;
 }
 
@@ -239,7 +241,8 @@ int cmd_exchange(int argc, char **argv) {
     log_set_name("exchange");
     if (o.quiet) log_set_quiet(1);
     char home[AFTM_PATH_MAX], err[512];
-    if (!home_resolve(o.home, home, sizeof home, err, sizeof err)) {
+    if (!home_resolve(o.home, home, sizeof home, err, sizeof err) ||
+        !net_secure_init(home, ROLE_EXCHANGE, o.insecure, err, sizeof err)) {
         log_error("%s", err);
         return EXIT_RUNTIME;
     }
@@ -264,8 +267,8 @@ int cmd_exchange(int argc, char **argv) {
         goto done;
     }
     /* bind first: a second exchange on the same ports stops here, before touching the book */
-    router_bind_opts req_opts = {.max_msg = EXCHANGE_MAX_REQUEST, .insecure = o.insecure};
-    router_bind_opts pub_opts = {.max_msg = 4096, .sndhwm = 100000, .insecure = o.insecure};
+    router_bind_opts req_opts = {.max_msg = EXCHANGE_MAX_REQUEST, .insecure = o.insecure, .link = LINK_EXCHANGE};
+    router_bind_opts pub_opts = {.max_msg = 4096, .sndhwm = 100000, .insecure = o.insecure, .link = LINK_MARKET};
     if (!(router = router_bind(zctx, ZMQ_ROUTER, o.endpoint, &req_opts, err, sizeof err))) {
         log_error("requests: %s", err);
         goto done;

@@ -18,10 +18,13 @@
 #include "core/parse.h"
 #include "net/gateway_client.h"
 #include "net/lifecycle.h"
+#include "net/secure.h"
 #include "net/zsock.h"
 #include "store/db.h"
 
 #define RECONCILE_MS 1000
+
+static bool g_insecure; /* --insecure: plain-text links (net/secure.h) */
 #define STATE_POLL_MS 250
 
 typedef struct {
@@ -48,6 +51,8 @@ static void usage(FILE *out) {
             "  --timeout-ms       wait for each gateway answer (default 2000)\n"
             "  --attempts         tries per order before leaving it to reconciliation (default 3)\n"
             "  --home             data directory (default $AFTM_HOME, else ./aftm-data)\n"
+            "  --insecure         plain text, no CURVE: to reach the original's gateway, or a gateway\n"
+            "                     started with --insecure (loopback only, with a warning)\n"
             "  --quiet            log warnings and errors only\n");
 }
 
@@ -59,6 +64,7 @@ static int parse_args(int argc, char **argv, executor_config *cfg, int *timeout_
         {"tick-endpoint", 1, 0, 't'},   {"home", 1, 0, 'h'},           {"account", 1, 0, 'a'},
         {"risk", 1, 0, 'R'},            {"trading-hours", 1, 0, 'T'},  {"timeout-ms", 1, 0, 'm'},
         {"attempts", 1, 0, 'n'},        {"quiet", 0, 0, 'q'},          {"help", 0, 0, 'H'},
+        {"insecure", 0, 0, 'I'},
         {0, 0, 0, 0}};
     const char *risk_file = NULL, *hours = NULL;
     int64_t v;
@@ -89,6 +95,7 @@ static int parse_args(int argc, char **argv, executor_config *cfg, int *timeout_
             cfg->attempts = (int)v;
             break;
         case 'q': *quiet = true; break;
+        case 'I': g_insecure = true; break;
         case 'H': usage(stdout); return EXIT_OK;
         default: usage(stderr); return EXIT_USAGE;
         }
@@ -152,7 +159,8 @@ static bool open_sockets(proc *p, const endpoints *ep, int timeout_ms) {
         return false;
     }
     zsock_set_int(p->pull, ZMQ_RCVHWM, 1000);
-    if (!zsock_connect(p->reports, ep->report, err, sizeof err) || !zsock_connect(p->ticks, ep->tick, err, sizeof err)) {
+    if (!zsock_connect_to(p->zctx, p->reports, ep->report, ROLE_GATEWAY, err, sizeof err) ||
+        !zsock_connect_to(p->zctx, p->ticks, ep->tick, ROLE_GATEWAY, err, sizeof err)) {
         log_error("%s", err);
         return false;
     }
@@ -194,7 +202,8 @@ int cmd_executor(int argc, char **argv) {
     rc = EXIT_RUNTIME;
     executor_io io = {.ctx = &p, .send_order = gateway_request, .gateway_call = gateway_request,
                       .stopping = stop_requested, .clock_us = NULL};
-    if (!home_resolve(home_flag, home, sizeof home, err, sizeof err) || !(p.db = db_open(home, err, sizeof err)) ||
+    if (!home_resolve(home_flag, home, sizeof home, err, sizeof err) ||
+        !net_secure_init(home, ROLE_EXECUTOR, g_insecure, err, sizeof err) || !(p.db = db_open(home, err, sizeof err)) ||
         !(p.core = exc_new(p.db, &cfg, &io, err, sizeof err))) {
         log_error("%s", err);
         goto out;
@@ -203,7 +212,7 @@ int cmd_executor(int argc, char **argv) {
     /* Reconcile before reading any signal: what was in flight when we stopped is settled
      * first, and the signal port is bound only after, so nothing is read early. */
     exc_start(p.core);
-    if (!zsock_bind(p.pull, ep.signal, false, err, sizeof err)) {
+    if (!zsock_bind_link(p.zctx, p.pull, ep.signal, LINK_SIGNALS, g_insecure, err, sizeof err)) {
         log_error("%s", err);
         goto out;
     }

@@ -27,7 +27,9 @@
 #include "core/log.h"
 #include "core/parse.h"
 #include "net/lifecycle.h"
+#include "net/order_guard.h"
 #include "net/router.h"
+#include "net/secure.h"
 #include "wire/codec.h"
 
 typedef struct {
@@ -53,12 +55,6 @@ static int gw_feed_next(void *ctx, broker_tick *out) {
     return f->held ? 0 : tick_source_next(f->src, clock_mono_ns(), out);
 }
 
-/* The order port's handler: every connection gets the same protocol, no sessions. */
-static char *serve_request(void *ctx, const void *peer, size_t peer_len, const char *req, size_t req_len,
-                           size_t *reply_len) {
-    (void)peer, (void)peer_len;
-    return gateway_core_handle(ctx, req, req_len, reply_len);
-}
 
 static void publish_tick(void *ctx, const broker_tick *t) {
     gw_io *io = ctx;
@@ -131,7 +127,8 @@ static void usage(FILE *out) {
             "                       DLL_GATEWAY_PORT)\n"
             "  --report-endpoint E  PUB for execution reports (default tcp://127.0.0.1:5558;\n"
             "                       AFTM_REPORT_PORT)\n"
-            "  --insecure           allow binding non-loopback addresses without authentication\n"
+            "  --insecure           plain text, no CURVE: for the original's executor and strategy;\n"
+            "                       loopback only, with a warning (default: CURVE, keys under --home)\n"
             "  --home DIR           data directory (default $AFTM_HOME, else ./aftm-data)\n"
             "  --wait-subscribers N hold the tick feed until N subscriptions have reached the tick port\n"
             "                       (e.g. 2 for a strategy and an executor), so none misses the start\n"
@@ -276,6 +273,16 @@ typedef struct {
     int exit_code;
 } gw_proc;
 
+/* The order port's handler: every connection gets the same protocol, no sessions; orders
+ * pass the order port's rule (net/order_guard.h) first. */
+static char *serve_request(void *ctx, const void *peer, size_t peer_len, const char *req, size_t req_len,
+                           size_t *reply_len) {
+    gw_proc *p = ctx;
+    (void)peer, (void)peer_len;
+    char *refusal = order_guard_check(&p->b, router_peer_user(), req, req_len, reply_len);
+    return refusal ? refusal : gateway_core_handle(p->core, req, req_len, reply_len);
+}
+
 /* --login: the password is taken out of the environment at once and kept in memory only. */
 static bool take_password(gw_proc *p) {
     if (!p->o.login) return true;
@@ -337,11 +344,12 @@ static bool open_broker(gw_proc *p) {
 static bool bind_ports(gw_proc *p) {
     char err[512];
     /* requests are small; the PUB sockets only receive subscriptions */
-    router_bind_opts pub_opts = {.max_msg = 4096, .sndhwm = 1000, .insecure = p->o.insecure};
-    router_bind_opts req_opts = {.max_msg = GATEWAY_MAX_REQUEST, .insecure = p->o.insecure};
+    router_bind_opts pub_opts = {.max_msg = 4096, .sndhwm = 1000, .insecure = p->o.insecure, .link = LINK_TICKS};
+    router_bind_opts rep_opts = {.max_msg = 4096, .sndhwm = 1000, .insecure = p->o.insecure, .link = LINK_REPORTS};
+    router_bind_opts req_opts = {.max_msg = GATEWAY_MAX_REQUEST, .insecure = p->o.insecure, .link = LINK_ORDERS};
     const char *what = "ticks";
     if ((p->io.tick_pub = router_bind(p->zctx, ZMQ_XPUB, p->o.ep.tick, &pub_opts, err, sizeof err)) &&
-        (what = "reports", p->io.report_pub = router_bind(p->zctx, ZMQ_PUB, p->o.ep.report, &pub_opts, err, sizeof err)) &&
+        (what = "reports", p->io.report_pub = router_bind(p->zctx, ZMQ_PUB, p->o.ep.report, &rep_opts, err, sizeof err)) &&
         (what = "orders", p->router = router_bind(p->zctx, ZMQ_ROUTER, p->o.ep.order, &req_opts, err, sizeof err)))
         return true;
     log_error("%s: %s", what, err);
@@ -442,7 +450,7 @@ static bool run_loop(gw_proc *p) {
             return true;
         }
         if (items[2].revents & ZMQ_POLLIN) count_subscribers(p, &subscribers);
-        if (items[0].revents & ZMQ_POLLIN) router_serve(p->router, serve_request, p->core, 256);
+        if (items[0].revents & ZMQ_POLLIN) router_serve(p->router, serve_request, p, 256);
         broker_service(&p->b);
         if (p->o.local && p->o.m.ticks && !replay_end_logged &&
             tick_source_due_in_ms(p->feed.src, clock_mono_ns()) < 0) {
@@ -483,12 +491,13 @@ int cmd_gateway(int argc, char **argv) {
     /* Refuse unsafe binds before doing anything else. */
     const char *eps[3] = {p->o.ep.tick, p->o.ep.order, p->o.ep.report};
     for (int i = 0; i < 3; i++)
-        if (!endpoint_bind_allowed(eps[i], p->o.insecure, err, sizeof err)) {
+        if (!net_bind_check(eps[i], p->o.insecure, err, sizeof err)) {
             memset(p->password, 0, sizeof p->password);
             fprintf(stderr, "aftm gateway: %s\n", err);
             return EXIT_USAGE;
         }
-    if (!home_resolve(p->o.home, p->home, sizeof p->home, err, sizeof err)) {
+    if (!home_resolve(p->o.home, p->home, sizeof p->home, err, sizeof err) ||
+        !net_secure_init(p->home, ROLE_GATEWAY, p->o.insecure, err, sizeof err)) {
         memset(p->password, 0, sizeof p->password);
         log_error("%s", err);
         return EXIT_RUNTIME;

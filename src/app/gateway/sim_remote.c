@@ -15,6 +15,7 @@
 #include "core/str.h"
 #include "net/gw_proto.h"
 #include "net/market_feed.h"
+#include "net/secure.h"
 #include "net/zsock.h"
 
 #define MAX_SUBS 32
@@ -89,7 +90,7 @@ static bool open_dealer(remote *r) {
     zsock_set_int(r->dealer, ZMQ_SNDHWM, 1000);
     zsock_set_int(r->dealer, ZMQ_RECONNECT_IVL, 100);
     zsock_set_int(r->dealer, ZMQ_RECONNECT_IVL_MAX, 1000);
-    if (!zsock_connect(r->dealer, r->endpoint, err, sizeof err)) {
+    if (!zsock_connect_to(r->zctx, r->dealer, r->endpoint, ROLE_EXCHANGE, err, sizeof err)) {
         zmq_close(r->dealer);
         r->dealer = NULL;
         return false;
@@ -914,7 +915,7 @@ bool sim_remote_new(const sim_remote_config *cfg, broker *out, char *err, size_t
      * (exchange --wait-subscribers); feed_subscribers tells the exchange its own instead */
     zmq_setsockopt(r->sub, ZMQ_SUBSCRIBE, "TICK", 4);
     zmq_setsockopt(r->sub, ZMQ_SUBSCRIBE, "REPORT", 6);
-    if (!zsock_connect(r->sub, r->market, err, errlen)) {
+    if (!zsock_connect_to(r->zctx, r->sub, r->market, ROLE_EXCHANGE, err, errlen)) {
         rm_destroy(r);
         return false;
     }

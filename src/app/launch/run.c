@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "core/parse.h"
 #include "net/gateway_client.h"
+#include "net/secure.h"
 #include "app/launch/supervisor.h"
 #include "app/launch/topology.h"
 #include "app/launch/run.h"
@@ -248,7 +249,8 @@ int cmd_run(int argc, char **argv) {
     if (usage_rc >= 0) return usage_rc;
     log_set_name("run");
     char home[AFTM_PATH_MAX], err[512];
-    if (!home_resolve(o.home_flag, home, sizeof home, err, sizeof err)) {
+    if (!home_resolve(o.home_flag, home, sizeof home, err, sizeof err) ||
+        !net_secure_init(home, ROLE_CLI, false, err, sizeof err)) {
         fprintf(stderr, "aftm run: %s\n", err);
         return EXIT_RUNTIME;
     }

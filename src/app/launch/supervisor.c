@@ -19,6 +19,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "net/gateway_client.h"
+#include "net/secure.h"
 #include "store/session_store.h"
 
 #define BACKOFF_MIN_MS 500
@@ -399,7 +400,8 @@ bool sup_port_free(const char *endpoint, const char *what, char *err, size_t err
 
 bool sup_wait_healthy(supervisor *s, sup_child *child, const char *endpoint, const char *op, int timeout_ms) {
     void *zctx = zmq_ctx_new();
-    gateway_client *c = gwc_new(zctx, endpoint, 250);
+    /* the exchange answers "health", the gateway "health_check": whose key the link expects */
+    gateway_client *c = gwc_new_to(zctx, endpoint, 250, !strcmp(op, "health") ? ROLE_EXCHANGE : ROLE_GATEWAY);
     bool ok = false, restart = s->restart;
     int64_t deadline = clock_mono_ms() + timeout_ms;
     s->restart = false;

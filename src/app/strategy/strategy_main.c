@@ -16,9 +16,12 @@
 #include "core/exit_codes.h"
 #include "core/log.h"
 #include "net/lifecycle.h"
+#include "net/secure.h"
 #include "net/zsock.h"
 #include "store/db.h"
 #include "wire/codec.h"
+
+static bool g_insecure; /* --insecure: plain-text links (net/secure.h) */
 
 #define DRAIN_TICKS 4096 /* messages per wakeup, so reports and housekeeping get their turn */
 #define DRAIN_REPORTS 256
@@ -42,6 +45,8 @@ static void usage(FILE *out) {
             "                     is no fill feedback\n"
             "  --rearm            re-create each condition in memory after its exit (benchmarks and\n"
             "                     soak tests; the copies are not stored)\n"
+            "  --insecure         plain text, no CURVE: to reach the original's gateway or executor, or\n"
+            "                     processes started with --insecure (with a warning)\n"
             "  --quiet            log warnings and errors only\n");
 }
 
@@ -50,7 +55,7 @@ static int parse_args(int argc, char **argv, endpoints *ep, const char **home, s
     static const struct option opts[] = {{"tick-endpoint", 1, 0, 't'}, {"signal-endpoint", 1, 0, 's'},
                                          {"home", 1, 0, 'h'},          {"wire", 1, 0, 'w'},
                                          {"rearm", 0, 0, 'r'},         {"quiet", 0, 0, 'q'},
-                                         {"report-endpoint", 1, 0, 'R'},
+                                         {"report-endpoint", 1, 0, 'R'}, {"insecure", 0, 0, 'I'},
                                          {"help", 0, 0, 'H'},          {0, 0, 0, 0}};
     int o;
     optind = 1;
@@ -69,6 +74,7 @@ static int parse_args(int argc, char **argv, endpoints *ep, const char **home, s
             break;
         case 'r': cfg->rearm = true; break;
         case 'q': *quiet = true; break;
+        case 'I': g_insecure = true; break;
         case 'H': usage(stdout); return EXIT_OK;
         default: usage(stderr); return EXIT_USAGE;
         }
@@ -132,7 +138,8 @@ static void drain_ticks(proc *p) {
 /* Opens the database, the writer, the core and the sockets; false (logged) on failure. */
 static bool proc_open(proc *p, const char *home_flag, const endpoints *ep, const strategy_core_config *cfg) {
     char err[512], home[AFTM_PATH_MAX];
-    if (!home_resolve(home_flag, home, sizeof home, err, sizeof err) || !(p->db = db_open(home, err, sizeof err)) ||
+    if (!home_resolve(home_flag, home, sizeof home, err, sizeof err) ||
+        !net_secure_init(home, ROLE_STRATEGY, g_insecure, err, sizeof err) || !(p->db = db_open(home, err, sizeof err)) ||
         !(p->writer = state_writer_start(home, err, sizeof err))) {
         log_error("%s", err);
         return false;
@@ -150,13 +157,14 @@ static bool proc_open(proc *p, const char *home_flag, const endpoints *ep, const
     /* A deep receive queue absorbs scheduling stalls of this process: the I/O thread keeps
      * taking ticks off the wire while the loop is descheduled (about 3 MB at most). */
     zsock_set_int(p->sub, ZMQ_RCVHWM, 20000);
-    if (!zsock_connect(p->sub, ep->tick, err, sizeof err) || !zsock_connect(p->push, ep->signal, err, sizeof err)) {
+    if (!zsock_connect_to(p->zctx, p->sub, ep->tick, ROLE_GATEWAY, err, sizeof err) ||
+        !zsock_connect_to(p->zctx, p->push, ep->signal, ROLE_EXECUTOR, err, sizeof err)) {
         log_error("%s", err);
         return false;
     }
     zmq_setsockopt(p->sub, ZMQ_SUBSCRIBE, "", 0);
     if (!cfg->original_wire) { /* the original's executor sends no fill feedback to wait for */
-        if (!(p->reports = zsock_new(p->zctx, ZMQ_SUB, err, sizeof err)) || !zsock_connect(p->reports, ep->report, err, sizeof err)) {
+        if (!(p->reports = zsock_new(p->zctx, ZMQ_SUB, err, sizeof err)) || !zsock_connect_to(p->zctx, p->reports, ep->report, ROLE_GATEWAY, err, sizeof err)) {
             log_error("%s", err);
             return false;
         }

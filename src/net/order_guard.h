@@ -1,0 +1,17 @@
+/* The order port's rule on top of the handshake: orders (send_order, cancel_order) only from
+ * the executor's and the CLI's keys, and send_order only for an account of the broker
+ * session. Every refusal is logged with the peer's public key. A peer in plain text (the
+ * original's executor against a gateway started with --insecure, on loopback) is held to the
+ * accounts rule too. Reading requests only: what they do is the gateway's business. */
+#ifndef AFTM_ORDER_GUARD_H
+#define AFTM_ORDER_GUARD_H
+
+#include <stddef.h>
+
+#include "broker/broker.h"
+
+/* NULL when the request may go on to the gateway; else the refusal reply (malloc'd JSON in
+ * the gateway's reply shape, its length in *reply_len). user_id: router_peer_user(). */
+char *order_guard_check(broker *b, const char *user_id, const char *req, size_t req_len, size_t *reply_len);
+
+#endif
