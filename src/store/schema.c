@@ -102,6 +102,15 @@ static const char *const MIGRATIONS[] = {
     "  owner TEXT NOT NULL DEFAULT '',"
     "  supervisor_pid INTEGER NOT NULL DEFAULT 0,"
     "  updated_at REAL NOT NULL);",
+    /* 5: this database's instance id (random, made once with the database: it goes into every
+     * client order id, so ids never repeat at the exchange after the database is recreated), and
+     * the strategy's outbox of signals not yet acknowledged by the executor */
+    "INSERT OR IGNORE INTO meta(key, value) VALUES('instance_id', lower(hex(randomblob(4))));"
+    "CREATE TABLE IF NOT EXISTS signal_outbox("
+    "  signal_id TEXT PRIMARY KEY,"
+    "  body BLOB NOT NULL,"
+    "  descr TEXT NOT NULL DEFAULT '',"
+    "  created_at REAL NOT NULL);",
 };
 
 int schema_version_latest(void) { return (int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]); }
