@@ -124,10 +124,10 @@ def check(cond, what):
     print("ok:", what)
 
 
-def check_logs_clean(env):
+def check_logs_clean(env, log_dir=None):
     """No sanitizer report (ASan, UBSan, LeakSanitizer) in any process log of this env."""
     import glob
-    for path in glob.glob(os.path.join(env.home, "*.log")):
+    for path in glob.glob(os.path.join(log_dir or env.home, "*.log")):
         text = open(path, errors="replace").read()
         for marker in ("Sanitizer", "runtime error:"):
             if marker in text:
@@ -321,6 +321,7 @@ class System:
         self.exchange_home = exchange_home or env.home
         self.executor_args = list(executor_args)
         self.quiet_gateway = quiet_gateway
+        self.log_dir = env.home  # where the processes' logs go
         self.procs, self.starts = {}, {}
         self._ctx = None
         self._sub = None
@@ -347,7 +348,7 @@ class System:
     def start(self, name):
         self.starts[name] = self.starts.get(name, 0) + 1
         self.procs[name] = self.e.start(*self.args(name),
-                                        log=os.path.join(self.e.home, "%s-%d.log" % (name, self.starts[name])))
+                                        log=os.path.join(self.log_dir, "%s-%d.log" % (name, self.starts[name])))
         if name == "gateway":
             check(wait_until(lambda: self.call("health_check"), 20), "the gateway is up")
         return self.procs[name]
@@ -375,7 +376,7 @@ class System:
             self._sub.close()
 
     def logs(self, name):
-        return [os.path.join(self.e.home, "%s-%d.log" % (name, i)) for i in range(1, self.starts.get(name, 0) + 1)]
+        return [os.path.join(self.log_dir, "%s-%d.log" % (name, i)) for i in range(1, self.starts.get(name, 0) + 1)]
 
     def log_text(self, name):
         return "".join(open(p, errors="replace").read() for p in self.logs(name))
@@ -416,18 +417,18 @@ class System:
         return price
 
     def add_quick_conditions(self, n, rng, qty=(1, 3)):
-        """n conditions that trigger at once around the last price and trade within seconds."""
+        """n trailing conditions that trigger on the next tick wherever the market is (the
+        trigger is 50 points on the triggering side of the last price) and enter on the first
+        turn of 1 to 3 points: they trade within seconds whichever way the market goes."""
         p = self.last_price()
         check(p is not None, "ticks are flowing")
         ids = []
         for _ in range(n):
             side = rng.choice(["buy", "sell"])
-            trigger = int(p) + (rng.randint(0, 3) if side == "buy" else -rng.randint(0, 3))
+            trigger = int(p) + (50 if side == "buy" else -50)
             args = ["condition", "add", "--symbol", "TXFF5", "--side", side, "--trigger", str(trigger),
                     "--turning", str(rng.randint(1, 3)), "--qty", str(rng.randint(*qty)),
-                    "--tp", str(rng.randint(2, 6)), "--sl", str(rng.randint(2, 6))]
-            if rng.random() < 0.5:
-                args.append("--follow")
+                    "--tp", str(rng.randint(2, 6)), "--sl", str(rng.randint(2, 6)), "--follow"]
             out = self.e.cli(*args)[1]
             m = re.search(r"\b(\d+)\b", out)
             ids.append(int(m.group(1)) if m else None)
