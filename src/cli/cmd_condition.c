@@ -211,6 +211,22 @@ static int cmd_import(int argc, char **argv) {
         fprintf(stderr, "aftm condition: %s\n", err);
         return EXIT_USAGE;
     }
+    /* numbers out of range refuse the whole file: stored, they would be traded */
+    size_t bad_range = 0;
+    for (size_t i = 0; i < set.n; i++) {
+        char why[160];
+        if (set.items[i].quantity <= 0) continue; /* skipped below, as the original skips it */
+        if (!condition_check_ranges(&set.items[i], why, sizeof why)) {
+            fprintf(stderr, "aftm condition: %s: condition %zu (%s): %s\n", argv[optind], i, set.uuids[i], why);
+            bad_range++;
+        }
+    }
+    if (bad_range) {
+        fprintf(stderr, "aftm condition: %zu condition(s) out of range; nothing imported\n", bad_range);
+        home_db_close(&h);
+        condition_set_free(&set);
+        return EXIT_USAGE;
+    }
     size_t added = 0, nosym = 0;
     int rc = EXIT_OK;
     if (!cstore_begin(h.cs)) {

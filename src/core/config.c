@@ -12,9 +12,16 @@ static const char *env_or(const char *name, const char *fallback) {
     return (v && *v) ? v : fallback;
 }
 
+/* "localhost" as the host of the environment's endpoints means loopback: it is written as the
+ * address, since ZeroMQ binds an address or an interface, never a host name. */
+static const char *host_env(const char *name) {
+    const char *h = env_or(name, "127.0.0.1");
+    return strcmp(h, "localhost") ? h : "127.0.0.1";
+}
+
 void endpoints_from_env(endpoints *ep) {
-    const char *host = env_or("ZMQ_HOST", "127.0.0.1");
-    const char *gw_host = env_or("DLL_GATEWAY_HOST", "127.0.0.1");
+    const char *host = host_env("ZMQ_HOST");
+    const char *gw_host = host_env("DLL_GATEWAY_HOST");
     snprintf(ep->tick, sizeof ep->tick, "tcp://%s:%s", host, env_or("ZMQ_TICK_PORT", "5555"));
     snprintf(ep->signal, sizeof ep->signal, "tcp://%s:%s", host, env_or("ZMQ_SIGNAL_PORT", "5556"));
     snprintf(ep->order, sizeof ep->order, "tcp://%s:%s", gw_host, env_or("DLL_GATEWAY_PORT", "5557"));
@@ -24,11 +31,16 @@ void endpoints_from_env(endpoints *ep) {
 }
 
 bool endpoint_bind_allowed(const char *endpoint, bool insecure, char *err, int errlen) {
+    if (strncmp(endpoint, "tcp://localhost:", 16) == 0) {
+        /* loopback, but ZeroMQ cannot bind a host name: it would pass here and fail at the bind */
+        snprintf(err, (size_t)errlen,
+                 "cannot bind %s: ZeroMQ binds an address or an interface, not a host name; use tcp://127.0.0.1:%s",
+                 endpoint, endpoint + 16);
+        return false;
+    }
     if (insecure) return true;
     if (strncmp(endpoint, "ipc://", 6) == 0 || strncmp(endpoint, "inproc://", 9) == 0) return true;
-    if (strncmp(endpoint, "tcp://127.", 10) == 0 || strncmp(endpoint, "tcp://localhost:", 16) == 0 ||
-        strncmp(endpoint, "tcp://[::1]:", 12) == 0)
-        return true;
+    if (strncmp(endpoint, "tcp://127.", 10) == 0 || strncmp(endpoint, "tcp://[::1]:", 12) == 0) return true;
     snprintf(err, (size_t)errlen,
              "refusing to bind %s: it is not a loopback address and anyone who reaches it could "
              "send orders; pass --insecure to bind it anyway",

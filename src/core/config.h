@@ -17,10 +17,12 @@ typedef struct {
     char exchange[AFTM_ENDPOINT_MAX]; /* simulated exchange ROUTER (ZMQ_HOST, AFTM_EXCHANGE_PORT) */
 } endpoints;
 
-/* Fills every endpoint from the environment, else the defaults (ports 5555..5559 on 127.0.0.1). */
+/* Fills every endpoint from the environment, else the defaults (ports 5555..5559 on 127.0.0.1).
+ * A host of "localhost" is written as 127.0.0.1. */
 void endpoints_from_env(endpoints *ep);
 
-/* A bind outside loopback needs explicit consent: returns false and explains in err. */
+/* A bind outside loopback needs explicit consent: returns false and explains in err. A host name
+ * (tcp://localhost:N) is refused with the address to use instead: ZeroMQ cannot bind it. */
 bool endpoint_bind_allowed(const char *endpoint, bool insecure, char *err, int errlen);
 
 /* Data directory: flag value if non-NULL, else $AFTM_HOME, else ./aftm-data. Created if missing.

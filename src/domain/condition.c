@@ -1,20 +1,55 @@
 #include "domain/condition.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 const char *side_name(side_t s) { return s == SIDE_BUY ? "BUY" : "SELL"; }
 
+/* a + b, held at the int64 ends instead of overflowing: a condition out of range (refused by
+ * condition_check_ranges before it is stored) must still never be undefined behaviour */
+static price_t sat_add(price_t a, int64_t b) {
+    price_t r;
+    if (!__builtin_add_overflow(a, b, &r)) return r;
+    return b > 0 ? INT64_MAX : INT64_MIN;
+}
+
+static price_t sat_sub(price_t a, int64_t b) {
+    price_t r;
+    if (!__builtin_sub_overflow(a, b, &r)) return r;
+    return b > 0 ? INT64_MIN : INT64_MAX;
+}
+
 void condition_derive(condition *c) {
     if (c->side == SIDE_BUY) {
-        c->order_price = c->trigger_price + c->turning_point;
-        c->take_profit_price = c->order_price + c->take_profit_point;
-        c->stop_loss_price = c->order_price - c->stop_loss_point;
+        c->order_price = sat_add(c->trigger_price, c->turning_point);
+        c->take_profit_price = sat_add(c->order_price, c->take_profit_point);
+        c->stop_loss_price = sat_sub(c->order_price, c->stop_loss_point);
     } else {
-        c->order_price = c->trigger_price - c->turning_point;
-        c->take_profit_price = c->order_price - c->take_profit_point;
-        c->stop_loss_price = c->order_price + c->stop_loss_point;
+        c->order_price = sat_sub(c->trigger_price, c->turning_point);
+        c->take_profit_price = sat_sub(c->order_price, c->take_profit_point);
+        c->stop_loss_price = sat_add(c->order_price, c->stop_loss_point);
     }
+}
+
+bool condition_check_ranges(const condition *c, char *why, size_t whylen) {
+    const struct {
+        const char *name;
+        int64_t v, lo, hi;
+    } f[] = {
+        {"trigger_price", c->trigger_price, 1, CONDITION_PRICE_MAX},
+        {"turning_point", c->turning_point, -CONDITION_POINTS_MAX, CONDITION_POINTS_MAX},
+        {"take_profit_point", c->take_profit_point, 0, CONDITION_POINTS_MAX},
+        {"stop_loss_point", c->stop_loss_point, 0, CONDITION_POINTS_MAX},
+        {"quantity", c->quantity, 1, CONDITION_QTY_MAX},
+    };
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        if (f[i].v < f[i].lo || f[i].v > f[i].hi) {
+            snprintf(why, whylen, "%s %lld is out of range %lld..%lld", f[i].name, (long long)f[i].v,
+                     (long long)f[i].lo, (long long)f[i].hi);
+            return false;
+        }
+    return true;
 }
 
 void condition_init(condition *c, int64_t id, const char *symbol, side_t side, price_t trigger,

@@ -4,6 +4,7 @@
 #define AFTM_CONDITION_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef int64_t price_t;
@@ -52,6 +53,18 @@ enum {
 #define DEFAULT_TURNING_POINT 15
 #define DEFAULT_TAKE_PROFIT_POINT 90
 #define DEFAULT_STOP_LOSS_POINT 30
+
+/* The ranges a condition's numbers must be in to be stored or traded: prices in points (TAIFEX
+ * prices are five digits), turning, take profit and stop loss in points, lots per order. Within
+ * them no derived price (order, take profit, stop loss) can overflow. */
+#define CONDITION_PRICE_MAX 100000000LL
+#define CONDITION_POINTS_MAX 1000000LL
+#define CONDITION_QTY_MAX 1000LL
+
+/* True when every number of c is in range (trigger 1..CONDITION_PRICE_MAX, |turning|, take profit
+ * and stop loss 0..CONDITION_POINTS_MAX, quantity 1..CONDITION_QTY_MAX); else false with the
+ * first offending field and its value in why. */
+bool condition_check_ranges(const condition *c, char *why, size_t whylen);
 
 /* Fills the derived prices from trigger_price and the points (the original's construction). */
 void condition_derive(condition *c);

@@ -18,7 +18,7 @@ static void set_reason(order *o, const char *reason) {
 bool order_init(order *o, const char *client_order_id, const char *signal_id,
                 int64_t condition_id, const char *account, const char *symbol, side_t side,
                 int64_t qty) {
-    if (qty <= 0 || (side != SIDE_BUY && side != SIDE_SELL)) return false;
+    if (qty <= 0 || qty > ORDER_QTY_MAX || (side != SIDE_BUY && side != SIDE_SELL)) return false;
     if (!client_order_id || !client_order_id[0] || !symbol || !symbol[0]) return false;
     order t;
     memset(&t, 0, sizeof t);
@@ -85,7 +85,7 @@ order_outcome order_apply_cancelled(order *o) { return apply_end(o, ORDER_CANCEL
 order_outcome order_apply_expired(order *o) { return apply_end(o, ORDER_EXPIRED); }
 
 order_outcome order_apply_fill(order *o, int64_t fill_qty, price_t price, int64_t broker_cum_qty) {
-    if (fill_qty <= 0 || price <= 0) return ORDER_INVALID;
+    if (fill_qty <= 0 || price <= 0 || fill_qty > ORDER_QTY_MAX || price > ORDER_PRICE_MAX) return ORDER_INVALID;
     if (broker_cum_qty >= 0 && broker_cum_qty < fill_qty) return ORDER_INVALID;
     if (o->status == ORDER_REJECTED || o->status == ORDER_CANCELLED || o->status == ORDER_EXPIRED)
         return ORDER_LATE_FILL;

@@ -14,6 +14,11 @@
 #define ORDER_ACCOUNT_MAX 32
 #define ORDER_SYMBOL_MAX 32
 #define ORDER_REASON_MAX 128
+/* Sane bounds for numbers that come from a broker: anything outside is refused before it can
+ * reach a sum (fill notional, position cost, P&L times the contract multiplier) that would
+ * overflow. Prices are in points; TAIFEX prices are five digits. */
+#define ORDER_PRICE_MAX 100000000LL
+#define ORDER_QTY_MAX 100000LL
 
 typedef enum {
     ORDER_NEW = 0,

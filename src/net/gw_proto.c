@@ -39,10 +39,18 @@ bool gw_signal_id_make(char *out, size_t cap, int64_t condition_id, int pid, gw_
     return true;
 }
 
-bool gw_coid_from_signal(char *out, size_t cap, const char *signal_id) {
+/* An instance id: 1 to GW_INSTANCE_MAX letters or digits. */
+static size_t instance_len(const char *s) {
+    size_t n = 0;
+    while (n <= GW_INSTANCE_MAX && isalnum((unsigned char)s[n])) n++;
+    return n <= GW_INSTANCE_MAX ? n : 0;
+}
+
+bool gw_coid_from_signal(char *out, size_t cap, const char *instance, const char *signal_id) {
     if (cap) out[0] = '\0';
-    if (!cap || !signal_id || !*signal_id) return false;
-    int n = snprintf(out, cap, GW_COID_PREFIX "%s", signal_id);
+    if (!cap || !signal_id || !*signal_id || !instance || !instance_len(instance) || instance[instance_len(instance)])
+        return false;
+    int n = snprintf(out, cap, GW_COID_PREFIX "%s-%s", instance, signal_id);
     if (n < 0 || (size_t)n >= cap || !gw_coid_valid(out)) {
         out[0] = '\0';
         return false;
@@ -69,6 +77,10 @@ bool gw_coid_parse(const char *coid, gw_coid *out) {
     if (!coid || strncmp(coid, GW_COID_PREFIX, plen) != 0) return false;
     const char *p = coid + plen;
     gw_coid c = {0};
+    size_t ilen = instance_len(p);
+    if (!ilen || p[ilen] != '-') return false;
+    memcpy(c.instance, p, ilen);
+    p += ilen + 1;
     int64_t v;
     if (*p == 'm') {
         int64_t pid;

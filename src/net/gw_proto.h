@@ -23,14 +23,17 @@
  * A signal of the strategy has the id "<condition id>.<leg>" (leg E: the entry, X: the exit),
  * or "m<pid>_<n>.<leg>" for a condition made in the strategy's memory only (its condition id
  * is -n, the pid that of the strategy process that made it). The executor's order for it has
- * the client order id "aftm-<signal id>". Orders from elsewhere (the CLI's "cli-...") are not
- * aftm's: gw_coid_parse refuses them. */
+ * the client order id "aftm-<instance>-<signal id>", the instance being the database's random
+ * id (db_instance_id), so that ids never repeat at the broker after the database is made anew.
+ * Orders from elsewhere (the CLI's "cli-...") are not aftm's: gw_coid_parse refuses them. */
 
 #define GW_COID_PREFIX "aftm-"
+#define GW_INSTANCE_MAX 16 /* characters of an instance id, at most */
 
 typedef enum { GW_LEG_ENTRY = 'E', GW_LEG_EXIT = 'X' } gw_leg;
 
 typedef struct {
+    char instance[GW_INSTANCE_MAX + 1];
     int64_t condition_id; /* > 0 stored; < 0 made in memory by the process pid */
     int pid;              /* 0 for a stored condition */
     gw_leg leg;
@@ -39,13 +42,14 @@ typedef struct {
 /* "<id>.E" / "m<pid>_<n>.X" from a condition id (!= 0; < 0 needs pid > 0) and a leg. false
  * (out "") when the arguments are out of range or it does not fit. */
 bool gw_signal_id_make(char *out, size_t cap, int64_t condition_id, int pid, gw_leg leg);
-/* "aftm-" + signal_id. false (out "") when signal_id is not a valid client order id once
- * prefixed (gw_coid_valid) or does not fit. Any signal id is accepted, also the original's
- * (which have no leg), so that the executor can prefix whatever signal it gets. */
-bool gw_coid_from_signal(char *out, size_t cap, const char *signal_id);
-/* Reads an aftm client order id back. false for anything else: another prefix, a missing or
- * unknown leg, a condition id that is 0, not decimal, has a sign or leading zeros, or
- * overflows, trailing characters. */
+/* "aftm-<instance>-<signal_id>". false (out "") when the instance is not 1 to GW_INSTANCE_MAX
+ * letters or digits, or the result is not a valid client order id (gw_coid_valid) or does not
+ * fit. Any signal id is accepted, also the original's (which have no leg), so that the executor
+ * can prefix whatever signal it gets. */
+bool gw_coid_from_signal(char *out, size_t cap, const char *instance, const char *signal_id);
+/* Reads an aftm client order id back. false for anything else: another prefix, no instance, a
+ * missing or unknown leg, a condition id that is 0, not decimal, has a sign or leading zeros,
+ * or overflows, trailing characters. */
 bool gw_coid_parse(const char *coid, gw_coid *out);
 /* true when s is a usable client order id: 1 to BROKER_ID_MAX-1 printable ASCII characters,
  * no spaces. */

@@ -375,8 +375,13 @@ bool net_secure_client(void *zctx, void *sock, net_role server, const char *endp
 }
 
 bool net_bind_check(const char *endpoint, bool plain, char *err, size_t errlen) {
-    if (!plain) return true;
     char why[512];
+    if (!strncmp(endpoint, "tcp://localhost:", 16)) { /* a host name: refused whatever the security */
+        endpoint_bind_allowed(endpoint, false, why, sizeof why);
+        snprintf(err, errlen, "%s", why);
+        return false;
+    }
+    if (!plain) return true;
     if (endpoint_bind_allowed(endpoint, false, why, sizeof why)) return true;
     snprintf(err, errlen,
              "refusing to bind %s in plain text: it is not a loopback address, and anyone who reaches it could "

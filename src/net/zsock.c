@@ -25,7 +25,7 @@ void *zsock_new(void *ctx, int type, char *err, size_t errlen) {
 }
 
 bool zsock_bind(void *sock, const char *endpoint, bool any_address, char *err, size_t errlen) {
-    if (!any_address && !net_bind_check(endpoint, true, err, errlen)) return false;
+    if (!net_bind_check(endpoint, !any_address, err, errlen)) return false;
     if (zmq_bind(sock, endpoint) == 0) return true;
     int e = zmq_errno();
     if (e == EADDRINUSE)

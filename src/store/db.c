@@ -170,3 +170,12 @@ bool db_step_done(sqlite3_stmt *st) {
     sqlite3_clear_bindings(st);
     return rc == SQLITE_DONE;
 }
+
+bool db_instance_id(sqlite3 *db, char *out, size_t cap) {
+    char id[32] = "";
+    if (cap <= DB_INSTANCE_ID_LEN || !db_meta_get_text(db, "instance_id", id, sizeof id) ||
+        strlen(id) != DB_INSTANCE_ID_LEN || strspn(id, "0123456789abcdef") != DB_INSTANCE_ID_LEN)
+        return false;
+    snprintf(out, cap, "%s", id);
+    return true;
+}

@@ -26,6 +26,11 @@ bool db_meta_set_int(sqlite3 *db, const char *key, long long value);
 bool db_meta_get_text(sqlite3 *db, const char *key, char *out, size_t cap);
 bool db_meta_set_text(sqlite3 *db, const char *key, const char *value);
 
+/* This database's instance id: 8 lower-case hex digits made at random when the database was
+ * created (schema step 5). False when it is missing or not of that form. */
+#define DB_INSTANCE_ID_LEN 8
+bool db_instance_id(sqlite3 *db, char *out, size_t cap);
+
 /* Prepared statements of a store, made and freed together. */
 typedef struct {
     sqlite3_stmt **st;

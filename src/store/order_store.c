@@ -9,7 +9,7 @@
 
 struct order_store {
     sqlite3 *db;
-    sqlite3_stmt *insert, *update, *get, *open, *fill, *pos_get, *pos_put, *pos_all, *begin, *commit, *rollback;
+    sqlite3_stmt *insert, *update, *get, *open, *fill, *pos_get, *pos_put, *pos_all, *begin, *commit, *rollback, *by_signal;
 };
 
 #define ORDER_COLUMNS                                                                                         \
@@ -25,6 +25,7 @@ order_store *ostore_open(sqlite3 *db) {
         {&s->update, "UPDATE orders SET filled_qty=?, fill_notional=?, status=?, reason=?, "
                      "order_serial=CASE WHEN ?='' THEN order_serial ELSE ? END, updated_at=? WHERE client_order_id=?"},
         {&s->get, "SELECT " ORDER_COLUMNS " FROM orders WHERE client_order_id=?"},
+        {&s->by_signal, "SELECT " ORDER_COLUMNS " FROM orders WHERE signal_id=?"},
         {&s->open, "SELECT " ORDER_COLUMNS " FROM orders WHERE status IN ('new','sent','accepted','partially_filled') "
                    "ORDER BY created_at"},
         {&s->fill, "INSERT OR IGNORE INTO fills(fill_id, client_order_id, qty, price, time, account, symbol, side) "
@@ -49,7 +50,7 @@ order_store *ostore_open(sqlite3 *db) {
 void ostore_close(order_store *s) {
     if (!s) return;
     sqlite3_stmt *all[] = {s->insert, s->update, s->get,   s->open,   s->fill,    s->pos_get,
-                           s->pos_put, s->pos_all, s->begin, s->commit, s->rollback};
+                           s->pos_put, s->pos_all, s->begin, s->commit, s->rollback, s->by_signal};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) sqlite3_finalize(all[i]);
     free(s);
 }
@@ -137,6 +138,14 @@ bool ostore_get(order_store *s, const char *client_order_id, order_record *out) 
     return found;
 }
 
+bool ostore_get_by_signal(order_store *s, const char *signal_id, order_record *out) {
+    sqlite3_bind_text(s->by_signal, 1, signal_id, -1, SQLITE_TRANSIENT);
+    bool found = sqlite3_step(s->by_signal) == SQLITE_ROW;
+    if (found) read_order(s->by_signal, out);
+    sqlite3_reset(s->by_signal);
+    return found;
+}
+
 int ostore_each_open(order_store *s, ostore_order_fn fn, void *ctx) {
     /* Collected first: the callback may update the rows it is given. */
     order_record *rows = NULL;
@@ -158,7 +167,7 @@ int ostore_each_open(order_store *s, ostore_order_fn fn, void *ctx) {
     return rc == SQLITE_DONE ? (int)n : -1;
 }
 
-bool ostore_add_fill(order_store *s, const char *fill_id, const order *o, int64_t qty, price_t price, double time) {
+int ostore_add_fill(order_store *s, const char *fill_id, const order *o, int64_t qty, price_t price, double time) {
     sqlite3_stmt *st = s->fill;
     sqlite3_bind_text(st, 1, fill_id, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 2, o->client_order_id, -1, SQLITE_TRANSIENT);
@@ -168,7 +177,8 @@ bool ostore_add_fill(order_store *s, const char *fill_id, const order *o, int64_
     sqlite3_bind_text(st, 6, o->account, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 7, o->symbol, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 8, o->side == SIDE_BUY ? "buy" : "sell", -1, SQLITE_STATIC);
-    return db_step_done(st) && sqlite3_changes(s->db) == 1;
+    if (!db_step_done(st)) return -1;
+    return sqlite3_changes(s->db) == 1 ? 1 : 0;
 }
 
 bool ostore_position_get(order_store *s, const char *account, const char *symbol, position *out) {

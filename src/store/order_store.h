@@ -30,13 +30,16 @@ void ostore_rollback(order_store *s);
 bool ostore_insert(order_store *s, const order_record *r);
 bool ostore_update(order_store *s, const order *o, const char *order_serial);
 bool ostore_get(order_store *s, const char *client_order_id, order_record *out);
+/* The order stored for a signal id (whatever its client order id), or false. */
+bool ostore_get_by_signal(order_store *s, const char *signal_id, order_record *out);
 
 typedef void (*ostore_order_fn)(void *ctx, const order_record *r);
 /* Orders that are not terminal, oldest first. Returns the count or -1. */
 int ostore_each_open(order_store *s, ostore_order_fn fn, void *ctx);
 
-/* Records a fill; false if that fill id is already recorded (a duplicate). */
-bool ostore_add_fill(order_store *s, const char *fill_id, const order *o, int64_t qty, price_t price, double time);
+/* Records a fill: 1 when recorded, 0 when that fill id is already recorded (a duplicate), -1
+ * when the database failed (busy, full). */
+int ostore_add_fill(order_store *s, const char *fill_id, const order *o, int64_t qty, price_t price, double time);
 
 /* The position, or a flat one if none is stored. */
 bool ostore_position_get(order_store *s, const char *account, const char *symbol, position *out);

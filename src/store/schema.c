@@ -113,6 +113,15 @@ static const char *const MIGRATIONS[] = {
     "  date TEXT NOT NULL,"
     "  equity INTEGER NOT NULL,"
     "  PRIMARY KEY(name, date));",
+    /* 6: this database's instance id (random, made once with the database: it goes into every
+     * client order id, so ids never repeat at the exchange after the database is recreated), and
+     * the strategy's outbox of signals not yet acknowledged by the executor */
+    "INSERT OR IGNORE INTO meta(key, value) VALUES('instance_id', lower(hex(randomblob(4))));"
+    "CREATE TABLE IF NOT EXISTS signal_outbox("
+    "  signal_id TEXT PRIMARY KEY,"
+    "  body BLOB NOT NULL,"
+    "  descr TEXT NOT NULL DEFAULT '',"
+    "  created_at REAL NOT NULL);",
 };
 
 int schema_version_latest(void) { return (int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]); }

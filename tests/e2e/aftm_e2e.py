@@ -4,8 +4,11 @@ leaves no temporary home behind; one that fails keeps it for reading its logs.""
 import atexit
 import json
 import os
+import re
 import shutil
+import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -153,11 +156,12 @@ def check(cond, what):
     print("ok:", what)
 
 
-def check_logs_clean(env):
+def check_logs_clean(env, log_dir=None):
     """No sanitizer report (ASan, UBSan, LeakSanitizer) in any process log of this env: the
-    processes' own logs in the home, and the menu's children's under home/logs."""
+    processes' own logs in the home (or log_dir), and the menu's children's under home/logs."""
     import glob
-    for path in glob.glob(os.path.join(env.home, "*.log")) + glob.glob(os.path.join(env.home, "logs", "*.log")):
+    base = log_dir or env.home
+    for path in glob.glob(os.path.join(base, "*.log")) + glob.glob(os.path.join(base, "logs", "*.log")):
         text = open(path, errors="replace").read()
         for marker in ("Sanitizer", "runtime error:"):
             if marker in text:
@@ -194,3 +198,294 @@ def aftm_signal(signal_id, side, qty, symbol="TXFF5", condition_id=0, seq=1, pri
                           "commodity_id": symbol, "signal_id": signal_id, "condition_id": condition_id,
                           "quantity": qty, "seq": seq, "price": price, "__class__": "TradingSignal"},
                          use_bin_type=True)
+
+
+# ---- the audit: nothing lost, nothing doubled, nothing stranded --------------------------------
+
+FINAL = ("filled", "rejected", "cancelled", "expired")
+_SIGNAL_LINE = re.compile(r"\bsignal (?:sent late: )?(\S+\.[EX]) (?:BUY|SELL) ")
+
+
+def _ro(path):
+    """A read-only connection to a SQLite file that other processes keep writing."""
+    db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=30)
+    db.row_factory = sqlite3.Row
+    return db
+
+
+def instance_id(env):
+    """The aftm database's instance id: client order ids are aftm-<instance>-<signal id>."""
+    db = _ro(os.path.join(env.home, "aftm.db"))
+    try:
+        row = db.execute("SELECT value FROM meta WHERE key='instance_id'").fetchone()
+        return row[0] if row else None
+    finally:
+        db.close()
+
+
+def signals_in_logs(paths):
+    """Every signal id a strategy log says was sent (first sends, late sends and resends)."""
+    ids = set()
+    for path in paths:
+        with open(path, errors="replace") as f:
+            for line in f:
+                m = _SIGNAL_LINE.search(line)
+                if m:
+                    ids.add(m.group(1))
+    return ids
+
+
+def audit_figures(env, account, strategy_logs=(), whole_account=True, exchange_db=None, extra_signals=()):
+    """The figures of the audit, read from aftm.db and the exchange's exchange.db:
+      signals   signal ids the strategy sent (its logs, its outbox, and what its condition rows say)
+      lost      of those, the ones with no order row and no stored refusal
+      orders    aftm's orders of this database (refusals included); fills, the exchange's fills of them
+      doubled   fills in aftm's books that the exchange does not hold, or booked more than once
+      missing   fills the exchange holds for this database's orders that aftm's books lack
+      stranded  orders aftm still counts open that the exchange has finalised, or whose filled
+                quantity differs from the exchange's
+      positions aftm's and the exchange's net positions of the account, by symbol (whole_account:
+                the exchange's book; else the exchange's fills of this database's orders only)"""
+    inst = instance_id(env)
+    prefix = "aftm-%s-" % inst if inst else "aftm-"
+    a = _ro(os.path.join(env.home, "aftm.db"))
+    x = _ro(exchange_db or os.path.join(env.home, "exchange.db"))
+    try:
+        orders = {r["client_order_id"]: dict(r) for r in a.execute("SELECT * FROM orders")}
+        by_signal = {o["signal_id"] for o in orders.values()}
+        sent = set(signals_in_logs(strategy_logs)) | set(extra_signals)
+        if a.execute("SELECT 1 FROM sqlite_master WHERE name='signal_outbox'").fetchone():
+            sent |= {r[0] for r in a.execute("SELECT signal_id FROM signal_outbox")}
+        for r in a.execute("SELECT id, is_ordered, is_exited, note FROM conditions"):
+            if r["is_ordered"]:
+                sent.add("%d.E" % r["id"])
+            if r["is_exited"] and r["note"].startswith("exited"):
+                sent.add("%d.X" % r["id"])
+        lost = sorted(s for s in sent if s not in by_signal)
+        outbox = a.execute("SELECT COUNT(*) FROM signal_outbox").fetchone()[0] \
+            if a.execute("SELECT 1 FROM sqlite_master WHERE name='signal_outbox'").fetchone() else 0
+        fills = [dict(r) for r in a.execute("SELECT fill_id, client_order_id, qty, symbol, side FROM fills")]
+        xorders = {r["client_order_id"]: dict(r) for r in x.execute(
+            "SELECT client_order_id, status, filled_qty, account FROM orders WHERE client_order_id LIKE ?",
+            (prefix + "%",))}
+        xfills = {r["fill_id"]: dict(r) for r in x.execute(
+            "SELECT f.fill_id, o.client_order_id, f.qty, f.symbol, f.side, f.account FROM fills f "
+            "JOIN orders o ON o.n = f.n WHERE o.client_order_id LIKE ?", (prefix + "%",))}
+        ours = [f for f in fills if f["client_order_id"].startswith(prefix)]
+        counts = {}
+        for f in ours:
+            counts[f["fill_id"]] = counts.get(f["fill_id"], 0) + 1
+        doubled = sorted(k for k, n in counts.items() if n > 1 or k not in xfills)
+        missing = sorted(k for k in xfills if k not in counts)
+        stranded = []
+        for coid, xo in xorders.items():
+            o = orders.get(coid)
+            if o is None:
+                stranded.append((coid, "not in aftm's books", xo["status"]))
+            elif (xo["status"] in FINAL and o["status"] not in FINAL) or xo["filled_qty"] != o["filled_qty"]:
+                stranded.append((coid, o["status"], o["filled_qty"], xo["status"], xo["filled_qty"]))
+        for coid, o in orders.items():
+            if coid.startswith(prefix) and coid not in xorders and (o["status"] not in FINAL or o["filled_qty"]):
+                stranded.append((coid, o["status"], o["filled_qty"], "unknown to the exchange"))
+        mine = {r["symbol"]: r["net_qty"] for r in a.execute(
+            "SELECT symbol, net_qty FROM positions WHERE account=?", (account,)) if r["net_qty"]}
+        if whole_account:
+            theirs = {r["symbol"]: r["net_qty"] for r in x.execute(
+                "SELECT symbol, net_qty FROM positions WHERE account=?", (account,)) if r["net_qty"]}
+        else:
+            theirs = {}
+            for f in xfills.values():
+                if f["account"] == account:
+                    theirs[f["symbol"]] = theirs.get(f["symbol"], 0) + (f["qty"] if f["side"] == "buy" else -f["qty"])
+            theirs = {k: v for k, v in theirs.items() if v}
+        return dict(signals=len(sent), lost=lost, orders=len([c for c in orders if c.startswith(prefix)]),
+                    refused=len([o for o in orders.values() if o["reason"].startswith("risk ")]),
+                    fills=len(xfills), doubled=doubled, missing=missing, stranded=stranded, outbox=outbox,
+                    positions=(mine, theirs))
+    finally:
+        a.close()
+        x.close()
+
+
+def audit_clean(f):
+    return not f["lost"] and not f["doubled"] and not f["missing"] and not f["stranded"] and \
+        f["positions"][0] == f["positions"][1]
+
+
+def audit(env, account, strategy_logs=(), whole_account=True, wait=30.0, exchange_db=None, extra_signals=()):
+    """The audit every fault test ends with: waits up to `wait` seconds for the system to settle,
+    then checks that every signal the strategy sent has an order row or a stored refusal, every
+    fill the exchange holds for this database's orders is in aftm's fills exactly once, no order
+    is left open (or at another filled quantity) once the exchange has finalised it, and aftm's
+    positions equal the exchange's. Prints and returns the figures."""
+    end = time.time() + wait
+    while True:
+        try:
+            f = audit_figures(env, account, strategy_logs, whole_account, exchange_db, extra_signals)
+        except sqlite3.OperationalError as e:  # a writer holds the file a moment: ask again
+            f = None
+            err = e
+        if f and (audit_clean(f) or time.time() >= end):
+            break
+        if not f and time.time() >= end:
+            raise err
+        time.sleep(0.5)
+    print("audit: %d signal(s), %d order(s) (%d refused by risk), %d fill(s) at the exchange; lost %d, doubled %d, "
+          "missing %d, stranded %d; positions aftm %s, exchange %s; outbox %d"
+          % (f["signals"], f["orders"], f["refused"], f["fills"], len(f["lost"]), len(f["doubled"]),
+             len(f["missing"]), len(f["stranded"]), f["positions"][0], f["positions"][1], f["outbox"]))
+    check(not f["lost"], "every signal sent has an order row or a stored refusal (lost: %s)" % f["lost"][:10])
+    check(not f["doubled"], "no fill booked twice or unknown to the exchange (%s)" % f["doubled"][:10])
+    check(not f["missing"], "every fill the exchange holds is in aftm's books (%s)" % f["missing"][:10])
+    check(not f["stranded"], "no order left open once the exchange finalised it (%s)" % f["stranded"][:5])
+    check(f["positions"][0] == f["positions"][1], "aftm's positions equal the exchange's")
+    return f
+
+
+# ---- a whole trading system, process by process ------------------------------------------------
+
+class System:
+    """The exchange, the gateway, the executor and the strategy of an Env as separate processes,
+    each startable, killable and restartable on its own (logs <name>-<n>.log in the home).
+    exchange_home: where exchange.db lives (default: the env's home)."""
+
+    def __init__(self, env, account="SIM-0001", seed=7, rate=50, risk=None, exchange_home=None,
+                 executor_args=(), quiet_gateway=True):
+        self.e, self.account, self.seed, self.rate, self.risk = env, account, seed, rate, risk
+        self.exchange_home = exchange_home or env.home
+        if self.exchange_home != env.home:
+            # the exchange's side keeps its own data directory but the same keys, as one host would
+            env.keys("cli")
+            shutil.copytree(os.path.join(env.home, "keys"), os.path.join(self.exchange_home, "keys"),
+                            dirs_exist_ok=True)
+        self.executor_args = list(executor_args)
+        self.quiet_gateway = quiet_gateway
+        self.log_dir = env.home  # where the processes' logs go
+        self.procs, self.starts = {}, {}
+        self._ctx = None
+        self._sub = None
+
+    def args(self, name):
+        e = self.e
+        if name == "exchange":
+            return ["exchange", "--home", self.exchange_home, "--seed", str(self.seed), "--rate", str(self.rate),
+                    "--symbol", "TXFF5"]
+        if name == "gateway":
+            return ["gateway", "--broker", "sim", "--home", self.exchange_home, "--tick-endpoint", e.ep("tick"),
+                    "--order-endpoint", e.ep("order"), "--report-endpoint", e.ep("report")] + \
+                (["--quiet"] if self.quiet_gateway else [])
+        if name == "executor":
+            return ["executor", "--home", e.home, "--signal-endpoint", e.ep("signal"), "--order-endpoint",
+                    e.ep("order"), "--report-endpoint", e.ep("report"), "--tick-endpoint", e.ep("tick"),
+                    "--account", self.account, "--trading-hours", "off", "--timeout-ms", "500",
+                    "--attempts", "2"] + (["--risk", self.risk] if self.risk else []) + self.executor_args
+        if name == "strategy":
+            return ["strategy", "--home", e.home, "--tick-endpoint", e.ep("tick"), "--signal-endpoint",
+                    e.ep("signal"), "--report-endpoint", e.ep("report")]
+        raise ValueError(name)
+
+    def start(self, name):
+        self.starts[name] = self.starts.get(name, 0) + 1
+        self.procs[name] = self.e.start(*self.args(name),
+                                        log=os.path.join(self.log_dir, "%s-%d.log" % (name, self.starts[name])))
+        if name == "gateway":
+            check(wait_until(lambda: self.call("health_check"), 20), "the gateway is up")
+        return self.procs[name]
+
+    def start_all(self, names=("exchange", "gateway", "executor", "strategy")):
+        for n in names:
+            self.start(n)
+
+    def kill(self, name, sig=signal.SIGKILL):
+        p = self.procs[name]
+        p.send_signal(sig)
+        if sig in (signal.SIGKILL, signal.SIGTERM):
+            p.wait(30)
+
+    def stop(self, name):
+        p = self.procs.get(name)
+        if p and p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            check(p.wait(30) == 0, "%s stops cleanly" % name)
+
+    def stop_all(self):
+        for n in ("strategy", "executor", "gateway", "exchange"):
+            self.stop(n)
+        if self._sub:
+            self._sub.close()
+
+    def logs(self, name):
+        return [os.path.join(self.log_dir, "%s-%d.log" % (name, i)) for i in range(1, self.starts.get(name, 0) + 1)]
+
+    def log_text(self, name):
+        return "".join(open(p, errors="replace").read() for p in self.logs(name))
+
+    def call(self, op, **params):
+        """One request to the gateway's order port; None when it does not answer."""
+        import zmq
+        if self._ctx is None:
+            self._ctx = zmq.Context.instance()
+        s = self._ctx.socket(zmq.REQ)
+        s.setsockopt(zmq.RCVTIMEO, 2000)
+        s.setsockopt(zmq.LINGER, 0)
+        self.e.curve(s, "gateway")
+        s.connect(self.e.ep("order"))
+        msg = {"operation": op}
+        if params:
+            msg["parameters"] = params
+        try:
+            s.send_string(json.dumps(msg))
+            return json.loads(s.recv())
+        except Exception:
+            return None
+        finally:
+            s.close()
+
+    def last_price(self, timeout=5.0):
+        """The last traded price on the tick feed."""
+        import zmq
+        if self._sub is None:
+            if self._ctx is None:
+                self._ctx = zmq.Context.instance()
+            self._sub = self._ctx.socket(zmq.SUB)
+            self._sub.setsockopt(zmq.SUBSCRIBE, b"TICK")
+            self.e.curve(self._sub, "gateway")
+            self._sub.connect(self.e.ep("tick"))
+        price, end = None, time.time() + timeout
+        while price is None and time.time() < end:
+            while self._sub.poll(50):
+                price = msgpack.unpackb(self._sub.recv_multipart()[1], raw=False)["tick"]["match_price"]
+        return price
+
+    def add_quick_conditions(self, n, rng, qty=(1, 3)):
+        """n trailing conditions that trigger on the next tick wherever the market is (the
+        trigger is 50 points on the triggering side of the last price) and enter on the first
+        turn of 1 to 3 points: they trade within seconds whichever way the market goes."""
+        p = self.last_price()
+        check(p is not None, "ticks are flowing")
+        ids = []
+        for _ in range(n):
+            side = rng.choice(["buy", "sell"])
+            trigger = int(p) + (50 if side == "buy" else -50)
+            args = ["condition", "add", "--symbol", "TXFF5", "--side", side, "--trigger", str(trigger),
+                    "--turning", str(rng.randint(1, 3)), "--qty", str(rng.randint(*qty)),
+                    "--tp", str(rng.randint(2, 6)), "--sl", str(rng.randint(2, 6)), "--follow"]
+            out = self.e.cli(*args)[1]
+            m = re.search(r"\b(\d+)\b", out)
+            ids.append(int(m.group(1)) if m else None)
+        return ids
+
+    def settle(self, timeout=60):
+        """No new entries: every condition not yet ordered is cancelled; waits until every order
+        of aftm's books is final."""
+        for c in self.e.json("condition", "list", "--json"):
+            if not c["is_ordered"]:
+                self.e.cli("condition", "rm", str(c["id"]), check=False)
+
+        def final():
+            return all(o["status"] in FINAL for o in self.e.json("orders", "--json"))
+        return wait_until(final, timeout, 0.5)
+
+    def audit(self, whole_account=True, wait=30.0, extra_signals=()):
+        return audit(self.e, self.account, self.logs("strategy"), whole_account, wait,
+                     os.path.join(self.exchange_home, "exchange.db"), extra_signals)

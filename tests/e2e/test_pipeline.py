@@ -4,7 +4,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from aftm_e2e import Env, check, check_logs_clean, write_ticks  # noqa: E402
+from aftm_e2e import Env, check, check_logs_clean, instance_id, write_ticks  # noqa: E402
 
 e = Env()
 lead = [20000 + (i % 2) for i in range(30)]  # 3 s of quiet market while everything connects
@@ -33,8 +33,9 @@ orders = e.json("orders", "--json")
 by_id = {o["client_order_id"]: o for o in orders}
 print(by_id)
 check(len(orders) == 4, "exactly four orders (two entries, two exits)")
-b_in, b_out = by_id.get("aftm-1.E"), by_id.get("aftm-1.X")
-s_in, s_out = by_id.get("aftm-2.E"), by_id.get("aftm-2.X")
+inst = instance_id(e)
+b_in, b_out = by_id.get("aftm-%s-1.E" % inst), by_id.get("aftm-%s-1.X" % inst)
+s_in, s_out = by_id.get("aftm-%s-2.E" % inst), by_id.get("aftm-%s-2.X" % inst)
 check(all([b_in, b_out, s_in, s_out]), "one entry and one exit order per condition, ids from the signals")
 check(b_in["side"] == "buy" and b_in["qty"] == 2 and b_out["side"] == "sell" and b_out["qty"] == 2,
       "buy condition: buy 2 then sell 2")

@@ -201,9 +201,10 @@ static void test_client_order_ids(void **state) {
     gw_coid c;
     assert_true(gw_signal_id_make(sig, sizeof sig, 12, 0, GW_LEG_ENTRY));
     assert_string_equal(sig, "12.E");
-    assert_true(gw_coid_from_signal(coid, sizeof coid, sig));
-    assert_string_equal(coid, "aftm-12.E");
+    assert_true(gw_coid_from_signal(coid, sizeof coid, "00c0ffee", sig));
+    assert_string_equal(coid, "aftm-00c0ffee-12.E");
     assert_true(gw_coid_parse(coid, &c));
+    assert_string_equal(c.instance, "00c0ffee");
     assert_int_equal(c.condition_id, 12);
     assert_int_equal(c.pid, 0);
     assert_int_equal(c.leg, GW_LEG_ENTRY);
@@ -211,7 +212,7 @@ static void test_client_order_ids(void **state) {
 
     assert_true(gw_signal_id_make(sig, sizeof sig, -3, 4711, GW_LEG_EXIT));
     assert_string_equal(sig, "m4711_3.X");
-    assert_true(gw_coid_from_signal(coid, sizeof coid, sig));
+    assert_true(gw_coid_from_signal(coid, sizeof coid, "00c0ffee", sig));
     assert_true(gw_coid_parse(coid, &c));
     assert_int_equal(c.condition_id, -3);
     assert_int_equal(c.pid, 4711);
@@ -219,7 +220,7 @@ static void test_client_order_ids(void **state) {
     assert_true(gw_is_exit(coid));
 
     assert_true(gw_signal_id_make(sig, sizeof sig, INT64_MAX, 0, GW_LEG_EXIT));
-    assert_true(gw_coid_from_signal(coid, sizeof coid, sig));
+    assert_true(gw_coid_from_signal(coid, sizeof coid, "00c0ffee", sig));
     assert_true(gw_coid_parse(coid, &c));
     assert_true(c.condition_id == INT64_MAX);
 
@@ -229,23 +230,32 @@ static void test_client_order_ids(void **state) {
     assert_false(gw_signal_id_make(sig, sizeof sig, -1, 0, GW_LEG_ENTRY)); /* a memory condition needs its pid */
     assert_false(gw_signal_id_make(sig, sizeof sig, 5, 0, (gw_leg)'Q'));
     assert_false(gw_signal_id_make(sig, 4, 12345, 0, GW_LEG_ENTRY)); /* does not fit */
-    assert_false(gw_coid_from_signal(coid, sizeof coid, ""));
-    assert_false(gw_coid_from_signal(coid, sizeof coid, "with space"));
+    assert_false(gw_coid_from_signal(coid, sizeof coid, "00c0ffee", ""));
+    assert_false(gw_coid_from_signal(coid, sizeof coid, "00c0ffee", "with space"));
     char longsig[BROKER_ID_MAX + 1];
     memset(longsig, '7', sizeof longsig - 1);
     longsig[sizeof longsig - 1] = '\0';
     char big[2 * BROKER_ID_MAX];
-    assert_false(gw_coid_from_signal(big, sizeof big, longsig)); /* longer than an id may be once prefixed */
+    assert_false(gw_coid_from_signal(big, sizeof big, "00c0ffee", longsig)); /* longer than an id may be once prefixed */
     /* the original's signals have no leg: prefixed, but not ours to parse */
-    assert_true(gw_coid_from_signal(coid, sizeof coid, "orig-1750-1"));
+    assert_true(gw_coid_from_signal(coid, sizeof coid, "00c0ffee", "orig-1750-1"));
     assert_false(gw_coid_parse(coid, &c));
 
+    /* an instance must be letters or digits, at most GW_INSTANCE_MAX */
+    assert_false(gw_coid_from_signal(coid, sizeof coid, "", "12.E"));
+    assert_false(gw_coid_from_signal(coid, sizeof coid, NULL, "12.E"));
+    assert_false(gw_coid_from_signal(coid, sizeof coid, "ab-cd", "12.E"));
+    assert_false(gw_coid_from_signal(coid, sizeof coid, "0123456789abcdef0", "12.E"));
+
     /* what is refused when read */
-    static const char *const bad[] = {"",          "aftm-",        "aftm-12",       "aftm-12.",   "aftm-12.Q",
-                                      "aftm-12.E2", "aftm-12.e",   "aftm-0.E",      "aftm-012.E", "aftm--12.E",
-                                      "aftm-+12.E", "aftm-x.E",    "AFTM-12.E",     "cli-12.E",   "aftm-12.E ",
-                                      "aftm-m_3.E", "aftm-m12_.E", "aftm-m12_0.E",  "aftm-m0_3.E", "aftm-m12-3.E",
-                                      "aftm-99999999999999999999.E", "aftm-m99999999999_1.E", "x-aftm-12.E"};
+    static const char *const bad[] = {"", "aftm-", "aftm-i1-12", "aftm-i1-12.", "aftm-i1-12.Q", "aftm-i1-12.E2",
+                                      "aftm-i1-12.e", "aftm-i1-0.E", "aftm-i1-012.E", "aftm-i1--12.E",
+                                      "aftm-i1-+12.E", "aftm-i1-x.E", "AFTM-i1-12.E", "cli-i1-12.E",
+                                      "aftm-i1-12.E ", "aftm-i1-m_3.E", "aftm-i1-m12_.E", "aftm-i1-m12_0.E",
+                                      "aftm-i1-m0_3.E", "aftm-i1-m12-3.E", "aftm-i1-99999999999999999999.E",
+                                      "aftm-i1-m99999999999_1.E", "x-aftm-i1-12.E",
+                                      "aftm-12.E", /* no instance */
+                                      "aftm--12.E", "aftm-0123456789abcdef0-12.E", "aftm-i_1-12.E"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         c.condition_id = 99;
         if (gw_coid_parse(bad[i], &c)) fail_msg("'%s' was read as an aftm client order id", bad[i]);

@@ -53,7 +53,7 @@ static void test_every_key(void **state) {
                        "day_session = 09:00-13:30\n"
                        "night_session = off\n"
                        "trading_days = sun-thu, sat\n"
-                       "price_band_points = -1\n"
+                       "price_band_points = 0\n"
                        "stale_signal_ms = 2500\n"
                        "refuse_duplicates = No\n";
     risk_limits l;
@@ -68,7 +68,7 @@ static void test_every_key(void **state) {
     assert_int_equal(l.day_session.end_min, 13 * 60 + 30);
     assert_int_equal(l.night_session.start_min, l.night_session.end_min);
     assert_int_equal(l.trading_days, 0x1Fu | 0x40u);
-    assert_int_equal(l.price_band_points, -1);
+    assert_int_equal(l.price_band_points, 0);
     assert_int_equal(l.stale_signal_ms, 2500);
     assert_false(l.refuse_duplicates);
 }
@@ -80,10 +80,9 @@ static void test_missing_keys_keep_defaults(void **state) {
     risk_limits d = risk_limits_default();
     d.max_lots_per_order = 3;
     assert_limits_equal(&l, &d);
-    /* Empty text and other sections are fine too. */
+    /* Empty text is fine, and the section name's case does not matter. */
     assert_true(risk_config_parse("", &l, err, sizeof err));
-    assert_true(risk_config_parse("[executor]\nanything = goes\n[RISK]\ntrading_hours = yes\n", &l,
-                                  err, sizeof err));
+    assert_true(risk_config_parse("[RISK]\ntrading_hours = yes\n", &l, err, sizeof err));
     assert_true(l.trading_hours);
 }
 
@@ -140,7 +139,16 @@ static void test_errors(void **state) {
     expect_error("[risk]\nmax_lots_per_order = 3.5\n", 2, "max_lots_per_order");
     expect_error("[risk]\nmax_lots_per_order =\n", 2, "max_lots_per_order");
     expect_error("[risk]\nmax_orders_per_second = 100000\n", 2,
-                 "max_orders_per_second: '100000' is out of range");
+                 "max_orders_per_second: 100000 is out of range 0..1000");
+    /* a negative limit is an error, not a silent "off" */
+    expect_error("[risk]\nmax_position_per_product = -20\n", 2,
+                 "max_position_per_product: -20 is out of range 0..");
+    expect_error("[risk]\ndaily_loss_limit = -1\n", 2, "daily_loss_limit: -1 is out of range");
+    expect_error("[risk]\nmax_lots_per_order = 9223372036854775807\n", 2, "max_lots_per_order");
+    expect_error("[risk]\nmax_lots_per_order = 99999999999999999999\n", 2, "not an integer");
+    /* a misspelt section is not skipped: its limits would silently stay at the defaults */
+    expect_error("[rsk]\nmax_lots_per_order = 3\n", 2, "unknown section [rsk]");
+    expect_error("[risk]\nmax_lots_per_order = 3\n[executor]\nanything = goes\n", 4, "unknown section [executor]");
     expect_error("[risk]\ntrading_hours = maybe\n", 2, "trading_hours: 'maybe' is not on or off");
     expect_error("[risk]\nday_session = 8:45-13:45\n", 2, "day_session");
     expect_error("[risk]\nday_session = 08:45-24:00\n", 2, "day_session");
@@ -183,6 +191,13 @@ static void test_load_file(void **state) {
     assert_false(risk_config_load("/nonexistent/aftm/risk.ini", &l, err, sizeof err));
     assert_non_null(strstr(err, "/nonexistent/aftm/risk.ini"));
     assert_non_null(strstr(err, "cannot open"));
+
+    /* a directory is not a risk file (reading it would give no limits and no error) */
+    char dir[] = "/tmp/aftm-risk-dir-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    assert_false(risk_config_load(dir, &l, err, sizeof err));
+    assert_non_null(strstr(err, "not a file"));
+    rmdir(dir);
 }
 
 int main(void) {

@@ -45,9 +45,9 @@ static bool capture_signal(void *ctx, const strategy_signal *s) {
     return true;
 }
 
-static bool to_writer(void *ctx, const state_change *changes, size_t n, uint64_t seq) {
+static bool to_writer(void *ctx, const state_batch *b) {
     fixture *f = ctx;
-    return state_writer_submit(f->writer, changes, n, seq);
+    return state_writer_submit(f->writer, b);
 }
 
 static void core_start(fixture *f) {
@@ -72,6 +72,8 @@ static int setup(void **state) {
     f->other = tk_db_open(&f->home);
     f->cs = cstore_open(f->other);
     assert_non_null(f->cs);
+    /* a known instance id, so the client order ids are known: aftm-<instance>-<signal id> */
+    assert_true(db_meta_set_text(f->other, "instance_id", "00c0ffee"));
     char err[256] = "";
     f->writer = state_writer_start(f->home.path, err, sizeof err);
     if (!f->writer) fail_msg("state_writer_start: %s", err);
@@ -195,7 +197,8 @@ static void test_crossing_the_trigger_gives_one_entry_signal(void **state) {
     }
     assert_int_equal(seq, 1);
 
-    /* a restarted core continues the signal counter and does not fire the entry again */
+    /* a restarted core continues the signal counter and does not fire the entry again; the
+     * entry, never acknowledged (no executor stored it), is sent again as it was */
     core_stop(f);
     char err[256];
     f->writer = state_writer_start(f->home.path, err, sizeof err);
@@ -204,12 +207,104 @@ static void test_crossing_the_trigger_gives_one_entry_signal(void **state) {
     const condition *c = strategy_core_find(f->core, id);
     assert_non_null(c);
     assert_int_equal(c->entry, ENTRY_PENDING);
+    assert_int_equal(strategy_core_get_stats(f->core).unacknowledged, 1);
+    strategy_core_retry_signals(f->core, f->now);
+    assert_int_equal(f->nsent, 2);
+    assert_int_equal(f->sent[1].len, f->sent[0].len);
+    assert_memory_equal(f->sent[1].buf, f->sent[0].buf, f->sent[0].len);
     char coid[32];
-    snprintf(coid, sizeof coid, "aftm-%lld.E", (long long)id);
+    snprintf(coid, sizeof coid, "aftm-00c0ffee-%lld.E", (long long)id);
     assert_int_equal(report(f, coid, "filled", 2, 22031.0, NULL), STRATEGY_REPORT_FILLED);
     tick(f, 22150);
+    assert_int_equal(f->nsent, 3);
+    assert_int_equal(f->sent[2].sig.seq, 2);
+}
+
+/* The executor's order row for a signal id: what acknowledges the signal. */
+static void executor_stores(fixture *f, const char *signal_id) {
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO orders(client_order_id, signal_id, symbol, side, qty, status, created_at, updated_at) "
+             "VALUES('aftm-00c0ffee-%s', '%s', 'TXFF5', 'buy', 1, 'accepted', 0, 0)",
+             signal_id, signal_id);
+    char err[128];
+    if (!db_exec(f->other, sql, err, sizeof err)) fail_msg("%s", err);
+}
+
+static long long outbox_rows(fixture *f) {
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(f->other, "SELECT COUNT(*) FROM signal_outbox", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    long long n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+static long long wait_outbox_rows(fixture *f, long long want) {
+    long long n = -1;
+    for (int i = 0; i < 500 && (n = outbox_rows(f)) != want; i++) {
+        struct timespec ts = {0, 10 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+    return n;
+}
+
+static void test_signal_is_sent_again_until_the_executor_stores_it(void **state) {
+    fixture *f = *state;
+    int64_t a = add_buy(f, 22000, 1), b = add_buy(f, 22010, 1);
+    core_start(f);
+    tick(f, 21990);
+    tick(f, 22030); /* a's entry: sent, and kept in the outbox with the condition's state */
+    tick(f, 22040); /* b's */
     assert_int_equal(f->nsent, 2);
-    assert_int_equal(f->sent[1].sig.seq, 2);
+    advance(f, 0);
+    assert_int_equal(wait_outbox_rows(f, 2), 2);
+    assert_int_equal(strategy_core_get_stats(f->core).unacknowledged, 2);
+
+    /* not acknowledged: nothing is resent before STRATEGY_RESEND_MS, both are after it */
+    advance(f, STRATEGY_RESEND_MS - 1);
+    strategy_core_retry_signals(f->core, f->now);
+    assert_int_equal(f->nsent, 2);
+    advance(f, 1);
+    strategy_core_retry_signals(f->core, f->now);
+    assert_int_equal(f->nsent, 4);
+    assert_string_equal(f->sent[2].sig.signal_id, f->sent[0].sig.signal_id);
+    assert_memory_equal(f->sent[2].buf, f->sent[0].buf, f->sent[0].len);
+    assert_int_equal(strategy_core_get_stats(f->core).resent, 2);
+
+    /* the executor stores a's order: a leaves the outbox, b is sent again */
+    char sid[32];
+    snprintf(sid, sizeof sid, "%lld.E", (long long)a);
+    executor_stores(f, sid);
+    advance(f, STRATEGY_ACK_MS);
+    assert_int_equal(strategy_core_get_stats(f->core).unacknowledged, 1);
+    assert_int_equal(wait_outbox_rows(f, 1), 1);
+    advance(f, STRATEGY_RESEND_MS);
+    strategy_core_retry_signals(f->core, f->now);
+    assert_int_equal(f->nsent, 5);
+    snprintf(sid, sizeof sid, "%lld.E", (long long)b);
+    assert_string_equal(f->sent[4].sig.signal_id, sid);
+
+    /* a restart sends b again at once; stored meanwhile (a refusal is an order row too), it is
+     * not sent, and leaves the outbox */
+    core_stop(f);
+    char err[256];
+    f->writer = state_writer_start(f->home.path, err, sizeof err);
+    assert_non_null(f->writer);
+    core_start(f);
+    strategy_core_retry_signals(f->core, f->now);
+    assert_int_equal(f->nsent, 6);
+    assert_string_equal(f->sent[5].sig.signal_id, sid);
+    core_stop(f);
+    executor_stores(f, sid);
+    f->writer = state_writer_start(f->home.path, err, sizeof err);
+    assert_non_null(f->writer);
+    core_start(f);
+    assert_int_equal(strategy_core_get_stats(f->core).unacknowledged, 0);
+    strategy_core_retry_signals(f->core, f->now);
+    assert_int_equal(f->nsent, 6);
+    advance(f, STRATEGY_FLUSH_MS);
+    assert_int_equal(wait_outbox_rows(f, 0), 0);
 }
 
 static void test_fill_starts_the_exit_stage(void **state) {
@@ -220,7 +315,7 @@ static void test_fill_starts_the_exit_stage(void **state) {
     tick(f, 22030);
     assert_int_equal(f->nsent, 1);
     char coid[32];
-    snprintf(coid, sizeof coid, "aftm-%lld.E", (long long)id);
+    snprintf(coid, sizeof coid, "aftm-00c0ffee-%lld.E", (long long)id);
 
     /* no fill known yet: take profit's price is not an exit */
     tick(f, 22130);
@@ -266,7 +361,7 @@ static void test_fill_already_past_take_profit_exits_at_once(void **state) {
     tick(f, 22030);
     assert_int_equal(f->nsent, 1);
     char coid[32];
-    snprintf(coid, sizeof coid, "aftm-%lld.E", (long long)id);
+    snprintf(coid, sizeof coid, "aftm-00c0ffee-%lld.E", (long long)id);
     /* filled on a tick at 22125: that tick is past take profit (22120) */
     assert_int_equal(report(f, coid, "filled", 1, 22125.0, NULL), STRATEGY_REPORT_FILLED);
     assert_int_equal(f->nsent, 2);
@@ -286,7 +381,7 @@ static void test_rejected_entry_is_parked(void **state) {
     advance(f, 0);
     wait_row(f, id, "active", ENTRY_PENDING);
     char coid[32];
-    snprintf(coid, sizeof coid, "aftm-%lld.E", (long long)id);
+    snprintf(coid, sizeof coid, "aftm-00c0ffee-%lld.E", (long long)id);
 
     assert_int_equal(report(f, coid, "rejected", 0, 0, "price band"), STRATEGY_REPORT_REJECTED);
     const condition *c = strategy_core_find(f->core, id);
@@ -361,10 +456,10 @@ static void test_undelivered_signal_is_kept_and_sent_later(void **state) {
     assert_true(strategy_core_timeout_ms(f->core, f->now) <= STRATEGY_RETRY_MS);
     tick(f, 22040); /* b's entry queues behind a's */
     assert_int_equal(strategy_core_get_stats(f->core).undelivered, 2);
-    strategy_core_retry_signals(f->core);
+    strategy_core_retry_signals(f->core, f->now);
     assert_int_equal(f->nsent, 0);
     f->refuse = false;
-    strategy_core_retry_signals(f->core);
+    strategy_core_retry_signals(f->core, f->now);
     assert_int_equal(f->nsent, 2);
     assert_int_equal(f->sent[0].sig.condition_id, a);
     assert_int_equal(f->sent[1].sig.condition_id, b);
@@ -380,18 +475,20 @@ static void test_bad_input_is_refused(void **state) {
     tick(f, -21990);
     tick(f, NAN);
     tick(f, 1e300);
+    tick(f, 0.5); /* would truncate to 0 and fire a stop loss at 0 */
+    tick(f, 0.999);
     strategy_core_stats st = strategy_core_get_stats(f->core);
-    assert_int_equal(st.bad_ticks, 4);
+    assert_int_equal(st.bad_ticks, 6);
     assert_int_equal(st.ticks, 0);
     assert_false(strategy_core_find(f->core, id)->is_trigger);
     assert_int_equal(strategy_core_on_report(f->core, "not json", 8), STRATEGY_REPORT_BAD);
     assert_int_equal(strategy_core_on_report(f->core, "[1, 2]", 6), STRATEGY_REPORT_BAD);
-    const char *no_status = "{\"client_order_id\": \"aftm-1.E\"}";
+    const char *no_status = "{\"client_order_id\": \"aftm-00c0ffee-1.E\"}";
     assert_int_equal(strategy_core_on_report(f->core, no_status, strlen(no_status)), STRATEGY_REPORT_BAD);
     /* another order's report, or an entry that was never sent */
     assert_int_equal(report(f, "manual-7", "filled", 1, 22000.0, NULL), STRATEGY_REPORT_IGNORED);
     char coid[32];
-    snprintf(coid, sizeof coid, "aftm-%lld.E", (long long)id);
+    snprintf(coid, sizeof coid, "aftm-00c0ffee-%lld.E", (long long)id);
     assert_int_equal(report(f, coid, "filled", 1, 22000.0, NULL), STRATEGY_REPORT_IGNORED);
     assert_int_equal(strategy_core_find(f->core, id)->entry, ENTRY_NONE);
     assert_int_equal(f->nsent, 0);
@@ -438,7 +535,7 @@ static void test_rearmed_copies_and_their_reports(void **state) {
     tick(f, 21990);
     tick(f, 22030);
     char coid[32];
-    snprintf(coid, sizeof coid, "aftm-%lld.E", (long long)id);
+    snprintf(coid, sizeof coid, "aftm-00c0ffee-%lld.E", (long long)id);
     assert_int_equal(report(f, coid, "filled", 1, 22030.0, NULL), STRATEGY_REPORT_FILLED);
     tick(f, 22120); /* exit; a copy is made in memory */
     assert_int_equal(f->nsent, 2);
@@ -449,8 +546,8 @@ static void test_rearmed_copies_and_their_reports(void **state) {
     assert_string_equal(f->sent[2].sig.signal_id, "m4242_1.E");
     assert_int_equal(f->sent[2].sig.condition_id, -1);
     /* another process's copy with the same number is not ours */
-    assert_int_equal(report(f, "aftm-m4243_1.E", "filled", 1, 22030.0, NULL), STRATEGY_REPORT_IGNORED);
-    assert_int_equal(report(f, "aftm-m4242_1.E", "filled", 1, 22030.0, NULL), STRATEGY_REPORT_FILLED);
+    assert_int_equal(report(f, "aftm-00c0ffee-m4243_1.E", "filled", 1, 22030.0, NULL), STRATEGY_REPORT_IGNORED);
+    assert_int_equal(report(f, "aftm-00c0ffee-m4242_1.E", "filled", 1, 22030.0, NULL), STRATEGY_REPORT_FILLED);
     tick(f, 22000); /* stop loss of the copy */
     assert_int_equal(f->nsent, 4);
     assert_string_equal(f->sent[3].sig.signal_id, "m4242_1.X");
@@ -460,21 +557,25 @@ static void test_client_order_id_scheme(void **state) {
     (void)state;
     int64_t id = 0;
     bool ex = true;
-    assert_true(strategy_parse_client_order_id("aftm-17.E", 5, &id, &ex));
+    assert_true(strategy_parse_client_order_id("aftm-00c0ffee-17.E", "00c0ffee", 5, &id, &ex));
     assert_int_equal(id, 17);
     assert_false(ex);
-    assert_true(strategy_parse_client_order_id("aftm-9.X", 5, &id, &ex));
+    assert_true(strategy_parse_client_order_id("aftm-00c0ffee-9.X", "00c0ffee", 5, &id, &ex));
     assert_int_equal(id, 9);
     assert_true(ex);
-    assert_true(strategy_parse_client_order_id("aftm-m5_3.E", 5, &id, &ex));
+    assert_true(strategy_parse_client_order_id("aftm-00c0ffee-m5_3.E", "00c0ffee", 5, &id, &ex));
     assert_int_equal(id, -3);
     assert_false(ex);
-    const char *not_ours[] = {NULL, "", "aftm-", "aftm-17", "aftm-17.", "aftm-17.Q", "aftm-17.EX", "aftm-0.E",
-                              "aftm--3.E", "aftm- 3.E", "aftm-+3.E", "aftm-m6_3.E", "aftm-m5-3.E", "aftm-m_3.E",
-                              "xaftm-1.E", "orig-1-1", "aftm-99999999999999999999.E", "AFTM-1.E"};
+#define I "aftm-00c0ffee-"
+    const char *not_ours[] = {NULL, "", "aftm-", I, I "17", I "17.", I "17.Q", I "17.EX", I "0.E", I "-3.E", I " 3.E",
+                              I "+3.E", I "m6_3.E", I "m5-3.E", I "m_3.E", "x" I "1.E", "orig-1-1",
+                              I "99999999999999999999.E", "AFTM-00c0ffee-1.E",
+                              /* ids of another database (recreated since), or of before instance ids */
+                              "aftm-00c0fff0-17.E", "aftm-17.E", "aftm-00c0ffee17.E", "aftm-00c0ffe-17.E"};
+#undef I
     for (size_t i = 0; i < sizeof not_ours / sizeof not_ours[0]; i++) {
         id = 77;
-        if (strategy_parse_client_order_id(not_ours[i], 5, &id, &ex)) fail_msg("'%s' taken as ours", not_ours[i]);
+        if (strategy_parse_client_order_id(not_ours[i], "00c0ffee", 5, &id, &ex)) fail_msg("'%s' taken as ours", not_ours[i]);
         assert_int_equal(id, 77);
     }
 }
@@ -488,6 +589,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_condition_added_later_is_picked_up, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancelled_condition_stops_firing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_undelivered_signal_is_kept_and_sent_later, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_signal_is_sent_again_until_the_executor_stores_it, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_original_wire_sends_four_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rearmed_copies_and_their_reports, setup, teardown),

@@ -1,9 +1,15 @@
 /* The executor's logic (see executor_core.h): signals to stored orders, reports to the books.
  *
- * Never twice: the client order id is derived from the signal id and the order row is
- * committed before the order leaves. A signal whose order exists is not sent again; a retry
- * after a timeout reuses the same client order id, which the gateway answers with the first
- * order. Open orders are reconciled with the gateway before any signal is read. */
+ * Never twice: the client order id is derived from the signal id and this database's instance
+ * id, and the order row is committed before the order leaves. A signal whose order exists is not
+ * sent again (the strategy resends a signal until it sees its order row: a resend is a no-op);
+ * a retry after a timeout reuses the same client order id, which the gateway answers with the
+ * first order, looked up then with order_status.
+ *
+ * Never lost: a report's effects and the report counter move in one transaction, so a report
+ * that could not be stored is fetched again from the gateway (catch-up); an open order the
+ * broker shows further along than the books is caught up from the gateway's report log. Every
+ * number from the wire is checked against sane bounds before it can reach the books. */
 #include "app/executor/executor_core.h"
 
 #include <math.h>
@@ -17,6 +23,7 @@
 #include "core/log.h"
 #include "domain/order.h"
 #include "domain/position.h"
+#include "net/gw_proto.h"
 #include "store/condition_store.h"
 #include "store/db.h"
 #include "store/equity_store.h"
@@ -41,7 +48,10 @@ struct executor_core {
     last_price prices[MAX_SYMBOLS];
     int nprices;
     long long report_seq;
+    long long gw_last_seq; /* the gateway's last report seq at the last catch-up, -1: unknown */
     long long data_version;
+    char instance[DB_INSTANCE_ID_LEN + 1];
+    int64_t last_rescan_ms;
     uint64_t orig_counter;
     executor_stats st;
 };
@@ -51,6 +61,41 @@ static double now_s(executor_core *x) { return (double)now_us(x) / 1e6; }
 static bool stopping(executor_core *x) { return x->io.stopping && x->io.stopping(x->io.ctx); }
 
 static void send_order(executor_core *x, order_record *r);
+static void settle_with_gateway(executor_core *x, const char *coid);
+
+/* ---- orders in flight, for the risk limits ------------------------------------------------ */
+
+/* Lots an order may still fill: what the position limit and the reduce-only test count. */
+static int64_t open_remaining(const order *o) {
+    if (!order_is_open(o->status)) return 0;
+    return o->qty > o->filled_qty ? o->qty - o->filled_qty : 0;
+}
+
+/* Moves the product's pending lots by what changed between before (NULL: a new order) and
+ * after. */
+static void pending_move(executor_core *x, const order *before, const order *after) {
+    int64_t delta = open_remaining(after) - (before ? open_remaining(before) : 0);
+    risk_product *p = delta ? risk_product_get(&x->risk, after->symbol) : NULL;
+    if (!p) return;
+    int64_t *slot = after->side == SIDE_BUY ? &p->pending_buy : &p->pending_sell;
+    *slot += delta;
+    if (*slot < 0) *slot = 0;
+}
+
+static void count_open(void *ctx, const order_record *r) {
+    executor_core *x = ctx;
+    x->risk.open_orders++;
+    pending_move(x, NULL, &r->o);
+}
+
+/* Open orders and pending lots from the database: at start, and after a transaction that
+ * failed (the in-memory counts may have moved with it). */
+static void reload_open(executor_core *x) {
+    x->risk.open_orders = 0;
+    for (int i = 0; i < x->risk.nproducts; i++) x->risk.products[i].pending_buy = x->risk.products[i].pending_sell = 0;
+    if (ostore_each_open(x->os, count_open, x) < 0)
+        log_warn("cannot count the open orders: %s", sqlite3_errmsg(x->db));
+}
 
 /* ---- prices and P&L ---------------------------------------------------------------------- */
 
@@ -68,12 +113,26 @@ typedef struct {
     int64_t total;
 } pnl_ctx;
 
+/* Bounds a stored position must be within for its P&L to be computed without overflow; one
+ * outside them (written by an older aftm from an absurd report) is reported, not summed. */
+#define SANE_QTY (ORDER_QTY_MAX * 1000)
+#define SANE_MONEY (ORDER_PRICE_MAX * ORDER_QTY_MAX * 1000)
+
 static void add_position_pnl(void *ctx, const position *p, price_t stored_last) {
     pnl_ctx *c = ctx;
     price_t *live = price_slot(c->x, p->symbol, false);
     price_t mark = live && *live > 0 ? *live : stored_last;
-    c->total += (p->realized + (mark > 0 ? position_unrealized(p, mark) : 0)) * contract_multiplier(p->symbol);
     risk_set_position(&c->x->risk, p->symbol, p->net_qty);
+    if (p->net_qty > SANE_QTY || p->net_qty < -SANE_QTY || p->open_cost > SANE_MONEY || p->open_cost < -SANE_MONEY ||
+        p->realized > SANE_MONEY || p->realized < -SANE_MONEY || mark > ORDER_PRICE_MAX || mark < 0) {
+        log_error("position %s %s holds values out of range (net %lld, cost %lld, realized %lld); its P&L is not counted",
+                  p->account, p->symbol, (long long)p->net_qty, (long long)p->open_cost, (long long)p->realized);
+        return;
+    }
+    int64_t points = p->realized + (mark > 0 ? position_unrealized(p, mark) : 0), money;
+    if (__builtin_mul_overflow(points, contract_multiplier(p->symbol), &money) ||
+        __builtin_add_overflow(c->total, money, &c->total))
+        log_error("position %s %s: P&L out of range; not counted", p->account, p->symbol);
 }
 
 /* Today's P&L is the total minus the total at the first look of the (local) day. */
@@ -121,8 +180,8 @@ static void entry_feedback(executor_core *x, const order_record *r) {
 /* ---- applying reports -------------------------------------------------------------------- */
 
 /* Books a fill of the report on r (inside the caller's transaction). A fill id already booked
- * is a duplicate and changes nothing. */
-static order_outcome apply_fill(executor_core *x, order_record *r, const exproto_report *rep) {
+ * is a duplicate and changes nothing. *failed: the database failed (the transaction is void). */
+static order_outcome apply_fill(executor_core *x, order_record *r, const exproto_report *rep, bool *failed) {
     char key[128];
     const char *fill_id = rep->fill_id;
     if (!fill_id || !*fill_id) {
@@ -132,15 +191,18 @@ static order_outcome apply_fill(executor_core *x, order_record *r, const exproto
     order probe = r->o;
     order_outcome out = order_apply_fill(&probe, rep->fill_qty, rep->fill_price, rep->cum_qty);
     if (out != ORDER_APPLIED) return out;
-    if (!ostore_add_fill(x->os, fill_id, &r->o, rep->fill_qty, rep->fill_price, now_s(x)))
+    int added = ostore_add_fill(x->os, fill_id, &r->o, rep->fill_qty, rep->fill_price, now_s(x));
+    if (added <= 0) {
+        *failed = added < 0;
         return ORDER_IGNORED_DUPLICATE;
+    }
     r->o = probe;
     position p;
     ostore_position_get(x->os, r->o.account, r->o.symbol, &p);
     position_apply_fill(&p, r->o.side, rep->fill_qty, rep->fill_price);
     price_t *last = price_slot(x, r->o.symbol, true);
     if (last && *last <= 0) *last = rep->fill_price;
-    ostore_position_put(x->os, &p, last ? *last : rep->fill_price);
+    if (!ostore_position_put(x->os, &p, last ? *last : rep->fill_price)) *failed = true;
     x->st.fills++;
     log_info("fill %s: %s %lld %s at %lld (%lld/%lld filled), position %s %+lld", fill_id,
              r->o.side == SIDE_BUY ? "bought" : "sold", (long long)rep->fill_qty, r->o.symbol,
@@ -149,81 +211,158 @@ static order_outcome apply_fill(executor_core *x, order_record *r, const exproto
     return ORDER_APPLIED;
 }
 
-/* Applies one execution report (a JSON object from the gateway) in one transaction. */
-static void apply_report(executor_core *x, const json_t *json) {
-    exproto_report rep;
-    if (!exproto_parse_report(json, &rep)) {
-        log_warn("ignored an execution report without a client order id or a known status");
-        return;
+/* A state change of an order inside the caller's transaction: stored, journaled, and when it
+ * ends the order, the open-order count and the entry's outcome follow. False on a database
+ * failure. */
+static bool store_change(executor_core *x, const order *before, order_record *r, const char *serial) {
+    if (!ostore_update(x->os, &r->o, serial)) return false;
+    char detail[256];
+    snprintf(detail, sizeof detail, "%s -> %s", order_status_name(before->status), order_status_name(r->o.status));
+    db_journal(x->db, "executor", "order", r->o.client_order_id, detail);
+    pending_move(x, before, &r->o);
+    if (order_is_terminal(r->o.status) && !order_is_terminal(before->status)) {
+        risk_order_closed(&x->risk);
+        entry_feedback(x, r);
     }
-    const char *coid = rep.client_order_id;
-    order_status st = rep.status;
+    return true;
+}
+
+/* What one valid report does to its order, inside the caller's transaction. *filled: a fill
+ * was booked. False on a database failure. */
+static bool report_effects(executor_core *x, const exproto_report *rep, bool *filled) {
+    const char *coid = rep->client_order_id;
+    order_status st = rep->status;
     order_record r;
-    if (!ostore_begin(x->os)) {
-        log_error("database busy; report for %s not applied now (recovered by reconciliation)", coid);
-        return;
-    }
     if (!ostore_get(x->os, coid, &r)) {
-        ostore_rollback(x->os);
         log_debug("report for an order not placed by this executor: %s", coid);
-        return;
+        return true;
     }
     order before = r.o;
     order_outcome out = ORDER_APPLIED;
-    bool is_fill = (st == ORDER_PARTIALLY_FILLED || st == ORDER_FILLED) && rep.fill_qty > 0;
-    if (is_fill) out = apply_fill(x, &r, &rep);
+    bool failed = false;
+    bool is_fill = (st == ORDER_PARTIALLY_FILLED || st == ORDER_FILLED) && rep->fill_qty > 0;
+    if (is_fill) out = apply_fill(x, &r, rep, &failed);
     else if (st == ORDER_ACCEPTED) out = order_apply_accepted(&r.o);
-    else if (st == ORDER_REJECTED) out = order_apply_rejected(&r.o, rep.reason);
+    else if (st == ORDER_REJECTED) out = order_apply_rejected(&r.o, rep->reason);
     else if (st == ORDER_CANCELLED) out = order_apply_cancelled(&r.o);
     else if (st == ORDER_EXPIRED) out = order_apply_expired(&r.o);
+    if (failed) return false;
     if (out == ORDER_APPLIED) {
-        if ((st == ORDER_CANCELLED || st == ORDER_EXPIRED) && rep.reason && !r.o.reason[0])
-            snprintf(r.o.reason, sizeof r.o.reason, "%s", rep.reason);
-        ostore_update(x->os, &r.o, rep.serial);
-        char detail[256];
-        snprintf(detail, sizeof detail, "%s -> %s", order_status_name(before.status), order_status_name(r.o.status));
-        db_journal(x->db, "executor", "order", coid, detail);
+        if ((st == ORDER_CANCELLED || st == ORDER_EXPIRED) && rep->reason && !r.o.reason[0])
+            snprintf(r.o.reason, sizeof r.o.reason, "%s", rep->reason);
+        if (!store_change(x, &before, &r, rep->serial)) return false;
+        *filled = is_fill;
         if (order_is_terminal(r.o.status) && !order_is_terminal(before.status)) {
-            risk_order_closed(&x->risk);
-            entry_feedback(x, &r);
             if (r.o.status == ORDER_REJECTED || (r.o.filled_qty == 0 && r.o.status != ORDER_FILLED))
                 log_warn("order %s %s: %s", coid, order_status_name(r.o.status), r.o.reason[0] ? r.o.reason : "-");
             else if (r.o.status == ORDER_FILLED)
                 log_info("order %s filled: %lld at avg %.2f", coid, (long long)r.o.filled_qty, order_avg_fill_price(&r.o));
         }
     } else if (out == ORDER_LATE_FILL || out == ORDER_REJECTED_OVERFILL || out == ORDER_INVALID) {
-        log_error("order %s: report '%s' not applied (%s); the broker's book needs a look", coid, rep.status_text,
+        log_error("order %s: report '%s' not applied (%s); the broker's book needs a look", coid, rep->status_text,
                   order_outcome_name(out));
         db_journal(x->db, "executor", "report_refused", coid, order_outcome_name(out));
     }
-    if (!ostore_commit(x->os)) {
-        log_error("cannot commit report for %s: %s", coid, sqlite3_errmsg(x->db));
-        ostore_rollback(x->os);
-        return;
-    }
-    if (out == ORDER_APPLIED && rep.fill_qty > 0) refresh_pnl(x);
+    return true;
 }
 
-bool exc_catch_up(executor_core *x) {
+/* Applies one execution report (a JSON object from the gateway) and, when seq is past the
+ * counter, moves the counter to seq, all in one transaction: a report whose effects could not
+ * be stored leaves the counter where it was, and is fetched again. A report with a value out of
+ * bounds is refused with its reason (journaled) and counted as handled. False when the
+ * database failed (nothing changed). */
+static bool apply_report(executor_core *x, const json_t *json, long long seq) {
+    exproto_report rep;
+    char why[160] = "";
+    bool valid = exproto_parse_report(json, &rep, why, sizeof why);
+    if (!ostore_begin(x->os)) {
+        log_error("database busy (%s); report %lld for %s not applied now (fetched again from the gateway)",
+                  sqlite3_errmsg(x->db), seq, rep.client_order_id ? rep.client_order_id : "?");
+        return false;
+    }
+    bool ok = true, filled = false;
+    if (!valid) {
+        log_warn("refused execution report %lld%s%.64s: %s", seq, rep.client_order_id ? " for " : "",
+                 rep.client_order_id ? rep.client_order_id : "", why);
+        db_journal(x->db, "executor", "report_refused", rep.client_order_id ? rep.client_order_id : "", why);
+    } else {
+        ok = report_effects(x, &rep, &filled);
+    }
+    if (ok && seq > x->report_seq) ok = db_meta_set_int(x->db, "executor_report_seq", seq);
+    if (!ok || !ostore_commit(x->os)) {
+        log_error("cannot store report %lld for %s: %s; fetched again from the gateway", seq,
+                  rep.client_order_id ? rep.client_order_id : "?", sqlite3_errmsg(x->db));
+        ostore_rollback(x->os);
+        reload_open(x);
+        return false;
+    }
+    if (seq > x->report_seq) x->report_seq = seq;
+    if (filled) refresh_pnl(x);
+    return true;
+}
+
+/* One page of reports after since from the gateway: applied in order when for_coids is NULL
+ * (the counter moves with each), else only the reports of those orders (the counter stays).
+ * Returns the highest seq seen, or -1 when the gateway did not answer or the database failed;
+ * *more: the gateway has more after this page. */
+typedef struct {
+    char (*ids)[ORDER_ID_MAX];
+    size_t n;
+} coid_set;
+
+static bool in_set(const coid_set *set, const char *coid) {
+    for (size_t i = 0; coid && i < set->n; i++)
+        if (!strcmp(set->ids[i], coid)) return true;
+    return false;
+}
+
+static long long fetch_page(executor_core *x, long long since, const coid_set *only, bool *more) {
     char err[256] = "";
-    json_t *req = exproto_get_reports_request(x->report_seq);
+    *more = false;
+    json_t *req = exproto_get_reports_request(since);
     json_t *reply = x->io.gateway_call(x->io.ctx, req, err, sizeof err);
     json_decref(req);
     if (!reply) {
-        log_warn("cannot fetch missed execution reports: %s", err);
-        return false;
+        log_warn("cannot fetch execution reports: %s", err);
+        return -1;
     }
+    long long last;
+    exproto_reports_page(reply, &last, more);
+    if (!only) x->gw_last_seq = last;
     json_t *list = exproto_reports_of(reply);
+    long long top = since;
     size_t i;
     json_t *rep;
     json_array_foreach(list, i, rep) {
-        long long seq = json_integer_value(json_object_get(rep, "seq"));
-        if (seq <= x->report_seq) continue;
-        apply_report(x, rep);
-        x->report_seq = seq;
+        json_t *sv = json_object_get(rep, "seq");
+        long long seq = json_is_integer(sv) ? json_integer_value(sv) : 0;
+        if (seq <= since || (!only && seq <= x->report_seq)) continue;
+        if (last >= 0 && seq > last) {
+            log_warn("refused execution report %lld: beyond the gateway's last report %lld", seq, last);
+            continue;
+        }
+        if (only) {
+            if (in_set(only, json_string_value(json_object_get(rep, "client_order_id"))) && !apply_report(x, rep, 0)) {
+                top = -1;
+                break;
+            }
+        } else if (!apply_report(x, rep, seq)) {
+            top = -1;
+            break;
+        }
+        if (seq > top) top = seq;
     }
-    db_meta_set_int(x->db, "executor_report_seq", x->report_seq);
     json_decref(reply);
+    return top;
+}
+
+bool exc_catch_up(executor_core *x) {
+    for (int page = 0; page < 100000; page++) {
+        bool more;
+        long long before = x->report_seq, top = fetch_page(x, x->report_seq, NULL, &more);
+        if (top < 0) return false;
+        if (!more || x->report_seq == before) break;
+    }
     return true;
 }
 
@@ -235,7 +374,13 @@ void exc_on_report_message(executor_core *x, const char *body, size_t len) {
         json_decref(rep);
         return;
     }
-    long long seq = json_integer_value(json_object_get(rep, "seq"));
+    json_t *sv = json_object_get(rep, "seq");
+    if (sv && !json_is_null(sv) && (!json_is_integer(sv) || json_integer_value(sv) < 1)) {
+        log_warn("refused an execution report whose seq is not a positive integer");
+        json_decref(rep);
+        return;
+    }
+    long long seq = json_integer_value(sv);
     if (seq > 0 && seq <= x->report_seq) {
         /* already applied (or the gateway restarted and counts from 1 again: catch up) */
         if (seq == 1 && x->report_seq > 1) {
@@ -248,16 +393,20 @@ void exc_on_report_message(executor_core *x, const char *body, size_t len) {
     }
     if (seq > x->report_seq + 1) {
         log_warn("missed execution reports %lld..%lld; fetching them", x->report_seq + 1, seq - 1);
-        if (exc_catch_up(x) && seq <= x->report_seq) {
+        bool fetched = exc_catch_up(x);
+        if (fetched && seq <= x->report_seq) {
             json_decref(rep);
             return;
         }
+        if (fetched && x->gw_last_seq >= 0 && seq > x->gw_last_seq) {
+            /* a seq the gateway says it never sent: taking it would skip every report up to it */
+            log_warn("refused execution report %lld: beyond the gateway's last report %lld", seq, x->gw_last_seq);
+            json_decref(rep);
+            return;
+        }
+        if (!fetched) seq = 0; /* applied now, the counter stays: the gap is fetched later */
     }
-    apply_report(x, rep);
-    if (seq > 0) {
-        x->report_seq = seq;
-        db_meta_set_int(x->db, "executor_report_seq", x->report_seq);
-    }
+    apply_report(x, rep, seq);
     json_decref(rep);
 }
 
@@ -282,49 +431,69 @@ static void send_order(executor_core *x, order_record *r) {
     }
     order_record cur;
     if (!ostore_get(x->os, r->o.client_order_id, &cur)) cur = *r;
+    order before = cur.o;
+    exproto_send_reply ans;
+    memset(&ans, 0, sizeof ans);
+    bool ok;
     if (!reply) {
         /* Unknown outcome: it may or may not have reached the broker. It stays 'sent' and is
          * settled by asking the gateway for this client order id. */
         order_mark_sent(&cur.o);
         snprintf(cur.o.reason, sizeof cur.o.reason, "no answer from the gateway (%.60s); reconciling", err);
-        ostore_update(x->os, &cur.o, NULL);
-        ostore_commit(x->os);
+        ok = ostore_update(x->os, &cur.o, NULL);
+    } else {
+        exproto_parse_send_reply(reply, &ans);
+        order_mark_sent(&cur.o);
+        if (!ans.accepted) order_apply_rejected(&cur.o, ans.reason);
+        else order_apply_accepted(&cur.o);
+        ok = store_change(x, &before, &cur, ans.serial);
+    }
+    if (!ok || !ostore_commit(x->os)) {
+        log_error("cannot store what the gateway said to %s (%s); reconciliation will settle it",
+                  cur.o.client_order_id, sqlite3_errmsg(x->db));
+        ostore_rollback(x->os);
+        reload_open(x);
+        json_decref(reply);
+        return;
+    }
+    if (!reply) {
         log_error("order %s: the gateway did not answer after %d attempt(s); will reconcile", r->o.client_order_id,
                   x->cfg.attempts);
         return;
     }
-    exproto_send_reply ans;
-    exproto_parse_send_reply(reply, &ans);
-    order_mark_sent(&cur.o);
-    if (!ans.accepted) {
-        order_apply_rejected(&cur.o, ans.reason);
-    } else {
-        order_apply_accepted(&cur.o);
-        if (ans.duplicate) log_info("order %s: the gateway already had it; not placed again", cur.o.client_order_id);
-    }
-    ostore_update(x->os, &cur.o, ans.serial);
-    db_journal(x->db, "executor", "order", cur.o.client_order_id, order_status_name(cur.o.status));
-    if (order_is_terminal(cur.o.status)) {
-        risk_order_closed(&x->risk);
-        entry_feedback(x, &cur);
-    }
-    ostore_commit(x->os);
     if (cur.o.status == ORDER_REJECTED) log_warn("order %s rejected: %s", cur.o.client_order_id, cur.o.reason);
     else log_info("order %s accepted (serial %s)", cur.o.client_order_id, ans.serial ? ans.serial : "-");
+    bool duplicate = ans.accepted && ans.duplicate;
     json_decref(reply);
+    if (duplicate) {
+        /* sent before (a retry, or a send whose answer was lost): what became of it is asked
+         * for now, not left to reports that may have gone by already */
+        log_info("order %s: the gateway already had it; not placed again, looking it up", cur.o.client_order_id);
+        settle_with_gateway(x, cur.o.client_order_id);
+    }
 }
 
-/* Stores a refused signal as a rejected order, so it shows in 'aftm orders' with its reason. */
+/* Stores a refused signal as a rejected order, so it shows in 'aftm orders' with its reason (and
+ * the strategy sees its signal acknowledged). */
 static void record_refusal(executor_core *x, order_record *r, const char *reason) {
     snprintf(r->o.reason, sizeof r->o.reason, "%s", reason);
     r->o.status = ORDER_REJECTED;
-    x->st.refused++;
-    if (ostore_begin(x->os)) {
-        ostore_insert(x->os, r);
-        db_journal(x->db, "executor", "refused", r->o.client_order_id, reason);
-        entry_feedback(x, r);
-        ostore_commit(x->os);
+    bool stored = ostore_begin(x->os);
+    if (stored) {
+        stored = ostore_insert(x->os, r) && db_journal(x->db, "executor", "refused", r->o.client_order_id, reason);
+        if (stored) entry_feedback(x, r);
+        if (!stored || !ostore_commit(x->os)) {
+            ostore_rollback(x->os);
+            stored = false;
+        }
     }
+    if (!stored) {
+        /* not acknowledged: the strategy sends it again */
+        log_error("signal %s refused (%s), but the refusal cannot be stored now (%s)", r->o.signal_id, reason,
+                  sqlite3_errmsg(x->db));
+        return;
+    }
+    x->st.refused++;
     log_warn("signal %s refused: %s", r->o.signal_id, reason);
     if (r->is_exit) log_error("an EXIT was refused: the position in %s stays open", r->o.symbol);
 }
@@ -345,13 +514,16 @@ static void local_time(int64_t now_ms, int *minute, int *weekday) {
     *weekday = tm.tm_wday;
 }
 
+/* Room for "aftm-<instance>-" in front of a signal id. */
+#define COID_PREFIX_LEN (5 + DB_INSTANCE_ID_LEN + 1)
+
 void exc_on_signal(executor_core *x, const wire_signal *sig) {
     x->st.signals++;
     order_record r;
     memset(&r, 0, sizeof r);
-    char signal_id[ORDER_ID_MAX - 5]; /* room for the "aftm-" prefix of the client order id */
+    char signal_id[ORDER_ID_MAX - COID_PREFIX_LEN];
     if (sig->has_ext && strlen(sig->signal_id) >= sizeof signal_id) {
-        log_warn("signal id '%s' is longer than %zu characters; dropped", sig->signal_id, sizeof signal_id - 1);
+        log_warn("signal id '%.80s' is longer than %zu characters; dropped", sig->signal_id, sizeof signal_id - 1);
         return;
     }
     if (sig->has_ext) memcpy(signal_id, sig->signal_id, strlen(sig->signal_id) + 1);
@@ -359,21 +531,23 @@ void exc_on_signal(executor_core *x, const wire_signal *sig) {
         snprintf(signal_id, sizeof signal_id, "orig-%lld-%llu", (long long)llround(sig->when * 1e6),
                  (unsigned long long)++x->orig_counter);
     char coid[ORDER_ID_MAX];
-    memcpy(coid, "aftm-", 5);
-    memcpy(coid + 5, signal_id, strlen(signal_id) + 1);
-    size_t n = strlen(signal_id);
-    r.is_exit = n > 2 && !strcmp(signal_id + n - 2, ".X");
+    if (!gw_coid_from_signal(coid, sizeof coid, x->instance, signal_id)) {
+        log_warn("signal id '%.80s' does not make a client order id (printable, no spaces); dropped", signal_id);
+        return;
+    }
+    r.is_exit = gw_is_exit(signal_id);
     r.ref_price = sig->price;
     r.signal_when = sig->when;
 
     order_record existing;
-    if (ostore_get(x->os, coid, &existing)) {
+    if (ostore_get_by_signal(x->os, signal_id, &existing)) {
         if (existing.o.status == ORDER_NEW) {
             log_warn("signal %s arrived again and its order never left; sending it now", signal_id);
             send_order(x, &existing);
         } else {
-            log_warn("signal %s arrived again: its order %s is already %s; not sent twice", signal_id, coid,
-                     order_status_name(existing.o.status));
+            /* the strategy resends until it sees the order row: this is the acknowledgement */
+            log_info("signal %s arrived again: its order %s is already %s; not sent twice", signal_id,
+                     existing.o.client_order_id, order_status_name(existing.o.status));
             /* a restarted strategy may have lost what it knew of this entry: tell it again */
             entry_feedback(x, &existing);
         }
@@ -384,7 +558,8 @@ void exc_on_signal(executor_core *x, const wire_signal *sig) {
     side_t side = sig->side == WIRE_BUY ? SIDE_BUY : SIDE_SELL;
     if (!order_init(&r.o, coid, signal_id, sig->condition_id, have_account ? account : "-", sig->commodity_id, side,
                     sig->quantity)) {
-        log_warn("signal %s is not a valid order (quantity %lld); dropped", signal_id, (long long)sig->quantity);
+        log_warn("signal %s is not a valid order (quantity %lld, 1..%lld); dropped", signal_id,
+                 (long long)sig->quantity, (long long)ORDER_QTY_MAX);
         return;
     }
     if (!have_account) {
@@ -415,10 +590,12 @@ void exc_on_signal(executor_core *x, const wire_signal *sig) {
     bool reduces = risk_is_exit(&x->risk, &req);
     /* stored before it leaves: a crash from here on cannot produce a second order */
     if (!ostore_insert(x->os, &r)) {
-        log_error("cannot store order %s (%s); not sent", coid, sqlite3_errmsg(x->db));
+        log_error("cannot store order %s (%s); not sent (the strategy sends the signal again)", coid,
+                  sqlite3_errmsg(x->db));
         return;
     }
     risk_record_order(&x->risk, now_ms);
+    pending_move(x, NULL, &r.o);
     x->st.orders++;
     log_info("order %s: %s %lld %s for signal %s%s", coid, side == SIDE_BUY ? "buy" : "sell", (long long)r.o.qty,
              r.o.symbol, signal_id, r.is_exit ? " (exit)" : reduces ? " (entry; reduces the net position)" : " (entry)");
@@ -444,40 +621,142 @@ void exc_set_last_price(executor_core *x, const char *symbol, price_t price) {
 void exc_on_tick_message(executor_core *x, const void *body, size_t len) {
     wire_msg m;
     if (wire_decode(&x->dec, body, len, &m) != WIRE_TICK) return;
-    if (!isfinite(m.u.tick.match_price) || m.u.tick.match_price <= 0) return;
+    if (!isfinite(m.u.tick.match_price) || m.u.tick.match_price < 1 || m.u.tick.match_price > ORDER_PRICE_MAX) return;
     price_t *p = price_slot(x, m.u.tick.commodity_id, true);
     if (p) *p = (price_t)trunc(m.u.tick.match_price);
 }
 
 /* ---- reconciliation ---------------------------------------------------------------------- */
 
-static void reconcile_one(void *ctx, const order_record *r) {
-    executor_core *x = ctx;
-    if (r->o.status == ORDER_NEW) {
-        order_record copy = *r;
-        log_info("order %s was stored but never confirmed sent; sending (same id, so never twice)",
-                 r->o.client_order_id);
-        send_order(x, &copy);
+#define RESCAN_EVERY_MS 5000
+
+/* The order's broker view is final or further along than the books: the books apply what the
+ * broker says when no fill is missing (a cancel, a reject, an expiry whose report went by); a
+ * missing fill is left to the report log and said. */
+static void settle_from_status(executor_core *x, const char *coid, const exproto_status *st) {
+    order_record r;
+    if (!ostore_get(x->os, coid, &r) || !order_is_open(r.o.status)) return;
+    if (st->filled_qty != r.o.filled_qty) {
+        log_error("order %s: the broker has %lld filled, the books %lld, and the report log did not say why; the "
+                  "broker's book needs a look", coid, (long long)st->filled_qty, (long long)r.o.filled_qty);
         return;
     }
+    if (!order_is_terminal(st->status) || st->status == ORDER_FILLED) return; /* a fill comes with its report */
+    if (!ostore_begin(x->os)) return;
+    order before = r.o;
+    if (st->status == ORDER_REJECTED && r.o.filled_qty == 0) order_apply_rejected(&r.o, st->reason);
+    else if (st->status == ORDER_EXPIRED) order_apply_expired(&r.o);
+    else order_apply_cancelled(&r.o);
+    if (st->reason[0] && !r.o.reason[0]) snprintf(r.o.reason, sizeof r.o.reason, "%s", st->reason);
+    if (!store_change(x, &before, &r, NULL) || !ostore_commit(x->os)) {
+        ostore_rollback(x->os);
+        reload_open(x);
+        return;
+    }
+    log_warn("order %s is %s at the broker (%s); booked so", coid, order_status_name(r.o.status),
+             r.o.reason[0] ? r.o.reason : "no reason given");
+}
+
+/* Reads the gateway's whole report log for the reports of the orders in set (the counter does
+ * not move: what it passed was applied or refused). */
+static void rescan(executor_core *x, const coid_set *set) {
+    int64_t now = now_us(x) / 1000;
+    if (x->last_rescan_ms && now - x->last_rescan_ms < RESCAN_EVERY_MS) return;
+    x->last_rescan_ms = now;
+    log_warn("%zu open order(s) are behind the broker; reading the gateway's report log for them", set->n);
+    long long since = 0;
+    for (int page = 0; page < 100000; page++) {
+        bool more;
+        long long top = fetch_page(x, since, set, &more);
+        if (top < 0 || !more || top <= since) break;
+        since = top;
+    }
+}
+
+typedef struct {
+    executor_core *x;
+    coid_set behind;
+    exproto_status *status; /* the broker's view of each order in behind */
+    size_t cap;
+} recon_ctx;
+
+static void note_behind(recon_ctx *c, const char *coid, const exproto_status *st) {
+    if (c->behind.n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 8;
+        char(*ids)[ORDER_ID_MAX] = realloc(c->behind.ids, cap * sizeof *ids);
+        if (!ids) return;
+        c->behind.ids = ids;
+        exproto_status *sts = realloc(c->status, cap * sizeof *sts);
+        if (!sts) return;
+        c->status = sts;
+        c->cap = cap;
+    }
+    snprintf(c->behind.ids[c->behind.n], ORDER_ID_MAX, "%s", coid);
+    c->status[c->behind.n] = *st;
+    c->behind.n++;
+}
+
+/* Asks the gateway about one order; false when it did not answer. */
+static bool ask_status(executor_core *x, const order_record *r, recon_ctx *c) {
     char err[256] = "";
     json_t *req = exproto_order_status_request(r->o.client_order_id);
     json_t *reply = x->io.gateway_call(x->io.ctx, req, err, sizeof err);
     json_decref(req);
-    if (!reply) return;
+    if (!reply) return false;
+    exproto_status st;
     /* updated_at is stamped by the store from the system clock */
     if (exproto_status_not_found(reply) && r->o.status == ORDER_SENT && clock_wall_s() - r->updated_at > 2.0) {
         /* The broker never saw it: the send was lost before reaching it. Safe to send. */
         order_record copy = *r;
         log_warn("order %s never reached the broker; sending it again with the same id", r->o.client_order_id);
         send_order(x, &copy);
+    } else if (exproto_parse_status(reply, &st) &&
+               (st.filled_qty > r->o.filled_qty || (order_is_terminal(st.status) && order_is_open(r->o.status)))) {
+        note_behind(c, r->o.client_order_id, &st);
     }
     json_decref(reply);
+    return true;
+}
+
+static void reconcile_one(void *ctx, const order_record *r) {
+    recon_ctx *c = ctx;
+    if (r->o.status == ORDER_NEW) {
+        order_record copy = *r;
+        log_info("order %s was stored but never confirmed sent; sending (same id, so never twice)",
+                 r->o.client_order_id);
+        send_order(c->x, &copy);
+        return;
+    }
+    ask_status(c->x, r, c);
+}
+
+/* Catches up the orders in c->behind from the report log, then books the broker's final state
+ * of those that stay behind. */
+static void settle_behind(recon_ctx *c) {
+    if (!c->behind.n) return;
+    rescan(c->x, &c->behind);
+    for (size_t i = 0; i < c->behind.n; i++) settle_from_status(c->x, c->behind.ids[i], &c->status[i]);
+    free(c->behind.ids);
+    free(c->status);
+}
+
+static void settle_with_gateway(executor_core *x, const char *coid) {
+    order_record r;
+    recon_ctx c;
+    memset(&c, 0, sizeof c);
+    c.x = x;
+    if (ostore_get(x->os, coid, &r) && order_is_open(r.o.status)) ask_status(x, &r, &c);
+    x->last_rescan_ms = 0; /* asked for this order now: not held back by an earlier rescan */
+    settle_behind(&c);
 }
 
 void exc_reconcile(executor_core *x) {
     exc_catch_up(x);
-    ostore_each_open(x->os, reconcile_one, x);
+    recon_ctx c;
+    memset(&c, 0, sizeof c);
+    c.x = x;
+    ostore_each_open(x->os, reconcile_one, &c);
+    settle_behind(&c);
 }
 
 /* ---- kill switch ------------------------------------------------------------------------- */
@@ -506,12 +785,6 @@ void exc_poll_state(executor_core *x) {
 
 /* ---- life -------------------------------------------------------------------------------- */
 
-static void count_open(void *ctx, const order_record *r) {
-    executor_core *x = ctx;
-    (void)r;
-    x->risk.open_orders++;
-}
-
 executor_core *exc_new(sqlite3 *db, const executor_config *cfg, const executor_io *io, char *err, size_t errlen) {
     if (!io->send_order || !io->gateway_call || cfg->attempts < 1) {
         snprintf(err, errlen, "the executor needs an order sink, a gateway call and at least one attempt");
@@ -532,7 +805,13 @@ executor_core *exc_new(sqlite3 *db, const executor_config *cfg, const executor_i
         exc_free(x);
         return NULL;
     }
+    if (!db_instance_id(db, x->instance, sizeof x->instance)) {
+        snprintf(err, errlen, "the database has no instance id (it names this database's client order ids)");
+        exc_free(x);
+        return NULL;
+    }
     db_meta_get_int(db, "executor_report_seq", &x->report_seq);
+    x->gw_last_seq = -1;
     x->data_version = db_data_version(db);
     return x;
 }
@@ -546,7 +825,7 @@ void exc_free(executor_core *x) {
 }
 
 void exc_start(executor_core *x) {
-    ostore_each_open(x->os, count_open, x);
+    reload_open(x);
     exc_load_kill_switch(x);
     refresh_pnl(x);
     exc_reconcile(x);

@@ -33,6 +33,19 @@ void exproto_parse_send_reply(const json_t *reply, exproto_send_reply *out);
 
 /* The reports array of a get_reports reply (borrowed), or NULL when the reply has none. */
 json_t *exproto_reports_of(const json_t *reply);
+/* What else a get_reports reply says: the gateway's last seq (-1 when not given) and whether
+ * more reports follow the ones in this reply. */
+void exproto_reports_page(const json_t *reply, long long *last_seq, bool *more);
+
+/* An order_status reply that found the order: the broker's view of it. */
+typedef struct {
+    order_status status;
+    int64_t filled_qty;
+    char reason[ORDER_REASON_MAX]; /* empty when none given */
+} exproto_status;
+/* True when reply found the order and says something usable (a known status, a sane filled
+ * quantity). */
+bool exproto_parse_status(const json_t *reply, exproto_status *out);
 
 /* True when an order_status reply says, successfully, that the broker does not know the order. */
 bool exproto_status_not_found(const json_t *reply);
@@ -51,7 +64,10 @@ typedef struct {
     int64_t cum_qty;             /* the broker's cumulative filled qty, -1 when not given */
 } exproto_report;
 
-/* Reads rep into out (always filled). False when it has no client order id or no known status. */
-bool exproto_parse_report(const json_t *rep, exproto_report *out);
+/* Reads rep into out (always filled) and checks every number against sane bounds (seq >= 1
+ * when given, quantities 0..ORDER_QTY_MAX, a fill's price 1..ORDER_PRICE_MAX, ids that fit).
+ * False with the reason in why when it has no client order id, no known status or a value out
+ * of bounds: such a report is refused, never applied or stored. */
+bool exproto_parse_report(const json_t *rep, exproto_report *out, char *why, size_t whylen);
 
 #endif

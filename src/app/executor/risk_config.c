@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "core/parse.h"
 
@@ -21,15 +22,18 @@ typedef struct {
     int64_t lo, hi; /* accepted range for K_INT */
 } key_spec;
 
+/* Limits are 0 (the rule is off) or positive: a negative limit is refused rather than taken as
+ * "off", so a sign typo never switches a check off silently. The upper bounds keep every sum the
+ * rules make (position + pending + order, P&L against the limit) far from overflow. */
 #define INT_KEY(f, lo, hi) {#f, K_INT, offsetof(risk_limits, f), lo, hi}
 static const key_spec keys[] = {
-    INT_KEY(max_lots_per_order, INT64_MIN, INT64_MAX),
-    INT_KEY(max_position_per_product, INT64_MIN, INT64_MAX),
-    INT_KEY(max_open_orders, INT64_MIN, INT64_MAX),
-    INT_KEY(max_orders_per_second, INT64_MIN, RISK_RATE_CAP),
-    INT_KEY(daily_loss_limit, INT64_MIN, INT64_MAX),
-    INT_KEY(price_band_points, INT64_MIN, INT64_MAX),
-    INT_KEY(stale_signal_ms, INT64_MIN, INT64_MAX),
+    INT_KEY(max_lots_per_order, 0, 1000000),
+    INT_KEY(max_position_per_product, 0, 1000000),
+    INT_KEY(max_open_orders, 0, 1000000),
+    INT_KEY(max_orders_per_second, 0, RISK_RATE_CAP),
+    INT_KEY(daily_loss_limit, 0, 1000000000000000LL),
+    INT_KEY(price_band_points, 0, 100000000),
+    INT_KEY(stale_signal_ms, 0, 86400000),
     {"trading_hours", K_BOOL, offsetof(risk_limits, trading_hours), 0, 0},
     {"refuse_duplicates", K_BOOL, offsetof(risk_limits, refuse_duplicates), 0, 0},
     {"day_session", K_SESSION, offsetof(risk_limits, day_session), 0, 0},
@@ -140,7 +144,9 @@ static bool parse_days(const char *s, unsigned *out) {
 static int on_entry(void *user, const char *section, const char *name, const char *value) {
     parse_ctx *c = user;
     if (!section[0]) return fail(c, "key '%s' is outside the [risk] section", name);
-    if (strcasecmp(section, "risk") != 0) return 1;
+    /* a misspelt section ([rsk]) would otherwise leave every limit at its default unnoticed */
+    if (strcasecmp(section, "risk") != 0)
+        return fail(c, "unknown section [%s]: a risk file has one [risk] section", section);
 
     size_t k = 0;
     while (k < NKEYS && strcmp(keys[k].name, name) != 0) k++;
@@ -154,7 +160,8 @@ static int on_entry(void *user, const char *section, const char *name, const cha
         int64_t v;
         if (!parse_int64(value, &v)) return fail(c, "[risk] %s: '%s' is not an integer", name, value);
         if (v < keys[k].lo || v > keys[k].hi)
-            return fail(c, "[risk] %s: '%s' is out of range", name, value);
+            return fail(c, "[risk] %s: %s is out of range %lld..%lld (0 turns the rule off)", name, value,
+                        (long long)keys[k].lo, (long long)keys[k].hi);
         memcpy(field, &v, sizeof v);
         return 1;
     }
@@ -213,6 +220,15 @@ bool risk_config_load(const char *path, risk_limits *out, char *err, size_t errl
     if (!path) {
         *out = risk_limits_default();
         return true;
+    }
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        if (err && errlen) snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return false;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        if (err && errlen) snprintf(err, errlen, "%s: not a file (a risk file is an INI file with a [risk] section)", path);
+        return false;
     }
     FILE *f = fopen(path, "r");
     if (!f) {

@@ -222,22 +222,30 @@ static bool start_all(supervisor *sup, sup_child *xc, sup_child *gw, sup_child *
     return true;
 }
 
-/* Watches the children (restarting the ones that die) until Ctrl+C, SIGTERM or the end of
- * run_for. The signals are blocked and taken synchronously. */
-static void supervise(supervisor *sup, const sigset_t *wait_set, double run_for) {
+/* Watches the children (restarting the ones that die) until Ctrl+C, SIGTERM, the end of
+ * run_for, or a child that will not run (it failed the same way each time it was restarted, or
+ * with an exit code that says restarting cannot help): false then, after saying why. The signals
+ * are blocked and taken synchronously. */
+static bool supervise(supervisor *sup, const sigset_t *wait_set, double run_for) {
     int64_t deadline = run_for > 0 ? clock_mono_ms() + (int64_t)(run_for * 1000) : INT64_MAX;
     for (;;) {
+        for (int i = 0; i < sup->n; i++)
+            if (sup->children[i].state == CHILD_FAILED) {
+                fprintf(stderr, "aftm run: the %s cannot run (%s); stopping everything\n", sup->children[i].name,
+                        sup->children[i].last_error);
+                return false;
+            }
         int64_t left = deadline - clock_mono_ms();
         if (left <= 0) {
             printf("aftm: --for %.1f s elapsed; stopping\n", run_for);
-            return;
+            return true;
         }
         if (left > 200) left = 200;
         struct timespec ts = {(time_t)(left / 1000), (long)(left % 1000) * 1000000};
         int sig = sigtimedwait(wait_set, NULL, &ts);
         if (sig == SIGINT || sig == SIGTERM) {
             printf("\naftm: %s received; stopping\n", sig == SIGINT ? "Ctrl+C" : "SIGTERM");
-            return;
+            return true;
         }
         sup_poll(sup);
     }
@@ -284,6 +292,7 @@ int cmd_run(int argc, char **argv) {
 
     supervisor sup;
     sup_init(&sup);
+    sup.give_up_after = 5;
     sqlite3 *status_db = db_open(home, err, sizeof err); /* the processes table: aftm status, aftm stop */
     if (status_db) sup_attach_db(&sup, status_db, "run");
     /* the exchange makes the market: a replay goes on where it stopped if the exchange is
@@ -321,8 +330,8 @@ int cmd_run(int argc, char **argv) {
         rc = EXIT_RUNTIME;
     } else if (!start_all(&sup, xc, gw, ex, st, &ep)) {
         rc = EXIT_RUNTIME;
-    } else {
-        supervise(&sup, &wait_set, o.run_for);
+    } else if (!supervise(&sup, &wait_set, o.run_for)) {
+        rc = EXIT_RUNTIME;
     }
     fflush(stdout);
     sup_stop_all(&sup, 5000);

@@ -180,8 +180,23 @@ void sup_poll(supervisor *s) {
             if (c->pid != pid) continue;
             c->pid = 0;
             c->exit_code = exit_code_of(status);
+            char before[sizeof c->last_error];
+            snprintf(before, sizeof before, "%s", c->last_error);
             describe_exit(status, c->last_error, sizeof c->last_error);
+            bool quick = clock_mono_ms() - c->started_ms < SUP_QUICK_MS;
+            /* the same error again, soon after the start: it would only fail the same way */
+            c->quick_failures = !quick ? 0 : c->quick_failures > 0 && !strcmp(before, c->last_error) ? c->quick_failures + 1 : 1;
             bool hopeless = c->exit_code == SUP_EXIT_USAGE || c->exit_code == SUP_EXIT_REFUSED;
+            if (s->restart && !hopeless && s->give_up_after > 0 && c->quick_failures >= s->give_up_after) {
+                char why[sizeof c->last_error];
+                snprintf(why, sizeof why, "%s", c->last_error);
+                snprintf(c->last_error, sizeof c->last_error, "%.60s %d times in a row, each within %d s of its start",
+                         why, c->quick_failures, SUP_QUICK_MS / 1000);
+                c->state = CHILD_FAILED;
+                log_error("%s %s; not restarting it again (its own error is above)", c->name, c->last_error);
+                sup_record(s, c);
+                break;
+            }
             if (!s->restart || hopeless) {
                 c->state = CHILD_FAILED;
                 log_error("%s %s", c->name, c->last_error);

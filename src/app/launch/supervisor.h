@@ -24,6 +24,7 @@ typedef struct {
     int64_t started_ms, restart_at_ms;
     int restarts;
     int backoff_ms;
+    int quick_failures;         /* exits in a row, each soon after its start, with the same error */
     char last_error[160];
     /* Optional, set after sup_add: */
     char *env[SUP_MAX_ENV + 1]; /* NAME=VALUE added to the child's environment (memory only; wiped by sup_free) */
@@ -40,6 +41,10 @@ typedef struct {
     sup_child children[4];
     int n;
     bool restart; /* restart crashed children with backoff */
+    /* > 0: a child that fails this many times in a row with the same error, each time within
+     * SUP_QUICK_MS of its start, is not restarted again (CHILD_FAILED, reason in last_error):
+     * a newer schema or a damaged database fails the same way forever. 0: no limit. */
+    int give_up_after;
     bool quiet;   /* no lines of its own on stdout */
     sqlite3 *db;  /* non-NULL: state changes are recorded in the processes table */
     char owner[16];
@@ -48,6 +53,7 @@ typedef struct {
 /* Exit codes after which a child is not restarted: it would only fail the same way. */
 #define SUP_EXIT_USAGE 2
 #define SUP_EXIT_REFUSED 3 /* e.g. the broker refused the login */
+#define SUP_QUICK_MS 10000 /* an exit this soon after the start counts toward give_up_after */
 
 void sup_init(supervisor *s);
 /* Adds a child running this same binary with argv (copied). */

@@ -10,29 +10,65 @@
 #include "store/condition_store.h"
 #include "store/db.h"
 
+/* A growable array of fixed-size items. */
+typedef struct {
+    void *items;
+    size_t n, cap;
+} buf;
+
+static bool buf_append(buf *b, const void *items, size_t n, size_t size) {
+    if (!n) return true;
+    if (b->n + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 64;
+        while (cap < b->n + n) cap *= 2;
+        void *p = realloc(b->items, cap * size);
+        if (!p) return false;
+        b->items = p;
+        b->cap = cap;
+    }
+    memcpy((char *)b->items + b->n * size, items, n * size);
+    b->n += n;
+    return true;
+}
+
+typedef struct {
+    buf changes, sent, acked;
+    uint64_t seq;
+} queue;
+
 struct state_writer {
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t wake;
     bool stop;
-    state_change *queue; /* handed over by the tick loop */
-    size_t n, cap;
-    uint64_t seq;
+    queue q; /* handed over by the tick loop */
     sqlite3 *db;
     condition_store *cs;
+    signal_outbox *ob;
 };
 
+static bool queue_empty(const queue *q) { return !q->changes.n && !q->sent.n && !q->acked.n; }
+
+static bool write_all(state_writer *w, const queue *q) {
+    const state_change *b = q->changes.items;
+    for (size_t i = 0; i < q->changes.n; i++)
+        if (!cstore_save_state(w->cs, &b[i].c, b[i].has_note ? b[i].note : NULL)) {
+            log_error("cannot save condition %lld: %s", (long long)b[i].c.id, sqlite3_errmsg(w->db));
+            return false;
+        }
+    const outbox_row *rows = q->sent.items;
+    for (size_t i = 0; i < q->sent.n; i++)
+        if (!outbox_put(w->ob, &rows[i])) return false;
+    const char(*acked)[OUTBOX_ID_MAX] = q->acked.items;
+    for (size_t i = 0; i < q->acked.n; i++)
+        if (!outbox_remove(w->ob, acked[i])) return false;
+    return db_meta_set_int(w->db, "strategy_seq", (long long)q->seq);
+}
+
 /* One batch in one transaction; on failure the batch is retried, never dropped. */
-static void write_batch(state_writer *w, const state_change *b, size_t n, uint64_t seq) {
+static void write_batch(state_writer *w, const queue *q) {
     for (int attempt = 0;; attempt++) {
-        bool ok = cstore_begin(w->cs);
-        for (size_t i = 0; ok && i < n; i++)
-            if (!cstore_save_state(w->cs, &b[i].c, b[i].has_note ? b[i].note : NULL)) {
-                log_error("cannot save condition %lld: %s", (long long)b[i].c.id, sqlite3_errmsg(w->db));
-                ok = false;
-            }
-        ok = ok && db_meta_set_int(w->db, "strategy_seq", (long long)seq) && cstore_commit(w->cs);
-        if (ok) return;
+        if (cstore_begin(w->cs) && write_all(w, q) && cstore_commit(w->cs)) return;
         db_exec(w->db, "ROLLBACK", NULL, 0);
         if (attempt % 20 == 0)
             log_warn("condition states not written yet (%s); retrying", sqlite3_errmsg(w->db));
@@ -42,7 +78,8 @@ static void write_batch(state_writer *w, const state_change *b, size_t n, uint64
         bool stopping = w->stop;
         pthread_mutex_unlock(&w->lock);
         if (stopping && attempt > 100) {
-            log_error("giving up on %zu condition update(s) at shutdown", n);
+            log_error("giving up on %zu condition update(s) and %zu outbox change(s) at shutdown", q->changes.n,
+                      q->sent.n + q->acked.n);
             return;
         }
     }
@@ -50,28 +87,27 @@ static void write_batch(state_writer *w, const state_change *b, size_t n, uint64
 
 static void *run(void *arg) {
     state_writer *w = arg;
-    state_change *batch = NULL;
-    size_t cap = 0;
+    queue spare;
+    memset(&spare, 0, sizeof spare);
     for (;;) {
         pthread_mutex_lock(&w->lock);
-        while (!w->stop && w->n == 0) pthread_cond_wait(&w->wake, &w->lock);
-        if (w->n == 0 && w->stop) {
+        while (!w->stop && queue_empty(&w->q)) pthread_cond_wait(&w->wake, &w->lock);
+        if (queue_empty(&w->q) && w->stop) {
             pthread_mutex_unlock(&w->lock);
             break;
         }
         /* swap buffers: the tick loop keeps appending to an empty queue meanwhile */
-        state_change *q = w->queue;
-        size_t n = w->n, qcap = w->cap;
-        uint64_t seq = w->seq;
-        w->queue = batch;
-        w->cap = cap;
-        w->n = 0;
+        queue q = w->q;
+        w->q = spare;
+        w->q.changes.n = w->q.sent.n = w->q.acked.n = 0;
+        w->q.seq = q.seq;
         pthread_mutex_unlock(&w->lock);
-        write_batch(w, q, n, seq);
-        batch = q;
-        cap = qcap;
+        write_batch(w, &q);
+        spare = q;
     }
-    free(batch);
+    free(spare.changes.items);
+    free(spare.sent.items);
+    free(spare.acked.items);
     return NULL;
 }
 
@@ -81,8 +117,9 @@ state_writer *state_writer_start(const char *home, char *err, size_t errlen) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    if (!(w->db = db_open(home, err, errlen)) || !(w->cs = cstore_open(w->db))) {
-        if (w->db && !w->cs) snprintf(err, errlen, "cannot prepare the condition store");
+    if (!(w->db = db_open(home, err, errlen)) || !(w->cs = cstore_open(w->db)) || !(w->ob = outbox_open(w->db))) {
+        if (w->db) snprintf(err, errlen, "cannot prepare the condition store and the signal outbox");
+        cstore_close(w->cs);
         db_close(w->db);
         free(w);
         return NULL;
@@ -91,6 +128,7 @@ state_writer *state_writer_start(const char *home, char *err, size_t errlen) {
     pthread_cond_init(&w->wake, NULL);
     if (pthread_create(&w->thread, NULL, run, w) != 0) {
         snprintf(err, errlen, "cannot start the writer thread");
+        outbox_close(w->ob);
         cstore_close(w->cs);
         db_close(w->db);
         free(w);
@@ -99,25 +137,22 @@ state_writer *state_writer_start(const char *home, char *err, size_t errlen) {
     return w;
 }
 
-bool state_writer_submit(state_writer *w, const state_change *changes, size_t n, uint64_t seq) {
+bool state_writer_submit(state_writer *w, const state_batch *b) {
     pthread_mutex_lock(&w->lock);
-    if (w->n + n > w->cap) {
-        size_t cap = w->cap ? w->cap : 256;
-        while (cap < w->n + n) cap *= 2;
-        state_change *q = realloc(w->queue, cap * sizeof *q);
-        if (!q) {
-            pthread_mutex_unlock(&w->lock);
-            return false;
-        }
-        w->queue = q;
-        w->cap = cap;
+    queue *q = &w->q;
+    size_t n0 = q->changes.n, s0 = q->sent.n;
+    bool ok = buf_append(&q->changes, b->changes, b->n, sizeof *b->changes) &&
+              buf_append(&q->sent, b->sent, b->nsent, sizeof *b->sent) &&
+              buf_append(&q->acked, b->acked, b->nacked, sizeof *b->acked);
+    if (!ok) { /* all or nothing: the caller keeps the batch and hands it over again */
+        q->changes.n = n0;
+        q->sent.n = s0;
+    } else {
+        q->seq = b->seq;
+        pthread_cond_signal(&w->wake);
     }
-    memcpy(w->queue + w->n, changes, n * sizeof *changes);
-    w->n += n;
-    w->seq = seq;
-    pthread_cond_signal(&w->wake);
     pthread_mutex_unlock(&w->lock);
-    return true;
+    return ok;
 }
 
 void state_writer_stop(state_writer *w) {
@@ -127,7 +162,10 @@ void state_writer_stop(state_writer *w) {
     pthread_cond_signal(&w->wake);
     pthread_mutex_unlock(&w->lock);
     pthread_join(w->thread, NULL);
-    free(w->queue);
+    free(w->q.changes.items);
+    free(w->q.sent.items);
+    free(w->q.acked.items);
+    outbox_close(w->ob);
     cstore_close(w->cs);
     db_close(w->db);
     pthread_mutex_destroy(&w->lock);

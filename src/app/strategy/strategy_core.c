@@ -16,10 +16,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "net/gw_proto.h"
+#include "core/buf.h"
 #include "core/log.h"
 #include "domain/strategy.h"
 #include "store/condition_store.h"
 #include "store/db.h"
+#include "store/signal_outbox.h"
+
+/* A signal in the outbox: sent (sent_ms > 0) or not yet, kept until acknowledged. */
+typedef struct {
+    strategy_signal s;
+    int64_t sent_ms; /* 0: the sink has not taken it yet */
+} out_entry;
 
 struct strategy_core {
     strategy_core_config cfg;
@@ -31,8 +40,16 @@ struct strategy_core {
     size_t ndirty, dirty_cap;
     int64_t *settled; /* exited here, maybe not yet written: never re-added from the database */
     size_t nsettled, settled_cap;
-    strategy_signal *pending; /* signals the sink could not take yet, oldest first */
-    size_t npending, pending_cap;
+    signal_outbox *ob;
+    out_entry *out; /* the outbox: signals not yet acknowledged, oldest first */
+    size_t nout, out_cap;
+    outbox_row *new_rows; /* signals for the state sink to keep */
+    size_t nnew, new_cap;
+    char (*acked)[OUTBOX_ID_MAX]; /* acknowledged: for the state sink to forget */
+    size_t nacked, acked_cap;
+    char instance[DB_INSTANCE_ID_LEN + 1];
+    int64_t now_ms, last_ack_check;
+    uint64_t resent;
     uint64_t seq;
     int64_t next_rearm_id; /* negative ids: in-memory re-created conditions, never stored */
     double tick_when;
@@ -42,46 +59,15 @@ struct strategy_core {
     uint64_t ticks, bad_ticks, signals;
 };
 
-static bool grow(void **arr, size_t *cap, size_t need, size_t elem) {
-    if (need <= *cap) return true;
-    size_t n = *cap ? *cap * 2 : 256;
-    while (n < need) n *= 2;
-    void *p = realloc(*arr, n * elem);
-    if (!p) return false;
-    *arr = p;
-    *cap = n;
-    return true;
-}
-
 /* ---- the client order id scheme ---------------------------------------------------------- */
 
-/* Reads a positive decimal id (no sign, no spaces) at *p; advances *p past it. */
-static bool read_id(const char **p, long long *out) {
-    const char *s = *p;
-    long long v = 0;
-    if (*s < '0' || *s > '9') return false;
-    for (; *s >= '0' && *s <= '9'; s++) {
-        if (v > (INT64_MAX - (*s - '0')) / 10) return false;
-        v = v * 10 + (*s - '0');
-    }
-    *p = s;
-    *out = v;
-    return v > 0;
-}
-
-bool strategy_parse_client_order_id(const char *coid, int rearm_tag, int64_t *condition_id, bool *is_exit) {
-    if (!coid || strncmp(coid, "aftm-", 5)) return false;
-    const char *p = coid + 5;
-    long long id, tag = 0;
-    bool copy = *p == 'm'; /* a re-armed copy: aftm-m<tag>_<n>.E, condition id -n */
-    if (copy) {
-        p++;
-        if (!read_id(&p, &tag) || *p++ != '_') return false;
-    }
-    if (!read_id(&p, &id) || p[0] != '.' || (p[1] != 'E' && p[1] != 'X') || p[2]) return false;
-    if (copy && tag != rearm_tag) return false; /* another strategy process's copy */
-    *condition_id = copy ? -id : id;
-    *is_exit = p[1] == 'X';
+bool strategy_parse_client_order_id(const char *coid, const char *instance, int rearm_tag, int64_t *condition_id,
+                                    bool *is_exit) {
+    gw_coid c;
+    if (!instance || !gw_coid_parse(coid, &c) || strcmp(c.instance, instance) != 0) return false;
+    if (c.condition_id < 0 && c.pid != rearm_tag) return false; /* another strategy process's copy */
+    *condition_id = c.condition_id;
+    *is_exit = c.leg == GW_LEG_EXIT;
     return true;
 }
 
@@ -89,7 +75,7 @@ bool strategy_parse_client_order_id(const char *coid, int rearm_tag, int64_t *co
 
 static void mark_dirty(strategy_core *sc, const condition *c, const char *note) {
     if (c->id <= 0) return; /* re-created copies live in memory only */
-    if (!grow((void **)&sc->dirty, &sc->dirty_cap, sc->ndirty + 1, sizeof *sc->dirty)) {
+    if (!buf_grow((void **)&sc->dirty, &sc->dirty_cap, sc->ndirty + 1, sizeof *sc->dirty)) {
         log_error("out of memory recording a state change of condition %lld", (long long)c->id);
         return;
     }
@@ -99,14 +85,16 @@ static void mark_dirty(strategy_core *sc, const condition *c, const char *note) 
     if (note) snprintf(d->note, sizeof d->note, "%s", note);
 }
 
-/* Hands the collected changes over; kept for the next try when the sink cannot take them. */
+/* Hands the collected changes (condition rows and the outbox's) over; kept for the next try
+ * when the sink cannot take them. */
 static void flush_dirty(strategy_core *sc) {
-    if (!sc->ndirty) return;
-    if (!sc->sinks.save_states(sc->sinks.ctx, sc->dirty, sc->ndirty, sc->seq)) {
+    if (!sc->ndirty && !sc->nnew && !sc->nacked) return;
+    state_batch b = {sc->dirty, sc->ndirty, sc->seq, sc->new_rows, sc->nnew, sc->acked, sc->nacked};
+    if (!sc->sinks.save_states(sc->sinks.ctx, &b)) {
         log_error("out of memory handing %zu condition update(s) to the writer; kept", sc->ndirty);
         return;
     }
-    sc->ndirty = 0;
+    sc->ndirty = sc->nnew = sc->nacked = 0;
 }
 
 /* ---- signals ------------------------------------------------------------------------------ */
@@ -117,16 +105,115 @@ bool strategy_signal_encode(strategy_signal *s, bool original_wire) {
     return s->len > 0;
 }
 
-void strategy_core_retry_signals(strategy_core *sc) {
-    size_t i = 0;
-    for (; i < sc->npending; i++) {
-        if (!sc->sinks.send_signal(sc->sinks.ctx, &sc->pending[i])) break;
-        log_info("signal sent late: %s", sc->pending[i].desc);
+/* ---- the outbox ------------------------------------------------------------------------- */
+
+/* Offers one outbox entry to the sink; true when taken. */
+static bool offer(strategy_core *sc, out_entry *e) {
+    if (!sc->sinks.send_signal(sc->sinks.ctx, &e->s)) return false;
+    bool again = e->sent_ms > 0;
+    e->sent_ms = sc->now_ms > 0 ? sc->now_ms : 1;
+    if (again) {
+        sc->resent++;
+        log_warn("signal %s not acknowledged by the executor yet; sent again", e->s.desc);
     }
-    if (i) {
-        memmove(sc->pending, sc->pending + i, (sc->npending - i) * sizeof *sc->pending);
-        sc->npending -= i;
+    return true;
+}
+
+/* Drops entry i (acknowledged, or never to be: the original's executor has no acknowledgement). */
+static void drop_entry(strategy_core *sc, size_t i, bool acked) {
+    if (acked && buf_grow((void **)&sc->acked, &sc->acked_cap, sc->nacked + 1, sizeof *sc->acked))
+        snprintf(sc->acked[sc->nacked++], OUTBOX_ID_MAX, "%s", sc->out[i].s.sig.signal_id);
+    memmove(sc->out + i, sc->out + i + 1, (sc->nout - i - 1) * sizeof *sc->out);
+    sc->nout--;
+}
+
+void strategy_core_retry_signals(strategy_core *sc, int64_t now_ms) {
+    sc->now_ms = now_ms;
+    for (size_t i = 0; i < sc->nout;) {
+        out_entry *e = &sc->out[i];
+        bool due = e->sent_ms == 0 || now_ms - e->sent_ms >= STRATEGY_RESEND_MS;
+        if (!due) {
+            i++;
+            continue;
+        }
+        bool first = e->sent_ms == 0;
+        if (!offer(sc, e)) break;
+        if (first) log_info("signal sent late: %s", e->s.desc);
+        if (sc->cfg.original_wire) drop_entry(sc, i, false);
+        else i++;
     }
+}
+
+/* Asks the database which sent signals the executor has stored; those leave the outbox. */
+static void check_acks(strategy_core *sc) {
+    for (size_t i = 0; i < sc->nout;) {
+        if (sc->out[i].sent_ms == 0) {
+            i++;
+            continue;
+        }
+        int acked = outbox_acknowledged(sc->ob, sc->out[i].s.sig.signal_id);
+        if (acked < 0) return; /* the database is busy: next time */
+        if (acked) drop_entry(sc, i, true);
+        else i++;
+    }
+}
+
+/* Keeps s in the outbox (and, for the state sink, in the database) and sends it now unless
+ * older signals are still waiting for the sink. */
+static void enqueue(strategy_core *sc, const strategy_signal *s) {
+    bool waiting = false;
+    for (size_t i = 0; i < sc->nout && !waiting; i++) waiting = sc->out[i].sent_ms == 0;
+    if (!buf_grow((void **)&sc->out, &sc->out_cap, sc->nout + 1, sizeof *sc->out)) {
+        log_error("out of memory: signal %s could not be queued", s->desc);
+        return;
+    }
+    out_entry *e = &sc->out[sc->nout++];
+    e->s = *s;
+    e->sent_ms = 0;
+    if (!sc->cfg.original_wire && buf_grow((void **)&sc->new_rows, &sc->new_cap, sc->nnew + 1, sizeof *sc->new_rows)) {
+        outbox_row *r = &sc->new_rows[sc->nnew++];
+        memset(r, 0, sizeof *r);
+        snprintf(r->signal_id, sizeof r->signal_id, "%s", s->sig.signal_id);
+        memcpy(r->body, s->buf, s->len);
+        r->len = s->len;
+        snprintf(r->descr, sizeof r->descr, "%s", s->desc);
+    }
+    if (!waiting && offer(sc, e)) {
+        log_info("signal %s", s->desc);
+        if (sc->cfg.original_wire) drop_entry(sc, sc->nout - 1, false);
+        return;
+    }
+    /* No executor connected, or its queue is full: keep the signal and retry; the executor
+     * judges its age when it finally arrives. */
+    size_t unsent = 0;
+    for (size_t i = 0; i < sc->nout; i++) unsent += sc->out[i].sent_ms == 0;
+    log_warn("executor not reachable; signal %s queued (%zu waiting)", s->desc, unsent);
+}
+
+typedef struct {
+    strategy_core *sc;
+    int loaded;
+} load_ctx;
+
+/* A signal a previous run sent and the executor had not stored: sent again at once, unless it
+ * has been stored since. */
+static void load_row(void *ctx, const outbox_row *r) {
+    load_ctx *l = ctx;
+    strategy_core *sc = l->sc;
+    if (outbox_acknowledged(sc->ob, r->signal_id) == 1) {
+        if (buf_grow((void **)&sc->acked, &sc->acked_cap, sc->nacked + 1, sizeof *sc->acked))
+            snprintf(sc->acked[sc->nacked++], OUTBOX_ID_MAX, "%s", r->signal_id);
+        return;
+    }
+    if (r->len > sizeof sc->out[0].s.buf || !buf_grow((void **)&sc->out, &sc->out_cap, sc->nout + 1, sizeof *sc->out))
+        return;
+    out_entry *e = &sc->out[sc->nout++];
+    memset(e, 0, sizeof *e);
+    snprintf(e->s.sig.signal_id, sizeof e->s.sig.signal_id, "%s", r->signal_id);
+    memcpy(e->s.buf, r->body, r->len);
+    e->s.len = r->len;
+    snprintf(e->s.desc, sizeof e->s.desc, "%s", r->descr);
+    l->loaded++;
 }
 
 static void emit_signal(strategy_core *sc, const condition *c, unsigned ev, price_t price, const char *symbol) {
@@ -137,10 +224,9 @@ static void emit_signal(strategy_core *sc, const condition *c, unsigned ev, pric
     sig->when = sc->tick_when;
     sig->side = (exit ? side_opposite(c->side) : c->side) == SIDE_BUY ? WIRE_BUY : WIRE_SELL;
     snprintf(sig->commodity_id, sizeof sig->commodity_id, "%s", symbol);
-    if (c->id > 0) snprintf(sig->signal_id, sizeof sig->signal_id, "%lld.%c", (long long)c->id, exit ? 'X' : 'E');
-    else
-        snprintf(sig->signal_id, sizeof sig->signal_id, "m%d_%lld.%c", sc->cfg.rearm_tag, (long long)-c->id,
-                 exit ? 'X' : 'E');
+    if (!gw_signal_id_make(sig->signal_id, sizeof sig->signal_id, c->id, sc->cfg.rearm_tag,
+                           exit ? GW_LEG_EXIT : GW_LEG_ENTRY))
+        log_error("condition %lld makes no signal id (re-arm tag %d)", (long long)c->id, sc->cfg.rearm_tag);
     sig->condition_id = c->id;
     sig->quantity = exit && c->filled_qty > 0 ? c->filled_qty : c->quantity;
     sig->seq = ++sc->seq;
@@ -155,18 +241,7 @@ static void emit_signal(strategy_core *sc, const condition *c, unsigned ev, pric
              (long long)price, exit ? (ev & COND_EXIT_TP ? "exit: take profit" : "exit: stop loss") : "entry", whose);
     sc->signals++;
     sc->sent_signal = true;
-    if (sc->npending == 0 && sc->sinks.send_signal(sc->sinks.ctx, &p)) {
-        log_info("signal %s", p.desc);
-        return;
-    }
-    /* No executor connected, or its queue is full: keep the signal and retry; the executor
-     * judges its age when it finally arrives. */
-    if (!grow((void **)&sc->pending, &sc->pending_cap, sc->npending + 1, sizeof *sc->pending)) {
-        log_error("out of memory: signal %s could not be queued", p.desc);
-        return;
-    }
-    sc->pending[sc->npending++] = p;
-    log_warn("executor not reachable; signal %s queued (%zu waiting)", p.desc, sc->npending);
+    enqueue(sc, &p);
 }
 
 /* ---- ticks -------------------------------------------------------------------------------- */
@@ -184,7 +259,7 @@ static void on_event(void *ctx, const condition *c, unsigned ev, price_t price) 
     const char *note = (ev & COND_EXIT_TP) ? "exited: take profit" : (ev & COND_EXIT_SL) ? "exited: stop loss" : NULL;
     mark_dirty(sc, c, note);
     if ((ev & (COND_EXIT_TP | COND_EXIT_SL)) && c->id > 0 &&
-        grow((void **)&sc->settled, &sc->settled_cap, sc->nsettled + 1, sizeof *sc->settled))
+        buf_grow((void **)&sc->settled, &sc->settled_cap, sc->nsettled + 1, sizeof *sc->settled))
         sc->settled[sc->nsettled++] = c->id;
     if (sc->cfg.rearm && (ev & (COND_EXIT_TP | COND_EXIT_SL))) {
         condition again;
@@ -196,7 +271,8 @@ static void on_event(void *ctx, const condition *c, unsigned ev, price_t price) 
 }
 
 void strategy_core_on_tick(strategy_core *sc, const wire_tick *t) {
-    if (!isfinite(t->match_price) || t->match_price <= 0 || t->match_price > STRATEGY_MAX_TICK_PRICE) {
+    /* below one point a price truncates to 0: not a price any product trades at */
+    if (!isfinite(t->match_price) || t->match_price < 1 || t->match_price > STRATEGY_MAX_TICK_PRICE) {
         if (sc->bad_ticks++ % 1000 == 0)
             log_warn("ignored a tick of %s with a bad price %g (%llu so far)", t->commodity_id, t->match_price,
                      (unsigned long long)sc->bad_ticks);
@@ -226,7 +302,7 @@ strategy_report_outcome strategy_core_on_report(strategy_core *sc, const char *j
     bool is_exit;
     strategy_report_outcome out = STRATEGY_REPORT_IGNORED;
     const condition *c = NULL;
-    if (strategy_parse_client_order_id(coid, sc->cfg.rearm_tag, &id, &is_exit) && !is_exit)
+    if (strategy_parse_client_order_id(coid, sc->instance, sc->cfg.rearm_tag, &id, &is_exit) && !is_exit)
         c = strategy_find(sc->engine, id);
     if (c && c->entry == ENTRY_PENDING) {
         long long filled = json_integer_value(json_object_get(rep, "filled_qty"));
@@ -240,7 +316,7 @@ strategy_report_outcome strategy_core_on_report(strategy_core *sc, const char *j
             snprintf(symbol, sizeof symbol, "%s", c->symbol);
             tick_ctx ctx = {sc, symbol};
             /* the fill's own tick may already be past take profit or stop loss */
-            if (isfinite(fill_price) && fill_price > 0 && fill_price <= STRATEGY_MAX_TICK_PRICE)
+            if (isfinite(fill_price) && fill_price >= 1 && fill_price <= STRATEGY_MAX_TICK_PRICE)
                 strategy_entry_filled_at(sc->engine, id, qty, (price_t)trunc(fill_price), on_event, &ctx);
             else strategy_entry_filled(sc->engine, id, qty);
             out = STRATEGY_REPORT_FILLED;
@@ -269,7 +345,7 @@ typedef struct {
 static void sync_row(void *ctx, const condition_record *r) {
     sync_ctx *y = ctx;
     strategy_core *sc = y->sc;
-    if (grow((void **)&y->ids, &y->cap, y->n + 1, sizeof *y->ids)) y->ids[y->n++] = r->c.id;
+    if (buf_grow((void **)&y->ids, &y->cap, y->n + 1, sizeof *y->ids)) y->ids[y->n++] = r->c.id;
     const condition *live = strategy_find(sc->engine, r->c.id);
     for (size_t i = 0; !live && i < sc->nsettled; i++)
         if (sc->settled[i] == r->c.id) return; /* exited here; the writer has not caught up */
@@ -298,7 +374,7 @@ typedef struct {
 
 static void collect_id(void *ctx, const condition *c) {
     id_list *l = ctx;
-    if (c->id > 0 && grow((void **)&l->ids, &l->cap, l->n + 1, sizeof *l->ids)) l->ids[l->n++] = c->id;
+    if (c->id > 0 && buf_grow((void **)&l->ids, &l->cap, l->n + 1, sizeof *l->ids)) l->ids[l->n++] = c->id;
 }
 
 void strategy_core_sync(strategy_core *sc) {
@@ -332,7 +408,12 @@ void strategy_core_sync(strategy_core *sc) {
 /* ---- time-driven work --------------------------------------------------------------------- */
 
 void strategy_core_housekeep(strategy_core *sc, int64_t now_ms) {
-    if (sc->sent_signal || (sc->ndirty && now_ms - sc->last_flush >= STRATEGY_FLUSH_MS)) {
+    sc->now_ms = now_ms;
+    if (sc->nout && now_ms - sc->last_ack_check >= STRATEGY_ACK_MS) {
+        check_acks(sc);
+        sc->last_ack_check = now_ms;
+    }
+    if (sc->sent_signal || sc->nacked || (sc->ndirty && now_ms - sc->last_flush >= STRATEGY_FLUSH_MS)) {
         flush_dirty(sc);
         sc->sent_signal = false;
         sc->last_flush = now_ms;
@@ -351,7 +432,12 @@ void strategy_core_housekeep(strategy_core *sc, int64_t now_ms) {
 long strategy_core_timeout_ms(const strategy_core *sc, int64_t now_ms) {
     int64_t t = STRATEGY_SYNC_MS - (now_ms - sc->last_sync);
     if (sc->ndirty && STRATEGY_FLUSH_MS - (now_ms - sc->last_flush) < t) t = STRATEGY_FLUSH_MS - (now_ms - sc->last_flush);
-    if (sc->npending && t > STRATEGY_RETRY_MS) t = STRATEGY_RETRY_MS;
+    if (sc->nout) {
+        int64_t ack = STRATEGY_ACK_MS - (now_ms - sc->last_ack_check);
+        if (ack < t) t = ack;
+        for (size_t i = 0; i < sc->nout && t > STRATEGY_RETRY_MS; i++)
+            if (sc->out[i].sent_ms == 0) t = STRATEGY_RETRY_MS;
+    }
     return t < 0 ? 0 : (long)t;
 }
 
@@ -371,15 +457,26 @@ strategy_core *strategy_core_new(sqlite3 *db, const strategy_core_config *cfg, c
     sc->cfg = *cfg;
     sc->sinks = *sinks;
     sc->db = db;
-    if (!(sc->cs = cstore_open(db)) || !(sc->engine = strategy_new(cfg->original_wire))) {
-        snprintf(err, errlen, "cannot set up the condition store or the engine");
+    if (!(sc->cs = cstore_open(db)) || !(sc->ob = outbox_open(db)) || !(sc->engine = strategy_new(cfg->original_wire))) {
+        snprintf(err, errlen, "cannot set up the condition store, the signal outbox or the engine");
+        strategy_core_free(sc);
+        return NULL;
+    }
+    if (!db_instance_id(db, sc->instance, sizeof sc->instance)) {
+        snprintf(err, errlen, "the database has no instance id (it names this database's client order ids)");
         strategy_core_free(sc);
         return NULL;
     }
     long long seq = 0;
     if (db_meta_get_int(db, "strategy_seq", &seq)) sc->seq = (uint64_t)seq;
     sc->data_version = db_data_version(db);
-    sc->last_flush = sc->last_sync = now_ms;
+    sc->last_flush = sc->last_sync = sc->last_ack_check = sc->now_ms = now_ms;
+    if (!cfg->original_wire) { /* the original's executor never acknowledges: nothing to resend */
+        load_ctx l = {sc, 0};
+        if (outbox_each(sc->ob, load_row, &l) < 0) log_warn("cannot read the signal outbox: %s", sqlite3_errmsg(db));
+        if (l.loaded)
+            log_warn("%d signal(s) sent before and not acknowledged by the executor yet; sending them again", l.loaded);
+    }
     strategy_core_sync(sc);
     return sc;
 }
@@ -391,12 +488,16 @@ void strategy_core_free(strategy_core *sc) {
     strategy_free(sc->engine);
     free(sc->dirty);
     free(sc->settled);
-    free(sc->pending);
+    free(sc->out);
+    free(sc->new_rows);
+    free(sc->acked);
+    outbox_close(sc->ob);
     free(sc);
 }
 
 strategy_core_stats strategy_core_get_stats(const strategy_core *sc) {
-    strategy_core_stats st = {sc->ticks, sc->bad_ticks, sc->signals, sc->npending, strategy_count(sc->engine)};
+    strategy_core_stats st = {sc->ticks, sc->bad_ticks, sc->signals, 0, sc->nout, sc->resent, strategy_count(sc->engine)};
+    for (size_t i = 0; i < sc->nout; i++) st.undelivered += sc->out[i].sent_ms == 0;
     return st;
 }
 

@@ -5,6 +5,11 @@
  * cancelled ones picked up); changed condition rows are handed to a state sink (the writer
  * thread, state_writer.h) in batches.
  *
+ * Delivery is end to end: every signal stays in the outbox (kept in the database with the
+ * condition states it goes with) until the executor acknowledges it by storing it, as an order
+ * row or a stored refusal, and is sent again under the same signal id until then, also after a
+ * restart of either side.
+ *
  * Not here: sockets, decoding ticks off the wire, argument parsing (strategy_main.c), and the
  * database writes themselves (state_writer.c). Time comes in as a parameter (milliseconds of a
  * monotonic clock), so tests drive the flush and sync cadence. One thread only. */
@@ -23,6 +28,8 @@
 #define STRATEGY_FLUSH_MS 50  /* changed rows wait at most this long for the writer */
 #define STRATEGY_SYNC_MS 200  /* the database is checked for other processes' changes this often */
 #define STRATEGY_RETRY_MS 10  /* an undelivered signal is offered again this often */
+#define STRATEGY_ACK_MS 200   /* the outbox is checked for acknowledged signals this often */
+#define STRATEGY_RESEND_MS 2000 /* a signal sent but not acknowledged is sent again after this */
 #define STRATEGY_MAX_TICK_PRICE 1e12
 
 /* One signal as decided, and as it goes on the wire. */
@@ -38,9 +45,9 @@ typedef struct {
     /* Offers one signal to the executor; false when it cannot take it now (no executor
      * connected, or its queue full): the core keeps it and offers it again, oldest first. */
     bool (*send_signal)(void *ctx, const strategy_signal *s);
-    /* Takes n changed condition rows (in order) and the signal counter to store with them;
-     * false when it could not take them (they are kept and handed over again). */
-    bool (*save_states)(void *ctx, const state_change *changes, size_t n, uint64_t seq);
+    /* Takes changed condition rows (in order), the signal counter and the outbox changes to
+     * store together; false when it could not take them (they are kept and handed over again). */
+    bool (*save_states)(void *ctx, const state_batch *b);
 } strategy_core_sinks;
 
 typedef struct {
@@ -56,7 +63,9 @@ typedef struct {
 
 typedef struct {
     uint64_t ticks, bad_ticks, signals;
-    size_t undelivered; /* signals kept because the sink could not take them */
+    size_t undelivered;    /* signals kept because the sink could not take them yet */
+    size_t unacknowledged; /* signals sent or not, that the executor has not stored yet */
+    uint64_t resent;       /* signals sent again because no acknowledgement came */
     size_t conditions;  /* live in the engine */
 } strategy_core_stats;
 
@@ -84,12 +93,13 @@ typedef enum {
 /* One execution report, the JSON body of the gateway's REPORT frame. */
 strategy_report_outcome strategy_core_on_report(strategy_core *sc, const char *json, size_t len);
 
-/* Offers the undelivered signals again, oldest first; stops at the first one refused. */
-void strategy_core_retry_signals(strategy_core *sc);
+/* Offers the undelivered signals again, oldest first, and sends again those sent more than
+ * STRATEGY_RESEND_MS ago and not acknowledged yet; stops at the first one the sink refuses. */
+void strategy_core_retry_signals(strategy_core *sc, int64_t now_ms);
 
 /* Time-driven work: hands changed rows to save_states (at once after a signal, else after
- * STRATEGY_FLUSH_MS) and checks the database for other processes' changes every
- * STRATEGY_SYNC_MS. */
+ * STRATEGY_FLUSH_MS), checks the outbox for acknowledged signals every STRATEGY_ACK_MS and the
+ * database for other processes' changes every STRATEGY_SYNC_MS. */
 void strategy_core_housekeep(strategy_core *sc, int64_t now_ms);
 /* How long the caller may wait for input before housekeep or retry_signals is due (>= 0). */
 long strategy_core_timeout_ms(const strategy_core *sc, int64_t now_ms);
@@ -105,9 +115,11 @@ const condition *strategy_core_find(const strategy_core *sc, int64_t id);
  * 4-key TradingSignal. False if it does not fit (never with aftm's own sizes). */
 bool strategy_signal_encode(strategy_signal *s, bool original_wire);
 
-/* The client order id scheme of signals: "aftm-<condition id>.E" (entry) or ".X" (exit);
- * re-armed copies "aftm-m<tag>_<n>.E", condition id -n, ours only when tag is rearm_tag.
- * True when coid is one of ours, with *condition_id and *is_exit set. */
-bool strategy_parse_client_order_id(const char *coid, int rearm_tag, int64_t *condition_id, bool *is_exit);
+/* The client order id scheme of signals: "aftm-<instance>-<condition id>.E" (entry) or ".X"
+ * (exit), instance being the database's instance id (db_instance_id); re-armed copies
+ * "aftm-<instance>-m<tag>_<n>.E", condition id -n, ours only when tag is rearm_tag. True when
+ * coid is one of ours, with *condition_id and *is_exit set. */
+bool strategy_parse_client_order_id(const char *coid, const char *instance, int rearm_tag, int64_t *condition_id,
+                                    bool *is_exit);
 
 #endif

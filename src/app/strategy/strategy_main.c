@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "app/strategy/link_watch.h"
 #include "app/strategy/state_writer.h"
 #include "app/strategy/strategy.h"
 #include "app/strategy/strategy_core.h"
@@ -88,6 +89,7 @@ static int parse_args(int argc, char **argv, endpoints *ep, const char **home, s
 
 typedef struct {
     void *zctx, *sub, *push, *reports;
+    link_watch *tick_watch, *report_watch; /* connect again after a drop (a message over the cap) */
     sqlite3 *db;
     state_writer *writer;
     strategy_core *core;
@@ -99,9 +101,9 @@ static bool push_signal(void *ctx, const strategy_signal *s) {
     return zmq_send(p->push, s->buf, s->len, ZMQ_DONTWAIT) == (int)s->len;
 }
 
-static bool submit_states(void *ctx, const state_change *changes, size_t n, uint64_t seq) {
+static bool submit_states(void *ctx, const state_batch *b) {
     proc *p = ctx;
-    return state_writer_submit(p->writer, changes, n, seq);
+    return state_writer_submit(p->writer, b);
 }
 
 static void drain_reports(proc *p) {
@@ -163,12 +165,20 @@ static bool proc_open(proc *p, const char *home_flag, const endpoints *ep, const
         return false;
     }
     zmq_setsockopt(p->sub, ZMQ_SUBSCRIBE, "", 0);
+    if (!(p->tick_watch = link_watch_new(p->zctx, p->sub, ep->tick, "tick", err, sizeof err))) {
+        log_error("%s", err);
+        return false;
+    }
     if (!cfg->original_wire) { /* the original's executor sends no fill feedback to wait for */
         if (!(p->reports = zsock_new(p->zctx, ZMQ_SUB, err, sizeof err)) || !zsock_connect_to(p->zctx, p->reports, ep->report, ROLE_GATEWAY, err, sizeof err)) {
             log_error("%s", err);
             return false;
         }
         zmq_setsockopt(p->reports, ZMQ_SUBSCRIBE, "REPORT", 6);
+        if (!(p->report_watch = link_watch_new(p->zctx, p->reports, ep->report, "report", err, sizeof err))) {
+            log_error("%s", err);
+            return false;
+        }
     }
     return true;
 }
@@ -178,6 +188,8 @@ static void proc_close(proc *p) {
     strategy_core_free(p->core);
     state_writer_stop(p->writer);
     db_close(p->db);
+    link_watch_free(p->tick_watch);
+    link_watch_free(p->report_watch);
     if (p->sub) zmq_close(p->sub);
     if (p->push) zmq_close(p->push);
     if (p->reports) zmq_close(p->reports);
@@ -209,21 +221,27 @@ int cmd_strategy(int argc, char **argv) {
     if (n0 == 0) log_warn("no active conditions yet; add some with 'aftm condition add'");
 
     while (!lifecycle_stopping()) {
-        zmq_pollitem_t items[] = {{p.sub, 0, ZMQ_POLLIN, 0}, {p.reports, 0, ZMQ_POLLIN, 0}};
-        int n = zmq_poll(items, p.reports ? 2 : 1, strategy_core_timeout_ms(p.core, clock_mono_ms()));
+        zmq_pollitem_t items[] = {{link_watch_socket(p.tick_watch), 0, ZMQ_POLLIN, 0},
+                                  {p.sub, 0, ZMQ_POLLIN, 0},
+                                  {p.report_watch ? link_watch_socket(p.report_watch) : NULL, 0, ZMQ_POLLIN, 0},
+                                  {p.reports, 0, ZMQ_POLLIN, 0}};
+        int n = zmq_poll(items, p.reports ? 4 : 2, strategy_core_timeout_ms(p.core, clock_mono_ms()));
         if (n < 0 && zmq_errno() != EINTR) {
             log_error("poll failed: %s", zmq_strerror(zmq_errno()));
             break;
         }
-        strategy_core_retry_signals(p.core);
-        if (n > 0 && p.reports && (items[1].revents & ZMQ_POLLIN)) drain_reports(&p);
-        if (n > 0 && (items[0].revents & ZMQ_POLLIN)) drain_ticks(&p);
+        strategy_core_retry_signals(p.core, clock_mono_ms());
+        if (n > 0 && (items[0].revents & ZMQ_POLLIN)) link_watch_handle(p.tick_watch);
+        if (n > 0 && p.reports && (items[2].revents & ZMQ_POLLIN)) link_watch_handle(p.report_watch);
+        if (n > 0 && p.reports && (items[3].revents & ZMQ_POLLIN)) drain_reports(&p);
+        if (n > 0 && (items[1].revents & ZMQ_POLLIN)) drain_ticks(&p);
         strategy_core_housekeep(p.core, clock_mono_ms());
     }
     strategy_core_stats st = strategy_core_get_stats(p.core);
-    log_info("stopping: %llu ticks, %llu signals, %llu bad ticks, %zu signal(s) never delivered",
-             (unsigned long long)st.ticks, (unsigned long long)st.signals, (unsigned long long)st.bad_ticks,
-             st.undelivered);
+    log_info("stopping: %llu ticks, %llu signals (%llu sent again), %llu bad ticks, %zu signal(s) not acknowledged "
+             "by the executor yet (kept, sent again at the next start)",
+             (unsigned long long)st.ticks, (unsigned long long)st.signals, (unsigned long long)st.resent,
+             (unsigned long long)st.bad_ticks, st.unacknowledged);
     proc_close(&p);
     return EXIT_OK;
 }

@@ -1,0 +1,53 @@
+"""Issue 11, item 7: a message over the size cap on the tick link. libzmq drops the connection
+that carried it (and a subscriber's dropped connection is not made again by itself): the strategy
+must log the drop, connect again, and go on turning ticks into signals."""
+import os
+import signal
+import sys
+import time
+
+import msgpack
+import zmq
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from aftm_e2e import Env, check, check_logs_clean, tick_frames as tick  # noqa: E402
+
+ctx = zmq.Context()
+e = Env()
+e.cli("condition", "add", "--symbol", "TXFF5", "--side", "buy", "--trigger", "20000", "--turning", "10", "--qty", "1")
+pub = e.curve_server(ctx.socket(zmq.PUB), "gateway")  # this test stands in for the gateway
+pub.bind(e.ep("tick"))
+pull = e.curve_server(ctx.socket(zmq.PULL), "executor")  # and for the executor
+pull.bind(e.ep("signal"))
+strat = e.start("strategy", "--tick-endpoint", e.ep("tick"), "--signal-endpoint", e.ep("signal"),
+                "--report-endpoint", e.ep("report"))
+time.sleep(1.0)
+pub.send_multipart(tick(20050))  # the link works
+time.sleep(0.2)
+for _ in range(3):  # over the 1 MiB cap, as one frame and as a tick body
+    pub.send(b"\x00" * (2 << 20))
+    pub.send_multipart([b"TICK", b"\x00" * (2 << 20)])
+    time.sleep(0.2)
+time.sleep(1.5)  # reconnects take a moment
+
+
+def until_signal(prices, timeout=10):
+    end = time.time() + timeout
+    i = 0
+    while time.time() < end:
+        pub.send_multipart(tick(prices[i % len(prices)]))
+        i += 1
+        if pull.poll(100):
+            return msgpack.unpackb(pull.recv(), raw=False)
+    return None
+
+
+sig = until_signal([19995, 20010])
+check(sig is not None and sig["signal_id"] == "1.E", "the strategy still hears ticks after oversized messages")
+check(strat.poll() is None, "the strategy is still running")
+strat.send_signal(signal.SIGTERM)
+check(strat.wait(10) == 0, "the strategy exits cleanly")
+log = open(os.path.join(e.home, "strategy.log")).read()
+check("tick link" in log and "size" in log, "the drop was logged")
+check_logs_clean(e)
+print("PASS")
