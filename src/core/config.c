@@ -74,28 +74,39 @@ bool home_resolve(const char *flag_value, char *out, int outlen, char *err, int 
     return true;
 }
 
-bool exchange_market_endpoint(const char *request_endpoint, char *out, size_t cap, char *err, size_t errlen) {
-    const char *env = getenv("AFTM_EXCHANGE_MARKET_PORT");
-    const char *colon = strrchr(request_endpoint, ':');
-    if (strncmp(request_endpoint, "tcp://", 6) != 0 || !colon || colon < request_endpoint + 6) {
-        snprintf(err, errlen, "cannot derive the market endpoint from %s: give --market-endpoint", request_endpoint);
+/* An endpoint on base's host: the port from the environment variable env_name, else base's
+ * port + offset. what and flag name it in errors. */
+static bool derived_endpoint(const char *base, const char *env_name, int offset, const char *what, const char *flag,
+                             char *out, size_t cap, char *err, size_t errlen) {
+    const char *env = getenv(env_name);
+    const char *colon = strrchr(base, ':');
+    if (strncmp(base, "tcp://", 6) != 0 || !colon || colon < base + 6) {
+        snprintf(err, errlen, "cannot derive the %s endpoint from %s: give %s", what, base, flag);
         return false;
     }
-    int host_len = (int)(colon - request_endpoint);
+    int host_len = (int)(colon - base);
+    int64_t port;
     if (env && *env) {
-        int64_t port;
         if (!parse_int_range(env, 1, 65535, &port)) {
-            snprintf(err, errlen, "AFTM_EXCHANGE_MARKET_PORT must be a TCP port, got '%s'", env);
+            snprintf(err, errlen, "%s must be a TCP port, got '%s'", env_name, env);
             return false;
         }
-        snprintf(out, cap, "%.*s:%lld", host_len, request_endpoint, (long long)port);
-        return true;
-    }
-    int64_t port;
-    if (!parse_int_range(colon + 1, 1, 65535 - EXCHANGE_MARKET_PORT_OFFSET, &port)) {
-        snprintf(err, errlen, "cannot derive the market endpoint from %s: give --market-endpoint", request_endpoint);
+    } else if (parse_int_range(colon + 1, 1, 65535 - offset, &port)) {
+        port += offset;
+    } else {
+        snprintf(err, errlen, "cannot derive the %s endpoint from %s: give %s", what, base, flag);
         return false;
     }
-    snprintf(out, cap, "%.*s:%lld", host_len, request_endpoint, (long long)(port + EXCHANGE_MARKET_PORT_OFFSET));
+    snprintf(out, cap, "%.*s:%lld", host_len, base, (long long)port);
     return true;
+}
+
+bool exchange_market_endpoint(const char *request_endpoint, char *out, size_t cap, char *err, size_t errlen) {
+    return derived_endpoint(request_endpoint, "AFTM_EXCHANGE_MARKET_PORT", EXCHANGE_MARKET_PORT_OFFSET, "market",
+                            "--market-endpoint", out, cap, err, errlen);
+}
+
+bool signal_ack_endpoint(const char *signal_endpoint, char *out, size_t cap, char *err, size_t errlen) {
+    return derived_endpoint(signal_endpoint, "AFTM_ACK_PORT", SIGNAL_ACK_PORT_OFFSET, "acknowledgement",
+                            "--ack-endpoint", out, cap, err, errlen);
 }

@@ -15,6 +15,7 @@ typedef struct {
     char order[AFTM_ENDPOINT_MAX];  /* gateway REP orders     (DLL_GATEWAY_HOST/_PORT)        */
     char report[AFTM_ENDPOINT_MAX]; /* gateway PUB exec reports (ZMQ_HOST, AFTM_REPORT_PORT)  */
     char exchange[AFTM_ENDPOINT_MAX]; /* simulated exchange ROUTER (ZMQ_HOST, AFTM_EXCHANGE_PORT) */
+    char ack[AFTM_ENDPOINT_MAX]; /* executor PUB signal acks; "" = from signal (signal_ack_endpoint) */
 } endpoints;
 
 /* Fills every endpoint from the environment, else the defaults (ports 5555..5559 on 127.0.0.1).
@@ -35,5 +36,11 @@ bool home_resolve(const char *flag_value, char *out, int outlen, char *err, int 
  * request endpoint's TCP port + 10. false (with err) when it cannot be derived (e.g. ipc://
  * request endpoint and no env): give it explicitly then. */
 bool exchange_market_endpoint(const char *request_endpoint, char *out, size_t cap, char *err, size_t errlen);
+
+#define SIGNAL_ACK_PORT_OFFSET 10
+/* Where the executor acknowledges stored signals (its PUB) and the strategy listens:
+ * $AFTM_ACK_PORT on the signal endpoint's host, else the signal port + 10. false (with err)
+ * when it cannot be derived: give --ack-endpoint then. */
+bool signal_ack_endpoint(const char *signal_endpoint, char *out, size_t cap, char *err, size_t errlen);
 
 #endif

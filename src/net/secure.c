@@ -19,7 +19,7 @@
 #define MAX_MONITORS 64
 #define LOG_EVERY_MS 5000 /* a peer retrying a refused handshake is logged this often at most */
 
-static const char *const LINK_NAMES[LINK_COUNT] = {"none", "ticks", "reports", "orders", "signals", "exchange", "market"};
+static const char *const LINK_NAMES[LINK_COUNT] = {"none", "ticks", "reports", "orders", "signals", "exchange", "market", "acks"};
 
 /* Bit (1 << role) per role a link admits. */
 static const unsigned LINK_ROLES[LINK_COUNT] = {
@@ -29,6 +29,7 @@ static const unsigned LINK_ROLES[LINK_COUNT] = {
     [LINK_SIGNALS] = 1u << ROLE_STRATEGY,
     [LINK_EXCHANGE] = 1u << ROLE_GATEWAY | 1u << ROLE_CLI,
     [LINK_MARKET] = 1u << ROLE_GATEWAY,
+    [LINK_ACKS] = 1u << ROLE_STRATEGY | 1u << ROLE_CLI,
 };
 
 const char *net_link_name(net_link l) { return l >= 0 && l < LINK_COUNT ? LINK_NAMES[l] : "?"; }

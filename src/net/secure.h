@@ -24,7 +24,7 @@
 
 #include "net/curve.h"
 
-typedef enum { LINK_NONE, LINK_TICKS, LINK_REPORTS, LINK_ORDERS, LINK_SIGNALS, LINK_EXCHANGE, LINK_MARKET, LINK_COUNT } net_link;
+typedef enum { LINK_NONE, LINK_TICKS, LINK_REPORTS, LINK_ORDERS, LINK_SIGNALS, LINK_EXCHANGE, LINK_MARKET, LINK_ACKS, LINK_COUNT } net_link;
 
 const char *net_link_name(net_link l);
 /* true when role may connect to link. */

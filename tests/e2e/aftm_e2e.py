@@ -68,12 +68,12 @@ class Env:
     def __init__(self):
         self.home = tempfile.mkdtemp(prefix="aftm-e2e-")
         _homes.append(self.home)
-        tick, sig, order, report, exch, market = free_ports(6)
-        self.ports = dict(tick=tick, signal=sig, order=order, report=report, exchange=exch, market=market)
+        tick, sig, order, report, exch, market, ack = free_ports(7)
+        self.ports = dict(tick=tick, signal=sig, order=order, report=report, exchange=exch, market=market, ack=ack)
         self.env = dict(os.environ, AFTM_HOME=self.home, ZMQ_HOST="127.0.0.1", ZMQ_TICK_PORT=str(tick),
                         ZMQ_SIGNAL_PORT=str(sig), DLL_GATEWAY_HOST="127.0.0.1", DLL_GATEWAY_PORT=str(order),
                         AFTM_REPORT_PORT=str(report), AFTM_EXCHANGE_PORT=str(exch),
-                        AFTM_EXCHANGE_MARKET_PORT=str(market))
+                        AFTM_EXCHANGE_MARKET_PORT=str(market), AFTM_ACK_PORT=str(ack))
 
     def ep(self, name):
         return "tcp://127.0.0.1:%d" % self.ports[name]

@@ -126,11 +126,13 @@ try:
     risk = os.path.join(home["c"].home, "risk.ini")
     with open(risk, "w") as f:
         f.write("[risk]\nstale_signal_ms = 60000\n")
-    ex = start("c", "executor", "--risk", risk, "--signal-endpoint", ep("c", 5556), "--order-endpoint", ep("a", 5557),
+    # the executor acknowledges stored signals on its host; the strategy listens there
+    ex = start("c", "executor", "--risk", risk, "--signal-endpoint", ep("c", 5556), "--ack-endpoint", ep("c", 5566),
+               "--order-endpoint", ep("a", 5557),
                "--report-endpoint", ep("a", 5558), "--tick-endpoint", ep("a", 5555), "--account", "SIM-0001",
                "--trading-hours", "off", "--timeout-ms", "1000", "--attempts", "2")
     st = start("b", "strategy", "--tick-endpoint", ep("a", 5555), "--signal-endpoint", ep("c", 5556),
-               "--report-endpoint", ep("a", 5558), "--rearm")
+               "--ack-endpoint", ep("c", 5566), "--report-endpoint", ep("a", 5558), "--rearm")
 
     def log_of(h, name):
         return open(os.path.join(home[h].home, "%s.log" % name), errors="replace").read()

@@ -307,6 +307,50 @@ static void test_signal_is_sent_again_until_the_executor_stores_it(void **state)
     assert_int_equal(wait_outbox_rows(f, 0), 0);
 }
 
+/* The executor on another host, with a database of its own: its acknowledgement empties the
+ * outbox, names the instance its orders carry (so their reports are followed), and a refused
+ * entry is parked. */
+static void test_acknowledgement_from_another_host(void **state) {
+    fixture *f = *state;
+    int64_t a = add_buy(f, 22000, 1), b = add_buy(f, 22010, 1);
+    core_start(f);
+    tick(f, 21990);
+    tick(f, 22030);
+    tick(f, 22040);
+    assert_int_equal(f->nsent, 2);
+    assert_int_equal(strategy_core_get_stats(f->core).unacknowledged, 2);
+    char body[512], sid[32], coid[64];
+
+    /* a: stored as an order under the other database's instance id */
+    snprintf(sid, sizeof sid, "%lld.E", (long long)a);
+    snprintf(coid, sizeof coid, "aftm-0badcafe-%s", sid);
+    snprintf(body, sizeof body, "{\"signal_id\":\"%s\",\"client_order_id\":\"%s\",\"refused\":false,\"reason\":\"\"}",
+             sid, coid);
+    assert_true(strategy_core_on_ack(f->core, body, strlen(body)));
+    assert_int_equal(strategy_core_get_stats(f->core).unacknowledged, 1);
+    /* its fill report, under the executor's instance, starts the exit stage */
+    assert_int_equal(report(f, coid, "filled", 1, 22031, NULL), STRATEGY_REPORT_FILLED);
+
+    /* b: refused by the executor's risk rules; no report will ever come */
+    snprintf(sid, sizeof sid, "%lld.E", (long long)b);
+    snprintf(coid, sizeof coid, "aftm-0badcafe-%s", sid);
+    snprintf(body, sizeof body,
+             "{\"signal_id\":\"%s\",\"client_order_id\":\"%s\",\"refused\":true,\"reason\":\"risk max_position\"}",
+             sid, coid);
+    assert_true(strategy_core_on_ack(f->core, body, strlen(body)));
+    assert_int_equal(strategy_core_get_stats(f->core).unacknowledged, 0);
+    /* parked: a (stray) fill report for it no longer starts an exit stage */
+    assert_int_equal(report(f, coid, "filled", 1, 22041, NULL), STRATEGY_REPORT_IGNORED);
+    /* nothing more is sent for either, however long we wait */
+    advance(f, 10 * STRATEGY_RESEND_MS);
+    strategy_core_retry_signals(f->core, f->now);
+    assert_int_equal(f->nsent, 2);
+
+    /* garbage on the ack link changes nothing */
+    assert_false(strategy_core_on_ack(f->core, "{}", 2));
+    assert_false(strategy_core_on_ack(f->core, "\x01\x02", 2));
+}
+
 static void test_fill_starts_the_exit_stage(void **state) {
     fixture *f = *state;
     int64_t id = add_buy(f, 22000, 2);
@@ -590,6 +634,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_cancelled_condition_stops_firing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_undelivered_signal_is_kept_and_sent_later, setup, teardown),
         cmocka_unit_test_setup_teardown(test_signal_is_sent_again_until_the_executor_stores_it, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_acknowledgement_from_another_host, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_original_wire_sends_four_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rearmed_copies_and_their_reports, setup, teardown),

@@ -23,6 +23,7 @@
 #include "core/log.h"
 #include "domain/order.h"
 #include "domain/position.h"
+#include "core/str.h"
 #include "net/gw_proto.h"
 #include "store/condition_store.h"
 #include "store/db.h"
@@ -475,6 +476,16 @@ static void send_order(executor_core *x, order_record *r) {
 
 /* Stores a refused signal as a rejected order, so it shows in 'aftm orders' with its reason (and
  * the strategy sees its signal acknowledged). */
+/* Tells the strategy that the signal of r is stored (see net/signal_ack.h). */
+static void acknowledge(executor_core *x, const order_record *r) {
+    if (!x->io.acknowledge) return;
+    signal_ack a = {.refused = r->o.status == ORDER_REJECTED};
+    str_copy(a.signal_id, sizeof a.signal_id, r->o.signal_id);
+    str_copy(a.client_order_id, sizeof a.client_order_id, r->o.client_order_id);
+    if (a.refused) str_copy(a.reason, sizeof a.reason, r->o.reason);
+    x->io.acknowledge(x->io.ctx, &a);
+}
+
 static void record_refusal(executor_core *x, order_record *r, const char *reason) {
     snprintf(r->o.reason, sizeof r->o.reason, "%s", reason);
     r->o.status = ORDER_REJECTED;
@@ -495,6 +506,7 @@ static void record_refusal(executor_core *x, order_record *r, const char *reason
     }
     x->st.refused++;
     log_warn("signal %s refused: %s", r->o.signal_id, reason);
+    acknowledge(x, r);
     if (r->is_exit) log_error("an EXIT was refused: the position in %s stays open", r->o.symbol);
 }
 
@@ -551,6 +563,7 @@ void exc_on_signal(executor_core *x, const wire_signal *sig) {
             /* a restarted strategy may have lost what it knew of this entry: tell it again */
             entry_feedback(x, &existing);
         }
+        acknowledge(x, &existing);
         return;
     }
     char account[64] = "";
@@ -597,6 +610,7 @@ void exc_on_signal(executor_core *x, const wire_signal *sig) {
     risk_record_order(&x->risk, now_ms);
     pending_move(x, NULL, &r.o);
     x->st.orders++;
+    acknowledge(x, &r);
     log_info("order %s: %s %lld %s for signal %s%s", coid, side == SIDE_BUY ? "buy" : "sell", (long long)r.o.qty,
              r.o.symbol, signal_id, r.is_exit ? " (exit)" : reduces ? " (entry; reduces the net position)" : " (entry)");
     send_order(x, &r);

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "domain/risk.h"
+#include "net/signal_ack.h"
 #include "wire/codec.h"
 
 /* What the core needs from the process around it. */
@@ -32,6 +33,9 @@ typedef struct {
     bool (*stopping)(void *ctx);
     /* Wall clock, POSIX microseconds. NULL: the system clock. */
     int64_t (*clock_us)(void *ctx);
+    /* A signal is stored (an order row, or a refusal): tells the strategy, which sends it again
+     * until then. Also for a signal that arrives again. NULL: nobody to tell. */
+    void (*acknowledge)(void *ctx, const signal_ack *a);
 } executor_io;
 
 typedef struct {

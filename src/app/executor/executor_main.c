@@ -28,7 +28,7 @@ static bool g_insecure; /* --insecure: plain-text links (net/secure.h) */
 #define STATE_POLL_MS 250
 
 typedef struct {
-    void *zctx, *pull, *reports, *ticks;
+    void *zctx, *pull, *reports, *ticks, *acks;
     gateway_client *gw;
     sqlite3 *db;
     executor_core *core;
@@ -42,6 +42,8 @@ static void usage(FILE *out) {
             "Pulls signals, checks them against the risk limits, and sends each as one market order\n"
             "through the gateway. Orders, fills and positions are kept under --home.\n\n"
             "  --signal-endpoint  bind address for signals (default tcp://127.0.0.1:5556)\n"
+            "  --ack-endpoint     bind address where stored signals are acknowledged to the strategy\n"
+            "                     (default: AFTM_ACK_PORT, else the signal port + 10, same host)\n"
             "  --order-endpoint   the gateway's order port (default tcp://127.0.0.1:5557)\n"
             "  --report-endpoint  the gateway's execution reports (default tcp://127.0.0.1:5558)\n"
             "  --tick-endpoint    ticks, for the price band and P&L (default tcp://127.0.0.1:5555)\n"
@@ -64,7 +66,7 @@ static int parse_args(int argc, char **argv, executor_config *cfg, int *timeout_
         {"tick-endpoint", 1, 0, 't'},   {"home", 1, 0, 'h'},           {"account", 1, 0, 'a'},
         {"risk", 1, 0, 'R'},            {"trading-hours", 1, 0, 'T'},  {"timeout-ms", 1, 0, 'm'},
         {"attempts", 1, 0, 'n'},        {"quiet", 0, 0, 'q'},          {"help", 0, 0, 'H'},
-        {"insecure", 0, 0, 'I'},
+        {"insecure", 0, 0, 'I'},        {"ack-endpoint", 1, 0, 'K'},
         {0, 0, 0, 0}};
     const char *risk_file = NULL, *hours = NULL;
     int64_t v;
@@ -73,6 +75,7 @@ static int parse_args(int argc, char **argv, executor_config *cfg, int *timeout_
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (o) {
         case 's': snprintf(ep->signal, sizeof ep->signal, "%s", optarg); break;
+        case 'K': snprintf(ep->ack, sizeof ep->ack, "%s", optarg); break;
         case 'o': snprintf(ep->order, sizeof ep->order, "%s", optarg); break;
         case 'r': snprintf(ep->report, sizeof ep->report, "%s", optarg); break;
         case 't': snprintf(ep->tick, sizeof ep->tick, "%s", optarg); break;
@@ -109,6 +112,10 @@ static int parse_args(int argc, char **argv, executor_config *cfg, int *timeout_
         fprintf(stderr, "aftm executor: %s\n", err);
         return EXIT_USAGE;
     }
+    if (!ep->ack[0] && !signal_ack_endpoint(ep->signal, ep->ack, sizeof ep->ack, err, sizeof err)) {
+        fprintf(stderr, "aftm executor: %s\n", err);
+        return EXIT_USAGE;
+    }
     if (hours) {
         if (!strcmp(hours, "on")) cfg->limits.trading_hours = true;
         else if (!strcmp(hours, "off")) cfg->limits.trading_hours = false;
@@ -123,6 +130,20 @@ static int parse_args(int argc, char **argv, executor_config *cfg, int *timeout_
 /* The core's order sink and gateway call are both the gateway's order port. */
 static json_t *gateway_request(void *ctx, json_t *req, char *err, size_t errlen) {
     return gwc_request(((proc *)ctx)->gw, req, err, errlen);
+}
+
+/* A stored signal, told to the strategy (net/signal_ack.h); lost if nobody listens, which is
+ * fine: the strategy sends the signal again and is told again. */
+static void publish_ack(void *ctx, const signal_ack *a) {
+    proc *p = ctx;
+    char *body = signal_ack_encode(a);
+    if (!body || !p->acks) {
+        free(body);
+        return;
+    }
+    if (zmq_send(p->acks, SIGNAL_ACK_TOPIC, strlen(SIGNAL_ACK_TOPIC), ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
+        zmq_send(p->acks, body, strlen(body), ZMQ_DONTWAIT);
+    free(body);
 }
 
 static bool stop_requested(void *ctx) {
@@ -153,6 +174,7 @@ static bool open_sockets(proc *p, const endpoints *ep, int timeout_ms) {
     char err[512];
     p->zctx = zmq_ctx_new();
     if (!(p->pull = zsock_new(p->zctx, ZMQ_PULL, err, sizeof err)) ||
+        !(p->acks = zsock_new(p->zctx, ZMQ_PUB, err, sizeof err)) ||
         !(p->reports = zsock_new(p->zctx, ZMQ_SUB, err, sizeof err)) ||
         !(p->ticks = zsock_new(p->zctx, ZMQ_SUB, err, sizeof err))) {
         log_error("%s", err);
@@ -178,6 +200,7 @@ static void proc_close(proc *p) {
     db_close(p->db);
     gwc_free(p->gw);
     if (p->pull) zmq_close(p->pull);
+    if (p->acks) zmq_close(p->acks);
     if (p->reports) zmq_close(p->reports);
     if (p->ticks) zmq_close(p->ticks);
     if (p->zctx) zmq_ctx_term(p->zctx);
@@ -201,7 +224,7 @@ int cmd_executor(int argc, char **argv) {
     char err[512], home[AFTM_PATH_MAX];
     rc = EXIT_RUNTIME;
     executor_io io = {.ctx = &p, .send_order = gateway_request, .gateway_call = gateway_request,
-                      .stopping = stop_requested, .clock_us = NULL};
+                      .stopping = stop_requested, .clock_us = NULL, .acknowledge = publish_ack};
     if (!home_resolve(home_flag, home, sizeof home, err, sizeof err) ||
         !net_secure_init(home, ROLE_EXECUTOR, g_insecure, err, sizeof err) || !(p.db = db_open(home, err, sizeof err)) ||
         !(p.core = exc_new(p.db, &cfg, &io, err, sizeof err))) {
@@ -212,12 +235,14 @@ int cmd_executor(int argc, char **argv) {
     /* Reconcile before reading any signal: what was in flight when we stopped is settled
      * first, and the signal port is bound only after, so nothing is read early. */
     exc_start(p.core);
-    if (!zsock_bind_link(p.zctx, p.pull, ep.signal, LINK_SIGNALS, g_insecure, err, sizeof err)) {
+    if (!zsock_bind_link(p.zctx, p.pull, ep.signal, LINK_SIGNALS, g_insecure, err, sizeof err) ||
+        !zsock_bind_link(p.zctx, p.acks, ep.ack, LINK_ACKS, g_insecure, err, sizeof err)) {
         log_error("%s", err);
         goto out;
     }
     char account[64];
-    log_info("started: signals on %s, gateway %s, account %s, trading hours %s", ep.signal, ep.order,
+    log_info("started: signals on %s (acknowledged on %s), gateway %s, account %s, trading hours %s", ep.signal, ep.ack,
+             ep.order,
              exc_account(p.core, account, sizeof account) ? account : "(none selected yet)",
              cfg.limits.trading_hours ? "on" : "off");
 

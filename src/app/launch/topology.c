@@ -1,6 +1,11 @@
 #include "app/launch/topology.h"
 
+#include <stdio.h>
+
 bool topology_ports_free(const endpoints *ep, const char *market, char *err, size_t errlen) {
+    char ack[AFTM_ENDPOINT_MAX];
+    if (ep->ack[0]) snprintf(ack, sizeof ack, "%s", ep->ack);
+    else if (!signal_ack_endpoint(ep->signal, ack, sizeof ack, err, errlen)) return false;
     const struct {
         const char *ep, *what;
     } ports[] = {{ep->tick, "ticks"},
@@ -8,7 +13,8 @@ bool topology_ports_free(const endpoints *ep, const char *market, char *err, siz
                  {ep->order, "orders"},
                  {ep->report, "execution reports"},
                  {ep->exchange, "the exchange's requests"},
-                 {market, "the exchange's market data"}};
+                 {market, "the exchange's market data"},
+                 {ack, "the executor's acknowledgements"}};
     for (size_t i = 0; i < sizeof ports / sizeof ports[0]; i++)
         if (!sup_port_free(ports[i].ep, ports[i].what, err, errlen)) return false;
     return true;
@@ -76,6 +82,7 @@ void topology_gateway(const topology *t, topo_argv *out) {
 void topology_executor(const topology *t, topo_argv *out) {
     begin(out, "executor", t->home);
     add_opt(out, "--signal-endpoint", t->ep->signal);
+    if (t->ep->ack[0]) add_opt(out, "--ack-endpoint", t->ep->ack);
     add_opt(out, "--order-endpoint", t->ep->order);
     add_opt(out, "--report-endpoint", t->ep->report);
     add_opt(out, "--tick-endpoint", t->ep->tick);
@@ -88,6 +95,7 @@ void topology_strategy(const topology *t, topo_argv *out) {
     begin(out, "strategy", t->home);
     add_opt(out, "--tick-endpoint", t->ep->tick);
     add_opt(out, "--signal-endpoint", t->ep->signal);
+    if (t->ep->ack[0]) add_opt(out, "--ack-endpoint", t->ep->ack);
     add_opt(out, "--report-endpoint", t->ep->report);
     if (t->rearm) add(out, "--rearm");
     if (t->quiet_trading) add(out, "--quiet");

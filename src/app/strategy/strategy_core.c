@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "net/gw_proto.h"
+#include "net/signal_ack.h"
 #include "core/buf.h"
 #include "core/log.h"
 #include "domain/strategy.h"
@@ -48,6 +49,9 @@ struct strategy_core {
     char (*acked)[OUTBOX_ID_MAX]; /* acknowledged: for the state sink to forget */
     size_t nacked, acked_cap;
     char instance[DB_INSTANCE_ID_LEN + 1];
+    /* the instance id of the executor's orders, as its acknowledgements say (its database may
+     * not be ours when it runs on another host); "" until one arrives */
+    char executor_instance[GW_INSTANCE_MAX + 1];
     int64_t now_ms, last_ack_check;
     uint64_t resent;
     uint64_t seq;
@@ -302,7 +306,10 @@ strategy_report_outcome strategy_core_on_report(strategy_core *sc, const char *j
     bool is_exit;
     strategy_report_outcome out = STRATEGY_REPORT_IGNORED;
     const condition *c = NULL;
-    if (strategy_parse_client_order_id(coid, sc->instance, sc->cfg.rearm_tag, &id, &is_exit) && !is_exit)
+    if ((strategy_parse_client_order_id(coid, sc->instance, sc->cfg.rearm_tag, &id, &is_exit) ||
+         (sc->executor_instance[0] &&
+          strategy_parse_client_order_id(coid, sc->executor_instance, sc->cfg.rearm_tag, &id, &is_exit))) &&
+        !is_exit)
         c = strategy_find(sc->engine, id);
     if (c && c->entry == ENTRY_PENDING) {
         long long filled = json_integer_value(json_object_get(rep, "filled_qty"));
@@ -330,6 +337,41 @@ strategy_report_outcome strategy_core_on_report(strategy_core *sc, const char *j
     }
     json_decref(rep);
     return out;
+}
+
+/* ---- acknowledgements -------------------------------------------------------------------- */
+
+bool strategy_core_on_ack(strategy_core *sc, const char *body, size_t len) {
+    signal_ack a;
+    char why[128];
+    if (!signal_ack_decode(body, len, &a, why, sizeof why)) {
+        log_warn("skipped an acknowledgement from the executor: %s (%zu bytes)", why, len);
+        return false;
+    }
+    gw_coid c;
+    if (gw_coid_parse(a.client_order_id, &c) && strcmp(c.instance, sc->executor_instance) != 0) {
+        if (sc->executor_instance[0])
+            log_warn("the executor's orders now carry instance %s (was %s): its database was made anew", c.instance,
+                     sc->executor_instance);
+        snprintf(sc->executor_instance, sizeof sc->executor_instance, "%s", c.instance);
+    }
+    for (size_t i = 0; i < sc->nout; i++)
+        if (!strcmp(sc->out[i].s.sig.signal_id, a.signal_id)) {
+            drop_entry(sc, i, true);
+            break;
+        }
+    /* a refused entry ends here: no order, so no report will settle it */
+    int64_t id;
+    bool is_exit;
+    if (a.refused && strategy_parse_client_order_id(a.client_order_id, sc->executor_instance, sc->cfg.rearm_tag, &id,
+                                                    &is_exit) && !is_exit) {
+        const condition *cond = strategy_find(sc->engine, id);
+        if (cond && cond->entry == ENTRY_PENDING) {
+            strategy_entry_rejected(sc->engine, id);
+            log_warn("condition %lld: entry refused by the executor: %s; no exit will follow", (long long)id, a.reason);
+        }
+    }
+    return true;
 }
 
 /* ---- condition sync with the database ----------------------------------------------------- */

@@ -90,6 +90,11 @@ typedef enum {
     STRATEGY_REPORT_REJECTED = 2,  /* entry rejected, cancelled or expired unfilled: parked */
 } strategy_report_outcome;
 
+/* An acknowledgement from the executor (net/signal_ack.h, the JSON body): the signal leaves the
+ * outbox, the executor's instance id is learnt (so reports of its orders are followed when its
+ * database is not ours), and a refused entry is parked. false (logged) for a malformed one. */
+bool strategy_core_on_ack(strategy_core *sc, const char *body, size_t len);
+
 /* One execution report, the JSON body of the gateway's REPORT frame. */
 strategy_report_outcome strategy_core_on_report(strategy_core *sc, const char *json, size_t len);
 

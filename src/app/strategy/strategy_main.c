@@ -18,6 +18,7 @@
 #include "core/log.h"
 #include "net/lifecycle.h"
 #include "net/secure.h"
+#include "net/signal_ack.h"
 #include "net/zsock.h"
 #include "store/db.h"
 #include "wire/codec.h"
@@ -38,6 +39,8 @@ static void usage(FILE *out) {
             "                     env ZMQ_HOST, ZMQ_TICK_PORT)\n"
             "  --signal-endpoint  where the executor pulls signals (default tcp://127.0.0.1:5556;\n"
             "                     env ZMQ_HOST, ZMQ_SIGNAL_PORT)\n"
+            "  --ack-endpoint     where the executor acknowledges stored signals (default:\n"
+            "                     AFTM_ACK_PORT, else the signal port + 10, on the executor's host)\n"
             "  --report-endpoint  the gateway's execution reports, to learn when an entry is filled\n"
             "                     (default tcp://127.0.0.1:5558; env ZMQ_HOST, AFTM_REPORT_PORT)\n"
             "  --home             data directory (default $AFTM_HOME, else ./aftm-data)\n"
@@ -57,13 +60,15 @@ static int parse_args(int argc, char **argv, endpoints *ep, const char **home, s
                                          {"home", 1, 0, 'h'},          {"wire", 1, 0, 'w'},
                                          {"rearm", 0, 0, 'r'},         {"quiet", 0, 0, 'q'},
                                          {"report-endpoint", 1, 0, 'R'}, {"insecure", 0, 0, 'I'},
-                                         {"help", 0, 0, 'H'},          {0, 0, 0, 0}};
+                                         {"help", 0, 0, 'H'},          {"ack-endpoint", 1, 0, 'K'},
+                                         {0, 0, 0, 0}};
     int o;
     optind = 1;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (o) {
         case 't': snprintf(ep->tick, sizeof ep->tick, "%s", optarg); break;
         case 's': snprintf(ep->signal, sizeof ep->signal, "%s", optarg); break;
+        case 'K': snprintf(ep->ack, sizeof ep->ack, "%s", optarg); break;
         case 'R': snprintf(ep->report, sizeof ep->report, "%s", optarg); break;
         case 'h': *home = optarg; break;
         case 'w':
@@ -84,11 +89,16 @@ static int parse_args(int argc, char **argv, endpoints *ep, const char **home, s
         fprintf(stderr, "aftm strategy: unexpected argument '%s'\n", argv[optind]);
         return EXIT_USAGE;
     }
+    char err[256];
+    if (!ep->ack[0] && !signal_ack_endpoint(ep->signal, ep->ack, sizeof ep->ack, err, sizeof err)) {
+        fprintf(stderr, "aftm strategy: %s\n", err);
+        return EXIT_USAGE;
+    }
     return -1;
 }
 
 typedef struct {
-    void *zctx, *sub, *push, *reports;
+    void *zctx, *sub, *push, *reports, *acks;
     link_watch *tick_watch, *report_watch; /* connect again after a drop (a message over the cap) */
     sqlite3 *db;
     state_writer *writer;
@@ -114,6 +124,17 @@ static void drain_reports(proc *p) {
         int n = zsock_recv_2(p->reports, topic, sizeof topic, body, sizeof body, &tlen, &truncated);
         if (n < 0) return;
         if (!truncated) strategy_core_on_report(p->core, body, (size_t)n);
+    }
+}
+
+static void drain_acks(proc *p) {
+    char topic[16], body[2048];
+    for (int i = 0; i < DRAIN_REPORTS; i++) {
+        size_t tlen;
+        bool truncated;
+        int n = zsock_recv_2(p->acks, topic, sizeof topic, body, sizeof body, &tlen, &truncated);
+        if (n < 0) return;
+        if (!truncated) strategy_core_on_ack(p->core, body, (size_t)n);
     }
 }
 
@@ -175,6 +196,13 @@ static bool proc_open(proc *p, const char *home_flag, const endpoints *ep, const
             return false;
         }
         zmq_setsockopt(p->reports, ZMQ_SUBSCRIBE, "REPORT", 6);
+        /* the executor's acknowledgements: the outbox empties even when its database is not ours */
+        if (!(p->acks = zsock_new(p->zctx, ZMQ_SUB, err, sizeof err)) ||
+            !zsock_connect_to(p->zctx, p->acks, ep->ack, ROLE_EXECUTOR, err, sizeof err)) {
+            log_error("%s", err);
+            return false;
+        }
+        zmq_setsockopt(p->acks, ZMQ_SUBSCRIBE, SIGNAL_ACK_TOPIC, strlen(SIGNAL_ACK_TOPIC));
         if (!(p->report_watch = link_watch_new(p->zctx, p->reports, ep->report, "report", err, sizeof err))) {
             log_error("%s", err);
             return false;
@@ -193,6 +221,7 @@ static void proc_close(proc *p) {
     if (p->sub) zmq_close(p->sub);
     if (p->push) zmq_close(p->push);
     if (p->reports) zmq_close(p->reports);
+    if (p->acks) zmq_close(p->acks);
     if (p->zctx) zmq_ctx_term(p->zctx);
     wire_decoder_destroy(&p->dec);
 }
@@ -224,8 +253,9 @@ int cmd_strategy(int argc, char **argv) {
         zmq_pollitem_t items[] = {{link_watch_socket(p.tick_watch), 0, ZMQ_POLLIN, 0},
                                   {p.sub, 0, ZMQ_POLLIN, 0},
                                   {p.report_watch ? link_watch_socket(p.report_watch) : NULL, 0, ZMQ_POLLIN, 0},
-                                  {p.reports, 0, ZMQ_POLLIN, 0}};
-        int n = zmq_poll(items, p.reports ? 4 : 2, strategy_core_timeout_ms(p.core, clock_mono_ms()));
+                                  {p.reports, 0, ZMQ_POLLIN, 0},
+                                  {p.acks, 0, ZMQ_POLLIN, 0}};
+        int n = zmq_poll(items, p.reports ? 5 : 2, strategy_core_timeout_ms(p.core, clock_mono_ms()));
         if (n < 0 && zmq_errno() != EINTR) {
             log_error("poll failed: %s", zmq_strerror(zmq_errno()));
             break;
@@ -234,6 +264,7 @@ int cmd_strategy(int argc, char **argv) {
         if (n > 0 && (items[0].revents & ZMQ_POLLIN)) link_watch_handle(p.tick_watch);
         if (n > 0 && p.reports && (items[2].revents & ZMQ_POLLIN)) link_watch_handle(p.report_watch);
         if (n > 0 && p.reports && (items[3].revents & ZMQ_POLLIN)) drain_reports(&p);
+        if (n > 0 && p.acks && (items[4].revents & ZMQ_POLLIN)) drain_acks(&p);
         if (n > 0 && (items[1].revents & ZMQ_POLLIN)) drain_ticks(&p);
         strategy_core_housekeep(p.core, clock_mono_ms());
     }
