@@ -637,221 +637,271 @@ static int parse_args(int argc, char **argv, bt_args *a) {
     return 0;
 }
 
-int cmd_backtest(int argc, char **argv) {
+/* One backtest run, from the tick files to the files written. */
+typedef struct {
     bt_args a;
-    int rc = parse_args(argc, argv, &a);
-    if (rc < 0) return EXIT_OK;
-    if (rc) return rc;
+    tick_filter flt;
+    tick_set *r;
+    const char *format;
+    bool continuous; /* several TAIFEX days of one product: the product code names the series */
+    int64_t offset;  /* seconds east of UTC of the ticks' clock */
+    char symbol[TICK_SYMBOL_MAX];
+    condition_set cs;
+    bool have_cs;
+    home_db h;
+    backtest *bt;
+    size_t bad_rows;
+    double elapsed;
+} bt_run;
 
-    double t_start = now_s();
+static void run_close(bt_run *x) {
+    backtest_free(x->bt);
+    if (x->have_cs) condition_set_free(&x->cs);
+    if (x->h.db) home_db_close(&x->h);
+    tick_set_close(x->r);
+}
+
+/* Opens the tick files; a TAIFEX file of several products replays TX unless one is named.
+ * -1 to go on, else the exit code (said). */
+static int open_ticks(bt_run *x) {
     char err[512];
-    tick_filter flt = {.product = a.product, .expiry = a.expiry};
-    tick_set *r = tick_set_open(a.ticks_v, a.nticks, &flt, err, sizeof err);
-    if (!r) {
+    bt_args *a = &x->a;
+    x->flt = (tick_filter){.product = a->product, .expiry = a->expiry};
+    if (!(x->r = tick_set_open(a->ticks_v, a->nticks, &x->flt, err, sizeof err))) {
         fprintf(stderr, "aftm backtest: %s\n", err);
         return EXIT_USAGE;
     }
-    const char *format = tick_set_format(r);
-    if (!strcmp(format, "taifex") && !a.product && tick_set_products(r) > 1) {
+    x->format = tick_set_format(x->r);
+    if (!strcmp(x->format, "taifex") && !a->product && tick_set_products(x->r) > 1) {
         /* a TAIFEX file holds every futures product: replaying them together would mix TX's
          * ticks with MTX's, so one is chosen, and said */
-        if (!tick_set_has_tx(r)) {
+        if (!tick_set_has_tx(x->r)) {
             fprintf(stderr, "aftm backtest: the file holds %zu products and no TX; name one with --product\n",
-                    tick_set_products(r));
-            tick_set_close(r);
+                    tick_set_products(x->r));
             return EXIT_USAGE;
         }
         fprintf(stderr, "aftm backtest: the file holds %zu products; replaying TX (another with --product)\n",
-                tick_set_products(r));
-        tick_set_close(r);
-        a.product = "TX";
-        flt.product = a.product;
-        if (!(r = tick_set_open(a.ticks_v, a.nticks, &flt, err, sizeof err))) {
+                tick_set_products(x->r));
+        tick_set_close(x->r);
+        a->product = "TX";
+        x->flt.product = a->product;
+        if (!(x->r = tick_set_open(a->ticks_v, a->nticks, &x->flt, err, sizeof err))) {
             fprintf(stderr, "aftm backtest: %s\n", err);
             return EXIT_USAGE;
         }
     }
-    size_t nfiles = tick_set_file_count(r);
-    if (nfiles == 1) snprintf(a.ticks_label, sizeof a.ticks_label, "%s", tick_set_file(r, 0));
-    else snprintf(a.ticks_label, sizeof a.ticks_label, "%zu files, %s ...", nfiles, tick_set_file(r, 0));
-    a.ticks = a.ticks_label;
-    int64_t offset = strcmp(format, "taifex") ? a.tz_offset_s : 8 * 3600;
-    a.cfg.utc_offset_s = offset;
-    a.cfg.taifex_sessions = !strcmp(format, "taifex");
-    /* several TAIFEX days of one product: its front month rolls, so the product code names the
-     * continuous series the conditions trade */
-    bool continuous = nfiles > 1 && a.cfg.taifex_sessions && a.product && !a.expiry;
+    size_t nfiles = tick_set_file_count(x->r);
+    if (nfiles == 1) snprintf(a->ticks_label, sizeof a->ticks_label, "%s", tick_set_file(x->r, 0));
+    else snprintf(a->ticks_label, sizeof a->ticks_label, "%zu files, %s ...", nfiles, tick_set_file(x->r, 0));
+    a->ticks = a->ticks_label;
+    x->offset = strcmp(x->format, "taifex") ? a->tz_offset_s : 8 * 3600;
+    a->cfg.utc_offset_s = x->offset;
+    a->cfg.taifex_sessions = !strcmp(x->format, "taifex");
+    x->continuous = nfiles > 1 && a->cfg.taifex_sessions && a->product && !a->expiry;
+    return -1;
+}
 
-    tick_row row;
-    int got = tick_set_next(r, &row);
-    if (got <= 0) {
-        fprintf(stderr, "aftm backtest: %s\n",
-                got < 0 ? tick_set_error(r) : "no ticks in the file (after the product/expiry filter)");
-        tick_set_close(r);
-        return got < 0 ? EXIT_RUNTIME : EXIT_USAGE;
-    }
-    if (a.tz_offset_s && !a.cfg.taifex_sessions) row.ts_us -= a.tz_offset_s * 1000000;
-    if (continuous) snprintf(row.symbol, sizeof row.symbol, "%s", a.product);
-    char symbol[TICK_SYMBOL_MAX];
-    snprintf(symbol, sizeof symbol, "%s", a.symbol ? a.symbol : row.symbol);
+/* A row as the backtest sees it: plain CSV times moved to UTC, a rolling product renamed. */
+static void adjust_row(const bt_run *x, tick_row *row) {
+    if (x->a.tz_offset_s && !x->a.cfg.taifex_sessions) row->ts_us -= x->a.tz_offset_s * 1000000;
+    if (x->continuous) snprintf(row->symbol, sizeof row->symbol, "%s", x->a.product);
+}
 
-    condition_set cs;
-    home_db h = {0};
-    if (a.from_db || a.record_equity) {
-        if (!home_db_open(&h, a.home)) {
-            tick_set_close(r);
-            return EXIT_RUNTIME;
-        }
-        if (!a.capital_set && a.from_db) a.cfg.capital = (double)estore_capital(h.db);
+/* The conditions, from the file or the database. -1 to go on, else the exit code (said). */
+static int load_conditions(bt_run *x) {
+    bt_args *a = &x->a;
+    char err[512];
+    if (a->from_db || a->record_equity) {
+        if (!home_db_open(&x->h, a->home)) return EXIT_RUNTIME;
+        if (!a->capital_set && a->from_db) a->cfg.capital = (double)estore_capital(x->h.db);
     }
-    if (a.from_db) {
-        snprintf(a.source, sizeof a.source, "the database (%s)", h.home);
-        if (!load_db_conditions(&h, &cs)) {
-            fprintf(stderr, "aftm backtest: cannot read the conditions from the database in %s\n", h.home);
-            home_db_close(&h);
-            tick_set_close(r);
+    if (a->from_db) {
+        snprintf(a->source, sizeof a->source, "the database (%s)", x->h.home);
+        if (!load_db_conditions(&x->h, &x->cs)) {
+            fprintf(stderr, "aftm backtest: cannot read the conditions from the database in %s\n", x->h.home);
             return EXIT_RUNTIME;
         }
     } else {
-        snprintf(a.source, sizeof a.source, "%s", a.conditions);
-        if (!conditions_file_load(a.conditions, symbol, &cs, err, sizeof err)) {
+        snprintf(a->source, sizeof a->source, "%s", a->conditions);
+        if (!conditions_file_load(a->conditions, x->symbol, &x->cs, err, sizeof err)) {
             fprintf(stderr, "aftm backtest: %s\n", err);
-            if (h.db) home_db_close(&h);
-            tick_set_close(r);
             return EXIT_USAGE;
         }
     }
-    if (!cs.n) {
-        if (a.from_db)
+    x->have_cs = true;
+    if (!x->cs.n) {
+        if (a->from_db)
             fprintf(stderr, "aftm backtest: no active condition in %s (add some with 'aftm condition add' or "
-                            "'aftm condition import FILE')\n", a.source);
-        else fprintf(stderr, "aftm backtest: no valid condition in %s\n", a.conditions);
-        condition_set_free(&cs);
-        if (h.db) home_db_close(&h);
-        tick_set_close(r);
+                            "'aftm condition import FILE')\n", a->source);
+        else fprintf(stderr, "aftm backtest: no valid condition in %s\n", a->conditions);
         return EXIT_USAGE;
     }
-    backtest *bt = backtest_new(&a.cfg);
-    if (!bt) {
-        fprintf(stderr, "aftm backtest: out of memory\n");
-        condition_set_free(&cs);
-        if (h.db) home_db_close(&h);
-        tick_set_close(r);
-        return EXIT_RUNTIME;
-    }
-    size_t repeating = 0;
-    for (size_t i = 0; i < cs.n; i++) {
-        bool rep = a.repeat || (cs.repeat && cs.repeat[i]);
-        repeating += rep;
-        backtest_add_condition_repeat(bt, &cs.items[i], rep);
-    }
-    a.repeating = repeating;
+    return -1;
+}
 
-    bool show = a.progress && isatty(STDERR_FILENO);
+/* Every tick through the backtest, from row (the first) on; false on a read error or out of
+ * memory (said). */
+static bool replay(bt_run *x, tick_row *row) {
+    bool show = x->a.progress && isatty(STDERR_FILENO);
     size_t rows = 0;
     bool shown = false, ok = true;
+    int got;
     do {
-        if (!backtest_on_tick(bt, row.symbol, row.price, row.ts_us)) {
+        if (!backtest_on_tick(x->bt, row->symbol, row->price, row->ts_us)) {
             fprintf(stderr, "aftm backtest: out of memory\n");
             ok = false;
             break;
         }
         if ((++rows & 0xffff) == 0 && show) {
-            progress(tick_set_progress(r), rows);
+            progress(tick_set_progress(x->r), rows);
             shown = true;
         }
-        got = tick_set_next(r, &row);
-        if (got == 1 && a.tz_offset_s && !a.cfg.taifex_sessions) row.ts_us -= a.tz_offset_s * 1000000;
-        if (got == 1 && continuous) snprintf(row.symbol, sizeof row.symbol, "%s", a.product);
+        got = tick_set_next(x->r, row);
+        if (got == 1) adjust_row(x, row);
     } while (got == 1);
     if (shown) {
         progress(1, rows);
         fputc('\n', stderr);
     }
-    if (got < 0) {
-        fprintf(stderr, "aftm backtest: %s\n", tick_set_error(r));
+    if (ok && got < 0) {
+        fprintf(stderr, "aftm backtest: %s\n", tick_set_error(x->r));
         ok = false;
     }
-    size_t bad_rows = tick_set_bad_rows(r) + tick_set_out_of_order(r);
-    tick_set_close(r);
-    backtest_finish(bt);
-    double elapsed = now_s() - t_start;
+    x->bad_rows = tick_set_bad_rows(x->r) + tick_set_out_of_order(x->r);
+    return ok;
+}
 
-    /* conditions that can never fire: their symbol never appeared */
-    for (size_t i = 0; i < cs.n; i++) {
+/* Conditions that can never fire: their symbol never appeared. */
+static void warn_silent_symbols(const bt_run *x) {
+    for (size_t i = 0; i < x->cs.n; i++) {
         bool first = true;
         for (size_t j = 0; j < i; j++)
-            if (!strcmp(cs.items[j].symbol, cs.items[i].symbol)) first = false;
-        if (first && !backtest_symbol_ticks(bt, cs.items[i].symbol))
+            if (!strcmp(x->cs.items[j].symbol, x->cs.items[i].symbol)) first = false;
+        if (first && !backtest_symbol_ticks(x->bt, x->cs.items[i].symbol))
             fprintf(stderr, "aftm backtest: warning: no tick of %s in %s; its conditions never fire\n",
-                    cs.items[i].symbol, a.ticks);
+                    x->cs.items[i].symbol, x->a.ticks);
     }
+}
 
-    int exit_code = ok ? EXIT_OK : EXIT_RUNTIME;
-    if (ok) {
-        /* the chart first, so the report can say what it drew */
-        chart_figures drawn;
-        bool charted = false;
-        char chart_err[512] = "";
-        if (a.chart) {
-            charted = render_chart(&a, symbol, bt, offset, &drawn, chart_err, sizeof chart_err);
-            chart_release_caches();
-            if (!charted) exit_code = EXIT_RUNTIME;
-        }
-        json_t *j = (a.json || a.report) ? build_json(&a, format, symbol, bad_rows, &cs, bt, elapsed, offset) : NULL;
-        if (j && charted)
-            json_object_set_new(j, "chart",
-                                json_pack("{s:s, s:f, s:f, s:f}", "file", a.chart, "return_pct",
-                                          drawn.headline.return_pct, "max_drawdown_pct", drawn.headline.max_dd_pct,
-                                          "intraday_max_drawdown_pct", drawn.curve.max_dd_pct));
-        if (a.json) {
-            char *text = json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
-            if (text) puts(text);
-            free(text);
+/* The daily equity as a CSV and as a named log, as asked; false when one could not be written. */
+static bool write_equity(bt_run *x, FILE *note) {
+    bt_args *a = &x->a;
+    const equity_series *es = backtest_daily_equity(x->bt);
+    char cap[48], err[512];
+    fmt_num(a->cfg.capital, 0, cap, sizeof cap);
+    for (char *q = cap; *q; q++)
+        if (*q == ',') memmove(q, q + 1, strlen(q));
+    bool ok = true;
+    if (a->equity_csv) {
+        if (equity_write_csv(a->equity_csv, es, err, sizeof err)) {
+            fprintf(note, "Daily equity written to %s (aftm chart --equity %s --capital %s)\n", a->equity_csv,
+                    a->equity_csv, cap);
         } else {
-            print_text(&a, format, symbol, bad_rows, &cs, bt, elapsed, offset);
-        }
-        /* where the files went: on stdout after the text report, on stderr with --json */
-        FILE *note = a.json ? stderr : stdout;
-        if (!a.json && (a.report || a.chart || a.equity_csv || a.record_equity)) fputc('\n', stdout);
-        if (a.report) {
-            if (write_json_file(a.report, j)) fprintf(note, "Report written to %s\n", a.report);
-            else exit_code = EXIT_RUNTIME;
-        }
-        json_decref(j);
-        const equity_series *es = backtest_daily_equity(bt);
-        char cap[48];
-        fmt_num(a.cfg.capital, 0, cap, sizeof cap);
-        for (char *q = cap; *q; q++)
-            if (*q == ',') memmove(q, q + 1, strlen(q));
-        if (a.equity_csv) {
-            if (equity_write_csv(a.equity_csv, es, err, sizeof err)) {
-                fprintf(note, "Daily equity written to %s (aftm chart --equity %s --capital %s)\n", a.equity_csv,
-                        a.equity_csv, cap);
-            } else {
-                fprintf(stderr, "aftm backtest: %s\n", err);
-                exit_code = EXIT_RUNTIME;
-            }
-        }
-        if (a.record_equity) {
-            if (estore_log_put(h.db, a.record_equity, llround(a.cfg.capital), es, (double)time(NULL))) {
-                fprintf(note, "Daily equity kept as the equity log '%s' in %s (%zu day%s; aftm equity list --log %s)\n",
-                        a.record_equity, h.home, es->n, es->n == 1 ? "" : "s", a.record_equity);
-            } else {
-                fprintf(stderr, "aftm backtest: cannot record the daily equity in %s: %s\n", h.home,
-                        sqlite3_errmsg(h.db));
-                exit_code = EXIT_RUNTIME;
-            }
-        }
-        if (a.chart) {
-            if (charted)
-                fprintf(note, "Chart saved to %s (return %+.2f%%, max drawdown %.2f%% of the daily closes, %.2f%% intraday)\n",
-                        a.chart, drawn.headline.return_pct, drawn.headline.max_dd_pct, drawn.curve.max_dd_pct);
-            else fprintf(stderr, "aftm backtest: %s\n", chart_err);
+            fprintf(stderr, "aftm backtest: %s\n", err);
+            ok = false;
         }
     }
-    backtest_free(bt);
-    condition_set_free(&cs);
-    if (h.db) home_db_close(&h);
+    if (a->record_equity) {
+        if (estore_log_put(x->h.db, a->record_equity, llround(a->cfg.capital), es, (double)time(NULL))) {
+            fprintf(note, "Daily equity kept as the equity log '%s' in %s (%zu day%s; aftm equity list --log %s)\n",
+                    a->record_equity, x->h.home, es->n, es->n == 1 ? "" : "s", a->record_equity);
+        } else {
+            fprintf(stderr, "aftm backtest: cannot record the daily equity in %s: %s\n", x->h.home,
+                    sqlite3_errmsg(x->h.db));
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+/* The report (text or JSON), and the files asked for: the chart first, so the report can say
+ * what it drew. Returns the exit code. */
+static int write_outputs(bt_run *x) {
+    bt_args *a = &x->a;
+    int exit_code = EXIT_OK;
+    chart_figures drawn;
+    bool charted = false;
+    char chart_err[512] = "";
+    if (a->chart) {
+        charted = render_chart(a, x->symbol, x->bt, x->offset, &drawn, chart_err, sizeof chart_err);
+        chart_release_caches();
+        if (!charted) exit_code = EXIT_RUNTIME;
+    }
+    json_t *j = (a->json || a->report)
+                    ? build_json(a, x->format, x->symbol, x->bad_rows, &x->cs, x->bt, x->elapsed, x->offset)
+                    : NULL;
+    if (j && charted)
+        json_object_set_new(j, "chart",
+                            json_pack("{s:s, s:f, s:f, s:f}", "file", a->chart, "return_pct", drawn.headline.return_pct,
+                                      "max_drawdown_pct", drawn.headline.max_dd_pct, "intraday_max_drawdown_pct",
+                                      drawn.curve.max_dd_pct));
+    if (a->json) {
+        char *text = json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
+        if (text) puts(text);
+        free(text);
+    } else {
+        print_text(a, x->format, x->symbol, x->bad_rows, &x->cs, x->bt, x->elapsed, x->offset);
+    }
+    /* where the files went: on stdout after the text report, on stderr with --json */
+    FILE *note = a->json ? stderr : stdout;
+    if (!a->json && (a->report || a->chart || a->equity_csv || a->record_equity)) fputc('\n', stdout);
+    if (a->report) {
+        if (write_json_file(a->report, j)) fprintf(note, "Report written to %s\n", a->report);
+        else exit_code = EXIT_RUNTIME;
+    }
+    json_decref(j);
+    if (!write_equity(x, note)) exit_code = EXIT_RUNTIME;
+    if (a->chart) {
+        if (charted)
+            fprintf(note, "Chart saved to %s (return %+.2f%%, max drawdown %.2f%% of the daily closes, %.2f%% intraday)\n",
+                    a->chart, drawn.headline.return_pct, drawn.headline.max_dd_pct, drawn.curve.max_dd_pct);
+        else fprintf(stderr, "aftm backtest: %s\n", chart_err);
+    }
+    return exit_code;
+}
+
+int cmd_backtest(int argc, char **argv) {
+    bt_run x;
+    memset(&x, 0, sizeof x);
+    int rc = parse_args(argc, argv, &x.a);
+    if (rc < 0) return EXIT_OK;
+    if (rc) return rc;
+    double t_start = now_s();
+    if ((rc = open_ticks(&x)) >= 0) {
+        run_close(&x);
+        return rc;
+    }
+    tick_row row;
+    int got = tick_set_next(x.r, &row);
+    if (got <= 0) {
+        fprintf(stderr, "aftm backtest: %s\n",
+                got < 0 ? tick_set_error(x.r) : "no ticks in the file (after the product/expiry filter)");
+        run_close(&x);
+        return got < 0 ? EXIT_RUNTIME : EXIT_USAGE;
+    }
+    adjust_row(&x, &row);
+    snprintf(x.symbol, sizeof x.symbol, "%s", x.a.symbol ? x.a.symbol : row.symbol);
+    if ((rc = load_conditions(&x)) >= 0) {
+        run_close(&x);
+        return rc;
+    }
+    if (!(x.bt = backtest_new(&x.a.cfg))) {
+        fprintf(stderr, "aftm backtest: out of memory\n");
+        run_close(&x);
+        return EXIT_RUNTIME;
+    }
+    for (size_t i = 0; i < x.cs.n; i++) {
+        bool rep = x.a.repeat || (x.cs.repeat && x.cs.repeat[i]);
+        x.a.repeating += rep;
+        backtest_add_condition_repeat(x.bt, &x.cs.items[i], rep);
+    }
+    bool ok = replay(&x, &row);
+    tick_set_close(x.r);
+    x.r = NULL;
+    backtest_finish(x.bt);
+    x.elapsed = now_s() - t_start;
+    warn_silent_symbols(&x);
+    int exit_code = ok ? write_outputs(&x) : EXIT_RUNTIME;
+    run_close(&x);
     return exit_code;
 }
