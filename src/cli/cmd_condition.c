@@ -22,7 +22,7 @@ static void usage(FILE *out) {
             "usage: aftm condition add --side buy|sell --trigger P --turning T --qty Q\n"
             "                          [--tp N] [--sl N] [--follow] [--symbol S] [--home DIR]\n"
             "       aftm condition list [--all] [--json] [--home DIR]\n"
-            "       aftm condition rm ID [--home DIR]\n"
+            "       aftm condition rm ID [--flatten | --keep-position] [--home DIR]\n"
             "       aftm condition import FILE [--symbol S] [--home DIR]\n\n"
             "  --side       buy or sell\n"
             "  --trigger    trigger price (support for buy, resistance for sell), positive integer\n"
@@ -33,6 +33,9 @@ static void usage(FILE *out) {
             "  --follow     trail the trigger to new lows (buy) or highs (sell) until the entry fires\n"
             "  --symbol     product, e.g. TXFF5 (default: the registered item)\n"
             "  --all        list also done, cancelled and rejected conditions\n"
+            "  --flatten    rm of a condition that holds a position: close the lots at market too\n"
+            "  --keep-position  rm of such a condition: leave the lots open, unmanaged (without either,\n"
+            "               rm refuses with exit 2 and names the position)\n"
             "  --json       machine-readable output\n"
             "  --home       data directory (default $AFTM_HOME, else ./aftm-data)\n"
             "\nimport reads the original's conditions.json (an optional \"symbol\" key per condition;\n"
@@ -159,26 +162,40 @@ static int cmd_list(int argc, char **argv) {
 }
 
 static int cmd_rm(int argc, char **argv) {
-    static const struct option opts[] = {{"home", 1, 0, 'h'}, {"help", 0, 0, 'H'}, {0, 0, 0, 0}};
+    static const struct option opts[] = {{"home", 1, 0, 'h'},          {"flatten", 0, 0, 'f'},
+                                         {"keep-position", 0, 0, 'k'}, {"help", 0, 0, 'H'},
+                                         {0, 0, 0, 0}};
     const char *home = NULL;
+    bool flatten = false, keep = false;
     int o;
     optind = 1;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (o == 'h') home = optarg;
+        else if (o == 'f') flatten = true;
+        else if (o == 'k') keep = true;
         else {
             usage(o == 'H' ? stdout : stderr);
             return o == 'H' ? EXIT_OK : EXIT_USAGE;
         }
     }
     if (optind != argc - 1) return bad("rm takes exactly one condition id%s", "");
+    if (flatten && keep) return bad("--flatten and --keep-position exclude each other%s", "");
     uc_ctx c;
     if (!open_uc(&c, home)) return EXIT_RUNTIME;
-    int64_t id;
+    int64_t id = 0;
     uc_result r;
-    bool ok = uc_condition_cancel(&c, argv[optind], &id, &r);
+    uc_order flat;
+    bool flattened;
+    char held[160];
+    bool ok = uc_condition_remove(&c, argv[optind], flatten ? UC_RM_FLATTEN : keep ? UC_RM_KEEP : UC_RM_REFUSE, &id,
+                                  &flattened, &flat, held, sizeof held, &r);
     uc_close(&c);
     if (!ok) return fail(&r);
     printf("condition %lld cancelled\n", (long long)id);
+    if (flattened) uc_view_order(stdout, &flat);
+    else if (held[0])
+        fprintf(stderr, "aftm condition: warning: the position stays open with no take profit or stop loss: %s\n",
+                held);
     return EXIT_OK;
 }
 

@@ -361,16 +361,44 @@ static void opt_cancel(menu *m) {
         printf("(no active conditions: nothing to cancel)\n");
         return;
     }
-    char id[32];
-    bool hinted = false;
+    char id[32], held[160];
+    bool hinted = false, flattened;
     uc_result r;
+    uc_order flat;
     int64_t cid;
     for (;;) {
         if (!ask(m, "Enter the condition id to cancel: ", id, sizeof id, false)) return;
-        if (uc_condition_cancel(&m->c, id, &cid, &r)) break;
-        say_retry(&r, &hinted);
+        if (uc_condition_remove(&m->c, id, UC_RM_REFUSE, &cid, &flattened, &flat, held, sizeof held, &r)) break;
+        if (!held[0]) {
+            say_retry(&r, &hinted);
+            continue;
+        }
+        /* it holds lots: the trader says what becomes of them */
+        printf("Condition %lld holds a position: %s.\n", (long long)cid, held);
+        char how[16];
+        for (;;) {
+            if (!ask(m, "Flatten it at market (f), keep it open without take profit or stop loss (k), or leave the "
+                        "condition as it is (n)? ",
+                     how, sizeof how, false))
+                return;
+            if (!strcmp(how, "n") || !strcmp(how, "N")) {
+                printf("Condition %lld left as it is.\n", (long long)cid);
+                return;
+            }
+            if (!strcmp(how, "f") || !strcmp(how, "F") || !strcmp(how, "k") || !strcmp(how, "K")) break;
+            printf("'%s' is not an answer: f, k or n.\n", how);
+        }
+        bool fl = how[0] == 'f' || how[0] == 'F';
+        if (!uc_condition_remove(&m->c, id, fl ? UC_RM_FLATTEN : UC_RM_KEEP, &cid, &flattened, &flat, held,
+                                 sizeof held, &r)) {
+            printf("%s\n", r.msg);
+            return;
+        }
+        break;
     }
     printf("Condition %lld cancelled.\n", (long long)cid);
+    if (flattened) uc_view_order(stdout, &flat);
+    else if (held[0]) printf("The position stays open with no take profit or stop loss: %s.\n", held);
 }
 
 static void opt_status(menu *m) {

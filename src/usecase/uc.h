@@ -144,6 +144,22 @@ bool uc_condition_create(uc_ctx *c, const uc_condition_input *in, const char *de
                          uc_result *r);
 bool uc_condition_add(uc_ctx *c, const uc_condition_input *in, condition_record *out, uc_result *r);
 bool uc_condition_cancel(uc_ctx *c, const char *id_text, int64_t *id_out, uc_result *r);
+/* true when the condition holds lots (its entry filled, its exit not done): cancelling it would
+ * leave them open with no take profit or stop loss. qty: the lots it holds. */
+bool uc_condition_holding(const condition_record *r, int64_t *qty);
+/* "long 2 TXFF5 (condition 3, entry at 20010)" */
+void uc_condition_position_text(const condition_record *r, char *out, size_t cap);
+
+/* What removing a condition that holds a position does with the position. */
+typedef enum {
+    UC_RM_REFUSE,  /* nothing: UC_BAD_INPUT naming the position, the condition stays */
+    UC_RM_KEEP,    /* cancel; the lots stay open, unmanaged */
+    UC_RM_FLATTEN, /* cancel, then close the lots at market (the manual order path) */
+} uc_rm_position;
+/* Cancels a condition; one that holds a position is handled as what says. flattened: set when
+ * a closing order was sent (its outcome in *flat). held: the position text ("" when none). */
+bool uc_condition_remove(uc_ctx *c, const char *id_text, uc_rm_position what, int64_t *id_out, bool *flattened,
+                         uc_order *flat, char *held, size_t held_cap, uc_result *r);
 /* Visits conditions (active only unless all); returns the count or -1. */
 int uc_conditions(uc_ctx *c, bool all, cstore_row_fn fn, void *ctx);
 const char *uc_condition_stage(const condition_record *r);
@@ -176,6 +192,12 @@ typedef struct {
     int n_items;
     uc_proc procs[4]; /* gateway, executor, strategy, supervisor */
     int n_procs;
+    uc_proc exchange;    /* the simulated exchange: the market and the account's book */
+    bool has_exchange;   /* its row exists (no exchange with --broker fix) */
+    /* the executor's trading state (active, reducing, halted) with its reason; "" while
+     * nothing records one */
+    char trading_state[16];
+    char trading_state_reason[160];
     char supervisor[96]; /* "the menu (pid N)" / "aftm login (pid N)" / "aftm run (pid N)" / "" */
     bool trading;        /* strategy and executor running */
     bool gateway_up;

@@ -118,6 +118,62 @@ bool uc_condition_cancel(uc_ctx *c, const char *id_text, int64_t *id_out, uc_res
     return true;
 }
 
+bool uc_condition_holding(const condition_record *r, int64_t *qty) {
+    const condition *c = &r->c;
+    bool held = !strcmp(r->status, "active") && c->is_ordered && c->entry == ENTRY_FILLED && !c->is_exited;
+    if (qty) *qty = held ? (c->filled_qty > 0 ? c->filled_qty : c->quantity) : 0;
+    return held;
+}
+
+void uc_condition_position_text(const condition_record *r, char *out, size_t cap) {
+    int64_t qty;
+    uc_condition_holding(r, &qty);
+    snprintf(out, cap, "%s %lld %s (condition %lld, entry at %lld)", r->c.side == SIDE_BUY ? "long" : "short",
+             (long long)qty, r->c.symbol, (long long)r->c.id, (long long)r->c.order_price);
+}
+
+bool uc_condition_remove(uc_ctx *c, const char *id_text, uc_rm_position what, int64_t *id_out, bool *flattened,
+                         uc_order *flat, char *held, size_t held_cap, uc_result *r) {
+    int64_t id;
+    *flattened = false;
+    if (held_cap) held[0] = '\0';
+    if (!id_text || !*id_text) {
+        uc_set(r, UC_BAD_INPUT, "The condition id is required: enter the id shown in the list.");
+        return false;
+    }
+    if (!parse_int64(id_text, &id) || id < 1) {
+        uc_set(r, UC_BAD_INPUT, "'%s' is not a condition id: enter the number shown in the id column.", id_text);
+        return false;
+    }
+    if (id_out) *id_out = id;
+    condition_record rec;
+    int64_t qty = 0;
+    bool holding = cstore_get(c->cs, id, &rec) && uc_condition_holding(&rec, &qty);
+    if (holding) uc_condition_position_text(&rec, held, held_cap);
+    if (holding && what == UC_RM_REFUSE) {
+        uc_set(r, UC_BAD_INPUT,
+               "Condition %lld holds a position: %s. Removing it would leave the lots open with no take profit or "
+               "stop loss: %s.",
+               (long long)id, held,
+               c->face == UC_FACE_MENU ? "answer f to flatten or k to keep it"
+                                       : "pass --flatten to close them at market, or --keep-position to keep them");
+        return false;
+    }
+    if (!uc_condition_cancel(c, id_text, NULL, r)) return false;
+    if (!holding || what != UC_RM_FLATTEN) return true;
+    char qty_text[24];
+    snprintf(qty_text, sizeof qty_text, "%lld", (long long)qty);
+    *flattened = true;
+    uc_result sent;
+    if (!uc_send_market_order(c, rec.c.side != SIDE_BUY, qty_text, rec.c.symbol, 5000, flat, &sent)) {
+        uc_set(r, UC_FAILED, "Condition %lld is cancelled, but closing its position (%s) failed: %s", (long long)id,
+               held, sent.msg);
+        return false;
+    }
+    uc_ok(r);
+    return true;
+}
+
 int uc_conditions(uc_ctx *c, bool all, cstore_row_fn fn, void *ctx) { return cstore_list(c->cs, all, fn, ctx); }
 
 const char *uc_condition_stage(const condition_record *r) {

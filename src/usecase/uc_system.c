@@ -105,6 +105,11 @@ void uc_read_status(uc_ctx *c, uc_system_status *out) {
         for (int i = 0; i < n; i++)
             if (!strcmp(rows[i].name, names[k])) display(&rows[i], sup_alive, p);
     }
+    for (int i = 0; i < n; i++)
+        if (!strcmp(rows[i].name, "exchange")) {
+            display(&rows[i], sup_alive, &out->exchange);
+            out->has_exchange = true;
+        }
     out->gateway_up = !strcmp(out->procs[0].state, "running");
     out->trading = !strcmp(out->procs[1].state, "running") && !strcmp(out->procs[2].state, "running");
     int nc = 0;

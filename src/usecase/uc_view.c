@@ -164,8 +164,8 @@ void uc_view_status(FILE *out, const uc_system_status *s) {
     switch (s->sstate) {
     case SESSION_ACTIVE: {
         uc_view_duration(s->session.expires_at - (double)time(NULL), left, sizeof left);
-        fprintf(out, "Session:        logged in as %s (simulated exchange); expires %s (in %s, renewed while in use)\n",
-                s->session.account, when, left);
+        fprintf(out, "Session:        logged in as %s (%s); expires %s (in %s, renewed while in use)\n",
+                s->session.account, !strcmp(s->session.broker, "fix") ? "FIX" : "simulated exchange", when, left);
         break;
     }
     case SESSION_EXPIRED: fprintf(out, "Session:        %s, EXPIRED at %s: log in again\n", s->session.account, when); break;
@@ -182,10 +182,13 @@ void uc_view_status(FILE *out, const uc_system_status *s) {
         }
         fprintf(out, "\n");
     }
+    if (s->trading_state[0])
+        fprintf(out, "Trading state:  %s%s%s\n", s->trading_state, s->trading_state_reason[0] ? " - " : "",
+                s->trading_state_reason);
     fprintf(out, "Conditions:     %d active;  orders: %d;  fills: %d\n", s->n_conditions, s->n_orders, s->n_fills);
     fprintf(out, "\n%-10s %-11s %8s %10s %8s  %s\n", "process", "state", "pid", "uptime", "restarts", "last error");
-    for (int i = 0; i < s->n_procs; i++) {
-        const uc_proc *p = &s->procs[i];
+    for (int i = 0; i < s->n_procs + (s->has_exchange ? 1 : 0); i++) {
+        const uc_proc *p = i < s->n_procs ? &s->procs[i] : &s->exchange;
         char up[32] = "-", pid[16] = "-";
         if (p->pid > 0) {
             uc_view_duration(p->uptime_s, up, sizeof up);
@@ -213,8 +216,8 @@ json_t *uc_view_status_json(const uc_system_status *s) {
     json_t *items = json_array();
     for (int i = 0; i < s->n_items; i++) json_array_append_new(items, json_string(s->items[i]));
     json_t *procs = json_array();
-    for (int i = 0; i < s->n_procs; i++) {
-        const uc_proc *p = &s->procs[i];
+    for (int i = 0; i < s->n_procs + (s->has_exchange ? 1 : 0); i++) {
+        const uc_proc *p = i < s->n_procs ? &s->procs[i] : &s->exchange;
         json_array_append_new(procs, json_pack("{s:s,s:s,s:i,s:f,s:i,s:s}", "name", p->name, "state", p->state, "pid",
                                                p->pid, "uptime_s", p->uptime_s, "restarts", p->restarts, "last_error",
                                                p->last_error));
@@ -224,10 +227,12 @@ json_t *uc_view_status_json(const uc_system_status *s) {
         json_array_append_new(fills, json_pack("{s:s,s:s,s:I,s:I,s:f}", "symbol", s->fills[i].symbol, "side",
                                                s->fills[i].side, "qty", (json_int_t)s->fills[i].qty, "price",
                                                (json_int_t)s->fills[i].price, "time", s->fills[i].time));
-    return json_pack("{s:{s:s,s:s,s:f,s:s,s:s,s:o},s:o,s:s?,s:b,s:b,s:i,s:i,s:i,s:o}", "session", "state",
-                     states[s->sstate], "account", s->session.account, "expires_at", s->session.expires_at,
-                     "order_account", s->session.order_account, "item_code", s->session.item_code, "items", items,
-                     "processes", procs, "supervisor", s->supervisor[0] ? s->supervisor : NULL, "trading", s->trading,
+    return json_pack("{s:{s:s,s:s,s:s,s:f,s:s,s:s,s:o},s:o,s:s?,s:s?,s:s?,s:b,s:b,s:i,s:i,s:i,s:o}", "session",
+                     "state", states[s->sstate], "account", s->session.account, "broker", s->session.broker,
+                     "expires_at", s->session.expires_at, "order_account", s->session.order_account, "item_code",
+                     s->session.item_code, "items", items, "processes", procs, "trading_state",
+                     s->trading_state[0] ? s->trading_state : NULL, "trading_state_reason",
+                     s->trading_state_reason[0] ? s->trading_state_reason : NULL, "supervisor", s->supervisor[0] ? s->supervisor : NULL, "trading", s->trading,
                      "gateway_up", s->gateway_up, "active_conditions", s->n_conditions, "orders", s->n_orders,
                      "fills", s->n_fills, "latest_fills", fills);
 }

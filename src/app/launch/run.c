@@ -23,6 +23,8 @@
 #include "app/launch/supervisor.h"
 #include "app/launch/topology.h"
 #include "app/launch/run.h"
+#include "app/launch/run_session.h"
+#include "broker/sim_broker.h"
 #include "store/condition_store.h"
 #include "store/db.h"
 #include "store/session_store.h"
@@ -109,7 +111,7 @@ static int parse_args(int argc, char **argv, run_options *o) {
                                          {"broker", 1, 0, 'b'},  {"fix-config", 1, 0, 'F'},
                                          {"help", 0, 0, 'H'},  {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
-    const char *broker = "sim";
+    const char *broker_name = "sim";
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -151,7 +153,7 @@ static int parse_args(int argc, char **argv, run_options *o) {
                 fprintf(stderr, "aftm run: unknown broker '%s' (available: sim, fix)\n", optarg);
                 return EXIT_USAGE;
             }
-            broker = optarg;
+            broker_name = optarg;
             break;
         case 'F': o->fix_config = optarg; break;
         case 'a': o->account = optarg; break;
@@ -167,7 +169,7 @@ static int parse_args(int argc, char **argv, run_options *o) {
         fprintf(stderr, "aftm run: unexpected argument '%s'\n", argv[optind]);
         return EXIT_USAGE;
     }
-    if (!strcmp(broker, "fix") != (o->fix_config != NULL)) {
+    if (!strcmp(broker_name, "fix") != (o->fix_config != NULL)) {
         fprintf(stderr, "aftm run: %s\n", o->fix_config ? "--fix-config goes with --broker fix"
                                                          : "--broker fix needs --fix-config FILE");
         return EXIT_USAGE;
@@ -226,7 +228,7 @@ static bool start_all(supervisor *sup, sup_child *xc, sup_child *gw, sup_child *
  * run_for, or a child that will not run (it failed the same way each time it was restarted, or
  * with an exit code that says restarting cannot help): false then, after saying why. The signals
  * are blocked and taken synchronously. */
-static bool supervise(supervisor *sup, const sigset_t *wait_set, double run_for) {
+static bool supervise(supervisor *sup, const sigset_t *wait_set, double run_for, run_session *session) {
     int64_t deadline = run_for > 0 ? clock_mono_ms() + (int64_t)(run_for * 1000) : INT64_MAX;
     for (;;) {
         for (int i = 0; i < sup->n; i++)
@@ -248,6 +250,7 @@ static bool supervise(supervisor *sup, const sigset_t *wait_set, double run_for)
             return true;
         }
         sup_poll(sup);
+        run_session_renew(session);
     }
 }
 
@@ -303,9 +306,11 @@ int cmd_run(int argc, char **argv) {
     char account[64];
     order_account(home, o.account, account, sizeof account);
     bool rearm = (o.demo && add_demo_conditions(home, o.symbol ? o.symbol : "TXFF5")) || o.rearm;
+    /* the gateway logs in as the menu's does: the simulator's account, the password by environment */
+    const char *login = o.fix_config ? NULL : SIM_DEFAULT_LOGIN;
     const topology topo = {.home = home, .ep = &ep, .market = market, .ticks = o.ticks, .speed = o.speed,
                            .seed = o.seed, .rate = o.rate, .symbol = o.symbol, .feed_resume = run_id,
-                           .replay_waits = true, .account = account, .rearm = rearm,
+                           .replay_waits = true, .account = account, .rearm = rearm, .gateway_login = login,
                            .quiet_gateway = true, .quiet_trading = o.quiet, .fix_config = o.fix_config};
     topo_argv xc_argv, gw_argv, ex_argv, st_argv;
     topology_exchange(&topo, &xc_argv);
@@ -317,7 +322,9 @@ int cmd_run(int argc, char **argv) {
     sup_child *gw = sup_add(&sup, "gateway", gw_argv.argv);
     sup_child *ex = sup_add(&sup, "executor", ex_argv.argv);
     sup_child *st = sup_add(&sup, "strategy", st_argv.argv);
+    if (gw && login && !sup_setenv(gw, "AFTM_PASSWORD", SIM_DEFAULT_PASSWORD)) gw = NULL;
     int rc = EXIT_OK;
+    run_session session = {0};
 
     printf("aftm: data in %s; ticks %s, signals %s, orders %s, reports %s, exchange %s (market %s)\n", home, ep.tick,
            ep.signal, ep.order, ep.report, ep.exchange, market);
@@ -325,16 +332,32 @@ int cmd_run(int argc, char **argv) {
     printf("aftm: trading hours are not enforced on the simulator; Ctrl+C stops everything\n");
     fflush(stdout);
     if (o.fix_config) printf("aftm: broker FIX, settings %s\n", o.fix_config);
+    run_print_open_positions(status_db, stdout,
+                             "aftm: open positions at start:");
     if ((!xc && !o.fix_config) || !gw || !ex || !st) {
         fprintf(stderr, "aftm run: cannot supervise the processes\n");
         rc = EXIT_RUNTIME;
     } else if (!start_all(&sup, xc, gw, ex, st, &ep)) {
         rc = EXIT_RUNTIME;
-    } else if (!supervise(&sup, &wait_set, o.run_for)) {
-        rc = EXIT_RUNTIME;
+    } else {
+        /* the session every other command reads: logged in, this order account, the walk's item */
+        const char *item = o.ticks ? NULL : (o.symbol ? o.symbol : "TXFF5");
+        if (run_session_begin(&session, status_db, login ? login : account, o.fix_config ? "fix" : "sim", account,
+                              item, ep.order, err, sizeof err))
+            printf("aftm: logged in as %s; other shells can trade and query alongside (aftm status)\n",
+                   session.login);
+        else
+            fprintf(stderr, "aftm run: warning: the session is not recorded (%s); other commands will say "
+                            "'Not logged in'\n", err);
+        fflush(stdout);
+        if (!supervise(&sup, &wait_set, o.run_for, &session)) rc = EXIT_RUNTIME;
     }
     fflush(stdout);
     sup_stop_all(&sup, 5000);
+    run_session_end(&session);
+    if (run_print_open_positions(status_db, stdout, "aftm: WARNING: stopped with open positions, nothing manages "
+                                                    "them until the next start:"))
+        printf("aftm: close them by hand (aftm order send), or start again: a condition that holds them manages them again\n");
     for (int i = 0; i < sup.n; i++)
         if (sup.children[i].restarts)
             printf("aftm: %s was restarted %d time(s)\n", sup.children[i].name, sup.children[i].restarts);
