@@ -151,7 +151,7 @@ risk_verdict risk_check(const risk_limits *lim, const risk_state *st, const risk
 
     /* An exit only reduces what is open: it is never refused for being late or for a price
      * off the band, since refusing it would leave the position without its exit. */
-    bool is_exit = risk_is_exit(st, req);
+    bool is_exit = req->closes_holding || risk_is_exit(st, req);
 
     if (lim->stale_signal_ms > 0 && !is_exit) {
         int64_t age = req->now_ms - req->signal_ms;

@@ -92,6 +92,10 @@ typedef struct {
     int minute_of_day;  /* local (Asia/Taipei) minutes since midnight, 0..1439 */
     int weekday;        /* local weekday, 0 = Sunday .. 6 = Saturday */
     bool duplicate;     /* the caller has seen this signal id before */
+    /* The caller has sized the order to close lots that a condition holds (its exit): it is
+     * treated as an exit even when the account's net position does not shrink, e.g. a buy and
+     * a sell condition that net to zero, where each exit still only closes its own lots. */
+    bool closes_holding;
 } risk_request;
 
 void risk_state_init(risk_state *st);

@@ -9,7 +9,7 @@
 
 struct condition_store {
     sqlite3 *db;
-    sqlite3_stmt *insert, *save, *set_entry, *get, *list_active, *list_all, *cancel, *begin, *commit;
+    sqlite3_stmt *insert, *save, *set_entry, *get, *list_active, *list_all, *cancel, *begin, *commit, *closed;
 };
 
 #define COLUMNS                                                                                             \
@@ -43,7 +43,11 @@ condition_store *cstore_open(sqlite3 *db) {
          "is_trigger=?5, is_ordered=?6, is_exited=?7, "
          "filled_qty=CASE WHEN entry_state='none' THEN ?11 ELSE filled_qty END, "
          "entry_state=CASE WHEN entry_state='none' THEN ?10 ELSE entry_state END, "
-         "status=CASE WHEN ?7 THEN 'done' ELSE status END, note=COALESCE(?8, note), updated_at=?9 WHERE id=?12"},
+         "status=CASE WHEN status='closed' THEN status WHEN ?7 THEN 'done' ELSE status END, "
+         "note=CASE WHEN status='closed' THEN note ELSE COALESCE(?8, note) END, updated_at=?9 WHERE id=?12"},
+        /* the executor's: the exit found nothing left to close (the strategy's later write of
+         * the exit keeps this) */
+        {&s->closed, "UPDATE conditions SET status='closed', note=?1, updated_at=?2 WHERE id=?3"},
         {&s->set_entry,
          "UPDATE conditions SET entry_state=?1, filled_qty=?2, "
          "status=CASE WHEN ?1='rejected' AND status='active' THEN 'rejected' ELSE status END, "
@@ -65,7 +69,7 @@ condition_store *cstore_open(sqlite3 *db) {
 
 void cstore_close(condition_store *s) {
     if (!s) return;
-    sqlite3_stmt *all[] = {s->insert, s->save, s->set_entry, s->get, s->list_active, s->list_all, s->cancel, s->begin, s->commit};
+    sqlite3_stmt *all[] = {s->insert, s->save, s->set_entry, s->get, s->list_active, s->list_all, s->cancel, s->begin, s->commit, s->closed};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) sqlite3_finalize(all[i]);
     free(s);
 }
@@ -193,3 +197,11 @@ bool cstore_set_entry(condition_store *s, int64_t id, entry_state es, int64_t fi
 
 bool cstore_begin(condition_store *s) { return db_step_done(s->begin); }
 bool cstore_commit(condition_store *s) { return db_step_done(s->commit); }
+
+bool cstore_set_closed(condition_store *s, int64_t id, const char *note) {
+    sqlite3_stmt *st = s->closed;
+    sqlite3_bind_text(st, 1, note, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_double(st, 2, clock_wall_s());
+    sqlite3_bind_int64(st, 3, id);
+    return db_step_done(st);
+}

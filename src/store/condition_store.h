@@ -10,7 +10,8 @@
 #include "domain/condition.h"
 
 /* status column: active (live in the strategy), done (exited), cancelled (by the user),
- * rejected (its entry was refused or expired; parked with a note). */
+ * rejected (its entry was refused or expired; parked with a note), closed (its exit found the
+ * position already closed by hand: nothing was sent). */
 typedef struct {
     condition c;
     char uuid[40];
@@ -39,6 +40,10 @@ int cstore_list(condition_store *s, bool all, cstore_row_fn fn, void *ctx);
 bool cstore_save_state(condition_store *s, const condition *c, const char *note);
 /* The executor's write: the entry filled (with quantity) or was rejected (with a reason). */
 bool cstore_set_entry(condition_store *s, int64_t id, entry_state st, int64_t filled_qty, const char *note);
+
+/* The executor's write when a condition's exit finds nothing left to close: closed, with the
+ * note; a later write of the strategy's state keeps both. */
+bool cstore_set_closed(condition_store *s, int64_t id, const char *note);
 
 bool cstore_begin(condition_store *s);
 bool cstore_commit(condition_store *s);

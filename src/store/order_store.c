@@ -9,7 +9,7 @@
 
 struct order_store {
     sqlite3 *db;
-    sqlite3_stmt *insert, *update, *get, *open, *fill, *pos_get, *pos_put, *pos_all, *begin, *commit, *rollback, *by_signal;
+    sqlite3_stmt *insert, *update, *get, *open, *fill, *pos_get, *pos_put, *pos_all, *begin, *commit, *rollback, *by_signal, *held;
 };
 
 #define ORDER_COLUMNS                                                                                         \
@@ -36,6 +36,13 @@ order_store *ostore_open(sqlite3 *db) {
                       "open_cost=excluded.open_cost, realized=excluded.realized, last_price=excluded.last_price"},
         {&s->pos_all, "SELECT account, symbol, net_qty, open_cost, realized, last_price FROM positions "
                       "ORDER BY account, symbol"},
+        /* each condition's entry fills less its exit's, while its exit is not over: the exit leg's
+         * signal id is the entry's with X for E (the unique index on signal_id finds it) */
+        {&s->held, "SELECT COALESCE(SUM((CASE WHEN e.side='buy' THEN 1 ELSE -1 END) * "
+                   "(e.filled_qty - COALESCE(x.filled_qty, 0))), 0) FROM orders e LEFT JOIN orders x "
+                   "ON x.signal_id = substr(e.signal_id, 1, length(e.signal_id) - 1) || 'X' "
+                   "WHERE e.account=?1 AND e.symbol=?2 AND e.signal_id LIKE '%.E' AND e.signal_id<>?3 "
+                   "AND e.filled_qty>0 AND (x.status IS NULL OR x.status IN ('new','sent','accepted','partially_filled'))"},
         {&s->begin, "BEGIN IMMEDIATE"},
         {&s->commit, "COMMIT"},
         {&s->rollback, "ROLLBACK"},
@@ -50,7 +57,7 @@ order_store *ostore_open(sqlite3 *db) {
 void ostore_close(order_store *s) {
     if (!s) return;
     sqlite3_stmt *all[] = {s->insert, s->update, s->get,   s->open,   s->fill,    s->pos_get,
-                           s->pos_put, s->pos_all, s->begin, s->commit, s->rollback, s->by_signal};
+                           s->pos_put, s->pos_all, s->begin, s->commit, s->rollback, s->by_signal, s->held};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) sqlite3_finalize(all[i]);
     free(s);
 }
@@ -222,4 +229,17 @@ int ostore_each_position(order_store *s, ostore_position_fn fn, void *ctx) {
     }
     sqlite3_reset(s->pos_all);
     return rc == SQLITE_DONE ? n : -1;
+}
+
+bool ostore_conditions_hold(order_store *s, const char *account, const char *symbol, const char *except_entry,
+                            int64_t *out) {
+    *out = 0;
+    sqlite3_stmt *st = s->held;
+    sqlite3_bind_text(st, 1, account, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, symbol, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, except_entry ? except_entry : "", -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) *out = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW;
 }

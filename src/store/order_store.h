@@ -47,4 +47,11 @@ bool ostore_position_put(order_store *s, const position *p, price_t last_price);
 typedef void (*ostore_position_fn)(void *ctx, const position *p, price_t last_price);
 int ostore_each_position(order_store *s, ostore_position_fn fn, void *ctx);
 
+/* What the conditions hold in account/symbol, signed (long > 0), leaving out the condition whose
+ * entry signal id is except_entry (NULL: none): each condition's entry fills less its exit's
+ * fills, counted while the exit has not ended (an exit that ended, whether filled, refused or
+ * skipped, leaves nothing that condition still manages). False when the database failed. */
+bool ostore_conditions_hold(order_store *s, const char *account, const char *symbol, const char *except_entry,
+                            int64_t *out);
+
 #endif

@@ -611,6 +611,99 @@ static void test_order_not_stored_is_not_acknowledged(void **state) {
     assert_int_equal(f->gw.sends, 1);
 }
 
+
+/* A fill of the order for signal id (its whole quantity) at 20000, as report seq. */
+static void fill_all(fixture *f, int seq, const char *signal_id) {
+    char coid[ORDER_ID_MAX];
+    snprintf(coid, sizeof coid, "aftm-00c0ffee-%s", signal_id);
+    order_record r = stored(f, coid);
+    report(f, "{\"seq\":%d,\"client_order_id\":\"%s\",\"status\":\"filled\",\"fill_id\":\"F-%s\",\"fill_qty\":%lld,"
+              "\"fill_price\":20000,\"filled_qty\":%lld}", seq, coid, signal_id, (long long)r.o.qty, (long long)r.o.qty);
+    assert_int_equal(stored(f, coid).o.status, ORDER_FILLED);
+}
+
+static void test_exit_is_sized_to_what_the_account_still_holds(void **state) {
+    fixture *f = *state;
+    send_signal(f, "21.E", WIRE_BUY, 3, 21);
+    fill_all(f, 1, "21.E");
+    /* two of the three lots closed by an order that is not the condition's */
+    send_signal(f, "hand-1", WIRE_SELL, 2, 0);
+    fill_all(f, 2, "hand-1");
+    assert_int_equal(net_position(f), 1);
+
+    send_signal(f, "21.X", WIRE_SELL, 3, 21);
+    assert_string_equal(f->gw.sent_coid, "aftm-00c0ffee-21.X");
+    assert_int_equal(f->gw.sent_qty, 1); /* not 3: that would open a short of 2 */
+    assert_int_equal(stored(f, "aftm-00c0ffee-21.X").o.qty, 1);
+    fill_all(f, 3, "21.X");
+    assert_int_equal(net_position(f), 0);
+}
+
+static void test_exit_of_a_position_closed_by_hand_is_skipped(void **state) {
+    fixture *f = *state;
+    int64_t id = add_condition(f);
+    char entry[32], exit_id[32], coid[64];
+    snprintf(entry, sizeof entry, "%lld.E", (long long)id);
+    snprintf(exit_id, sizeof exit_id, "%lld.X", (long long)id);
+    send_signal(f, entry, WIRE_BUY, 2, id);
+    fill_all(f, 1, entry);
+    send_signal(f, "hand-2", WIRE_SELL, 2, 0);
+    fill_all(f, 2, "hand-2");
+    assert_int_equal(net_position(f), 0);
+
+    int sends = f->gw.sends;
+    send_signal(f, exit_id, WIRE_SELL, 2, id);
+    assert_int_equal(f->gw.sends, sends); /* nothing sent */
+    snprintf(coid, sizeof coid, "aftm-00c0ffee-%s", exit_id);
+    order_record r = stored(f, coid); /* the row acknowledges the signal */
+    assert_int_equal(r.o.status, ORDER_REJECTED);
+    assert_true(strncmp(r.o.reason, "closed by hand: ", 16) == 0);
+    assert_int_equal(net_position(f), 0);
+    condition_record c;
+    assert_true(cstore_get(f->cs2, id, &c));
+    assert_string_equal(c.status, "closed");
+    assert_non_null(strstr(c.note, "closed by hand"));
+
+    /* the strategy's own write of the exit, arriving after, keeps it */
+    c.c.is_exited = true;
+    assert_true(cstore_save_state(f->cs2, &c.c, "exited: stop loss"));
+    assert_true(cstore_get(f->cs2, id, &c));
+    assert_string_equal(c.status, "closed");
+    assert_non_null(strstr(c.note, "closed by hand"));
+
+    /* the signal again: acknowledged, still not sent */
+    send_signal(f, exit_id, WIRE_SELL, 2, id);
+    assert_int_equal(f->gw.sends, sends);
+}
+
+static void test_kill_switch_passes_exits_of_conditions_that_net_to_zero(void **state) {
+    fixture *f = *state;
+    send_signal(f, "31.E", WIRE_BUY, 1, 31);
+    fill_all(f, 1, "31.E");
+    send_signal(f, "32.E", WIRE_SELL, 1, 32);
+    fill_all(f, 2, "32.E");
+    assert_int_equal(net_position(f), 0);
+
+    assert_true(db_meta_set_int(f->db2, "kill_switch", 1));
+    exc_poll_state(f->x);
+    assert_true(exc_kill_switch_on(f->x));
+
+    send_signal(f, "31.X", WIRE_SELL, 1, 31);
+    assert_string_equal(f->gw.sent_coid, "aftm-00c0ffee-31.X");
+    assert_int_equal(stored(f, "aftm-00c0ffee-31.X").o.status, ORDER_ACCEPTED);
+    /* while the first exit is still open, the second closes its own lot too */
+    send_signal(f, "32.X", WIRE_BUY, 1, 32);
+    assert_string_equal(f->gw.sent_coid, "aftm-00c0ffee-32.X");
+    assert_int_equal(f->gw.sent_qty, 1);
+    assert_int_equal(stored(f, "aftm-00c0ffee-32.X").o.status, ORDER_ACCEPTED);
+    fill_all(f, 3, "31.X");
+    fill_all(f, 4, "32.X");
+    assert_int_equal(net_position(f), 0);
+    /* an entry is still refused */
+    send_signal(f, "33.E", WIRE_BUY, 1, 33);
+    assert_int_equal(stored(f, "aftm-00c0ffee-33.E").o.status, ORDER_REJECTED);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_signal_stored_before_sent, setup, teardown),
@@ -629,6 +722,9 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_pending_orders_count_in_the_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_absurd_reports_are_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_order_not_stored_is_not_acknowledged, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_exit_is_sized_to_what_the_account_still_holds, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_exit_of_a_position_closed_by_hand_is_skipped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kill_switch_passes_exits_of_conditions_that_net_to_zero, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -425,6 +425,19 @@ static void test_kill_switch_blocks_entries_allows_exits(void **state) {
     expect_ok(&entry);
 }
 
+/* A buy and a sell condition each hold a lot: the account is flat, so by the net alone an exit
+ * would open a position. The caller's word that the order closes a condition's own lots makes
+ * it an exit for the kill switch; without it, it stays refused. */
+static void test_kill_switch_passes_exits_that_close_a_holding(void **state) {
+    (void)state;
+    risk_trip_kill_switch(&st, "operator");
+    risk_set_position(&st, "TXFF5", 0);
+    risk_request exit = req(SIDE_SELL, 1);
+    expect_refused(&exit, RISK_KILL_SWITCH);
+    exit.closes_holding = true;
+    expect_ok(&exit);
+}
+
 static void test_daily_loss_trips_kill_switch(void **state) {
     (void)state;
     assert_false(risk_update_pnl(&st, &lim, 5000));
@@ -542,6 +555,7 @@ int main(void) {
         T(test_trading_hours_sessions),
         T(test_trading_hours_off_and_custom),
         T(test_kill_switch_blocks_entries_allows_exits),
+        T(test_kill_switch_passes_exits_that_close_a_holding),
         T(test_daily_loss_trips_kill_switch),
         T(test_rule_order),
         T(test_product_table),

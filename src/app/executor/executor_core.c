@@ -510,6 +510,68 @@ static void record_refusal(executor_core *x, order_record *r, const char *reason
     if (r->is_exit) log_error("an EXIT was refused: the position in %s stays open", r->o.symbol);
 }
 
+/* ---- exits never open a position ------------------------------------------------------- */
+
+/* What an exit may close: at most what its condition holds (its entry's fills) and what the
+ * account still holds for it (the net position less what the other conditions hold), so an
+ * exit never opens or flips a position, whatever was done by hand in between. The other
+ * conditions are taken out because on a netting account a buy and a sell condition can hold
+ * +1 and -1 with the account flat: each exit still closes its own lot. 0 with why: nothing
+ * left to close; -1: the books could not be read. *attributed: the entry is in the books, so the
+ * size is the condition's own (the risk rules then take it as an exit whatever the net). */
+static int64_t exit_size(executor_core *x, const order *o, const char *signal_id, bool *attributed, char *why,
+                         size_t whylen) {
+    *attributed = false;
+    char entry_id[ORDER_ID_MAX];
+    snprintf(entry_id, sizeof entry_id, "%s", signal_id);
+    entry_id[strlen(entry_id) - 1] = 'E'; /* an exit's id ends in ".X" (gw_is_exit) */
+    side_t held = o->side == SIDE_BUY ? SIDE_SELL : SIDE_BUY;
+    /* no entry in the books (the original's signals, an exit leg of something aftm did not
+     * enter): nothing to attribute; the risk rules' own reduce-only test decides */
+    order_record entry;
+    if (!ostore_get_by_signal(x->os, entry_id, &entry)) return o->qty;
+    *attributed = true;
+    int64_t holds = entry.o.side == held ? entry.o.filled_qty : 0;
+    position p;
+    int64_t others;
+    if (!ostore_position_get(x->os, o->account, o->symbol, &p) ||
+        !ostore_conditions_hold(x->os, o->account, o->symbol, entry_id, &others))
+        return -1;
+    int64_t mine = held == SIDE_BUY ? p.net_qty - others : others - p.net_qty;
+    if (mine < 0) mine = 0;
+    int64_t qty = o->qty < holds ? o->qty : holds;
+    if (mine < qty) qty = mine;
+    if (qty < o->qty)
+        snprintf(why, whylen, "the condition holds %lld lot(s); the account holds %+lld %s, of which the other "
+                 "conditions hold %+lld", (long long)holds, (long long)p.net_qty, o->symbol, (long long)others);
+    return qty;
+}
+
+/* An exit with nothing left to close: not sent; its order row (rejected, with the reason)
+ * acknowledges the signal and the condition ends as closed by hand. */
+static void skip_exit(executor_core *x, order_record *r, const char *why) {
+    snprintf(r->o.reason, sizeof r->o.reason, "closed by hand: %.100s", why);
+    r->o.status = ORDER_REJECTED;
+    char note[160];
+    snprintf(note, sizeof note, "closed by hand: the exit found no position left to close");
+    bool stored = ostore_begin(x->os);
+    if (stored) {
+        stored = ostore_insert(x->os, r) && db_journal(x->db, "executor", "exit_skipped", r->o.client_order_id, why) &&
+                 (r->o.condition_id <= 0 || cstore_set_closed(x->cs, r->o.condition_id, note));
+        if (!stored || !ostore_commit(x->os)) {
+            ostore_rollback(x->os);
+            stored = false;
+        }
+    }
+    if (!stored) {
+        /* not acknowledged: the strategy sends it again */
+        log_error("exit %s has nothing to close, but that cannot be stored now (%s)", r->o.signal_id,
+                  sqlite3_errmsg(x->db));
+        return;
+    }
+    log_warn("exit %s skipped: %s; condition %lld closed by hand", r->o.signal_id, why, (long long)r->o.condition_id);
+}
+
 bool exc_account(executor_core *x, char *out, size_t cap) {
     if (x->cfg.account[0]) {
         snprintf(out, cap, "%s", x->cfg.account);
@@ -583,9 +645,29 @@ void exc_on_signal(executor_core *x, const wire_signal *sig) {
         record_refusal(x, &r, why);
         return;
     }
+    bool sized_exit = false;
+    if (r.is_exit) {
+        char why[256] = "";
+        int64_t qty = exit_size(x, &r.o, signal_id, &sized_exit, why, sizeof why);
+        if (qty < 0) {
+            /* not acknowledged: the strategy sends it again */
+            log_error("cannot read the books to size exit %s (%s); not sent now", signal_id, sqlite3_errmsg(x->db));
+            return;
+        }
+        if (qty == 0) {
+            skip_exit(x, &r, why);
+            return;
+        }
+        if (qty < r.o.qty) {
+            log_warn("exit %s sized down from %lld to %lld lot(s): %s", signal_id, (long long)r.o.qty,
+                     (long long)qty, why);
+            r.o.qty = qty;
+        }
+    }
     int64_t now_ms = now_us(x) / 1000;
     risk_request req = {.symbol = r.o.symbol, .side = side, .qty = r.o.qty, .ref_price = sig->price,
-                        .signal_ms = (int64_t)llround(sig->when * 1000), .now_ms = now_ms, .duplicate = false};
+                        .signal_ms = (int64_t)llround(sig->when * 1000), .now_ms = now_ms, .duplicate = false,
+                        .closes_holding = sized_exit};
     price_t *last = price_slot(x, r.o.symbol, false);
     req.last_price = last ? *last : 0;
     /* A signal without a price (the original's) is a market order at the last price. */
