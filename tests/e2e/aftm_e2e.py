@@ -58,6 +58,19 @@ def _remove_homes():
         shutil.rmtree(home, ignore_errors=True)
 
 
+_children = []
+
+
+@atexit.register
+def _kill_children():
+    """A test that fails midway leaves no aftm process of its own running (registered after
+    _remove_homes, so it runs before it)."""
+    for p in _children:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
 def free_port():
     return free_ports(1)[0]
 
@@ -91,7 +104,9 @@ class Env:
 
     def start(self, *args, log=None):
         out = open(log or os.path.join(self.home, "%s.log" % args[0]), "w")
-        return subprocess.Popen([AFTM] + list(args), env=self.env, stdout=out, stderr=subprocess.STDOUT)
+        p = subprocess.Popen([AFTM] + list(args), env=self.env, stdout=out, stderr=subprocess.STDOUT)
+        _children.append(p)
+        return p
 
 
 def write_ticks(path, prices, symbol="TXFF5", start="2025-06-17 09:00:00", step_s=0.1):
@@ -412,7 +427,11 @@ class System:
             self._sub.connect(self.e.ep("tick"))
         price, end = None, time.time() + timeout
         while price is None and time.time() < end:
-            while self._sub.poll(50):
+            if not self._sub.poll(50):
+                continue
+            for _ in range(100000):  # what is queued, up to now (a fast feed never pauses)
+                if not self._sub.poll(0):
+                    break
                 price = msgpack.unpackb(self._sub.recv_multipart()[1], raw=False)["tick"]["match_price"]
         return price
 
