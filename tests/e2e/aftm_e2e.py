@@ -337,6 +337,7 @@ class System:
         self.executor_args = list(executor_args)
         self.quiet_gateway = quiet_gateway
         self.log_dir = env.home  # where the processes' logs go
+        self.strategy_tick = None  # the strategy's tick endpoint, when not the gateway's (a relay)
         self.procs, self.starts = {}, {}
         self._ctx = None
         self._sub = None
@@ -356,8 +357,8 @@ class System:
                     "--account", self.account, "--trading-hours", "off", "--timeout-ms", "500",
                     "--attempts", "2"] + (["--risk", self.risk] if self.risk else []) + self.executor_args
         if name == "strategy":
-            return ["strategy", "--home", e.home, "--tick-endpoint", e.ep("tick"), "--signal-endpoint",
-                    e.ep("signal"), "--report-endpoint", e.ep("report")]
+            return ["strategy", "--home", e.home, "--tick-endpoint", self.strategy_tick or e.ep("tick"),
+                    "--signal-endpoint", e.ep("signal"), "--report-endpoint", e.ep("report")]
         raise ValueError(name)
 
     def start(self, name):
@@ -467,3 +468,46 @@ class System:
     def audit(self, whole_account=True, wait=30.0, extra_signals=()):
         return audit(self.e, self.account, self.logs("strategy"), whole_account, wait,
                      os.path.join(self.exchange_home, "exchange.db"), extra_signals)
+
+
+class TickRelay:
+    """Relays the gateway's tick feed to another endpoint (a strategy's), where the test can slip
+    in messages of its own between the real ones."""
+
+    def __init__(self, src, dst):
+        import queue
+        import threading
+        import zmq
+        ctx = zmq.Context.instance()
+        self.sub = ctx.socket(zmq.SUB)
+        self.sub.setsockopt(zmq.SUBSCRIBE, b"")
+        self.sub.connect(src)
+        self.pub = ctx.socket(zmq.PUB)
+        self.pub.setsockopt(zmq.LINGER, 0)
+        self.pub.bind(dst)
+        self.q = queue.Queue()
+        self.relayed = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        while not self._stop.is_set():
+            while not self.q.empty():
+                self.pub.send_multipart(self.q.get())
+            if self.sub.poll(20):
+                for _ in range(1000):
+                    if not self.sub.poll(0):
+                        break
+                    self.pub.send_multipart(self.sub.recv_multipart())
+                    self.relayed += 1
+
+    def inject(self, frames):
+        """Sends frames (a list of bytes) to the relay's subscribers, in order with the feed."""
+        self.q.put(frames)
+
+    def close(self):
+        self._stop.set()
+        self._thread.join(5)
+        self.sub.close()
+        self.pub.close()
