@@ -1,6 +1,7 @@
 # aftm — automatic futures trading machine.
 #   make run      install what is missing, build, start the all-in-one system on the simulator
 #   make test     install what is missing, build with ASan+UBSan, run every test
+#   make soak     the kill -9 chaos test at length (AFTM_KILL_ROUNDS, default 200) with its audit
 #   make bench    build optimised and run the benchmarks (writes docs/PERFORMANCE.md)
 #   make install  install the binary (PREFIX=/usr/local, DESTDIR for staging)
 #   make compile_commands.json   the compilation database for editors and clang tools
@@ -43,7 +44,7 @@ TEST_BINS := $(TEST_SRCS:tests/unit/%.c=build/asan/tests/%)
 FIX_TEST_BINS := $(patsubst tests/fix/%.cpp,build/asan/tests/fix/%,$(wildcard tests/fix/*.cpp))
 BENCH_BINS:= $(BENCH_SRCS:bench/%.c=build/release/bench/%)
 
-.PHONY: all deps run test unit e2e bench clean valgrind install uninstall layers FORCE
+.PHONY: all deps run test soak unit e2e bench clean valgrind install uninstall layers FORCE
 
 all: build/release/aftm
 
@@ -57,6 +58,14 @@ run: deps
 test: deps
 	@$(MAKE) --no-print-directory build/asan/aftm build/release/aftm $(TEST_BINS) $(FIX_TEST_BINS)
 	@bash scripts/run-tests.sh
+
+# Every process killed (SIGKILL) and restarted at random, AFTM_KILL_ROUNDS times (make test runs
+# 40), then the audit: nothing lost, doubled or stranded, positions equal to the exchange's.
+soak: deps
+	@$(MAKE) --no-print-directory build/asan/aftm
+	@AFTM_BIN="$(CURDIR)/build/asan/aftm" AFTM_TESTDATA="$(CURDIR)/tests/data" \
+	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  AFTM_KILL_ROUNDS=$${AFTM_KILL_ROUNDS:-200} /usr/bin/python3 tests/e2e/test_kill_restart.py
 
 layers:
 	@python3 scripts/check_layers.py src

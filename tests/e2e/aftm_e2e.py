@@ -58,6 +58,19 @@ def _remove_homes():
         shutil.rmtree(home, ignore_errors=True)
 
 
+_children = []
+
+
+@atexit.register
+def _kill_children():
+    """A test that fails midway leaves no aftm process of its own running (registered after
+    _remove_homes, so it runs before it)."""
+    for p in _children:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
 def free_port():
     return free_ports(1)[0]
 
@@ -123,7 +136,9 @@ class Env:
 
     def start(self, *args, log=None):
         out = open(log or os.path.join(self.home, "%s.log" % args[0]), "w")
-        return subprocess.Popen([AFTM] + list(args), env=self.env, stdout=out, stderr=subprocess.STDOUT)
+        p = subprocess.Popen([AFTM] + list(args), env=self.env, stdout=out, stderr=subprocess.STDOUT)
+        _children.append(p)
+        return p
 
 
 def write_ticks(path, prices, symbol="TXFF5", start="2025-06-17 09:00:00", step_s=0.1):
@@ -361,6 +376,7 @@ class System:
         self.executor_args = list(executor_args)
         self.quiet_gateway = quiet_gateway
         self.log_dir = env.home  # where the processes' logs go
+        self.strategy_tick = None  # the strategy's tick endpoint, when not the gateway's (a relay)
         self.procs, self.starts = {}, {}
         self._ctx = None
         self._sub = None
@@ -380,8 +396,8 @@ class System:
                     "--account", self.account, "--trading-hours", "off", "--timeout-ms", "500",
                     "--attempts", "2"] + (["--risk", self.risk] if self.risk else []) + self.executor_args
         if name == "strategy":
-            return ["strategy", "--home", e.home, "--tick-endpoint", e.ep("tick"), "--signal-endpoint",
-                    e.ep("signal"), "--report-endpoint", e.ep("report")]
+            return ["strategy", "--home", e.home, "--tick-endpoint", self.strategy_tick or e.ep("tick"),
+                    "--signal-endpoint", e.ep("signal"), "--report-endpoint", e.ep("report")]
         raise ValueError(name)
 
     def start(self, name):
@@ -453,7 +469,11 @@ class System:
             self._sub.connect(self.e.ep("tick"))
         price, end = None, time.time() + timeout
         while price is None and time.time() < end:
-            while self._sub.poll(50):
+            if not self._sub.poll(50):
+                continue
+            for _ in range(100000):  # what is queued, up to now (a fast feed never pauses)
+                if not self._sub.poll(0):
+                    break
                 price = msgpack.unpackb(self._sub.recv_multipart()[1], raw=False)["tick"]["match_price"]
         return price
 
@@ -489,3 +509,46 @@ class System:
     def audit(self, whole_account=True, wait=30.0, extra_signals=()):
         return audit(self.e, self.account, self.logs("strategy"), whole_account, wait,
                      os.path.join(self.exchange_home, "exchange.db"), extra_signals)
+
+
+class TickRelay:
+    """Relays the gateway's tick feed to another endpoint (a strategy's), where the test can slip
+    in messages of its own between the real ones."""
+
+    def __init__(self, src, dst, env):
+        import queue
+        import threading
+        import zmq
+        ctx = zmq.Context.instance()
+        self.sub = env.curve(ctx.socket(zmq.SUB), "gateway")  # a client of the gateway's ticks
+        self.sub.setsockopt(zmq.SUBSCRIBE, b"")
+        self.sub.connect(src)
+        self.pub = env.curve_server(ctx.socket(zmq.PUB), "gateway")  # the gateway, to the strategy
+        self.pub.setsockopt(zmq.LINGER, 0)
+        self.pub.bind(dst)
+        self.q = queue.Queue()
+        self.relayed = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        while not self._stop.is_set():
+            while not self.q.empty():
+                self.pub.send_multipart(self.q.get())
+            if self.sub.poll(20):
+                for _ in range(1000):
+                    if not self.sub.poll(0):
+                        break
+                    self.pub.send_multipart(self.sub.recv_multipart())
+                    self.relayed += 1
+
+    def inject(self, frames):
+        """Sends frames (a list of bytes) to the relay's subscribers, in order with the feed."""
+        self.q.put(frames)
+
+    def close(self):
+        self._stop.set()
+        self._thread.join(5)
+        self.sub.close()
+        self.pub.close()

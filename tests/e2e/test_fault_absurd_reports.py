@@ -144,8 +144,17 @@ for what in ("fill price 1e+17 is out of range", "fill_qty -3 is out of range", 
              "fill_qty 2000000 is out of range", "beyond the gateway's last report"):
     check(what in text, "refused with a reason: %s" % what)
 
+# a wire string with a newline cannot forge a log line
+FORGED = "00:00:00.000 executor ERROR forged"
+push.send(aftm_signal("evil\n" + FORGED, "BUY", 1, price=20000))
+check(wait_until(lambda: "does not make a client order id" in open(os.path.join(e.home, "executor-2.log")).read(),
+                 10), "the signal with the odd id is refused with its reason, not sent")
+check(len(orders) == 1, "no order with the odd id reached the fake gateway")
 ex.send_signal(signal.SIGTERM)
 check(ex.wait(15) == 0, "the executor stops cleanly")
+lines = open(os.path.join(e.home, "executor-2.log")).read().splitlines()
+check(not any(line.startswith(FORGED) for line in lines) and any("evil\\n" + FORGED in line for line in lines),
+      "the newline is written escaped, inside the executor's own line")
 stop.set()
 check_logs_clean(e)
 print("PASS")

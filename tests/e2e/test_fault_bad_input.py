@@ -2,9 +2,11 @@
 the strategy as a price; a conditions.json with 9223372036854775807 overflowed the derived prices
 or was stored and traded; a negative risk limit turned its rule off, a misspelt [rsk] section or
 a directory passed as --risk was taken for "no limits". Each is refused with a clear error (exit
-code 2 at the command line); nothing is stored."""
+code 2 at the command line); nothing is stored. The bad ticks are also slipped into a trading
+system's feed, which ends with the audit."""
 import json
 import os
+import random
 import signal
 import sys
 import time
@@ -13,7 +15,8 @@ import msgpack
 import zmq
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from aftm_e2e import Env, check, check_logs_clean, tick_frames as tick  # noqa: E402
+from aftm_e2e import (Env, System, TickRelay, check, check_logs_clean, free_port,  # noqa: E402
+                      tick_frames as tick, wait_until)
 
 e = Env()
 
@@ -73,5 +76,30 @@ check(sig["signal_id"].endswith(".E") and sig["price"] == 20010, "the entry at 2
 strat.send_signal(signal.SIGTERM)
 check(strat.wait(10) == 0, "the strategy exits cleanly")
 check("bad price 0.5" in open(os.path.join(e.home, "strategy.log")).read(), "the bad tick was logged")
+check_logs_clean(e)
+pub.close()
+pull.close()
+
+# ---- the same inside a trading system: prices below a point slipped into the feed --------------------
+e = Env()
+s = System(e, rate=20)
+s.strategy_tick = "tcp://127.0.0.1:%d" % free_port()
+s.start_all(("exchange", "gateway", "executor"))
+relay = TickRelay(e.ep("tick"), s.strategy_tick, e)
+s.start("strategy")
+time.sleep(1.0)
+s.add_quick_conditions(8, random.Random(6))
+check(wait_until(lambda: "entry filled" in s.log_text("strategy"), 30), "entries filled: exits are watched")
+for _ in range(20):  # as 0, each would be past every buy's stop loss and every sell's take profit
+    relay.inject(tick(0.5))
+    relay.inject(tick(0.25))
+    time.sleep(0.05)
+check(s.settle(60), "every order reached a final state")
+s.audit()
+text = s.log_text("strategy")
+check(" at 0," not in text, "no signal at a price of 0")
+check("bad price 0.5" in text, "the bad ticks were logged")
+s.stop_all()
+relay.close()
 check_logs_clean(e)
 print("PASS")

@@ -19,12 +19,16 @@ ctx = zmq.Context.instance()
 push = e.curve(ctx.socket(zmq.PUSH), "executor", role="strategy")
 push.connect(e.ep("signal"))
 check(s.last_price() is not None, "ticks are flowing")
+check(wait_until(lambda: "started:" in s.log_text("executor"), 20), "the executor is up")
 time.sleep(0.5)
 db_path = os.path.join(e.home, "aftm.db")
 
 
 def order_status(signal_id):
-    db = sqlite3.connect("file:%s?mode=ro" % db_path, uri=True, timeout=0.05)
+    try:
+        db = sqlite3.connect("file:%s?mode=ro" % db_path, uri=True, timeout=0.05)
+    except sqlite3.OperationalError:
+        return None
     try:
         row = db.execute("SELECT status FROM orders WHERE signal_id=?", (signal_id,)).fetchone()
         return row[0] if row else None

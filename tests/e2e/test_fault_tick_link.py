@@ -1,7 +1,11 @@
 """Issue 11, item 7: a message over the size cap on the tick link. libzmq drops the connection
 that carried it (and a subscriber's dropped connection is not made again by itself): the strategy
-must log the drop, connect again, and go on turning ticks into signals."""
+must log the drop, connect again, and go on turning ticks into signals. Part 1 feeds a lone
+strategy; part 2 puts a relay between a trading system's gateway and its strategy, slips 2 MiB
+messages into the feed while it trades, and ends with the audit."""
 import os
+import random
+import re
 import signal
 import sys
 import time
@@ -10,9 +14,13 @@ import msgpack
 import zmq
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from aftm_e2e import Env, check, check_logs_clean, tick_frames as tick  # noqa: E402
+from aftm_e2e import (Env, System, TickRelay, check, check_logs_clean, free_port,  # noqa: E402
+                      tick_frames as tick, wait_until)
 
-ctx = zmq.Context()
+BIG = b"\x00" * (2 << 20)
+
+# ---- 1. a lone strategy, fed by this test -------------------------------------------------------------
+ctx = zmq.Context.instance()
 e = Env()
 e.cli("condition", "add", "--symbol", "TXFF5", "--side", "buy", "--trigger", "20000", "--turning", "10", "--qty", "1")
 pub = e.curve_server(ctx.socket(zmq.PUB), "gateway")  # this test stands in for the gateway
@@ -25,8 +33,8 @@ time.sleep(1.0)
 pub.send_multipart(tick(20050))  # the link works
 time.sleep(0.2)
 for _ in range(3):  # over the 1 MiB cap, as one frame and as a tick body
-    pub.send(b"\x00" * (2 << 20))
-    pub.send_multipart([b"TICK", b"\x00" * (2 << 20)])
+    pub.send(BIG)
+    pub.send_multipart([b"TICK", BIG])
     time.sleep(0.2)
 time.sleep(1.5)  # reconnects take a moment
 
@@ -48,6 +56,39 @@ check(strat.poll() is None, "the strategy is still running")
 strat.send_signal(signal.SIGTERM)
 check(strat.wait(10) == 0, "the strategy exits cleanly")
 log = open(os.path.join(e.home, "strategy.log")).read()
-check("tick link" in log and "size" in log, "the drop was logged")
+check("tick link" in log and "size cap" in log, "the drop was logged")
+check_logs_clean(e)
+pub.close()
+pull.close()
+
+# ---- 2. a trading system whose tick feed carries oversized messages -----------------------------------
+e = Env()
+s = System(e, rate=20)
+s.strategy_tick = "tcp://127.0.0.1:%d" % free_port()
+s.start_all(("exchange", "gateway", "executor"))
+relay = TickRelay(e.ep("tick"), s.strategy_tick, e)
+s.start("strategy")
+time.sleep(1.0)
+rng = random.Random(7)
+s.add_quick_conditions(6, rng)
+
+
+def signals():
+    return len(set(re.findall(r"\bsignal (\S+\.[EX]) ", s.log_text("strategy"))))
+
+
+check(wait_until(lambda: signals() >= 1, 30), "trading")
+for _ in range(3):
+    relay.inject([b"TICK", BIG])
+    time.sleep(1.0)
+before = signals()
+s.add_quick_conditions(4, rng)
+check(wait_until(lambda: signals() > before, 30), "signals after the oversized messages (%d, then %d)"
+      % (before, signals()))
+check(s.settle(60), "every order reached a final state")
+s.audit()
+check(s.log_text("strategy").count("tick link") >= 3, "each drop was logged")
+s.stop_all()
+relay.close()
 check_logs_clean(e)
 print("PASS")

@@ -240,11 +240,24 @@ static void test_invalid_fill(void **state) {
     assert_int_equal(order_apply_fill(&o, 1, 0, -1), ORDER_INVALID);
     assert_int_equal(order_apply_fill(&o, 1, -5, -1), ORDER_INVALID);
     assert_int_equal(order_apply_fill(&o, 2, 100, 1), ORDER_INVALID);
-    /* A price that would wrap the notional. */
+    /* A price that would wrap the notional, or just one no broker quotes (1e17 points once
+     * overflowed the P&L times the contract multiplier). */
     assert_int_equal(order_apply_fill(&o, 2, INT64_MAX / 2 + 1, -1), ORDER_INVALID);
+    assert_int_equal(order_apply_fill(&o, 2, 100000000000000000LL, -1), ORDER_INVALID);
+    assert_int_equal(order_apply_fill(&o, 1, ORDER_PRICE_MAX + 1, -1), ORDER_INVALID);
+    assert_int_equal(order_apply_fill(&o, ORDER_QTY_MAX + 1, 100, -1), ORDER_INVALID);
     assert_int_equal(o.status, ORDER_NEW);
     assert_int_equal(o.filled_qty, 0);
     assert_int_equal(o.fill_notional, 0);
+}
+
+static void test_bounds(void **state) {
+    (void)state;
+    order o;
+    assert_false(order_init(&o, "c", "s", 0, "A", "TXFF5", SIDE_BUY, ORDER_QTY_MAX + 1));
+    assert_true(order_init(&o, "c", "s", 0, "A", "TXFF5", SIDE_BUY, ORDER_QTY_MAX));
+    assert_int_equal(order_apply_fill(&o, ORDER_QTY_MAX, ORDER_PRICE_MAX, -1), ORDER_APPLIED);
+    assert_int_equal(o.fill_notional, ORDER_QTY_MAX * ORDER_PRICE_MAX);
 }
 
 static void test_broker_cum_tracks_highest(void **state) {
@@ -541,6 +554,7 @@ int main(void) {
         cmocka_unit_test(test_overfill),
         cmocka_unit_test(test_late_fill),
         cmocka_unit_test(test_invalid_fill),
+        cmocka_unit_test(test_bounds),
         cmocka_unit_test(test_broker_cum_tracks_highest),
         cmocka_unit_test(test_fill_key),
         cmocka_unit_test(test_property_random_reports),

@@ -295,6 +295,34 @@ static void test_callback_adds_and_removes(void **state) {
     strategy_free(e);
 }
 
+/* conditions.json once carried 9223372036854775807 into the derived prices (signed overflow);
+ * the ranges are checked before a condition is stored, and deriving never overflows. */
+static void test_condition_ranges(void **state) {
+    (void)state;
+    char why[160];
+    condition c;
+    condition_init(&c, 1, "TXFF5", SIDE_BUY, 20000, 15, 1, 90, 30, false);
+    assert_true(condition_check_ranges(&c, why, sizeof why));
+    condition_init(&c, 1, "TXFF5", SIDE_BUY, INT64_MAX, 15, 1, 90, 30, false);
+    assert_int_equal(c.order_price, INT64_MAX); /* held at the end, not wrapped */
+    assert_int_equal(c.take_profit_price, INT64_MAX);
+    assert_false(condition_check_ranges(&c, why, sizeof why));
+    assert_non_null(strstr(why, "trigger_price 9223372036854775807 is out of range"));
+    condition_init(&c, 1, "TXFF5", SIDE_SELL, 20000, INT64_MAX, 1, INT64_MAX, INT64_MAX, false);
+    assert_int_equal(c.take_profit_price, INT64_MIN);
+    assert_false(condition_check_ranges(&c, why, sizeof why));
+    assert_non_null(strstr(why, "turning_point"));
+    condition_init(&c, 1, "TXFF5", SIDE_SELL, 20000, 15, CONDITION_QTY_MAX + 1, 90, 30, false);
+    assert_false(condition_check_ranges(&c, why, sizeof why));
+    assert_non_null(strstr(why, "quantity"));
+    condition_init(&c, 1, "TXFF5", SIDE_SELL, 20000, 15, 1, -1, 30, false);
+    assert_false(condition_check_ranges(&c, why, sizeof why));
+    assert_non_null(strstr(why, "take_profit_point -1"));
+    condition_init(&c, 1, "TXFF5", SIDE_SELL, CONDITION_PRICE_MAX, -CONDITION_POINTS_MAX, CONDITION_QTY_MAX,
+                   CONDITION_POINTS_MAX, CONDITION_POINTS_MAX, true);
+    assert_true(condition_check_ranges(&c, why, sizeof why));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_buy_trace),
@@ -304,6 +332,7 @@ int main(void) {
         cmocka_unit_test(test_exit_waits_for_fill),
         cmocka_unit_test(test_order_symbols_and_bookkeeping),
         cmocka_unit_test(test_callback_adds_and_removes),
+        cmocka_unit_test(test_condition_ranges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

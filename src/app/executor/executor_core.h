@@ -1,9 +1,11 @@
-/* The executor's decisions without sockets: a signal is checked against the risk limits, its
- * order row is stored and only then handed to the caller's order sink; a refusal is stored with
- * its reason. Execution reports move the order, book each fill once (by fill id), update the
- * position, P&L and equity, and tell the strategy (through the condition row) how an entry
- * ended. Report gaps are caught up and open orders reconciled through the caller's gateway
- * call. Time comes from the caller's clock.
+/* The executor's decisions without sockets: a signal is checked against the risk limits (orders
+ * in flight included), its order row is stored and only then handed to the caller's order sink;
+ * a refusal is stored with its reason. The stored row is the strategy's acknowledgement of the
+ * signal: a signal id already stored is never sent twice, only acknowledged again. Execution
+ * reports are checked against sane bounds, move the order, book each fill once (by fill id),
+ * update the position, P&L and equity, and tell the strategy (through the condition row) how an
+ * entry ended, in one transaction with the report counter. Report gaps are caught up and open
+ * orders reconciled through the caller's gateway call. Time comes from the caller's clock.
  *
  * Not here: argument parsing, endpoints, ZeroMQ, the poll loop (executor_main.c), the JSON
  * shapes of the gateway protocol (executor_proto.c). */
@@ -59,14 +61,17 @@ void exc_free(executor_core *x);
  * up missed reports and reconciles the open orders. */
 void exc_start(executor_core *x);
 
-/* One decoded signal: refused (stored with its reason) or stored and sent. A signal id seen
- * before is never sent twice. */
+/* One decoded signal: refused (stored with its reason) or stored and sent, under the client
+ * order id aftm-<instance>-<signal id>. A signal id stored before is never sent twice (an order
+ * stored but never sent is sent now); one that could not be stored is not acknowledged, and its
+ * resend is taken as new. */
 void exc_on_signal(executor_core *x, const wire_signal *sig);
 /* A signal message as received (msgpack); anything that is not a signal is logged and skipped. */
 void exc_on_signal_message(executor_core *x, const void *body, size_t len);
 
 /* One execution report message (JSON text) from the gateway's report stream. A seq gap is
- * caught up through gateway_call before the report is applied. */
+ * caught up through gateway_call before the report is applied; a seq beyond the gateway's last
+ * report, or any value out of bounds, is refused with a logged reason. */
 void exc_on_report_message(executor_core *x, const char *body, size_t len);
 
 /* A tick message (msgpack): keeps the product's last price for the price band and P&L. */
@@ -74,11 +79,12 @@ void exc_on_tick_message(executor_core *x, const void *body, size_t len);
 /* The same from a known price (points > 0). */
 void exc_set_last_price(executor_core *x, const char *symbol, price_t price);
 
-/* Fetches and applies every report after the last applied seq. False when the gateway did not
- * answer. */
+/* Fetches and applies every report after the last applied seq, page by page. False when the
+ * gateway did not answer or a report could not be stored (the counter stays before it). */
 bool exc_catch_up(executor_core *x);
 /* Catch-up, then each open order settled with the gateway (a stored order never sent is sent;
- * a sent one the broker never saw is sent again under the same id). */
+ * a sent one the broker never saw is sent again under the same id; one the broker shows further
+ * along is caught up from the gateway's report log, and its final state booked). */
 void exc_reconcile(executor_core *x);
 
 /* Reads the kill switch from the database (set by 'aftm halt', cleared by 'aftm resume'). */

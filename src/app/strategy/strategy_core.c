@@ -7,7 +7,16 @@
  * one. Conditions added, cancelled or settled by other processes are picked up by watching the
  * database's data_version every STRATEGY_SYNC_MS. The outcome of an entry is learned at once
  * from the gateway's execution reports (the executor also records it in the database, which is
- * what a restarted strategy reads). */
+ * what a restarted strategy reads).
+ *
+ * Every signal stays in the outbox until the executor acknowledges it, and is sent again under
+ * the same id every STRATEGY_RESEND_MS until then. The acknowledgement is the executor's order
+ * row for the signal id (a refusal is stored as one too), read from the shared database: the
+ * row is exactly what "stored" means, so it cannot say yes for a signal that was not stored; the
+ * strategy already reads that database; and unlike an ack message it cannot be lost on the way
+ * or by a restart of either side. A resend of a stored signal is a no-op at the executor. This
+ * needs the strategy and the executor on one data directory, as the entry outcomes already do;
+ * on separate ones nothing is ever acknowledged and signals are resent (harmlessly) forever. */
 #include "app/strategy/strategy_core.h"
 
 #include <jansson.h>
