@@ -209,3 +209,15 @@ bool condition_set_push(condition_set *s, const condition *c, const char *uuid) 
     s->n++;
     return true;
 }
+
+bool condition_set_check_ranges(const condition_set *cs, const char *origin, char *err, size_t errlen) {
+    for (size_t i = 0; i < cs->n; i++) {
+        char why[160];
+        if (cs->items[i].quantity <= 0) continue;
+        if (!condition_check_ranges(&cs->items[i], why, sizeof why)) {
+            snprintf(err, errlen, "%s: condition %zu (%s): %s", origin, i, cs->uuids ? cs->uuids[i] : "-", why);
+            return false;
+        }
+    }
+    return true;
+}

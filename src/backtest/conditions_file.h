@@ -37,6 +37,11 @@ bool conditions_file_load(const char *path, const char *default_symbol, conditio
 /* Same, from JSON text (for tests). */
 bool conditions_json_parse(const char *text, const char *default_symbol, condition_set *out, char *err,
                            size_t errlen);
+/* false (with err naming the first one) when a condition's numbers are out of the ranges a
+ * stored condition must keep (condition_check_ranges): such a file is refused whole, in a
+ * backtest as at import. Conditions with quantity 0 (skipped, as the original skips them) pass. */
+bool condition_set_check_ranges(const condition_set *cs, const char *origin, char *err, size_t errlen);
+
 void condition_set_free(condition_set *s);
 /* Appends a copy of c with the next id (n + 1) and the given uuid (may be NULL or empty: then
  * "#<c's id>"). For sets built by hand (aftm backtest --from-db); s starts zeroed. False if

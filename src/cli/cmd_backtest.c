@@ -727,6 +727,11 @@ static int load_conditions(bt_run *x) {
             fprintf(stderr, "aftm backtest: %s\n", err);
             return EXIT_USAGE;
         }
+        x->have_cs = true;
+        if (!condition_set_check_ranges(&x->cs, a->conditions, err, sizeof err)) {
+            fprintf(stderr, "aftm backtest: %s\n", err);
+            return EXIT_USAGE;
+        }
     }
     x->have_cs = true;
     if (!x->cs.n) {

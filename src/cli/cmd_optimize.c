@@ -308,6 +308,12 @@ int cmd_optimize(int argc, char **argv) {
         free(ticks);
         return EXIT_USAGE;
     }
+    if (!condition_set_check_ranges(&cs, a.conditions, err, sizeof err)) {
+        fprintf(stderr, "aftm optimize: %s\n", err);
+        condition_set_free(&cs);
+        free(ticks);
+        return EXIT_USAGE;
+    }
     for (size_t i = 0; i < cs.n; i++)
         if (a.repeat) cs.repeat[i] = true;
     job.cfg = a.cfg;

@@ -208,4 +208,8 @@ PY
 expect2 "next tick model" "$BIN" backtest --ticks "$SAMPLE" --conditions "$tmp/conditions.json" --fill same --latency-ms 5
 expect2 "bad value" "$BIN" backtest --ticks "$SAMPLE" --conditions "$tmp/conditions.json" --latency-ms -1
 expect2 "'market' or 'limit'" "$BIN" backtest --ticks "$SAMPLE" --conditions "$tmp/conditions.json" --orders stop
+# numbers a stored condition may not hold are refused before anything trades, as at import
+printf '[{"condition_id":"c41d8e2a-5b7f-4a19-8e3c-6f0a2b9d4e71","action":"BUY","trigger_price":9223372036854775807,"turning_point":10,"quantity":1,"take_profit_point":90,"stop_loss_point":30,"is_following":false}]' >"$tmp/huge.json"
+expect2 "out of range" "$BIN" backtest --ticks "$SAMPLE" --conditions "$tmp/huge.json"
+expect2 "out of range" "$BIN" optimize --ticks "$SAMPLE" --product TX --conditions "$tmp/huge.json" --grid 'turning=5..10:5'
 echo "ok"
