@@ -38,6 +38,17 @@ static backtest *two_conditions(const backtest_config *cfg) {
 static const double path[] = {22020, 22000, 22010, 22015, 22100, 22090, 22095, 22125, 22130};
 #define NPATH (sizeof path / sizeof path[0])
 
+/* No costs, one point is one dollar, fills on the signal's own tick: the figures stay hand-checkable. */
+static backtest_config plain_config(double capital) {
+    backtest_config cfg;
+    backtest_config_default(&cfg);
+    cfg.tax_rate = 0;
+    cfg.multiplier = 1;
+    cfg.capital = capital;
+    cfg.fill = BT_FILL_SAME_TICK;
+    return cfg;
+}
+
 static void test_next_tick_fills_costs_and_summary(void **state) {
     (void)state;
     backtest_config cfg;
@@ -293,12 +304,7 @@ static void test_end_of_data(void **state) {
 
 static void test_daily_series_and_sharpe(void **state) {
     (void)state;
-    backtest_config cfg;
-    backtest_config_default(&cfg);
-    cfg.tax_rate = 0;
-    cfg.multiplier = 1;
-    cfg.capital = 1000;
-    cfg.fill = BT_FILL_SAME_TICK;
+    backtest_config cfg = plain_config(1000);
     backtest *bt = backtest_new(&cfg);
     condition c;
     condition_init(&c, 1, SYM, SIDE_BUY, 100, 10, 1, 1000, 1000, false); /* order 110, held */
@@ -342,12 +348,7 @@ static void test_daily_series_and_sharpe(void **state) {
  * last equity in tick order, each once; the last point is the final equity. */
 static void test_equity_curve(void **state) {
     (void)state;
-    backtest_config cfg;
-    backtest_config_default(&cfg);
-    cfg.tax_rate = 0;
-    cfg.multiplier = 1;
-    cfg.capital = 1000;
-    cfg.fill = BT_FILL_SAME_TICK;
+    backtest_config cfg = plain_config(1000);
     backtest *bt = backtest_new(&cfg);
     condition c;
     condition_init(&c, 1, SYM, SIDE_BUY, 100, 10, 1, 1000, 1000, false); /* order 110, held */
@@ -380,12 +381,7 @@ static void test_equity_curve(void **state) {
  * one: 1000 -> 1020 -> 980 -> 1000 in one minute is a 3.92 % drawdown, not none. */
 static void test_curve_keeps_extremes(void **state) {
     (void)state;
-    backtest_config cfg;
-    backtest_config_default(&cfg);
-    cfg.tax_rate = 0;
-    cfg.multiplier = 1;
-    cfg.capital = 1000;
-    cfg.fill = BT_FILL_SAME_TICK;
+    backtest_config cfg = plain_config(1000);
     backtest *bt = backtest_new(&cfg);
     condition c;
     condition_init(&c, 1, SYM, SIDE_BUY, 100, 10, 1, 1000, 1000, false);
