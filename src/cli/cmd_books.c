@@ -159,60 +159,27 @@ static const char POSITIONS_HELP[] =
     "aftm's own positions from its fills: account, product, net lots, average price, realized and\n"
     "unrealized P&L (points x lots, marked at the last price seen). With --broker, the positions as\n"
     "the broker reports them through the running gateway; if it cannot be reached, that is an\n"
-    "error (exit 1), never an empty list.\n";
+    "error (exit 1), never an empty list. Either way, when an order account is known and the\n"
+    "gateway answers, the two are compared: where they differ, a WARNING on stderr names each\n"
+    "product with aftm's and the broker's net lots.\n";
 
-typedef struct {
-    json_t *arr;
-    bool json;
-} pos_ctx;
-
-static void pos_row(void *ctx, const position *p, price_t last) {
-    pos_ctx *c = ctx;
-    int64_t unreal = last > 0 ? position_unrealized(p, last) : 0;
-    if (c->json)
-        json_array_append_new(c->arr, json_pack("{s:s,s:s,s:I,s:f,s:I,s:I}", "account", p->account, "symbol", p->symbol,
-                                                "net_qty", (json_int_t)p->net_qty, "avg_price", position_avg_price(p),
-                                                "realized_pnl", (json_int_t)p->realized, "unrealized_pnl",
-                                                (json_int_t)unreal));
-    else
-        printf("%-10s %-9s %+8lld %10.2f %12lld %12lld\n", p->account, p->symbol, (long long)p->net_qty,
-               position_avg_price(p), (long long)p->realized, (long long)unreal);
-}
-
-static int broker_positions(books_opts *o) {
-    char account[64] = "";
-    if (o->account) snprintf(account, sizeof account, "%s", o->account);
-    else {
-        home_db h;
-        if (!home_db_open(&h, o->home)) return EXIT_RUNTIME;
-        bool have = session_order_account(h.db, account, sizeof account);
-        home_db_close(&h);
-        if (!have) {
-            fprintf(stderr, "aftm positions: no order account selected; pass --account A\n");
-            return EXIT_USAGE;
-        }
-    }
-    char home[AFTM_PATH_MAX], serr[512];
-    if (!home_resolve(o->home, home, sizeof home, serr, sizeof serr) ||
-        !net_secure_init(home, ROLE_CLI, false, serr, sizeof serr)) {
-        fprintf(stderr, "aftm positions: %s\n", serr);
-        return EXIT_RUNTIME;
-    }
+/* The broker's positions of account through the running gateway, as rows shaped like aftm's own
+ * (account, symbol, net_qty, avg_price, realized_pnl, unrealized_pnl); NULL with err. */
+static json_t *ask_broker(const books_opts *o, const char *account, int timeout_ms, char *err, size_t errlen) {
+    char home[AFTM_PATH_MAX];
+    if (!home_resolve(o->home, home, sizeof home, err, (int)errlen) || !net_secure_init(home, ROLE_CLI, false, err, errlen))
+        return NULL;
     void *zctx = zmq_ctx_new();
-    gateway_client *c = gwc_new(zctx, o->order_endpoint, 3000);
-    char err[256] = "cannot open a socket";
-    json_t *reply = c ? gwc_call(c, "get_positions", gw_positions_params(account), err, sizeof err) : NULL;
+    gateway_client *c = gwc_new(zctx, o->order_endpoint, timeout_ms);
+    snprintf(err, errlen, "cannot open a socket");
+    json_t *reply = c ? gwc_call(c, "get_positions", gw_positions_params(account), err, errlen) : NULL;
     gwc_free(c);
     zmq_ctx_term(zctx);
-    if (!reply) {
-        fprintf(stderr, "aftm positions: the gateway at %s did not answer (%s); broker positions unknown\n",
-                o->order_endpoint, err);
-        return EXIT_RUNTIME;
-    }
+    if (!reply) return NULL;
     if (!gw_reply_ok(reply)) {
-        fprintf(stderr, "aftm positions: the gateway refused: %s\n", gw_reply_message(reply));
+        snprintf(err, errlen, "the gateway refused: %s", gw_reply_message(reply));
         json_decref(reply);
-        return EXIT_RUNTIME;
+        return NULL;
     }
     json_t *list = json_object_get(gw_reply_data(reply), "positions");
     json_t *arr = json_array();
@@ -230,46 +197,131 @@ static int broker_positions(books_opts *o) {
                                              (json_int_t)bp.unrealized_pl));
     }
     json_decref(reply);
-    if (o->json) print_json(arr);
-    else {
-        printf("%-10s %-9s %8s %10s %12s %12s   (broker)\n", "account", "symbol", "net", "avg price", "realized",
-               "unrealized");
-        json_array_foreach(arr, i, p)
-        printf("%-10s %-9s %+8lld %10.2f %12lld %12lld\n", json_string_value(json_object_get(p, "account")),
-               json_string_value(json_object_get(p, "symbol")), (long long)json_integer_value(json_object_get(p, "net_qty")),
-               json_number_value(json_object_get(p, "avg_price")),
-               (long long)json_integer_value(json_object_get(p, "realized_pnl")),
-               (long long)json_integer_value(json_object_get(p, "unrealized_pnl")));
-        if (!json_array_size(arr)) printf("(flat: the broker reports no positions for %s)\n", account);
-        json_decref(arr);
+    return arr;
+}
+
+static int64_t net_of(json_t *rows, const char *account, const char *symbol) {
+    size_t i;
+    json_t *p;
+    json_array_foreach(rows, i, p) {
+        if (!strcmp(json_string_value(json_object_get(p, "account")), account) &&
+            !strcmp(json_string_value(json_object_get(p, "symbol")), symbol))
+            return json_integer_value(json_object_get(p, "net_qty"));
     }
-    return EXIT_OK;
+    return 0;
+}
+
+/* Says loudly (stderr) where aftm's books and the broker disagree on account's net positions,
+ * naming each product and both numbers. True when they agree. */
+static bool compare_with_broker(json_t *books, json_t *theirs_rows, const char *account) {
+    char diff[1024] = "";
+    json_t *sides[2] = {books, theirs_rows};
+    for (int k = 0; k < 2; k++) {
+        size_t i;
+        json_t *p;
+        json_array_foreach(sides[k], i, p) {
+            const char *acc = json_string_value(json_object_get(p, "account")),
+                       *sym = json_string_value(json_object_get(p, "symbol"));
+            if (!acc || !sym || strcmp(acc, account)) continue;
+            int64_t mine = net_of(books, account, sym), theirs = net_of(theirs_rows, account, sym);
+            if (mine == theirs || strstr(diff, sym)) continue; /* agree, or named already */
+            size_t n = strlen(diff);
+            snprintf(diff + n, sizeof diff - n, "%s%s: aftm %+lld, broker %+lld", n ? "; " : "", sym, (long long)mine,
+                     (long long)theirs);
+        }
+    }
+    if (!diff[0]) return true;
+    fprintf(stderr,
+            "WARNING: aftm's books and the broker DIFFER for account %s: %s.\n"
+            "WARNING: the broker's numbers are the account's truth; 'aftm orders' and 'aftm fills' show what aftm "
+            "booked (an executor books orders placed outside aftm when it next reads the broker's reports).\n",
+            account, diff);
+    return false;
+}
+
+typedef struct {
+    json_t *arr;
+    bool json;
+} pos_ctx;
+
+static void pos_row(void *ctx, const position *p, price_t last) {
+    pos_ctx *c = ctx;
+    int64_t unreal = last > 0 ? position_unrealized(p, last) : 0;
+    json_array_append_new(c->arr, json_pack("{s:s,s:s,s:I,s:f,s:I,s:I}", "account", p->account, "symbol", p->symbol,
+                                            "net_qty", (json_int_t)p->net_qty, "avg_price", position_avg_price(p),
+                                            "realized_pnl", (json_int_t)p->realized, "unrealized_pnl",
+                                            (json_int_t)unreal));
+}
+
+/* aftm's own positions (rows as pos_row makes them); NULL when the books cannot be read. */
+static json_t *books_positions(sqlite3 *db) {
+    order_store *os = ostore_open(db);
+    pos_ctx c = {json_array(), false};
+    int n = os ? ostore_each_position(os, pos_row, &c) : -1;
+    ostore_close(os);
+    if (n < 0) {
+        json_decref(c.arr);
+        return NULL;
+    }
+    return c.arr;
+}
+
+static void print_rows(json_t *arr, bool from_broker) {
+    printf("%-10s %-9s %8s %10s %12s %12s%s\n", "account", "symbol", "net", "avg price", "realized", "unrealized",
+           from_broker ? "   (broker)" : "");
+    size_t i;
+    json_t *p;
+    json_array_foreach(arr, i, p)
+    printf("%-10s %-9s %+8lld %10.2f %12lld %12lld\n", json_string_value(json_object_get(p, "account")),
+           json_string_value(json_object_get(p, "symbol")), (long long)json_integer_value(json_object_get(p, "net_qty")),
+           json_number_value(json_object_get(p, "avg_price")),
+           (long long)json_integer_value(json_object_get(p, "realized_pnl")),
+           (long long)json_integer_value(json_object_get(p, "unrealized_pnl")));
 }
 
 int cmd_positions(int argc, char **argv) {
     books_opts o;
     int rc = parse(argc, argv, &o, POSITIONS_HELP);
     if (rc >= 0) return rc;
-    if (o.broker) return broker_positions(&o);
     home_db h;
     if (!home_db_open(&h, o.home)) return EXIT_RUNTIME;
-    order_store *os = ostore_open(h.db);
-    pos_ctx c = {json_array(), o.json};
-    if (!o.json)
-        printf("%-10s %-9s %8s %10s %12s %12s\n", "account", "symbol", "net", "avg price", "realized", "unrealized");
-    int n = os ? ostore_each_position(os, pos_row, &c) : -1;
-    ostore_close(os);
+    char account[64] = "";
+    if (o.account) snprintf(account, sizeof account, "%s", o.account);
+    else session_order_account(h.db, account, sizeof account);
+    json_t *books = books_positions(h.db);
     home_db_close(&h);
-    if (n < 0) {
+    if (!books) {
         fprintf(stderr, "aftm positions: cannot read positions\n");
-        json_decref(c.arr);
         return EXIT_RUNTIME;
     }
-    if (o.json) print_json(c.arr);
-    else {
-        json_decref(c.arr);
-        if (!n) printf("(no positions)\n");
+    if (o.broker && !account[0]) {
+        json_decref(books);
+        fprintf(stderr, "aftm positions: no order account selected; pass --account A\n");
+        return EXIT_USAGE;
     }
+    char err[512] = "";
+    /* the books are compared with the broker whenever an order account is known: asked briefly
+     * for the books' view, which must not wait on a gateway that is not running */
+    json_t *at_broker = account[0] ? ask_broker(&o, account, o.broker ? 3000 : 1000, err, sizeof err) : NULL;
+    if (o.broker && !at_broker) {
+        json_decref(books);
+        fprintf(stderr, "aftm positions: the gateway at %s did not answer (%s); broker positions unknown\n",
+                o.order_endpoint, err);
+        return EXIT_RUNTIME;
+    }
+    json_t *shown = o.broker ? at_broker : books;
+    if (o.json) print_json(json_incref(shown));
+    else {
+        print_rows(shown, o.broker);
+        if (!json_array_size(shown)) {
+            if (o.broker) printf("(flat: the broker reports no positions for %s)\n", account);
+            else printf("(no positions)\n");
+        }
+    }
+    if (at_broker) compare_with_broker(books, at_broker, account);
+    else if (account[0]) fprintf(stderr, "aftm positions: not compared with the broker (%s)\n", err);
+    json_decref(books);
+    json_decref(at_broker);
     return EXIT_OK;
 }
 

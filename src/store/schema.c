@@ -122,6 +122,19 @@ static const char *const MIGRATIONS[] = {
     "  body BLOB NOT NULL,"
     "  descr TEXT NOT NULL DEFAULT '',"
     "  created_at REAL NOT NULL);",
+    /* 7: orders asked for by hand (aftm order send, the menu), waiting for the executor, which
+     * places them through its own path (stored, client order id, risk checks, reports) */
+    "CREATE TABLE IF NOT EXISTS manual_requests("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  account TEXT NOT NULL,"
+    "  symbol TEXT NOT NULL,"
+    "  side TEXT NOT NULL CHECK(side IN ('buy','sell')),"
+    "  qty INTEGER NOT NULL CHECK(qty > 0),"
+    "  state TEXT NOT NULL DEFAULT 'pending' CHECK(state IN ('pending','taken','done','withdrawn')),"
+    "  client_order_id TEXT NOT NULL DEFAULT '',"
+    "  result TEXT NOT NULL DEFAULT '',"
+    "  created_at REAL NOT NULL,"
+    "  updated_at REAL NOT NULL);",
 };
 
 int schema_version_latest(void) { return (int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]); }

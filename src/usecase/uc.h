@@ -116,9 +116,14 @@ typedef struct {
     double avg_price;
     char status[24];
     char reason[160];
+    bool via_executor; /* placed by the executor (in aftm's books, marked manual) */
+    bool refused;      /* the executor's risk rules refused it (reason says which) */
 } uc_order;
 /* A market order (IOC) for the session's order account; symbol NULL = the current item.
- * Waits up to wait_ms for its fill. */
+ * Placed by the running executor (store/manual_requests.h: stored, risk rules, marked manual);
+ * when no executor takes it within a moment, sent straight to the gateway, and booked as an
+ * external order when an executor next reads the broker's reports. Waits up to wait_ms for its
+ * fill. */
 bool uc_send_market_order(uc_ctx *c, bool buy, const char *qty_text, const char *symbol, int wait_ms, uc_order *out,
                           uc_result *r);
 /* The broker's positions of the session's order account (product "" = all): JSON array of

@@ -10,6 +10,8 @@
 #include "core/parse.h"
 #include "core/str.h"
 #include "net/gw_proto.h"
+#include "store/manual_requests.h"
+#include "store/order_store.h"
 #include "usecase/uc.h"
 
 static void upcase(char *s) {
@@ -166,6 +168,69 @@ static void read_order(json_t *d, uc_order *o) {
     if ((s = json_string_value(json_object_get(d, "reason")))) snprintf(o->reason, sizeof o->reason, "%s", s);
 }
 
+/* How long an order by hand waits for an executor to take it (it looks every 250 ms) before it
+ * goes straight to the gateway, and then for the executor to store it. */
+#define TAKE_WAIT_MS 1500
+#define STORE_WAIT_MS 15000
+
+static void read_booked(const order_record *rec, uc_order *o) {
+    snprintf(o->status, sizeof o->status, "%s", order_status_name(rec->o.status));
+    o->filled_qty = rec->o.filled_qty;
+    o->avg_price = rec->o.filled_qty > 0 ? order_avg_fill_price(&rec->o) : 0;
+    snprintf(o->reason, sizeof o->reason, "%s", rec->o.reason);
+    snprintf(o->order_serial, sizeof o->order_serial, "%s", rec->order_serial);
+}
+
+/* The order as a request to the executor. 1: placed (or refused by its risk rules: r says so);
+ * 0: failed (r says why); -1: no executor took it (withdrawn: the caller sends it itself). */
+static int through_executor(uc_ctx *c, uc_order *o, int wait_ms, uc_result *r) {
+    int64_t id;
+    if (!mreq_add(c->db, o->account, o->symbol, o->buy ? SIDE_BUY : SIDE_SELL, o->qty, &id)) {
+        uc_set(r, UC_FAILED, "Cannot record the order for the executor: %s.", sqlite3_errmsg(c->db));
+        return 0;
+    }
+    manual_request q;
+    int64_t start = clock_mono_ms();
+    for (;;) {
+        if (!mreq_get(c->db, id, &q)) q.state = MREQ_PENDING;
+        if (q.state != MREQ_PENDING) break;
+        if (clock_mono_ms() - start >= TAKE_WAIT_MS && mreq_move(c->db, id, MREQ_PENDING, MREQ_WITHDRAWN)) return -1;
+        clock_sleep_ms(50);
+    }
+    while (q.state == MREQ_TAKEN && clock_mono_ms() - start < STORE_WAIT_MS) {
+        clock_sleep_ms(50);
+        if (!mreq_get(c->db, id, &q)) break;
+    }
+    if (q.state != MREQ_DONE) {
+        uc_set(r, UC_FAILED, "The executor took the order (request %lld) but has not stored it yet; see 'aftm orders'.",
+               (long long)id);
+        return 0;
+    }
+    o->via_executor = true;
+    snprintf(o->client_order_id, sizeof o->client_order_id, "%s", q.client_order_id);
+    order_store *os = ostore_open(c->db);
+    order_record rec;
+    bool found = os && q.client_order_id[0] && ostore_get(os, q.client_order_id, &rec);
+    int64_t deadline = clock_mono_ms() + wait_ms;
+    while (found && !order_is_terminal(rec.o.status) && clock_mono_ms() < deadline) {
+        clock_sleep_ms(50);
+        found = ostore_get(os, q.client_order_id, &rec);
+    }
+    if (found) read_booked(&rec, o);
+    ostore_close(os);
+    if (!found) {
+        uc_set(r, UC_FAILED, "The executor could not place the order: %s.", q.result[0] ? q.result : "no reason given");
+        return 0;
+    }
+    if (rec.o.status == ORDER_REJECTED && strncmp(rec.o.reason, "risk ", 5) == 0) {
+        o->refused = true;
+        uc_set(r, UC_FAILED, "The executor refused the order: %s.", rec.o.reason);
+        return 0;
+    }
+    uc_ok(r);
+    return 1;
+}
+
 bool uc_send_market_order(uc_ctx *c, bool buy, const char *qty_text, const char *symbol, int wait_ms, uc_order *o,
                           uc_result *r) {
     memset(o, 0, sizeof *o);
@@ -190,6 +255,8 @@ bool uc_send_market_order(uc_ctx *c, bool buy, const char *qty_text, const char 
     upcase(o->symbol);
     o->buy = buy;
     o->qty = qty;
+    int placed = through_executor(c, o, wait_ms, r);
+    if (placed >= 0) return placed == 1;
     client_order_id(o->client_order_id, sizeof o->client_order_id);
     broker_order_req req = {.side = buy ? SIDE_BUY : SIDE_SELL,
                             .qty = qty,

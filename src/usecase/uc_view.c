@@ -55,6 +55,11 @@ void uc_view_order(FILE *out, const uc_order *o) {
     fprintf(out, "Order %s sent: %s %lld %s at market (IOC), account %s, client id %s.\n",
             o->order_serial[0] ? o->order_serial : "-", o->buy ? "buy" : "sell", (long long)o->qty, o->symbol,
             o->account, o->client_order_id);
+    if (o->via_executor)
+        fprintf(out, "Placed by the executor as a manual order: in aftm's orders, fills and positions.\n");
+    else
+        fprintf(out, "No executor is running: sent straight to the broker. The executor books it as an external "
+                     "order when it next runs.\n");
     if (o->filled_qty > 0)
         fprintf(out, "Filled %lld of %lld at %.2f (%s).\n", (long long)o->filled_qty, (long long)o->qty, o->avg_price,
                 o->status);

@@ -241,8 +241,9 @@ def run(e, m):
     m.expect("Enter quantity: ")
     m.send("1")
     seg = m.upto()
-    check(re.search(r"Order SIM-\w+ sent: sell 1 TXFF5 at market \(IOC\), account SIM-0001, client id cli-", seg)
-          and "Filled 1 of 1 at" in seg, "a manual market order is sent with a cli- client id and filled")
+    check(re.search(r"Order SIM-\w+ sent: sell 1 TXFF5 at market \(IOC\), account SIM-0001, client id "
+                    r"aftm-\w+-manual-\d+", seg) and "Placed by the executor as a manual order" in seg
+          and "Filled 1 of 1 at" in seg, "a manual market order is placed by the running executor and filled: %s" % seg)
     m.choose("8")
     m.expect("Account: SIM-0001")
     m.expect("Enter product id (leave blank for all): ")

@@ -28,6 +28,7 @@
 #include "store/condition_store.h"
 #include "store/db.h"
 #include "store/equity_store.h"
+#include "store/manual_requests.h"
 #include "store/order_store.h"
 #include "store/session_store.h"
 
@@ -228,15 +229,52 @@ static bool store_change(executor_core *x, const order *before, order_record *r,
     return true;
 }
 
+/* ---- orders aftm did not place ----------------------------------------------------------- */
+
+#define EXTERNAL_PREFIX "external-"
+
+/* A report for an order that is not in the books, on this executor's account: an order placed
+ * at the broker some other way (its own screen, an aftm that could not reach the executor). Its
+ * first accepted or fill report stores it as an external order (signal id "external-<client
+ * order id>", no condition), so its fills are booked like any other and the books stay the
+ * account's truth. Inside the caller's transaction. 1: stored in *r; 0: not ours to book (another
+ * account, or nothing to book yet); -1: the database failed. */
+static int book_external(executor_core *x, const json_t *json, const exproto_report *rep, order_record *r) {
+    bool opens = rep->status == ORDER_ACCEPTED ||
+                 ((rep->status == ORDER_PARTIALLY_FILLED || rep->status == ORDER_FILLED) && rep->fill_qty > 0);
+    broker_report br;
+    char account[64];
+    if (!opens || !gw_report_parse(json, &br) || !exc_account(x, account, sizeof account) || strcmp(br.account, account))
+        return 0;
+    memset(r, 0, sizeof *r);
+    char signal_id[ORDER_ID_MAX];
+    snprintf(signal_id, sizeof signal_id, EXTERNAL_PREFIX "%.*s", (int)(sizeof signal_id - sizeof EXTERNAL_PREFIX),
+             rep->client_order_id);
+    if (!order_init(&r->o, rep->client_order_id, signal_id, 0, br.account, br.symbol, br.side, br.qty)) return 0;
+    r->o.status = ORDER_ACCEPTED;
+    snprintf(r->o.reason, sizeof r->o.reason, "placed outside aftm; booked from the broker's reports");
+    if (!ostore_insert(x->os, r)) return -1;
+    x->risk.open_orders++;
+    pending_move(x, NULL, &r->o);
+    db_journal(x->db, "executor", "external_order", rep->client_order_id, br.symbol);
+    log_warn("order %s was placed outside aftm (%s %lld %s on %s); booked as external", rep->client_order_id,
+             br.side == SIDE_BUY ? "buy" : "sell", (long long)br.qty, br.symbol, br.account);
+    return 1;
+}
+
 /* What one valid report does to its order, inside the caller's transaction. *filled: a fill
  * was booked. False on a database failure. */
-static bool report_effects(executor_core *x, const exproto_report *rep, bool *filled) {
+static bool report_effects(executor_core *x, const json_t *json, const exproto_report *rep, bool *filled) {
     const char *coid = rep->client_order_id;
     order_status st = rep->status;
     order_record r;
     if (!ostore_get(x->os, coid, &r)) {
-        log_debug("report for an order not placed by this executor: %s", coid);
-        return true;
+        int booked = book_external(x, json, rep, &r);
+        if (booked < 0) return false;
+        if (!booked) {
+            log_debug("report for an order not placed by this executor: %s", coid);
+            return true;
+        }
     }
     order before = r.o;
     order_outcome out = ORDER_APPLIED;
@@ -287,7 +325,7 @@ static bool apply_report(executor_core *x, const json_t *json, long long seq) {
                  rep.client_order_id ? rep.client_order_id : "", why);
         db_journal(x->db, "executor", "report_refused", rep.client_order_id ? rep.client_order_id : "", why);
     } else {
-        ok = report_effects(x, &rep, &filled);
+        ok = report_effects(x, json, &rep, &filled);
     }
     if (ok && seq > x->report_seq) ok = db_meta_set_int(x->db, "executor_report_seq", seq);
     if (!ok || !ostore_commit(x->os)) {
@@ -698,6 +736,81 @@ void exc_on_signal(executor_core *x, const wire_signal *sig) {
     send_order(x, &r);
 }
 
+/* ---- orders by hand ---------------------------------------------------------------------- */
+
+#define MANUAL_PREFIX "manual-"
+
+/* One request of store/manual_requests.h, taken by this executor: placed as any order is
+ * (stored first under a client order id of this database, the risk rules, then sent), marked
+ * manual by its signal id ("manual-<request id>", no condition). A request whose order is
+ * already stored (the executor stopped between the two) is only finished. */
+static void place_manual(executor_core *x, const manual_request *q) {
+    char signal_id[32], coid[ORDER_ID_MAX], result[sizeof q->result];
+    snprintf(signal_id, sizeof signal_id, MANUAL_PREFIX "%lld", (long long)q->id);
+    order_record r;
+    memset(&r, 0, sizeof r);
+    if (ostore_get_by_signal(x->os, signal_id, &r)) {
+        mreq_finish(x->db, q->id, r.o.client_order_id, r.o.status == ORDER_REJECTED ? r.o.reason : "placed");
+        return;
+    }
+    if (!gw_coid_from_signal(coid, sizeof coid, x->instance, signal_id) ||
+        !order_init(&r.o, coid, signal_id, 0, q->account, q->symbol, q->side, q->qty)) {
+        mreq_finish(x->db, q->id, "", "not a valid order (quantity or product)");
+        return;
+    }
+    int64_t now_ms = now_us(x) / 1000;
+    price_t *last = price_slot(x, r.o.symbol, false);
+    risk_request req = {.symbol = r.o.symbol, .side = q->side, .qty = r.o.qty, .now_ms = now_ms,
+                        .signal_ms = now_ms, .duplicate = false, .closes_holding = false};
+    req.last_price = last ? *last : 0;
+    req.ref_price = req.last_price; /* a market order by hand: at the last price */
+    r.ref_price = req.ref_price;
+    r.signal_when = now_s(x);
+    local_time(now_ms, &req.minute_of_day, &req.weekday);
+    char why[RISK_REASON_MAX];
+    risk_verdict v = risk_check(&x->cfg.limits, &x->risk, &req, why, sizeof why);
+    if (v != RISK_OK) {
+        snprintf(result, sizeof result, "risk %s: %s", risk_rule_code(v), why);
+        record_refusal(x, &r, result);
+        mreq_finish(x->db, q->id, coid, result);
+        return;
+    }
+    if (!ostore_insert(x->os, &r)) {
+        /* left taken: tried again at the next look */
+        log_error("cannot store manual order %s (%s); tried again", coid, sqlite3_errmsg(x->db));
+        return;
+    }
+    risk_record_order(&x->risk, now_ms);
+    pending_move(x, NULL, &r.o);
+    x->st.orders++;
+    db_journal(x->db, "executor", "manual_order", coid, signal_id);
+    mreq_finish(x->db, q->id, coid, "placed");
+    log_info("order %s: %s %lld %s by hand (request %lld)", coid, q->side == SIDE_BUY ? "buy" : "sell",
+             (long long)r.o.qty, r.o.symbol, (long long)q->id);
+    send_order(x, &r);
+}
+
+void exc_take_manual(executor_core *x) {
+    manual_request q;
+    for (int i = 0; i < 64 && mreq_next_pending(x->db, &q); i++)
+        if (mreq_move(x->db, q.id, MREQ_PENDING, MREQ_TAKEN)) place_manual(x, &q);
+}
+
+/* At start: requests taken by an executor that stopped before finishing them. */
+static void finish_taken(executor_core *x) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(x->db, "SELECT id FROM manual_requests WHERE state='taken' ORDER BY id LIMIT 64", -1, &st,
+                           NULL) != SQLITE_OK)
+        return;
+    int64_t ids[64];
+    int n = 0;
+    while (n < 64 && sqlite3_step(st) == SQLITE_ROW) ids[n++] = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    manual_request q;
+    for (int i = 0; i < n; i++)
+        if (mreq_get(x->db, ids[i], &q)) place_manual(x, &q);
+}
+
 void exc_on_signal_message(executor_core *x, const void *body, size_t len) {
     wire_msg m;
     wire_kind k = wire_decode(&x->dec, body, len, &m);
@@ -876,6 +989,7 @@ void exc_poll_state(executor_core *x) {
     if (v != x->data_version) {
         x->data_version = v;
         exc_load_kill_switch(x);
+        exc_take_manual(x);
     }
 }
 
@@ -925,6 +1039,8 @@ void exc_start(executor_core *x) {
     exc_load_kill_switch(x);
     refresh_pnl(x);
     exc_reconcile(x);
+    finish_taken(x);
+    exc_take_manual(x);
     x->data_version = db_data_version(x->db);
 }
 

@@ -89,8 +89,12 @@ void exc_reconcile(executor_core *x);
 
 /* Reads the kill switch from the database (set by 'aftm halt', cleared by 'aftm resume'). */
 void exc_load_kill_switch(executor_core *x);
-/* Reloads the kill switch when another connection has written the database since last time. */
+/* Reloads the kill switch and takes the orders asked for by hand when another connection has
+ * written the database since last time. */
 void exc_poll_state(executor_core *x);
+/* Places the pending orders asked for by hand (store/manual_requests.h), each through the same
+ * path as a signal's order (stored first, risk rules, sent), marked manual. */
+void exc_take_manual(executor_core *x);
 
 /* The order account signals go to: the configured one, else the session's. */
 bool exc_account(executor_core *x, char *out, size_t cap);

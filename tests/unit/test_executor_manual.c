@@ -1,0 +1,175 @@
+/* Orders aftm did not get from the strategy: a request by hand (store/manual_requests.h) is
+ * placed by the executor core through its own path (stored first under this database's client
+ * order id, the risk rules, marked manual), taken once only and never after it was withdrawn;
+ * a report for an order on the account that is not in the books is booked as external, its fill
+ * moving the position. The gateway is a minimal fake behind the core's function pointers. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "testkit.h"
+
+#include "app/executor/executor_core.h"
+#include "store/manual_requests.h"
+#include "store/order_store.h"
+
+#define NOW_US 1750212000000000LL /* Wednesday 2025-06-18 10:00 Asia/Taipei: day session */
+#define ACCOUNT "ACC1"
+
+typedef struct {
+    tk_home home;
+    sqlite3 *db, *db2; /* the executor's connection, and the CLI's */
+    order_store *os2;
+    int sends;
+    char sent_coid[ORDER_ID_MAX];
+    executor_core *x;
+} fixture;
+
+static json_t *accept_order(void *ctx, json_t *req, char *err, size_t errlen) {
+    fixture *f = ctx;
+    (void)err;
+    (void)errlen;
+    f->sends++;
+    snprintf(f->sent_coid, sizeof f->sent_coid, "%s",
+             json_string_value(json_object_get(json_object_get(req, "parameters"), "client_order_id")));
+    return json_pack("{s:b,s:{s:b,s:s}}", "success", 1, "data", "is_send_order", 1, "order_serial", "S1");
+}
+
+static json_t *no_reports(void *ctx, json_t *req, char *err, size_t errlen) {
+    (void)ctx;
+    (void)req;
+    (void)err;
+    (void)errlen;
+    return json_pack("{s:b,s:{s:[]}}", "success", 1, "data", "reports");
+}
+
+static int64_t fixed_clock(void *ctx) {
+    (void)ctx;
+    return NOW_US;
+}
+
+static int setup(void **state) {
+    fixture *f = calloc(1, sizeof *f);
+    tk_home_make(&f->home, "exmanual");
+    f->db = tk_db_open(&f->home);
+    f->db2 = tk_db_open(&f->home);
+    assert_non_null(f->os2 = ostore_open(f->db2));
+    assert_true(db_meta_set_text(f->db, "instance_id", "00c0ffee"));
+    executor_config cfg = {.account = ACCOUNT, .attempts = 1, .limits = risk_limits_default()};
+    cfg.limits.max_lots_per_order = 5;
+    executor_io io = {.ctx = f, .send_order = accept_order, .gateway_call = no_reports, .clock_us = fixed_clock};
+    char err[256] = "";
+    f->x = exc_new(f->db, &cfg, &io, err, sizeof err);
+    if (!f->x) fail_msg("exc_new: %s", err);
+    exc_start(f->x);
+    exc_set_last_price(f->x, "TXFF5", 20000);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state) {
+    fixture *f = *state;
+    exc_free(f->x);
+    ostore_close(f->os2);
+    db_close(f->db2);
+    db_close(f->db);
+    tk_home_remove(&f->home);
+    free(f);
+    return 0;
+}
+
+static void test_request_placed_through_the_executor(void **state) {
+    fixture *f = *state;
+    int64_t id;
+    assert_true(mreq_add(f->db2, ACCOUNT, "TXFF5", SIDE_BUY, 2, &id));
+    exc_poll_state(f->x); /* the CLI wrote the database: the executor looks */
+    manual_request q;
+    assert_true(mreq_get(f->db2, id, &q));
+    assert_int_equal(q.state, MREQ_DONE);
+    assert_string_equal(q.client_order_id, "aftm-00c0ffee-manual-1");
+    assert_int_equal(f->sends, 1);
+    assert_string_equal(f->sent_coid, q.client_order_id);
+    order_record r;
+    assert_true(ostore_get(f->os2, q.client_order_id, &r));
+    assert_string_equal(r.o.signal_id, "manual-1");
+    assert_int_equal(r.o.condition_id, 0);
+    assert_int_equal(r.o.status, ORDER_ACCEPTED);
+    /* looked at again: taken once only */
+    exc_take_manual(f->x);
+    assert_int_equal(f->sends, 1);
+}
+
+static void test_request_refused_by_the_risk_rules(void **state) {
+    fixture *f = *state;
+    int64_t id;
+    assert_true(mreq_add(f->db2, ACCOUNT, "TXFF5", SIDE_SELL, 9, &id)); /* over max_lots_per_order 5 */
+    exc_take_manual(f->x);
+    manual_request q;
+    assert_true(mreq_get(f->db2, id, &q));
+    assert_int_equal(q.state, MREQ_DONE);
+    assert_non_null(strstr(q.result, "max_lots_per_order"));
+    assert_int_equal(f->sends, 0);
+    order_record r;
+    assert_true(ostore_get(f->os2, q.client_order_id, &r));
+    assert_int_equal(r.o.status, ORDER_REJECTED);
+}
+
+static void test_withdrawn_request_never_placed(void **state) {
+    fixture *f = *state;
+    int64_t id;
+    assert_true(mreq_add(f->db2, ACCOUNT, "TXFF5", SIDE_BUY, 1, &id));
+    assert_true(mreq_move(f->db2, id, MREQ_PENDING, MREQ_WITHDRAWN));
+    assert_false(mreq_move(f->db2, id, MREQ_PENDING, MREQ_TAKEN)); /* only from the state it is in */
+    exc_take_manual(f->x);
+    assert_int_equal(f->sends, 0);
+    manual_request q;
+    assert_true(mreq_get(f->db2, id, &q));
+    assert_int_equal(q.state, MREQ_WITHDRAWN);
+}
+
+static void report(fixture *f, const char *account, const char *status, int seq, int fill_qty) {
+    char body[640];
+    int n = snprintf(body, sizeof body,
+                     "{\"seq\":%d,\"client_order_id\":\"screen-1\",\"order_serial\":\"S9\",\"account\":\"%s\","
+                     "\"symbol\":\"TXFF5\",\"side\":\"sell\",\"qty\":3,\"status\":\"%s\",\"fill_id\":%s,"
+                     "\"fill_qty\":%d,\"fill_price\":%s,\"filled_qty\":%d,\"avg_fill_price\":%s,\"reason\":null,"
+                     "\"time\":1750212000.0}",
+                     seq, account, status, fill_qty ? "\"F1\"" : "null", fill_qty, fill_qty ? "20010" : "null",
+                     fill_qty, fill_qty ? "20010.0" : "null");
+    assert_true(n > 0 && (size_t)n < sizeof body);
+    exc_on_report_message(f->x, body, (size_t)n);
+}
+
+static void test_external_order_booked_from_its_reports(void **state) {
+    fixture *f = *state;
+    report(f, "OTHER", "accepted", 1, 0); /* another account's order: not ours to book */
+    order_record r;
+    assert_false(ostore_get(f->os2, "screen-1", &r));
+    report(f, ACCOUNT, "accepted", 2, 0);
+    assert_true(ostore_get(f->os2, "screen-1", &r));
+    assert_string_equal(r.o.signal_id, "external-screen-1");
+    assert_int_equal(r.o.status, ORDER_ACCEPTED);
+    assert_int_equal(exc_open_orders(f->x), 1);
+    report(f, ACCOUNT, "filled", 3, 3);
+    assert_true(ostore_get(f->os2, "screen-1", &r));
+    assert_int_equal(r.o.status, ORDER_FILLED);
+    assert_int_equal(r.o.filled_qty, 3);
+    position p;
+    assert_true(ostore_position_get(f->os2, ACCOUNT, "TXFF5", &p));
+    assert_int_equal(p.net_qty, -3);
+    assert_int_equal(exc_open_orders(f->x), 0);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_request_placed_through_the_executor, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_request_refused_by_the_risk_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_withdrawn_request_never_placed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_external_order_booked_from_its_reports, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
