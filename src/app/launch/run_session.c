@@ -42,18 +42,21 @@ bool run_session_begin(run_session *s, sqlite3 *db, const char *login, const cha
         snprintf(err, errlen, "no database");
         return false;
     }
-    if (!session_login(db, login, broker, clock_wall_s(), NULL)) {
-        snprintf(err, errlen, "cannot record the session: %s", sqlite3_errmsg(db));
-        return false;
-    }
-    s->active = true;
-    s->last_renew_ms = clock_mono_ms();
+    /* the broker's accounts first, so that the session and its order account are recorded back
+     * to back: nobody reading the status sees a session without its order account for long */
     json_t *holder;
     const char *list[MAX_ACCOUNTS];
     size_t n = broker_accounts(order_ep, &holder, list, MAX_ACCOUNTS);
     bool listed = false;
     for (size_t i = 0; i < n; i++) listed |= !strcmp(list[i], account);
     if (!listed && n < MAX_ACCOUNTS) list[n++] = account; /* --account names one the broker did not list */
+    if (!session_login(db, login, broker, clock_wall_s(), NULL)) {
+        snprintf(err, errlen, "cannot record the session: %s", sqlite3_errmsg(db));
+        json_decref(holder);
+        return false;
+    }
+    s->active = true;
+    s->last_renew_ms = clock_mono_ms();
     bool ok = session_select_account(db, account, list, n);
     json_decref(holder);
     if (!ok) {
