@@ -22,7 +22,7 @@
 typedef struct {
     uc_ctx c;
     bool quit;          /* end of input or a termination signal: leave the loop */
-    long long last_fill;
+    uc_news_cursor news;
 } menu;
 
 /* ---- prompts ---- */
@@ -446,24 +446,67 @@ static const option OPTIONS[] = {
 };
 #define N_OPTIONS (sizeof OPTIONS / sizeof OPTIONS[0])
 
-static void idle(void *ctx) {
-    menu *m = ctx;
-    if (m->c.host) uc_host_poll(m->c.host);
+static void print_news(void *ctx, const uc_news *n) {
+    FILE *out = ctx;
+    bool buy = !strcmp(n->side, "buy");
+    switch (n->kind) {
+    case UC_NEWS_FILL:
+        fprintf(out, "Fill: %s %lld %s at %lld (order %s", buy ? "bought" : "sold", n->qty, n->symbol, n->price,
+                n->client_order_id);
+        if (n->condition_id > 0) fprintf(out, ", condition %lld", n->condition_id);
+        fprintf(out, ")\n");
+        break;
+    case UC_NEWS_EXIT_FILL:
+        fprintf(out, "Exit: %s %lld %s at %lld", buy ? "bought" : "sold", n->qty, n->symbol, n->price);
+        if (n->condition_id > 0) fprintf(out, ", closing condition %lld", n->condition_id);
+        fprintf(out, " (order %s)\n", n->client_order_id);
+        break;
+    case UC_NEWS_REFUSED:
+        fprintf(out, "Refused: %s %lld %s", buy ? "buy" : "sell", n->qty, n->symbol);
+        if (n->condition_id > 0) fprintf(out, " for condition %lld", n->condition_id);
+        fprintf(out, ": %s\n", n->detail);
+        break;
+    case UC_NEWS_EXIT_SKIPPED:
+        fprintf(out, "Exit skipped");
+        if (n->condition_id > 0) fprintf(out, " for condition %lld", n->condition_id);
+        fprintf(out, ": %s (closed by hand)\n", n->detail);
+        break;
+    case UC_NEWS_KILL_SWITCH: fprintf(out, "Kill switch: %s\n", n->detail); break;
+    }
 }
 
-static void on_fill(void *ctx, const char *symbol, const char *side, long long qty, long long price, const char *coid) {
-    (void)ctx;
-    printf("Fill: %s %lld %s at %lld (order %s)\n", !strcmp(side, "buy") ? "bought" : "sold", qty, symbol, price, coid);
-}
-
-static void show_news(menu *m) {
+/* Everything new since the last look, as lines (NULL when nothing happened; the caller frees). */
+static char *collect_news(menu *m) {
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    if (!out) return NULL;
     if (m->c.host) {
         uc_host_poll(m->c.host);
         char notes[16][320];
         int n = uc_host_notices(m->c.host, notes, 16);
-        for (int i = 0; i < n; i++) printf("Notice: %s\n", notes[i]);
+        for (int i = 0; i < n; i++) fprintf(out, "Notice: %s\n", notes[i]);
     }
-    uc_fills_since(&m->c, &m->last_fill, on_fill, m);
+    uc_news_since(&m->c, &m->news, print_news, out);
+    fclose(out);
+    if (len == 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+/* While a prompt waits: what the trading system does is printed above it as it happens. */
+static void idle(void *ctx) {
+    char *text = collect_news(ctx);
+    if (text) mio_above(text);
+    free(text);
+}
+
+static void show_news(menu *m) {
+    char *text = collect_news(m);
+    if (text) fputs(text, stdout);
+    free(text);
 }
 
 static void show_menu(menu *m) {
@@ -605,8 +648,8 @@ int cmd_menu(int argc, char **argv) {
         return EXIT_RUNTIME;
     }
     m.c.sim = sim;
-    m.last_fill = -1;
-    uc_fills_since(&m.c, &m.last_fill, NULL, NULL);
+    m.news.fill = m.news.journal = -1;
+    uc_news_since(&m.c, &m.news, NULL, NULL);
     log_set_name("menu");
     log_set_level((log_level)(LOG_ERROR + 1)); /* the menu speaks through its own lines */
     mio_init(idle, &m);
