@@ -309,6 +309,9 @@ static void opt_start(menu *m) {
     uc_prereqs p;
     uc_start_report rep;
     uc_result r;
+    if (!uc_trading_running(&m->c))
+        uc_print_open_positions(&m->c, stdout, "Open positions at start (the conditions that hold them manage them "
+                                               "again; the others stay as they are):");
     printf("Checking the prerequisites...\n");
     fflush(stdout);
     bool ok = uc_start_trading(&m->c, &p, &rep, &r);
@@ -407,10 +410,25 @@ static void opt_status(menu *m) {
     uc_view_status(stdout, &s);
 }
 
+/* Stopping while aftm holds positions leaves them with nothing managing them: they are listed
+ * and the trader asked. true: go on and stop (also when the question cannot be answered). */
+static bool stop_with_positions_ok(menu *m) {
+    if (!uc_print_open_positions(&m->c, stdout, "Open positions: once trading stops, no take profit or stop loss "
+                                                "manages them until the next start:"))
+        return true;
+    bool yes = false;
+    if (!ask_yes_no(m, "Stop anyway and leave them open (y/n)? ", &yes)) return m->quit;
+    return yes;
+}
+
 static void opt_stop(menu *m) {
     uc_result r;
     if (!uc_trading_running(&m->c)) {
         printf("The trading system is not running: nothing to stop.\n");
+        return;
+    }
+    if (!stop_with_positions_ok(m)) {
+        printf("The trading system keeps running.\n");
         return;
     }
     printf("Stopping the strategy and the executor...\n");
@@ -630,6 +648,17 @@ int menu_parse_sim(int argc, char **argv, const char *who, const char **home, uc
     return -1;
 }
 
+/* Leaving (0 or Ctrl+D) stops what the menu started; with open positions they are listed and
+ * the trader asked first. false: stay in the menu. */
+static bool leave_asked(menu *m) {
+    if (!m->c.host || !uc_host_owns_anything(m->c.host) || !uc_trading_running(&m->c)) return true;
+    mio_clear_eof(); /* Ctrl+D on a terminal ends one read, not the terminal: the question can be answered */
+    if (stop_with_positions_ok(m)) return true;
+    m->quit = false;
+    printf("Staying in the menu; the trading system keeps running.\n");
+    return false;
+}
+
 int cmd_menu(int argc, char **argv) {
     const char *home = NULL;
     uc_sim_opts sim;
@@ -664,6 +693,7 @@ int cmd_menu(int argc, char **argv) {
             printf("(Ctrl+C: choose 0 to exit.)\n");
             continue;
         }
+        if (st == MIO_EOF && leave_asked(&m) == false) continue;
         if (st != MIO_LINE) break;
         char *p = choice;
         while (*p == ' ' || *p == '\t') p++;
@@ -680,7 +710,10 @@ int cmd_menu(int argc, char **argv) {
             printf("Invalid choice '%s': enter one of 0-8 or 10-14.\n", p);
             continue;
         }
-        if (!o->fn) break; /* 0: exit */
+        if (!o->fn) { /* 0: exit */
+            if (leave_asked(&m)) break;
+            continue;
+        }
         printf("\n");
         o->fn(&m);
         fflush(stdout);

@@ -56,6 +56,10 @@ void mio_done(void) {
 
 bool mio_terminated(void) { return g_term != 0; }
 
+void mio_clear_eof(void) {
+    if (isatty(STDIN_FILENO)) g_eof = false;
+}
+
 /* Takes one line out of the buffer if there is one. */
 static bool take_line(char *buf, size_t cap) {
     char *nl = memchr(g_buf, '\n', g_len);

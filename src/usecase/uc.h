@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "core/config.h"
 #include "net/gateway_client.h"
@@ -220,6 +221,9 @@ typedef struct {
 /* Option 10: checks the prerequisites (UC_PRECONDITION when one is missing, *p filled), then
  * starts strategy and executor next to the running gateway and reports each one's state. */
 bool uc_start_trading(uc_ctx *c, uc_prereqs *p, uc_start_report *rep, uc_result *r);
+/* Prints aftm's open positions (its books) after head, one indented line each; returns how
+ * many (0: nothing printed). A start lists them first; a stop that leaves them asks. */
+int uc_print_open_positions(uc_ctx *c, FILE *out, const char *head);
 /* Stops strategy and executor (all: the gateway too, which ends the broker session). */
 bool uc_stop_trading(uc_ctx *c, bool all, uc_result *r);
 bool uc_trading_running(uc_ctx *c);

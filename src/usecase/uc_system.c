@@ -10,6 +10,7 @@
 
 #include "core/clock.h"
 #include "core/str.h"
+#include "app/launch/run_session.h"
 #include "app/launch/supervisor.h"
 #include "usecase/uc.h"
 #include "usecase/uc_host.h"
@@ -375,4 +376,8 @@ int uc_news_since(uc_ctx *c, uc_news_cursor *cur, uc_news_fn fn, void *ctx) {
         return 0;
     }
     return journal_since(c, cur, fn, ctx) + fills_since(c, cur, fn, ctx);
+}
+
+int uc_print_open_positions(uc_ctx *c, FILE *out, const char *head) {
+    return run_print_open_positions(c->db, out, head, "  ");
 }
