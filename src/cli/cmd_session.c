@@ -488,6 +488,9 @@ int cmd_start(int argc, char **argv) {
     if ((rc = extra_args("start", argc, argv, 0)) >= 0) return rc;
     uc_ctx c;
     if (!open_ctx(&c, "start", o.home)) return EXIT_RUNTIME;
+    if (!uc_trading_running(&c))
+        uc_print_open_positions(&c, stdout, "Open positions at start (the conditions that hold them manage them "
+                                            "again; the others stay as they are):");
     uc_prereqs p;
     uc_start_report rep;
     uc_result r;

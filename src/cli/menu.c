@@ -22,7 +22,7 @@
 typedef struct {
     uc_ctx c;
     bool quit;          /* end of input or a termination signal: leave the loop */
-    long long last_fill;
+    uc_news_cursor news;
 } menu;
 
 /* ---- prompts ---- */
@@ -309,6 +309,9 @@ static void opt_start(menu *m) {
     uc_prereqs p;
     uc_start_report rep;
     uc_result r;
+    if (!uc_trading_running(&m->c))
+        uc_print_open_positions(&m->c, stdout, "Open positions at start (the conditions that hold them manage them "
+                                               "again; the others stay as they are):");
     printf("Checking the prerequisites...\n");
     fflush(stdout);
     bool ok = uc_start_trading(&m->c, &p, &rep, &r);
@@ -407,10 +410,25 @@ static void opt_status(menu *m) {
     uc_view_status(stdout, &s);
 }
 
+/* Stopping while aftm holds positions leaves them with nothing managing them: they are listed
+ * and the trader asked. true: go on and stop (also when the question cannot be answered). */
+static bool stop_with_positions_ok(menu *m) {
+    if (!uc_print_open_positions(&m->c, stdout, "Open positions: once trading stops, no take profit or stop loss "
+                                                "manages them until the next start:"))
+        return true;
+    bool yes = false;
+    if (!ask_yes_no(m, "Stop anyway and leave them open (y/n)? ", &yes)) return m->quit;
+    return yes;
+}
+
 static void opt_stop(menu *m) {
     uc_result r;
     if (!uc_trading_running(&m->c)) {
         printf("The trading system is not running: nothing to stop.\n");
+        return;
+    }
+    if (!stop_with_positions_ok(m)) {
+        printf("The trading system keeps running.\n");
         return;
     }
     printf("Stopping the strategy and the executor...\n");
@@ -446,24 +464,67 @@ static const option OPTIONS[] = {
 };
 #define N_OPTIONS (sizeof OPTIONS / sizeof OPTIONS[0])
 
-static void idle(void *ctx) {
-    menu *m = ctx;
-    if (m->c.host) uc_host_poll(m->c.host);
+static void print_news(void *ctx, const uc_news *n) {
+    FILE *out = ctx;
+    bool buy = !strcmp(n->side, "buy");
+    switch (n->kind) {
+    case UC_NEWS_FILL:
+        fprintf(out, "Fill: %s %lld %s at %lld (order %s", buy ? "bought" : "sold", n->qty, n->symbol, n->price,
+                n->client_order_id);
+        if (n->condition_id > 0) fprintf(out, ", condition %lld", n->condition_id);
+        fprintf(out, ")\n");
+        break;
+    case UC_NEWS_EXIT_FILL:
+        fprintf(out, "Exit: %s %lld %s at %lld", buy ? "bought" : "sold", n->qty, n->symbol, n->price);
+        if (n->condition_id > 0) fprintf(out, ", closing condition %lld", n->condition_id);
+        fprintf(out, " (order %s)\n", n->client_order_id);
+        break;
+    case UC_NEWS_REFUSED:
+        fprintf(out, "Refused: %s %lld %s", buy ? "buy" : "sell", n->qty, n->symbol);
+        if (n->condition_id > 0) fprintf(out, " for condition %lld", n->condition_id);
+        fprintf(out, ": %s\n", n->detail);
+        break;
+    case UC_NEWS_EXIT_SKIPPED:
+        fprintf(out, "Exit skipped");
+        if (n->condition_id > 0) fprintf(out, " for condition %lld", n->condition_id);
+        fprintf(out, ": %s (closed by hand)\n", n->detail);
+        break;
+    case UC_NEWS_KILL_SWITCH: fprintf(out, "Kill switch: %s\n", n->detail); break;
+    }
 }
 
-static void on_fill(void *ctx, const char *symbol, const char *side, long long qty, long long price, const char *coid) {
-    (void)ctx;
-    printf("Fill: %s %lld %s at %lld (order %s)\n", !strcmp(side, "buy") ? "bought" : "sold", qty, symbol, price, coid);
-}
-
-static void show_news(menu *m) {
+/* Everything new since the last look, as lines (NULL when nothing happened; the caller frees). */
+static char *collect_news(menu *m) {
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    if (!out) return NULL;
     if (m->c.host) {
         uc_host_poll(m->c.host);
         char notes[16][320];
         int n = uc_host_notices(m->c.host, notes, 16);
-        for (int i = 0; i < n; i++) printf("Notice: %s\n", notes[i]);
+        for (int i = 0; i < n; i++) fprintf(out, "Notice: %s\n", notes[i]);
     }
-    uc_fills_since(&m->c, &m->last_fill, on_fill, m);
+    uc_news_since(&m->c, &m->news, print_news, out);
+    fclose(out);
+    if (len == 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+/* While a prompt waits: what the trading system does is printed above it as it happens. */
+static void idle(void *ctx) {
+    char *text = collect_news(ctx);
+    if (text) mio_above(text);
+    free(text);
+}
+
+static void show_news(menu *m) {
+    char *text = collect_news(m);
+    if (text) fputs(text, stdout);
+    free(text);
 }
 
 static void show_menu(menu *m) {
@@ -587,6 +648,17 @@ int menu_parse_sim(int argc, char **argv, const char *who, const char **home, uc
     return -1;
 }
 
+/* Leaving (0 or Ctrl+D) stops what the menu started; with open positions they are listed and
+ * the trader asked first. false: stay in the menu. */
+static bool leave_asked(menu *m) {
+    if (!m->c.host || !uc_host_owns_anything(m->c.host) || !uc_trading_running(&m->c)) return true;
+    mio_clear_eof(); /* Ctrl+D on a terminal ends one read, not the terminal: the question can be answered */
+    if (stop_with_positions_ok(m)) return true;
+    m->quit = false;
+    printf("Staying in the menu; the trading system keeps running.\n");
+    return false;
+}
+
 int cmd_menu(int argc, char **argv) {
     const char *home = NULL;
     uc_sim_opts sim;
@@ -605,8 +677,8 @@ int cmd_menu(int argc, char **argv) {
         return EXIT_RUNTIME;
     }
     m.c.sim = sim;
-    m.last_fill = -1;
-    uc_fills_since(&m.c, &m.last_fill, NULL, NULL);
+    m.news.fill = m.news.journal = -1;
+    uc_news_since(&m.c, &m.news, NULL, NULL);
     log_set_name("menu");
     log_set_level((log_level)(LOG_ERROR + 1)); /* the menu speaks through its own lines */
     mio_init(idle, &m);
@@ -621,6 +693,7 @@ int cmd_menu(int argc, char **argv) {
             printf("(Ctrl+C: choose 0 to exit.)\n");
             continue;
         }
+        if (st == MIO_EOF && leave_asked(&m) == false) continue;
         if (st != MIO_LINE) break;
         char *p = choice;
         while (*p == ' ' || *p == '\t') p++;
@@ -637,7 +710,10 @@ int cmd_menu(int argc, char **argv) {
             printf("Invalid choice '%s': enter one of 0-8 or 10-14.\n", p);
             continue;
         }
-        if (!o->fn) break; /* 0: exit */
+        if (!o->fn) { /* 0: exit */
+            if (leave_asked(&m)) break;
+            continue;
+        }
         printf("\n");
         o->fn(&m);
         fflush(stdout);

@@ -19,6 +19,8 @@ static size_t g_len;
 static bool g_eof;
 static struct sigaction g_old_int, g_old_term, g_old_hup;
 static bool g_installed;
+static const char *g_prompt; /* the prompt of the read in progress, NULL outside one */
+static bool g_secret;
 
 static void on_int(int sig) {
     (void)sig;
@@ -54,6 +56,10 @@ void mio_done(void) {
 
 bool mio_terminated(void) { return g_term != 0; }
 
+void mio_clear_eof(void) {
+    if (isatty(STDIN_FILENO)) g_eof = false;
+}
+
 /* Takes one line out of the buffer if there is one. */
 static bool take_line(char *buf, size_t cap) {
     char *nl = memchr(g_buf, '\n', g_len);
@@ -69,6 +75,25 @@ static bool take_line(char *buf, size_t cap) {
     return true;
 }
 
+void mio_above(const char *text) {
+    if (!text || !*text) return;
+    if (!g_prompt) {
+        fputs(text, stdout);
+        fflush(stdout);
+        return;
+    }
+    /* on a terminal, back to the start of the prompt's line and clear it; elsewhere a new line */
+    fputs(isatty(STDOUT_FILENO) ? "\r\033[K" : "\n", stdout);
+    fputs(text, stdout);
+    fputs(g_prompt, stdout);
+    /* what the terminal already handed over of an unfinished line (never a secret) */
+    if (!g_secret && g_len) {
+        char *nl = memchr(g_buf, '\n', g_len);
+        if (!nl) fwrite(g_buf, 1, g_len, stdout);
+    }
+    fflush(stdout);
+}
+
 mio_status mio_read(const char *prompt, char *buf, size_t cap, bool secret) {
     buf[0] = '\0';
     g_int = 0;
@@ -82,6 +107,8 @@ mio_status mio_read(const char *prompt, char *buf, size_t cap, bool secret) {
     }
     fputs(prompt, stdout);
     fflush(stdout);
+    g_prompt = prompt;
+    g_secret = secret;
     mio_status st;
     for (;;) {
         if (take_line(buf, cap)) {
@@ -122,6 +149,7 @@ mio_status mio_read(const char *prompt, char *buf, size_t cap, bool secret) {
         if (m <= 0) g_eof = true;
         else g_len += (size_t)m;
     }
+    g_prompt = NULL;
     if (restore) tcsetattr(STDIN_FILENO, TCSANOW, &old);
     if (secret || st != MIO_LINE) fputs("\n", stdout);
     fflush(stdout);

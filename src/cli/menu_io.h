@@ -23,6 +23,13 @@ void mio_done(void);
 /* Prints prompt, reads one line into buf (a longer line is cut to cap-1 and the rest dropped).
  * secret: no echo on a terminal, and a newline is printed after. */
 mio_status mio_read(const char *prompt, char *buf, size_t cap, bool secret);
+/* Prints text (whole lines) above the prompt being read, if any: the prompt line is cleared,
+ * text written, the prompt and what was already read of the line shown again, so news from
+ * the trading system appears as it happens without a key press. Outside a read: just prints. */
+void mio_above(const char *text);
+/* After end of input on a terminal (Ctrl+D), lets the next read wait for a line again;
+ * elsewhere (a pipe, a file) the end stays. */
+void mio_clear_eof(void);
 /* true when a termination signal has arrived. */
 bool mio_terminated(void);
 

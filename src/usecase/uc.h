@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "core/config.h"
 #include "net/gateway_client.h"
@@ -225,14 +226,29 @@ typedef struct {
 /* Option 10: checks the prerequisites (UC_PRECONDITION when one is missing, *p filled), then
  * starts strategy and executor next to the running gateway and reports each one's state. */
 bool uc_start_trading(uc_ctx *c, uc_prereqs *p, uc_start_report *rep, uc_result *r);
+/* Prints aftm's open positions (its books) after head, one indented line each; returns how
+ * many (0: nothing printed). A start lists them first; a stop that leaves them asks. */
+int uc_print_open_positions(uc_ctx *c, FILE *out, const char *head);
 /* Stops strategy and executor (all: the gateway too, which ends the broker session). */
 bool uc_stop_trading(uc_ctx *c, bool all, uc_result *r);
 bool uc_trading_running(uc_ctx *c);
 
-/* Fills recorded after *last (a fills rowid; -1 = only remember where the table ends now);
- * moves *last on. Returns how many were visited. */
-typedef void (*uc_fill_fn)(void *ctx, const char *symbol, const char *side, long long qty, long long price,
-                           const char *client_order_id);
-int uc_fills_since(uc_ctx *c, long long *last, uc_fill_fn fn, void *ctx);
+/* What the trading system did since the menu last looked: fills (an entry's or an exit's),
+ * signals the executor refused and exits it skipped, the kill switch. The menu prints them as
+ * they happen; the cursor is where it stopped reading (fills rowid, journal id). */
+typedef enum { UC_NEWS_FILL, UC_NEWS_EXIT_FILL, UC_NEWS_REFUSED, UC_NEWS_EXIT_SKIPPED, UC_NEWS_KILL_SWITCH } uc_news_kind;
+typedef struct {
+    uc_news_kind kind;
+    char symbol[32], side[8], client_order_id[64];
+    long long qty, price, condition_id;
+    char detail[256]; /* the reason of a refusal, a skipped exit or the kill switch */
+} uc_news;
+typedef struct {
+    long long fill, journal; /* -1 = not started */
+} uc_news_cursor;
+typedef void (*uc_news_fn)(void *ctx, const uc_news *n);
+/* Visits what was recorded after *cur (first call with -1s: only remembers where the tables
+ * end now) and moves *cur on. Returns how many were visited. */
+int uc_news_since(uc_ctx *c, uc_news_cursor *cur, uc_news_fn fn, void *ctx);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "core/clock.h"
 #include "core/str.h"
+#include "app/launch/run_session.h"
 #include "app/launch/supervisor.h"
 #include "usecase/uc.h"
 #include "usecase/uc_host.h"
@@ -289,31 +290,94 @@ bool uc_start_trading(uc_ctx *c, uc_prereqs *p, uc_start_report *rep, uc_result 
     return st == UC_OK;
 }
 
-int uc_fills_since(uc_ctx *c, long long *last, uc_fill_fn fn, void *ctx) {
+static long long max_rowid(sqlite3 *db, const char *sql) {
     sqlite3_stmt *st;
-    if (*last < 0) {
-        *last = 0;
-        if (sqlite3_prepare_v2(c->db, "SELECT coalesce(max(rowid), 0) FROM fills", -1, &st, NULL) == SQLITE_OK) {
-            if (sqlite3_step(st) == SQLITE_ROW) *last = sqlite3_column_int64(st, 0);
-            sqlite3_finalize(st);
-        }
-        return 0;
+    long long v = 0;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
     }
+    return v;
+}
+
+static void text_into(sqlite3_stmt *st, int col, char *out, size_t cap) {
+    const char *t = (const char *)sqlite3_column_text(st, col);
+    str_copy(out, cap, t ? t : "");
+}
+
+/* Fills after cur->fill, an exit's marked by its order. */
+static int fills_since(uc_ctx *c, uc_news_cursor *cur, uc_news_fn fn, void *ctx) {
+    sqlite3_stmt *st;
     if (sqlite3_prepare_v2(c->db,
-                           "SELECT rowid, symbol, side, qty, price, client_order_id FROM fills WHERE rowid > ?1 "
-                           "ORDER BY rowid LIMIT 50",
+                           "SELECT f.rowid, f.symbol, f.side, f.qty, f.price, f.client_order_id, "
+                           "coalesce(o.is_exit, 0), coalesce(o.condition_id, 0) FROM fills f "
+                           "LEFT JOIN orders o ON o.client_order_id = f.client_order_id "
+                           "WHERE f.rowid > ?1 ORDER BY f.rowid LIMIT 50",
                            -1, &st, NULL) != SQLITE_OK)
         return 0;
-    sqlite3_bind_int64(st, 1, *last);
+    sqlite3_bind_int64(st, 1, cur->fill);
     int n = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
-        *last = sqlite3_column_int64(st, 0);
-        const char *sym = (const char *)sqlite3_column_text(st, 1), *side = (const char *)sqlite3_column_text(st, 2),
-                   *coid = (const char *)sqlite3_column_text(st, 5);
-        if (fn) fn(ctx, sym ? sym : "", side ? side : "", sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4),
-                   coid ? coid : "");
+        cur->fill = sqlite3_column_int64(st, 0);
+        uc_news e;
+        memset(&e, 0, sizeof e);
+        e.kind = sqlite3_column_int(st, 6) ? UC_NEWS_EXIT_FILL : UC_NEWS_FILL;
+        text_into(st, 1, e.symbol, sizeof e.symbol);
+        text_into(st, 2, e.side, sizeof e.side);
+        e.qty = sqlite3_column_int64(st, 3);
+        e.price = sqlite3_column_int64(st, 4);
+        text_into(st, 5, e.client_order_id, sizeof e.client_order_id);
+        e.condition_id = sqlite3_column_int64(st, 7);
+        if (fn) fn(ctx, &e);
         n++;
     }
     sqlite3_finalize(st);
     return n;
+}
+
+/* The executor's refusals, skipped exits and kill switch, from the journal. */
+static int journal_since(uc_ctx *c, uc_news_cursor *cur, uc_news_fn fn, void *ctx) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(c->db,
+                           "SELECT j.id, j.kind, j.ref, j.detail, coalesce(o.symbol, ''), coalesce(o.side, ''), "
+                           "coalesce(o.qty, 0), coalesce(o.condition_id, 0) FROM journal j "
+                           "LEFT JOIN orders o ON o.client_order_id = j.ref AND j.ref <> '' "
+                           "WHERE j.id > ?1 AND j.source = 'executor' "
+                           "AND j.kind IN ('refused', 'exit_skipped', 'kill_switch') ORDER BY j.id LIMIT 50",
+                           -1, &st, NULL) != SQLITE_OK)
+        return 0;
+    sqlite3_bind_int64(st, 1, cur->journal);
+    int n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        cur->journal = sqlite3_column_int64(st, 0);
+        uc_news e;
+        memset(&e, 0, sizeof e);
+        const char *kind = (const char *)sqlite3_column_text(st, 1);
+        e.kind = kind && !strcmp(kind, "refused")        ? UC_NEWS_REFUSED
+                 : kind && !strcmp(kind, "exit_skipped") ? UC_NEWS_EXIT_SKIPPED
+                                                         : UC_NEWS_KILL_SWITCH;
+        text_into(st, 2, e.client_order_id, sizeof e.client_order_id);
+        text_into(st, 3, e.detail, sizeof e.detail);
+        text_into(st, 4, e.symbol, sizeof e.symbol);
+        text_into(st, 5, e.side, sizeof e.side);
+        e.qty = sqlite3_column_int64(st, 6);
+        e.condition_id = sqlite3_column_int64(st, 7);
+        if (fn) fn(ctx, &e);
+        n++;
+    }
+    sqlite3_finalize(st);
+    return n;
+}
+
+int uc_news_since(uc_ctx *c, uc_news_cursor *cur, uc_news_fn fn, void *ctx) {
+    if (cur->fill < 0 || cur->journal < 0) {
+        cur->fill = max_rowid(c->db, "SELECT coalesce(max(rowid), 0) FROM fills");
+        cur->journal = max_rowid(c->db, "SELECT coalesce(max(id), 0) FROM journal");
+        return 0;
+    }
+    return journal_since(c, cur, fn, ctx) + fills_since(c, cur, fn, ctx);
+}
+
+int uc_print_open_positions(uc_ctx *c, FILE *out, const char *head) {
+    return run_print_open_positions(c->db, out, head, "  ");
 }

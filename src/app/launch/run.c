@@ -332,8 +332,7 @@ int cmd_run(int argc, char **argv) {
     printf("aftm: trading hours are not enforced on the simulator; Ctrl+C stops everything\n");
     fflush(stdout);
     if (o.fix_config) printf("aftm: broker FIX, settings %s\n", o.fix_config);
-    run_print_open_positions(status_db, stdout,
-                             "aftm: open positions at start:");
+    run_print_open_positions(status_db, stdout, "aftm: open positions at start:", "aftm:   ");
     if ((!xc && !o.fix_config) || !gw || !ex || !st) {
         fprintf(stderr, "aftm run: cannot supervise the processes\n");
         rc = EXIT_RUNTIME;
@@ -356,7 +355,7 @@ int cmd_run(int argc, char **argv) {
     sup_stop_all(&sup, 5000);
     run_session_end(&session);
     if (run_print_open_positions(status_db, stdout, "aftm: WARNING: stopped with open positions, nothing manages "
-                                                    "them until the next start:"))
+                                                    "them until the next start:", "aftm:   "))
         printf("aftm: close them by hand (aftm order send), or start again: a condition that holds them manages them again\n");
     for (int i = 0; i < sup.n; i++)
         if (sup.children[i].restarts)

@@ -87,7 +87,7 @@ void run_session_end(run_session *s) {
 
 typedef struct {
     FILE *out;
-    const char *head;
+    const char *head, *indent;
     int n;
 } open_ctx;
 
@@ -95,15 +95,15 @@ static void open_row(void *ctx, const position *p, price_t last) {
     open_ctx *o = ctx;
     if (p->net_qty == 0) return;
     if (!o->n++) fprintf(o->out, "%s\n", o->head);
-    fprintf(o->out, "aftm:   %s %lld %s on %s, average %.2f%s", p->net_qty > 0 ? "long" : "short",
+    fprintf(o->out, "%s%s %lld %s on %s, average %.2f%s", o->indent, p->net_qty > 0 ? "long" : "short",
             (long long)(p->net_qty > 0 ? p->net_qty : -p->net_qty), p->symbol, p->account, position_avg_price(p),
             last > 0 ? "" : "\n");
     if (last > 0) fprintf(o->out, ", last %lld, unrealized %lld\n", (long long)last, (long long)position_unrealized(p, last));
 }
 
-int run_print_open_positions(sqlite3 *db, FILE *out, const char *head) {
+int run_print_open_positions(sqlite3 *db, FILE *out, const char *head, const char *indent) {
     order_store *os = db ? ostore_open(db) : NULL;
-    open_ctx o = {out, head, 0};
+    open_ctx o = {out, head, indent, 0};
     if (os) ostore_each_position(os, open_row, &o);
     ostore_close(os);
     fflush(out);

@@ -28,8 +28,8 @@ void run_session_renew(run_session *s);
 /* Logs the session out (the gateway it stood for is stopped). */
 void run_session_end(run_session *s);
 
-/* Prints aftm's open positions (its books), one line each after head, and returns how many
- * (0: nothing printed). */
-int run_print_open_positions(sqlite3 *db, FILE *out, const char *head);
+/* Prints aftm's open positions (its books), one line each after head (each line starts with
+ * indent), and returns how many (0: nothing printed). */
+int run_print_open_positions(sqlite3 *db, FILE *out, const char *head, const char *indent);
 
 #endif
