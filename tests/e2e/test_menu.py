@@ -69,6 +69,16 @@ class Menu:
         self.pos -= len(text)
         return seg[:-len(text)]
 
+    def answer_if_asked(self, question, answer, then, timeout=30.0):
+        """Waits for question or then; answers question when it comes first, then expects then."""
+        end = time.time() + timeout
+        while question not in self.screen[self.pos:] and then not in self.screen[self.pos:] and time.time() < end:
+            self._pump(0.1)
+        if question in self.screen[self.pos:]:
+            self.expect(question)
+            self.send(answer)
+        return self.expect(then)
+
     def send(self, line):
         os.write(self.fd, (line + "\n").encode())
 
@@ -261,15 +271,8 @@ def run(e, m):
     # 14 stop; status from another shell
     m.choose("14")
     # if condition 1 is still in position, its lot is listed and the stop asked (test_menu_positions.py)
-    asked = "Stop anyway and leave them open (y/n)? "
-    done = "The trading system is stopped (strategy and executor). You are still logged in."
-    end = time.time() + 30
-    while asked not in m.screen[m.pos:] and done not in m.screen[m.pos:] and time.time() < end:
-        m._pump(0.1)
-    if asked in m.screen[m.pos:]:
-        m.expect(asked)
-        m.send("y")
-    m.expect(done)
+    m.answer_if_asked("Stop anyway and leave them open (y/n)? ", "y",
+                      "The trading system is stopped (strategy and executor). You are still logged in.")
     st = e.json("status", "--json")
     procs = {p["name"]: p for p in st["processes"]}
     check(procs["gateway"]["state"] == "running" and procs["executor"]["state"] == "stopped"

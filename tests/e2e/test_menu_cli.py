@@ -112,8 +112,10 @@ def run(e):
         m.choose("13")
         seg = m.expect("Supervised by the background session of 'aftm login'")
         m.choose("14")
-        m.expect("Stopped the strategy and the executor.")
+        # positions left open are listed and the stop asked (test_menu_positions.py)
+        m.answer_if_asked("Stop anyway and leave them open (y/n)? ", "y", "Stopped the strategy and the executor.")
         m.choose("0")
+        m.answer_if_asked("(y/n)? ", "y", "Exiting the program")
         check(m.wait() == 0, "the menu exits")
     finally:
         m.kill()
