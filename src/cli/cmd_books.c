@@ -1,4 +1,4 @@
-/* aftm orders | fills | positions | kill | resume: the executor's books and its kill switch.
+/* aftm orders | fills | positions | kill [--halt] | resume: the executor's books and its trading state.
  * Everything is read from the database, so it shows the truth after a restart as well. */
 #include <getopt.h>
 #include <jansson.h>
@@ -17,6 +17,7 @@
 #include "store/db.h"
 #include "store/order_store.h"
 #include "store/session_store.h"
+#include "store/trading_state.h"
 
 typedef struct {
     bool json, broker;
@@ -325,34 +326,50 @@ int cmd_positions(int argc, char **argv) {
     return EXIT_OK;
 }
 
+/* aftm kill [--halt] | aftm resume: writes the trading state (store/trading_state.h); the
+ * executor reads it within a quarter of a second. resume also re-arms the conditions whose entry
+ * the switch refused, so what the switch parked comes back. */
 static int set_kill(int argc, char **argv, bool on) {
-    static const struct option opts[] = {{"home", 1, 0, 'h'}, {"reason", 1, 0, 'r'}, {"help", 0, 0, 'H'}, {0, 0, 0, 0}};
-    const char *home = NULL, *reason = "halted by hand ('aftm kill')";
+    static const struct option opts[] = {{"home", 1, 0, 'h'}, {"reason", 1, 0, 'r'}, {"halt", 0, 0, 'x'},
+                                         {"help", 0, 0, 'H'}, {0, 0, 0, 0}};
+    const char *home = NULL, *reason = NULL;
+    bool halt = false;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (c == 'h') home = optarg;
         else if (c == 'r' && on) reason = optarg;
+        else if (c == 'x' && on) halt = true;
         else {
             FILE *out = c == 'H' ? stdout : stderr;
-            fprintf(out, on ? "usage: aftm kill [--reason TEXT] [--home DIR]\n\nHalts new entries at once (exits "
-                              "still go through) until 'aftm resume'.\n"
-                            : "usage: aftm resume [--home DIR]\n\nClears the kill switch: entries are allowed "
-                              "again.\n");
+            fprintf(out, on ? "usage: aftm kill [--halt] [--reason TEXT] [--home DIR]\n\n"
+                              "Trading state 'reducing' at once: new entries are refused, orders that reduce a\n"
+                              "position still go through. With --halt, 'halted': nothing is sent but cancels and\n"
+                              "'aftm flatten'. 'aftm resume' makes it active again.\n"
+                            : "usage: aftm resume [--home DIR]\n\nTrading state 'active' again, and the conditions "
+                              "whose entry the kill switch\nrefused are armed again.\n");
             return c == 'H' ? EXIT_OK : EXIT_USAGE;
         }
     }
+    if (optind < argc) {
+        fprintf(stderr, "aftm %s: unexpected argument '%s' (see --help)\n", on ? "kill" : "resume", argv[optind]);
+        return EXIT_USAGE;
+    }
+    if (!reason) reason = halt ? "halted by hand ('aftm kill --halt')" : "halted by hand ('aftm kill')";
     home_db h;
     if (!home_db_open(&h, home)) return EXIT_RUNTIME;
-    bool ok = db_meta_set_int(h.db, "kill_switch", on) && (!on || db_meta_set_text(h.db, "kill_reason", reason)) &&
-              db_journal(h.db, "cli", on ? "kill_switch" : "resume", "", on ? reason : "");
+    int rearmed = 0;
+    bool ok = tstate_set(h.db, on ? (halt ? TSTATE_HALTED : TSTATE_REDUCING) : TSTATE_ACTIVE, on ? reason : "", "cli") &&
+              (on || tstate_rearm_refused(h.db, &rearmed));
     home_db_close(&h);
     if (!ok) {
-        fprintf(stderr, "aftm: cannot write the kill switch\n");
+        fprintf(stderr, "aftm: cannot write the trading state\n");
         return EXIT_RUNTIME;
     }
-    printf(on ? "kill switch ON: new entries are refused, exits still allowed ('aftm resume' to clear)\n"
-              : "kill switch cleared: entries allowed again\n");
+    if (!on) printf("trading state active: entries allowed again; %d condition(s) refused by the kill switch re-armed\n",
+                    rearmed);
+    else if (halt) printf("trading state halted: nothing is sent but cancels and 'aftm flatten' ('aftm resume' to clear)\n");
+    else printf("trading state reducing (kill switch ON): new entries are refused, exits still allowed ('aftm resume' to clear)\n");
     return EXIT_OK;
 }
 

@@ -151,7 +151,7 @@ risk_verdict risk_check(const risk_limits *lim, const risk_state *st, const risk
 
     /* An exit only reduces what is open: it is never refused for being late or for a price
      * off the band, since refusing it would leave the position without its exit. */
-    bool is_exit = req->closes_holding || risk_is_exit(st, req);
+    bool is_exit = req->closes_holding || req->flatten || risk_is_exit(st, req);
 
     if (lim->stale_signal_ms > 0 && !is_exit) {
         int64_t age = req->now_ms - req->signal_ms;
@@ -165,6 +165,11 @@ risk_verdict risk_check(const risk_limits *lim, const risk_state *st, const risk
                           lim->stale_signal_ms);
     }
 
+
+    /* halted: nothing but cancels, which are not orders; a flatten is the trader's own exit */
+    if (st->halted && !req->flatten)
+        return refuse(reason, reasonlen, RISK_KILL_SWITCH, "trading halted (%s): nothing but cancels and flatten",
+                      st->kill_reason[0] ? st->kill_reason : "no reason given");
 
     if (st->kill_switch && !is_exit)
         return refuse(reason, reasonlen, RISK_KILL_SWITCH, "entries halted (%s)",
@@ -243,8 +248,13 @@ bool risk_trip_kill_switch(risk_state *st, const char *reason) {
     return true;
 }
 
+void risk_halt(risk_state *st, const char *reason) {
+    st->kill_switch = st->halted = true;
+    snprintf(st->kill_reason, sizeof st->kill_reason, "%s", reason ? reason : "");
+}
+
 void risk_reset_kill_switch(risk_state *st) {
-    st->kill_switch = false;
+    st->kill_switch = st->halted = false;
     st->kill_reason[0] = '\0';
 }
 

@@ -1,6 +1,6 @@
 /* Pre-trade risk checks for the executor. Every rule can be switched off (a limit of 0 or less
  * disables it) and every refusal names its rule with a stable code plus a readable reason.
- * Exits (orders that only reduce the current position) pass the kill switch, the daily loss
+ * Exits (orders that only reduce the current position) pass the kill switch (but not a halt), the daily loss
  * limit, the position limit, the stale-signal rule and the price band, so a halted system can
  * still get flat and a late exit is not refused into leaving a position unmanaged. Pure domain code: the
  * caller supplies the clock, the local time and what it knows about the market. */
@@ -77,7 +77,8 @@ typedef struct {
     int rate_head; /* next slot to write */
     int rate_count;
     int64_t pnl_today; /* money, realized + unrealized; a loss is negative */
-    bool kill_switch;
+    bool kill_switch; /* reducing: only exits pass */
+    bool halted;      /* halted ('aftm kill --halt'): nothing passes but a flatten */
     char kill_reason[RISK_REASON_MAX];
 } risk_state;
 
@@ -96,6 +97,8 @@ typedef struct {
      * treated as an exit even when the account's net position does not shrink, e.g. a buy and
      * a sell condition that net to zero, where each exit still only closes its own lots. */
     bool closes_holding;
+    /* 'aftm flatten': closes a whole position at market; passes in every trading state. */
+    bool flatten;
 } risk_request;
 
 void risk_state_init(risk_state *st);
@@ -134,6 +137,8 @@ bool risk_set_pending(risk_state *st, const char *symbol, int64_t pending_buy,
 
 /* Halts entries. Keeps the first reason while already tripped; true when newly tripped. */
 bool risk_trip_kill_switch(risk_state *st, const char *reason);
+/* Halts everything (a flatten still passes); the kill switch is on too. */
+void risk_halt(risk_state *st, const char *reason);
 void risk_reset_kill_switch(risk_state *st);
 
 /* Records today's P&L in money and trips the kill switch once the loss reaches the daily limit.

@@ -204,6 +204,7 @@ typedef struct {
      * nothing records one */
     char trading_state[16];
     char trading_state_reason[160];
+    double trading_state_since; /* epoch seconds of its last change, 0 when never changed */
     char supervisor[96]; /* "the menu (pid N)" / "aftm login (pid N)" / "aftm run (pid N)" / "" */
     bool trading;        /* strategy and executor running */
     bool gateway_up;

@@ -12,6 +12,7 @@
 #include "core/str.h"
 #include "app/launch/run_session.h"
 #include "app/launch/supervisor.h"
+#include "store/trading_state.h"
 #include "usecase/uc.h"
 #include "usecase/uc_host.h"
 
@@ -93,6 +94,12 @@ void uc_read_status(uc_ctx *c, uc_system_status *out) {
     if (!session_load(c->db, &out->session)) memset(&out->session, 0, sizeof out->session);
     out->sstate = session_state_at(&out->session, clock_wall_s());
     out->n_items = session_items(c->db, out->items, SESSION_MAX_ITEMS);
+    trading_state ts;
+    if (tstate_get(c->db, &ts)) {
+        str_copy(out->trading_state, sizeof out->trading_state, tstate_name(ts.kind));
+        str_copy(out->trading_state_reason, sizeof out->trading_state_reason, ts.reason);
+        out->trading_state_since = ts.since;
+    }
     process_row rows[8], sup;
     int n = proc_rows(c->db, rows, 8);
     bool sup_alive = supervisor_row(c, &sup);

@@ -187,9 +187,17 @@ void uc_view_status(FILE *out, const uc_system_status *s) {
         }
         fprintf(out, "\n");
     }
-    if (s->trading_state[0])
-        fprintf(out, "Trading state:  %s%s%s\n", s->trading_state, s->trading_state_reason[0] ? " - " : "",
+    if (s->trading_state[0]) {
+        char since[40] = "";
+        if (s->trading_state_since > 0) {
+            time_t since_t = (time_t)s->trading_state_since;
+            struct tm since_tm;
+            localtime_r(&since_t, &since_tm);
+            strftime(since, sizeof since, " since %Y-%m-%d %H:%M:%S", &since_tm);
+        }
+        fprintf(out, "Trading state:  %s%s%s%s\n", s->trading_state, since, s->trading_state_reason[0] ? " - " : "",
                 s->trading_state_reason);
+    }
     fprintf(out, "Conditions:     %d active;  orders: %d;  fills: %d\n", s->n_conditions, s->n_orders, s->n_fills);
     fprintf(out, "\n%-10s %-11s %8s %10s %8s  %s\n", "process", "state", "pid", "uptime", "restarts", "last error");
     for (int i = 0; i < s->n_procs + (s->has_exchange ? 1 : 0); i++) {
@@ -232,7 +240,7 @@ json_t *uc_view_status_json(const uc_system_status *s) {
         json_array_append_new(fills, json_pack("{s:s,s:s,s:I,s:I,s:f}", "symbol", s->fills[i].symbol, "side",
                                                s->fills[i].side, "qty", (json_int_t)s->fills[i].qty, "price",
                                                (json_int_t)s->fills[i].price, "time", s->fills[i].time));
-    return json_pack("{s:{s:s,s:s,s:s,s:f,s:s,s:s,s:o},s:o,s:s?,s:s?,s:s?,s:b,s:b,s:i,s:i,s:i,s:o}", "session",
+    json_t *j = json_pack("{s:{s:s,s:s,s:s,s:f,s:s,s:s,s:o},s:o,s:s?,s:s?,s:s?,s:b,s:b,s:i,s:i,s:i,s:o}", "session",
                      "state", states[s->sstate], "account", s->session.account, "broker", s->session.broker,
                      "expires_at", s->session.expires_at, "order_account", s->session.order_account, "item_code",
                      s->session.item_code, "items", items, "processes", procs, "trading_state",
@@ -240,4 +248,6 @@ json_t *uc_view_status_json(const uc_system_status *s) {
                      s->trading_state_reason[0] ? s->trading_state_reason : NULL, "supervisor", s->supervisor[0] ? s->supervisor : NULL, "trading", s->trading,
                      "gateway_up", s->gateway_up, "active_conditions", s->n_conditions, "orders", s->n_orders,
                      "fills", s->n_fills, "latest_fills", fills);
+    if (j && s->trading_state_since > 0) json_object_set_new(j, "trading_state_since", json_real(s->trading_state_since));
+    return j;
 }

@@ -88,6 +88,9 @@ def main():
         run.send_signal(signal.SIGINT)
         rc = run.wait(timeout=60)
     check(rc == 0, "aftm run stops")
+    log.close()
+    check("aftm: trading state active" in open(os.path.join(e.home, "run.log")).read(),
+          "aftm run announces the trading state it starts in")
 
     # 3 and 4: logged in (gateway and exchange in the background), no executor running
     from aftm_e2e import System

@@ -438,6 +438,28 @@ static void test_kill_switch_passes_exits_that_close_a_holding(void **state) {
     expect_ok(&exit);
 }
 
+/* Halted: nothing passes, exits included, but a flatten; resume clears both. */
+static void test_halt_refuses_exits_but_not_flatten(void **state) {
+    (void)state;
+    risk_halt(&st, "operator halt");
+    assert_true(st.kill_switch && st.halted);
+    risk_set_position(&st, "TXFF5", 3);
+    risk_request exit = req(SIDE_SELL, 3);
+    expect_refused(&exit, RISK_KILL_SWITCH);
+    assert_non_null(strstr(reason, "halted"));
+    assert_non_null(strstr(reason, "operator halt"));
+    exit.closes_holding = true;
+    expect_refused(&exit, RISK_KILL_SWITCH);
+    exit.closes_holding = false;
+    exit.flatten = true;
+    expect_ok(&exit);
+    risk_request entry = req(SIDE_BUY, 1);
+    expect_refused(&entry, RISK_KILL_SWITCH);
+    risk_reset_kill_switch(&st);
+    assert_false(st.kill_switch || st.halted);
+    expect_ok(&entry);
+}
+
 static void test_daily_loss_trips_kill_switch(void **state) {
     (void)state;
     assert_false(risk_update_pnl(&st, &lim, 5000));
@@ -556,6 +578,7 @@ int main(void) {
         T(test_trading_hours_off_and_custom),
         T(test_kill_switch_blocks_entries_allows_exits),
         T(test_kill_switch_passes_exits_that_close_a_holding),
+        T(test_halt_refuses_exits_but_not_flatten),
         T(test_daily_loss_trips_kill_switch),
         T(test_rule_order),
         T(test_product_table),

@@ -13,6 +13,7 @@
 #include "store/condition_store.h"
 #include "store/db.h"
 #include "store/order_store.h"
+#include "store/trading_state.h"
 #include "testkit.h"
 
 typedef struct {
@@ -124,6 +125,57 @@ static void test_rejected_entry_parks_condition(void **state) {
     assert_int_equal(cstore_list(f->cs, false, collect, &s), 0);
 }
 
+/* aftm kill / kill --halt / resume: the state round-trips with its reason and time, an old
+ * database reads as active, and resume re-arms only what the kill switch refused, moving its
+ * refused entry order aside so the condition's next entry can be stored under its own ids. */
+static void test_trading_state_and_rearm(void **state) {
+    fixture *f = *state;
+    trading_state ts;
+    assert_true(tstate_get(f->db, &ts));
+    assert_int_equal(ts.kind, TSTATE_ACTIVE);
+    assert_true(tstate_set(f->db, TSTATE_HALTED, "broker trouble", "cli"));
+    assert_true(tstate_get(f->db, &ts));
+    assert_int_equal(ts.kind, TSTATE_HALTED);
+    assert_string_equal(ts.reason, "broker trouble");
+    assert_true(ts.since > 0);
+    char line[320];
+    tstate_describe(&ts, line, sizeof line);
+    assert_non_null(strstr(line, "halted"));
+    assert_non_null(strstr(line, "broker trouble"));
+
+    int64_t killed = add_buy(f, 20000), other = add_buy(f, 20100);
+    order_record r;
+    memset(&r, 0, sizeof r);
+    char sid[32], coid[48];
+    snprintf(sid, sizeof sid, "%lld.E", (long long)killed);
+    snprintf(coid, sizeof coid, "aftm-x-%s", sid);
+    assert_true(order_init(&r.o, coid, sid, killed, "SIM-0001", "TXFF5", SIDE_BUY, 2));
+    r.o.status = ORDER_REJECTED;
+    snprintf(r.o.reason, sizeof r.o.reason, "risk kill_switch: entries halted (x)");
+    assert_true(ostore_insert(f->os, &r));
+    assert_true(cstore_set_entry(f->cs, killed, ENTRY_REJECTED, 0, "entry rejected: risk kill_switch: entries halted (x)"));
+    assert_true(cstore_set_entry(f->cs, other, ENTRY_REJECTED, 0, "entry rejected: no margin"));
+
+    int n = -1;
+    assert_true(tstate_set(f->db, TSTATE_ACTIVE, "", "cli"));
+    assert_true(tstate_rearm_refused(f->db, &n));
+    assert_int_equal(n, 1);
+    condition_record c;
+    assert_true(cstore_get(f->cs, killed, &c));
+    assert_string_equal(c.status, "active");
+    assert_int_equal(c.c.entry, ENTRY_NONE);
+    assert_false(c.c.is_trigger);
+    assert_true(cstore_get(f->cs, other, &c));
+    assert_string_equal(c.status, "rejected"); /* refused for another reason: stays parked */
+    order_record got;
+    assert_false(ostore_get_by_signal(f->os, sid, &got)); /* the ids are free again */
+    assert_true(ostore_insert(f->os, &r));                 /* the next entry stores */
+    assert_true(tstate_rearm_refused(f->db, &n));
+    assert_int_equal(n, 0);
+    assert_true(tstate_get(f->db, &ts));
+    assert_int_equal(ts.kind, TSTATE_ACTIVE);
+}
+
 static void test_orders_unique_and_fills_deduplicated(void **state) {
     fixture *f = *state;
     order_record r;
@@ -193,6 +245,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_add_list_cancel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_state_roundtrip_and_entry_ownership, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rejected_entry_parks_condition, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_trading_state_and_rearm, setup, teardown),
         cmocka_unit_test_setup_teardown(test_orders_unique_and_fills_deduplicated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen_keeps_everything, setup, teardown),
         cmocka_unit_test(test_garbage_database_is_a_clear_error),

@@ -29,6 +29,7 @@
 #include "store/db.h"
 #include "store/equity_store.h"
 #include "store/manual_requests.h"
+#include "store/trading_state.h"
 #include "store/order_store.h"
 #include "store/session_store.h"
 
@@ -158,9 +159,7 @@ static void refresh_pnl(executor_core *x) {
     if (risk_update_pnl(&x->risk, &x->cfg.limits, c.total - base)) {
         log_error("KILL SWITCH: %s; new entries are refused, exits still allowed ('aftm resume' to clear)",
                   x->risk.kill_reason);
-        db_meta_set_int(x->db, "kill_switch", 1);
-        db_meta_set_text(x->db, "kill_reason", x->risk.kill_reason);
-        db_journal(x->db, "executor", "kill_switch", "", x->risk.kill_reason);
+        if (!x->risk.halted) tstate_set(x->db, TSTATE_REDUCING, x->risk.kill_reason, "executor");
     }
 }
 
@@ -971,16 +970,20 @@ void exc_reconcile(executor_core *x) {
 /* ---- kill switch ------------------------------------------------------------------------- */
 
 void exc_load_kill_switch(executor_core *x) {
-    long long on = 0;
-    db_meta_get_int(x->db, "kill_switch", &on);
-    if (on && !x->risk.kill_switch) {
-        char why[RISK_REASON_MAX] = "halted by hand";
-        db_meta_get_text(x->db, "kill_reason", why, sizeof why);
-        risk_trip_kill_switch(&x->risk, why);
-        log_warn("kill switch ON (%s): new entries refused, exits allowed", why);
-    } else if (!on && x->risk.kill_switch) {
+    trading_state ts;
+    if (!tstate_get(x->db, &ts)) return; /* read again at the next change */
+    tstate_kind was = x->risk.halted ? TSTATE_HALTED : x->risk.kill_switch ? TSTATE_REDUCING : TSTATE_ACTIVE;
+    if (ts.kind == was && (was == TSTATE_ACTIVE || !strcmp(ts.reason, x->risk.kill_reason))) return;
+    if (ts.kind == TSTATE_HALTED) {
+        risk_halt(&x->risk, ts.reason);
+        log_warn("trading state HALTED (%s): nothing is sent but cancels and 'aftm flatten'", ts.reason);
+    } else if (ts.kind == TSTATE_REDUCING) {
         risk_reset_kill_switch(&x->risk);
-        log_info("kill switch cleared: trading resumed");
+        risk_trip_kill_switch(&x->risk, ts.reason);
+        log_warn("trading state REDUCING, kill switch ON (%s): new entries refused, exits allowed", ts.reason);
+    } else {
+        risk_reset_kill_switch(&x->risk);
+        log_info("trading state ACTIVE: kill switch cleared, trading resumed");
     }
 }
 
@@ -1037,6 +1040,13 @@ void exc_free(executor_core *x) {
 void exc_start(executor_core *x) {
     reload_open(x);
     exc_load_kill_switch(x);
+    /* every run says which trading state it starts in, active included */
+    trading_state ts;
+    char line[320];
+    if (tstate_get(x->db, &ts)) {
+        tstate_describe(&ts, line, sizeof line);
+        log_info("trading state at start: %s", line);
+    }
     refresh_pnl(x);
     exc_reconcile(x);
     finish_taken(x);

@@ -28,6 +28,7 @@
 #include "store/condition_store.h"
 #include "store/db.h"
 #include "store/session_store.h"
+#include "store/trading_state.h"
 
 static void usage(FILE *out) {
     fprintf(out,
@@ -328,6 +329,13 @@ int cmd_run(int argc, char **argv) {
 
     printf("aftm: data in %s; ticks %s, signals %s, orders %s, reports %s, exchange %s (market %s)\n", home, ep.tick,
            ep.signal, ep.order, ep.report, ep.exchange, market);
+    /* every run says which trading state it starts in: a switch left on is no surprise later */
+    trading_state ts;
+    if (status_db && tstate_get(status_db, &ts)) {
+        char line[320];
+        tstate_describe(&ts, line, sizeof line);
+        printf("aftm: trading state %s%s\n", line, ts.kind == TSTATE_ACTIVE ? "" : " ('aftm resume' to clear)");
+    }
     printf("aftm: orders go to account %s\n", account);
     printf("aftm: trading hours are not enforced on the simulator; Ctrl+C stops everything\n");
     fflush(stdout);
