@@ -619,6 +619,8 @@ static void collect_fill(void *ctx, const match_fill *f) {
     s->fills[s->n_fills++] = *f;
 }
 
+static bool match_tick(sim *s, const broker_tick *t);
+
 bool sim_broker_market_tick(broker *b, const broker_tick *t) {
     if (!b || b->ops != &sim_ops || !t || t->price <= 0 || !t->symbol[0]) return false;
     sim *s = b->self;
@@ -640,7 +642,27 @@ bool sim_broker_market_tick(broker *b, const broker_tick *t) {
     }
     p->last = t->price;
     if ((s->subscribed_all || p->subscribed) && s->cb.on_tick) s->cb.on_tick(s->cb.ctx, t);
+    return match_tick(s, t);
+}
 
+bool sim_broker_match_at_last(broker *b, int64_t ts_us) {
+    if (!b || b->ops != &sim_ops) return false;
+    sim *s = b->self;
+    for (size_t i = 0; i < s->n_products; i++) {
+        if (s->products[i].last <= 0) continue;
+        broker_tick t;
+        memset(&t, 0, sizeof t);
+        str_copy(t.symbol, sizeof t.symbol, s->products[i].p.code);
+        t.price = s->products[i].last;
+        t.ts_us = ts_us;
+        if (!match_tick(s, &t)) return false;
+    }
+    return true;
+}
+
+/* Matches the resting orders of t's product against the trade t (already recorded as the
+ * product's last price), then expires the IOC / FOK limits of that product that it did not fill. */
+static bool match_tick(sim *s, const broker_tick *t) {
     /* Match. Fills are collected first and applied after the matcher is done, so a report
      * callback never runs inside the matcher. If the fill buffer cannot grow, the orders stay
      * resting: make room first so that cannot happen mid-tick. */

@@ -50,6 +50,11 @@ bool sim_broker_new(const sim_config *cfg, broker *out);
  * (reference = this price, band +-10%). Delivers the tick to subscribers, then matches.
  * Ignored (false) when b is not a simulator or the price is not positive. */
 bool sim_broker_market_tick(broker *b, const broker_tick *t);
+/* A market that has stopped moving (a replay at its end) stays at its last prices: matches the
+ * resting orders of every product against its last trade, as one more trade there would, without
+ * delivering a tick. A market order fills at that price, a limit that it crosses fills, an IOC /
+ * FOK limit that it does not cross expires. */
+bool sim_broker_match_at_last(broker *b, int64_t ts_us);
 
 /* ---- the book, for a process that keeps it on disk (aftm exchange) ---------------------- */
 

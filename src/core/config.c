@@ -22,6 +22,7 @@ static const char *host_env(const char *name) {
 void endpoints_from_env(endpoints *ep) {
     const char *host = host_env("ZMQ_HOST");
     const char *gw_host = host_env("DLL_GATEWAY_HOST");
+    ep->ack[0] = '\0'; /* no flag for it here: each process derives it from the signal port */
     snprintf(ep->tick, sizeof ep->tick, "tcp://%s:%s", host, env_or("ZMQ_TICK_PORT", "5555"));
     snprintf(ep->signal, sizeof ep->signal, "tcp://%s:%s", host, env_or("ZMQ_SIGNAL_PORT", "5556"));
     snprintf(ep->order, sizeof ep->order, "tcp://%s:%s", gw_host, env_or("DLL_GATEWAY_PORT", "5557"));

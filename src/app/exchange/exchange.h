@@ -67,6 +67,11 @@ void xcore_free(xcore *x);
 char *xcore_handle(xcore *x, const void *session, size_t session_len, const char *req, size_t len, size_t *out_len);
 /* One trade of the market: published, then matched; the fills committed, then reported. */
 void xcore_market_tick(xcore *x, const broker_tick *t);
+/* The replayed market reached its end after ticks trades: its health says so from now on. */
+void xcore_replay_over(xcore *x, uint64_t ticks);
+/* A market that stopped moving stays at its last prices: the open orders are matched against
+ * them (sim_broker_match_at_last), the fills committed, then reported. Nothing when none is open. */
+void xcore_match_at_last(xcore *x, int64_t ts_us);
 /* Writes the last prices that changed since the last call (a small transaction). */
 void xcore_save_prices(xcore *x);
 /* true once a commit failed: the book in memory is ahead of the disk; the process must stop

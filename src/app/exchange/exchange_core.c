@@ -42,6 +42,8 @@ struct xcore {
     size_t n_sessions;
     saved_price *prices;
     size_t n_prices, cap_prices;
+    bool replay_over;      /* a replayed market reached its file's end: health says so */
+    uint64_t replay_ticks; /* ticks it played */
 };
 
 /* Begins the transaction of this step if none is open yet. */
@@ -240,6 +242,20 @@ void xcore_market_tick(xcore *x, const broker_tick *t) {
     finish(x);
 }
 
+void xcore_replay_over(xcore *x, uint64_t ticks) {
+    x->replay_over = true;
+    x->replay_ticks = ticks;
+}
+
+void xcore_match_at_last(xcore *x, int64_t ts_us) {
+    if (x->failed) return;
+    size_t open = 0;
+    sim_broker_order_count(&x->b, &open);
+    if (!open) return;
+    sim_broker_match_at_last(&x->b, ts_us);
+    finish(x);
+}
+
 /* ---- sessions ---- */
 
 static xsession *session_find(xcore *x, const void *id, size_t len) {
@@ -303,9 +319,15 @@ static json_t *products_json(xcore *x) {
 
 static json_t *op_health(xcore *x, xsession *s) {
     size_t open = 0, orders = sim_broker_order_count(&x->b, &open);
-    return gw_ok(json_pack("{s:s,s:I,s:I,s:I,s:b,s:I,s:I}", "status", "running", "epoch", (json_int_t)xstore_epoch(x->xs),
-                              "last_seq", (json_int_t)xstore_last_seq(x->xs), "instance", (json_int_t)x->instance,
-                              "logged_in", s != NULL, "orders", (json_int_t)orders, "open_orders", (json_int_t)open));
+    json_t *d = json_pack("{s:s,s:I,s:I,s:I,s:b,s:I,s:I}", "status", "running", "epoch", (json_int_t)xstore_epoch(x->xs),
+                          "last_seq", (json_int_t)xstore_last_seq(x->xs), "instance", (json_int_t)x->instance,
+                          "logged_in", s != NULL, "orders", (json_int_t)orders, "open_orders", (json_int_t)open);
+    /* only once a replay ended: a gateway and aftm run announce it from here */
+    if (d && x->replay_over) {
+        json_object_set_new(d, "replay_over", json_true());
+        json_object_set_new(d, "replay_ticks", json_integer((json_int_t)x->replay_ticks));
+    }
+    return gw_ok(d);
 }
 
 static json_t *op_login(xcore *x, const void *sid, size_t sid_len, json_t *params) {

@@ -299,7 +299,7 @@ int cmd_exchange(int argc, char **argv) {
     if (held) log_info("holding the market until %lld subscriber(s) are there", (long long)o.wait_subs);
 
     bool stop = false, replay_end_logged = false;
-    int64_t direct_subs = 0, next_save = -1;
+    int64_t direct_subs = 0, next_save = -1, last_ts_us = 0;
     while (!stop && !xcore_failed(core)) {
         int64_t now_ms = clock_mono_ms();
         int64_t t = held ? -1 : tick_source_due_in_ms(src, clock_mono_ns());
@@ -339,8 +339,10 @@ int cmd_exchange(int argc, char **argv) {
         }
         if (!held) {
             broker_tick tk;
-            for (int k = 0; k < 4096 && !xcore_failed(core) && tick_source_next(src, clock_mono_ns(), &tk) == 1; k++)
+            for (int k = 0; k < 4096 && !xcore_failed(core) && tick_source_next(src, clock_mono_ns(), &tk) == 1; k++) {
                 xcore_market_tick(core, &tk);
+                last_ts_us = tk.ts_us;
+            }
             if (tick_source_count(src) != saved_count && next_save < 0) next_save = clock_mono_ms() + SAVE_EVERY_MS;
         }
         if (next_save >= 0 && clock_mono_ms() >= next_save) {
@@ -353,9 +355,15 @@ int cmd_exchange(int argc, char **argv) {
             replay_end_logged = true;
             const char *e = tick_source_error(src);
             if (e[0]) log_error("replay of %s stopped: %s", o.m.ticks, e);
-            log_info("replay finished: %llu ticks, %zu malformed rows skipped; still serving orders",
+            log_info("replay finished: %llu ticks, %zu malformed rows skipped; the market stays at its last "
+                     "prices: orders still fill there",
                      (unsigned long long)tick_source_count(src), tick_source_bad_rows(src));
+            xcore_replay_over(core, tick_source_count(src));
         }
+        /* A replay (at full speed above all) can end before the orders its last ticks caused
+         * arrive: the market does not vanish, it stays at its last prices, and what is open or
+         * comes in is matched there, as one more trade at that price would. */
+        if (replay_end_logged && !xcore_failed(core)) xcore_match_at_last(core, last_ts_us ? last_ts_us : clock_wall_us());
     }
     if (!xcore_failed(core)) {
         xcore_save_prices(core);

@@ -457,9 +457,12 @@ static bool run_loop(gw_proc *p) {
             replay_end_logged = true;
             const char *e = tick_source_error(p->feed.src);
             if (e[0]) log_error("replay of %s stopped: %s", p->o.m.ticks, e);
-            log_info("replay finished: %llu ticks, %zu malformed rows skipped; still serving orders",
+            log_info("replay finished: %llu ticks, %zu malformed rows skipped; the market stays at its last "
+                     "prices: orders still fill there",
                      (unsigned long long)tick_source_count(p->feed.src), tick_source_bad_rows(p->feed.src));
         }
+        /* as the exchange does: orders that come after the replay's last tick fill at its prices */
+        if (replay_end_logged && !p->o.fix) sim_broker_match_at_last(&p->b, clock_wall_us());
     }
 }
 

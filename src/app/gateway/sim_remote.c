@@ -55,6 +55,7 @@ typedef struct {
     uint64_t next_id;
     async_req hb, login, note;
     int64_t next_hb_ms, next_attempt_ms;
+    bool replay_over_said; /* the exchange's replay ended and this gateway said so */
     uint64_t behind_seq; /* a heartbeat saw the exchange's log this far ahead of us... */
     int64_t behind_ms;   /* ...at this time: if no report fills it soon, fetch */
     /* ticks wanted */
@@ -419,6 +420,11 @@ static void handle_async(remote *r, json_t *reply, uint64_t id) {
         json_t *d = gw_reply_data(reply);
         int64_t inst = (int64_t)json_integer_value(json_object_get(d, "instance"));
         uint64_t seq = (uint64_t)json_integer_value(json_object_get(d, "last_seq"));
+        if (json_is_true(json_object_get(d, "replay_over")) && !r->replay_over_said) {
+            r->replay_over_said = true;
+            log_info("the exchange's replay is over after %lld ticks; its market stays at its last prices",
+                     (long long)json_integer_value(json_object_get(d, "replay_ticks")));
+        }
         if (!gw_reply_ok(reply) || !json_is_true(json_object_get(d, "logged_in")) || inst != r->instance) {
             /* the exchange restarted (or forgot this connection): log in again at once */
             r->logged_in = false;

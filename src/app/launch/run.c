@@ -225,11 +225,40 @@ static bool start_all(supervisor *sup, sup_child *xc, sup_child *gw, sup_child *
     return true;
 }
 
+/* A replay's end, as the exchange's health tells it: asked once a second until it is over. */
+typedef struct {
+    const char *ticks;       /* the file; NULL: no replay to watch */
+    const char *exchange;    /* its request endpoint */
+    int64_t next_ms;
+    bool said;
+} replay_watch;
+
+static void replay_watch_poll(replay_watch *w) {
+    if (!w->ticks || w->said || clock_mono_ms() < w->next_ms) return;
+    w->next_ms = clock_mono_ms() + 1000;
+    void *zctx = zmq_ctx_new();
+    gateway_client *c = zctx ? gwc_new_to(zctx, w->exchange, 500, ROLE_EXCHANGE) : NULL;
+    char err[128];
+    json_t *reply = c ? gwc_call(c, "health", NULL, err, sizeof err) : NULL;
+    json_t *d = json_object_get(reply, "data");
+    if (json_is_true(json_object_get(d, "replay_over"))) {
+        w->said = true;
+        printf("aftm: the replay of %s is over (%lld ticks); the market stays at its last prices, where open "
+               "orders fill; Ctrl+C (or the end of --for) stops the run\n",
+               w->ticks, (long long)json_integer_value(json_object_get(d, "replay_ticks")));
+        fflush(stdout);
+    }
+    json_decref(reply);
+    gwc_free(c);
+    if (zctx) zmq_ctx_term(zctx);
+}
+
 /* Watches the children (restarting the ones that die) until Ctrl+C, SIGTERM, the end of
  * run_for, or a child that will not run (it failed the same way each time it was restarted, or
  * with an exit code that says restarting cannot help): false then, after saying why. The signals
  * are blocked and taken synchronously. */
-static bool supervise(supervisor *sup, const sigset_t *wait_set, double run_for, run_session *session) {
+static bool supervise(supervisor *sup, const sigset_t *wait_set, double run_for, run_session *session,
+                      replay_watch *replay) {
     int64_t deadline = run_for > 0 ? clock_mono_ms() + (int64_t)(run_for * 1000) : INT64_MAX;
     for (;;) {
         for (int i = 0; i < sup->n; i++)
@@ -252,6 +281,7 @@ static bool supervise(supervisor *sup, const sigset_t *wait_set, double run_for,
         }
         sup_poll(sup);
         run_session_renew(session);
+        replay_watch_poll(replay);
     }
 }
 
@@ -357,7 +387,9 @@ int cmd_run(int argc, char **argv) {
             fprintf(stderr, "aftm run: warning: the session is not recorded (%s); other commands will say "
                             "'Not logged in'\n", err);
         fflush(stdout);
-        if (!supervise(&sup, &wait_set, o.run_for, &session)) rc = EXIT_RUNTIME;
+        /* with --broker fix the gateway replays the file itself and says when it is over */
+        replay_watch replay = {.ticks = o.fix_config ? NULL : o.ticks, .exchange = ep.exchange};
+        if (!supervise(&sup, &wait_set, o.run_for, &session, &replay)) rc = EXIT_RUNTIME;
     }
     fflush(stdout);
     sup_stop_all(&sup, 5000);
