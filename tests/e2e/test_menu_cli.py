@@ -112,6 +112,10 @@ def run(e):
         m.choose("13")
         seg = m.expect("Supervised by the background session of 'aftm login'")
         m.choose("14")
+        # the manual sell left the account short: the stop lists it and asks first
+        seg = m.expect("Stop anyway and leave them open (y/n)? ")
+        check("Open positions:" in seg and "TXFF5 on SIM-0001" in seg, "option 14 lists the open position first")
+        m.send("y")
         m.expect("Stopped the strategy and the executor.")
         m.choose("0")
         check(m.wait() == 0, "the menu exits")
