@@ -108,7 +108,7 @@ ratio() { # a / b, two decimals
   awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else printf "%.2f", a/b }'
 }
 le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "" && b != "" && a+0 <= b+0) }'; }
-verdict() { if [ "$1" = n/a ] || [ -z "$1" ]; then echo "not measured"; elif "${@:2}"; then echo "**met**"; else echo "**not met**"; fi; }
+verdict() { if [ "$1" = n/a ] || [ "$1" = nan ] || [ -z "$1" ]; then echo "not measured"; elif "${@:2}"; then echo "**met**"; else echo "**not met**"; fi; }
 
 cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')
 cores=$(nproc)
