@@ -235,6 +235,40 @@ static void test_cancel_goes_to_the_gateway_for_open_orders_only(void **state) {
     assert_false(mreq_add_kind(f->db2, MREQ_ORDER, "", "", &id)); /* an order needs side and qty */
 }
 
+static void last_of(void *ctx, const position *p, price_t last) {
+    if (!strcmp(p->symbol, "TXFF5")) *(price_t *)ctx = last;
+}
+
+static long long equity_today(sqlite3 *db) {
+    sqlite3_stmt *st;
+    long long v = -1;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT equity FROM equity ORDER BY date DESC LIMIT 1", -1, &st, NULL),
+                     SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* Between fills the open position follows the last price: stored (for 'aftm positions' and
+ * 'aftm status') and in today's equity row. */
+static void test_open_position_marked_at_the_last_price(void **state) {
+    fixture *f = *state;
+    report(f, ACCOUNT, "filled", 1, 3); /* short 3 at 20010, the last price 20000 */
+    assert_int_equal(equity_today(f->db2), 1000000 + 30 * 200);
+    exc_set_last_price(f->x, "TXFF5", 19990);
+    price_t last = 0;
+    assert_true(ostore_each_position(f->os2, last_of, &last) >= 0);
+    assert_int_equal(last, 20000); /* the price at the fill until marked */
+    exc_mark_to_market(f->x);
+    assert_true(ostore_each_position(f->os2, last_of, &last) >= 0);
+    assert_int_equal(last, 19990);
+    assert_int_equal(equity_today(f->db2), 1000000 + 60 * 200);
+    exc_set_last_price(f->x, "TXFF5", 19980);
+    exc_mark_to_market(f->x); /* within the second: not again */
+    assert_true(ostore_each_position(f->os2, last_of, &last) >= 0);
+    assert_int_equal(last, 19990);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_request_placed_through_the_executor, setup, teardown),
@@ -243,6 +277,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_external_order_booked_from_its_reports, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flatten_closes_every_position_even_halted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel_goes_to_the_gateway_for_open_orders_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_position_marked_at_the_last_price, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

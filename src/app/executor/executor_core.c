@@ -55,6 +55,7 @@ struct executor_core {
     long long data_version;
     char instance[DB_INSTANCE_ID_LEN + 1];
     int64_t last_rescan_ms;
+    int64_t last_mark_ms; /* when open positions were last marked at the last prices */
     uint64_t orig_counter;
     executor_stats st;
 };
@@ -139,7 +140,10 @@ static void add_position_pnl(void *ctx, const position *p, price_t stored_last) 
 }
 
 /* Today's P&L is the total minus the total at the first look of the (local) day. */
-static void refresh_pnl(executor_core *x) {
+static void refresh_pnl_at(executor_core *x, bool record);
+static void refresh_pnl(executor_core *x) { refresh_pnl_at(x, x->st.fills > 0); }
+
+static void refresh_pnl_at(executor_core *x, bool record) {
     pnl_ctx c = {x, 0};
     ostore_each_position(x->os, add_position_pnl, &c);
     int64_t wall = now_us(x) / 1000000;
@@ -153,8 +157,9 @@ static void refresh_pnl(executor_core *x) {
         base = c.total;
         db_meta_set_int(x->db, key, base);
     }
-    /* the equity log: today's row = starting capital + total P&L, after each fill */
-    if (x->st.fills && !estore_record_pnl(x->db, wall, (long long)c.total))
+    /* the equity log: today's row = starting capital + total P&L, after each fill and at each
+     * marking of the open positions */
+    if (record && !estore_record_pnl(x->db, wall, (long long)c.total))
         log_warn("cannot record today's equity: %s", sqlite3_errmsg(x->db));
     if (risk_update_pnl(&x->risk, &x->cfg.limits, c.total - base)) {
         log_error("KILL SWITCH: %s; new entries are refused, exits still allowed ('aftm resume' to clear)",
@@ -1098,7 +1103,51 @@ void exc_load_kill_switch(executor_core *x) {
     }
 }
 
+/* ---- marking to market ------------------------------------------------------------------ */
+
+#define MARK_EVERY_MS 1000
+#define MARK_MAX 64
+
+typedef struct {
+    executor_core *x;
+    position moved[MARK_MAX];
+    price_t mark[MARK_MAX];
+    int n;
+} mark_ctx;
+
+static void note_mark(void *ctx, const position *p, price_t stored) {
+    mark_ctx *c = ctx;
+    price_t *live = price_slot(c->x, p->symbol, false);
+    if (!p->net_qty || !live || *live <= 0 || *live == stored || c->n == MARK_MAX) return;
+    c->moved[c->n] = *p;
+    c->mark[c->n++] = *live;
+}
+
+/* Between fills, the open positions' stored last price follows the ticks (at most once a
+ * second), so 'aftm positions' and 'aftm status' show unrealized P&L at the last price, and
+ * today's equity row and the daily loss limit follow it too. Positions are read first and
+ * written after: no write while the position statement is stepping. */
+void exc_mark_to_market(executor_core *x) {
+    int64_t now = now_us(x) / 1000;
+    if (x->last_mark_ms && now - x->last_mark_ms < MARK_EVERY_MS) return;
+    x->last_mark_ms = now;
+    mark_ctx c;
+    c.x = x;
+    c.n = 0;
+    if (ostore_each_position(x->os, note_mark, &c) < 0 || !c.n) return;
+    if (!ostore_begin(x->os)) return;
+    bool ok = true;
+    for (int i = 0; ok && i < c.n; i++) ok = ostore_position_put(x->os, &c.moved[i], c.mark[i]);
+    if (!ok || !ostore_commit(x->os)) {
+        ostore_rollback(x->os);
+        log_warn("cannot mark the open positions at the last price: %s", sqlite3_errmsg(x->db));
+        return;
+    }
+    refresh_pnl_at(x, true);
+}
+
 void exc_poll_state(executor_core *x) {
+    exc_mark_to_market(x);
     long long v = db_data_version(x->db);
     if (v != x->data_version) {
         x->data_version = v;
