@@ -248,10 +248,11 @@ typedef struct {
 static void pos_row(void *ctx, const position *p, price_t last) {
     pos_ctx *c = ctx;
     int64_t unreal = last > 0 ? position_unrealized(p, last) : 0;
-    json_array_append_new(c->arr, json_pack("{s:s,s:s,s:I,s:f,s:I,s:I}", "account", p->account, "symbol", p->symbol,
-                                            "net_qty", (json_int_t)p->net_qty, "avg_price", position_avg_price(p),
-                                            "realized_pnl", (json_int_t)p->realized, "unrealized_pnl",
-                                            (json_int_t)unreal));
+    /* last: the price the unrealized P&L is marked at (the executor stores the last tick's) */
+    json_array_append_new(c->arr, json_pack("{s:s,s:s,s:I,s:f,s:I,s:I,s:I}", "account", p->account, "symbol",
+                                            p->symbol, "net_qty", (json_int_t)p->net_qty, "avg_price",
+                                            position_avg_price(p), "realized_pnl", (json_int_t)p->realized,
+                                            "unrealized_pnl", (json_int_t)unreal, "last_price", (json_int_t)last));
 }
 
 /* aftm's own positions (rows as pos_row makes them); NULL when the books cannot be read. */

@@ -374,7 +374,8 @@ int cmd_futures(int argc, char **argv) {
 /* ---- orders ---- */
 
 static const char ORDER_HELP[] =
-    "usage: aftm order send --side buy|sell --qty Q [--symbol S] [--home DIR]\n\n"
+    "usage: aftm order send --side buy|sell --qty Q [--symbol S] [--home DIR]\n"
+    "       aftm order cancel ID [--home DIR]   (see aftm order cancel --help)\n\n"
     "Sends one market order (IOC) for the session's order account through the running gateway,\n"
     "with a client order id (cli-...) that makes a retry safe, and waits up to 2 s for its fill.\n\n"
     "  --side buy|sell  b and s are accepted too\n"
@@ -383,12 +384,13 @@ static const char ORDER_HELP[] =
     "  --home DIR       data directory (default $AFTM_HOME, else ./aftm-data)\n";
 
 int cmd_order(int argc, char **argv) {
+    if (argc >= 2 && !strcmp(argv[1], "cancel")) return cmd_order_cancel(argc - 1, argv + 1);
     if (argc < 2 || strcmp(argv[1], "send")) {
         if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
             fputs(ORDER_HELP, stdout);
             return EXIT_OK;
         }
-        fprintf(stderr, "aftm order: %s (send; aftm order --help)\n", argc < 2 ? "an action is required" : "unknown action");
+        fprintf(stderr, "aftm order: %s (send or cancel; aftm order --help)\n", argc < 2 ? "an action is required" : "unknown action");
         return EXIT_USAGE;
     }
     opts o;

@@ -36,6 +36,29 @@ bool mreq_add(sqlite3 *db, const char *account, const char *symbol, side_t side,
     return ok;
 }
 
+static const char *const KIND_NAMES[] = {"order", "flatten", "cancel"};
+
+bool mreq_add_kind(sqlite3 *db, mreq_kind kind, const char *account, const char *target, int64_t *id) {
+    sqlite3_stmt *st;
+    if (kind == MREQ_ORDER ||
+        sqlite3_prepare_v2(db,
+                           "INSERT INTO manual_requests(kind, target, account, symbol, side, qty, created_at, "
+                           "updated_at) VALUES(?,?,?,?,'buy',1,?,?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return false;
+    double now = clock_wall_s();
+    sqlite3_bind_text(st, 1, KIND_NAMES[kind], -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, target ? target : "", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, account, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 4, kind == MREQ_FLATTEN && target ? target : "", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_double(st, 5, now);
+    sqlite3_bind_double(st, 6, now);
+    bool ok = sqlite3_step(st) == SQLITE_DONE;
+    sqlite3_finalize(st);
+    if (ok && id) *id = sqlite3_last_insert_rowid(db);
+    return ok;
+}
+
 static bool read_one(sqlite3 *db, const char *sql, int64_t id, manual_request *out) {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) return false;
@@ -52,12 +75,16 @@ static bool read_one(sqlite3 *db, const char *sql, int64_t id, manual_request *o
         out->state = state_of((const char *)sqlite3_column_text(st, 5));
         str_copy(out->client_order_id, sizeof out->client_order_id, (const char *)sqlite3_column_text(st, 6));
         str_copy(out->result, sizeof out->result, (const char *)sqlite3_column_text(st, 7));
+        const char *kind = (const char *)sqlite3_column_text(st, 8);
+        out->kind = kind && !strcmp(kind, "flatten") ? MREQ_FLATTEN : kind && !strcmp(kind, "cancel") ? MREQ_CANCEL
+                                                                                                     : MREQ_ORDER;
+        str_copy(out->target, sizeof out->target, (const char *)sqlite3_column_text(st, 9));
     }
     sqlite3_finalize(st);
     return found;
 }
 
-#define COLUMNS "SELECT id, account, symbol, side, qty, state, client_order_id, result FROM manual_requests "
+#define COLUMNS "SELECT id, account, symbol, side, qty, state, client_order_id, result, kind, target FROM manual_requests "
 
 bool mreq_get(sqlite3 *db, int64_t id, manual_request *out) {
     return read_one(db, COLUMNS "WHERE id=?", id, out);

@@ -24,8 +24,14 @@
 
 typedef enum { MREQ_PENDING, MREQ_TAKEN, MREQ_DONE, MREQ_WITHDRAWN } mreq_state;
 
+/* What a request asks for: an order; closing every open position (of the account, or of one
+ * product: target); cancelling one order (target: its client order id). */
+typedef enum { MREQ_ORDER, MREQ_FLATTEN, MREQ_CANCEL } mreq_kind;
+
 typedef struct {
     int64_t id;
+    mreq_kind kind;
+    char target[ORDER_ID_MAX];
     char account[ORDER_ACCOUNT_MAX];
     char symbol[ORDER_SYMBOL_MAX];
     side_t side;
@@ -37,6 +43,9 @@ typedef struct {
 
 /* Adds a pending request; its id in *id. False on a database error. */
 bool mreq_add(sqlite3 *db, const char *account, const char *symbol, side_t side, int64_t qty, int64_t *id);
+/* Adds a pending flatten (target: a product, or "" for all) or cancel (target: a client order
+ * id) request for account; its id in *id. False on a database error. */
+bool mreq_add_kind(sqlite3 *db, mreq_kind kind, const char *account, const char *target, int64_t *id);
 /* Reads request id; false when there is none or the database failed. */
 bool mreq_get(sqlite3 *db, int64_t id, manual_request *out);
 /* Moves id from state from to state to (atomic: true only when it was in from). */

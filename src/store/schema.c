@@ -135,6 +135,12 @@ static const char *const MIGRATIONS[] = {
     "  result TEXT NOT NULL DEFAULT '',"
     "  created_at REAL NOT NULL,"
     "  updated_at REAL NOT NULL);",
+    /* 8: requests by hand beyond an order: 'flatten' (close every open position of the account,
+     * or of target's product, at market) and 'cancel' (target: the client order id to cancel);
+     * side and qty are unused placeholders for those */
+    "ALTER TABLE manual_requests ADD COLUMN kind TEXT NOT NULL DEFAULT 'order'"
+    "  CHECK(kind IN ('order','flatten','cancel'));"
+    "ALTER TABLE manual_requests ADD COLUMN target TEXT NOT NULL DEFAULT '';",
 };
 
 int schema_version_latest(void) { return (int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]); }

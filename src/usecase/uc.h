@@ -209,6 +209,10 @@ typedef struct {
     bool trading;        /* strategy and executor running */
     bool gateway_up;
     int n_conditions, n_orders, n_fills;
+    /* aftm's books: open positions, realized P&L and unrealized P&L marked at the last price the
+     * executor stored (points x lots, all products summed) */
+    int open_positions;
+    long long realized_pnl, unrealized_pnl;
     struct {
         char symbol[32], side[8];
         int64_t qty, price;

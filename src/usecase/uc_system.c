@@ -132,6 +132,20 @@ void uc_read_status(uc_ctx *c, uc_system_status *out) {
         }
         sqlite3_finalize(st);
     }
+    /* unrealized as domain/position.c's position_unrealized, at the stored last price */
+    if (sqlite3_prepare_v2(c->db,
+                           "SELECT count(*) FILTER (WHERE net_qty != 0), coalesce(sum(realized), 0), coalesce(sum("
+                           "CASE WHEN net_qty > 0 AND last_price > 0 THEN last_price * net_qty - open_cost "
+                           "WHEN net_qty < 0 AND last_price > 0 THEN open_cost + last_price * net_qty ELSE 0 END), 0) "
+                           "FROM positions",
+                           -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            out->open_positions = sqlite3_column_int(st, 0);
+            out->realized_pnl = sqlite3_column_int64(st, 1);
+            out->unrealized_pnl = sqlite3_column_int64(st, 2);
+        }
+        sqlite3_finalize(st);
+    }
     if (sqlite3_prepare_v2(c->db, "SELECT symbol, side, qty, price, time FROM fills ORDER BY time DESC, rowid DESC LIMIT 5",
                            -1, &st, NULL) == SQLITE_OK) {
         while (out->n_recent < 5 && sqlite3_step(st) == SQLITE_ROW) {

@@ -199,6 +199,8 @@ void uc_view_status(FILE *out, const uc_system_status *s) {
                 s->trading_state_reason);
     }
     fprintf(out, "Conditions:     %d active;  orders: %d;  fills: %d\n", s->n_conditions, s->n_orders, s->n_fills);
+    fprintf(out, "P&L (points):   %d open position(s);  unrealized %+lld at the last price;  realized %+lld\n",
+            s->open_positions, s->unrealized_pnl, s->realized_pnl);
     fprintf(out, "\n%-10s %-11s %8s %10s %8s  %s\n", "process", "state", "pid", "uptime", "restarts", "last error");
     for (int i = 0; i < s->n_procs + (s->has_exchange ? 1 : 0); i++) {
         const uc_proc *p = i < s->n_procs ? &s->procs[i] : &s->exchange;
@@ -248,6 +250,9 @@ json_t *uc_view_status_json(const uc_system_status *s) {
                      s->trading_state_reason[0] ? s->trading_state_reason : NULL, "supervisor", s->supervisor[0] ? s->supervisor : NULL, "trading", s->trading,
                      "gateway_up", s->gateway_up, "active_conditions", s->n_conditions, "orders", s->n_orders,
                      "fills", s->n_fills, "latest_fills", fills);
+    json_object_set_new(j, "open_positions", json_integer(s->open_positions));
+    json_object_set_new(j, "unrealized_pnl", json_integer(s->unrealized_pnl));
+    json_object_set_new(j, "realized_pnl", json_integer(s->realized_pnl));
     if (j && s->trading_state_since > 0) json_object_set_new(j, "trading_state_since", json_real(s->trading_state_since));
     return j;
 }

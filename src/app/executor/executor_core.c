@@ -69,6 +69,7 @@ struct executor_core {
     long long data_version;
     char instance[DB_INSTANCE_ID_LEN + 1];
     int64_t last_rescan_ms;
+    int64_t last_mark_ms; /* when open positions were last marked at the last prices */
     uint64_t orig_counter;
     executor_stats st;
     flight *fl; /* orders in flight, unordered */
@@ -159,7 +160,10 @@ static void add_position_pnl(void *ctx, const position *p, price_t stored_last) 
 }
 
 /* Today's P&L is the total minus the total at the first look of the (local) day. */
-static void refresh_pnl(executor_core *x) {
+static void refresh_pnl_at(executor_core *x, bool record);
+static void refresh_pnl(executor_core *x) { refresh_pnl_at(x, x->st.fills > 0); }
+
+static void refresh_pnl_at(executor_core *x, bool record) {
     pnl_ctx c = {x, 0};
     ostore_each_position(x->os, add_position_pnl, &c);
     int64_t wall = now_us(x) / 1000000;
@@ -173,8 +177,9 @@ static void refresh_pnl(executor_core *x) {
         base = c.total;
         db_meta_set_int(x->db, key, base);
     }
-    /* the equity log: today's row = starting capital + total P&L, after each fill */
-    if (x->st.fills && !estore_record_pnl(x->db, wall, (long long)c.total))
+    /* the equity log: today's row = starting capital + total P&L, after each fill and at each
+     * marking of the open positions */
+    if (record && !estore_record_pnl(x->db, wall, (long long)c.total))
         log_warn("cannot record today's equity: %s", sqlite3_errmsg(x->db));
     if (risk_update_pnl(&x->risk, &x->cfg.limits, c.total - base)) {
         log_error("KILL SWITCH: %s; new entries are refused, exits still allowed ('aftm resume' to clear)",
@@ -937,28 +942,33 @@ void exc_on_signal(executor_core *x, const wire_signal *sig) {
 
 #define MANUAL_PREFIX "manual-"
 
-/* One request of store/manual_requests.h, taken by this executor: placed as any order is
- * (stored first under a client order id of this database, the risk rules, then sent), marked
- * manual by its signal id ("manual-<request id>", no condition). A request whose order is
- * already stored (the executor stopped between the two) is only finished. */
-static void place_manual(executor_core *x, const manual_request *q) {
-    char signal_id[32], coid[ORDER_ID_MAX], result[sizeof q->result];
-    snprintf(signal_id, sizeof signal_id, MANUAL_PREFIX "%lld", (long long)q->id);
+/* One order by hand, placed as any order is (stored first under a client order id of this
+ * database, the risk rules, then sent), marked by its signal id (no condition): "manual-<request
+ * id>" for 'aftm order send', "flatten-<request id>-<product>" for 'aftm flatten', whose orders
+ * carry risk_request.flatten (they pass in every trading state). Returns false when the order
+ * could not be stored (the request stays taken and is tried again); *coid and result say what
+ * happened otherwise. An order already stored under signal_id (the executor stopped between
+ * storing it and finishing the request) is only reported. */
+static bool place_by_hand(executor_core *x, const char *signal_id, const char *account, const char *symbol,
+                          side_t side, int64_t qty, bool flatten, char *coid, char *result, size_t cap) {
     order_record r;
     memset(&r, 0, sizeof r);
+    coid[0] = 0;
     if (ostore_get_by_signal(x->os, signal_id, &r)) {
-        mreq_finish(x->db, q->id, r.o.client_order_id, r.o.status == ORDER_REJECTED ? r.o.reason : "placed");
-        return;
+        snprintf(coid, ORDER_ID_MAX, "%s", r.o.client_order_id);
+        snprintf(result, cap, "%s", r.o.status == ORDER_REJECTED ? r.o.reason : "placed");
+        return true;
     }
-    if (!gw_coid_from_signal(coid, sizeof coid, x->instance, signal_id) ||
-        !order_init(&r.o, coid, signal_id, 0, q->account, q->symbol, q->side, q->qty)) {
-        mreq_finish(x->db, q->id, "", "not a valid order (quantity or product)");
-        return;
+    if (!gw_coid_from_signal(coid, ORDER_ID_MAX, x->instance, signal_id) ||
+        !order_init(&r.o, coid, signal_id, 0, account, symbol, side, qty)) {
+        coid[0] = 0;
+        snprintf(result, cap, "not a valid order (quantity or product)");
+        return true;
     }
     int64_t now_ms = now_us(x) / 1000;
     price_t *last = price_slot(x, r.o.symbol, false);
-    risk_request req = {.symbol = r.o.symbol, .side = q->side, .qty = r.o.qty, .now_ms = now_ms,
-                        .signal_ms = now_ms, .duplicate = false, .closes_holding = false};
+    risk_request req = {.symbol = r.o.symbol, .side = side, .qty = r.o.qty, .now_ms = now_ms, .signal_ms = now_ms,
+                        .duplicate = false, .closes_holding = flatten, .flatten = flatten};
     req.last_price = last ? *last : 0;
     req.ref_price = req.last_price; /* a market order by hand: at the last price */
     r.ref_price = req.ref_price;
@@ -967,30 +977,136 @@ static void place_manual(executor_core *x, const manual_request *q) {
     char why[RISK_REASON_MAX];
     risk_verdict v = risk_check(&x->cfg.limits, &x->risk, &req, why, sizeof why);
     if (v != RISK_OK) {
-        snprintf(result, sizeof result, "risk %s: %s", risk_rule_code(v), why);
+        snprintf(result, cap, "risk %s: %s", risk_rule_code(v), why);
         record_refusal(x, &r, result);
-        mreq_finish(x->db, q->id, coid, result);
-        return;
+        return true;
     }
     if (!ostore_insert(x->os, &r)) {
-        /* left taken: tried again at the next look */
-        log_error("cannot store manual order %s (%s); tried again", coid, sqlite3_errmsg(x->db));
-        return;
+        log_error("cannot store order %s by hand (%s); tried again", coid, sqlite3_errmsg(x->db));
+        return false;
     }
     risk_record_order(&x->risk, now_ms);
     pending_move(x, NULL, &r.o);
     x->st.orders++;
-    db_journal(x->db, "executor", "manual_order", coid, signal_id);
-    mreq_finish(x->db, q->id, coid, "placed");
-    log_info("order %s: %s %lld %s by hand (request %lld)", coid, q->side == SIDE_BUY ? "buy" : "sell",
-             (long long)r.o.qty, r.o.symbol, (long long)q->id);
+    db_journal(x->db, "executor", flatten ? "flatten_order" : "manual_order", coid, signal_id);
+    snprintf(result, cap, "placed");
+    log_info("order %s: %s %lld %s by hand (%s)", coid, side == SIDE_BUY ? "buy" : "sell", (long long)r.o.qty,
+             r.o.symbol, signal_id);
     send_order(x, &r);
+    return true;
+}
+
+static void place_manual(executor_core *x, const manual_request *q) {
+    char signal_id[32], coid[ORDER_ID_MAX], result[sizeof q->result];
+    snprintf(signal_id, sizeof signal_id, MANUAL_PREFIX "%lld", (long long)q->id);
+    if (place_by_hand(x, signal_id, q->account, q->symbol, q->side, q->qty, false, coid, result, sizeof result))
+        mreq_finish(x->db, q->id, coid, result);
+}
+
+/* ---- flatten ------------------------------------------------------------------------------ */
+
+#define FLATTEN_MAX 64
+
+typedef struct {
+    const manual_request *q;
+    struct {
+        char symbol[ORDER_SYMBOL_MAX];
+        int64_t net;
+    } open[FLATTEN_MAX];
+    int n;
+} flatten_ctx;
+
+static void note_open(void *ctx, const position *p, price_t last) {
+    (void)last;
+    flatten_ctx *c = ctx;
+    if (!p->net_qty || strcmp(p->account, c->q->account) || (c->q->target[0] && strcmp(p->symbol, c->q->target)) ||
+        c->n == FLATTEN_MAX)
+        return;
+    snprintf(c->open[c->n].symbol, sizeof c->open[c->n].symbol, "%s", p->symbol);
+    c->open[c->n].net = p->net_qty;
+    c->n++;
+}
+
+/* 'aftm flatten': one market order per open position of the account (or of target), against
+ * the whole net, in any trading state. The result names each order (or the refusal). */
+static void flatten_all(executor_core *x, const manual_request *in) {
+    manual_request req = *in, *q = &req;
+    /* written without an account (no session's order account): the one this executor runs for */
+    char account[64] = "";
+    if (!q->account[0] && !exc_account(x, account, sizeof account)) {
+        mreq_finish(x->db, q->id, "", "no order account selected (select one, or pass --account to the executor)");
+        return;
+    }
+    if (!q->account[0]) str_copy(q->account, sizeof q->account, account);
+    flatten_ctx c;
+    memset(&c, 0, sizeof c);
+    c.q = q;
+    if (ostore_each_position(x->os, note_open, &c) < 0) {
+        log_error("cannot read the books to flatten (request %lld): %s; tried again", (long long)q->id,
+                  sqlite3_errmsg(x->db));
+        return;
+    }
+    char result[sizeof q->result] = "", one[256], coid[ORDER_ID_MAX];
+    size_t used = 0;
+    for (int i = 0; i < c.n; i++) {
+        char signal_id[64], res[RISK_REASON_MAX + 32];
+        snprintf(signal_id, sizeof signal_id, "flatten-%lld-%s", (long long)q->id, c.open[i].symbol);
+        int64_t net = c.open[i].net;
+        if (!place_by_hand(x, signal_id, q->account, c.open[i].symbol, net > 0 ? SIDE_SELL : SIDE_BUY,
+                           net > 0 ? net : -net, true, coid, res, sizeof res))
+            return; /* left taken: done again (orders already stored are only reported) */
+        snprintf(one, sizeof one, "%s%s %+lld: %s %.60s", used ? "; " : "", c.open[i].symbol, (long long)-net,
+                 coid[0] ? coid : "-", res);
+        if (used + strlen(one) < sizeof result) used += (size_t)snprintf(result + used, sizeof result - used, "%s", one);
+    }
+    if (!c.n) snprintf(result, sizeof result, "nothing to flatten: no open position%s%.32s", q->target[0] ? " in " : "",
+                       q->target);
+    log_warn("flatten (request %lld): %s", (long long)q->id, result);
+    mreq_finish(x->db, q->id, "", result);
+}
+
+/* ---- cancel ------------------------------------------------------------------------------- */
+
+/* 'aftm order cancel ID': an open order of the books is cancelled through the gateway's
+ * cancel_order (in any trading state); the books follow the broker's report of it. */
+static void cancel_by_hand(executor_core *x, const manual_request *q) {
+    order_record r;
+    char result[sizeof q->result], err[256] = "";
+    if (!ostore_get(x->os, q->target, &r)) snprintf(result, sizeof result, "no order %s in the books", q->target);
+    else if (!order_is_open(r.o.status))
+        snprintf(result, sizeof result, "order %s is already %s; nothing to cancel", q->target,
+                 order_status_name(r.o.status));
+    else {
+        json_t *req = json_pack("{s:s,s:o}", "operation", "cancel_order", "parameters", gw_cancel_params(q->target));
+        json_t *reply = req ? x->io.gateway_call(x->io.ctx, req, err, sizeof err) : NULL;
+        json_decref(req);
+        if (!reply) snprintf(result, sizeof result, "the gateway did not answer: %.120s", err[0] ? err : "no reason");
+        else if (!gw_reply_ok(reply)) {
+            const char *m = json_string_value(json_object_get(reply, "message"));
+            json_t *d = gw_reply_data(reply);
+            if (!m && d) m = json_string_value(json_object_get(d, "error_message"));
+            snprintf(result, sizeof result, "the broker refused the cancel: %.120s", m ? m : "no reason given");
+        } else
+            snprintf(result, sizeof result, "cancel sent");
+        json_decref(reply);
+        db_journal(x->db, "executor", "cancel_order", q->target, result);
+        /* the broker's answer is booked now, not at the next reconciliation */
+        if (reply) settle_with_gateway(x, q->target);
+    }
+    log_warn("cancel %s (request %lld): %s", q->target, (long long)q->id, result);
+    mreq_finish(x->db, q->id, q->target, result);
+}
+
+static void take_request(executor_core *x, const manual_request *q) {
+    if (q->kind == MREQ_FLATTEN) flatten_all(x, q);
+    else if (q->kind == MREQ_CANCEL) cancel_by_hand(x, q);
+    else place_manual(x, q);
 }
 
 void exc_take_manual(executor_core *x) {
     manual_request q;
     for (int i = 0; i < 64 && mreq_next_pending(x->db, &q); i++)
-        if (mreq_move(x->db, q.id, MREQ_PENDING, MREQ_TAKEN)) place_manual(x, &q);
+        if (mreq_move(x->db, q.id, MREQ_PENDING, MREQ_TAKEN)) take_request(x, &q);
 }
 
 /* At start: requests taken by an executor that stopped before finishing them. */
@@ -1005,7 +1121,7 @@ static void finish_taken(executor_core *x) {
     sqlite3_finalize(st);
     manual_request q;
     for (int i = 0; i < n; i++)
-        if (mreq_get(x->db, ids[i], &q)) place_manual(x, &q);
+        if (mreq_get(x->db, ids[i], &q)) take_request(x, &q);
 }
 
 void exc_on_signal_message(executor_core *x, const void *body, size_t len) {
@@ -1186,7 +1302,51 @@ void exc_load_kill_switch(executor_core *x) {
     }
 }
 
+/* ---- marking to market ------------------------------------------------------------------ */
+
+#define MARK_EVERY_MS 1000
+#define MARK_MAX 64
+
+typedef struct {
+    executor_core *x;
+    position moved[MARK_MAX];
+    price_t mark[MARK_MAX];
+    int n;
+} mark_ctx;
+
+static void note_mark(void *ctx, const position *p, price_t stored) {
+    mark_ctx *c = ctx;
+    price_t *live = price_slot(c->x, p->symbol, false);
+    if (!p->net_qty || !live || *live <= 0 || *live == stored || c->n == MARK_MAX) return;
+    c->moved[c->n] = *p;
+    c->mark[c->n++] = *live;
+}
+
+/* Between fills, the open positions' stored last price follows the ticks (at most once a
+ * second), so 'aftm positions' and 'aftm status' show unrealized P&L at the last price, and
+ * today's equity row and the daily loss limit follow it too. Positions are read first and
+ * written after: no write while the position statement is stepping. */
+void exc_mark_to_market(executor_core *x) {
+    int64_t now = now_us(x) / 1000;
+    if (x->last_mark_ms && now - x->last_mark_ms < MARK_EVERY_MS) return;
+    x->last_mark_ms = now;
+    mark_ctx c;
+    c.x = x;
+    c.n = 0;
+    if (ostore_each_position(x->os, note_mark, &c) < 0 || !c.n) return;
+    if (!ostore_begin(x->os)) return;
+    bool ok = true;
+    for (int i = 0; ok && i < c.n; i++) ok = ostore_position_put(x->os, &c.moved[i], c.mark[i]);
+    if (!ok || !ostore_commit(x->os)) {
+        ostore_rollback(x->os);
+        log_warn("cannot mark the open positions at the last price: %s", sqlite3_errmsg(x->db));
+        return;
+    }
+    refresh_pnl_at(x, true);
+}
+
 void exc_poll_state(executor_core *x) {
+    exc_mark_to_market(x);
     long long v = db_data_version(x->db);
     if (v != x->data_version) {
         x->data_version = v;

@@ -103,6 +103,9 @@ void exc_on_report_message(executor_core *x, const char *body, size_t len);
 void exc_on_tick_message(executor_core *x, const void *body, size_t len);
 /* The same from a known price (points > 0). */
 void exc_set_last_price(executor_core *x, const char *symbol, price_t price);
+/* Stores the last price of every open position whose price moved (at most once a second) and
+ * brings today's P&L and equity row up to date; called from exc_poll_state. */
+void exc_mark_to_market(executor_core *x);
 
 /* Fetches and applies every report after the last applied seq, page by page. False when the
  * gateway did not answer or a report could not be stored (the counter stays before it). */
