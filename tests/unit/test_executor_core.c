@@ -676,34 +676,6 @@ static void test_exit_of_a_position_closed_by_hand_is_skipped(void **state) {
     assert_int_equal(f->gw.sends, sends);
 }
 
-/* The strategy can see an entry's fill on the report stream before the executor books it: the
- * exit then waits (not stored, so not acknowledged, and sent again by the strategy) instead of
- * being skipped as closed by hand, and goes out once the fill is in the books. */
-static void test_exit_before_its_entry_fill_is_booked_waits(void **state) {
-    fixture *f = *state;
-    int64_t id = add_condition(f);
-    char entry[32], exit_id[32], coid[64], sql[160];
-    snprintf(entry, sizeof entry, "%lld.E", (long long)id);
-    snprintf(exit_id, sizeof exit_id, "%lld.X", (long long)id);
-    send_signal(f, entry, WIRE_BUY, 2, id);
-    snprintf(coid, sizeof coid, "aftm-00c0ffee-%s", entry);
-    assert_true(order_is_open(stored(f, coid).o.status));
-    int sends = f->gw.sends;
-    send_signal(f, exit_id, WIRE_SELL, 2, id);
-    assert_int_equal(f->gw.sends, sends);
-    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM orders WHERE signal_id='%s'", exit_id);
-    assert_int_equal(count_rows(f, sql), 0);
-    condition_record c;
-    assert_true(cstore_get(f->cs2, id, &c));
-    assert_string_not_equal(c.status, "closed");
-
-    fill_all(f, 1, entry);
-    send_signal(f, exit_id, WIRE_SELL, 2, id); /* the strategy's resend */
-    assert_int_equal(f->gw.sends, sends + 1);
-    assert_int_equal(f->gw.sent_qty, 2);
-    assert_int_equal(count_rows(f, sql), 1);
-}
-
 static void test_kill_switch_passes_exits_of_conditions_that_net_to_zero(void **state) {
     fixture *f = *state;
     send_signal(f, "31.E", WIRE_BUY, 1, 31);
@@ -752,7 +724,6 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_order_not_stored_is_not_acknowledged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exit_is_sized_to_what_the_account_still_holds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exit_of_a_position_closed_by_hand_is_skipped, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_exit_before_its_entry_fill_is_booked_waits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kill_switch_passes_exits_of_conditions_that_net_to_zero, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

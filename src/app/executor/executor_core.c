@@ -785,16 +785,6 @@ static int64_t exit_size(executor_core *x, const order *o, const char *signal_id
     return qty;
 }
 
-/* true when the entry of exit signal_id is in the books and not final yet (its fill may still be
- * on the way). */
-static bool entry_still_open(executor_core *x, const char *signal_id) {
-    char entry_id[ORDER_ID_MAX];
-    snprintf(entry_id, sizeof entry_id, "%s", signal_id);
-    entry_id[strlen(entry_id) - 1] = 'E';
-    order_record entry;
-    return ostore_get_by_signal(x->os, entry_id, &entry) && order_is_open(entry.o.status);
-}
-
 /* An exit with nothing left to close: not sent; its order row (rejected, with the reason)
  * acknowledges the signal and the condition ends as closed by hand. */
 static void skip_exit(executor_core *x, order_record *r, const char *why) {
@@ -900,14 +890,6 @@ void exc_on_signal(executor_core *x, const wire_signal *sig) {
         if (qty < 0) {
             /* not acknowledged: the strategy sends it again */
             log_error("cannot read the books to size exit %s (%s); not sent now", signal_id, sqlite3_errmsg(x->db));
-            return;
-        }
-        if (qty == 0 && entry_still_open(x, signal_id)) {
-            /* the strategy can see the entry's fill on the report stream before these books
-             * apply it: nothing is closed by hand yet, the fill is on its way. Not acknowledged,
-             * so the strategy sends the exit again, and by then the fill is booked. */
-            log_info("exit %s waits: its entry's fill is not in the books yet (sent again by the strategy)",
-                     signal_id);
             return;
         }
         if (qty == 0) {
