@@ -511,6 +511,44 @@ class System:
                      os.path.join(self.exchange_home, "exchange.db"), extra_signals)
 
 
+class SignalDesk:
+    """Stands in for the strategy beside a System with no strategy running: pushes signals on the
+    executor's signal link with the strategy's key and waits for each to settle in the books.
+    sent: every signal id pushed, for the audit's extra_signals."""
+
+    def __init__(self, system):
+        import zmq
+        self.s, self.e = system, system.e
+        self.p = system.last_price()
+        check(self.p is not None, "ticks are flowing")
+        self.push = self.e.curve(zmq.Context.instance().socket(zmq.PUSH), "executor", role="strategy")
+        self.push.connect(self.e.ep("signal"))
+        self.sent = []
+
+    def condition(self, side):
+        """A stored condition far from the market (no strategy runs: only its id is used)."""
+        trigger = int(self.p) + (3000 if side == "buy" else -3000)
+        out = self.e.cli("condition", "add", "--symbol", "TXFF5", "--side", side, "--trigger", str(trigger),
+                         "--turning", "5", "--qty", "1", "--tp", "90", "--sl", "30")[1]
+        m = re.search(r"\b(\d+)\b", out)
+        check(m is not None, "the new condition's id is printed: %s" % out)
+        return int(m.group(1))
+
+    def order(self, sid):
+        return {o["signal_id"]: o for o in self.e.json("orders", "--json")}.get(sid)
+
+    def net(self, symbol="TXFF5"):
+        return {x["symbol"]: x["net_qty"] for x in self.e.json("positions", "--json")}.get(symbol, 0)
+
+    def signal(self, sid, side, qty, cid=0):
+        """Pushes one signal and returns its order row once final."""
+        self.sent.append(sid)
+        self.push.send(aftm_signal(sid, side, qty, condition_id=cid, price=int(self.s.last_price() or self.p)))
+        check(wait_until(lambda: self.order(sid) is not None and self.order(sid)["status"] in FINAL, 30),
+              "signal %s settled: %s" % (sid, self.order(sid)))
+        return self.order(sid)
+
+
 class TickRelay:
     """Relays the gateway's tick feed to another endpoint (a strategy's), where the test can slip
     in messages of its own between the real ones."""

@@ -10,49 +10,17 @@ executor (the strategy's signals pushed on the signal link with the strategy's k
    main the first exit was refused by the kill switch: the lots stayed open).
 Ends with the audit (aftm's positions equal the exchange's)."""
 import os
-import re
 import sys
 import time
 
-import zmq
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from aftm_e2e import Env, System, aftm_signal, check, check_logs_clean, wait_until  # noqa: E402
+from aftm_e2e import Env, SignalDesk, System, check, check_logs_clean, wait_until  # noqa: E402
 
 e = Env()
 s = System(e, rate=10)
 s.start_all(("exchange", "gateway", "executor"))
-p = s.last_price()
-check(p is not None, "ticks are flowing")
-push = e.curve(zmq.Context.instance().socket(zmq.PUSH), "executor", role="strategy")
-push.connect(e.ep("signal"))
-sent = []
-
-
-def condition(side):
-    """A stored condition far from the market (no strategy runs: only its id is used)."""
-    trigger = int(p) + (3000 if side == "buy" else -3000)
-    out = e.cli("condition", "add", "--symbol", "TXFF5", "--side", side, "--trigger", str(trigger), "--turning", "5",
-                "--qty", "1", "--tp", "90", "--sl", "30")[1]
-    m = re.search(r"\b(\d+)\b", out)
-    check(m is not None, "the new condition's id is printed: %s" % out)
-    return int(m.group(1))
-
-
-def order(sid):
-    return {o["signal_id"]: o for o in e.json("orders", "--json")}.get(sid)
-
-
-def net():
-    return {x["symbol"]: x["net_qty"] for x in e.json("positions", "--json")}.get("TXFF5", 0)
-
-
-def signal(sid, side, qty, cid=0):
-    sent.append(sid)
-    push.send(aftm_signal(sid, side, qty, condition_id=cid, price=int(s.last_price() or p)))
-    check(wait_until(lambda: order(sid) is not None and order(sid)["status"] in
-                     ("filled", "rejected", "cancelled", "expired"), 30), "signal %s settled: %s" % (sid, order(sid)))
-    return order(sid)
+desk = SignalDesk(s)
+condition, order, net, signal, sent = desk.condition, desk.order, desk.net, desk.signal, desk.sent
 
 
 # 1. closed by hand, then the condition's exit
