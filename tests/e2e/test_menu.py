@@ -142,16 +142,22 @@ def login(m, account="A123456789", password="sim-pass"):
     return m.upto()
 
 
-def main():
+def menu_on_replay(run, prices, step_s):
+    """run(e, m) against the menu of a new home whose market replays prices, one every step_s;
+    the menu and everything it started are stopped after, whatever happened."""
     e = Env()
     ticks = os.path.join(e.home, "ticks.csv")
-    write_ticks(ticks, triangle(19990, 20020, 2, 4000), step_s=0.05)  # 200 s of a turning market
+    write_ticks(ticks, prices, step_s=step_s)
     m = Menu(e, "--ticks", ticks)
     try:
         run(e, m)
     finally:
         m.kill()
         e.cli("stop", "--all", check=False)
+
+
+def main():
+    menu_on_replay(run, triangle(19990, 20020, 2, 4000), 0.05)  # 200 s of a turning market
 
 
 def run(e, m):

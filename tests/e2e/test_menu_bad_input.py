@@ -8,8 +8,8 @@ import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from aftm_e2e import Env, check, check_logs_clean, wait_until, write_ticks  # noqa: E402
-from test_menu import Menu, pid_alive, triangle  # noqa: E402
+from aftm_e2e import check, check_logs_clean, wait_until  # noqa: E402
+from test_menu import Menu, menu_on_replay, pid_alive, triangle  # noqa: E402
 
 CTRL_C, CTRL_D = b"\x03", b"\x04"
 
@@ -58,15 +58,7 @@ def bad_login(m):
 
 
 def main():
-    e = Env()
-    ticks = os.path.join(e.home, "ticks.csv")
-    write_ticks(ticks, triangle(19990, 20020, 2, 4000), step_s=0.05)
-    m = Menu(e, "--ticks", ticks)
-    try:
-        run(e, m)
-    finally:
-        m.kill()
-        e.cli("stop", "--all", check=False)
+    menu_on_replay(run, triangle(19990, 20020, 2, 4000), 0.05)
 
 
 def run(e, m):

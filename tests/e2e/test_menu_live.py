@@ -8,9 +8,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from aftm_e2e import Env, check, check_logs_clean  # noqa: E402
-from test_menu import Menu, login, triangle  # noqa: E402
-from aftm_e2e import write_ticks  # noqa: E402
+from aftm_e2e import check, check_logs_clean  # noqa: E402
+from test_menu import menu_on_replay, login, triangle  # noqa: E402
 
 
 def condition(m, side, trigger, turning, qty, tp, sl):
@@ -24,16 +23,8 @@ def condition(m, side, trigger, turning, qty, tp, sl):
 
 
 def main():
-    e = Env()
-    ticks = os.path.join(e.home, "ticks.csv")
     # a slow turning market: 0.25 s a tick, about 15 s a cycle, so news comes while nothing is typed
-    write_ticks(ticks, triangle(19990, 20020, 1, 2000), step_s=0.25)
-    m = Menu(e, "--ticks", ticks)
-    try:
-        run(e, m)
-    finally:
-        m.kill()
-        e.cli("stop", "--all", check=False)
+    menu_on_replay(run, triangle(19990, 20020, 1, 2000), 0.25)
 
 
 def run(e, m):

@@ -7,21 +7,13 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from aftm_e2e import Env, check, check_logs_clean, wait_until, write_ticks  # noqa: E402
-from test_menu import Menu, login, triangle  # noqa: E402
+from aftm_e2e import check, check_logs_clean, wait_until  # noqa: E402
+from test_menu import menu_on_replay, login, triangle  # noqa: E402
 from test_menu_live import condition  # noqa: E402
 
 
 def main():
-    e = Env()
-    ticks = os.path.join(e.home, "ticks.csv")
-    write_ticks(ticks, triangle(19990, 20020, 1, 20000), step_s=0.05)
-    m = Menu(e, "--ticks", ticks)
-    try:
-        run(e, m)
-    finally:
-        m.kill()
-        e.cli("stop", "--all", check=False)
+    menu_on_replay(run, triangle(19990, 20020, 1, 20000), 0.05)
 
 
 def stages(e):
