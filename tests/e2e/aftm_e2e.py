@@ -412,6 +412,17 @@ class System:
         for n in names:
             self.start(n)
 
+    def start_behind_relay(self):
+        """Starts the whole system with a TickRelay between the gateway's ticks and the strategy
+        (the strategy subscribes to the relay), so a test can slip messages into its feed.
+        Returns the relay."""
+        self.strategy_tick = "tcp://127.0.0.1:%d" % free_port()
+        self.start_all(("exchange", "gateway", "executor"))
+        relay = TickRelay(self.e.ep("tick"), self.strategy_tick, self.e)
+        self.start("strategy")
+        time.sleep(1.0)
+        return relay
+
     def kill(self, name, sig=signal.SIGKILL):
         p = self.procs[name]
         p.send_signal(sig)

@@ -15,7 +15,7 @@ import msgpack
 import zmq
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from aftm_e2e import (Env, System, TickRelay, check, check_logs_clean, free_port,  # noqa: E402
+from aftm_e2e import (Env, System, check, check_logs_clean,  # noqa: E402
                       tick_frames as tick, wait_until)
 
 e = Env()
@@ -83,11 +83,7 @@ pull.close()
 # ---- the same inside a trading system: prices below a point slipped into the feed --------------------
 e = Env()
 s = System(e, rate=20)
-s.strategy_tick = "tcp://127.0.0.1:%d" % free_port()
-s.start_all(("exchange", "gateway", "executor"))
-relay = TickRelay(e.ep("tick"), s.strategy_tick, e)
-s.start("strategy")
-time.sleep(1.0)
+relay = s.start_behind_relay()
 s.add_quick_conditions(8, random.Random(6))
 check(wait_until(lambda: "entry filled" in s.log_text("strategy"), 30), "entries filled: exits are watched")
 for _ in range(20):  # as 0, each would be past every buy's stop loss and every sell's take profit

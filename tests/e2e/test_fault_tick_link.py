@@ -14,7 +14,7 @@ import msgpack
 import zmq
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from aftm_e2e import (Env, System, TickRelay, check, check_logs_clean, free_port,  # noqa: E402
+from aftm_e2e import (Env, System, check, check_logs_clean,  # noqa: E402
                       tick_frames as tick, wait_until)
 
 BIG = b"\x00" * (2 << 20)
@@ -64,11 +64,7 @@ pull.close()
 # ---- 2. a trading system whose tick feed carries oversized messages -----------------------------------
 e = Env()
 s = System(e, rate=20)
-s.strategy_tick = "tcp://127.0.0.1:%d" % free_port()
-s.start_all(("exchange", "gateway", "executor"))
-relay = TickRelay(e.ep("tick"), s.strategy_tick, e)
-s.start("strategy")
-time.sleep(1.0)
+relay = s.start_behind_relay()
 rng = random.Random(7)
 s.add_quick_conditions(6, rng)
 
