@@ -57,17 +57,14 @@ bool estore_put_series(sqlite3 *db, const equity_series *s) {
     return true;
 }
 
-bool estore_load(sqlite3 *db, equity_series *out) {
-    memset(out, 0, sizeof *out);
-    sqlite3_stmt *st;
-    if (!db || sqlite3_prepare_v2(db, "SELECT date, equity FROM equity ORDER BY date", -1, &st, NULL) != SQLITE_OK)
-        return false;
+/* The (date, equity) rows of st, in its order, into out; finalizes st. A row that is not a date
+ * (edited by hand) is skipped rather than failing the log. false (out freed) on an error. */
+static bool read_series(sqlite3_stmt *st, equity_series *out) {
     bool ok = true;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *d = (const char *)sqlite3_column_text(st, 0);
         int64_t day;
-        /* a row that is not a date (edited by hand) is skipped rather than failing the log */
         if (!d || !equity_parse_date(d, strlen(d), &day)) continue;
         if (!equity_append(out, day, (double)sqlite3_column_int64(st, 1))) {
             ok = false;
@@ -78,6 +75,14 @@ bool estore_load(sqlite3 *db, equity_series *out) {
     sqlite3_finalize(st);
     if (!ok) equity_free(out);
     return ok;
+}
+
+bool estore_load(sqlite3 *db, equity_series *out) {
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st;
+    if (!db || sqlite3_prepare_v2(db, "SELECT date, equity FROM equity ORDER BY date", -1, &st, NULL) != SQLITE_OK)
+        return false;
+    return read_series(st, out);
 }
 
 int estore_clear(sqlite3 *db) {
@@ -158,23 +163,7 @@ int estore_log_load(sqlite3 *db, const char *name, equity_series *out, long long
                            NULL) != SQLITE_OK)
         return -1;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-    bool ok = true;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *d = (const char *)sqlite3_column_text(st, 0);
-        int64_t day;
-        if (!d || !equity_parse_date(d, strlen(d), &day)) continue;
-        if (!equity_append(out, day, (double)sqlite3_column_int64(st, 1))) {
-            ok = false;
-            break;
-        }
-    }
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW) ok = false;
-    sqlite3_finalize(st);
-    if (!ok) {
-        equity_free(out);
-        return -1;
-    }
-    return 1;
+    return read_series(st, out) ? 1 : -1;
 }
 
 int estore_log_list(sqlite3 *db, estore_log_fn fn, void *ctx) {
