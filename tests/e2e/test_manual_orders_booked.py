@@ -16,6 +16,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 
 import zmq
 
@@ -58,6 +59,14 @@ def main():
             return st and st["session"]["state"] == "active" and st["gateway_up"] and \
                 any(p["name"] == "executor" and p["state"] == "running" for p in st["processes"])
         check(wait_until(active, timeout=40), "aftm run is up with its executor")
+        # a market order by hand is checked against the price band, so the executor needs the
+        # market's last price first: wait for the feed (the executor subscribed before this test)
+        sub = e.curve(zmq.Context.instance().socket(zmq.SUB), "gateway")
+        sub.setsockopt(zmq.SUBSCRIBE, b"TICK")
+        sub.connect(e.ep("tick"))
+        check(sub.poll(10000) != 0, "ticks are flowing")
+        sub.close()
+        time.sleep(0.3)
 
         # 1. by hand, through the executor
         code, out, err = e.cli("order", "send", "--side", "buy", "--qty", "2", "--symbol", "TXFF5", check=False)
