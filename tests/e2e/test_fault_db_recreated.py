@@ -31,9 +31,10 @@ def trade_a_while(n):
 
 trade_a_while(6)
 first = instance_id(e)
-old = {o["client_order_id"] for o in e.json("orders", "--json")}
 s.stop("strategy")
 s.stop("executor")
+# read after both stopped: an exit may still go out after the orders settle
+old = {o["client_order_id"] for o in e.json("orders", "--json")}
 for suffix in ("", "-wal", "-shm"):
     path = os.path.join(e.home, "aftm.db" + suffix)
     if os.path.exists(path):

@@ -261,11 +261,15 @@ int cmd_strategy(int argc, char **argv) {
             break;
         }
         strategy_core_retry_signals(p.core, clock_mono_ms());
-        if (n > 0 && (items[0].revents & ZMQ_POLLIN)) link_watch_handle(p.tick_watch);
-        if (n > 0 && p.reports && (items[2].revents & ZMQ_POLLIN)) link_watch_handle(p.report_watch);
         if (n > 0 && p.reports && (items[3].revents & ZMQ_POLLIN)) drain_reports(&p);
         if (n > 0 && p.acks && (items[4].revents & ZMQ_POLLIN)) drain_acks(&p);
         if (n > 0 && (items[1].revents & ZMQ_POLLIN)) drain_ticks(&p);
+        /* the watches come after the reads: zmq_poll has already taken the first frame of a
+         * waiting message off its connection, and reconnecting before the rest is read leaves
+         * libzmq half-way through a message whose connection is gone (it aborts on the assert
+         * "!_more" in fq.cpp) */
+        if (n > 0 && (items[0].revents & ZMQ_POLLIN)) link_watch_handle(p.tick_watch);
+        if (n > 0 && p.reports && (items[2].revents & ZMQ_POLLIN)) link_watch_handle(p.report_watch);
         strategy_core_housekeep(p.core, clock_mono_ms());
     }
     strategy_core_stats st = strategy_core_get_stats(p.core);
