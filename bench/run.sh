@@ -23,7 +23,7 @@ else
   INPROC_SECS=0.25; TRIAL_SECS=1; LAT_SECS=3; PROF_SECS=2
 fi
 
-for b in strategy_inproc floor pipeline gen_ticks; do
+for b in strategy_inproc floor orderfloor pipeline gen_ticks; do
   [ -x "$B/$b" ] || { echo "bench/run.sh: $B/$b is missing; run 'make bench'" >&2; exit 1; }
 done
 
@@ -49,6 +49,17 @@ if [ -x "$AFTM" ]; then
       "$B/pipeline" "$AFTM" "$R" "$TRIAL_SECS" "$LAT_SECS" || echo "pipeline ($mode): FAILED (exit $?)"
   done
 fi
+echo
+
+echo "== the order path: its bare five-hop floor, then aftm's whole system and its order throughput"
+"$B/orderfloor" "$R" "$LAT_SECS" "${ORDER_BURST:-5000}" || echo "orderfloor: FAILED (exit $?)"
+SYS_MD=$tmp/system.md
+if [ -x "$AFTM" ]; then
+  AFTM_BENCH_RESULTS=$R /usr/bin/python3 bench/system.py "$AFTM" "${SYS_SECS:-12}" 1000 10000 >"$SYS_MD" ||
+    echo "system: FAILED (exit $?)"
+  /usr/bin/python3 bench/orderpath.py "$AFTM" "${ORDER_BURST:-5000}" 2 >>"$R" || echo "orderpath: FAILED (exit $?)"
+fi
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 echo
 
 # ---- CPU profile of the in-process bench (decode + evaluate, 1,000 conditions) --------------
@@ -97,7 +108,7 @@ ratio() { # a / b, two decimals
   awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else printf "%.2f", a/b }'
 }
 le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "" && b != "" && a+0 <= b+0) }'; }
-verdict() { if [ "$1" = n/a ] || [ -z "$1" ]; then echo "not measured"; elif "${@:2}"; then echo "**met**"; else echo "**not met**"; fi; }
+verdict() { if [ "$1" = n/a ] || [ "$1" = nan ] || [ -z "$1" ]; then echo "not measured"; elif "${@:2}"; then echo "**met**"; else echo "**not met**"; fi; }
 
 cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')
 cores=$(nproc)
@@ -328,8 +339,44 @@ cat <<EOF
   p99 is decided by a handful of samples.
 - The console output of \`make bench\` shows every trial and the raw key/value results of the run.
 EOF
-echo "== the whole system" >&2
-/usr/bin/python3 bench/system.py "$AFTM" "${SYS_SECS:-12}" 1000 10000
+cat "$SYS_MD" 2>/dev/null
+cat <<EOF
+
+## The order path: tick → order accepted at the exchange, against its five-hop floor
+
+The floor (bench/orderfloor.c) is the same five hops with the same socket types, CURVE on every
+link and messages of the same kinds and sizes, and no logic or disk: ticks PUB → a relay that
+fans out 4 signals on every 10th tick → PUSH/PULL → a relay sending each as a send_order on a
+DEALER keyed by client order id → ROUTER, forwarded on a DEALER → ROUTER (the exchange node,
+which answers each, back the same way). aftm's figures are the whole system's rows above (10,000
+idle conditions + 4 active ones firing together). Load average after these runs: ${load_after}.
+
+| ticks/s | floor p50 | floor p99 | floor max | aftm p50 | aftm p99 | aftm max | p50 ratio (bar 1.3×) | p99 ratio (bar 1.5× at 1,000/s, 2× at 10,000/s) |
+|---|---|---|---|---|---|---|---|---|
+EOF
+for rate in 1000 10000; do
+  f50=$(get ofloor.$rate.p50); f99=$(get ofloor.$rate.p99); fmx=$(get ofloor.$rate.max)
+  a50=$(get system.$rate.p50); a99=$(get system.$rate.p99); amx=$(get system.$rate.max)
+  bar=1.5; [ $rate = 10000 ] && bar=2
+  r50=$(ratio "$a50" "$f50"); r99=$(ratio "$a99" "$f99")
+  echo "| $(num $rate) | $(us "$f50") | $(us "$f99") | $(us "$fmx") | $(us "$a50") | $(us "$a99") | $(us "$amx") | $r50 ($(verdict "$r50" le "$r50" 1.3)) | $r99 ($(verdict "$r99" le "$r99" $bar)) |"
+done
+ot=$(get orderpath.rate); ft=$(get ofloor.tput)
+cat <<EOF
+
+Order throughput: a burst of $(num "$(get orderpath.burst)") signals pushed at once into the
+executor (CURVE, as a strategy sends), each stored by the executor before it leaves and accepted
+in the exchange's book on disk; orders/s from the first push to the exchange's accept time of the
+last order (best of 2 runs). The floor is the same burst through the floor's last three hops
+(PUSH → executor relay → gateway relay → exchange node), no disk.
+
+| | orders/s | lost | doubled |
+|---|---|---|---|
+| floor (no disk) | $(num "$ft") | $(get ofloor.tput.lost) | - |
+| aftm, durable on both sides | $(num "$ot") | $(get orderpath.lost) | $(get orderpath.doubled) |
+
+aftm / floor: $(ratio "$ot" "$ft") ×; bar ≥ 20,000 orders/s: $(verdict "$ot" le 20000 "$ot").
+EOF
 echo "== backtest speed" >&2
 bash bench/backtest_speed.sh "$AFTM" "$B/gen_ticks" "$PWD/tests/data/ticks/taifex_daily_sample.csv"
 echo "== backtest: the real day's zip, and a parameter grid" >&2

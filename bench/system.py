@@ -101,6 +101,12 @@ for rate in RATES:
     rows.append((rate, len(lat), pct(lat, 0.5), pct(lat, 0.99), max(lat) if lat else float("nan")))
     if rate == RATES[0]:
         rss_all = rss
+# key/value figures for bench/run.sh (the order path's ratios to its floor)
+if os.environ.get("AFTM_BENCH_RESULTS"):
+    with open(os.environ["AFTM_BENCH_RESULTS"], "a") as out:
+        for rate, n, p50, p99, mx in rows:
+            out.write("system.%d.n %d\nsystem.%d.p50 %.1f\nsystem.%d.p99 %.1f\nsystem.%d.max %.1f\n"
+                      % (rate, n, rate, p50, rate, p99, rate, mx))
 print()
 print("## The whole system: tick → order at the exchange, and memory")
 print()

@@ -164,6 +164,9 @@ typedef struct {
     void (*on_tick)(void *ctx, const broker_tick *t);
     void (*on_report)(void *ctx, const broker_report *r);
     void (*on_connection)(void *ctx, broker_conn_state state, const char *message);
+    /* The answer to send_order_async's order token (res->unknown: none came in time, or the
+     * link failed after it left). */
+    void (*on_send_result)(void *ctx, uint64_t token, const broker_send_result *res);
 } broker_callbacks;
 
 /* The bounds of a broker's report log (get_reports). */
@@ -218,6 +221,10 @@ typedef struct broker_ops {
     /* How many subscribers the caller has for the ticks it republishes (a simulated market
      * may hold its replay until enough are there). */
     void (*feed_subscribers)(void *self, int64_t count);
+    /* send_order without waiting for the broker: true when the order left, its answer comes
+     * later through on_send_result with token (from inside service() or another broker call);
+     * false when answered at once (res filled, as send_order would: refused, link down). */
+    bool (*send_order_async)(void *self, const broker_order_req *req, uint64_t token, broker_send_result *res);
 } broker_ops;
 
 typedef struct {
@@ -242,6 +249,11 @@ static inline bool broker_subscribe(broker *b, const char *symbol, char *err, si
 }
 static inline bool broker_send_order(broker *b, const broker_order_req *req, broker_send_result *res) {
     return b->ops->send_order(b->self, req, res);
+}
+static inline bool broker_has_async_send(broker *b) { return b->ops->send_order_async != NULL; }
+static inline bool broker_send_order_async(broker *b, const broker_order_req *req, uint64_t token,
+                                           broker_send_result *res) {
+    return b->ops->send_order_async(b->self, req, token, res);
 }
 static inline bool broker_cancel_order(broker *b, const char *cid, char *err, size_t errlen) {
     return b->ops->cancel_order(b->self, cid, err, errlen);

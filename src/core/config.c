@@ -29,6 +29,7 @@ void endpoints_from_env(endpoints *ep) {
     snprintf(ep->report, sizeof ep->report, "tcp://%s:%s", host, env_or("AFTM_REPORT_PORT", "5558"));
     snprintf(ep->exchange, sizeof ep->exchange, "tcp://%s:%s", host,
              env_or("AFTM_EXCHANGE_PORT", "5559"));
+    ep->ack[0] = '\0'; /* derived from the signal endpoint unless a flag sets it */
 }
 
 bool endpoint_bind_allowed(const char *endpoint, bool insecure, char *err, int errlen) {

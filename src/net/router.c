@@ -34,6 +34,47 @@ void *router_bind(void *zctx, int type, const char *endpoint, const router_bind_
     return s;
 }
 
+struct router_pending {
+    int n; /* envelope frames */
+    size_t len[MAX_FRAMES];
+    char *frame[MAX_FRAMES];
+};
+
+/* The envelope of the request being handled (router_serve_one), for router_defer. */
+static zmq_msg_t *g_env;
+static int g_env_n;
+
+router_pending *router_defer(void) {
+    if (!g_env) return NULL;
+    router_pending *p = calloc(1, sizeof *p);
+    if (!p) return NULL;
+    for (int i = 0; i < g_env_n; i++) {
+        p->len[i] = zmq_msg_size(&g_env[i]);
+        if (!(p->frame[i] = malloc(p->len[i] ? p->len[i] : 1))) {
+            router_pending_free(p);
+            return NULL;
+        }
+        memcpy(p->frame[i], zmq_msg_data(&g_env[i]), p->len[i]);
+        p->n = i + 1;
+    }
+    return p;
+}
+
+void router_pending_free(router_pending *p) {
+    if (!p) return;
+    for (int i = 0; i < p->n; i++) free(p->frame[i]);
+    free(p);
+}
+
+void router_reply(void *router, router_pending *p, const char *reply, size_t len) {
+    if (!p) return;
+    bool ok = true;
+    for (int i = 0; i < p->n && ok; i++)
+        ok = zmq_send(router, p->frame[i], p->len[i], ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0;
+    if (ok) zmq_send(router, reply, len, ZMQ_DONTWAIT);
+    router_pending_free(p);
+}
+
 bool router_serve_one(void *router, router_handler h, void *ctx) {
     zmq_msg_t frames[MAX_FRAMES];
     int n = 0, more = 1;
@@ -68,7 +109,10 @@ bool router_serve_one(void *router, router_handler h, void *ctx) {
     size_t rlen = 0;
     /* ZAP's User-Id for the connection ("ROLE KEY"); NULL when it came in plain text */
     g_user = n > 0 ? zmq_msg_gets(&frames[n - 1], "User-Id") : NULL; /* a frame from the wire */
+    g_env = frames;
+    g_env_n = env_end + 1 < n ? env_end + 1 : n;
     char *reply = h(ctx, zmq_msg_data(&frames[0]), zmq_msg_size(&frames[0]), req, req_len, &rlen);
+    g_env = NULL;
     if (reply) {
         bool ok = true;
         for (int i = 0; i <= env_end && i < n && ok; i++)

@@ -39,6 +39,14 @@ bool router_serve_one(void *router, router_handler h, void *ctx);
  * argument so that every handler keeps its signature. */
 const char *router_peer_user(void);
 
+/* An answer given later: called during a handler's call (which then returns NULL), keeps the
+ * request's envelope; router_reply sends the answer with it (and frees it). NULL when out of
+ * memory (the request then goes unanswered, which the client reads as "unknown"). */
+typedef struct router_pending router_pending;
+router_pending *router_defer(void);
+void router_reply(void *router, router_pending *p, const char *reply, size_t len);
+void router_pending_free(router_pending *p);
+
 /* router_serve_one until nothing waits, at most max requests (so one busy client cannot hold
  * the loop). Returns how many were served. */
 int router_serve(void *router, router_handler h, void *ctx, int max);

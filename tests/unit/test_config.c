@@ -39,7 +39,9 @@ static void test_localhost_in_the_environment_is_loopback(void **state) {
     setenv("DLL_GATEWAY_HOST", "localhost", 1);
     setenv("ZMQ_TICK_PORT", "6001", 1);
     endpoints ep;
+    memset(&ep, 'x', sizeof ep); /* whatever was on the stack */
     endpoints_from_env(&ep);
+    assert_string_equal(ep.ack, ""); /* derived from the signal endpoint, not left as garbage */
     assert_string_equal(ep.tick, "tcp://127.0.0.1:6001");
     assert_string_equal(ep.order, "tcp://127.0.0.1:5557");
     char err[256];

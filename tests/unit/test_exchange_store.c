@@ -1,6 +1,7 @@
 /* The simulated exchange's book on disk (exchange_store) and the exchange core over it: the
  * book restored after a reopen (orders, resting orders, positions with their lots, fill ids),
- * the report seq strictly increasing across reopens, a client order id unique in the book. */
+ * the report seq strictly increasing across reopens, a client order id unique in the book;
+ * orders that arrive together accepted in one transaction, published and answered after it. */
 #include <jansson.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -337,12 +338,52 @@ static void test_duplicate_refused_after_restart_and_sessions(void **state) {
     assert_int_equal(o.status, BROKER_ST_FILLED);
 }
 
+/* Group commit: three orders in one batch are held (nothing published) until the batch
+ * commits, then every report is out and the orders are in the book on disk; a request of
+ * another kind in the batch commits what came before it first. */
+static void test_orders_together_in_one_commit(void **state) {
+    fixture *f = *state;
+    login(f, "s1");
+    tick(f, 20000);
+    size_t before = f->pub.nreports;
+    long long orders = (long long)xstore_count(f->xs, "orders");
+    xcore_batch_begin(f->core);
+    send(f, "g-1", "buy", 1, "Market", 0, "IOC", NULL, NULL);
+    assert_true(xcore_held(f->core));
+    send(f, "g-2", "buy", 1, "Market", 0, "IOC", NULL, NULL);
+    send(f, "g-3", "sell", 1, "Market", 0, "IOC", NULL, NULL);
+    assert_true(xcore_held(f->core));
+    assert_int_equal(f->pub.nreports, before); /* nothing published before the commit */
+    assert_true(xcore_batch_end(f->core));
+    assert_false(xcore_held(f->core));
+    assert_int_equal(f->pub.nreports, before + 3); /* each accepted (fills come with the next tick) */
+    for (size_t i = before + 1; i < f->pub.nreports; i++)
+        assert_int_equal(f->pub.reports[i].seq, f->pub.reports[i - 1].seq + 1);
+    assert_int_equal((long long)xstore_count(f->xs, "orders"), orders + 3);
+
+    /* an order_status in a batch answers from what is committed: the order before it is */
+    before = f->pub.nreports;
+    xcore_batch_begin(f->core);
+    send(f, "g-4", "buy", 1, "Market", 0, "IOC", NULL, NULL);
+    json_t *j = call(f, "s1", "{\"operation\": \"order_status\", \"parameters\": {\"client_order_id\": \"g-4\"}}");
+    assert_false(xcore_held(f->core));
+    assert_true(f->pub.nreports > before);
+    assert_true(json_is_true(json_object_get(json_object_get(j, "data"), "found")));
+    json_decref(j);
+    assert_true(xcore_batch_end(f->core));
+    /* durable: still there after a reopen */
+    close_core(f);
+    open_core(f);
+    assert_int_equal((long long)xstore_count(f->xs, "orders"), orders + 4);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_book_restored_after_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_seq_monotonic_across_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_client_order_id_unique, setup, teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_refused_after_restart_and_sessions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_orders_together_in_one_commit, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -65,6 +65,15 @@ void xcore_free(xcore *x);
 /* One request from the connection named by session (any bytes). Returns the reply JSON
  * (malloc'd, NUL-terminated). */
 char *xcore_handle(xcore *x, const void *session, size_t session_len, const char *req, size_t len, size_t *out_len);
+
+/* Group commit: the orders handled between xcore_batch_begin and xcore_batch_end are accepted
+ * in one transaction. Their replies are held (xcore_held says so after each xcore_handle) and
+ * go out only once xcore_batch_end has committed, with the reports published first; any other
+ * request in the batch commits what came before it first. xcore_batch_end returns false when
+ * the commit failed: then nothing held may be sent (xcore_failed: the process stops). */
+void xcore_batch_begin(xcore *x);
+bool xcore_held(const xcore *x);
+bool xcore_batch_end(xcore *x);
 /* One trade of the market: published, then matched; the fills committed, then reported. */
 void xcore_market_tick(xcore *x, const broker_tick *t);
 /* The replayed market reached its end after ticks trades: its health says so from now on. */

@@ -44,6 +44,8 @@ struct xcore {
     size_t n_prices, cap_prices;
     bool replay_over;      /* a replayed market reached its file's end: health says so */
     uint64_t replay_ticks; /* ticks it played */
+    bool batch; /* a group commit is open (xcore_batch_begin) */
+    bool held;  /* the reply of the request just handled waits for the batch's commit */
 };
 
 /* Begins the transaction of this step if none is open yet. */
@@ -358,7 +360,8 @@ static json_t *op_send_order(xcore *x, json_t *params) {
         return gw_err("INVALID_ORDER", "%s", err);
     broker_send_result res;
     broker_send_order(&x->b, &req, &res);
-    finish(x);
+    if (x->batch) x->held = true; /* committed, and answered, with the rest of the batch */
+    else finish(x);
     if (x->failed) return gw_err("INTERNAL_ERROR", "the exchange could not save the order; it is not placed");
     return gw_ok(json_pack("{s:o}", "result", bj_from_send_result(&res)));
 }
@@ -447,6 +450,8 @@ static json_t *dispatch(xcore *x, const void *sid, size_t sid_len, const char *r
     if (!json_is_object(params)) params = empty = json_object();
     xsession *s = session_find(x, sid, sid_len);
     if (s) s->last_seen_ms = clock_mono_ms();
+    /* in a batch, anything but an order sees (and may answer from) only what is committed */
+    if (x->batch && (!op || strcmp(op, "send_order"))) finish(x);
     json_t *reply;
     if (!op) reply = gw_err("UNKNOWN_OPERATION", "operation is required");
     else if (!strcmp(op, "health")) reply = op_health(x, s);
@@ -482,7 +487,18 @@ static json_t *dispatch(xcore *x, const void *sid, size_t sid_len, const char *r
     return reply;
 }
 
+void xcore_batch_begin(xcore *x) { x->batch = true; }
+bool xcore_held(const xcore *x) { return x->held; }
+
+bool xcore_batch_end(xcore *x) {
+    x->batch = false;
+    x->held = false;
+    finish(x);
+    return !x->failed;
+}
+
 char *xcore_handle(xcore *x, const void *session, size_t session_len, const char *req, size_t len, size_t *out_len) {
+    x->held = false;
     if (session_len > SESSION_ID_MAX) session_len = SESSION_ID_MAX;
     json_t *id = NULL;
     json_t *reply = dispatch(x, session, session_len, req ? req : "", req ? len : 0, &id);

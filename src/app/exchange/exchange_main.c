@@ -52,10 +52,57 @@ static void publish_tick(void *ctx, const broker_tick *t) {
     io->ticks++;
 }
 
-/* The request port's handler: the ROUTER's identity of the connection names its session. */
+/* Replies held until their batch is committed (group commit). */
+typedef struct {
+    router_pending *to;
+    char *text;
+    size_t len;
+} held_reply;
+
+typedef struct {
+    xcore *core;
+    held_reply *held;
+    size_t n, cap;
+} x_batch;
+
+/* The request port's handler: the ROUTER's identity of the connection names its session. An
+ * order's reply is held until its batch is committed. */
 static char *serve_request(void *ctx, const void *peer, size_t peer_len, const char *req, size_t req_len,
                            size_t *reply_len) {
-    return xcore_handle(ctx, peer, peer_len, req, req_len, reply_len);
+    x_batch *b = ctx;
+    char *text = xcore_handle(b->core, peer, peer_len, req, req_len, reply_len);
+    if (!text || !xcore_held(b->core)) return text;
+    router_pending *to = router_defer();
+    if (to && b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 256;
+        held_reply *h = realloc(b->held, cap * sizeof *h);
+        if (h) {
+            b->held = h;
+            b->cap = cap;
+        }
+    }
+    if (!to || b->n == b->cap) { /* out of memory: unanswered, the gateway settles it by id */
+        router_pending_free(to);
+        free(text);
+        return NULL;
+    }
+    b->held[b->n++] = (held_reply){to, text, *reply_len};
+    return NULL;
+}
+
+/* Serves what waits on the request port (up to max) as one batch: one commit, then the
+ * reports, then the replies. */
+static void serve_batch(void *router, x_batch *b, int max) {
+    xcore_batch_begin(b->core);
+    for (int k = 0; k < max && router_serve_one(router, serve_request, b) && !xcore_failed(b->core); k++) {
+    }
+    bool ok = xcore_batch_end(b->core);
+    for (size_t i = 0; i < b->n; i++) {
+        if (ok) router_reply(router, b->held[i].to, b->held[i].text, b->held[i].len);
+        else router_pending_free(b->held[i].to); /* not durable: never acknowledged */
+        free(b->held[i].text);
+    }
+    b->n = 0;
 }
 
 static void publish_report(void *ctx, const broker_report *r) {
@@ -255,6 +302,7 @@ int cmd_exchange(int argc, char **argv) {
     int exit_code = EXIT_RUNTIME;
     exchange_store *xs = NULL;
     xcore *core = NULL;
+    x_batch batch = {0};
     tick_source *src = NULL;
     void *zctx = NULL, *router = NULL;
     x_io io = {0};
@@ -288,6 +336,7 @@ int cmd_exchange(int argc, char **argv) {
         log_error("cannot restore the book from %s/%s: %s", home, XSTORE_FILE, err);
         goto done;
     }
+    batch.core = core;
     size_t open_orders = 0, orders = sim_broker_order_count(xcore_broker(core), &open_orders);
     log_info("book %s/%s: %zu orders (%zu resting), %llu fills, report seq %llu", home, XSTORE_FILE, orders, open_orders,
              (unsigned long long)xstore_count(xs, "fills"), (unsigned long long)xstore_last_seq(xs));
@@ -326,9 +375,7 @@ int cmd_exchange(int argc, char **argv) {
              * gateway subscribes to "TICK" and tells its own subscribers instead) */
             direct_subs += router_drain_subscriptions(io.pub, "TICK:");
         }
-        if (items[0].revents & ZMQ_POLLIN)
-            for (int k = 0; k < 256 && router_serve_one(router, serve_request, core) && !xcore_failed(core); k++) {
-            }
+        if (items[0].revents & ZMQ_POLLIN) serve_batch(router, &batch, 256);
         if (held) {
             int64_t subs = direct_subs + xcore_relayed_subscribers(core);
             if (subs >= o.wait_subs) {
@@ -374,6 +421,7 @@ int cmd_exchange(int argc, char **argv) {
              (unsigned long long)io.reports, (unsigned long long)xstore_last_seq(xs));
 
 done:
+    free(batch.held);
     xcore_free(core);
     xstore_close(xs);
     tick_source_free(src);

@@ -40,6 +40,20 @@ typedef struct {
     price_t last;
 } last_price;
 
+/* An order waiting for the gateway's answer (submit_order). */
+typedef struct {
+    char coid[ORDER_ID_MAX];
+    json_t *req;
+    int attempt;
+    int64_t deadline_ms; /* wall clock (io.clock_us) */
+} flight;
+
+/* What a batch does with a stored order once it has committed. */
+typedef struct {
+    order_record r;
+    bool send; /* false: acknowledge the signal */
+} deferred;
+
 struct executor_core {
     executor_config cfg;
     executor_io io;
@@ -58,6 +72,12 @@ struct executor_core {
     int64_t last_mark_ms; /* when open positions were last marked at the last prices */
     uint64_t orig_counter;
     executor_stats st;
+    flight *fl; /* orders in flight, unordered */
+    size_t nfl, capfl;
+    bool batch, batch_failed; /* a group commit is open; something in it failed */
+    deferred *def;
+    size_t ndef, capdef;
+    uint64_t batch_orders, batch_refused;
 };
 
 static int64_t now_us(executor_core *x) { return x->io.clock_us ? x->io.clock_us(x->io.ctx) : clock_wall_us(); }
@@ -455,21 +475,13 @@ void exc_on_report_message(executor_core *x, const char *body, size_t len) {
 
 /* ---- sending ----------------------------------------------------------------------------- */
 
-/* Sends the stored order through the sink; retries reuse the same client order id. Applies
- * the reply. */
-static void send_order(executor_core *x, order_record *r) {
-    json_t *req = exproto_send_order_request(&r->o);
-    json_t *reply = NULL;
-    char err[256] = "";
-    for (int attempt = 1; attempt <= x->cfg.attempts && !reply; attempt++) {
-        reply = x->io.send_order(x->io.ctx, req, err, sizeof err);
-        if (!reply) log_warn("order %s: attempt %d/%d: %s", r->o.client_order_id, attempt, x->cfg.attempts, err);
-        if (stopping(x)) break;
-    }
-    json_decref(req);
+static void acknowledge(executor_core *x, const order_record *r);
+
+/* What the gateway said to the send of r (reply NULL: no usable answer after every attempt,
+ * err says why), stored in one transaction. */
+static void apply_answer(executor_core *x, const order_record *r, json_t *reply, const char *err) {
     if (!ostore_begin(x->os)) {
         log_error("database busy after sending %s; reconciliation will settle it", r->o.client_order_id);
-        json_decref(reply);
         return;
     }
     order_record cur;
@@ -477,13 +489,16 @@ static void send_order(executor_core *x, order_record *r) {
     order before = cur.o;
     exproto_send_reply ans;
     memset(&ans, 0, sizeof ans);
-    bool ok;
+    bool ok = true;
     if (!reply) {
         /* Unknown outcome: it may or may not have reached the broker. It stays 'sent' and is
-         * settled by asking the gateway for this client order id. */
-        order_mark_sent(&cur.o);
-        snprintf(cur.o.reason, sizeof cur.o.reason, "no answer from the gateway (%.60s); reconciling", err);
-        ok = ostore_update(x->os, &cur.o, NULL);
+         * settled by asking the gateway for this client order id. (A report may have moved it
+         * further already: then there is nothing to say.) */
+        if (cur.o.status == ORDER_NEW || cur.o.status == ORDER_SENT) {
+            order_mark_sent(&cur.o);
+            snprintf(cur.o.reason, sizeof cur.o.reason, "no answer from the gateway (%.60s); reconciling", err);
+            ok = ostore_update(x->os, &cur.o, NULL);
+        }
     } else {
         exproto_parse_send_reply(reply, &ans);
         order_mark_sent(&cur.o);
@@ -496,7 +511,6 @@ static void send_order(executor_core *x, order_record *r) {
                   cur.o.client_order_id, sqlite3_errmsg(x->db));
         ostore_rollback(x->os);
         reload_open(x);
-        json_decref(reply);
         return;
     }
     if (!reply) {
@@ -506,9 +520,7 @@ static void send_order(executor_core *x, order_record *r) {
     }
     if (cur.o.status == ORDER_REJECTED) log_warn("order %s rejected: %s", cur.o.client_order_id, cur.o.reason);
     else log_info("order %s accepted (serial %s)", cur.o.client_order_id, ans.serial ? ans.serial : "-");
-    bool duplicate = ans.accepted && ans.duplicate;
-    json_decref(reply);
-    if (duplicate) {
+    if (ans.accepted && ans.duplicate) {
         /* sent before (a retry, or a send whose answer was lost): what became of it is asked
          * for now, not left to reports that may have gone by already */
         log_info("order %s: the gateway already had it; not placed again, looking it up", cur.o.client_order_id);
@@ -516,10 +528,191 @@ static void send_order(executor_core *x, order_record *r) {
     }
 }
 
+/* ---- orders in flight (submit_order) ------------------------------------------------------ */
+
+static int timeout_ms(const executor_core *x) { return x->cfg.timeout_ms > 0 ? x->cfg.timeout_ms : 2000; }
+
+static flight *flight_find(executor_core *x, const char *coid) {
+    for (size_t i = 0; i < x->nfl; i++)
+        if (!strcmp(x->fl[i].coid, coid)) return &x->fl[i];
+    return NULL;
+}
+
+static void flight_remove(executor_core *x, flight *f) {
+    json_decref(f->req);
+    *f = x->fl[--x->nfl];
+}
+
+/* One try of f; a send that could not leave counts as a try and waits out its timeout. */
+static void flight_try(executor_core *x, flight *f) {
+    char err[256] = "";
+    f->attempt++;
+    f->deadline_ms = now_us(x) / 1000 + timeout_ms(x);
+    if (!x->io.submit_order(x->io.ctx, f->coid, f->req, err, sizeof err))
+        log_warn("order %s: attempt %d/%d: %s", f->coid, f->attempt, x->cfg.attempts, err);
+}
+
+/* Puts the stored order r in flight (once: an order already waiting for its answer is not
+ * sent again before that answer or its timeout). */
+static void submit(executor_core *x, const order_record *r) {
+    if (flight_find(x, r->o.client_order_id)) return;
+    if (x->nfl == x->capfl) {
+        size_t cap = x->capfl ? x->capfl * 2 : 64;
+        flight *fl = realloc(x->fl, cap * sizeof *fl);
+        if (!fl) {
+            log_error("out of memory: order %s left to reconciliation", r->o.client_order_id);
+            return;
+        }
+        x->fl = fl;
+        x->capfl = cap;
+    }
+    flight *f = &x->fl[x->nfl];
+    memset(f, 0, sizeof *f);
+    str_copy(f->coid, sizeof f->coid, r->o.client_order_id);
+    if (!(f->req = exproto_send_order_request(&r->o))) {
+        log_error("cannot encode order %s; left to reconciliation", r->o.client_order_id);
+        return;
+    }
+    x->nfl++;
+    flight_try(x, f);
+}
+
+void exc_on_order_reply(executor_core *x, const char *coid, const char *body, size_t len) {
+    json_error_t jerr;
+    json_t *reply = json_loadb(body, len, 0, &jerr);
+    if (!reply || !json_is_object(reply)) {
+        /* not an answer: the order waits for one (or its timeout and a retry) */
+        log_warn("order %.64s: the gateway's answer is not a JSON object; skipped", coid ? coid : "?");
+        json_decref(reply);
+        return;
+    }
+    flight *f = coid ? flight_find(x, coid) : NULL;
+    order_record r;
+    if (f) flight_remove(x, f);
+    if (!coid || !ostore_get(x->os, coid, &r)) {
+        log_warn("an answer for order %.64s, which this executor did not place; skipped", coid ? coid : "?");
+    } else if (f || r.o.status == ORDER_NEW || r.o.status == ORDER_SENT) {
+        /* a late answer to an order given up on is still the broker's word on it */
+        apply_answer(x, &r, reply, NULL);
+    }
+    json_decref(reply);
+}
+
+void exc_service(executor_core *x) {
+    int64_t now = now_us(x) / 1000;
+    for (size_t i = 0; i < x->nfl;) {
+        flight *f = &x->fl[i];
+        if (f->deadline_ms > now) {
+            i++;
+        } else if (f->attempt < x->cfg.attempts && !stopping(x)) {
+            log_warn("order %s: attempt %d/%d: no answer within %d ms; trying again with the same id", f->coid,
+                     f->attempt, x->cfg.attempts, timeout_ms(x));
+            flight_try(x, f);
+            i++;
+        } else {
+            char coid[ORDER_ID_MAX], err[64];
+            str_copy(coid, sizeof coid, f->coid);
+            snprintf(err, sizeof err, "no answer within %d ms", timeout_ms(x));
+            flight_remove(x, f); /* the last one moved to i: looked at next */
+            order_record r;
+            if (ostore_get(x->os, coid, &r)) apply_answer(x, &r, NULL, err);
+        }
+    }
+}
+
+int exc_next_timeout_ms(executor_core *x) {
+    if (!x->nfl) return -1;
+    int64_t now = now_us(x) / 1000, due = INT64_MAX;
+    for (size_t i = 0; i < x->nfl; i++)
+        if (x->fl[i].deadline_ms < due) due = x->fl[i].deadline_ms;
+    return due <= now ? 0 : due - now > 60000 ? 60000 : (int)(due - now);
+}
+
+size_t exc_in_flight(const executor_core *x) { return x->nfl; }
+
+/* ---- group commit ------------------------------------------------------------------------- */
+
+/* Something to do with a stored order once the batch's transaction has committed. */
+static bool defer(executor_core *x, const order_record *r, bool send) {
+    if (x->ndef == x->capdef) {
+        size_t cap = x->capdef ? x->capdef * 2 : 64;
+        deferred *d = realloc(x->def, cap * sizeof *d);
+        if (!d) {
+            x->batch_failed = true;
+            return false;
+        }
+        x->def = d;
+        x->capdef = cap;
+    }
+    x->def[x->ndef].r = *r;
+    x->def[x->ndef].send = send;
+    x->ndef++;
+    return true;
+}
+
+void exc_begin_batch(executor_core *x) {
+    if (x->batch) return;
+    x->ndef = 0;
+    x->batch_failed = false;
+    x->batch_orders = x->batch_refused = 0;
+    /* busy: no batch, each signal stored on its own (and refused on its own if still busy) */
+    x->batch = ostore_begin(x->os);
+}
+
+void exc_end_batch(executor_core *x) {
+    if (!x->batch) return;
+    x->batch = false;
+    if (x->batch_failed || !ostore_commit(x->os)) {
+        log_error("cannot store %zu signal(s) received together (%s); none sent (the strategy sends them again)",
+                  x->ndef, sqlite3_errmsg(x->db));
+        ostore_rollback(x->os);
+        reload_open(x);
+        x->st.orders -= x->batch_orders;
+        x->st.refused -= x->batch_refused;
+        x->ndef = 0;
+        return;
+    }
+    /* durable: now each is acknowledged and sent, in the order received */
+    for (size_t i = 0; i < x->ndef; i++) {
+        if (x->def[i].send) send_order(x, &x->def[i].r);
+        else acknowledge(x, &x->def[i].r);
+    }
+    x->ndef = 0;
+}
+
+/* Sends the stored order: in flight through submit_order, else through the blocking sink,
+ * retries reusing the same client order id, and applies the answer. Inside a batch, after its
+ * commit. */
+static void send_order(executor_core *x, order_record *r) {
+    if (x->batch) {
+        defer(x, r, true);
+        return;
+    }
+    if (x->io.submit_order) {
+        submit(x, r);
+        return;
+    }
+    json_t *req = exproto_send_order_request(&r->o);
+    json_t *reply = NULL;
+    char err[256] = "";
+    for (int attempt = 1; attempt <= x->cfg.attempts && !reply; attempt++) {
+        reply = x->io.send_order(x->io.ctx, req, err, sizeof err);
+        if (!reply) log_warn("order %s: attempt %d/%d: %s", r->o.client_order_id, attempt, x->cfg.attempts, err);
+        if (stopping(x)) break;
+    }
+    json_decref(req);
+    apply_answer(x, r, reply, err);
+    json_decref(reply);
+}
+
 /* Stores a refused signal as a rejected order, so it shows in 'aftm orders' with its reason (and
  * the strategy sees its signal acknowledged). */
 /* Tells the strategy that the signal of r is stored (see net/signal_ack.h). */
 static void acknowledge(executor_core *x, const order_record *r) {
+    if (x->batch) {
+        defer(x, r, false);
+        return;
+    }
     if (!x->io.acknowledge) return;
     signal_ack a = {.refused = r->o.status == ORDER_REJECTED};
     str_copy(a.signal_id, sizeof a.signal_id, r->o.signal_id);
@@ -531,11 +724,13 @@ static void acknowledge(executor_core *x, const order_record *r) {
 static void record_refusal(executor_core *x, order_record *r, const char *reason) {
     snprintf(r->o.reason, sizeof r->o.reason, "%s", reason);
     r->o.status = ORDER_REJECTED;
-    bool stored = ostore_begin(x->os);
+    bool in_batch = x->batch, stored = in_batch || ostore_begin(x->os);
     if (stored) {
         stored = ostore_insert(x->os, r) && db_journal(x->db, "executor", "refused", r->o.client_order_id, reason);
         if (stored) entry_feedback(x, r);
-        if (!stored || !ostore_commit(x->os)) {
+        if (in_batch) {
+            if (!stored) x->batch_failed = true; /* the whole batch is rolled back */
+        } else if (!stored || !ostore_commit(x->os)) {
             ostore_rollback(x->os);
             stored = false;
         }
@@ -547,6 +742,7 @@ static void record_refusal(executor_core *x, order_record *r, const char *reason
         return;
     }
     x->st.refused++;
+    if (in_batch) x->batch_refused++;
     log_warn("signal %s refused: %s", r->o.signal_id, reason);
     acknowledge(x, r);
     if (r->is_exit) log_error("an EXIT was refused: the position in %s stays open", r->o.symbol);
@@ -730,11 +926,13 @@ void exc_on_signal(executor_core *x, const wire_signal *sig) {
     if (!ostore_insert(x->os, &r)) {
         log_error("cannot store order %s (%s); not sent (the strategy sends the signal again)", coid,
                   sqlite3_errmsg(x->db));
+        if (x->batch) x->batch_failed = true; /* the whole batch is rolled back */
         return;
     }
     risk_record_order(&x->risk, now_ms);
     pending_move(x, NULL, &r.o);
     x->st.orders++;
+    if (x->batch) x->batch_orders++;
     acknowledge(x, &r);
     log_info("order %s: %s %lld %s for signal %s%s", coid, side == SIDE_BUY ? "buy" : "sell", (long long)r.o.qty,
              r.o.symbol, signal_id, r.is_exit ? " (exit)" : reduces ? " (entry; reduces the net position)" : " (entry)");
@@ -1045,6 +1243,7 @@ static bool ask_status(executor_core *x, const order_record *r, recon_ctx *c) {
 
 static void reconcile_one(void *ctx, const order_record *r) {
     recon_ctx *c = ctx;
+    if (flight_find(c->x, r->o.client_order_id)) return; /* its answer, or its timeout, settles it */
     if (r->o.status == ORDER_NEW) {
         order_record copy = *r;
         log_info("order %s was stored but never confirmed sent; sending (same id, so never twice)",
@@ -1160,7 +1359,7 @@ void exc_poll_state(executor_core *x) {
 /* ---- life -------------------------------------------------------------------------------- */
 
 executor_core *exc_new(sqlite3 *db, const executor_config *cfg, const executor_io *io, char *err, size_t errlen) {
-    if (!io->send_order || !io->gateway_call || cfg->attempts < 1) {
+    if ((!io->send_order && !io->submit_order) || !io->gateway_call || cfg->attempts < 1) {
         snprintf(err, errlen, "the executor needs an order sink, a gateway call and at least one attempt");
         return NULL;
     }
@@ -1192,6 +1391,10 @@ executor_core *exc_new(sqlite3 *db, const executor_config *cfg, const executor_i
 
 void exc_free(executor_core *x) {
     if (!x) return;
+    if (x->batch) ostore_rollback(x->os);
+    while (x->nfl) flight_remove(x, &x->fl[0]);
+    free(x->fl);
+    free(x->def);
     ostore_close(x->os);
     cstore_close(x->cs);
     wire_decoder_destroy(&x->dec);

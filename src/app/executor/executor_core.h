@@ -29,6 +29,11 @@ typedef struct {
      * reply (the caller of this decrefs it), or NULL with err when there was no usable answer
      * (then the outcome is unknown and reconciliation settles it). */
     json_t *(*send_order)(void *ctx, json_t *req, char *err, size_t errlen);
+    /* The asynchronous order sink: queues a send_order request (not consumed) for the order
+     * coid and returns at once; its answer comes back through exc_on_order_reply, matched by
+     * coid. false with err when it could not leave (counted as a failed attempt). When set,
+     * orders go here and send_order is not used, so many orders are in flight at once. */
+    bool (*submit_order)(void *ctx, const char *coid, json_t *req, char *err, size_t errlen);
     /* Any other gateway request (get_reports, order_status), same contract. */
     json_t *(*gateway_call)(void *ctx, json_t *req, char *err, size_t errlen);
     /* True once the process is asked to stop: retries end early. NULL: never. */
@@ -43,6 +48,7 @@ typedef struct {
 typedef struct {
     char account[64];   /* the order account; empty: the session's selected account */
     int attempts;       /* tries per order before leaving it to reconciliation, >= 1 */
+    int timeout_ms;     /* submit_order: wait for each answer before the next try (0: 2000) */
     risk_limits limits;
 } executor_config;
 
@@ -68,6 +74,25 @@ void exc_start(executor_core *x);
 void exc_on_signal(executor_core *x, const wire_signal *sig);
 /* A signal message as received (msgpack); anything that is not a signal is logged and skipped. */
 void exc_on_signal_message(executor_core *x, const void *body, size_t len);
+
+/* Group commit: the signals handled between exc_begin_batch and exc_end_batch are stored in one
+ * transaction; nothing of them is sent or acknowledged before it commits. When the commit fails
+ * nothing of the batch was stored, sent or acknowledged (the strategy sends them again). When no
+ * transaction can be opened, each signal is stored on its own as without a batch. */
+void exc_begin_batch(executor_core *x);
+void exc_end_batch(executor_core *x);
+
+/* The answer (JSON text) to the send_order of coid submitted through submit_order. An answer
+ * for an order no longer waited for (answered late, after a retry) is applied when the order
+ * is still open, else dropped. */
+void exc_on_order_reply(executor_core *x, const char *coid, const char *body, size_t len);
+/* Orders whose answer is overdue are tried again (same client order id) or, after the last
+ * attempt, left 'sent' for reconciliation. Call it when exc_next_timeout_ms says so. */
+void exc_service(executor_core *x);
+/* Milliseconds until exc_service has something to do; -1 when no order is in flight. */
+int exc_next_timeout_ms(executor_core *x);
+/* Orders submitted and not yet answered. */
+size_t exc_in_flight(const executor_core *x);
 
 /* One execution report message (JSON text) from the gateway's report stream. A seq gap is
  * caught up through gateway_call before the report is applied; a seq beyond the gateway's last

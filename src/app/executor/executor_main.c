@@ -18,6 +18,7 @@
 #include "core/parse.h"
 #include "net/gateway_client.h"
 #include "net/lifecycle.h"
+#include "net/order_link.h"
 #include "net/secure.h"
 #include "net/zsock.h"
 #include "store/db.h"
@@ -29,7 +30,8 @@ static bool g_insecure; /* --insecure: plain-text links (net/secure.h) */
 
 typedef struct {
     void *zctx, *pull, *reports, *ticks, *acks;
-    gateway_client *gw;
+    gateway_client *gw; /* requests answered one at a time (catch-up, reconciliation) */
+    order_link *orders; /* orders, many in flight */
     sqlite3 *db;
     executor_core *core;
 } proc;
@@ -127,9 +129,24 @@ static int parse_args(int argc, char **argv, executor_config *cfg, int *timeout_
     return -1;
 }
 
-/* The core's order sink and gateway call are both the gateway's order port. */
+/* The core's gateway calls and its orders both go to the gateway's order port: the calls
+ * one at a time, the orders on a link of their own that keeps many in flight. */
 static json_t *gateway_request(void *ctx, json_t *req, char *err, size_t errlen) {
     return gwc_request(((proc *)ctx)->gw, req, err, errlen);
+}
+
+static bool submit_order(void *ctx, const char *coid, json_t *req, char *err, size_t errlen) {
+    return olink_send(((proc *)ctx)->orders, coid, req, err, errlen);
+}
+
+/* The answers to orders in flight, each to the core with its client order id. */
+static void drain_answers(proc *p) {
+    char coid[128], body[8192];
+    for (int i = 0; i < 1024; i++) {
+        int n = olink_recv(p->orders, coid, sizeof coid, body, sizeof body);
+        if (n < 0) return;
+        exc_on_order_reply(p->core, coid, body, (size_t)n);
+    }
 }
 
 /* A stored signal, told to the strategy (net/signal_ack.h); lost if nobody listens, which is
@@ -158,18 +175,23 @@ static void drain(proc *p, void *sock) {
         size_t tlen;
         bool truncated;
         int n = zsock_recv_2(sock, topic, sizeof topic, body, sizeof body, &tlen, &truncated);
-        if (n < 0) return;
+        if (n < 0) break;
         if (truncated) {
             log_warn("skipped an oversized message");
             continue;
         }
-        if (sock == p->pull) exc_on_signal_message(p->core, body, (size_t)n);
+        if (sock == p->pull) {
+            /* signals read together are stored together (one commit), then sent */
+            if (i == 0) exc_begin_batch(p->core);
+            exc_on_signal_message(p->core, body, (size_t)n);
+        }
         else if (sock == p->reports) exc_on_report_message(p->core, body, (size_t)n);
         else exc_on_tick_message(p->core, body, (size_t)n);
     }
+    if (sock == p->pull) exc_end_batch(p->core);
 }
 
-/* Opens the sockets (the signal port is bound later, after reconciliation). */
+/* Opens the sockets (the signal port is bound by the caller). */
 static bool open_sockets(proc *p, const endpoints *ep, int timeout_ms) {
     char err[512];
     p->zctx = zmq_ctx_new();
@@ -192,6 +214,10 @@ static bool open_sockets(proc *p, const endpoints *ep, int timeout_ms) {
         log_error("cannot open the gateway connection to %s", ep->order);
         return false;
     }
+    if (!(p->orders = olink_new(p->zctx, ep->order, ROLE_GATEWAY, err, sizeof err))) {
+        log_error("cannot open the order link to %s: %s", ep->order, err);
+        return false;
+    }
     return true;
 }
 
@@ -199,6 +225,7 @@ static void proc_close(proc *p) {
     exc_free(p->core);
     db_close(p->db);
     gwc_free(p->gw);
+    olink_free(p->orders);
     if (p->pull) zmq_close(p->pull);
     if (p->acks) zmq_close(p->acks);
     if (p->reports) zmq_close(p->reports);
@@ -223,7 +250,8 @@ int cmd_executor(int argc, char **argv) {
 
     char err[512], home[AFTM_PATH_MAX];
     rc = EXIT_RUNTIME;
-    executor_io io = {.ctx = &p, .send_order = gateway_request, .gateway_call = gateway_request,
+    cfg.timeout_ms = timeout_ms;
+    executor_io io = {.ctx = &p, .submit_order = submit_order, .gateway_call = gateway_request,
                       .stopping = stop_requested, .clock_us = NULL, .acknowledge = publish_ack};
     if (!home_resolve(home_flag, home, sizeof home, err, sizeof err) ||
         !net_secure_init(home, ROLE_EXECUTOR, g_insecure, err, sizeof err) || !(p.db = db_open(home, err, sizeof err)) ||
@@ -232,14 +260,15 @@ int cmd_executor(int argc, char **argv) {
         goto out;
     }
     if (!open_sockets(&p, &ep, timeout_ms)) goto out;
-    /* Reconcile before reading any signal: what was in flight when we stopped is settled
-     * first, and the signal port is bound only after, so nothing is read early. */
-    exc_start(p.core);
+    /* The signal port is bound first, so a strategy connects (and its first signals wait in
+     * the socket) while we reconcile; none is read before what was in flight when we stopped
+     * is settled. */
     if (!zsock_bind_link(p.zctx, p.pull, ep.signal, LINK_SIGNALS, g_insecure, err, sizeof err) ||
         !zsock_bind_link(p.zctx, p.acks, ep.ack, LINK_ACKS, g_insecure, err, sizeof err)) {
         log_error("%s", err);
         goto out;
     }
+    exc_start(p.core);
     char account[64];
     log_info("started: signals on %s (acknowledged on %s), gateway %s, account %s, trading hours %s", ep.signal, ep.ack,
              ep.order,
@@ -248,8 +277,12 @@ int cmd_executor(int argc, char **argv) {
 
     int64_t last_reconcile = clock_mono_ms(), last_state = last_reconcile;
     while (!lifecycle_stopping()) {
-        zmq_pollitem_t items[] = {{p.pull, 0, ZMQ_POLLIN, 0}, {p.reports, 0, ZMQ_POLLIN, 0}, {p.ticks, 0, ZMQ_POLLIN, 0}};
-        int n = zmq_poll(items, 3, STATE_POLL_MS);
+        zmq_pollitem_t items[] = {{p.pull, 0, ZMQ_POLLIN, 0},
+                                  {p.reports, 0, ZMQ_POLLIN, 0},
+                                  {p.ticks, 0, ZMQ_POLLIN, 0},
+                                  {olink_socket(p.orders), 0, ZMQ_POLLIN, 0}};
+        int wait = exc_next_timeout_ms(p.core);
+        int n = zmq_poll(items, 4, wait >= 0 && wait < STATE_POLL_MS ? wait : STATE_POLL_MS);
         if (n < 0 && zmq_errno() != EINTR) {
             log_error("poll failed: %s", zmq_strerror(zmq_errno()));
             break;
@@ -257,8 +290,11 @@ int cmd_executor(int argc, char **argv) {
         /* signals first: an order waiting behind the bookkeeping of earlier fills is latency
          * the trader pays; the risk state lags by those fills at most, as it would by the
          * network anyway */
-        for (int i = 0; i < 3 && n > 0; i++)
+        if (n > 0 && (items[0].revents & ZMQ_POLLIN)) drain(&p, items[0].socket);
+        if (n > 0 && (items[3].revents & ZMQ_POLLIN)) drain_answers(&p);
+        for (int i = 1; i < 3 && n > 0; i++)
             if (items[i].revents & ZMQ_POLLIN) drain(&p, items[i].socket);
+        exc_service(p.core);
         int64_t now = clock_mono_ms();
         if (now - last_state >= STATE_POLL_MS) {
             exc_poll_state(p.core);

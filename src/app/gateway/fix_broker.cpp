@@ -1196,7 +1196,7 @@ void op_destroy(void *self) { delete self_of(self); }
 const broker_ops FIX_OPS = {
     "fix", op_set_callbacks, op_login, op_logout, op_is_connected, op_list_accounts, op_list_products, op_subscribe,
     op_send_order, op_cancel_order, op_order_status, op_query_positions, op_poll_fd, op_next_timeout_ms, op_service,
-    op_destroy, nullptr, nullptr, nullptr,
+    op_destroy, nullptr, nullptr, nullptr, nullptr,
 };
 
 bool read_file(const char *path, std::string *out, std::string *err) {

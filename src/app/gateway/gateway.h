@@ -23,6 +23,10 @@ typedef struct {
     void (*publish_tick)(void *ctx, const broker_tick *t);
     /* One execution report as JSON text (the REPORT frame's body). */
     void (*publish_report)(void *ctx, const char *json, size_t len);
+    /* The answer to a request handled earlier whose answer was deferred (token from
+     * gateway_core_deferred); json NULL: it goes unanswered (outcome unknown). When NULL,
+     * every answer is given at once. */
+    void (*reply)(void *ctx, uint64_t token, const char *json, size_t len);
 } gateway_sinks;
 
 typedef struct gateway_core gateway_core;
@@ -37,6 +41,13 @@ void gateway_core_free(gateway_core *g);
  * the silence as "unknown" and settles it by client order id); else never NULL unless out of
  * memory. */
 char *gateway_core_handle(gateway_core *g, const char *req, size_t req_len, size_t *len);
+
+/* After gateway_core_handle returned NULL: the token under which the answer will come through
+ * sinks.reply (an order handed to a broker that answers later, so the next request is taken
+ * without waiting for it), or 0 when the request goes unanswered. */
+uint64_t gateway_core_deferred(const gateway_core *g);
+/* Orders handed to the broker and not answered yet. */
+size_t gateway_core_in_flight(const gateway_core *g);
 
 uint64_t gateway_core_last_seq(const gateway_core *g); /* 0 before the first report */
 uint64_t gateway_core_orders(const gateway_core *g);   /* send_order requests that reached the broker */

@@ -21,7 +21,17 @@ typedef struct {
     broker_report r;
 } kept_report;
 
+/* An order whose broker answer comes later. */
+typedef struct {
+    uint64_t token;
+    bool extended;
+    broker_order_req req;
+} deferred_send;
+
 struct gateway_core {
+    deferred_send *ds; /* orders in flight at the broker */
+    size_t nds, capds;
+    uint64_t next_token, deferred;
     broker *b;
     gateway_sinks sinks;
     kept_report *ring;
@@ -79,6 +89,8 @@ static void on_connection(void *ctx, broker_conn_state st, const char *msg) {
     else log_warn("broker disconnected: %s", msg ? msg : "");
 }
 
+static void on_send_result(void *ctx, uint64_t token, const broker_send_result *res);
+
 gateway_core *gateway_core_new(broker *b, const gateway_sinks *sinks, size_t keep) {
     gateway_core *g = calloc(1, sizeof *g);
     if (!g) return NULL;
@@ -91,7 +103,8 @@ gateway_core *gateway_core_new(broker *b, const gateway_sinks *sinks, size_t kee
         return NULL;
     }
     g->epoch_us = clock_wall_us();
-    broker_callbacks cb = {.ctx = g, .on_tick = on_tick, .on_report = on_report, .on_connection = on_connection};
+    broker_callbacks cb = {.ctx = g, .on_tick = on_tick, .on_report = on_report, .on_connection = on_connection,
+                           .on_send_result = on_send_result};
     broker_set_callbacks(b, &cb);
     return g;
 }
@@ -99,12 +112,74 @@ gateway_core *gateway_core_new(broker *b, const gateway_sinks *sinks, size_t kee
 void gateway_core_free(gateway_core *g) {
     if (!g) return;
     broker_set_callbacks(g->b, NULL);
+    free(g->ds);
     free(g->ring);
     free(g);
 }
 
 uint64_t gateway_core_last_seq(const gateway_core *g) { return g->last_seq; }
+uint64_t gateway_core_deferred(const gateway_core *g) { return g->deferred; }
+size_t gateway_core_in_flight(const gateway_core *g) { return g->nds; }
 uint64_t gateway_core_orders(const gateway_core *g) { return g->orders; }
+
+/* The reply to an order from the broker's answer; NULL (logged) when its outcome is unknown. */
+static json_t *send_answer(const broker_order_req *req, bool extended, const broker_send_result *res) {
+    const char *cid = req->client_order_id[0] ? req->client_order_id : "-";
+    if (res->unknown) {
+        /* The link to the broker failed after the order left: whether the broker has it is
+         * unknown. Refusing it would be a lie if it was placed; no answer is what the client
+         * already reads as "outcome unknown" (it settles it by client order id later). */
+        log_warn("order (client id %s): %s; its outcome is unknown, the request is left unanswered", cid,
+                 res->error_message);
+        return NULL;
+    }
+    if (res->duplicate)
+        log_info("order %s (client id %s) repeated: answered with the existing order (%s), not placed again",
+                 res->order_serial, cid, broker_status_name(res->status));
+    else if (res->is_send_order) {
+        char kind[48];
+        if (req->type == BROKER_LIMIT) snprintf(kind, sizeof kind, "Limit %lld", (long long)req->price);
+        else snprintf(kind, sizeof kind, "%s", broker_order_type_name(req->type));
+        log_info("order %s (client id %s) accepted: %s %lld %s %s %s account %s", res->order_serial, cid,
+                 req->side == SIDE_BUY ? "buy" : "sell", (long long)req->qty, req->symbol, kind,
+                 broker_tif_name(req->tif), req->account);
+    }
+    else
+        log_warn("order %s (client id %s) rejected: %s %lld %s: %s (%s)", res->order_serial[0] ? res->order_serial : "-",
+                 cid, req->side == SIDE_BUY ? "buy" : "sell", (long long)req->qty, req->symbol, res->error_message,
+                 res->error_code);
+    return gw_ok(gw_send_result_json(res, extended));
+}
+
+/* Hands the order to a broker that answers later; false when it answered at once (res). */
+static bool send_deferred(gateway_core *g, const broker_order_req *req, bool extended, broker_send_result *res) {
+    if (g->nds == g->capds) {
+        size_t cap = g->capds ? g->capds * 2 : 256;
+        deferred_send *ds = realloc(g->ds, cap * sizeof *ds);
+        if (!ds) return false;
+        g->ds = ds;
+        g->capds = cap;
+    }
+    uint64_t token = ++g->next_token;
+    if (!broker_send_order_async(g->b, req, token, res)) return false;
+    g->ds[g->nds++] = (deferred_send){.token = token, .extended = extended, .req = *req};
+    g->deferred = token;
+    return true;
+}
+
+static void on_send_result(void *ctx, uint64_t token, const broker_send_result *res) {
+    gateway_core *g = ctx;
+    size_t i = 0;
+    while (i < g->nds && g->ds[i].token != token) i++;
+    if (i == g->nds) return;
+    deferred_send d = g->ds[i];
+    g->ds[i] = g->ds[--g->nds];
+    json_t *reply = send_answer(&d.req, d.extended, res);
+    char *text = reply ? gateway_json_dumps(reply) : NULL;
+    json_decref(reply);
+    g->sinks.reply(g->sinks.ctx, token, text, text ? strlen(text) : 0);
+    free(text);
+}
 
 static json_t *op_send_order(gateway_core *g, json_t *params) {
     broker_order_req req;
@@ -113,34 +188,22 @@ static json_t *op_send_order(gateway_core *g, json_t *params) {
     if (!gw_send_order_parse(params, &req, &extended, &refusal)) return refusal;
 
     broker_send_result res;
-    broker_send_order(g->b, &req, &res);
     g->orders++;
-    const char *cid = req.client_order_id[0] ? req.client_order_id : "-";
-    if (res.unknown) {
-        /* The link to the broker failed after the order left: whether the broker has it is
-         * unknown. Refusing it would be a lie if it was placed; no answer is what the client
-         * already reads as "outcome unknown" (it settles it by client order id later). */
-        log_warn("order (client id %s): %s; its outcome is unknown, the request is left unanswered", cid,
-                 res.error_message);
-        g->no_reply = true;
-        return NULL;
+    if (g->sinks.reply && broker_has_async_send(g->b)) {
+        memset(&res, 0, sizeof res);
+        if (send_deferred(g, &req, extended, &res)) {
+            g->no_reply = true; /* answered later, under g->deferred */
+            return NULL;
+        }
+        if (!res.error_code[0] && !res.unknown) { /* out of memory before it left */
+            broker_send_order(g->b, &req, &res);
+        }
+    } else {
+        broker_send_order(g->b, &req, &res);
     }
-    if (res.duplicate)
-        log_info("order %s (client id %s) repeated: answered with the existing order (%s), not placed again",
-                 res.order_serial, cid, broker_status_name(res.status));
-    else if (res.is_send_order) {
-        char kind[48];
-        if (req.type == BROKER_LIMIT) snprintf(kind, sizeof kind, "Limit %lld", (long long)req.price);
-        else snprintf(kind, sizeof kind, "%s", broker_order_type_name(req.type));
-        log_info("order %s (client id %s) accepted: %s %lld %s %s %s account %s", res.order_serial, cid,
-                 req.side == SIDE_BUY ? "buy" : "sell", (long long)req.qty, req.symbol, kind, broker_tif_name(req.tif),
-                 req.account);
-    }
-    else
-        log_warn("order %s (client id %s) rejected: %s %lld %s: %s (%s)", res.order_serial[0] ? res.order_serial : "-",
-                 cid, req.side == SIDE_BUY ? "buy" : "sell", (long long)req.qty, req.symbol, res.error_message,
-                 res.error_code);
-    return gw_ok(gw_send_result_json(&res, extended));
+    json_t *reply = send_answer(&req, extended, &res);
+    if (!reply) g->no_reply = true;
+    return reply;
 }
 
 /* ---- the other operations --------------------------------------------------------------- */
@@ -313,6 +376,7 @@ static json_t *dispatch(gateway_core *g, const char *req, size_t len) {
 
 char *gateway_core_handle(gateway_core *g, const char *req, size_t req_len, size_t *len) {
     g->no_reply = false;
+    g->deferred = 0;
     json_t *reply = dispatch(g, req ? req : "", req ? req_len : 0);
     if (g->no_reply) {
         json_decref(reply);

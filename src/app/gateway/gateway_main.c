@@ -32,9 +32,18 @@
 #include "net/secure.h"
 #include "wire/codec.h"
 
+/* An order's answer still to come from the broker, and the envelope it goes back with. */
+typedef struct {
+    uint64_t token;
+    router_pending *to;
+} gw_waiting;
+
 typedef struct {
     void *tick_pub;
     void *report_pub;
+    void *router; /* the order port, for answers given later */
+    gw_waiting *waiting;
+    size_t nwaiting, capwaiting;
     uint64_t ticks, reports;
 } gw_io;
 
@@ -79,6 +88,31 @@ static void publish_report(void *ctx, const char *json, size_t len) {
     if (zmq_send(io->report_pub, "REPORT", 6, ZMQ_SNDMORE | ZMQ_DONTWAIT) != 6) return;
     zmq_send(io->report_pub, json, len, ZMQ_DONTWAIT);
     io->reports++;
+}
+
+/* A deferred answer (gateway.h's sinks.reply) goes back to whoever asked. */
+static void send_reply(void *ctx, uint64_t token, const char *json, size_t len) {
+    gw_io *io = ctx;
+    for (size_t i = 0; i < io->nwaiting; i++)
+        if (io->waiting[i].token == token) {
+            if (json) router_reply(io->router, io->waiting[i].to, json, len);
+            else router_pending_free(io->waiting[i].to); /* unanswered: the client settles it */
+            io->waiting[i] = io->waiting[--io->nwaiting];
+            return;
+        }
+}
+
+/* Keeps the envelope of the request just handled for its answer under token. */
+static void wait_for_answer(gw_io *io, uint64_t token) {
+    if (io->nwaiting == io->capwaiting) {
+        size_t cap = io->capwaiting ? io->capwaiting * 2 : 256;
+        gw_waiting *w = realloc(io->waiting, cap * sizeof *w);
+        if (!w) return; /* unanswered: the client settles it by client order id */
+        io->waiting = w;
+        io->capwaiting = cap;
+    }
+    router_pending *to = router_defer();
+    if (to) io->waiting[io->nwaiting++] = (gw_waiting){token, to};
 }
 
 static void usage(FILE *out) {
@@ -280,7 +314,11 @@ static char *serve_request(void *ctx, const void *peer, size_t peer_len, const c
     gw_proc *p = ctx;
     (void)peer, (void)peer_len;
     char *refusal = order_guard_check(&p->b, router_peer_user(), req, req_len, reply_len);
-    return refusal ? refusal : gateway_core_handle(p->core, req, req_len, reply_len);
+    if (refusal) return refusal;
+    char *reply = gateway_core_handle(p->core, req, req_len, reply_len);
+    uint64_t token = reply ? 0 : gateway_core_deferred(p->core);
+    if (token) wait_for_answer(&p->io, token); /* the broker answers later: the next request now */
+    return reply;
 }
 
 /* --login: the password is taken out of the environment at once and kept in memory only. */
@@ -350,8 +388,10 @@ static bool bind_ports(gw_proc *p) {
     const char *what = "ticks";
     if ((p->io.tick_pub = router_bind(p->zctx, ZMQ_XPUB, p->o.ep.tick, &pub_opts, err, sizeof err)) &&
         (what = "reports", p->io.report_pub = router_bind(p->zctx, ZMQ_PUB, p->o.ep.report, &rep_opts, err, sizeof err)) &&
-        (what = "orders", p->router = router_bind(p->zctx, ZMQ_ROUTER, p->o.ep.order, &req_opts, err, sizeof err)))
+        (what = "orders", p->router = router_bind(p->zctx, ZMQ_ROUTER, p->o.ep.order, &req_opts, err, sizeof err))) {
+        p->io.router = p->router;
         return true;
+    }
     log_error("%s: %s", what, err);
     return false;
 }
@@ -469,6 +509,8 @@ static bool run_loop(gw_proc *p) {
 static int finish(gw_proc *p) {
     memset(p->password, 0, sizeof p->password);
     gateway_core_free(p->core);
+    for (size_t i = 0; i < p->io.nwaiting; i++) router_pending_free(p->io.waiting[i].to);
+    free(p->io.waiting);
     if (p->b.ops && broker_is_connected(&p->b)) broker_logout(&p->b);
     if (p->router) zmq_close(p->router);
     if (p->io.tick_pub) zmq_close(p->io.tick_pub);
@@ -517,7 +559,8 @@ int cmd_gateway(int argc, char **argv) {
         return finish(p);
     }
     if (!open_broker(p) || !bind_ports(p)) return finish(p);
-    gateway_sinks sinks = {.ctx = &p->io, .publish_tick = publish_tick, .publish_report = publish_report};
+    gateway_sinks sinks = {.ctx = &p->io, .publish_tick = publish_tick, .publish_report = publish_report,
+                           .reply = send_reply};
     if (!(p->core = gateway_core_new(&p->b, &sinks, 0))) {
         log_error("out of memory");
         return finish(p);

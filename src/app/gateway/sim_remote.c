@@ -33,6 +33,13 @@ typedef struct {
     int64_t deadline_ms;
 } async_req;
 
+/* An order sent without waiting (send_order_async), until its answer. */
+typedef struct {
+    uint64_t id, token;
+    int64_t deadline_ms;
+    broker_order_req req;
+} pending_send;
+
 typedef struct {
     /* config */
     char endpoint[256], market[256];
@@ -73,6 +80,8 @@ typedef struct {
     size_t unknown_next;
     char last_problem[BROKER_MSG_MAX];
     uint64_t bad_ticks; /* market feed messages that did not decode */
+    pending_send *ps;   /* orders in flight, oldest first */
+    size_t nps, capps;
 } remote;
 
 static const broker_ops remote_ops;
@@ -111,7 +120,10 @@ static void reset_dealer(remote *r) {
 
 /* ---- link state ------------------------------------------------------------------------- */
 
+static void pending_unknown_all(remote *r, const char *why);
+
 static void link_down(remote *r, const char *why) {
+    pending_unknown_all(r, why);
     bool was = r->announced;
     r->link_up = false;
     r->logged_in = false;
@@ -411,8 +423,11 @@ static bool login_now(remote *r, char *err, size_t errlen) {
     return ok;
 }
 
+static bool pending_answer(remote *r, json_t *reply, uint64_t id);
+
 /* The answer to a request that was not waited for. */
 static void handle_async(remote *r, json_t *reply, uint64_t id) {
+    if (pending_answer(r, reply, id)) return;
     int64_t now = clock_mono_ms();
     if (r->hb.kind && id == r->hb.id) {
         memset(&r->hb, 0, sizeof r->hb);
@@ -664,6 +679,81 @@ static bool rm_send_order(void *self, const broker_order_req *req, broker_send_r
     return res->is_send_order;
 }
 
+/* ---- orders in flight ------------------------------------------------------------------ */
+
+static void pending_done(remote *r, size_t i, const broker_send_result *res) {
+    uint64_t token = r->ps[i].token;
+    memmove(&r->ps[i], &r->ps[i + 1], (r->nps - i - 1) * sizeof *r->ps);
+    r->nps--;
+    if (r->cb.on_send_result) r->cb.on_send_result(r->cb.ctx, token, res);
+}
+
+/* Whatever the exchange did with them is unknown (their ids settle it later). */
+static void pending_unknown_all(remote *r, const char *why) {
+    while (r->nps) {
+        broker_send_result res;
+        refuse(&r->ps[0].req, "BROKER_TIMEOUT", why, &res);
+        res.unknown = true;
+        unknown_set(r, r->ps[0].req.client_order_id, true);
+        pending_done(r, 0, &res);
+    }
+}
+
+/* The exchange's answer to an order in flight: true when id was one. */
+static bool pending_answer(remote *r, json_t *j, uint64_t id) {
+    size_t i = 0;
+    while (i < r->nps && r->ps[i].id != id) i++;
+    if (i == r->nps) return false;
+    broker_send_result res;
+    const broker_order_req *req = &r->ps[i].req;
+    if (!gw_reply_ok(j) && !strcmp(gw_reply_code(j), "NOT_LOGGED_IN")) {
+        /* a restarted exchange forgot the session: not placed; the client's retry (same id)
+         * goes after the login that service() sends now */
+        refuse(req, "BROKER_DISCONNECTED", "the simulated exchange forgot the session", &res);
+        res.unknown = true;
+        r->logged_in = false;
+        r->next_attempt_ms = clock_mono_ms();
+    } else if (!gw_reply_ok(j) || !bj_to_send_result(json_object_get(gw_reply_data(j), "result"), &res)) {
+        if (gw_reply_ok(j)) refuse(req, "BROKER_ERROR", "the simulated exchange sent an unreadable answer", &res);
+        else refuse(req, gw_reply_code(j), gw_reply_message(j), &res);
+    } else {
+        unknown_set(r, req->client_order_id, false);
+    }
+    pending_done(r, i, &res);
+    return true;
+}
+
+static bool rm_send_order_async(void *self, const broker_order_req *req, uint64_t token, broker_send_result *res) {
+    remote *r = self;
+    char err[BROKER_MSG_MAX + 64];
+    if (!connected(r)) {
+        not_connected(r, err, sizeof err);
+        refuse(req, "BROKER_DISCONNECTED", err, res);
+        res->unknown = unknown_has(r, req->client_order_id);
+        return false;
+    }
+    if (r->nps == r->capps) {
+        size_t cap = r->capps ? r->capps * 2 : 256;
+        pending_send *ps = realloc(r->ps, cap * sizeof *ps);
+        if (!ps) {
+            refuse(req, "BROKER_ERROR", "out of memory", res);
+            return false;
+        }
+        r->ps = ps;
+        r->capps = cap;
+    }
+    uint64_t id;
+    if (!send_request(r, "send_order", json_pack("{s:o}", "order", bj_from_order_req(req)), &id)) {
+        snprintf(err, sizeof err, "the simulated exchange at %.150s is not connected", r->endpoint);
+        refuse(req, "BROKER_DISCONNECTED", err, res);
+        res->unknown = unknown_has(r, req->client_order_id);
+        return false;
+    }
+    r->ps[r->nps++] = (pending_send){.id = id, .token = token, .deadline_ms = clock_mono_ms() + r->timeout_ms,
+                                      .req = *req};
+    return true;
+}
+
 static bool rm_cancel_order(void *self, const char *cid, char *err, size_t errlen) {
     remote *r = self;
     json_t *j = session_request(r, "cancel_order", json_pack("{s:s}", "client_order_id", cid ? cid : ""), err, errlen,
@@ -773,6 +863,7 @@ static int64_t rm_next_timeout_ms(void *self) {
         due = r->login.kind ? r->login.deadline_ms : r->next_attempt_ms;
     }
     if (r->note.kind && r->note.deadline_ms < due) due = r->note.deadline_ms;
+    if (r->nps && r->ps[0].deadline_ms < due) due = r->ps[0].deadline_ms;
     return due <= now ? 0 : due - now;
 }
 
@@ -811,6 +902,14 @@ static void rm_service(void *self) {
     if (!r->have_creds) return;
     int64_t now = clock_mono_ms();
     if (r->note.kind && now >= r->note.deadline_ms) memset(&r->note, 0, sizeof r->note);
+    if (r->nps && now >= r->ps[0].deadline_ms) {
+        /* the oldest order had no answer in time: the link is taken for gone, as for a
+         * request waited for */
+        char why[96];
+        snprintf(why, sizeof why, "no answer to send_order within %d ms", r->timeout_ms);
+        link_down(r, why);
+        return;
+    }
     if (connected(r)) {
         if (r->hb.kind && now >= r->hb.deadline_ms) {
             char why[96];
@@ -861,6 +960,7 @@ static void rm_destroy(void *self) {
     if (r->sub) zmq_close(r->sub);
     if (r->own_ctx && r->zctx) zmq_ctx_term(r->zctx);
     memset(r->password, 0, sizeof r->password);
+    free(r->ps);
     free(r->accounts);
     free(r->products);
     free(r);
@@ -884,6 +984,7 @@ static const broker_ops remote_ops = {
     .service = rm_service,
     .destroy = rm_destroy,
     .poll_sockets = rm_poll_sockets,
+    .send_order_async = rm_send_order_async,
     .get_reports = rm_get_reports,
     .feed_subscribers = rm_feed_subscribers,
 };

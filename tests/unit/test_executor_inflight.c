@@ -1,0 +1,314 @@
+/* The executor core with many orders in flight (io.submit_order): signals read together are
+ * stored in one transaction before any leaves, answers are matched by client order id in
+ * whatever order they come, an order without an answer is tried again under the same id and
+ * then left to reconciliation while the others complete, and a late answer still counts. The
+ * gateway is a recording fake; the clock is the test's. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "testkit.h"
+
+#include "app/executor/executor_core.h"
+#include "store/order_store.h"
+
+#define NOW_US 1750212000000000LL /* Wednesday 2025-06-18 10:00 Asia/Taipei: day session */
+#define SYMBOL "TXFF5"
+#define ACCOUNT "ACC1"
+#define MAX_SENT 64
+
+typedef struct {
+    order_store *observer; /* a second connection: sees only what was committed */
+    int64_t now_us;
+    int sends;
+    char sent[MAX_SENT][ORDER_ID_MAX];
+    bool all_committed; /* every order was committed, still 'new' or 'sent', when it left */
+    bool refuse_queue;  /* submit_order fails (the queue to the gateway is full) */
+    int acks;
+} fake_link;
+
+typedef struct {
+    tk_home home;
+    sqlite3 *db, *db2;
+    order_store *os2;
+    fake_link link;
+    executor_core *x;
+} fixture;
+
+static bool fake_submit(void *ctx, const char *coid, json_t *req, char *err, size_t errlen) {
+    fake_link *l = ctx;
+    json_t *p = json_object_get(req, "parameters");
+    assert_string_equal(json_string_value(json_object_get(req, "operation")), "send_order");
+    assert_string_equal(json_string_value(json_object_get(p, "client_order_id")), coid);
+    order_record r;
+    if (!ostore_get(l->observer, coid, &r) || (r.o.status != ORDER_NEW && r.o.status != ORDER_SENT))
+        l->all_committed = false;
+    if (l->refuse_queue) {
+        snprintf(err, errlen, "queue full");
+        return false;
+    }
+    assert_true(l->sends < MAX_SENT);
+    snprintf(l->sent[l->sends++], ORDER_ID_MAX, "%s", coid);
+    return true;
+}
+
+static json_t *no_call(void *ctx, json_t *req, char *err, size_t errlen) {
+    (void)ctx;
+    (void)req;
+    snprintf(err, errlen, "no gateway calls in these tests");
+    return NULL;
+}
+
+static int64_t test_clock(void *ctx) { return ((fake_link *)ctx)->now_us; }
+
+static void on_ack(void *ctx, const signal_ack *a) {
+    (void)a;
+    ((fake_link *)ctx)->acks++;
+}
+
+static int setup(void **state) {
+    fixture *f = calloc(1, sizeof *f);
+    tk_home_make(&f->home, "exflight");
+    f->db = tk_db_open(&f->home);
+    f->db2 = tk_db_open(&f->home);
+    f->os2 = ostore_open(f->db2);
+    assert_non_null(f->os2);
+    f->link.observer = f->os2;
+    f->link.now_us = NOW_US;
+    f->link.all_committed = true;
+    assert_true(db_meta_set_text(f->db, "instance_id", "00c0ffee"));
+    executor_config cfg = {.account = ACCOUNT, .attempts = 2, .timeout_ms = 500, .limits = risk_limits_default()};
+    executor_io io = {.ctx = &f->link, .submit_order = fake_submit, .gateway_call = no_call,
+                      .clock_us = test_clock, .acknowledge = on_ack};
+    char err[256] = "";
+    f->x = exc_new(f->db, &cfg, &io, err, sizeof err);
+    if (!f->x) fail_msg("exc_new: %s", err);
+    exc_start(f->x);
+    exc_set_last_price(f->x, SYMBOL, 20000);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state) {
+    fixture *f = *state;
+    exc_free(f->x);
+    ostore_close(f->os2);
+    db_close(f->db2);
+    db_close(f->db);
+    tk_home_remove(&f->home);
+    free(f);
+    return 0;
+}
+
+static void send_signal(fixture *f, const char *id) {
+    wire_signal s;
+    memset(&s, 0, sizeof s);
+    s.when = (double)f->link.now_us / 1e6 - 0.05;
+    s.side = WIRE_BUY;
+    snprintf(s.commodity_id, sizeof s.commodity_id, "%s", SYMBOL);
+    s.has_ext = true;
+    snprintf(s.signal_id, sizeof s.signal_id, "%s", id);
+    s.quantity = 1;
+    s.price = 20000;
+    exc_on_signal(f->x, &s);
+}
+
+static void answer(fixture *f, const char *coid, const char *serial) {
+    char body[256];
+    int n = snprintf(body, sizeof body,
+                     "{\"success\": true, \"data\": {\"is_send_order\": true, \"order_serial\": \"%s\", "
+                     "\"client_order_id\": \"%s\", \"status\": \"accepted\", \"duplicate\": false}}",
+                     serial, coid);
+    exc_on_order_reply(f->x, coid, body, (size_t)n);
+}
+
+static order_record stored(fixture *f, const char *coid) {
+    order_record r;
+    if (!ostore_get(f->os2, coid, &r)) fail_msg("order %s is not stored", coid);
+    return r;
+}
+
+static long long count_orders(fixture *f) {
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(f->db2, "SELECT COUNT(*) FROM orders", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    long long n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+static void test_burst_stored_together_then_all_in_flight(void **state) {
+    fixture *f = *state;
+    exc_begin_batch(f->x);
+    send_signal(f, "1.E");
+    send_signal(f, "2.E");
+    send_signal(f, "3.E");
+    send_signal(f, "4.E");
+    /* nothing leaves, and nothing is acknowledged, before the batch is durable */
+    assert_int_equal(f->link.sends, 0);
+    assert_int_equal(f->link.acks, 0);
+    assert_int_equal(count_orders(f), 0);
+    exc_end_batch(f->x);
+    assert_int_equal(count_orders(f), 4);
+    assert_int_equal(f->link.sends, 4);
+    assert_int_equal(f->link.acks, 4);
+    assert_true(f->link.all_committed);
+    assert_string_equal(f->link.sent[0], "aftm-00c0ffee-1.E");
+    assert_string_equal(f->link.sent[3], "aftm-00c0ffee-4.E");
+    /* all four wait at once; none was answered yet */
+    assert_int_equal(exc_in_flight(f->x), 4);
+    assert_int_equal(exc_stats(f->x).orders, 4);
+    assert_int_equal(stored(f, "aftm-00c0ffee-2.E").o.status, ORDER_NEW);
+}
+
+static void test_answers_out_of_order_matched_by_id(void **state) {
+    fixture *f = *state;
+    exc_begin_batch(f->x);
+    send_signal(f, "1.E");
+    send_signal(f, "2.E");
+    send_signal(f, "3.E");
+    exc_end_batch(f->x);
+    answer(f, "aftm-00c0ffee-3.E", "S3");
+    answer(f, "aftm-00c0ffee-1.E", "S1");
+    assert_int_equal(exc_in_flight(f->x), 1);
+    assert_int_equal(stored(f, "aftm-00c0ffee-2.E").o.status, ORDER_NEW);
+    answer(f, "aftm-00c0ffee-2.E", "S2");
+    assert_int_equal(exc_in_flight(f->x), 0);
+    for (int i = 1; i <= 3; i++) {
+        char coid[64], serial[16];
+        snprintf(coid, sizeof coid, "aftm-00c0ffee-%d.E", i);
+        snprintf(serial, sizeof serial, "S%d", i);
+        order_record r = stored(f, coid);
+        assert_int_equal(r.o.status, ORDER_ACCEPTED);
+        assert_string_equal(r.order_serial, serial);
+    }
+    assert_int_equal(f->link.sends, 3); /* each sent once */
+    assert_int_equal(exc_next_timeout_ms(f->x), -1);
+}
+
+static void test_one_timeout_while_others_complete(void **state) {
+    fixture *f = *state;
+    exc_begin_batch(f->x);
+    send_signal(f, "1.E");
+    send_signal(f, "2.E");
+    send_signal(f, "3.E");
+    exc_end_batch(f->x);
+    assert_int_equal(exc_next_timeout_ms(f->x), 500);
+    answer(f, "aftm-00c0ffee-1.E", "S1");
+    answer(f, "aftm-00c0ffee-3.E", "S3");
+    f->link.now_us += 499 * 1000;
+    exc_service(f->x);
+    assert_int_equal(f->link.sends, 3); /* not yet overdue */
+    f->link.now_us += 1000;
+    assert_int_equal(exc_next_timeout_ms(f->x), 0);
+    exc_service(f->x);
+    /* tried again under the same client order id */
+    assert_int_equal(f->link.sends, 4);
+    assert_string_equal(f->link.sent[3], "aftm-00c0ffee-2.E");
+    assert_int_equal(exc_in_flight(f->x), 1);
+    f->link.now_us += 500 * 1000;
+    exc_service(f->x);
+    /* out of attempts: left 'sent' for reconciliation, not refused, not sent a third time */
+    assert_int_equal(f->link.sends, 4);
+    assert_int_equal(exc_in_flight(f->x), 0);
+    order_record r = stored(f, "aftm-00c0ffee-2.E");
+    assert_int_equal(r.o.status, ORDER_SENT);
+    assert_non_null(strstr(r.o.reason, "no answer"));
+    assert_int_equal(stored(f, "aftm-00c0ffee-1.E").o.status, ORDER_ACCEPTED);
+    assert_int_equal(stored(f, "aftm-00c0ffee-3.E").o.status, ORDER_ACCEPTED);
+    /* the answer comes after all: it is the broker's word, and is booked */
+    answer(f, "aftm-00c0ffee-2.E", "S2");
+    r = stored(f, "aftm-00c0ffee-2.E");
+    assert_int_equal(r.o.status, ORDER_ACCEPTED);
+    assert_string_equal(r.order_serial, "S2");
+}
+
+static void test_repeat_in_a_burst_places_one_order(void **state) {
+    fixture *f = *state;
+    exc_begin_batch(f->x);
+    send_signal(f, "1.E");
+    send_signal(f, "1.E");
+    exc_end_batch(f->x);
+    assert_int_equal(count_orders(f), 1);
+    assert_int_equal(f->link.sends, 1);
+    assert_int_equal(exc_in_flight(f->x), 1);
+    /* and again while it is in flight: not sent a second time */
+    send_signal(f, "1.E");
+    assert_int_equal(f->link.sends, 1);
+    assert_int_equal(exc_stats(f->x).orders, 1);
+}
+
+static void test_bad_answers_change_nothing(void **state) {
+    fixture *f = *state;
+    send_signal(f, "1.E"); /* no batch: stored and sent on its own */
+    assert_int_equal(f->link.sends, 1);
+    exc_on_order_reply(f->x, "aftm-00c0ffee-1.E", "not json", 8);
+    exc_on_order_reply(f->x, "aftm-00c0ffee-1.E", "[1]", 3);
+    assert_int_equal(exc_in_flight(f->x), 1);
+    assert_int_equal(stored(f, "aftm-00c0ffee-1.E").o.status, ORDER_NEW);
+    answer(f, "aftm-00c0ffee-99.E", "S9"); /* an order this executor never placed */
+    assert_int_equal(count_orders(f), 1);
+    assert_int_equal(exc_in_flight(f->x), 1);
+    /* a refusal is matched like an acceptance */
+    const char *no = "{\"success\": false, \"error_message\": \"not enough margin\", \"error_code\": \"E42\"}";
+    exc_on_order_reply(f->x, "aftm-00c0ffee-1.E", no, strlen(no));
+    order_record r = stored(f, "aftm-00c0ffee-1.E");
+    assert_int_equal(r.o.status, ORDER_REJECTED);
+    assert_non_null(strstr(r.o.reason, "not enough margin"));
+    assert_int_equal(exc_in_flight(f->x), 0);
+}
+
+static void test_queue_full_counts_as_an_attempt(void **state) {
+    fixture *f = *state;
+    f->link.refuse_queue = true;
+    send_signal(f, "1.E");
+    assert_int_equal(exc_in_flight(f->x), 1);
+    f->link.refuse_queue = false;
+    f->link.now_us += 500 * 1000;
+    exc_service(f->x);
+    assert_int_equal(f->link.sends, 1);
+    answer(f, "aftm-00c0ffee-1.E", "S1");
+    assert_int_equal(stored(f, "aftm-00c0ffee-1.E").o.status, ORDER_ACCEPTED);
+}
+
+static void test_batch_when_the_database_is_busy(void **state) {
+    fixture *f = *state;
+    /* another writer holds the database: no batch opens, each signal fails on its own, and
+     * nothing is acknowledged or sent (the strategy sends them again) */
+    assert_int_equal(sqlite3_exec(f->db2, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(f->db, 1);
+    exc_begin_batch(f->x);
+    send_signal(f, "1.E");
+    send_signal(f, "2.E");
+    exc_end_batch(f->x);
+    assert_int_equal(sqlite3_exec(f->db2, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(f->link.sends, 0);
+    assert_int_equal(f->link.acks, 0);
+    assert_int_equal(count_orders(f), 0);
+    assert_int_equal(exc_stats(f->x).orders, 0);
+    /* sent again once the database is free: stored together and sent */
+    exc_begin_batch(f->x);
+    send_signal(f, "1.E");
+    send_signal(f, "2.E");
+    exc_end_batch(f->x);
+    assert_int_equal(count_orders(f), 2);
+    assert_int_equal(f->link.sends, 2);
+    assert_int_equal(f->link.acks, 2);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_burst_stored_together_then_all_in_flight, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_answers_out_of_order_matched_by_id, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_one_timeout_while_others_complete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_repeat_in_a_burst_places_one_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_answers_change_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_queue_full_counts_as_an_attempt, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_when_the_database_is_busy, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
