@@ -792,11 +792,14 @@ static void skip_exit(executor_core *x, order_record *r, const char *why) {
     r->o.status = ORDER_REJECTED;
     char note[160];
     snprintf(note, sizeof note, "closed by hand: the exit found no position left to close");
-    bool stored = ostore_begin(x->os);
+    /* inside a batch of signals, in its transaction (rolled back whole if this fails) */
+    bool in_batch = x->batch, stored = in_batch || ostore_begin(x->os);
     if (stored) {
         stored = ostore_insert(x->os, r) && db_journal(x->db, "executor", "exit_skipped", r->o.client_order_id, why) &&
                  (r->o.condition_id <= 0 || cstore_set_closed(x->cs, r->o.condition_id, note));
-        if (!stored || !ostore_commit(x->os)) {
+        if (in_batch) {
+            if (!stored) x->batch_failed = true;
+        } else if (!stored || !ostore_commit(x->os)) {
             ostore_rollback(x->os);
             stored = false;
         }
