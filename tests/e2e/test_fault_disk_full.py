@@ -17,7 +17,10 @@ e = Env()
 xhome = e.home  # the exchange, the gateway and every log: on the ordinary disk
 fs = os.path.join(xhome, "aftm-home")
 os.mkdir(fs)
-m = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", fs], capture_output=True, text=True)
+# Room for SQLite's write-ahead log to reach its checkpoint threshold (1000 pages, 4 MiB) with the
+# database beside it: on a smaller disk the log fills again whatever was freed (the database file
+# is never checkpointed into), and nothing can be caught up however long it waits.
+m = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=12m", "tmpfs", fs], capture_output=True, text=True)
 if m.returncode != 0:
     print("SKIP: cannot mount a tmpfs here (%s); the full-disk fault needs one" % (m.stderr.strip() or m.returncode))
     print("PASS")
@@ -35,11 +38,11 @@ check(wait_until(lambda: "signal " in s.log_text("strategy"), 60), "trading has 
 s.add_quick_conditions(10, rng)  # more to fire while the disk is full
 
 filler = os.path.join(fs, "filler")
-with open(filler, "wb") as f:
+# unbuffered: a write the disk could not take is not left in a buffer for close() to fail on
+with open(filler, "wb", buffering=0) as f:
     try:
-        while True:
-            f.write(b"\0" * 65536)
-            f.flush()
+        while f.write(b"\0" * 65536):
+            pass
     except OSError:
         pass
 print("disk full: %d KiB of filler" % (os.path.getsize(filler) // 1024))
