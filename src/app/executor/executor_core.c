@@ -7,9 +7,14 @@
  * first order, looked up then with order_status.
  *
  * Never lost: a report's effects and the report counter move in one transaction, so a report
- * that could not be stored is fetched again from the gateway (catch-up); an open order the
- * broker shows further along than the books is caught up from the gateway's report log. Every
- * number from the wire is checked against sane bounds before it can reach the books. */
+ * that could not be stored is fetched again from the gateway (catch-up); an answer to an order
+ * that could not be stored is kept and applied again; an open order the broker shows further
+ * along than the books is caught up from the gateway's report log. Every number from the wire
+ * is checked against sane bounds before it can reach the books.
+ *
+ * Group commit: what is read together (signals, answers, reports) is written in one
+ * transaction, and nothing of it leaves, is acknowledged or counted before that commits; when
+ * it fails, the in-memory state (open orders, counters, the report counter) is put back. */
 #include "app/executor/executor_core.h"
 
 #include <math.h>
@@ -48,11 +53,23 @@ typedef struct {
     int64_t deadline_ms; /* wall clock (io.clock_us) */
 } flight;
 
-/* What a batch does with a stored order once it has committed. */
+/* What a batch does once its transaction has committed. */
+typedef enum { AFTER_SEND, AFTER_ACK, AFTER_ANSWER } after_kind;
+
 typedef struct {
+    after_kind kind;
     order_record r;
-    bool send; /* false: acknowledge the signal */
+    json_t *reply; /* AFTER_ANSWER: the gateway's answer (owned; NULL: none came), kept again if the
+                    * batch fails */
 } deferred;
+
+/* An answer from the gateway that could not be stored: applied again (exc_service). */
+typedef struct {
+    char coid[ORDER_ID_MAX];
+    json_t *reply;
+} held_answer;
+
+#define HELD_RETRY_MS 200
 
 struct executor_core {
     executor_config cfg;
@@ -75,9 +92,15 @@ struct executor_core {
     flight *fl; /* orders in flight, unordered */
     size_t nfl, capfl;
     bool batch, batch_failed; /* a group commit is open; something in it failed */
+    bool batch_filled;        /* a fill was booked in it: P&L after the commit */
     deferred *def;
     size_t ndef, capdef;
-    uint64_t batch_orders, batch_refused;
+    size_t batch_signals, batch_answers, batch_reports;
+    executor_stats batch_st; /* the counters and the report counter when the batch began */
+    long long batch_seq;
+    held_answer *held; /* answers that could not be stored yet */
+    size_t nheld, capheld;
+    int64_t held_retry_ms;
 };
 
 static int64_t now_us(executor_core *x) { return x->io.clock_us ? x->io.clock_us(x->io.ctx) : clock_wall_us(); }
@@ -86,6 +109,8 @@ static bool stopping(executor_core *x) { return x->io.stopping && x->io.stopping
 
 static void send_order(executor_core *x, order_record *r);
 static void settle_with_gateway(executor_core *x, const char *coid);
+static bool batch_end(executor_core *x);
+static bool batch_writable(executor_core *x);
 
 /* ---- orders in flight, for the risk limits ------------------------------------------------ */
 
@@ -330,38 +355,41 @@ static bool report_effects(executor_core *x, const json_t *json, const exproto_r
 }
 
 /* Applies one execution report (a JSON object from the gateway) and, when seq is past the
- * counter, moves the counter to seq, all in one transaction: a report whose effects could not
- * be stored leaves the counter where it was, and is fetched again. A report with a value out of
- * bounds is refused with its reason (journaled) and counted as handled. False when the
- * database failed (nothing changed). */
+ * counter, moves the counter to seq, in the open batch's transaction (else in one of its own):
+ * a report whose effects could not be stored leaves the counter where it was (the batch's
+ * failure puts it back), and is fetched again. A report with a value out of bounds is refused
+ * with its reason (journaled) and counted as handled. False when the database failed. */
 static bool apply_report(executor_core *x, const json_t *json, long long seq) {
     exproto_report rep;
     char why[160] = "";
     bool valid = exproto_parse_report(json, &rep, why, sizeof why);
-    if (!ostore_begin(x->os)) {
+    bool own = !x->batch;
+    if (own) exc_begin_batch(x);
+    if (!x->batch) {
         log_error("database busy (%s); report %lld for %s not applied now (fetched again from the gateway)",
                   sqlite3_errmsg(x->db), seq, rep.client_order_id ? rep.client_order_id : "?");
         return false;
     }
-    bool ok = true, filled = false;
-    if (!valid) {
+    bool ok = batch_writable(x), filled = false;
+    if (ok && !valid) {
         log_warn("refused execution report %lld%s%.64s: %s", seq, rep.client_order_id ? " for " : "",
                  rep.client_order_id ? rep.client_order_id : "", why);
         db_journal(x->db, "executor", "report_refused", rep.client_order_id ? rep.client_order_id : "", why);
-    } else {
+    } else if (ok) {
         ok = report_effects(x, json, &rep, &filled);
     }
     if (ok && seq > x->report_seq) ok = db_meta_set_int(x->db, "executor_report_seq", seq);
-    if (!ok || !ostore_commit(x->os)) {
+    if (!ok) {
+        x->batch_failed = true;
         log_error("cannot store report %lld for %s: %s; fetched again from the gateway", seq,
                   rep.client_order_id ? rep.client_order_id : "?", sqlite3_errmsg(x->db));
-        ostore_rollback(x->os);
-        reload_open(x);
-        return false;
+    } else {
+        x->batch_reports++;
+        if (seq > x->report_seq) x->report_seq = seq;
+        if (filled) x->batch_filled = true;
     }
-    if (seq > x->report_seq) x->report_seq = seq;
-    if (filled) refresh_pnl(x);
-    return true;
+    if (own && !batch_end(x)) ok = false;
+    return ok;
 }
 
 /* One page of reports after since from the gateway: applied in order when for_coids is NULL
@@ -396,6 +424,9 @@ static long long fetch_page(executor_core *x, long long since, const coid_set *o
     long long top = since;
     size_t i;
     json_t *rep;
+    /* the page is applied in one transaction */
+    bool own = !x->batch;
+    if (own) exc_begin_batch(x);
     json_array_foreach(list, i, rep) {
         json_t *sv = json_object_get(rep, "seq");
         long long seq = json_is_integer(sv) ? json_integer_value(sv) : 0;
@@ -415,6 +446,7 @@ static long long fetch_page(executor_core *x, long long since, const coid_set *o
         }
         if (seq > top) top = seq;
     }
+    if (own && x->batch && !batch_end(x)) top = -1;
     json_decref(reply);
     return top;
 }
@@ -444,19 +476,31 @@ void exc_on_report_message(executor_core *x, const char *body, size_t len) {
         return;
     }
     long long seq = json_integer_value(sv);
+    if (x->batch && !batch_writable(x)) {
+        /* the batch it would join failed: the counter stays before it, so it is fetched again */
+        json_decref(rep);
+        return;
+    }
+    /* a catch-up asks the gateway: not with the batch's transaction open, which would hold
+     * every other writer for as long (what the batch holds so far is committed first) */
+    bool in_batch = x->batch;
     if (seq > 0 && seq <= x->report_seq) {
         /* already applied (or the gateway restarted and counts from 1 again: catch up) */
         if (seq == 1 && x->report_seq > 1) {
             log_warn("the gateway's report sequence restarted; re-reading its reports");
+            if (in_batch) batch_end(x);
             x->report_seq = 0;
             exc_catch_up(x);
+            if (in_batch) exc_begin_batch(x);
         }
         json_decref(rep);
         return;
     }
     if (seq > x->report_seq + 1) {
         log_warn("missed execution reports %lld..%lld; fetching them", x->report_seq + 1, seq - 1);
+        if (in_batch) batch_end(x);
         bool fetched = exc_catch_up(x);
+        if (in_batch) exc_begin_batch(x);
         if (fetched && seq <= x->report_seq) {
             json_decref(rep);
             return;
@@ -478,54 +522,123 @@ void exc_on_report_message(executor_core *x, const char *body, size_t len) {
 static void acknowledge(executor_core *x, const order_record *r);
 
 /* What the gateway said to the send of r (reply NULL: no usable answer after every attempt,
- * err says why), stored in one transaction. */
-static void apply_answer(executor_core *x, const order_record *r, json_t *reply, const char *err) {
-    if (!ostore_begin(x->os)) {
-        log_error("database busy after sending %s; reconciliation will settle it", r->o.client_order_id);
-        return;
-    }
-    order_record cur;
-    if (!ostore_get(x->os, r->o.client_order_id, &cur)) cur = *r;
-    order before = cur.o;
-    exproto_send_reply ans;
-    memset(&ans, 0, sizeof ans);
-    bool ok = true;
+ * err says why), written in the open batch's transaction; *cur: the order as it is then. False
+ * when the database failed. */
+static bool answer_effects(executor_core *x, const order_record *r, json_t *reply, const char *err,
+                           order_record *cur) {
+    if (!ostore_get(x->os, r->o.client_order_id, cur)) *cur = *r;
+    order before = cur->o;
     if (!reply) {
         /* Unknown outcome: it may or may not have reached the broker. It stays 'sent' and is
          * settled by asking the gateway for this client order id. (A report may have moved it
          * further already: then there is nothing to say.) */
-        if (cur.o.status == ORDER_NEW || cur.o.status == ORDER_SENT) {
-            order_mark_sent(&cur.o);
-            snprintf(cur.o.reason, sizeof cur.o.reason, "no answer from the gateway (%.60s); reconciling", err);
-            ok = ostore_update(x->os, &cur.o, NULL);
-        }
-    } else {
-        exproto_parse_send_reply(reply, &ans);
-        order_mark_sent(&cur.o);
-        if (!ans.accepted) order_apply_rejected(&cur.o, ans.reason);
-        else order_apply_accepted(&cur.o);
-        ok = store_change(x, &before, &cur, ans.serial);
+        if (cur->o.status != ORDER_NEW && cur->o.status != ORDER_SENT) return true;
+        order_mark_sent(&cur->o);
+        snprintf(cur->o.reason, sizeof cur->o.reason, "no answer from the gateway (%.60s); reconciling", err);
+        return ostore_update(x->os, &cur->o, NULL);
     }
-    if (!ok || !ostore_commit(x->os)) {
-        log_error("cannot store what the gateway said to %s (%s); reconciliation will settle it",
-                  cur.o.client_order_id, sqlite3_errmsg(x->db));
-        ostore_rollback(x->os);
-        reload_open(x);
-        return;
-    }
+    exproto_send_reply ans;
+    memset(&ans, 0, sizeof ans);
+    exproto_parse_send_reply(reply, &ans);
+    order_mark_sent(&cur->o);
+    if (!ans.accepted) order_apply_rejected(&cur->o, ans.reason);
+    else order_apply_accepted(&cur->o);
+    return store_change(x, &before, cur, ans.serial);
+}
+
+/* After the answer to cur is durable: said, and an order the gateway already had looked up. */
+static void answered(executor_core *x, const order_record *cur, json_t *reply) {
     if (!reply) {
-        log_error("order %s: the gateway did not answer after %d attempt(s); will reconcile", r->o.client_order_id,
+        log_error("order %s: the gateway did not answer after %d attempt(s); will reconcile", cur->o.client_order_id,
                   x->cfg.attempts);
         return;
     }
-    if (cur.o.status == ORDER_REJECTED) log_warn("order %s rejected: %s", cur.o.client_order_id, cur.o.reason);
-    else log_info("order %s accepted (serial %s)", cur.o.client_order_id, ans.serial ? ans.serial : "-");
+    exproto_send_reply ans;
+    memset(&ans, 0, sizeof ans);
+    exproto_parse_send_reply(reply, &ans);
+    if (cur->o.status == ORDER_REJECTED) log_warn("order %s rejected: %s", cur->o.client_order_id, cur->o.reason);
+    else log_info("order %s accepted (serial %s)", cur->o.client_order_id, ans.serial ? ans.serial : "-");
     if (ans.accepted && ans.duplicate) {
         /* sent before (a retry, or a send whose answer was lost): what became of it is asked
          * for now, not left to reports that may have gone by already */
-        log_info("order %s: the gateway already had it; not placed again, looking it up", cur.o.client_order_id);
-        settle_with_gateway(x, cur.o.client_order_id);
+        log_info("order %s: the gateway already had it; not placed again, looking it up", cur->o.client_order_id);
+        settle_with_gateway(x, cur->o.client_order_id);
     }
+}
+
+static held_answer *held_find(executor_core *x, const char *coid) {
+    for (size_t i = 0; i < x->nheld; i++)
+        if (!strcmp(x->held[i].coid, coid)) return &x->held[i];
+    return NULL;
+}
+
+/* Keeps the answer to coid (a reference is taken) to apply again: the broker's word is not
+ * dropped because the disk was full or the database busy when it came. */
+static void hold_answer(executor_core *x, const char *coid, json_t *reply) {
+    held_answer *h = held_find(x, coid);
+    if (h) { /* the newer answer is the one kept */
+        json_decref(h->reply);
+        h->reply = json_incref(reply);
+        return;
+    }
+    if (x->nheld == x->capheld) {
+        size_t cap = x->capheld ? x->capheld * 2 : 16;
+        held_answer *hl = realloc(x->held, cap * sizeof *hl);
+        if (!hl) {
+            log_error("out of memory: the answer to order %s is left to reconciliation", coid);
+            return;
+        }
+        x->held = hl;
+        x->capheld = cap;
+    }
+    if (!x->nheld) x->held_retry_ms = now_us(x) / 1000 + HELD_RETRY_MS;
+    str_copy(x->held[x->nheld].coid, sizeof x->held[0].coid, coid);
+    x->held[x->nheld++].reply = json_incref(reply);
+}
+
+static bool defer(executor_core *x, after_kind kind, const order_record *r, json_t *reply);
+
+/* Applies what the gateway said to the send of r, in the open batch (else in one of its own).
+ * An answer that cannot be stored now is kept and applied again; that no answer came, when it
+ * cannot be stored, leaves the order to reconciliation, which asks the gateway. */
+static void apply_answer(executor_core *x, const order_record *r, json_t *reply, const char *err) {
+    bool own = !x->batch;
+    if (own) exc_begin_batch(x);
+    order_record cur;
+    if (batch_writable(x) && answer_effects(x, r, reply, err, &cur) && defer(x, AFTER_ANSWER, &cur, reply)) {
+        x->batch_answers++;
+    } else {
+        if (x->batch) x->batch_failed = true;
+        if (reply) {
+            log_error("cannot store what the gateway said to %s (%s); kept, and applied again", r->o.client_order_id,
+                      sqlite3_errmsg(x->db));
+            hold_answer(x, r->o.client_order_id, reply);
+        } else {
+            log_error("cannot store that the gateway did not answer %s (%s); reconciliation will settle it",
+                      r->o.client_order_id, sqlite3_errmsg(x->db));
+        }
+    }
+    if (own && x->batch) batch_end(x);
+}
+
+/* The answers kept because they could not be stored, applied again together (at most every
+ * HELD_RETRY_MS). */
+static void retry_held(executor_core *x) {
+    if (!x->nheld || x->batch || now_us(x) / 1000 < x->held_retry_ms) return;
+    held_answer *list = x->held;
+    size_t n = x->nheld;
+    x->held = NULL;
+    x->nheld = x->capheld = 0;
+    exc_begin_batch(x);
+    for (size_t i = 0; i < n; i++) {
+        order_record r;
+        if (ostore_get(x->os, list[i].coid, &r)) apply_answer(x, &r, list[i].reply, NULL);
+        else log_warn("order %s is no longer in the books; its answer is dropped", list[i].coid);
+        json_decref(list[i].reply);
+    }
+    if (x->batch) batch_end(x);
+    free(list);
+    if (x->nheld) x->held_retry_ms = now_us(x) / 1000 + HELD_RETRY_MS;
 }
 
 /* ---- orders in flight (submit_order) ------------------------------------------------------ */
@@ -599,6 +712,7 @@ void exc_on_order_reply(executor_core *x, const char *coid, const char *body, si
 }
 
 void exc_service(executor_core *x) {
+    retry_held(x);
     int64_t now = now_us(x) / 1000;
     for (size_t i = 0; i < x->nfl;) {
         flight *f = &x->fl[i];
@@ -621,8 +735,8 @@ void exc_service(executor_core *x) {
 }
 
 int exc_next_timeout_ms(executor_core *x) {
-    if (!x->nfl) return -1;
-    int64_t now = now_us(x) / 1000, due = INT64_MAX;
+    if (!x->nfl && !x->nheld) return -1;
+    int64_t now = now_us(x) / 1000, due = x->nheld ? x->held_retry_ms : INT64_MAX;
     for (size_t i = 0; i < x->nfl; i++)
         if (x->fl[i].deadline_ms < due) due = x->fl[i].deadline_ms;
     return due <= now ? 0 : due - now > 60000 ? 60000 : (int)(due - now);
@@ -632,8 +746,9 @@ size_t exc_in_flight(const executor_core *x) { return x->nfl; }
 
 /* ---- group commit ------------------------------------------------------------------------- */
 
-/* Something to do with a stored order once the batch's transaction has committed. */
-static bool defer(executor_core *x, const order_record *r, bool send) {
+/* Something to do once the batch's transaction has committed (a reference to reply is
+ * taken). False when it cannot be kept (the batch then fails). */
+static bool defer(executor_core *x, after_kind kind, const order_record *r, json_t *reply) {
     if (x->ndef == x->capdef) {
         size_t cap = x->capdef ? x->capdef * 2 : 64;
         deferred *d = realloc(x->def, cap * sizeof *d);
@@ -644,48 +759,83 @@ static bool defer(executor_core *x, const order_record *r, bool send) {
         x->def = d;
         x->capdef = cap;
     }
-    x->def[x->ndef].r = *r;
-    x->def[x->ndef].send = send;
-    x->ndef++;
+    deferred *d = &x->def[x->ndef++];
+    d->kind = kind;
+    d->r = *r;
+    d->reply = reply ? json_incref(reply) : NULL;
     return true;
+}
+
+/* The batch's transaction can take more: it is open, nothing in it failed, and SQLite did not
+ * roll it back on its own (a full disk can end a transaction; a write after that would commit
+ * on its own, outside the batch). */
+static bool batch_writable(executor_core *x) {
+    if (!x->batch || x->batch_failed) return false;
+    if (sqlite3_get_autocommit(x->db)) x->batch_failed = true;
+    return !x->batch_failed;
 }
 
 void exc_begin_batch(executor_core *x) {
     if (x->batch) return;
     x->ndef = 0;
-    x->batch_failed = false;
-    x->batch_orders = x->batch_refused = 0;
+    x->batch_failed = x->batch_filled = false;
+    x->batch_signals = x->batch_answers = x->batch_reports = 0;
+    x->batch_st = x->st;
+    x->batch_seq = x->report_seq;
     /* busy: no batch, each signal stored on its own (and refused on its own if still busy) */
     x->batch = ostore_begin(x->os);
 }
 
-void exc_end_batch(executor_core *x) {
-    if (!x->batch) return;
+/* Commits the batch and does what waited for it, in the order received; when the commit
+ * fails, puts the in-memory state back as it was before the batch: nothing of it was sent or
+ * acknowledged, its answers are kept to be applied again, its reports fetched again. */
+static bool batch_end(executor_core *x) {
+    if (!x->batch) return false;
     x->batch = false;
-    if (x->batch_failed || !ostore_commit(x->os)) {
-        log_error("cannot store %zu signal(s) received together (%s); none sent (the strategy sends them again)",
-                  x->ndef, sqlite3_errmsg(x->db));
-        ostore_rollback(x->os);
+    bool ok = !x->batch_failed && !sqlite3_get_autocommit(x->db) && ostore_commit(x->os);
+    /* what waited is taken out first: sending and looking up can open batches of their own */
+    deferred *list = x->def;
+    size_t n = x->ndef, cap = x->capdef;
+    x->def = NULL;
+    x->ndef = x->capdef = 0;
+    if (!ok) {
+        log_error("cannot store what was received together (%zu signal(s), %zu answer(s), %zu report(s)): %s; "
+                  "the signals come again, the answers are kept, the reports fetched again",
+                  x->batch_signals, x->batch_answers, x->batch_reports, sqlite3_errmsg(x->db));
+        if (!sqlite3_get_autocommit(x->db)) ostore_rollback(x->os);
         reload_open(x);
-        x->st.orders -= x->batch_orders;
-        x->st.refused -= x->batch_refused;
-        x->ndef = 0;
-        return;
+        x->st.orders = x->batch_st.orders;
+        x->st.refused = x->batch_st.refused;
+        x->st.fills = x->batch_st.fills;
+        x->report_seq = x->batch_seq;
+        for (size_t i = 0; i < n; i++)
+            if (list[i].kind == AFTER_ANSWER && list[i].reply) hold_answer(x, list[i].r.o.client_order_id, list[i].reply);
+    } else {
+        if (x->batch_filled) refresh_pnl(x);
+        for (size_t i = 0; i < n; i++) {
+            if (list[i].kind == AFTER_SEND) send_order(x, &list[i].r);
+            else if (list[i].kind == AFTER_ACK) acknowledge(x, &list[i].r);
+            else answered(x, &list[i].r, list[i].reply);
+        }
     }
-    /* durable: now each is acknowledged and sent, in the order received */
-    for (size_t i = 0; i < x->ndef; i++) {
-        if (x->def[i].send) send_order(x, &x->def[i].r);
-        else acknowledge(x, &x->def[i].r);
+    for (size_t i = 0; i < n; i++) json_decref(list[i].reply);
+    if (!x->def) {
+        x->def = list;
+        x->capdef = cap;
+    } else {
+        free(list);
     }
-    x->ndef = 0;
+    return ok;
 }
+
+void exc_end_batch(executor_core *x) { batch_end(x); }
 
 /* Sends the stored order: in flight through submit_order, else through the blocking sink,
  * retries reusing the same client order id, and applies the answer. Inside a batch, after its
  * commit. */
 static void send_order(executor_core *x, order_record *r) {
     if (x->batch) {
-        defer(x, r, true);
+        defer(x, AFTER_SEND, r, NULL);
         return;
     }
     if (x->io.submit_order) {
@@ -710,7 +860,7 @@ static void send_order(executor_core *x, order_record *r) {
 /* Tells the strategy that the signal of r is stored (see net/signal_ack.h). */
 static void acknowledge(executor_core *x, const order_record *r) {
     if (x->batch) {
-        defer(x, r, false);
+        defer(x, AFTER_ACK, r, NULL);
         return;
     }
     if (!x->io.acknowledge) return;
@@ -742,7 +892,6 @@ static void record_refusal(executor_core *x, order_record *r, const char *reason
         return;
     }
     x->st.refused++;
-    if (in_batch) x->batch_refused++;
     log_warn("signal %s refused: %s", r->o.signal_id, reason);
     acknowledge(x, r);
     if (r->is_exit) log_error("an EXIT was refused: the position in %s stays open", r->o.symbol);
@@ -835,6 +984,11 @@ static void local_time(int64_t now_ms, int *minute, int *weekday) {
 
 void exc_on_signal(executor_core *x, const wire_signal *sig) {
     x->st.signals++;
+    if (x->batch) {
+        x->batch_signals++;
+        /* the batch failed already: not stored, not acknowledged (the strategy sends it again) */
+        if (!batch_writable(x)) return;
+    }
     order_record r;
     memset(&r, 0, sizeof r);
     char signal_id[ORDER_ID_MAX - COID_PREFIX_LEN];
@@ -935,7 +1089,6 @@ void exc_on_signal(executor_core *x, const wire_signal *sig) {
     risk_record_order(&x->risk, now_ms);
     pending_move(x, NULL, &r.o);
     x->st.orders++;
-    if (x->batch) x->batch_orders++;
     acknowledge(x, &r);
     log_info("order %s: %s %lld %s for signal %s%s", coid, side == SIDE_BUY ? "buy" : "sell", (long long)r.o.qty,
              r.o.symbol, signal_id, r.is_exit ? " (exit)" : reduces ? " (entry; reduces the net position)" : " (entry)");
@@ -1246,7 +1399,8 @@ static bool ask_status(executor_core *x, const order_record *r, recon_ctx *c) {
 
 static void reconcile_one(void *ctx, const order_record *r) {
     recon_ctx *c = ctx;
-    if (flight_find(c->x, r->o.client_order_id)) return; /* its answer, or its timeout, settles it */
+    /* its answer (waited for, or kept to be stored), or its timeout, settles it */
+    if (flight_find(c->x, r->o.client_order_id) || held_find(c->x, r->o.client_order_id)) return;
     if (r->o.status == ORDER_NEW) {
         order_record copy = *r;
         log_info("order %s was stored but never confirmed sent; sending (same id, so never twice)",
@@ -1395,6 +1549,9 @@ executor_core *exc_new(sqlite3 *db, const executor_config *cfg, const executor_i
 void exc_free(executor_core *x) {
     if (!x) return;
     if (x->batch) ostore_rollback(x->os);
+    for (size_t i = 0; i < x->ndef; i++) json_decref(x->def[i].reply);
+    for (size_t i = 0; i < x->nheld; i++) json_decref(x->held[i].reply);
+    free(x->held);
     while (x->nfl) flight_remove(x, &x->fl[0]);
     free(x->fl);
     free(x->def);

@@ -75,10 +75,12 @@ void exc_on_signal(executor_core *x, const wire_signal *sig);
 /* A signal message as received (msgpack); anything that is not a signal is logged and skipped. */
 void exc_on_signal_message(executor_core *x, const void *body, size_t len);
 
-/* Group commit: the signals handled between exc_begin_batch and exc_end_batch are stored in one
- * transaction; nothing of them is sent or acknowledged before it commits. When the commit fails
- * nothing of the batch was stored, sent or acknowledged (the strategy sends them again). When no
- * transaction can be opened, each signal is stored on its own as without a batch. */
+/* Group commit: the signals, answers and reports handled between exc_begin_batch and
+ * exc_end_batch are stored in one transaction; nothing of them is sent, acknowledged or counted
+ * before it commits. When the commit fails nothing of the batch was stored, sent or acknowledged
+ * (the strategy sends the signals again), the answers are kept and applied again (exc_service),
+ * the reports are fetched again, and the in-memory counts are as before the batch. When no
+ * transaction can be opened, each is handled on its own as without a batch. */
 void exc_begin_batch(executor_core *x);
 void exc_end_batch(executor_core *x);
 
@@ -87,9 +89,11 @@ void exc_end_batch(executor_core *x);
  * is still open, else dropped. */
 void exc_on_order_reply(executor_core *x, const char *coid, const char *body, size_t len);
 /* Orders whose answer is overdue are tried again (same client order id) or, after the last
- * attempt, left 'sent' for reconciliation. Call it when exc_next_timeout_ms says so. */
+ * attempt, left 'sent' for reconciliation; answers that could not be stored are applied again.
+ * Call it when exc_next_timeout_ms says so. */
 void exc_service(executor_core *x);
-/* Milliseconds until exc_service has something to do; -1 when no order is in flight. */
+/* Milliseconds until exc_service has something to do; -1 when no order is in flight and no
+ * answer waits to be stored. */
 int exc_next_timeout_ms(executor_core *x);
 /* Orders submitted and not yet answered. */
 size_t exc_in_flight(const executor_core *x);

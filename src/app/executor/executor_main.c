@@ -139,14 +139,17 @@ static bool submit_order(void *ctx, const char *coid, json_t *req, char *err, si
     return olink_send(((proc *)ctx)->orders, coid, req, err, errlen);
 }
 
-/* The answers to orders in flight, each to the core with its client order id. */
+/* The answers to orders in flight, each to the core with its client order id; those read
+ * together are stored together (one commit). */
 static void drain_answers(proc *p) {
     char coid[128], body[8192];
     for (int i = 0; i < 1024; i++) {
         int n = olink_recv(p->orders, coid, sizeof coid, body, sizeof body);
-        if (n < 0) return;
+        if (n < 0) break;
+        if (i == 0) exc_begin_batch(p->core);
         exc_on_order_reply(p->core, coid, body, (size_t)n);
     }
+    exc_end_batch(p->core);
 }
 
 /* A stored signal, told to the strategy (net/signal_ack.h); lost if nobody listens, which is
@@ -180,15 +183,14 @@ static void drain(proc *p, void *sock) {
             log_warn("skipped an oversized message");
             continue;
         }
-        if (sock == p->pull) {
-            /* signals read together are stored together (one commit), then sent */
-            if (i == 0) exc_begin_batch(p->core);
-            exc_on_signal_message(p->core, body, (size_t)n);
-        }
+        /* signals, and reports, read together are stored together (one commit); signals are
+         * sent once it is durable */
+        if (i == 0 && sock != p->ticks) exc_begin_batch(p->core);
+        if (sock == p->pull) exc_on_signal_message(p->core, body, (size_t)n);
         else if (sock == p->reports) exc_on_report_message(p->core, body, (size_t)n);
         else exc_on_tick_message(p->core, body, (size_t)n);
     }
-    if (sock == p->pull) exc_end_batch(p->core);
+    if (sock != p->ticks) exc_end_batch(p->core);
 }
 
 /* Opens the sockets (the signal port is bound by the caller). */
