@@ -1,8 +1,10 @@
 /* The executor core with many orders in flight (io.submit_order): signals read together are
  * stored in one transaction before any leaves, answers are matched by client order id in
  * whatever order they come, an order without an answer is tried again under the same id and
- * then left to reconciliation while the others complete, and a late answer still counts. The
- * gateway is a recording fake; the clock is the test's. */
+ * then left to reconciliation while the others complete, and a late answer still counts.
+ * Answers and reports read together are stored in one transaction too; an answer that cannot be
+ * stored is kept and applied later, and a batch that fails leaves memory as it was. The gateway
+ * is a recording fake; the clock is the test's. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -126,19 +128,46 @@ static void answer(fixture *f, const char *coid, const char *serial) {
     exc_on_order_reply(f->x, coid, body, (size_t)n);
 }
 
+static void report(fixture *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void report(fixture *f, const char *fmt, ...) {
+    char body[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(body, sizeof body, fmt, ap);
+    va_end(ap);
+    assert_true(n > 0 && (size_t)n < sizeof body);
+    exc_on_report_message(f->x, body, (size_t)n);
+}
+
+#define FILL_REPORT                                                                                              \
+    "{\"seq\":%d,\"client_order_id\":\"%s\",\"status\":\"filled\",\"fill_id\":\"%s\",\"fill_qty\":1,"          \
+    "\"fill_price\":20000,\"filled_qty\":1}"
+
 static order_record stored(fixture *f, const char *coid) {
     order_record r;
     if (!ostore_get(f->os2, coid, &r)) fail_msg("order %s is not stored", coid);
     return r;
 }
 
-static long long count_orders(fixture *f) {
+static long long count_rows(fixture *f, const char *sql) {
     sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(f->db2, "SELECT COUNT(*) FROM orders", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(f->db2, sql, -1, &st, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     long long n = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     return n;
+}
+
+static long long count_orders(fixture *f) { return count_rows(f, "SELECT COUNT(*) FROM orders"); }
+
+static void lock_db(fixture *f) {
+    assert_int_equal(sqlite3_exec(f->db2, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(f->db, 1);
+}
+
+static void unlock_db(fixture *f) {
+    assert_int_equal(sqlite3_exec(f->db2, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(f->db, 5000);
 }
 
 static void test_burst_stored_together_then_all_in_flight(void **state) {
@@ -300,6 +329,93 @@ static void test_batch_when_the_database_is_busy(void **state) {
     assert_int_equal(f->link.acks, 2);
 }
 
+static void test_answer_that_cannot_be_stored_is_kept(void **state) {
+    fixture *f = *state;
+    send_signal(f, "1.E");
+    assert_int_equal(f->link.sends, 1);
+    /* the answer comes while the database cannot be written (busy here; a full disk the same) */
+    lock_db(f);
+    answer(f, "aftm-00c0ffee-1.E", "S1");
+    assert_int_equal(exc_in_flight(f->x), 0);
+    assert_int_equal(stored(f, "aftm-00c0ffee-1.E").o.status, ORDER_NEW);
+    /* kept: reconciliation does not send the order again meanwhile, the core asks to be woken */
+    exc_reconcile(f->x);
+    assert_int_equal(f->link.sends, 1);
+    assert_true(exc_next_timeout_ms(f->x) >= 0);
+    f->link.now_us += 300 * 1000;
+    exc_service(f->x); /* still held: kept again */
+    assert_int_equal(stored(f, "aftm-00c0ffee-1.E").o.status, ORDER_NEW);
+    unlock_db(f);
+    f->link.now_us += 300 * 1000;
+    exc_service(f->x);
+    order_record r = stored(f, "aftm-00c0ffee-1.E");
+    assert_int_equal(r.o.status, ORDER_ACCEPTED);
+    assert_string_equal(r.order_serial, "S1");
+    assert_int_equal(f->link.sends, 1); /* the broker's word was applied, not asked for again */
+    assert_int_equal(exc_next_timeout_ms(f->x), -1);
+}
+
+static void test_answers_and_reports_read_together_commit_together(void **state) {
+    fixture *f = *state;
+    exc_begin_batch(f->x);
+    send_signal(f, "1.E");
+    send_signal(f, "2.E");
+    exc_end_batch(f->x);
+    exc_begin_batch(f->x);
+    answer(f, "aftm-00c0ffee-2.E", "S2");
+    answer(f, "aftm-00c0ffee-1.E", "S1");
+    report(f, FILL_REPORT, 1, "aftm-00c0ffee-1.E", "F1");
+    /* nothing is visible before the commit */
+    assert_int_equal(stored(f, "aftm-00c0ffee-1.E").o.status, ORDER_NEW);
+    assert_int_equal(stored(f, "aftm-00c0ffee-2.E").o.status, ORDER_NEW);
+    assert_int_equal(count_rows(f, "SELECT COUNT(*) FROM fills"), 0);
+    exc_end_batch(f->x);
+    assert_int_equal(stored(f, "aftm-00c0ffee-1.E").o.status, ORDER_FILLED);
+    assert_int_equal(stored(f, "aftm-00c0ffee-2.E").o.status, ORDER_ACCEPTED);
+    assert_int_equal(count_rows(f, "SELECT COUNT(*) FROM fills"), 1);
+    assert_int_equal(exc_report_seq(f->x), 1);
+    assert_int_equal(exc_open_orders(f->x), 1);
+    assert_int_equal(exc_stats(f->x).fills, 1);
+}
+
+static void test_failed_batch_leaves_memory_as_it_was(void **state) {
+    fixture *f = *state;
+    exc_begin_batch(f->x);
+    send_signal(f, "1.E");
+    send_signal(f, "2.E");
+    exc_end_batch(f->x);
+    /* the fill cannot be written: the whole batch, answers included, is void */
+    assert_int_equal(sqlite3_exec(f->db,
+                                  "CREATE TEMP TRIGGER no_fills BEFORE INSERT ON main.fills "
+                                  "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    exc_begin_batch(f->x);
+    answer(f, "aftm-00c0ffee-1.E", "S1");
+    answer(f, "aftm-00c0ffee-2.E", "S2");
+    report(f, FILL_REPORT, 1, "aftm-00c0ffee-1.E", "F1");
+    exc_end_batch(f->x);
+    assert_int_equal(stored(f, "aftm-00c0ffee-1.E").o.status, ORDER_NEW);
+    assert_int_equal(stored(f, "aftm-00c0ffee-2.E").o.status, ORDER_NEW);
+    assert_int_equal(exc_report_seq(f->x), 0); /* fetched again */
+    assert_int_equal(exc_open_orders(f->x), 2);
+    assert_int_equal(exc_stats(f->x).fills, 0);
+    assert_int_equal(exc_stats(f->x).orders, 2);
+    assert_int_equal(sqlite3_exec(f->db, "DROP TRIGGER no_fills", NULL, NULL, NULL), SQLITE_OK);
+    /* the answers were kept: applied at the next service, not sent again */
+    f->link.now_us += 300 * 1000;
+    exc_service(f->x);
+    assert_int_equal(stored(f, "aftm-00c0ffee-1.E").o.status, ORDER_ACCEPTED);
+    assert_string_equal(stored(f, "aftm-00c0ffee-2.E").order_serial, "S2");
+    assert_int_equal(f->link.sends, 2);
+    /* and the report comes again under the same seq */
+    report(f, FILL_REPORT, 1, "aftm-00c0ffee-1.E", "F1");
+    assert_int_equal(stored(f, "aftm-00c0ffee-1.E").o.status, ORDER_FILLED);
+    assert_int_equal(exc_report_seq(f->x), 1);
+    assert_int_equal(exc_open_orders(f->x), 1);
+    assert_int_equal(exc_stats(f->x).fills, 1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_burst_stored_together_then_all_in_flight, setup, teardown),
@@ -309,6 +425,9 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_bad_answers_change_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queue_full_counts_as_an_attempt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_when_the_database_is_busy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_answer_that_cannot_be_stored_is_kept, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_answers_and_reports_read_together_commit_together, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_batch_leaves_memory_as_it_was, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -370,6 +370,7 @@ static bool apply_report(executor_core *x, const json_t *json, long long seq) {
                   sqlite3_errmsg(x->db), seq, rep.client_order_id ? rep.client_order_id : "?");
         return false;
     }
+    x->batch_reports++;
     bool ok = batch_writable(x), filled = false;
     if (ok && !valid) {
         log_warn("refused execution report %lld%s%.64s: %s", seq, rep.client_order_id ? " for " : "",
@@ -384,7 +385,6 @@ static bool apply_report(executor_core *x, const json_t *json, long long seq) {
         log_error("cannot store report %lld for %s: %s; fetched again from the gateway", seq,
                   rep.client_order_id ? rep.client_order_id : "?", sqlite3_errmsg(x->db));
     } else {
-        x->batch_reports++;
         if (seq > x->report_seq) x->report_seq = seq;
         if (filled) x->batch_filled = true;
     }
@@ -605,9 +605,8 @@ static void apply_answer(executor_core *x, const order_record *r, json_t *reply,
     bool own = !x->batch;
     if (own) exc_begin_batch(x);
     order_record cur;
-    if (batch_writable(x) && answer_effects(x, r, reply, err, &cur) && defer(x, AFTER_ANSWER, &cur, reply)) {
-        x->batch_answers++;
-    } else {
+    if (x->batch) x->batch_answers++;
+    if (!batch_writable(x) || !answer_effects(x, r, reply, err, &cur) || !defer(x, AFTER_ANSWER, &cur, reply)) {
         if (x->batch) x->batch_failed = true;
         if (reply) {
             log_error("cannot store what the gateway said to %s (%s); kept, and applied again", r->o.client_order_id,
