@@ -21,7 +21,7 @@
 #define NOW_US 1750212000000000LL /* Wednesday 2025-06-18 10:00 Asia/Taipei: day session */
 #define SYMBOL "TXFF5"
 #define ACCOUNT "ACC1"
-#define MAX_SENT 64
+#define MAX_SENT 512
 
 typedef struct {
     order_store *observer; /* a second connection: sees only what was committed */
@@ -72,6 +72,23 @@ static void on_ack(void *ctx, const signal_ack *a) {
     ((fake_link *)ctx)->acks++;
 }
 
+/* A core on f's database under limits that let a burst of hundreds through. */
+static void start_core(fixture *f, bool wide_limits) {
+    executor_config cfg = {.account = ACCOUNT, .attempts = 2, .timeout_ms = 500, .limits = risk_limits_default()};
+    if (wide_limits) {
+        cfg.limits.max_position_per_product = 1000000;
+        cfg.limits.max_open_orders = 1000000;
+        cfg.limits.max_orders_per_second = 0;
+    }
+    executor_io io = {.ctx = &f->link, .submit_order = fake_submit, .gateway_call = no_call,
+                      .clock_us = test_clock, .acknowledge = on_ack};
+    char err[256] = "";
+    f->x = exc_new(f->db, &cfg, &io, err, sizeof err);
+    if (!f->x) fail_msg("exc_new: %s", err);
+    exc_start(f->x);
+    exc_set_last_price(f->x, SYMBOL, 20000);
+}
+
 static int setup(void **state) {
     fixture *f = calloc(1, sizeof *f);
     tk_home_make(&f->home, "exflight");
@@ -83,14 +100,7 @@ static int setup(void **state) {
     f->link.now_us = NOW_US;
     f->link.all_committed = true;
     assert_true(db_meta_set_text(f->db, "instance_id", "00c0ffee"));
-    executor_config cfg = {.account = ACCOUNT, .attempts = 2, .timeout_ms = 500, .limits = risk_limits_default()};
-    executor_io io = {.ctx = &f->link, .submit_order = fake_submit, .gateway_call = no_call,
-                      .clock_us = test_clock, .acknowledge = on_ack};
-    char err[256] = "";
-    f->x = exc_new(f->db, &cfg, &io, err, sizeof err);
-    if (!f->x) fail_msg("exc_new: %s", err);
-    exc_start(f->x);
-    exc_set_last_price(f->x, SYMBOL, 20000);
+    start_core(f, false);
     *state = f;
     return 0;
 }
@@ -416,6 +426,34 @@ static void test_failed_batch_leaves_memory_as_it_was(void **state) {
     assert_int_equal(exc_stats(f->x).fills, 1);
 }
 
+static void test_hundreds_in_flight_answered_in_any_order(void **state) {
+    fixture *f = *state;
+    enum { N = 300 };
+    exc_free(f->x);
+    start_core(f, true);
+    exc_begin_batch(f->x);
+    for (int i = 0; i < N; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "%d.E", i);
+        send_signal(f, id);
+    }
+    exc_end_batch(f->x);
+    assert_int_equal(exc_in_flight(f->x), N);
+    /* answered in a scrambled order (7 is prime to 300): each finds its own order, once */
+    for (int k = 0; k < N; k++) {
+        int i = (k * 7) % N;
+        char coid[64], serial[16];
+        snprintf(coid, sizeof coid, "aftm-00c0ffee-%d.E", i);
+        snprintf(serial, sizeof serial, "S%d", i);
+        answer(f, coid, serial);
+        assert_int_equal(exc_in_flight(f->x), N - k - 1);
+        if (k % 50 == 0) assert_string_equal(stored(f, coid).order_serial, serial);
+    }
+    assert_int_equal(count_rows(f, "SELECT COUNT(*) FROM orders WHERE status='accepted'"), N);
+    assert_int_equal(f->link.sends, N);
+    assert_int_equal(exc_next_timeout_ms(f->x), -1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_burst_stored_together_then_all_in_flight, setup, teardown),
@@ -428,6 +466,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_answer_that_cannot_be_stored_is_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(test_answers_and_reports_read_together_commit_together, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_batch_leaves_memory_as_it_was, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hundreds_in_flight_answered_in_any_order, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

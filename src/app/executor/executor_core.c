@@ -91,6 +91,8 @@ struct executor_core {
     executor_stats st;
     flight *fl; /* orders in flight, unordered */
     size_t nfl, capfl;
+    uint32_t *flix; /* open addressing over fl by client order id: index + 1, 0 empty */
+    size_t nflix;   /* slots, a power of two, at least twice capfl */
     bool batch, batch_failed; /* a group commit is open; something in it failed */
     bool batch_filled;        /* a fill was booked in it: P&L after the commit */
     deferred *def;
@@ -644,15 +646,67 @@ static void retry_held(executor_core *x) {
 
 static int timeout_ms(const executor_core *x) { return x->cfg.timeout_ms > 0 ? x->cfg.timeout_ms : 2000; }
 
+/* Orders in flight are found by client order id through a hash index (a burst keeps thousands
+ * in flight, and each answer looks its order up). */
+static size_t coid_hash(const char *coid) {
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (const unsigned char *c = (const unsigned char *)coid; *c; c++) h = (h ^ *c) * 1099511628211ULL;
+    return (size_t)h;
+}
+
+static size_t flix_slot(const executor_core *x, const char *coid) {
+    size_t mask = x->nflix - 1, i = coid_hash(coid) & mask;
+    while (x->flix[i] && strcmp(x->fl[x->flix[i] - 1].coid, coid)) i = (i + 1) & mask;
+    return i;
+}
+
 static flight *flight_find(executor_core *x, const char *coid) {
-    for (size_t i = 0; i < x->nfl; i++)
-        if (!strcmp(x->fl[i].coid, coid)) return &x->fl[i];
-    return NULL;
+    if (!x->nflix) return NULL;
+    uint32_t v = x->flix[flix_slot(x, coid)];
+    return v ? &x->fl[v - 1] : NULL;
+}
+
+/* Rebuilds the index for room for cap flights; false when out of memory (nothing changed). */
+static bool flix_rebuild(executor_core *x, size_t cap) {
+    size_t n = 16;
+    while (n < cap * 2) n *= 2;
+    uint32_t *ix = calloc(n, sizeof *ix);
+    if (!ix) return false;
+    free(x->flix);
+    x->flix = ix;
+    x->nflix = n;
+    for (size_t i = 0; i < x->nfl; i++) x->flix[flix_slot(x, x->fl[i].coid)] = (uint32_t)(i + 1);
+    return true;
+}
+
+/* Takes the slot i out of the index, moving later entries of its run back (no tombstones). */
+static void flix_delete(executor_core *x, size_t i) {
+    size_t mask = x->nflix - 1, j = i;
+    x->flix[i] = 0;
+    for (;;) {
+        j = (j + 1) & mask;
+        if (!x->flix[j]) return;
+        size_t home = coid_hash(x->fl[x->flix[j] - 1].coid) & mask;
+        /* the entry at j may move to i when its home is not cyclically within (i, j] */
+        if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
+            x->flix[i] = x->flix[j];
+            x->flix[j] = 0;
+            i = j;
+        }
+    }
 }
 
 static void flight_remove(executor_core *x, flight *f) {
+    size_t at = (size_t)(f - x->fl), last = x->nfl - 1;
+    flix_delete(x, flix_slot(x, f->coid));
     json_decref(f->req);
-    *f = x->fl[--x->nfl];
+    if (at != last) {
+        /* the last one moves into the hole: its index entry follows */
+        size_t s = flix_slot(x, x->fl[last].coid);
+        x->fl[at] = x->fl[last];
+        x->flix[s] = (uint32_t)(at + 1);
+    }
+    x->nfl--;
 }
 
 /* One try of f; a send that could not leave counts as a try and waits out its timeout. */
@@ -671,11 +725,11 @@ static void submit(executor_core *x, const order_record *r) {
     if (x->nfl == x->capfl) {
         size_t cap = x->capfl ? x->capfl * 2 : 64;
         flight *fl = realloc(x->fl, cap * sizeof *fl);
-        if (!fl) {
+        if (fl) x->fl = fl;
+        if (!fl || !flix_rebuild(x, cap)) {
             log_error("out of memory: order %s left to reconciliation", r->o.client_order_id);
             return;
         }
-        x->fl = fl;
         x->capfl = cap;
     }
     flight *f = &x->fl[x->nfl];
@@ -685,6 +739,7 @@ static void submit(executor_core *x, const order_record *r) {
         log_error("cannot encode order %s; left to reconciliation", r->o.client_order_id);
         return;
     }
+    x->flix[flix_slot(x, f->coid)] = (uint32_t)(x->nfl + 1);
     x->nfl++;
     flight_try(x, f);
 }
@@ -1551,8 +1606,9 @@ void exc_free(executor_core *x) {
     for (size_t i = 0; i < x->ndef; i++) json_decref(x->def[i].reply);
     for (size_t i = 0; i < x->nheld; i++) json_decref(x->held[i].reply);
     free(x->held);
-    while (x->nfl) flight_remove(x, &x->fl[0]);
+    while (x->nfl) flight_remove(x, &x->fl[x->nfl - 1]);
     free(x->fl);
+    free(x->flix);
     free(x->def);
     ostore_close(x->os);
     cstore_close(x->cs);

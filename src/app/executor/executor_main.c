@@ -23,7 +23,11 @@
 #include "net/zsock.h"
 #include "store/db.h"
 
+/* Reconciliation asks the gateway about every open order, one call each: once the links have
+ * been quiet for RECONCILE_MS (a burst is not held up by it: while answers and reports flow, a
+ * lost one shows as a seq gap or a timeout), and at the latest every RECONCILE_MAX_MS. */
 #define RECONCILE_MS 1000
+#define RECONCILE_MAX_MS 10000
 
 static bool g_insecure; /* --insecure: plain-text links (net/secure.h) */
 #define STATE_POLL_MS 250
@@ -277,7 +281,7 @@ int cmd_executor(int argc, char **argv) {
              exc_account(p.core, account, sizeof account) ? account : "(none selected yet)",
              cfg.limits.trading_hours ? "on" : "off");
 
-    int64_t last_reconcile = clock_mono_ms(), last_state = last_reconcile;
+    int64_t last_reconcile = clock_mono_ms(), last_state = last_reconcile, last_busy = last_reconcile;
     while (!lifecycle_stopping()) {
         zmq_pollitem_t items[] = {{p.pull, 0, ZMQ_POLLIN, 0},
                                   {p.reports, 0, ZMQ_POLLIN, 0},
@@ -298,11 +302,14 @@ int cmd_executor(int argc, char **argv) {
             if (items[i].revents & ZMQ_POLLIN) drain(&p, items[i].socket);
         exc_service(p.core);
         int64_t now = clock_mono_ms();
+        /* busy: signals, answers or reports came (ticks alone do not count) */
+        if (n > 0 && ((items[0].revents | items[1].revents | items[3].revents) & ZMQ_POLLIN)) last_busy = now;
         if (now - last_state >= STATE_POLL_MS) {
             exc_poll_state(p.core);
             last_state = now;
         }
-        if (now - last_reconcile >= RECONCILE_MS) {
+        if (now - last_reconcile >= RECONCILE_MS &&
+            (now - last_busy >= RECONCILE_MS || now - last_reconcile >= RECONCILE_MAX_MS)) {
             if (exc_open_orders(p.core) > 0) exc_reconcile(p.core);
             last_reconcile = now;
         }
