@@ -28,6 +28,10 @@
  * lost one shows as a seq gap or a timeout), and at the latest every RECONCILE_MAX_MS. */
 #define RECONCILE_MS 1000
 #define RECONCILE_MAX_MS 10000
+/* The signal port is bound before reconciling, so signals can come before the first tick: they
+ * wait in the socket until a tick has come (the price band needs the last price; a signal
+ * checked without it is refused for nothing), at most FIRST_TICK_WAIT_MS after start. */
+#define FIRST_TICK_WAIT_MS 1000
 
 static bool g_insecure; /* --insecure: plain-text links (net/secure.h) */
 #define STATE_POLL_MS 250
@@ -282,12 +286,17 @@ int cmd_executor(int argc, char **argv) {
              cfg.limits.trading_hours ? "on" : "off");
 
     int64_t last_reconcile = clock_mono_ms(), last_state = last_reconcile, last_busy = last_reconcile;
+    int64_t started = last_reconcile;
+    bool ticked = false;
     while (!lifecycle_stopping()) {
-        zmq_pollitem_t items[] = {{p.pull, 0, ZMQ_POLLIN, 0},
+        int64_t hold_ms = ticked ? 0 : FIRST_TICK_WAIT_MS - (clock_mono_ms() - started);
+        if (hold_ms <= 0) ticked = true;
+        zmq_pollitem_t items[] = {{p.pull, 0, ticked ? ZMQ_POLLIN : 0, 0},
                                   {p.reports, 0, ZMQ_POLLIN, 0},
                                   {p.ticks, 0, ZMQ_POLLIN, 0},
                                   {olink_socket(p.orders), 0, ZMQ_POLLIN, 0}};
         int wait = exc_next_timeout_ms(p.core);
+        if (!ticked && (wait < 0 || wait > hold_ms)) wait = (int)hold_ms;
         int n = zmq_poll(items, 4, wait >= 0 && wait < STATE_POLL_MS ? wait : STATE_POLL_MS);
         if (n < 0 && zmq_errno() != EINTR) {
             log_error("poll failed: %s", zmq_strerror(zmq_errno()));
@@ -300,6 +309,7 @@ int cmd_executor(int argc, char **argv) {
         if (n > 0 && (items[3].revents & ZMQ_POLLIN)) drain_answers(&p);
         for (int i = 1; i < 3 && n > 0; i++)
             if (items[i].revents & ZMQ_POLLIN) drain(&p, items[i].socket);
+        if (n > 0 && (items[2].revents & ZMQ_POLLIN)) ticked = true;
         exc_service(p.core);
         int64_t now = clock_mono_ms();
         /* busy: signals, answers or reports came (ticks alone do not count) */
