@@ -8,7 +8,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#include "app/strategy/link_watch.h"
+#include "net/link_watch.h"
 #include "app/strategy/state_writer.h"
 #include "app/strategy/strategy.h"
 #include "app/strategy/strategy_core.h"
