@@ -99,7 +99,7 @@ static void test_state_roundtrip_and_entry_ownership(void **state) {
     assert_true(r.c.is_trigger && r.c.is_ordered);
     assert_int_equal(r.c.entry, ENTRY_PENDING);
     /* the executor learns of the fill; a later strategy write must not undo it */
-    assert_true(cstore_set_entry(f->cs, id, ENTRY_FILLED, 2, NULL));
+    assert_true(cstore_set_entry(f->cs, id, 0, ENTRY_FILLED, 2, NULL));
     assert_true(cstore_save_state(f->cs, &c, NULL));
     assert_true(cstore_get(f->cs, id, &r));
     assert_int_equal(r.c.entry, ENTRY_FILLED);
@@ -116,7 +116,7 @@ static void test_state_roundtrip_and_entry_ownership(void **state) {
 static void test_rejected_entry_parks_condition(void **state) {
     fixture *f = *state;
     int64_t id = add_buy(f, 20000);
-    assert_true(cstore_set_entry(f->cs, id, ENTRY_REJECTED, 0, "entry rejected: no margin"));
+    assert_true(cstore_set_entry(f->cs, id, 0, ENTRY_REJECTED, 0, "entry rejected: no margin"));
     condition_record r;
     assert_true(cstore_get(f->cs, id, &r));
     assert_string_equal(r.status, "rejected");
@@ -153,8 +153,8 @@ static void test_trading_state_and_rearm(void **state) {
     r.o.status = ORDER_REJECTED;
     snprintf(r.o.reason, sizeof r.o.reason, "risk kill_switch: entries halted (x)");
     assert_true(ostore_insert(f->os, &r));
-    assert_true(cstore_set_entry(f->cs, killed, ENTRY_REJECTED, 0, "entry rejected: risk kill_switch: entries halted (x)"));
-    assert_true(cstore_set_entry(f->cs, other, ENTRY_REJECTED, 0, "entry rejected: no margin"));
+    assert_true(cstore_set_entry(f->cs, killed, 0, ENTRY_REJECTED, 0, "entry rejected: risk kill_switch: entries halted (x)"));
+    assert_true(cstore_set_entry(f->cs, other, 0, ENTRY_REJECTED, 0, "entry rejected: no margin"));
 
     int n = -1;
     assert_true(tstate_set(f->db, TSTATE_ACTIVE, "", "cli"));
