@@ -443,6 +443,7 @@ static void db_row(void *ctx, const condition_record *r) {
     condition_init(&c, r->c.id, r->c.symbol, r->c.side, r->c.trigger_price, r->c.turning_point, r->c.quantity,
                    r->c.take_profit_point, r->c.stop_loss_point, r->c.is_following);
     if (!condition_set_push(l->cs, &c, r->uuid)) l->ok = false;
+    else l->cs->repeat[l->cs->n - 1] = r->c.repeat; /* a stored repeating condition repeats here too */
 }
 
 static bool load_db_conditions(home_db *h, condition_set *cs) {

@@ -87,29 +87,33 @@ void uc_view_positions(FILE *out, json_t *positions, const char *account) {
 void uc_view_condition_created(FILE *out, const condition_record *r) {
     const condition *c = &r->c;
     fprintf(out, "Condition %lld created: %s %s %lld lot(s); trigger %lld, entry at %lld (turning %lld), take profit %lld "
-                 "(+%lld), stop loss %lld (-%lld)%s.\n",
+                 "(+%lld), stop loss %lld (-%lld)%s%s.\n",
             (long long)c->id, c->side == SIDE_BUY ? "buy" : "sell", c->symbol, (long long)c->quantity,
             (long long)c->trigger_price, (long long)c->order_price, (long long)c->turning_point,
             (long long)c->take_profit_price, (long long)c->take_profit_point, (long long)c->stop_loss_price,
-            (long long)c->stop_loss_point, c->is_following ? ", following the price" : "");
+            (long long)c->stop_loss_point, c->is_following ? ", following the price" : "",
+            c->repeat ? ", armed again after each exit" : "");
 }
 
 void uc_view_conditions_header(FILE *out) {
-    fprintf(out, "%5s  %-8s %-4s %4s %8s %8s %8s %8s  %-5s %-16s %s\n", "id", "symbol", "side", "qty", "trigger",
-            "entry", "profit", "stop", "trail", "stage", "note");
+    fprintf(out, "%5s  %-8s %-4s %4s %8s %8s %8s %8s  %-5s %-6s %-16s %s\n", "id", "symbol", "side", "qty", "trigger",
+            "entry", "profit", "stop", "trail", "repeat", "stage", "note");
 }
 
 void uc_view_condition_row(FILE *out, const condition_record *r) {
     const condition *c = &r->c;
-    fprintf(out, "%5lld  %-8s %-4s %4lld %8lld %8lld %8lld %8lld  %-5s %-16s %s\n", (long long)c->id, c->symbol,
+    /* a repeating condition shows its round: "#3" is its third time armed */
+    char rep[24] = "no";
+    if (c->repeat) snprintf(rep, sizeof rep, "#%lld", (long long)c->round + 1);
+    fprintf(out, "%5lld  %-8s %-4s %4lld %8lld %8lld %8lld %8lld  %-5s %-6s %-16s %s\n", (long long)c->id, c->symbol,
             c->side == SIDE_BUY ? "buy" : "sell", (long long)c->quantity, (long long)c->trigger_price,
             (long long)c->order_price, (long long)c->take_profit_price, (long long)c->stop_loss_price,
-            c->is_following ? "yes" : "no", uc_condition_stage(r), r->note);
+            c->is_following ? "yes" : "no", rep, uc_condition_stage(r), r->note);
 }
 
 json_t *uc_view_condition_json(const condition_record *r) {
     const condition *c = &r->c;
-    return json_pack("{s:I,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:b,s:I,s:I,s:I,s:b,s:b,s:b,s:s,s:I,s:s,s:s,s:s}", "id",
+    return json_pack("{s:I,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:b,s:I,s:I,s:I,s:b,s:b,s:b,s:s,s:I,s:s,s:s,s:s,s:b,s:I}", "id",
                      (json_int_t)c->id, "symbol", c->symbol, "side", c->side == SIDE_BUY ? "buy" : "sell",
                      "trigger_price", (json_int_t)c->trigger_price, "turning_point", (json_int_t)c->turning_point,
                      "quantity", (json_int_t)c->quantity, "take_profit_point", (json_int_t)c->take_profit_point,
@@ -118,7 +122,7 @@ json_t *uc_view_condition_json(const condition_record *r) {
                      "stop_loss_price", (json_int_t)c->stop_loss_price, "is_trigger", c->is_trigger, "is_ordered",
                      c->is_ordered, "is_exited", c->is_exited, "entry_state", entry_state_name(c->entry),
                      "filled_qty", (json_int_t)c->filled_qty, "status", r->status, "stage", uc_condition_stage(r),
-                     "note", r->note);
+                     "note", r->note, "repeat", c->repeat, "round", (json_int_t)c->round + 1);
 }
 
 static const char *mark(bool ok) { return ok ? "\u2713" : "\u2717"; }
