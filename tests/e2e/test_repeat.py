@@ -131,4 +131,27 @@ _, out, _ = e.cli("condition", "add", "--side", "sell", "--trigger", "20500", "-
 check("armed again after each exit" in out, "condition add --repeat says the condition repeats")
 check([c["repeat"] for c in e.json("condition", "list", "--json")] == [True], "and stores it")
 check_logs_clean(e)
+
+# (f) the demo's conditions repeat: stored, positive ids through the rounds, removable
+d = Env()
+run = d.start("run", "--demo", "--seed", "11", "--rate", "50", "--for", "240", "--account", "SIM-0001")
+check(wait_until(lambda: len(d.json("condition", "list", "--json")) == 2, timeout=30), "the demo adds two conditions")
+demo = d.json("condition", "list", "--json")
+check(all(c["repeat"] for c in demo), "both demo conditions repeat")
+ids = {c["id"] for c in demo}
+
+
+def second_round():
+    return [o for o in d.json("orders", "--json") if "r1." in o["client_order_id"]]
+
+
+check(wait_until(lambda: second_round(), timeout=180, every=0.5), "a demo condition trades its second round")
+check(all(o["condition_id"] in ids for o in d.json("orders", "--json")), "every demo order carries its condition's id")
+for cid in sorted(ids):
+    code, out, err = d.cli("condition", "rm", str(cid), "--flatten", check=False)
+    check(code == 0 and "condition %d cancelled" % cid in out, "condition rm %d removes a demo condition" % cid)
+check(d.json("condition", "list", "--json") == [], "no demo condition is left active")
+run.send_signal(2)
+check(run.wait(timeout=60) == 0, "aftm run stops on Ctrl+C")
+check_logs_clean(d)
 print("PASS")
