@@ -356,6 +356,15 @@ int cmd_run(int argc, char **argv) {
     sup_child *ex = sup_add(&sup, "executor", ex_argv.argv);
     sup_child *st = sup_add(&sup, "strategy", st_argv.argv);
     if (gw && login && !sup_setenv(gw, "AFTM_PASSWORD", SIM_DEFAULT_PASSWORD)) gw = NULL;
+    /* each process also logs to DIR/logs/<name>.log, rotated by size, as the menu's processes
+     * log there (aftm logs [-f] [PROCESS] prints them) */
+    char log_dir[1100];
+    snprintf(log_dir, sizeof log_dir, "%s/logs", home);
+    sup_child *all[] = {xc, gw, ex, st};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (all[i] && !sup_setenv(all[i], "AFTM_LOG_DIR", log_dir)) {
+            fprintf(stderr, "aftm run: warning: %s logs to this terminal only\n", all[i]->name);
+        }
     int rc = EXIT_OK;
     run_session session = {0};
 
