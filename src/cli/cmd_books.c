@@ -70,6 +70,7 @@ int cmd_orders(int argc, char **argv) {
     books_opts o;
     int rc = parse(argc, argv, &o, ORDERS_HELP);
     if (rc >= 0) return rc;
+    if (!home_has_data(o.home, "orders")) return EXIT_RUNTIME;
     home_db h;
     if (!home_db_open(&h, o.home)) return EXIT_RUNTIME;
     sqlite3_stmt *st;
@@ -119,6 +120,7 @@ int cmd_fills(int argc, char **argv) {
     books_opts o;
     int rc = parse(argc, argv, &o, FILLS_HELP);
     if (rc >= 0) return rc;
+    if (!home_has_data(o.home, "fills")) return EXIT_RUNTIME;
     home_db h;
     if (!home_db_open(&h, o.home)) return EXIT_RUNTIME;
     sqlite3_stmt *st;
@@ -285,6 +287,7 @@ int cmd_positions(int argc, char **argv) {
     books_opts o;
     int rc = parse(argc, argv, &o, POSITIONS_HELP);
     if (rc >= 0) return rc;
+    if (!home_has_data(o.home, "positions")) return EXIT_RUNTIME;
     home_db h;
     if (!home_db_open(&h, o.home)) return EXIT_RUNTIME;
     char account[64] = "";

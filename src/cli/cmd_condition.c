@@ -143,6 +143,7 @@ static int cmd_list(int argc, char **argv) {
         }
     }
     if (optind < argc) return bad("unexpected argument '%s'", argv[optind]);
+    if (!home_has_data(home, "condition list")) return EXIT_RUNTIME;
     uc_ctx c;
     if (!open_uc(&c, home)) return EXIT_RUNTIME;
     if (l.json) l.arr = json_array();
@@ -248,7 +249,7 @@ static int cmd_import(int argc, char **argv) {
         condition_set_free(&set);
         return EXIT_USAGE;
     }
-    size_t added = 0, nosym = 0;
+    size_t added = 0, nosym = 0, nonpositive = 0;
     int rc = EXIT_OK;
     if (!cstore_begin(h.cs)) {
         fprintf(stderr, "aftm condition: the database is busy; nothing imported\n");
@@ -263,6 +264,7 @@ static int cmd_import(int argc, char **argv) {
             }
             if (c->quantity <= 0) {
                 fprintf(stderr, "aftm condition: condition %zu has quantity %lld; skipped\n", i, (long long)c->quantity);
+                nonpositive++;
                 continue;
             }
             if (cstore_add(h.cs, c, set.uuids[i], err, sizeof err) < 0) {
@@ -281,8 +283,14 @@ static int cmd_import(int argc, char **argv) {
     home_db_close(&h);
     if (nosym)
         fprintf(stderr, "aftm condition: %zu condition(s) name no symbol and no --symbol or registered item was given; skipped\n", nosym);
-    printf("imported %zu condition(s) from %s (%zu bad record(s) skipped)\n", added, argv[optind], set.skipped + nosym);
+    size_t bad_records = set.skipped + nosym + nonpositive;
+    printf("imported %zu condition(s) from %s (%zu bad record(s) skipped)\n", added, argv[optind], bad_records);
     condition_set_free(&set);
+    /* a file of nothing but bad records is bad input, not a success that imported nothing */
+    if (rc == EXIT_OK && added == 0 && bad_records > 0) {
+        fprintf(stderr, "aftm condition: every record of %s is bad; nothing imported\n", argv[optind]);
+        rc = EXIT_USAGE;
+    }
     return rc;
 }
 

@@ -127,6 +127,7 @@ static int do_list(int argc, char **argv) {
     eq_opts o;
     int rc = parse(argc, argv, &o, true, false, false, true);
     if (rc >= 0) return rc;
+    if (!home_has_data(o.home, "equity list")) return EXIT_RUNTIME;
     equity_series s;
     long long capital = 0;
     if ((rc = load_log(&o, &s, &capital)) >= 0) return rc;

@@ -84,7 +84,7 @@ static int list_logs(const char *dir, char names[][72]) {
 }
 
 typedef struct {
-    char path[AFTM_PATH_MAX + 80];
+    char path[2400];
     int fd;
     ino_t ino;
 } followed;
@@ -194,10 +194,10 @@ int cmd_logs(int argc, char **argv) {
         if (n > 1) printf("==> %s/%s.log <==\n", dir, names[i]);
         char path[sizeof fs[0].path];
         for (int k = LOG_FILE_KEEP_MAX; k >= 1; k--) {
-            snprintf(path, sizeof path, "%s/%s.log.%d", dir, names[i], k);
+            snprintf(path, sizeof path, "%.1100s/%.71s.log.%d", dir, names[i], k);
             print_file(path);
         }
-        snprintf(fs[i].path, sizeof fs[i].path, "%s/%s.log", dir, names[i]);
+        snprintf(fs[i].path, sizeof fs[i].path, "%.1100s/%.71s.log", dir, names[i]);
         fs[i].fd = -1;
         /* printed up to here; following goes on from this very offset */
         int fd = open(fs[i].path, O_RDONLY | O_CLOEXEC);

@@ -23,6 +23,13 @@ import sys; h = open(sys.argv[1], "rb").read(24)
 assert h[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
 print(int.from_bytes(h[16:20], "big"), int.from_bytes(h[20:24], "big"))' "$1"; }
 
+# no aftm data yet: the read-only list says so (exit 1) and makes no database
+set +e; "$BIN" equity list >"$tmp/out.txt" 2>"$tmp/err.txt"; rc=$?; set -e
+[ "$rc" -eq 1 ] || fail "equity list with no data: exit $rc, want 1"
+grep -q "no aftm data in" "$tmp/err.txt" || fail "equity list with no data does not say so: $(cat "$tmp/err.txt")"
+[ ! -e "$AFTM_HOME/aftm.db" ] || fail "a read-only command made a database"
+"$BIN" resume >/dev/null # a command that writes makes it
+
 # an empty log
 "$BIN" equity list | grep -q "empty" || fail "empty list"
 [ "$("$BIN" equity list --json | tr -d ' \n')" = "[]" ] || fail "empty JSON list"
