@@ -287,7 +287,8 @@ int cmd_positions(int argc, char **argv) {
     books_opts o;
     int rc = parse(argc, argv, &o, POSITIONS_HELP);
     if (rc >= 0) return rc;
-    if (!home_has_data(o.home, "positions")) return EXIT_RUNTIME;
+    /* --broker asks the broker, not aftm's books: it works on a gateway's directory alone */
+    if (!o.broker && !home_has_data(o.home, "positions")) return EXIT_RUNTIME;
     home_db h;
     if (!home_db_open(&h, o.home)) return EXIT_RUNTIME;
     char account[64] = "";

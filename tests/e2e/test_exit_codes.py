@@ -1,7 +1,8 @@
 """Exit codes and read-only commands (issue 12): a read-only command (list, status, positions,
-orders, fills) on a data directory with no aftm data says so and exits 1, and makes no empty
-database there; `futures FOO` (no such product) exits 2, as does an import where every record
-is bad; a file with some good records still imports them (exit 0)."""
+orders, fills; not positions --broker, which asks the broker) on a data directory with no aftm
+data says so and exits 1, and makes no empty database there; `futures FOO` (no such product)
+exits 2, as does an import where every record is bad; a file with some good records still
+imports them (exit 0)."""
 import json
 import os
 import signal
@@ -12,7 +13,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from aftm_e2e import AFTM, Env, check, check_logs_clean, wait_until  # noqa: E402
 
 READ_ONLY = [["condition", "list"], ["condition", "list", "--json"], ["orders"], ["orders", "--json"], ["fills"],
-             ["positions"], ["positions", "--json"], ["positions", "--broker"], ["status"], ["status", "--json"],
+             ["positions"], ["positions", "--json"], ["status"], ["status", "--json"],
              ["equity", "list"], ["item", "list"], ["account", "list"]]
 
 

@@ -135,7 +135,14 @@ check_logs_clean(e)
 # (f) the demo's conditions repeat: stored, positive ids through the rounds, removable
 d = Env()
 run = d.start("run", "--demo", "--seed", "11", "--rate", "50", "--for", "240", "--account", "SIM-0001")
-check(wait_until(lambda: len(d.json("condition", "list", "--json")) == 2, timeout=30), "the demo adds two conditions")
+
+
+def demo_conditions():
+    code, out, _ = d.cli("condition", "list", "--json", check=False)  # exit 1 until the run made the database
+    return json.loads(out) if code == 0 else []
+
+
+check(wait_until(lambda: len(demo_conditions()) == 2, timeout=30), "the demo adds two conditions")
 demo = d.json("condition", "list", "--json")
 check(all(c["repeat"] for c in demo), "both demo conditions repeat")
 ids = {c["id"] for c in demo}
