@@ -51,8 +51,10 @@ condition_store *cstore_open(sqlite3 *db) {
          "note=CASE WHEN status='closed' THEN note ELSE COALESCE(?8, note) END, updated_at=?9 WHERE id=?12 "
          "AND round <= ?13"},
         /* the executor's: the exit found nothing left to close (the strategy's later write of
-         * the exit keeps this) */
-        {&s->closed, "UPDATE conditions SET status='closed', note=?1, updated_at=?2 WHERE id=?3 AND round=?4"},
+         * the exit keeps this). A repeating condition only has that round closed: it goes on
+         * with the next, whichever of the two writes comes first. */
+        {&s->closed, "UPDATE conditions SET status=CASE WHEN repeat THEN status ELSE 'closed' END, note=?1, "
+                     "updated_at=?2 WHERE id=?3 AND round=?4"},
         {&s->set_entry,
          "UPDATE conditions SET entry_state=?1, filled_qty=?2, "
          "status=CASE WHEN ?1='rejected' AND status='active' THEN 'rejected' ELSE status END, "

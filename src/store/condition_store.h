@@ -46,7 +46,8 @@ bool cstore_set_entry(condition_store *s, int64_t id, int64_t round, entry_state
                       const char *note);
 
 /* The executor's write when a condition's exit finds nothing left to close: closed, with the
- * note; a later write of the strategy's state keeps both. */
+ * note; a later write of the strategy's state keeps both. A repeating condition keeps its status
+ * (its next round goes on) and gets the note; a write for an earlier round changes nothing. */
 bool cstore_set_closed(condition_store *s, int64_t id, int64_t round, const char *note);
 
 bool cstore_begin(condition_store *s);
