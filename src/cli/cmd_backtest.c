@@ -221,6 +221,7 @@ static json_t *build_json(const bt_args *a, const char *format, const char *symb
     json_object_set_new(sum, "sortino", s.sortino_valid ? json_real(s.sortino) : json_null());
     json_object_set_new(sum, "calmar", s.calmar_valid ? json_real(s.calmar) : json_null());
     json_object_set_new(sum, "exposure", json_real(s.exposure));
+    json_object_set_new(sum, "currency", json_string("TWD")); /* of every money figure here (NT$) */
     json_object_set_new(sum, "capital", json_real(s.capital));
     json_object_set_new(sum, "final_equity", json_real(s.final_equity));
     json_object_set_new(sum, "return_pct", json_real(s.return_pct));
@@ -239,7 +240,7 @@ static json_t *build_json(const bt_args *a, const char *format, const char *symb
         json_t *jt = json_object();
         json_object_set_new(jt, "condition_id", json_string(ci < cs->n ? cs->uuids[ci] : ""));
         json_object_set_new(jt, "symbol", json_string(t[i].symbol));
-        json_object_set_new(jt, "side", json_string(side_name(t[i].side)));
+        json_object_set_new(jt, "side", json_string(t[i].side == SIDE_BUY ? "buy" : "sell")); /* as every --json */
         json_object_set_new(jt, "qty", json_integer(t[i].qty));
         json_object_set_new(jt, "entry_time", json_string(e0));
         json_object_set_new(jt, "entry_price", json_integer(t[i].entry_price));

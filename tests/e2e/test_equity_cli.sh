@@ -55,11 +55,11 @@ tmp = sys.argv[1]
 bt = json.load(open(f"{tmp}/bt.json"))
 rows = json.load(open(f"{tmp}/list.json"))
 assert bt["summary"]["capital"] == 149995, bt["summary"]["capital"]
-want = [{"date": p["date"], "equity": round(p["equity"])} for p in bt["equity"]]
+want = [{"date": p["date"], "equity": round(p["equity"]), "currency": "TWD"} for p in bt["equity"]]
 assert rows == want, (rows, want)
 # one trading day: the night of the 16th counts for the 17th; no invented row at the capital
 assert len(rows) == 1 and rows[0]["date"] == "2025-06-17", rows
-assert json.load(open(f"{tmp}/logs.json")) == [{"name": "s1", "capital": 149995, "rows": 1}]
+assert json.load(open(f"{tmp}/logs.json")) == [{"name": "s1", "capital": 149995, "currency": "TWD", "rows": 1}]
 EOF
 "$BIN" equity list --log s1 >"$tmp/list.txt"
 # the first day's change and return are against the capital

@@ -10,6 +10,7 @@ away from the tick its entry fills on, so the paper run does not depend on wheth
 strategy hears of the fill before or after the fill's tick."""
 import json
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -96,7 +97,7 @@ check(code == 0, "aftm run exits 0 after --for")
 
 orders = e.json("orders", "--json")
 for o in orders:
-    print(o["client_order_id"], o["condition_id"], o["side"], o["qty"], o["avg_fill_price"], o["status"])
+    print(o["client_order_id"], o["condition_id"], o["side"], o["qty"], o["avg_price"], o["status"])
 check(all(o["status"] == "filled" and o["filled_qty"] == o["qty"] for o in orders), "every paper order filled")
 check(all(o["condition_id"] in (rid, oid) for o in orders), "every order carries a stored, positive condition id")
 by_id = {o["client_order_id"]: o for o in orders}
@@ -104,7 +105,7 @@ paper = {0: [], 1: []}
 for o in sorted((o for o in orders if o["client_order_id"].endswith(".E")), key=lambda o: o["time"]):
     x = by_id.get(o["client_order_id"][:-2] + ".X")
     paper[0 if o["condition_id"] == rid else 1].append(
-        (o["side"].upper(), o["qty"], int(o["avg_fill_price"]), int(x["avg_fill_price"]) if x else None))
+        (o["side"], o["qty"], int(o["avg_price"]), int(x["avg_price"]) if x else None))
 print("paper:   ", paper)
 check(paper == bt_by_cond, "paper trading makes the same trades as the backtest, per condition, in order")
 sids = sorted(o["client_order_id"].split("-")[-1] for o in orders if o["condition_id"] == rid)
@@ -117,6 +118,27 @@ check(allc[rid]["status"] == "active" and allc[rid]["round"] == 4 and allc[rid][
 check(allc[oid]["status"] == "done", "the one without repeat is done after its exit")
 pos = {p["symbol"]: p for p in e.json("positions", "--json")}
 check("TXFF5" in pos and pos["TXFF5"]["net_qty"] == 0, "flat after the exits")
+
+# one JSON style across commands: qty, avg_price, side in lower case, times ISO 8601 with offset,
+# money labelled with its currency
+ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?([+-]\d\d:\d\d|Z)$")
+fills = e.json("fills", "--json")
+check(fills and all(isinstance(f["qty"], int) and ISO.match(f["time"]) for f in fills), "fills: qty, ISO times")
+check(all(ISO.match(o["time"]) and o["side"] in ("buy", "sell") and o["avg_price"] == o["avg_fill_price"]
+          for o in orders), "orders: ISO times, side in lower case, avg_price")
+check(all(c["qty"] == c["quantity"] and ISO.match(c["created_at"]) and ISO.match(c["updated_at"])
+          for c in allc.values()), "condition list: qty, ISO created_at and updated_at")
+check(all(t["side"] in ("buy", "sell") for t in bt["trades"]) and bt["summary"]["currency"] == "TWD" and
+      ISO.match(bt["trades"][0]["entry_time"]), "backtest: side in lower case, money in TWD, ISO times")
+p0 = pos["TXFF5"]
+check("avg_price" in p0 and p0["pnl_unit"] == "points", "positions: avg_price, P&L labelled in points")
+st = e.json("status", "--json")
+check(st["pnl_unit"] == "points" and all(ISO.match(f["time"]) and f["side"] in ("buy", "sell")
+                                         for f in st["latest_fills"]) and st["latest_fills"],
+      "status: latest fills with ISO times, P&L labelled")
+check(st["session"]["expires_at"] is None or ISO.match(st["session"]["expires_at"]), "status: expires_at ISO or null")
+eq = e.json("equity", "list", "--json")
+check(eq and all(r["currency"] == "TWD" for r in eq), "equity list: money labelled TWD")
 
 # (d) removable like any other, out of the active list
 _, out, _ = e.cli("condition", "rm", str(rid))
