@@ -300,6 +300,33 @@ static void test_repeating_condition_rounds(void **state) {
     assert_false(r.c.repeat);
 }
 
+/* A full disk (here: the file may not grow) fails a write; the reason a log line gives is the
+ * full disk, also after the ROLLBACK that follows it, whatever that ROLLBACK says. */
+static void test_full_disk_reason_survives_rollback(void **state) {
+    fixture *f = *state;
+    assert_true(db_exec(f->db, "CREATE TABLE filler (x BLOB)", NULL, 0));
+    sqlite3_stmt *count = NULL;
+    assert_int_equal(sqlite3_prepare_v2(f->db, "PRAGMA page_count", -1, &count, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(count), SQLITE_ROW);
+    char limit[64];
+    snprintf(limit, sizeof limit, "PRAGMA max_page_count=%d", sqlite3_column_int(count, 0) + 2);
+    sqlite3_finalize(count);
+    assert_true(db_exec(f->db, limit, NULL, 0));
+    sqlite3_stmt *begin = NULL, *put = NULL, *rollback = NULL;
+    assert_int_equal(sqlite3_prepare_v2(f->db, "BEGIN", -1, &begin, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(f->db, "INSERT INTO filler VALUES (zeroblob(65536))", -1, &put, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(f->db, "ROLLBACK", -1, &rollback, NULL), SQLITE_OK);
+    assert_true(db_step_done(begin));
+    assert_false(db_step_done(put));
+    db_step_done(rollback); /* may say "no transaction is active": SQLite may have ended it */
+    assert_non_null(strstr(db_error(f->db), "full"));
+    assert_true(db_step_done(begin)); /* and the database takes the next transaction */
+    assert_true(db_step_done(rollback));
+    sqlite3_finalize(begin);
+    sqlite3_finalize(put);
+    sqlite3_finalize(rollback);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_add_list_cancel, setup, teardown),
@@ -310,6 +337,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_reopen_keeps_everything, setup, teardown),
         cmocka_unit_test_setup_teardown(test_repeating_condition_rounds, setup, teardown),
         cmocka_unit_test(test_garbage_database_is_a_clear_error),
+        cmocka_unit_test_setup_teardown(test_full_disk_reason_survives_rollback, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
