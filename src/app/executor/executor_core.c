@@ -170,16 +170,23 @@ static void refresh_pnl_at(executor_core *x, bool record) {
 
 /* ---- condition feedback ------------------------------------------------------------------ */
 
+/* The round of a repeating condition an order belongs to, from its client order id (0 for one
+ * that never repeats, and for ids aftm did not make). */
+static int64_t order_round(const order *o) {
+    gw_coid c;
+    return gw_coid_parse(o->client_order_id, &c) ? c.round : 0;
+}
+
 /* Tells the strategy (through the condition row) how an entry ended. */
 static void entry_feedback(executor_core *x, const order_record *r) {
     const order *o = &r->o;
     if (r->is_exit || o->condition_id <= 0 || !order_is_terminal(o->status)) return;
     if (o->filled_qty > 0) {
-        cstore_set_entry(x->cs, o->condition_id, ENTRY_FILLED, o->filled_qty, NULL);
+        cstore_set_entry(x->cs, o->condition_id, order_round(o), ENTRY_FILLED, o->filled_qty, NULL);
     } else {
         char note[160];
         snprintf(note, sizeof note, "entry %s: %s", order_status_name(o->status), o->reason[0] ? o->reason : "no reason given");
-        cstore_set_entry(x->cs, o->condition_id, ENTRY_REJECTED, 0, note);
+        cstore_set_entry(x->cs, o->condition_id, order_round(o), ENTRY_REJECTED, 0, note);
     }
 }
 
@@ -599,7 +606,7 @@ static void skip_exit(executor_core *x, order_record *r, const char *why) {
     bool stored = ostore_begin(x->os);
     if (stored) {
         stored = ostore_insert(x->os, r) && db_journal(x->db, "executor", "exit_skipped", r->o.client_order_id, why) &&
-                 (r->o.condition_id <= 0 || cstore_set_closed(x->cs, r->o.condition_id, note));
+                 (r->o.condition_id <= 0 || cstore_set_closed(x->cs, r->o.condition_id, order_round(&r->o), note));
         if (!stored || !ostore_commit(x->os)) {
             ostore_rollback(x->os);
             stored = false;
