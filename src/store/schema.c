@@ -141,6 +141,13 @@ static const char *const MIGRATIONS[] = {
     "ALTER TABLE manual_requests ADD COLUMN kind TEXT NOT NULL DEFAULT 'order'"
     "  CHECK(kind IN ('order','flatten','cancel'));"
     "ALTER TABLE manual_requests ADD COLUMN target TEXT NOT NULL DEFAULT '';",
+    /* 9: conditions that repeat: armed again after each exit under the same id; round counts
+     * the re-armings (it names each round's signals), base_trigger is the trigger as created
+     * (trigger_price trails), where each round starts again */
+    "ALTER TABLE conditions ADD COLUMN repeat INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE conditions ADD COLUMN round INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE conditions ADD COLUMN base_trigger INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE conditions SET base_trigger=trigger_price;",
 };
 
 int schema_version_latest(void) { return (int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]); }

@@ -217,16 +217,23 @@ static void refresh_pnl_at(executor_core *x, bool record) {
 
 /* ---- condition feedback ------------------------------------------------------------------ */
 
+/* The round of a repeating condition an order belongs to, from its client order id (0 for one
+ * that never repeats, and for ids aftm did not make). */
+static int64_t order_round(const order *o) {
+    gw_coid c;
+    return gw_coid_parse(o->client_order_id, &c) ? c.round : 0;
+}
+
 /* Tells the strategy (through the condition row) how an entry ended. */
 static void entry_feedback(executor_core *x, const order_record *r) {
     const order *o = &r->o;
     if (r->is_exit || o->condition_id <= 0 || !order_is_terminal(o->status)) return;
     if (o->filled_qty > 0) {
-        cstore_set_entry(x->cs, o->condition_id, ENTRY_FILLED, o->filled_qty, NULL);
+        cstore_set_entry(x->cs, o->condition_id, order_round(o), ENTRY_FILLED, o->filled_qty, NULL);
     } else {
         char note[160];
         snprintf(note, sizeof note, "entry %s: %s", order_status_name(o->status), o->reason[0] ? o->reason : "no reason given");
-        cstore_set_entry(x->cs, o->condition_id, ENTRY_REJECTED, 0, note);
+        cstore_set_entry(x->cs, o->condition_id, order_round(o), ENTRY_REJECTED, 0, note);
     }
 }
 
@@ -999,7 +1006,7 @@ static void skip_exit(executor_core *x, order_record *r, const char *why) {
     bool in_batch = x->batch, stored = in_batch || ostore_begin(x->os);
     if (stored) {
         stored = ostore_insert(x->os, r) && db_journal(x->db, "executor", "exit_skipped", r->o.client_order_id, why) &&
-                 (r->o.condition_id <= 0 || cstore_set_closed(x->cs, r->o.condition_id, note));
+                 (r->o.condition_id <= 0 || cstore_set_closed(x->cs, r->o.condition_id, order_round(&r->o), note));
         if (in_batch) {
             if (!stored) x->batch_failed = true;
         } else if (!stored || !ostore_commit(x->os)) {
@@ -1537,7 +1544,9 @@ static void note_mark(void *ctx, const position *p, price_t stored) {
 /* Between fills, the open positions' stored last price follows the ticks (at most once a
  * second), so 'aftm positions' and 'aftm status' show unrealized P&L at the last price, and
  * today's equity row and the daily loss limit follow it too. Positions are read first and
- * written after: no write while the position statement is stepping. */
+ * written after (no write while the position statement is stepping), read again inside the
+ * transaction, so a position another connection changed in between is never written back as
+ * it was. */
 void exc_mark_to_market(executor_core *x) {
     int64_t now = now_us(x) / 1000;
     if (x->last_mark_ms && now - x->last_mark_ms < MARK_EVERY_MS) return;
@@ -1545,8 +1554,13 @@ void exc_mark_to_market(executor_core *x) {
     mark_ctx c;
     c.x = x;
     c.n = 0;
-    if (ostore_each_position(x->os, note_mark, &c) < 0 || !c.n) return;
+    if (ostore_each_position(x->os, note_mark, &c) < 0 || !c.n) return; /* nothing moved: no lock taken */
     if (!ostore_begin(x->os)) return;
+    c.n = 0;
+    if (ostore_each_position(x->os, note_mark, &c) < 0 || !c.n) {
+        ostore_rollback(x->os);
+        return;
+    }
     bool ok = true;
     for (int i = 0; ok && i < c.n; i++) ok = ostore_position_put(x->os, &c.moved[i], c.mark[i]);
     if (!ok || !ostore_commit(x->os)) {
