@@ -18,6 +18,7 @@
 #include "core/parse.h"
 #include "net/gateway_client.h"
 #include "net/lifecycle.h"
+#include "net/link_watch.h"
 #include "net/order_link.h"
 #include "net/secure.h"
 #include "net/zsock.h"
@@ -40,6 +41,7 @@ typedef struct {
     void *zctx, *pull, *reports, *ticks, *acks;
     gateway_client *gw; /* requests answered one at a time (catch-up, reconciliation) */
     order_link *orders; /* orders, many in flight */
+    link_watch *report_watch, *tick_watch; /* connect again after a drop (a message over the cap) */
     sqlite3 *db;
     executor_core *core;
 } proc;
@@ -220,6 +222,11 @@ static bool open_sockets(proc *p, const endpoints *ep, int timeout_ms) {
     }
     zmq_setsockopt(p->reports, ZMQ_SUBSCRIBE, "REPORT", 6);
     zmq_setsockopt(p->ticks, ZMQ_SUBSCRIBE, "TICK", 4);
+    if (!(p->report_watch = link_watch_new(p->zctx, p->reports, ep->report, "report", err, sizeof err)) ||
+        !(p->tick_watch = link_watch_new(p->zctx, p->ticks, ep->tick, "tick", err, sizeof err))) {
+        log_error("%s", err);
+        return false;
+    }
     if (!(p->gw = gwc_new(p->zctx, ep->order, timeout_ms))) {
         log_error("cannot open the gateway connection to %s", ep->order);
         return false;
@@ -236,6 +243,8 @@ static void proc_close(proc *p) {
     db_close(p->db);
     gwc_free(p->gw);
     olink_free(p->orders);
+    link_watch_free(p->report_watch);
+    link_watch_free(p->tick_watch);
     if (p->pull) zmq_close(p->pull);
     if (p->acks) zmq_close(p->acks);
     if (p->reports) zmq_close(p->reports);
@@ -294,10 +303,12 @@ int cmd_executor(int argc, char **argv) {
         zmq_pollitem_t items[] = {{p.pull, 0, ticked ? ZMQ_POLLIN : 0, 0},
                                   {p.reports, 0, ZMQ_POLLIN, 0},
                                   {p.ticks, 0, ZMQ_POLLIN, 0},
-                                  {olink_socket(p.orders), 0, ZMQ_POLLIN, 0}};
+                                  {olink_socket(p.orders), 0, ZMQ_POLLIN, 0},
+                                  {link_watch_socket(p.report_watch), 0, ZMQ_POLLIN, 0},
+                                  {link_watch_socket(p.tick_watch), 0, ZMQ_POLLIN, 0}};
         int wait = exc_next_timeout_ms(p.core);
         if (!ticked && (wait < 0 || wait > hold_ms)) wait = (int)hold_ms;
-        int n = zmq_poll(items, 4, wait >= 0 && wait < STATE_POLL_MS ? wait : STATE_POLL_MS);
+        int n = zmq_poll(items, 6, wait >= 0 && wait < STATE_POLL_MS ? wait : STATE_POLL_MS);
         if (n < 0 && zmq_errno() != EINTR) {
             log_error("poll failed: %s", zmq_strerror(zmq_errno()));
             break;
@@ -310,6 +321,9 @@ int cmd_executor(int argc, char **argv) {
         for (int i = 1; i < 3 && n > 0; i++)
             if (items[i].revents & ZMQ_POLLIN) drain(&p, items[i].socket);
         if (n > 0 && (items[2].revents & ZMQ_POLLIN)) ticked = true;
+        /* after the reads (see net/link_watch.h) */
+        if (n > 0 && (items[4].revents & ZMQ_POLLIN)) link_watch_handle(p.report_watch);
+        if (n > 0 && (items[5].revents & ZMQ_POLLIN)) link_watch_handle(p.tick_watch);
         exc_service(p.core);
         int64_t now = clock_mono_ms();
         /* busy: signals, answers or reports came (ticks alone do not count) */
