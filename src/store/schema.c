@@ -141,6 +141,12 @@ static const char *const MIGRATIONS[] = {
     "ALTER TABLE manual_requests ADD COLUMN kind TEXT NOT NULL DEFAULT 'order'"
     "  CHECK(kind IN ('order','flatten','cancel'));"
     "ALTER TABLE manual_requests ADD COLUMN target TEXT NOT NULL DEFAULT '';",
+    /* 9: exits the executor holds until their entry's fill is in the books (store/held_exits.h):
+     * the signal as received, so a restarted executor decides on it */
+    "CREATE TABLE IF NOT EXISTS held_exits("
+    "  signal_id TEXT PRIMARY KEY,"
+    "  body BLOB NOT NULL,"
+    "  held_at REAL NOT NULL);",
 };
 
 int schema_version_latest(void) { return (int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]); }

@@ -28,6 +28,7 @@
 #include "store/condition_store.h"
 #include "store/db.h"
 #include "store/equity_store.h"
+#include "store/held_exits.h"
 #include "store/manual_requests.h"
 #include "store/trading_state.h"
 #include "store/order_store.h"
@@ -39,6 +40,13 @@ typedef struct {
     char symbol[32];
     price_t last;
 } last_price;
+
+/* An exit held until its entry's fill is in the books (store/held_exits.h): the signal as
+ * received, and when to stop waiting for the report and ask the broker. */
+typedef struct {
+    wire_signal sig;
+    int64_t due_ms;
+} held_signal;
 
 struct executor_core {
     executor_config cfg;
@@ -58,6 +66,9 @@ struct executor_core {
     int64_t last_mark_ms; /* when open positions were last marked at the last prices */
     uint64_t orig_counter;
     executor_stats st;
+    held_signal *held; /* exits waiting for their entry's fill to be booked */
+    size_t nheld, held_cap;
+    bool held_busy; /* deciding on them now: no second pass from inside */
 };
 
 static int64_t now_us(executor_core *x) { return x->io.clock_us ? x->io.clock_us(x->io.ctx) : clock_wall_us(); }
@@ -409,7 +420,7 @@ bool exc_catch_up(executor_core *x) {
     return true;
 }
 
-void exc_on_report_message(executor_core *x, const char *body, size_t len) {
+static void on_report_message(executor_core *x, const char *body, size_t len) {
     json_error_t jerr;
     json_t *rep = json_loadb(body, len, 0, &jerr);
     if (!rep || !json_is_object(rep)) {
@@ -451,6 +462,14 @@ void exc_on_report_message(executor_core *x, const char *body, size_t len) {
     }
     apply_report(x, rep, seq);
     json_decref(rep);
+}
+
+static void settle_held(executor_core *x);
+
+void exc_on_report_message(executor_core *x, const char *body, size_t len) {
+    on_report_message(x, body, len);
+    /* a fill booked now may be what a held exit waits for */
+    settle_held(x);
 }
 
 /* ---- sending ----------------------------------------------------------------------------- */
@@ -554,6 +573,13 @@ static void record_refusal(executor_core *x, order_record *r, const char *reason
 
 /* ---- exits never open a position ------------------------------------------------------- */
 
+/* The entry an exit closes, as the books show it. */
+typedef struct {
+    bool open;      /* the entry order is still open in the books */
+    int64_t filled; /* lots it filled that the exit may close */
+    char coid[ORDER_ID_MAX];
+} exit_entry;
+
 /* What an exit may close: at most what its condition holds (its entry's fills) and what the
  * account still holds for it (the net position less what the other conditions hold), so an
  * exit never opens or flips a position, whatever was done by hand in between. The other
@@ -561,9 +587,10 @@ static void record_refusal(executor_core *x, order_record *r, const char *reason
  * +1 and -1 with the account flat: each exit still closes its own lot. 0 with why: nothing
  * left to close; -1: the books could not be read. *attributed: the entry is in the books, so the
  * size is the condition's own (the risk rules then take it as an exit whatever the net). */
-static int64_t exit_size(executor_core *x, const order *o, const char *signal_id, bool *attributed, char *why,
-                         size_t whylen) {
+static int64_t exit_size(executor_core *x, const order *o, const char *signal_id, bool *attributed,
+                         exit_entry *ent, char *why, size_t whylen) {
     *attributed = false;
+    memset(ent, 0, sizeof *ent);
     char entry_id[ORDER_ID_MAX];
     snprintf(entry_id, sizeof entry_id, "%s", signal_id);
     entry_id[strlen(entry_id) - 1] = 'E'; /* an exit's id ends in ".X" (gw_is_exit) */
@@ -574,6 +601,9 @@ static int64_t exit_size(executor_core *x, const order *o, const char *signal_id
     if (!ostore_get_by_signal(x->os, entry_id, &entry)) return o->qty;
     *attributed = true;
     int64_t holds = entry.o.side == held ? entry.o.filled_qty : 0;
+    ent->open = order_is_open(entry.o.status);
+    ent->filled = holds;
+    snprintf(ent->coid, sizeof ent->coid, "%s", entry.o.client_order_id);
     position p;
     int64_t others;
     if (!ostore_position_get(x->os, o->account, o->symbol, &p) ||
@@ -631,11 +661,70 @@ static void local_time(int64_t now_ms, int *minute, int *weekday) {
     *weekday = tm.tm_wday;
 }
 
+/* ---- exits held until their entry is booked ------------------------------------------------ */
+
+/* How long an exit waits for its entry's fill to arrive on the report stream before the broker
+ * is asked about the entry; then, while the broker shows the entry open and unfilled, how often
+ * it is asked again. */
+#define HOLD_MS 3000
+#define HOLD_AGAIN_MS 15000
+
+/* What may happen to an exit whose entry is not booked as filled: a signal just received is held
+ * (stored, acknowledged); a held one decided again stays held; after the broker was asked, it is
+ * decided on what the books now say, and stays held only while the entry is open with nothing
+ * filled (sending would find nothing to close, skipping would leave the fill to come unmanaged). */
+typedef enum { HOLD_NEW, HOLD_AGAIN, HOLD_FINAL } hold_mode;
+
+static held_signal *held_find(executor_core *x, const char *signal_id) {
+    for (size_t i = 0; i < x->nheld; i++)
+        if (!strcmp(x->held[i].sig.signal_id, signal_id)) return &x->held[i];
+    return NULL;
+}
+
+static bool held_add(executor_core *x, const wire_signal *sig, int64_t due_ms) {
+    if (held_find(x, sig->signal_id)) return true;
+    if (x->nheld == x->held_cap) {
+        size_t cap = x->held_cap ? x->held_cap * 2 : 8;
+        held_signal *h = realloc(x->held, cap * sizeof *h);
+        if (!h) return false;
+        x->held = h;
+        x->held_cap = cap;
+    }
+    x->held[x->nheld].sig = *sig;
+    x->held[x->nheld].due_ms = due_ms;
+    x->nheld++;
+    return true;
+}
+
+/* Stores the exit as received (that acknowledges it) and keeps it in memory. False when it
+ * could not be stored: then it is not acknowledged, and the strategy sends it again. */
+static bool hold_exit(executor_core *x, const wire_signal *sig, const order_record *r, const exit_entry *entry) {
+    char body[HELD_EXIT_BODY_MAX];
+    size_t len = wire_encode_signal(sig, true, body, sizeof body);
+    if (!len || !hexit_put(x->db, sig->signal_id, body, len, now_s(x))) {
+        log_error("exit %s waits for its entry's fill, but cannot be stored now (%s); not acknowledged",
+                  sig->signal_id, sqlite3_errmsg(x->db));
+        return false;
+    }
+    if (!held_add(x, sig, now_us(x) / 1000 + HOLD_MS)) {
+        log_error("exit %s: out of memory holding it; decided again at the next start", sig->signal_id);
+        return false;
+    }
+    db_journal(x->db, "executor", "exit_held", r->o.client_order_id, entry->coid);
+    log_warn("exit %s held: its entry %s is not booked as filled yet (%lld lot(s) so far); decided when its fill "
+             "is booked, or after asking the broker in %d s", sig->signal_id, entry->coid, (long long)entry->filled,
+             HOLD_MS / 1000);
+    return true;
+}
+
+/* ---- signals ----------------------------------------------------------------------------- */
+
 /* Room for "aftm-<instance>-" in front of a signal id. */
 #define COID_PREFIX_LEN (5 + DB_INSTANCE_ID_LEN + 1)
 
-void exc_on_signal(executor_core *x, const wire_signal *sig) {
-    x->st.signals++;
+/* One signal: refused, skipped, held (an exit whose entry is not booked yet; see hold_mode) or
+ * stored and sent. */
+static void take_signal(executor_core *x, const wire_signal *sig, hold_mode mode) {
     order_record r;
     memset(&r, 0, sizeof r);
     char signal_id[ORDER_ID_MAX - COID_PREFIX_LEN];
@@ -680,6 +769,11 @@ void exc_on_signal(executor_core *x, const wire_signal *sig) {
                  (long long)sig->quantity, (long long)ORDER_QTY_MAX);
         return;
     }
+    if (mode == HOLD_NEW && held_find(x, signal_id)) {
+        /* held already: this resend is acknowledged again, and waits with the first */
+        acknowledge(x, &r);
+        return;
+    }
     if (!have_account) {
         char why[256];
         /* an expired session blocks new entries, and says so */
@@ -691,10 +785,19 @@ void exc_on_signal(executor_core *x, const wire_signal *sig) {
     bool sized_exit = false;
     if (r.is_exit) {
         char why[256] = "";
-        int64_t qty = exit_size(x, &r.o, signal_id, &sized_exit, why, sizeof why);
+        exit_entry entry;
+        int64_t qty = exit_size(x, &r.o, signal_id, &sized_exit, &entry, why, sizeof why);
         if (qty < 0) {
-            /* not acknowledged: the strategy sends it again */
+            /* not acknowledged: the strategy sends it again (a held one is decided again later) */
             log_error("cannot read the books to size exit %s (%s); not sent now", signal_id, sqlite3_errmsg(x->db));
+            return;
+        }
+        /* The strategy follows the report stream too and may start the exit before the entry's
+         * fill is booked here: sized now, the exit would find nothing to close and leave the
+         * position unmanaged. It waits for the fill (or the broker's word) instead. */
+        bool wait = entry.open && qty < r.o.qty && (mode != HOLD_FINAL || entry.filled == 0);
+        if (wait) {
+            if (mode == HOLD_NEW && hold_exit(x, sig, &r, &entry)) acknowledge(x, &r);
             return;
         }
         if (qty == 0) {
@@ -739,6 +842,74 @@ void exc_on_signal(executor_core *x, const wire_signal *sig) {
     log_info("order %s: %s %lld %s for signal %s%s", coid, side == SIDE_BUY ? "buy" : "sell", (long long)r.o.qty,
              r.o.symbol, signal_id, r.is_exit ? " (exit)" : reduces ? " (entry; reduces the net position)" : " (entry)");
     send_order(x, &r);
+}
+
+void exc_on_signal(executor_core *x, const wire_signal *sig) {
+    x->st.signals++;
+    take_signal(x, sig, HOLD_NEW);
+}
+
+/* Decides again on each held exit: once its entry's fill is booked (or the entry ended), it is
+ * sized and sent (or skipped) as any exit; past its deadline, the entry is first settled with
+ * the broker (its status, then the gateway's report log), and the exit decided on that. An exit
+ * leaves the hold once its order row (sent, refused or skipped) is stored. */
+static void settle_held(executor_core *x) {
+    if (!x->nheld || x->held_busy) return;
+    x->held_busy = true;
+    for (size_t i = 0; i < x->nheld;) {
+        wire_signal sig = x->held[i].sig;
+        order_record r;
+        bool decided = ostore_get_by_signal(x->os, sig.signal_id, &r);
+        hold_mode mode = HOLD_AGAIN;
+        if (!decided) {
+            int64_t now = now_us(x) / 1000;
+            if (now >= x->held[i].due_ms) {
+                char entry_id[WIRE_SIGNAL_ID_MAX];
+                snprintf(entry_id, sizeof entry_id, "%s", sig.signal_id);
+                entry_id[strlen(entry_id) - 1] = 'E';
+                order_record entry;
+                if (ostore_get_by_signal(x->os, entry_id, &entry) && order_is_open(entry.o.status)) {
+                    log_warn("exit %s: no fill of its entry %s booked after %d s; asking the broker", sig.signal_id,
+                             entry.o.client_order_id, HOLD_MS / 1000);
+                    exc_catch_up(x);
+                    settle_with_gateway(x, entry.o.client_order_id);
+                }
+                mode = HOLD_FINAL;
+                x->held[i].due_ms = now + HOLD_AGAIN_MS;
+            }
+            take_signal(x, &sig, mode);
+            decided = ostore_get_by_signal(x->os, sig.signal_id, &r);
+        }
+        if (!decided) {
+            if (mode == HOLD_FINAL)
+                log_error("exit %s still waits: the broker shows its entry open with nothing filled; asked again in "
+                          "%d s", sig.signal_id, HOLD_AGAIN_MS / 1000);
+            i++;
+            continue;
+        }
+        if (!hexit_remove(x->db, sig.signal_id)) {
+            i++; /* the row goes next time; its order row already answers for it */
+            continue;
+        }
+        log_info("held exit %s decided: order %s %s", sig.signal_id, r.o.client_order_id,
+                 order_status_name(r.o.status));
+        memmove(&x->held[i], &x->held[i + 1], (x->nheld - i - 1) * sizeof *x->held);
+        x->nheld--;
+    }
+    x->held_busy = false;
+}
+
+static void load_held(void *ctx, const held_exit_row *row) {
+    executor_core *x = ctx;
+    wire_msg m;
+    if (wire_decode(&x->dec, row->body, row->len, &m) != WIRE_SIGNAL || !m.u.signal.has_ext ||
+        strcmp(m.u.signal.signal_id, row->signal_id)) {
+        log_error("held exit %s is not a signal aftm stored; left in the database for a look", row->signal_id);
+        return;
+    }
+    if (!held_add(x, &m.u.signal, now_us(x) / 1000 + HOLD_MS))
+        log_error("held exit %s: out of memory; decided at the next start", row->signal_id);
+    else log_warn("exit %s was held when the executor stopped; deciding on it again", row->signal_id);
 }
 
 /* ---- orders by hand ---------------------------------------------------------------------- */
@@ -1155,6 +1326,7 @@ void exc_poll_state(executor_core *x) {
         exc_load_kill_switch(x);
         exc_take_manual(x);
     }
+    settle_held(x); /* and, past its deadline, asks the broker */
 }
 
 /* ---- life -------------------------------------------------------------------------------- */
@@ -1195,6 +1367,7 @@ void exc_free(executor_core *x) {
     ostore_close(x->os);
     cstore_close(x->cs);
     wire_decoder_destroy(&x->dec);
+    free(x->held);
     free(x);
 }
 
@@ -1210,6 +1383,10 @@ void exc_start(executor_core *x) {
     }
     refresh_pnl(x);
     exc_reconcile(x);
+    /* exits held when the executor stopped: decided on the books as reconciled now */
+    if (hexit_each(x->db, load_held, x) < 0)
+        log_error("cannot read the held exits: %s; read again at the next start", sqlite3_errmsg(x->db));
+    settle_held(x);
     finish_taken(x);
     exc_take_manual(x);
     x->data_version = db_data_version(x->db);
