@@ -123,3 +123,28 @@ bool mreq_finish(sqlite3 *db, int64_t id, const char *client_order_id, const cha
     sqlite3_finalize(st);
     return ok;
 }
+
+int mreq_flatten_refused(sqlite3 *db, int64_t id, char *out, size_t cap) {
+    sqlite3_stmt *st;
+    out[0] = 0;
+    /* the flatten orders are stored under signal id "flatten-<request id>-<product>" */
+    if (sqlite3_prepare_v2(db,
+                           "SELECT symbol, reason FROM orders WHERE signal_id LIKE ? ESCAPE '\\' "
+                           "AND status='rejected' ORDER BY symbol",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    char pattern[48];
+    snprintf(pattern, sizeof pattern, "flatten-%lld-%%", (long long)id);
+    sqlite3_bind_text(st, 1, pattern, -1, SQLITE_TRANSIENT);
+    int n = 0, rc;
+    size_t used = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *sym = (const char *)sqlite3_column_text(st, 0), *why = (const char *)sqlite3_column_text(st, 1);
+        int w = snprintf(out + used, cap - used, "%s%s (%s)", n ? ", " : "", sym ? sym : "?",
+                         why && *why ? why : "no reason given");
+        if (w > 0 && (size_t)w < cap - used) used += (size_t)w;
+        n++;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? n : -1;
+}

@@ -54,5 +54,8 @@ bool mreq_move(sqlite3 *db, int64_t id, mreq_state from, mreq_state to);
 bool mreq_finish(sqlite3 *db, int64_t id, const char *client_order_id, const char *result);
 /* The oldest pending request, or false when none (or the database failed). */
 bool mreq_next_pending(sqlite3 *db, manual_request *out);
+/* The orders of flatten request id that were refused (by the risk rules or the broker): how many,
+ * and "PRODUCT (reason), ..." in out; -1 when the database failed. */
+int mreq_flatten_refused(sqlite3 *db, int64_t id, char *out, size_t cap);
 
 #endif

@@ -147,6 +147,12 @@ static const char *const MIGRATIONS[] = {
     "  signal_id TEXT PRIMARY KEY,"
     "  body BLOB NOT NULL,"
     "  held_at REAL NOT NULL);",
+    /* 10: the account's risk limits ('aftm risk set|import'), one row a key as written, used by
+     * every way of running the executor */
+    "CREATE TABLE IF NOT EXISTS risk_limits("
+    "  key TEXT PRIMARY KEY,"
+    "  value TEXT NOT NULL,"
+    "  updated_at REAL NOT NULL);",
 };
 
 int schema_version_latest(void) { return (int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]); }
