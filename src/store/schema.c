@@ -153,6 +153,12 @@ static const char *const MIGRATIONS[] = {
     "  key TEXT PRIMARY KEY,"
     "  value TEXT NOT NULL,"
     "  updated_at REAL NOT NULL);",
+    /* 11: limit orders by hand ('aftm order send --limit P'): the limit price (0: market) and
+     * whether it rests (ROD) or is immediate-or-cancel, on the request and on the order */
+    "ALTER TABLE orders ADD COLUMN limit_price INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE orders ADD COLUMN tif TEXT NOT NULL DEFAULT 'ioc';"
+    "ALTER TABLE manual_requests ADD COLUMN limit_price INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE manual_requests ADD COLUMN tif TEXT NOT NULL DEFAULT 'ioc';",
 };
 
 int schema_version_latest(void) { return (int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]); }

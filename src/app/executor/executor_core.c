@@ -924,7 +924,8 @@ static void load_held(void *ctx, const held_exit_row *row) {
  * happened otherwise. An order already stored under signal_id (the executor stopped between
  * storing it and finishing the request) is only reported. */
 static bool place_by_hand(executor_core *x, const char *signal_id, const char *account, const char *symbol,
-                          side_t side, int64_t qty, bool flatten, char *coid, char *result, size_t cap) {
+                          side_t side, int64_t qty, price_t limit_price, bool rests, bool flatten, char *coid,
+                          char *result, size_t cap) {
     order_record r;
     memset(&r, 0, sizeof r);
     coid[0] = 0;
@@ -939,12 +940,15 @@ static bool place_by_hand(executor_core *x, const char *signal_id, const char *a
         snprintf(result, cap, "not a valid order (quantity or product)");
         return true;
     }
+    r.o.limit_price = limit_price > 0 ? limit_price : 0;
+    r.o.rests = r.o.limit_price > 0 && rests;
     int64_t now_ms = now_us(x) / 1000;
     price_t *last = price_slot(x, r.o.symbol, false);
     risk_request req = {.symbol = r.o.symbol, .side = side, .qty = r.o.qty, .now_ms = now_ms, .signal_ms = now_ms,
                         .duplicate = false, .closes_holding = flatten, .flatten = flatten};
     req.last_price = last ? *last : 0;
-    req.ref_price = req.last_price; /* a market order by hand: at the last price */
+    /* a market order by hand: at the last price; a limit: at its limit (the price band checks it) */
+    req.ref_price = r.o.limit_price > 0 ? r.o.limit_price : req.last_price;
     r.ref_price = req.ref_price;
     r.signal_when = now_s(x);
     local_time(now_ms, &req.minute_of_day, &req.weekday);
@@ -964,8 +968,11 @@ static bool place_by_hand(executor_core *x, const char *signal_id, const char *a
     x->st.orders++;
     db_journal(x->db, "executor", flatten ? "flatten_order" : "manual_order", coid, signal_id);
     snprintf(result, cap, "placed");
-    log_info("order %s: %s %lld %s by hand (%s)", coid, side == SIDE_BUY ? "buy" : "sell", (long long)r.o.qty,
-             r.o.symbol, signal_id);
+    char how[48] = "market";
+    if (r.o.limit_price > 0)
+        snprintf(how, sizeof how, "limit %lld %s", (long long)r.o.limit_price, r.o.rests ? "ROD" : "IOC");
+    log_info("order %s: %s %lld %s %s by hand (%s)", coid, side == SIDE_BUY ? "buy" : "sell", (long long)r.o.qty,
+             r.o.symbol, how, signal_id);
     send_order(x, &r);
     return true;
 }
@@ -973,7 +980,8 @@ static bool place_by_hand(executor_core *x, const char *signal_id, const char *a
 static void place_manual(executor_core *x, const manual_request *q) {
     char signal_id[32], coid[ORDER_ID_MAX], result[sizeof q->result];
     snprintf(signal_id, sizeof signal_id, MANUAL_PREFIX "%lld", (long long)q->id);
-    if (place_by_hand(x, signal_id, q->account, q->symbol, q->side, q->qty, false, coid, result, sizeof result))
+    if (place_by_hand(x, signal_id, q->account, q->symbol, q->side, q->qty, q->limit_price, q->rests, false, coid,
+                      result, sizeof result))
         mreq_finish(x->db, q->id, coid, result);
 }
 
@@ -1027,7 +1035,7 @@ static void flatten_all(executor_core *x, const manual_request *in) {
         snprintf(signal_id, sizeof signal_id, "flatten-%lld-%s", (long long)q->id, c.open[i].symbol);
         int64_t net = c.open[i].net;
         if (!place_by_hand(x, signal_id, q->account, c.open[i].symbol, net > 0 ? SIDE_SELL : SIDE_BUY,
-                           net > 0 ? net : -net, true, coid, res, sizeof res))
+                           net > 0 ? net : -net, 0, false, true, coid, res, sizeof res))
             return; /* left taken: done again (orders already stored are only reported) */
         snprintf(one, sizeof one, "%s%s %+lld: %s %.60s", used ? "; " : "", c.open[i].symbol, (long long)-net,
                  coid[0] ? coid : "-", res);
