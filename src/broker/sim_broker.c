@@ -47,6 +47,7 @@ typedef struct {
 
     sim_order *orders; /* order i has serial SIM-%08X of i + 1 */
     size_t n_orders, cap_orders;
+    size_t n_rejects; /* rejected orders in the book (SIM_MAX_KEPT_REJECTS) */
 
     uint32_t *cid_index; /* open addressing: 0 = empty, else order index + 1 */
     size_t cid_cap, cid_count;
@@ -433,6 +434,12 @@ static bool sim_send_order(void *self, const broker_order_req *req, broker_send_
         refuse_unrecorded(req, "NOT_LOGGED_IN", "not logged in to the exchange", res);
         return false;
     }
+    char msg[BROKER_MSG_MAX];
+    const char *code = validate(s, req, msg, sizeof msg);
+    if (code && s->n_rejects >= SIM_MAX_KEPT_REJECTS) {
+        refuse_unrecorded(req, code, msg, res);
+        return false;
+    }
     if (s->n_orders >= 0xFFFFFFF0u ||
         !buf_grow((void **)&s->orders, &s->cap_orders, s->n_orders + 1, sizeof *s->orders)) {
         refuse_unrecorded(req, "INTERNAL_ERROR", "the exchange is out of memory", res);
@@ -459,8 +466,6 @@ static bool sim_send_order(void *self, const broker_order_req *req, broker_send_
     }
     s->n_orders++;
 
-    char msg[BROKER_MSG_MAX];
-    const char *code = validate(s, req, msg, sizeof msg);
     if (!code && (i->type == BROKER_LIMIT && (i->tif == BROKER_IOC || i->tif == BROKER_FOK)) &&
         !buf_grow((void **)&s->ioc_open, &s->cap_ioc, s->n_ioc + 1, sizeof *s->ioc_open)) {
         code = "INTERNAL_ERROR";
@@ -481,6 +486,7 @@ static bool sim_send_order(void *self, const broker_order_req *req, broker_send_
         }
     }
     if (code) {
+        s->n_rejects++;
         o->is_send_order = false;
         str_copy(o->error_code, sizeof o->error_code, code);
         str_copy(o->error_message, sizeof o->error_message, msg);
@@ -778,6 +784,7 @@ bool sim_broker_restore_order(broker *b, const sim_order_row *row) {
     if (o->info.client_order_id[0] && !cid_insert(s, idx)) return false;
     s->n_orders++;
     const broker_order_info *i = &o->info;
+    if (i->status == BROKER_ST_REJECTED && !o->is_send_order) s->n_rejects++;
     if (!broker_status_open(i->status) || i->filled_qty >= i->qty) return true;
     bool ioc = i->type == BROKER_LIMIT && (i->tif == BROKER_IOC || i->tif == BROKER_FOK);
     if (ioc && !buf_grow((void **)&s->ioc_open, &s->cap_ioc, s->n_ioc + 1, sizeof *s->ioc_open)) return false;

@@ -15,6 +15,10 @@
 #include "broker/broker.h"
 
 #define SIM_MAX_ACCOUNTS 8
+/* Rejected orders kept in the book (and on disk through the journal). Past that, a rejected
+ * order is still answered with its reason but not kept: a client sending garbage in a loop
+ * cannot grow the exchange without bound. */
+#define SIM_MAX_KEPT_REJECTS 1000
 #define SIM_DEFAULT_LOGIN "A123456789"
 #define SIM_DEFAULT_PASSWORD "sim-pass"
 

@@ -341,6 +341,10 @@ def run(home):
         r = json.loads(cli.raw(b'{"operation": "send_order", "parameters": ' + json.dumps(
             order_params(quantity="lots", price={"x": 1})).encode() + b"}"))
         expect_error(r, "ORDER_EXECUTION_ERROR")
+        # a 2 MiB request is answered, not dropped with its connection; the next one is served
+        big = b'{"operation": "send_order", "parameters": {"note": "' + b"x" * (2 << 20) + b'"}}'
+        expect_error(json.loads(cli.raw(big)), "REQUEST_TOO_LARGE")
+        assert cli.call({"operation": "list_accounts"})["success"] is True
         # not even ZMTP, on every port; then a valid ZMTP 3 greeting announcing a huge frame
         greeting = b"\xff" + b"\x00" * 8 + b"\x7f" + b"\x03\x00" + b"NULL".ljust(20, b"\x00") + b"\x00" * 32
         for port in ports:

@@ -1,7 +1,9 @@
 /* The simulated exchange's book on disk (exchange_store) and the exchange core over it: the
  * book restored after a reopen (orders, resting orders, positions with their lots, fill ids),
- * the report seq strictly increasing across reopens, a client order id unique in the book. */
+ * the report seq strictly increasing across reopens, a client order id unique in the book, a
+ * newer schema refused. */
 #include <jansson.h>
+#include <sqlite3.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -337,12 +339,34 @@ static void test_duplicate_refused_after_restart_and_sessions(void **state) {
     assert_int_equal(o.status, BROKER_ST_FILLED);
 }
 
+/* A book written by a newer aftm is refused as it is: not opened, not rewritten. */
+static void test_newer_schema_refused_unchanged(void **state) {
+    fixture *f = *state;
+    close_core(f);
+    char path[600], err[512] = "";
+    snprintf(path, sizeof path, "%s/%s", f->home.path, XSTORE_FILE);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version=99", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_null(xstore_open(f->home.path, err, sizeof err));
+    assert_non_null(strstr(err, "schema 99, newer"));
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *q = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(q, 0), 99);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_book_restored_after_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_seq_monotonic_across_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_client_order_id_unique, setup, teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_refused_after_restart_and_sessions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_newer_schema_refused_unchanged, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

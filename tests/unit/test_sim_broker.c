@@ -297,6 +297,26 @@ static void test_rejections(void **state) {
     for (size_t i = 0; i < f->ev.nreports; i++) assert_int_equal(f->ev.reports[i].status, BROKER_ST_REJECTED);
 }
 
+/* A client sending bad orders in a loop: each is answered with its reason, the book keeps the
+ * first SIM_MAX_KEPT_REJECTS and no more, and a good order after them is placed as usual. */
+static void test_rejects_kept_bounded(void **state) {
+    fixture *f = *state;
+    broker_send_result res;
+    for (int k = 0; k < SIM_MAX_KEPT_REJECTS + 50; k++) {
+        char cid[32];
+        snprintf(cid, sizeof cid, "bad-%d", k);
+        broker_order_req r = req(cid, "SIM-0001", "ZZZ9", SIDE_BUY, 1);
+        assert_false(broker_send_order(&f->b, &r, &res));
+        assert_string_equal(res.error_code, "UNKNOWN_PRODUCT");
+        assert_int_equal(res.status, BROKER_ST_REJECTED);
+        f->ev.nreports = 0; /* the capture's own room is not what is tested */
+    }
+    assert_int_equal(sim_broker_order_count(&f->b, NULL), SIM_MAX_KEPT_REJECTS);
+    broker_order_req good = req("good-1", "SIM-0001", "TXFF5", SIDE_BUY, 1);
+    assert_true(broker_send_order(&f->b, &good, &res));
+    assert_int_equal(sim_broker_order_count(&f->b, NULL), SIM_MAX_KEPT_REJECTS + 1);
+}
+
 static void test_limit_rest_cancel_and_ioc_expiry(void **state) {
     fixture *f = *state;
     char err[160];
@@ -424,6 +444,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_idempotent_client_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_positions_after_buys_and_sells, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rejections, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rejects_kept_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_limit_rest_cancel_and_ioc_expiry, setup, teardown),
         cmocka_unit_test(test_feed_and_service),
         cmocka_unit_test(test_names),

@@ -12,6 +12,9 @@
 #include "core/clock.h"
 #include "domain/position.h"
 
+/* the layout of the book this code writes (PRAGMA user_version) */
+#define XSTORE_SCHEMA 1
+
 static const char *SCHEMA =
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS products ("
@@ -103,6 +106,7 @@ struct exchange_store {
     uint64_t last_seq; /* cached: the newest seq written (committed or in this transaction) */
     uint64_t committed_seq;
     int64_t epoch;
+    char failure[256]; /* why this transaction failed, kept: the rollback's own message would replace it */
 };
 
 static bool exec_sql(sqlite3 *db, const char *sql, char *err, size_t errlen) {
@@ -113,18 +117,39 @@ static bool exec_sql(sqlite3 *db, const char *sql, char *err, size_t errlen) {
     return false;
 }
 
+/* Marks the open transaction failed and keeps the first reason (why, or SQLite's), in words a
+ * user acts on. */
+static void fail_tx(exchange_store *x, const char *why) {
+    if (x->in_tx) x->tx_failed = true;
+    if (x->failure[0]) return;
+    if (why) {
+        snprintf(x->failure, sizeof x->failure, "%s", why);
+        return;
+    }
+    int code = sqlite3_errcode(x->db) & 0xff;
+    if (code == SQLITE_FULL)
+        snprintf(x->failure, sizeof x->failure, "the disk is full (%s)", sqlite3_errmsg(x->db));
+    else if (code == SQLITE_NOMEM)
+        snprintf(x->failure, sizeof x->failure, "out of memory");
+    else
+        snprintf(x->failure, sizeof x->failure, "%s", sqlite3_errmsg(x->db));
+}
+
 static bool step_done(exchange_store *x, sqlite3_stmt *st) {
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     if (rc == SQLITE_DONE || rc == SQLITE_ROW) return true;
-    if (x->in_tx) x->tx_failed = true;
+    fail_tx(x, NULL);
     return false;
 }
 
 static void bind_text(sqlite3_stmt *st, int i, const char *s) { sqlite3_bind_text(st, i, s ? s : "", -1, SQLITE_TRANSIENT); }
 
-const char *xstore_error(exchange_store *x) { return x && x->db ? sqlite3_errmsg(x->db) : "no database"; }
+const char *xstore_error(exchange_store *x) {
+    if (!x || !x->db) return "no database";
+    return x->failure[0] ? x->failure : sqlite3_errmsg(x->db);
+}
 
 bool xstore_meta_get(exchange_store *x, const char *key, char *out, size_t cap) {
     sqlite3_stmt *st = x->st[ST_META_GET];
@@ -179,6 +204,19 @@ exchange_store *xstore_open(const char *home, char *err, size_t errlen) {
         xstore_close(x);
         return NULL;
     }
+    /* a book written by a newer aftm may hold what this one cannot read: refuse it, unchanged */
+    int version = 0;
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(x->db, "PRAGMA user_version", -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+        version = sqlite3_column_int(q, 0);
+    sqlite3_finalize(q);
+    if (version > XSTORE_SCHEMA) {
+        exec_sql(x->db, "ROLLBACK", NULL, 0);
+        snprintf(err, errlen, "%s has schema %d, newer than this aftm's (%d); it is left as it is: run the aftm that "
+                 "wrote it, or move the file away to start a new book", path, version, XSTORE_SCHEMA);
+        xstore_close(x);
+        return NULL;
+    }
     if (!exec_sql(x->db, SCHEMA, e, sizeof e) || !exec_sql(x->db, "PRAGMA user_version=1", e, sizeof e)) {
         exec_sql(x->db, "ROLLBACK", NULL, 0);
         snprintf(err, errlen, "%s: cannot create the tables: %s", path, e);
@@ -225,6 +263,7 @@ bool xstore_begin(exchange_store *x) {
     if (rc != SQLITE_DONE) return false;
     x->in_tx = true;
     x->tx_failed = false;
+    x->failure[0] = '\0';
     return true;
 }
 
@@ -248,6 +287,7 @@ bool xstore_commit(exchange_store *x) {
     int rc = sqlite3_step(x->st[ST_COMMIT]);
     sqlite3_reset(x->st[ST_COMMIT]);
     if (rc != SQLITE_DONE) {
+        fail_tx(x, NULL);
         xstore_rollback(x);
         return false;
     }
@@ -283,7 +323,7 @@ bool xstore_put_order(exchange_store *x, const sim_order_row *o, int64_t now_us)
     sqlite3_bind_int64(st, 19, now_us);
     if (!step_done(x, st)) return false;
     if (sqlite3_changes(x->db) != 1) { /* order n exists with another id: never overwrite it */
-        if (x->in_tx) x->tx_failed = true;
+        fail_tx(x, "an order with that number is already in the book under another id");
         return false;
     }
     return true;
@@ -294,7 +334,7 @@ bool xstore_put_position(exchange_store *x, const sim_position_row *p) {
     size_t cap = 32 + p->n_lots * 44, len = 0;
     char *lots = malloc(cap);
     if (!lots) {
-        if (x->in_tx) x->tx_failed = true;
+        fail_tx(x, "out of memory");
         return false;
     }
     lots[0] = '\0';
@@ -340,14 +380,14 @@ bool xstore_set_last_price(exchange_store *x, const char *code, price_t last) {
 
 bool xstore_add_report(exchange_store *x, const broker_report *r) {
     if (r->seq <= x->last_seq) {
-        if (x->in_tx) x->tx_failed = true;
+        fail_tx(x, "a report out of sequence");
         return false;
     }
     json_t *j = bj_from_report(r);
     char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     if (!body) {
-        if (x->in_tx) x->tx_failed = true;
+        fail_tx(x, "out of memory");
         return false;
     }
     sqlite3_stmt *st = x->st[ST_ADD_REPORT];
@@ -368,7 +408,7 @@ bool xstore_add_report(exchange_store *x, const broker_report *r) {
     bind_text(st, 5, r->order_serial);
     if (!step_done(x, st)) return false;
     if (sqlite3_changes(x->db) != 1) { /* the order is not in the book */
-        if (x->in_tx) x->tx_failed = true;
+        fail_tx(x, "a fill for an order that is not in the book");
         return false;
     }
     return true;

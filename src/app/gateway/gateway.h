@@ -15,7 +15,9 @@
 #define GATEWAY_KEEP_REPORTS 8192   /* reports kept in memory for get_reports (brokers without a
                                      * report log of their own) */
 #define GATEWAY_MAX_REPORTS_REPLY 1000 /* reports per get_reports reply ("more": true after) */
-#define GATEWAY_MAX_REQUEST (1 << 20) /* bytes; a peer sending a larger frame is disconnected */
+#define GATEWAY_MAX_REQUEST (1 << 20) /* bytes; a larger request is answered with an error, unread */
+#define GATEWAY_MAX_FRAME (16 << 20)  /* bytes; a peer announcing a larger frame is disconnected (libzmq
+                                       * would allocate whatever size garbage on the port announces) */
 
 /* Where the broker's events go. Either callback may be NULL. */
 typedef struct {

@@ -279,6 +279,9 @@ static json_t *op_list_products(gateway_core *g) {
 }
 
 static json_t *dispatch(gateway_core *g, const char *req, size_t len) {
+    if (len > GATEWAY_MAX_REQUEST)
+        return gw_err("REQUEST_TOO_LARGE", "Request of %zu bytes is over the %d-byte limit; it was not read", len,
+                      GATEWAY_MAX_REQUEST);
     json_error_t jerr;
     json_t *root = json_loadb(req, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
     if (!root) return gw_err("INVALID_JSON", "Invalid JSON format");

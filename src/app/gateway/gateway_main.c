@@ -346,7 +346,7 @@ static bool bind_ports(gw_proc *p) {
     /* requests are small; the PUB sockets only receive subscriptions */
     router_bind_opts pub_opts = {.max_msg = 4096, .sndhwm = 1000, .insecure = p->o.insecure, .link = LINK_TICKS};
     router_bind_opts rep_opts = {.max_msg = 4096, .sndhwm = 1000, .insecure = p->o.insecure, .link = LINK_REPORTS};
-    router_bind_opts req_opts = {.max_msg = GATEWAY_MAX_REQUEST, .insecure = p->o.insecure, .link = LINK_ORDERS};
+    router_bind_opts req_opts = {.max_msg = GATEWAY_MAX_FRAME, .insecure = p->o.insecure, .link = LINK_ORDERS};
     const char *what = "ticks";
     if ((p->io.tick_pub = router_bind(p->zctx, ZMQ_XPUB, p->o.ep.tick, &pub_opts, err, sizeof err)) &&
         (what = "reports", p->io.report_pub = router_bind(p->zctx, ZMQ_PUB, p->o.ep.report, &rep_opts, err, sizeof err)) &&
