@@ -5,8 +5,8 @@ always arrives first (on main it was skipped as "closed by hand" and the long st
 
 1. the exit is held (stored, acknowledged, nothing sent, not "closed by hand"); once the fill
    report reaches the executor, the exit goes out sized to the entry and the account is flat;
-2. the fill report never comes: after its deadline the executor asks the broker, books the fill
-   from the gateway's report log and sends the exit;
+2. the fill report never comes: the executor books the fill from the broker (its reconciliation of
+   open orders, or the held exit's deadline) and sends the exit;
 3. the executor is killed (-9) while holding an exit: restarted, it picks the exit up from the
    database and sends it once.
 Every case ends flat, aftm's books equal to the exchange's, with no order opened by an exit."""
@@ -145,19 +145,22 @@ x = exit_before_fill(1)
 gate.release()
 settled_flat(x)
 
-# 2. the fill report never arrives: the broker is asked after the deadline
+# 2. the fill report never arrives: the fill is booked from the broker (its reconciliation of open
+# orders, or the held exit's own deadline, whichever comes first) and the exit decided on that
 x = exit_before_fill(2)
-check(wait_until(lambda: "exit %s: no fill of its entry" % x in s.log_text("executor"), 20),
-      "past the deadline it asks the broker")
 settled_flat(x)
+check(gate.holding() > 0, "the fill's report never reached the executor on the stream")
 gate.release()
 
 # 3. killed while holding the exit: the restarted executor picks it up
 x = exit_before_fill(3)
 s.kill("executor")
+# (its reconciliation of open orders may have decided the exit just before the kill)
+still_held = x in held_rows()
 s.start("executor")
-check(wait_until(lambda: "exit %s was held when the executor stopped" % x in s.log_text("executor"), 20),
-      "the restarted executor picks the held exit up")
+check(not still_held or wait_until(lambda: "exit %s was held when the executor stopped" % x
+                                   in s.log_text("executor"), 20),
+      "the restarted executor picks the held exit up (held at the kill: %s)" % still_held)
 settled_flat(x)
 check(len([o for o in orders() if o.endswith(".X")]) == 3, "one exit order per condition: %s" % sorted(orders()))
 gate.release()
