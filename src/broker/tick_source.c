@@ -28,6 +28,10 @@ struct tick_source {
     double interval_ns;
     int64_t anchor_ns; /* due time of tick number anchor_index */
     uint64_t anchor_index;
+    char (*together)[BROKER_SYMBOL_MAX]; /* products moving with the walk: one tick each per step */
+    size_t ntogether;
+    size_t pending; /* of those, how many have had this step's tick (ntogether: all) */
+    int64_t last_volume, last_ts_us;
 
     /* replay */
     tick_reader *reader;
@@ -59,6 +63,22 @@ tick_source *tick_source_random_walk(const char *symbol, uint64_t seed, double r
     s->anchor_ns = now_ns;
     s->anchor_index = 0;
     return s;
+}
+
+bool tick_source_walk_together(tick_source *s, const char *const *symbols, size_t n) {
+    if (!s || s->replay) return false;
+    char(*v)[BROKER_SYMBOL_MAX] = realloc(s->together, (s->ntogether + n + 1) * sizeof *v);
+    if (!v) return false;
+    s->together = v;
+    for (size_t i = 0; i < n; i++) {
+        if (!symbols[i] || !*symbols[i] || strlen(symbols[i]) >= BROKER_SYMBOL_MAX || !strcmp(symbols[i], s->symbol))
+            continue;
+        bool dup = false;
+        for (size_t k = 0; k < s->ntogether && !dup; k++) dup = !strcmp(s->together[k], symbols[i]);
+        if (!dup) snprintf(s->together[s->ntogether++], BROKER_SYMBOL_MAX, "%s", symbols[i]);
+    }
+    s->pending = s->ntogether; /* nothing owed before the first step */
+    return true;
 }
 
 static int64_t walk_due_ns(const tick_source *s) {
@@ -136,6 +156,7 @@ int64_t tick_source_due_in_ms(tick_source *s, int64_t now_ns) {
         if (!s->have_row) return -1;
         due = s->row_due_ns;
     } else {
+        if (s->pending < s->ntogether) return 0; /* this step's ticks of the products moving with it */
         due = walk_due_ns(s);
     }
     if (due <= now_ns) return 0;
@@ -159,6 +180,14 @@ int tick_source_next(tick_source *s, int64_t now_ns, broker_tick *out) {
         replay_advance(s, now_ns); /* at the end have_row is false: the next call reports it */
         return 1;
     }
+    if (s->pending < s->ntogether) {
+        memset(out, 0, sizeof *out);
+        snprintf(out->symbol, sizeof out->symbol, "%s", s->together[s->pending++]);
+        out->price = s->price;
+        out->volume = s->last_volume;
+        out->ts_us = s->last_ts_us;
+        return 1;
+    }
     int64_t due = walk_due_ns(s);
     if (due > now_ns) return 0;
     if (now_ns - due > CATCH_UP_LIMIT_NS) { /* stalled (suspended, debugger): do not burst */
@@ -175,6 +204,9 @@ int tick_source_next(tick_source *s, int64_t now_ns, broker_tick *out) {
     out->price = p;
     out->volume = 1 + (int64_t)((r >> 32) % 5);
     out->ts_us = clock_wall_us();
+    s->last_volume = out->volume;
+    s->last_ts_us = out->ts_us;
+    s->pending = 0;
     s->count++;
     return 1;
 }
@@ -215,6 +247,7 @@ sim_feed tick_source_feed(tick_source *s) {
 void tick_source_free(tick_source *s) {
     if (!s) return;
     if (s->reader) tick_reader_close(s->reader);
+    free(s->together);
     free(s);
 }
 

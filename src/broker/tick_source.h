@@ -22,6 +22,13 @@ typedef struct tick_source tick_source;
  * same prices. The first tick is due at now_ns. NULL on bad arguments or out of memory. */
 tick_source *tick_source_random_walk(const char *symbol, uint64_t seed, double rate, price_t start, int64_t now_ns);
 
+/* Makes the walk a market for these products too, moving together with its own symbol: every
+ * step of the walk is one tick of its symbol, then one tick at the same price of each of these
+ * (the simulated exchange's listed products, TX and MTX of each month). The step's pace and
+ * tick_source_count are the walk's steps. Duplicates and the walk's own symbol are ignored.
+ * false when it is not a walk or memory ran out. */
+bool tick_source_walk_together(tick_source *s, const char *const *symbols, size_t n);
+
 /* A replay of a tick file (tickfile.h formats) at speed times real time by the file's
  * timestamps; speed 0 = as fast as possible. as_symbol non-NULL: every tick is published under
  * that symbol instead of the file's. Prices are rounded to whole points; rows with a price

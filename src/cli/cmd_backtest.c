@@ -221,6 +221,7 @@ static json_t *build_json(const bt_args *a, const char *format, const char *symb
     json_object_set_new(sum, "sortino", s.sortino_valid ? json_real(s.sortino) : json_null());
     json_object_set_new(sum, "calmar", s.calmar_valid ? json_real(s.calmar) : json_null());
     json_object_set_new(sum, "exposure", json_real(s.exposure));
+    json_object_set_new(sum, "currency", json_string("TWD")); /* of every money figure here (NT$) */
     json_object_set_new(sum, "capital", json_real(s.capital));
     json_object_set_new(sum, "final_equity", json_real(s.final_equity));
     json_object_set_new(sum, "return_pct", json_real(s.return_pct));
@@ -239,7 +240,7 @@ static json_t *build_json(const bt_args *a, const char *format, const char *symb
         json_t *jt = json_object();
         json_object_set_new(jt, "condition_id", json_string(ci < cs->n ? cs->uuids[ci] : ""));
         json_object_set_new(jt, "symbol", json_string(t[i].symbol));
-        json_object_set_new(jt, "side", json_string(side_name(t[i].side)));
+        json_object_set_new(jt, "side", json_string(t[i].side == SIDE_BUY ? "buy" : "sell")); /* as every --json */
         json_object_set_new(jt, "qty", json_integer(t[i].qty));
         json_object_set_new(jt, "entry_time", json_string(e0));
         json_object_set_new(jt, "entry_price", json_integer(t[i].entry_price));
@@ -443,6 +444,7 @@ static void db_row(void *ctx, const condition_record *r) {
     condition_init(&c, r->c.id, r->c.symbol, r->c.side, r->c.trigger_price, r->c.turning_point, r->c.quantity,
                    r->c.take_profit_point, r->c.stop_loss_point, r->c.is_following);
     if (!condition_set_push(l->cs, &c, r->uuid)) l->ok = false;
+    else l->cs->repeat[l->cs->n - 1] = r->c.repeat; /* a stored repeating condition repeats here too */
 }
 
 static bool load_db_conditions(home_db *h, condition_set *cs) {

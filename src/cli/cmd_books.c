@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "cli/home_db.h"
+#include "core/clock.h"
 #include "core/config.h"
 #include "domain/position.h"
 #include "net/gateway_client.h"
@@ -54,6 +55,12 @@ static int parse(int argc, char **argv, books_opts *o, const char *help) {
     return -1;
 }
 
+/* A time of the books as --json writes every time (ISO 8601 with offset); NULL for none. */
+static const char *iso(double t, char buf[CLOCK_ISO_MAX]) {
+    clock_iso8601(t, buf);
+    return buf[0] ? buf : NULL;
+}
+
 static void print_json(json_t *j) {
     char *s = json_dumps(j, JSON_INDENT(2));
     printf("%s\n", s);
@@ -70,6 +77,7 @@ int cmd_orders(int argc, char **argv) {
     books_opts o;
     int rc = parse(argc, argv, &o, ORDERS_HELP);
     if (rc >= 0) return rc;
+    if (!home_has_data(o.home, "orders")) return EXIT_RUNTIME;
     home_db h;
     if (!home_db_open(&h, o.home)) return EXIT_RUNTIME;
     sqlite3_stmt *st;
@@ -88,13 +96,16 @@ int cmd_orders(int argc, char **argv) {
         double avg = filled ? (double)notional / (double)filled : 0.0;
         const char *col[12];
         for (int i = 0; i < 12; i++) col[i] = (const char *)sqlite3_column_text(st, i);
+        char when[CLOCK_ISO_MAX];
         if (o.json) {
             json_array_append_new(
-                arr, json_pack("{s:s,s:s,s:I,s:s,s:s,s:s,s:I,s:I,s:f,s:s,s:s,s:f}", "client_order_id", col[0],
+                arr, json_pack("{s:s,s:s,s:I,s:s,s:s,s:s,s:I,s:I,s:f,s:f,s:s,s:s,s:s?}", "client_order_id", col[0],
                                "signal_id", col[1], "condition_id", (json_int_t)sqlite3_column_int64(st, 2), "account",
                                col[3], "symbol", col[4], "side", col[5], "qty", (json_int_t)sqlite3_column_int64(st, 6),
-                               "filled_qty", (json_int_t)filled, "avg_fill_price", avg, "status", col[9], "reason",
-                               col[10], "time", sqlite3_column_double(st, 11)));
+                               "filled_qty", (json_int_t)filled, "avg_price", avg,
+                               /* the name before one style: kept for scripts, to go in a later release */
+                               "avg_fill_price", avg, "status", col[9], "reason", col[10], "time",
+                               iso(sqlite3_column_double(st, 11), when)));
         } else {
             printf("%-22s %-6lld %-9s %-5s %4lld %6lld %10.2f %-17s %s\n", col[0], (long long)sqlite3_column_int64(st, 2),
                    col[4], col[5], (long long)sqlite3_column_int64(st, 6), (long long)filled, avg, col[9], col[10]);
@@ -119,6 +130,7 @@ int cmd_fills(int argc, char **argv) {
     books_opts o;
     int rc = parse(argc, argv, &o, FILLS_HELP);
     if (rc >= 0) return rc;
+    if (!home_has_data(o.home, "fills")) return EXIT_RUNTIME;
     home_db h;
     if (!home_db_open(&h, o.home)) return EXIT_RUNTIME;
     sqlite3_stmt *st;
@@ -132,11 +144,12 @@ int cmd_fills(int argc, char **argv) {
     while (sqlite3_step(st) == SQLITE_ROW) {
         n++;
         const char *fid = (const char *)sqlite3_column_text(st, 0), *coid = (const char *)sqlite3_column_text(st, 1);
+        char when[CLOCK_ISO_MAX];
         if (o.json)
-            json_array_append_new(arr, json_pack("{s:s,s:s,s:I,s:I,s:f,s:s,s:s,s:s}", "fill_id", fid, "client_order_id",
+            json_array_append_new(arr, json_pack("{s:s,s:s,s:I,s:I,s:s?,s:s,s:s,s:s}", "fill_id", fid, "client_order_id",
                                                  coid, "qty", (json_int_t)sqlite3_column_int64(st, 2), "price",
                                                  (json_int_t)sqlite3_column_int64(st, 3), "time",
-                                                 sqlite3_column_double(st, 4), "account",
+                                                 iso(sqlite3_column_double(st, 4), when), "account",
                                                  (const char *)sqlite3_column_text(st, 5), "symbol",
                                                  (const char *)sqlite3_column_text(st, 6), "side",
                                                  (const char *)sqlite3_column_text(st, 7)));
@@ -249,10 +262,11 @@ static void pos_row(void *ctx, const position *p, price_t last) {
     pos_ctx *c = ctx;
     int64_t unreal = last > 0 ? position_unrealized(p, last) : 0;
     /* last: the price the unrealized P&L is marked at (the executor stores the last tick's) */
-    json_array_append_new(c->arr, json_pack("{s:s,s:s,s:I,s:f,s:I,s:I,s:I}", "account", p->account, "symbol",
+    json_array_append_new(c->arr, json_pack("{s:s,s:s,s:I,s:f,s:I,s:I,s:s,s:I}", "account", p->account, "symbol",
                                             p->symbol, "net_qty", (json_int_t)p->net_qty, "avg_price",
                                             position_avg_price(p), "realized_pnl", (json_int_t)p->realized,
-                                            "unrealized_pnl", (json_int_t)unreal, "last_price", (json_int_t)last));
+                                            "unrealized_pnl", (json_int_t)unreal, "pnl_unit", "points",
+                                            "last_price", (json_int_t)last));
 }
 
 /* aftm's own positions (rows as pos_row makes them); NULL when the books cannot be read. */
@@ -285,6 +299,8 @@ int cmd_positions(int argc, char **argv) {
     books_opts o;
     int rc = parse(argc, argv, &o, POSITIONS_HELP);
     if (rc >= 0) return rc;
+    /* --broker asks the broker, not aftm's books: it works on a gateway's directory alone */
+    if (!o.broker && !home_has_data(o.home, "positions")) return EXIT_RUNTIME;
     home_db h;
     if (!home_db_open(&h, o.home)) return EXIT_RUNTIME;
     char account[64] = "";

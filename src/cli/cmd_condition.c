@@ -20,7 +20,7 @@
 static void usage(FILE *out) {
     fprintf(out,
             "usage: aftm condition add --side buy|sell --trigger P --turning T --qty Q\n"
-            "                          [--tp N] [--sl N] [--follow] [--symbol S] [--home DIR]\n"
+            "                          [--tp N] [--sl N] [--follow] [--repeat] [--symbol S] [--home DIR]\n"
             "       aftm condition list [--all] [--json] [--home DIR]\n"
             "       aftm condition rm ID [--flatten | --keep-position] [--home DIR]\n"
             "       aftm condition import FILE [--symbol S] [--home DIR]\n\n"
@@ -31,6 +31,8 @@ static void usage(FILE *out) {
             "  --tp         take-profit points from the entry (default %d)\n"
             "  --sl         stop-loss points from the entry (default %d)\n"
             "  --follow     trail the trigger to new lows (buy) or highs (sell) until the entry fires\n"
+            "  --repeat     arm the condition again after each exit (take profit or stop loss), under\n"
+            "               the same id, until it is removed (condition rm)\n"
             "  --symbol     product, e.g. TXFF5 (default: the registered item)\n"
             "  --all        list also done, cancelled and rejected conditions\n"
             "  --flatten    rm of a condition that holds a position: close the lots at market too\n"
@@ -39,7 +41,8 @@ static void usage(FILE *out) {
             "  --json       machine-readable output\n"
             "  --home       data directory (default $AFTM_HOME, else ./aftm-data)\n"
             "\nimport reads the original's conditions.json (an optional \"symbol\" key per condition;\n"
-            "without it, --symbol or the registered item) and adds every valid condition.\n"
+            "without it, --symbol or the registered item, and an optional \"repeat\": true) and adds every\n"
+            "valid condition.\n"
             "A condition added while the strategy runs is live within a second.\n",
             DEFAULT_TAKE_PROFIT_POINT, DEFAULT_STOP_LOSS_POINT);
 }
@@ -71,7 +74,7 @@ static int cmd_add(int argc, char **argv) {
     static const struct option opts[] = {{"side", 1, 0, 's'},   {"trigger", 1, 0, 't'}, {"turning", 1, 0, 'n'},
                                          {"qty", 1, 0, 'q'},    {"tp", 1, 0, 'p'},      {"sl", 1, 0, 'l'},
                                          {"follow", 0, 0, 'f'}, {"symbol", 1, 0, 'y'},  {"home", 1, 0, 'h'},
-                                         {"help", 0, 0, 'H'},   {0, 0, 0, 0}};
+                                         {"repeat", 0, 0, 'r'}, {"help", 0, 0, 'H'},    {0, 0, 0, 0}};
     uc_condition_input in;
     memset(&in, 0, sizeof in);
     const char *home = NULL;
@@ -86,6 +89,7 @@ static int cmd_add(int argc, char **argv) {
         case 'p': in.tp = optarg; break;
         case 'l': in.sl = optarg; break;
         case 'f': in.following = true; break;
+        case 'r': in.repeat = true; break;
         case 'y': in.symbol = optarg; break;
         case 'h': home = optarg; break;
         case 'H': usage(stdout); return EXIT_OK;
@@ -139,6 +143,7 @@ static int cmd_list(int argc, char **argv) {
         }
     }
     if (optind < argc) return bad("unexpected argument '%s'", argv[optind]);
+    if (!home_has_data(home, "condition list")) return EXIT_RUNTIME;
     uc_ctx c;
     if (!open_uc(&c, home)) return EXIT_RUNTIME;
     if (l.json) l.arr = json_array();
@@ -244,7 +249,7 @@ static int cmd_import(int argc, char **argv) {
         condition_set_free(&set);
         return EXIT_USAGE;
     }
-    size_t added = 0, nosym = 0;
+    size_t added = 0, nosym = 0, nonpositive = 0;
     int rc = EXIT_OK;
     if (!cstore_begin(h.cs)) {
         fprintf(stderr, "aftm condition: the database is busy; nothing imported\n");
@@ -252,12 +257,14 @@ static int cmd_import(int argc, char **argv) {
     } else {
         for (size_t i = 0; i < set.n; i++) {
             condition *c = &set.items[i];
+            c->repeat = set.repeat[i];
             if (!c->symbol[0]) {
                 nosym++;
                 continue;
             }
             if (c->quantity <= 0) {
                 fprintf(stderr, "aftm condition: condition %zu has quantity %lld; skipped\n", i, (long long)c->quantity);
+                nonpositive++;
                 continue;
             }
             if (cstore_add(h.cs, c, set.uuids[i], err, sizeof err) < 0) {
@@ -276,8 +283,14 @@ static int cmd_import(int argc, char **argv) {
     home_db_close(&h);
     if (nosym)
         fprintf(stderr, "aftm condition: %zu condition(s) name no symbol and no --symbol or registered item was given; skipped\n", nosym);
-    printf("imported %zu condition(s) from %s (%zu bad record(s) skipped)\n", added, argv[optind], set.skipped + nosym);
+    size_t bad_records = set.skipped + nosym + nonpositive;
+    printf("imported %zu condition(s) from %s (%zu bad record(s) skipped)\n", added, argv[optind], bad_records);
     condition_set_free(&set);
+    /* a file of nothing but bad records is bad input, not a success that imported nothing */
+    if (rc == EXIT_OK && added == 0 && bad_records > 0) {
+        fprintf(stderr, "aftm condition: every record of %s is bad; nothing imported\n", argv[optind]);
+        rc = EXIT_USAGE;
+    }
     return rc;
 }
 

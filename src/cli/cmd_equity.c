@@ -127,6 +127,7 @@ static int do_list(int argc, char **argv) {
     eq_opts o;
     int rc = parse(argc, argv, &o, true, false, false, true);
     if (rc >= 0) return rc;
+    if (!home_has_data(o.home, "equity list")) return EXIT_RUNTIME;
     equity_series s;
     long long capital = 0;
     if ((rc = load_log(&o, &s, &capital)) >= 0) return rc;
@@ -135,7 +136,8 @@ static int do_list(int argc, char **argv) {
         for (size_t i = 0; i < s.n; i++) {
             char d[11];
             equity_format_date(s.pts[i].day, d);
-            json_array_append_new(arr, json_pack("{s:s, s:I}", "date", d, "equity", (json_int_t)s.pts[i].equity));
+            json_array_append_new(arr, json_pack("{s:s, s:I, s:s}", "date", d, "equity", (json_int_t)s.pts[i].equity,
+                                                 "currency", "TWD"));
         }
         char *text = json_dumps(arr, JSON_INDENT(2));
         if (text) printf("%s\n", text);
@@ -266,8 +268,8 @@ typedef struct {
 static void log_row(void *ctx, const char *name, long long capital, size_t rows) {
     logs_ctx *l = ctx;
     if (l->json) {
-        json_array_append_new(l->arr, json_pack("{s:s, s:I, s:I}", "name", name, "capital", (json_int_t)capital,
-                                                "rows", (json_int_t)rows));
+        json_array_append_new(l->arr, json_pack("{s:s, s:I, s:s, s:I}", "name", name, "capital", (json_int_t)capital,
+                                                "currency", "TWD", "rows", (json_int_t)rows));
         return;
     }
     char c[48];

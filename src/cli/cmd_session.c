@@ -11,6 +11,7 @@
 
 #include "domain/order.h"
 #include "cli/commands.h"
+#include "cli/home_db.h"
 #include "cli/menu.h"
 #include "cli/menu_io.h"
 #include "core/clock.h"
@@ -261,6 +262,7 @@ int cmd_item(int argc, char **argv) {
         fprintf(stderr, "aftm item register: the item code is required, e.g. aftm item register TXFF5\n");
         return EXIT_USAGE;
     }
+    if (!reg && !home_has_data(o.home, "item list")) return EXIT_RUNTIME;
     uc_ctx c;
     if (!open_ctx(&c, "item", o.home)) return EXIT_RUNTIME;
     uc_result r;
@@ -320,6 +322,7 @@ int cmd_account(int argc, char **argv) {
         fprintf(stderr, "aftm account select: the account number is required (aftm account list shows them)\n");
         return EXIT_USAGE;
     }
+    if (!sel && !home_has_data(o.home, "account list")) return EXIT_RUNTIME;
     uc_ctx c;
     if (!open_ctx(&c, "account", o.home)) return EXIT_RUNTIME;
     uc_result r;
@@ -362,15 +365,19 @@ int cmd_futures(int argc, char **argv) {
     uc_ctx c;
     if (!open_ctx(&c, "futures", o.home)) return EXIT_RUNTIME;
     uc_result r;
-    json_t *list = uc_futures(&c, optind < argc ? argv[optind] : "", &r);
+    const char *filter = optind < argc ? argv[optind] : "";
+    json_t *list = uc_futures(&c, filter, &r);
     if (!list) rc = report("futures", &r);
-    else if (o.json) {
-        print_json(list);
-        rc = EXIT_OK;
-    } else {
-        uc_view_futures(stdout, list);
-        json_decref(list);
-        rc = EXIT_OK;
+    else {
+        /* a code that matches nothing is bad input, as an unknown product is everywhere else */
+        rc = *filter && json_array_size(list) == 0 ? EXIT_USAGE : EXIT_OK;
+        if (o.json) print_json(list);
+        else {
+            uc_view_futures(stdout, list);
+            json_decref(list);
+        }
+        if (rc != EXIT_OK)
+            fprintf(stderr, "aftm futures: no product code starts with '%s' (aftm futures lists them all)\n", filter);
     }
     uc_close(&c);
     return rc;
@@ -456,6 +463,7 @@ int cmd_status(int argc, char **argv) {
     int rc = parse(argc, argv, "status", "hj", &o, STATUS_HELP);
     if (rc >= 0) return rc;
     if ((rc = extra_args("status", argc, argv, 0)) >= 0) return rc;
+    if (!home_has_data(o.home, "status")) return EXIT_RUNTIME;
     char home[AFTM_PATH_MAX], err[512];
     /* before opening it: opening makes the directory private again */
     if (home_resolve(o.home, home, sizeof home, err, sizeof err)) private_files_exposed(home, warn_exposed, NULL);

@@ -11,6 +11,7 @@ const command aftm_commands[] = {
     {"futures", cmd_futures, "the broker's futures products"},
     {"order", cmd_order, "send a market order by hand, or cancel an open order"},
     {"start", cmd_start, "start trading: strategy and executor next to the gateway (menu option 10)"},
+    {"logs", cmd_logs, "the processes' logs (-f: follow them as they grow)"},
     {"status", cmd_status, "the session and each process: running, stopped or crashed"},
     {"stop", cmd_stop, "stop trading (--all: the gateway too)"},
     {"run", cmd_run, "the whole system on the simulated exchange, in the foreground"},

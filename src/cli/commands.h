@@ -47,5 +47,6 @@ int cmd_status(int argc, char **argv);
 int cmd_stop(int argc, char **argv);
 int cmd_session_host(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
+int cmd_logs(int argc, char **argv);
 
 #endif

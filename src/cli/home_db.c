@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "net/secure.h"
 #include "store/db.h"
@@ -28,4 +29,20 @@ void home_db_close(home_db *h) {
     db_close(h->db);
     h->cs = NULL;
     h->db = NULL;
+}
+
+bool home_has_data(const char *home_flag, const char *who) {
+    char home[AFTM_PATH_MAX], err[512], path[AFTM_PATH_MAX + 16];
+    if (!home_locate(home_flag, home, sizeof home, err, sizeof err)) {
+        fprintf(stderr, "aftm %s: %s\n", who, err);
+        return false;
+    }
+    snprintf(path, sizeof path, "%.1023s/aftm.db", home);
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) return true;
+    fprintf(stderr,
+            "aftm %s: no aftm data in %s (no aftm.db there): nothing to show. 'aftm run', 'aftm login' or\n"
+            "'aftm condition add' start one; or give the data directory with --home DIR or AFTM_HOME.\n",
+            who, home);
+    return false;
 }

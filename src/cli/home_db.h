@@ -18,4 +18,9 @@ typedef struct {
 bool home_db_open(home_db *h, const char *home_flag);
 void home_db_close(home_db *h);
 
+/* For the commands that only read (list, show, status, positions, orders): true when the data
+ * directory holds aftm's database; else says so (naming the directory) and returns false, so
+ * the command exits 1 without making an empty database where there was none. */
+bool home_has_data(const char *home_flag, const char *who);
+
 #endif

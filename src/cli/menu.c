@@ -194,7 +194,7 @@ static void opt_condition(menu *m) {
                    sizeof sl) ||
         !ask_yes_no(m, "Enter if the condition is following (y/n): ", &following))
         return;
-    uc_condition_input in = {buy ? "b" : "s", trigger, turning, qty, tp, sl, following, NULL};
+    uc_condition_input in = {buy ? "b" : "s", trigger, turning, qty, tp, sl, following, false, NULL};
     condition_record rec;
     if (!uc_condition_add(&m->c, &in, &rec, &r)) {
         printf("%s\n", r.msg);

@@ -61,13 +61,18 @@ static bool mkdir_p(const char *path) {
     return mkdir(tmp, 0700) == 0 || errno == EEXIST;
 }
 
-bool home_resolve(const char *flag_value, char *out, int outlen, char *err, int errlen) {
+bool home_locate(const char *flag_value, char *out, int outlen, char *err, int errlen) {
     const char *dir = flag_value && *flag_value ? flag_value : env_or("AFTM_HOME", "./aftm-data");
     if ((int)strlen(dir) >= outlen) {
         snprintf(err, (size_t)errlen, "data directory path is too long: %s", dir);
         return false;
     }
     snprintf(out, (size_t)outlen, "%s", dir);
+    return true;
+}
+
+bool home_resolve(const char *flag_value, char *out, int outlen, char *err, int errlen) {
+    if (!home_locate(flag_value, out, outlen, err, errlen)) return false;
     if (!mkdir_p(out)) {
         snprintf(err, (size_t)errlen, "cannot create data directory %s: %s", out, strerror(errno));
         return false;

@@ -29,6 +29,8 @@ bool endpoint_bind_allowed(const char *endpoint, bool insecure, char *err, int e
 /* Data directory: flag value if non-NULL, else $AFTM_HOME, else ./aftm-data. Created if missing.
  * Returns false (with err) when it cannot be created. */
 bool home_resolve(const char *flag_value, char *out, int outlen, char *err, int errlen);
+/* The same path, without making it (read-only commands). false (with err) when too long. */
+bool home_locate(const char *flag_value, char *out, int outlen, char *err, int errlen);
 
 #define EXCHANGE_MARKET_PORT_OFFSET 10
 

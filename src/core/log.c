@@ -1,16 +1,47 @@
 #include "core/log.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "core/log_file.h"
+#include "core/parse.h"
 #include <sys/time.h>
 #include <time.h>
 
 static char g_name[32] = "aftm";
 static log_level g_min = LOG_INFO;
+static log_file *g_file;
+static pthread_mutex_t g_file_lock = PTHREAD_MUTEX_INITIALIZER; /* the strategy's writer thread logs too */
+
+/* With AFTM_LOG_DIR set (aftm run sets it for its processes), every line also goes to
+ * $AFTM_LOG_DIR/<name>.log, rotated past AFTM_LOG_MAX_BYTES (default 10 MiB), keeping
+ * AFTM_LOG_KEEP (default 3) old files; not when standard error already is that file (the
+ * menu's processes). */
+static void open_file(void) {
+    const char *dir = getenv("AFTM_LOG_DIR");
+    log_file_close(g_file);
+    g_file = NULL;
+    if (!dir || !*dir) return;
+    int64_t max = LOG_FILE_DEFAULT_MAX, keep = LOG_FILE_DEFAULT_KEEP;
+    const char *m = getenv("AFTM_LOG_MAX_BYTES"), *k = getenv("AFTM_LOG_KEEP");
+    if (m && (!parse_int64(m, &max) || max < 1024)) max = LOG_FILE_DEFAULT_MAX;
+    if (k && (!parse_int64(k, &keep) || keep < 1 || keep > LOG_FILE_KEEP_MAX)) keep = LOG_FILE_DEFAULT_KEEP;
+    char err[256];
+    g_file = log_file_open(dir, g_name, (long)max, (int)keep, err, sizeof err);
+    if (!g_file) fprintf(stderr, "aftm: no log file for %s: %s\n", g_name, err);
+    else if (log_file_is_fd(g_file, STDERR_FILENO)) {
+        log_file_close(g_file);
+        g_file = NULL;
+    }
+}
 
 void log_set_name(const char *process_name) {
     snprintf(g_name, sizeof g_name, "%s", process_name);
+    open_file();
 }
 
 void log_set_level(log_level min_level) { g_min = min_level; }
@@ -45,4 +76,9 @@ void log_msg(log_level level, const char *fmt, ...) {
     line[n < (int)sizeof line ? n : (int)sizeof line - 1] = '\0';
     /* One write per line so lines from several processes sharing a terminal do not interleave. */
     fprintf(stderr, "%s\n", line);
+    if (g_file) {
+        pthread_mutex_lock(&g_file_lock);
+        log_file_write(g_file, line, strlen(line));
+        pthread_mutex_unlock(&g_file_lock);
+    }
 }

@@ -68,6 +68,15 @@ void condition_init(condition *c, int64_t id, const char *symbol, side_t side, p
     condition_derive(c);
 }
 
+void condition_rearm(condition *c) {
+    condition again;
+    condition_init(&again, c->id, c->symbol, c->side, c->base_trigger, c->turning_point, c->quantity,
+                   c->take_profit_point, c->stop_loss_point, c->is_following);
+    again.repeat = c->repeat;
+    again.round = c->round + 1;
+    *c = again;
+}
+
 /* Trailing moves the trigger to new lows (BUY) or highs (SELL) until the order fires.
  * The original uses |turning_point| here but the signed value at construction; kept as is. */
 static bool trail(condition *c, price_t price) {

@@ -32,6 +32,8 @@ typedef struct {
     int64_t take_profit_point;
     int64_t stop_loss_point;
     bool is_following;
+    bool repeat;   /* armed again after each exit, under the same id */
+    int64_t round; /* how many times it has been armed again (0: the first time) */
     /* derived */
     price_t order_price, take_profit_price, stop_loss_price;
     /* state */
@@ -72,6 +74,10 @@ void condition_derive(condition *c);
 /* Sets up a fresh condition with derived prices and cleared state. */
 void condition_init(condition *c, int64_t id, const char *symbol, side_t side, price_t trigger,
                     int64_t turning, int64_t qty, int64_t tp_pts, int64_t sl_pts, bool following);
+
+/* A repeating condition after its exit: the same id, settings and repeat flag, the trigger back
+ * at its base, every state cleared, round + 1. */
+void condition_rearm(condition *c);
 
 /* Evaluates exactly one stage for this price, then trailing; returns COND_* bits.
  * With assume_fills the entry counts as filled as soon as it is signalled. */

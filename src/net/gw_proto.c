@@ -26,12 +26,17 @@ bool gw_coid_valid(const char *s) {
 }
 
 bool gw_signal_id_make(char *out, size_t cap, int64_t condition_id, int pid, gw_leg leg) {
+    return gw_signal_id_make_round(out, cap, condition_id, pid, 0, leg);
+}
+
+bool gw_signal_id_make_round(char *out, size_t cap, int64_t condition_id, int pid, int64_t round, gw_leg leg) {
     if (cap) out[0] = '\0';
     if (!cap || (leg != GW_LEG_ENTRY && leg != GW_LEG_EXIT) || condition_id == 0 || condition_id == INT64_MIN ||
-        (condition_id < 0 && pid <= 0))
+        (condition_id < 0 && pid <= 0) || round < 0 || (round > 0 && condition_id < 0))
         return false;
-    int n = condition_id > 0 ? snprintf(out, cap, "%" PRId64 ".%c", condition_id, (char)leg)
-                             : snprintf(out, cap, "m%d_%" PRId64 ".%c", pid, -condition_id, (char)leg);
+    int n = condition_id < 0 ? snprintf(out, cap, "m%d_%" PRId64 ".%c", pid, -condition_id, (char)leg)
+            : round > 0      ? snprintf(out, cap, "%" PRId64 "r%" PRId64 ".%c", condition_id, round, (char)leg)
+                             : snprintf(out, cap, "%" PRId64 ".%c", condition_id, (char)leg);
     if (n < 0 || (size_t)n >= cap) {
         out[0] = '\0';
         return false;
@@ -91,6 +96,7 @@ bool gw_coid_parse(const char *coid, gw_coid *out) {
     } else {
         if (!read_positive(p, &p, &v)) return false;
         c.condition_id = v;
+        if (*p == 'r' && !read_positive(p + 1, &p, &c.round)) return false;
     }
     if (p[0] != '.' || (p[1] != GW_LEG_ENTRY && p[1] != GW_LEG_EXIT) || p[2] != '\0') return false;
     c.leg = (gw_leg)p[1];

@@ -21,6 +21,8 @@
 
 /* ---- the client order id scheme ---------------------------------------------------------
  * A signal of the strategy has the id "<condition id>.<leg>" (leg E: the entry, X: the exit),
+ * "<condition id>r<round>.<leg>" for the round-th re-arming of a condition that repeats (round 0
+ * has no "r" part, so the ids of conditions that never repeat are as before),
  * or "m<pid>_<n>.<leg>" for a condition made in the strategy's memory only (its condition id
  * is -n, the pid that of the strategy process that made it). The executor's order for it has
  * the client order id "aftm-<instance>-<signal id>", the instance being the database's random
@@ -36,12 +38,16 @@ typedef struct {
     char instance[GW_INSTANCE_MAX + 1];
     int64_t condition_id; /* > 0 stored; < 0 made in memory by the process pid */
     int pid;              /* 0 for a stored condition */
+    int64_t round;        /* 0, or the re-arming of a repeating condition ("<id>r<round>") */
     gw_leg leg;
 } gw_coid;
 
 /* "<id>.E" / "m<pid>_<n>.X" from a condition id (!= 0; < 0 needs pid > 0) and a leg. false
  * (out "") when the arguments are out of range or it does not fit. */
 bool gw_signal_id_make(char *out, size_t cap, int64_t condition_id, int pid, gw_leg leg);
+/* The same for a round of a stored condition (id > 0): round 0 gives "<id>.E", round n > 0
+ * "<id>r<n>.E". false for a negative round or an id <= 0 with a round > 0. */
+bool gw_signal_id_make_round(char *out, size_t cap, int64_t condition_id, int pid, int64_t round, gw_leg leg);
 /* "aftm-<instance>-<signal_id>". false (out "") when the instance is not 1 to GW_INSTANCE_MAX
  * letters or digits, or the result is not a valid client order id (gw_coid_valid) or does not
  * fit. Any signal id is accepted, also the original's (which have no leg), so that the executor

@@ -15,7 +15,7 @@ struct condition_store {
 #define COLUMNS                                                                                             \
     "id, uuid, symbol, side, trigger_price, turning_point, quantity, take_profit_point, stop_loss_point, " \
     "is_following, order_price, take_profit_price, stop_loss_price, is_trigger, is_ordered, is_exited, "    \
-    "entry_state, filled_qty, status, note, created_at, updated_at"
+    "entry_state, filled_qty, status, note, created_at, updated_at, repeat, round, base_trigger"
 
 static const char *const ENTRY_NAMES[] = {"none", "pending", "filled", "rejected"};
 
@@ -36,22 +36,29 @@ condition_store *cstore_open(sqlite3 *db) {
     const db_stmt_spec prep[] = {
         {&s->insert,
          "INSERT INTO conditions(uuid, symbol, side, trigger_price, turning_point, quantity, take_profit_point, "
-         "stop_loss_point, is_following, order_price, take_profit_price, stop_loss_price, created_at, updated_at) "
-         "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
+         "stop_loss_point, is_following, order_price, take_profit_price, stop_loss_price, created_at, updated_at, "
+         "repeat, base_trigger) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
+        /* a later round (a repeating condition armed again) starts its entry afresh; within a
+         * round the entry state only moves from none (the executor owns it after that). A
+         * write of an earlier round (on its way when the round moved on) changes nothing. */
         {&s->save,
          "UPDATE conditions SET trigger_price=?1, order_price=?2, take_profit_price=?3, stop_loss_price=?4, "
          "is_trigger=?5, is_ordered=?6, is_exited=?7, "
-         "filled_qty=CASE WHEN entry_state='none' THEN ?11 ELSE filled_qty END, "
-         "entry_state=CASE WHEN entry_state='none' THEN ?10 ELSE entry_state END, "
+         "filled_qty=CASE WHEN entry_state='none' OR ?13 > round THEN ?11 ELSE filled_qty END, "
+         "entry_state=CASE WHEN entry_state='none' OR ?13 > round THEN ?10 ELSE entry_state END, "
+         "round=MAX(round, ?13), "
          "status=CASE WHEN status='closed' THEN status WHEN ?7 THEN 'done' ELSE status END, "
-         "note=CASE WHEN status='closed' THEN note ELSE COALESCE(?8, note) END, updated_at=?9 WHERE id=?12"},
+         "note=CASE WHEN status='closed' THEN note ELSE COALESCE(?8, note) END, updated_at=?9 WHERE id=?12 "
+         "AND round <= ?13"},
         /* the executor's: the exit found nothing left to close (the strategy's later write of
-         * the exit keeps this) */
-        {&s->closed, "UPDATE conditions SET status='closed', note=?1, updated_at=?2 WHERE id=?3"},
+         * the exit keeps this). A repeating condition only has that round closed: it goes on
+         * with the next, whichever of the two writes comes first. */
+        {&s->closed, "UPDATE conditions SET status=CASE WHEN repeat THEN status ELSE 'closed' END, note=?1, "
+                     "updated_at=?2 WHERE id=?3 AND round=?4"},
         {&s->set_entry,
          "UPDATE conditions SET entry_state=?1, filled_qty=?2, "
          "status=CASE WHEN ?1='rejected' AND status='active' THEN 'rejected' ELSE status END, "
-         "note=COALESCE(?3, note), updated_at=?4 WHERE id=?5"},
+         "note=COALESCE(?3, note), updated_at=?4 WHERE id=?5 AND round=?6"},
         {&s->get, "SELECT " COLUMNS " FROM conditions WHERE id=?"},
         {&s->list_active, "SELECT " COLUMNS " FROM conditions WHERE status='active' ORDER BY id"},
         {&s->list_all, "SELECT " COLUMNS " FROM conditions ORDER BY id"},
@@ -93,6 +100,8 @@ int64_t cstore_add(condition_store *s, const condition *c, const char *uuid, cha
     sqlite3_bind_int64(st, 12, c->stop_loss_price);
     sqlite3_bind_double(st, 13, now);
     sqlite3_bind_double(st, 14, now);
+    sqlite3_bind_int(st, 15, c->repeat);
+    sqlite3_bind_int64(st, 16, c->base_trigger > 0 ? c->base_trigger : c->trigger_price);
     if (!db_step_done(st)) {
         snprintf(err, errlen, "cannot store the condition: %s", sqlite3_errmsg(s->db));
         return -1;
@@ -143,6 +152,9 @@ static void read_row(sqlite3_stmt *st, condition_record *r) {
     snprintf(r->note, sizeof r->note, "%s", (const char *)sqlite3_column_text(st, 19));
     r->created_at = sqlite3_column_double(st, 20);
     r->updated_at = sqlite3_column_double(st, 21);
+    c->repeat = sqlite3_column_int(st, 22) != 0;
+    c->round = sqlite3_column_int64(st, 23);
+    if (sqlite3_column_int64(st, 24) > 0) c->base_trigger = sqlite3_column_int64(st, 24);
 }
 
 bool cstore_get(condition_store *s, int64_t id, condition_record *out) {
@@ -181,10 +193,12 @@ bool cstore_save_state(condition_store *s, const condition *c, const char *note)
     sqlite3_bind_text(st, 10, entry_state_name(c->entry), -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 11, c->filled_qty);
     sqlite3_bind_int64(st, 12, c->id);
+    sqlite3_bind_int64(st, 13, c->round);
     return db_step_done(st);
 }
 
-bool cstore_set_entry(condition_store *s, int64_t id, entry_state es, int64_t filled_qty, const char *note) {
+bool cstore_set_entry(condition_store *s, int64_t id, int64_t round, entry_state es, int64_t filled_qty,
+                      const char *note) {
     sqlite3_stmt *st = s->set_entry;
     sqlite3_bind_text(st, 1, entry_state_name(es), -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, filled_qty);
@@ -192,16 +206,18 @@ bool cstore_set_entry(condition_store *s, int64_t id, entry_state es, int64_t fi
     else sqlite3_bind_null(st, 3);
     sqlite3_bind_double(st, 4, clock_wall_s());
     sqlite3_bind_int64(st, 5, id);
+    sqlite3_bind_int64(st, 6, round);
     return db_step_done(st);
 }
 
 bool cstore_begin(condition_store *s) { return db_step_done(s->begin); }
 bool cstore_commit(condition_store *s) { return db_step_done(s->commit); }
 
-bool cstore_set_closed(condition_store *s, int64_t id, const char *note) {
+bool cstore_set_closed(condition_store *s, int64_t id, int64_t round, const char *note) {
     sqlite3_stmt *st = s->closed;
     sqlite3_bind_text(st, 1, note, -1, SQLITE_TRANSIENT);
     sqlite3_bind_double(st, 2, clock_wall_s());
     sqlite3_bind_int64(st, 3, id);
+    sqlite3_bind_int64(st, 4, round);
     return db_step_done(st);
 }

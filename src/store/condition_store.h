@@ -1,5 +1,6 @@
 /* Conditions in SQLite: added and cancelled from the CLI, state changes written by the
- * strategy as row updates, entry outcomes written by the executor. */
+ * strategy as row updates, entry outcomes written by the executor. A repeating condition keeps
+ * its row and id through its rounds: the strategy's write of a later round arms it again. */
 #ifndef AFTM_CONDITION_STORE_H
 #define AFTM_CONDITION_STORE_H
 
@@ -38,12 +39,16 @@ int cstore_list(condition_store *s, bool all, cstore_row_fn fn, void *ctx);
 /* The strategy's write after a state change: prices and flags; entry_state only moves from
  * none to pending (the executor owns it after that). A condition that exited becomes done. */
 bool cstore_save_state(condition_store *s, const condition *c, const char *note);
-/* The executor's write: the entry filled (with quantity) or was rejected (with a reason). */
-bool cstore_set_entry(condition_store *s, int64_t id, entry_state st, int64_t filled_qty, const char *note);
+/* The executor's write: the entry of the given round (gw_coid.round) filled (with quantity) or
+ * was rejected (with a reason). A report of an earlier round, read after the condition was
+ * armed again, changes nothing. */
+bool cstore_set_entry(condition_store *s, int64_t id, int64_t round, entry_state st, int64_t filled_qty,
+                      const char *note);
 
 /* The executor's write when a condition's exit finds nothing left to close: closed, with the
- * note; a later write of the strategy's state keeps both. */
-bool cstore_set_closed(condition_store *s, int64_t id, const char *note);
+ * note; a later write of the strategy's state keeps both. A repeating condition keeps its status
+ * (its next round goes on) and gets the note; a write for an earlier round changes nothing. */
+bool cstore_set_closed(condition_store *s, int64_t id, int64_t round, const char *note);
 
 bool cstore_begin(condition_store *s);
 bool cstore_commit(condition_store *s);

@@ -164,11 +164,30 @@ bool db_prepare_all(sqlite3 *db, const db_stmt_spec *specs, size_t n) {
     return true;
 }
 
+/* Why the last write on this thread failed, kept past the rollback that follows it: after a
+ * full disk SQLite has rolled back already, and ROLLBACK's own "no transaction is active" would
+ * replace the reason in sqlite3_errmsg. */
+static _Thread_local char g_failure[256];
+static _Thread_local const sqlite3 *g_failure_db;
+
 bool db_step_done(sqlite3_stmt *st) {
     int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE) {
+        const char *sql = sqlite3_sql(st);
+        if (!sql || strncmp(sql, "ROLLBACK", 8) != 0) {
+            g_failure_db = sqlite3_db_handle(st);
+            snprintf(g_failure, sizeof g_failure, "%s", sqlite3_errmsg(sqlite3_db_handle(st)));
+        }
+    }
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return rc == SQLITE_DONE;
+}
+
+const char *db_error(sqlite3 *db) {
+    const char *now = sqlite3_errmsg(db);
+    if (g_failure_db == db && g_failure[0] && strstr(now, "no transaction is active")) return g_failure;
+    return now;
 }
 
 bool db_instance_id(sqlite3 *db, char *out, size_t cap) {

@@ -41,6 +41,10 @@ typedef struct {
 bool db_prepare_all(sqlite3 *db, const db_stmt_spec *specs, size_t n);
 /* Runs a write statement to completion, then resets it and clears its bindings. */
 bool db_step_done(sqlite3_stmt *st);
+/* Why the last statement on db failed, for a log line: sqlite3_errmsg, except that after a
+ * transaction SQLite had to abandon (a full disk) it is the failure that ended it, not the
+ * rollback's "no transaction is active" that came after. */
+const char *db_error(sqlite3 *db);
 
 /* Appends to the event journal (append-only): who, what kind, which object, details. */
 bool db_journal(sqlite3 *db, const char *source, const char *kind, const char *ref, const char *detail);

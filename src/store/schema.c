@@ -141,19 +141,26 @@ static const char *const MIGRATIONS[] = {
     "ALTER TABLE manual_requests ADD COLUMN kind TEXT NOT NULL DEFAULT 'order'"
     "  CHECK(kind IN ('order','flatten','cancel'));"
     "ALTER TABLE manual_requests ADD COLUMN target TEXT NOT NULL DEFAULT '';",
-    /* 9: exits the executor holds until their entry's fill is in the books (store/held_exits.h):
+    /* 9: conditions that repeat: armed again after each exit under the same id; round counts
+     * the re-armings (it names each round's signals), base_trigger is the trigger as created
+     * (trigger_price trails), where each round starts again */
+    "ALTER TABLE conditions ADD COLUMN repeat INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE conditions ADD COLUMN round INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE conditions ADD COLUMN base_trigger INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE conditions SET base_trigger=trigger_price;",
+    /* 10: exits the executor holds until their entry's fill is in the books (store/held_exits.h):
      * the signal as received, so a restarted executor decides on it */
     "CREATE TABLE IF NOT EXISTS held_exits("
     "  signal_id TEXT PRIMARY KEY,"
     "  body BLOB NOT NULL,"
     "  held_at REAL NOT NULL);",
-    /* 10: the account's risk limits ('aftm risk set|import'), one row a key as written, used by
+    /* 11: the account's risk limits ('aftm risk set|import'), one row a key as written, used by
      * every way of running the executor */
     "CREATE TABLE IF NOT EXISTS risk_limits("
     "  key TEXT PRIMARY KEY,"
     "  value TEXT NOT NULL,"
     "  updated_at REAL NOT NULL);",
-    /* 11: limit orders by hand ('aftm order send --limit P'): the limit price (0: market) and
+    /* 12: limit orders by hand ('aftm order send --limit P'): the limit price (0: market) and
      * whether it rests (ROD) or is immediate-or-cancel, on the request and on the order */
     "ALTER TABLE orders ADD COLUMN limit_price INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE orders ADD COLUMN tif TEXT NOT NULL DEFAULT 'ioc';"

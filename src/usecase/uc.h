@@ -146,6 +146,7 @@ typedef struct {
     const char *trigger, *turning, *qty;
     const char *tp, *sl;  /* NULL or "" = defaults */
     bool following;
+    bool repeat;          /* armed again after each exit */
     const char *symbol;   /* NULL = the registered item */
 } uc_condition_input;
 

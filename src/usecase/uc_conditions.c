@@ -77,6 +77,7 @@ bool uc_condition_create(uc_ctx *c, const uc_condition_input *in, const char *de
     if (in->sl && *in->sl && !uc_check_positive("Stop loss point", in->sl, POINTS_MAX, &sl, r)) return false;
     condition cond;
     condition_init(&cond, 0, sym, buy ? SIDE_BUY : SIDE_SELL, trigger, turning, qty, tp, sl, in->following);
+    cond.repeat = in->repeat;
     char err[256];
     int64_t id = cstore_add(c->cs, &cond, NULL, err, sizeof err);
     if (id < 0) {

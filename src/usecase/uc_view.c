@@ -3,6 +3,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
+
 void uc_view_duration(double seconds, char *out, size_t cap) {
     long s = seconds > 0 ? (long)seconds : 0;
     if (s >= 86400) snprintf(out, cap, "%ldd%02ldh%02ldm", s / 86400, s % 86400 / 3600, s % 3600 / 60);
@@ -93,38 +95,47 @@ void uc_view_positions(FILE *out, json_t *positions, const char *account) {
 void uc_view_condition_created(FILE *out, const condition_record *r) {
     const condition *c = &r->c;
     fprintf(out, "Condition %lld created: %s %s %lld lot(s); trigger %lld, entry at %lld (turning %lld), take profit %lld "
-                 "(+%lld), stop loss %lld (-%lld)%s.\n",
+                 "(+%lld), stop loss %lld (-%lld)%s%s.\n",
             (long long)c->id, c->side == SIDE_BUY ? "buy" : "sell", c->symbol, (long long)c->quantity,
             (long long)c->trigger_price, (long long)c->order_price, (long long)c->turning_point,
             (long long)c->take_profit_price, (long long)c->take_profit_point, (long long)c->stop_loss_price,
-            (long long)c->stop_loss_point, c->is_following ? ", following the price" : "");
+            (long long)c->stop_loss_point, c->is_following ? ", following the price" : "",
+            c->repeat ? ", armed again after each exit" : "");
 }
 
 void uc_view_conditions_header(FILE *out) {
-    fprintf(out, "%5s  %-8s %-4s %4s %8s %8s %8s %8s  %-5s %-16s %s\n", "id", "symbol", "side", "qty", "trigger",
-            "entry", "profit", "stop", "trail", "stage", "note");
+    fprintf(out, "%5s  %-8s %-4s %4s %8s %8s %8s %8s  %-5s %-6s %-16s %s\n", "id", "symbol", "side", "qty", "trigger",
+            "entry", "profit", "stop", "trail", "repeat", "stage", "note");
 }
 
 void uc_view_condition_row(FILE *out, const condition_record *r) {
     const condition *c = &r->c;
-    fprintf(out, "%5lld  %-8s %-4s %4lld %8lld %8lld %8lld %8lld  %-5s %-16s %s\n", (long long)c->id, c->symbol,
+    /* a repeating condition shows its round: "#3" is its third time armed */
+    char rep[24] = "no";
+    if (c->repeat) snprintf(rep, sizeof rep, "#%lld", (long long)c->round + 1);
+    fprintf(out, "%5lld  %-8s %-4s %4lld %8lld %8lld %8lld %8lld  %-5s %-6s %-16s %s\n", (long long)c->id, c->symbol,
             c->side == SIDE_BUY ? "buy" : "sell", (long long)c->quantity, (long long)c->trigger_price,
             (long long)c->order_price, (long long)c->take_profit_price, (long long)c->stop_loss_price,
-            c->is_following ? "yes" : "no", uc_condition_stage(r), r->note);
+            c->is_following ? "yes" : "no", rep, uc_condition_stage(r), r->note);
 }
 
 json_t *uc_view_condition_json(const condition_record *r) {
     const condition *c = &r->c;
-    return json_pack("{s:I,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:b,s:I,s:I,s:I,s:b,s:b,s:b,s:s,s:I,s:s,s:s,s:s}", "id",
-                     (json_int_t)c->id, "symbol", c->symbol, "side", c->side == SIDE_BUY ? "buy" : "sell",
+    char created[CLOCK_ISO_MAX], updated[CLOCK_ISO_MAX];
+    clock_iso8601(r->created_at, created);
+    clock_iso8601(r->updated_at, updated);
+    /* "qty" as every other --json names lots; "quantity", the original's conditions.json name, kept */
+    return json_pack("{s:I,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:I,s:I,s:I,s:b,s:b,s:b,s:s,s:I,s:s,s:s,s:s,s:b,s:I,s:s,s:s}",
+                     "id", (json_int_t)c->id, "symbol", c->symbol, "side", c->side == SIDE_BUY ? "buy" : "sell",
                      "trigger_price", (json_int_t)c->trigger_price, "turning_point", (json_int_t)c->turning_point,
-                     "quantity", (json_int_t)c->quantity, "take_profit_point", (json_int_t)c->take_profit_point,
+                     "qty", (json_int_t)c->quantity, "quantity", (json_int_t)c->quantity, "take_profit_point", (json_int_t)c->take_profit_point,
                      "stop_loss_point", (json_int_t)c->stop_loss_point, "is_following", c->is_following,
                      "order_price", (json_int_t)c->order_price, "take_profit_price", (json_int_t)c->take_profit_price,
                      "stop_loss_price", (json_int_t)c->stop_loss_price, "is_trigger", c->is_trigger, "is_ordered",
                      c->is_ordered, "is_exited", c->is_exited, "entry_state", entry_state_name(c->entry),
                      "filled_qty", (json_int_t)c->filled_qty, "status", r->status, "stage", uc_condition_stage(r),
-                     "note", r->note);
+                     "note", r->note, "repeat", c->repeat, "round", (json_int_t)c->round + 1, "created_at", created,
+                     "updated_at", updated);
 }
 
 static const char *mark(bool ok) { return ok ? "\u2713" : "\u2717"; }
@@ -244,13 +255,19 @@ json_t *uc_view_status_json(const uc_system_status *s) {
                                                p->last_error));
     }
     json_t *fills = json_array();
-    for (int i = 0; i < s->n_recent; i++)
-        json_array_append_new(fills, json_pack("{s:s,s:s,s:I,s:I,s:f}", "symbol", s->fills[i].symbol, "side",
+    for (int i = 0; i < s->n_recent; i++) {
+        char when[CLOCK_ISO_MAX];
+        clock_iso8601(s->fills[i].time, when);
+        json_array_append_new(fills, json_pack("{s:s,s:s,s:I,s:I,s:s}", "symbol", s->fills[i].symbol, "side",
                                                s->fills[i].side, "qty", (json_int_t)s->fills[i].qty, "price",
-                                               (json_int_t)s->fills[i].price, "time", s->fills[i].time));
-    json_t *j = json_pack("{s:{s:s,s:s,s:s,s:f,s:s,s:s,s:o},s:o,s:s?,s:s?,s:s?,s:b,s:b,s:i,s:i,s:i,s:o}", "session",
+                                               (json_int_t)s->fills[i].price, "time", when));
+    }
+    char expires[CLOCK_ISO_MAX], since[CLOCK_ISO_MAX];
+    clock_iso8601(s->session.expires_at, expires);
+    clock_iso8601(s->trading_state_since, since);
+    json_t *j = json_pack("{s:{s:s,s:s,s:s,s:s?,s:s,s:s,s:o},s:o,s:s?,s:s?,s:s?,s:b,s:b,s:i,s:i,s:i,s:o}", "session",
                      "state", states[s->sstate], "account", s->session.account, "broker", s->session.broker,
-                     "expires_at", s->session.expires_at, "order_account", s->session.order_account, "item_code",
+                     "expires_at", expires[0] ? expires : NULL, "order_account", s->session.order_account, "item_code",
                      s->session.item_code, "items", items, "processes", procs, "trading_state",
                      s->trading_state[0] ? s->trading_state : NULL, "trading_state_reason",
                      s->trading_state_reason[0] ? s->trading_state_reason : NULL, "supervisor", s->supervisor[0] ? s->supervisor : NULL, "trading", s->trading,
@@ -259,6 +276,7 @@ json_t *uc_view_status_json(const uc_system_status *s) {
     json_object_set_new(j, "open_positions", json_integer(s->open_positions));
     json_object_set_new(j, "unrealized_pnl", json_integer(s->unrealized_pnl));
     json_object_set_new(j, "realized_pnl", json_integer(s->realized_pnl));
-    if (j && s->trading_state_since > 0) json_object_set_new(j, "trading_state_since", json_real(s->trading_state_since));
+    json_object_set_new(j, "pnl_unit", json_string("points"));
+    if (j && since[0]) json_object_set_new(j, "trading_state_since", json_string(since));
     return j;
 }

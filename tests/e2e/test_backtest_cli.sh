@@ -48,7 +48,7 @@ trades = out["trades"]
 assert len(trades) == s["trades"] and s["trades"] >= 1
 for t in trades:
     assert t["reason"] in ("take profit", "stop loss", "end of data"), t
-    sign = 1 if t["side"] == "BUY" else -1
+    sign = 1 if t["side"] == "buy" else -1
     assert t["points"] == (t["exit_price"] - t["entry_price"]) * sign * t["qty"], t
     assert abs(t["gross_pnl"] - t["points"] * 200) < 1e-6, t
     assert abs(t["net_pnl"] - (t["gross_pnl"] - t["costs"])) < 1e-6, t

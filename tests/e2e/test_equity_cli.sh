@@ -23,6 +23,13 @@ import sys; h = open(sys.argv[1], "rb").read(24)
 assert h[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
 print(int.from_bytes(h[16:20], "big"), int.from_bytes(h[20:24], "big"))' "$1"; }
 
+# no aftm data yet: the read-only list says so (exit 1) and makes no database
+set +e; "$BIN" equity list >"$tmp/out.txt" 2>"$tmp/err.txt"; rc=$?; set -e
+[ "$rc" -eq 1 ] || fail "equity list with no data: exit $rc, want 1"
+grep -q "no aftm data in" "$tmp/err.txt" || fail "equity list with no data does not say so: $(cat "$tmp/err.txt")"
+[ ! -e "$AFTM_HOME/aftm.db" ] || fail "a read-only command made a database"
+"$BIN" resume >/dev/null # a command that writes makes it
+
 # an empty log
 "$BIN" equity list | grep -q "empty" || fail "empty list"
 [ "$("$BIN" equity list --json | tr -d ' \n')" = "[]" ] || fail "empty JSON list"
@@ -48,11 +55,11 @@ tmp = sys.argv[1]
 bt = json.load(open(f"{tmp}/bt.json"))
 rows = json.load(open(f"{tmp}/list.json"))
 assert bt["summary"]["capital"] == 149995, bt["summary"]["capital"]
-want = [{"date": p["date"], "equity": round(p["equity"])} for p in bt["equity"]]
+want = [{"date": p["date"], "equity": round(p["equity"]), "currency": "TWD"} for p in bt["equity"]]
 assert rows == want, (rows, want)
 # one trading day: the night of the 16th counts for the 17th; no invented row at the capital
 assert len(rows) == 1 and rows[0]["date"] == "2025-06-17", rows
-assert json.load(open(f"{tmp}/logs.json")) == [{"name": "s1", "capital": 149995, "rows": 1}]
+assert json.load(open(f"{tmp}/logs.json")) == [{"name": "s1", "capital": 149995, "currency": "TWD", "rows": 1}]
 EOF
 "$BIN" equity list --log s1 >"$tmp/list.txt"
 # the first day's change and return are against the capital

@@ -39,7 +39,7 @@ for suffix in ("", "-wal", "-shm"):
     path = os.path.join(e.home, "aftm.db" + suffix)
     if os.path.exists(path):
         os.remove(path)
-e.cli("condition", "list")  # a new, empty database
+e.cli("resume")  # a new, empty database (a read-only command no longer makes one)
 s.start("executor")
 s.start("strategy")
 time.sleep(1.0)

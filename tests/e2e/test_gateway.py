@@ -194,14 +194,22 @@ def run(home):
         assert list(h["data"].keys()) == ["status", "exchange_connected", "timestamp", "server_running"], h
         checks.append("health_check")
 
-        # ticks: the original's TickEvent, TXFF5, around 20000
-        ticks = drain_ticks(sub, time.monotonic() + 5, want=5)
-        assert len(ticks) >= 5, "only %d ticks in 5 s at 20/s" % len(ticks)
+        # ticks: the original's TickEvent, TXFF5 around 20000, and every other listed product
+        # moving with it (each step: TXFF5, then the others at the same price)
+        ticks = drain_ticks(sub, time.monotonic() + 5, want=20)
+        assert len(ticks) >= 20, "only %d ticks in 5 s at 20/s" % len(ticks)
+        last, step = {}, None
         for t in ticks:
-            assert t.tick.commodity_id == "TXFF5"
+            assert t.tick.commodity_id in ("TXFF5", "TXFG5", "MXFF5", "MXFG5"), t.tick.commodity_id
             assert 15000 < t.tick.match_price < 25000
             assert abs(t.when.timestamp() - time.time()) < 30
-        checks.append("ticks decoded as TickEvent (%d)" % len(ticks))
+            if t.tick.commodity_id == "TXFF5":
+                step = t.tick.match_price
+            elif step is not None:  # the first ticks may be the end of a step begun earlier
+                assert t.tick.match_price == step, "%s at %s, TXFF5 at %s" % (t.tick.commodity_id, t.tick.match_price, step)
+            last[t.tick.commodity_id] = t.tick.match_price
+        assert set(last) == {"TXFF5", "TXFG5", "MXFF5", "MXFG5"}, last
+        checks.append("ticks decoded as TickEvent (%d), every listed product moving together" % len(ticks))
 
         # errors, exactly as the original
         expect_error(json.loads(cli.raw(b"{not json")), "INVALID_JSON", "Invalid JSON format")

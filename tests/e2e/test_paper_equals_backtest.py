@@ -59,10 +59,10 @@ tail = hover(19886, 30)
 prices = lead + path + tail
 
 EXPECTED = [  # (condition index, side, qty, entry fill, exit fill)
-    (0, "BUY", 2, 19942, 19983),
-    (1, "SELL", 1, 20088, 20113),
-    (2, "SELL", 3, 20160, 20129),
-    (3, "BUY", 1, 19906, 19887),
+    (0, "buy", 2, 19942, 19983),
+    (1, "sell", 1, 20088, 20113),
+    (2, "sell", 3, 20160, 20129),
+    (3, "buy", 1, 19906, 19887),
 ]
 
 CONDITIONS = [
@@ -118,20 +118,20 @@ print(log[-3000:])
 check(code == 0, "aftm run exits 0 after --for")
 
 conds = e.json("condition", "list", "--all", "--json")
-check([(c["side"], c["quantity"], c["turning_point"], c["take_profit_point"]) for c in conds] ==
+check([(c["side"], c["qty"], c["turning_point"], c["take_profit_point"]) for c in conds] ==
       [(c["action"].lower(), c["quantity"], c["turning_point"], c["take_profit_point"]) for c in CONDITIONS],
       "imported in file order: database ids 1..n are the file's conditions")
 orders = e.json("orders", "--json")
 for o in orders:
-    print(o["client_order_id"], o["side"], o["qty"], o["filled_qty"], o["avg_fill_price"], o["status"], o["reason"])
+    print(o["client_order_id"], o["side"], o["qty"], o["filled_qty"], o["avg_price"], o["status"], o["reason"])
 check(all(o["status"] == "filled" and o["filled_qty"] == o["qty"] for o in orders), "every paper order filled")
 by_id = {o["client_order_id"]: o for o in orders}
 entries = sorted((o for o in orders if o["client_order_id"].endswith(".E")), key=lambda o: o["time"])
 got_paper = []
 for o in entries:
     x = by_id.get(o["client_order_id"][:-2] + ".X")
-    got_paper.append((o["condition_id"] - 1, o["side"].upper(), o["qty"], int(o["avg_fill_price"]),
-                      int(x["avg_fill_price"]) if x else None))
+    got_paper.append((o["condition_id"] - 1, o["side"], o["qty"], int(o["avg_price"]),
+                      int(x["avg_price"]) if x else None))
 print("paper:   ", got_paper)
 check(len(orders) == 2 * len(got_paper), "each paper entry has its exit")
 check(got_paper == got_bt, "paper trading makes the same trades as the backtest, in the same order")

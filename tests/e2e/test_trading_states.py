@@ -38,7 +38,8 @@ out = e.cli("kill", "--halt", "--reason", "broker trouble")[1]
 check("halted" in out, "kill --halt says halted: %s" % out)
 st = e.json("status", "--json")
 check(st["trading_state"] == "halted" and st["trading_state_reason"] == "broker trouble" and
-      st.get("trading_state_since", 0) > 0, "status --json: halted, reason, time: %s" % st)
+      re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}[+-]\d\d:\d\d", st.get("trading_state_since") or ""),
+      "status --json: halted, reason, time (ISO 8601 with offset): %s" % st)
 text = e.cli("status")[1]
 check(re.search(r"Trading state:\s+halted since \S+ \S+ - broker trouble", text), "status text: %s" % text)
 s.stop("executor")

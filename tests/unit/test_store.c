@@ -99,7 +99,7 @@ static void test_state_roundtrip_and_entry_ownership(void **state) {
     assert_true(r.c.is_trigger && r.c.is_ordered);
     assert_int_equal(r.c.entry, ENTRY_PENDING);
     /* the executor learns of the fill; a later strategy write must not undo it */
-    assert_true(cstore_set_entry(f->cs, id, ENTRY_FILLED, 2, NULL));
+    assert_true(cstore_set_entry(f->cs, id, 0, ENTRY_FILLED, 2, NULL));
     assert_true(cstore_save_state(f->cs, &c, NULL));
     assert_true(cstore_get(f->cs, id, &r));
     assert_int_equal(r.c.entry, ENTRY_FILLED);
@@ -116,7 +116,7 @@ static void test_state_roundtrip_and_entry_ownership(void **state) {
 static void test_rejected_entry_parks_condition(void **state) {
     fixture *f = *state;
     int64_t id = add_buy(f, 20000);
-    assert_true(cstore_set_entry(f->cs, id, ENTRY_REJECTED, 0, "entry rejected: no margin"));
+    assert_true(cstore_set_entry(f->cs, id, 0, ENTRY_REJECTED, 0, "entry rejected: no margin"));
     condition_record r;
     assert_true(cstore_get(f->cs, id, &r));
     assert_string_equal(r.status, "rejected");
@@ -153,8 +153,8 @@ static void test_trading_state_and_rearm(void **state) {
     r.o.status = ORDER_REJECTED;
     snprintf(r.o.reason, sizeof r.o.reason, "risk kill_switch: entries halted (x)");
     assert_true(ostore_insert(f->os, &r));
-    assert_true(cstore_set_entry(f->cs, killed, ENTRY_REJECTED, 0, "entry rejected: risk kill_switch: entries halted (x)"));
-    assert_true(cstore_set_entry(f->cs, other, ENTRY_REJECTED, 0, "entry rejected: no margin"));
+    assert_true(cstore_set_entry(f->cs, killed, 0, ENTRY_REJECTED, 0, "entry rejected: risk kill_switch: entries halted (x)"));
+    assert_true(cstore_set_entry(f->cs, other, 0, ENTRY_REJECTED, 0, "entry rejected: no margin"));
 
     int n = -1;
     assert_true(tstate_set(f->db, TSTATE_ACTIVE, "", "cli"));
@@ -240,6 +240,93 @@ static void test_garbage_database_is_a_clear_error(void **state) {
     rmdir(home);
 }
 
+/* A repeating condition through its rounds: the strategy's write of the next round arms it
+ * again (entry state cleared, trigger back at its base); the executor's writes of an earlier
+ * round change nothing; an exit with nothing left to close closes a condition that does not
+ * repeat and only notes it on one that does. */
+static void test_repeating_condition_rounds(void **state) {
+    fixture *f = *state;
+    condition c;
+    condition_init(&c, 0, "TXFF5", SIDE_BUY, 20000, 15, 1, 90, 30, true);
+    c.repeat = true;
+    char err[128];
+    int64_t id = cstore_add(f->cs, &c, NULL, err, sizeof err);
+    assert_true(id > 0);
+    condition_record r;
+    assert_true(cstore_get(f->cs, id, &r));
+    assert_true(r.c.repeat);
+    assert_int_equal(r.c.round, 0);
+    /* round 0: trailed to 19950, entered, filled */
+    r.c.trigger_price = 19950;
+    r.c.is_trigger = r.c.is_ordered = true;
+    r.c.entry = ENTRY_PENDING;
+    assert_true(cstore_save_state(f->cs, &r.c, NULL));
+    assert_true(cstore_set_entry(f->cs, id, 0, ENTRY_FILLED, 1, NULL));
+    /* the exit, and the next round armed */
+    condition next = r.c;
+    next.entry = ENTRY_FILLED;
+    condition_rearm(&next);
+    assert_int_equal(next.round, 1);
+    assert_int_equal(next.trigger_price, 20000); /* the base, not the trailed trigger */
+    assert_true(cstore_save_state(f->cs, &next, "exited: take profit; armed again (round 2)"));
+    assert_true(cstore_get(f->cs, id, &r));
+    assert_string_equal(r.status, "active");
+    assert_int_equal(r.c.round, 1);
+    assert_int_equal(r.c.entry, ENTRY_NONE);
+    assert_int_equal(r.c.filled_qty, 0);
+    assert_int_equal(r.c.trigger_price, 20000);
+    assert_int_equal(r.c.base_trigger, 20000);
+    /* round 0's late writes: nothing changes */
+    assert_true(cstore_set_entry(f->cs, id, 0, ENTRY_REJECTED, 0, "entry rejected: late"));
+    assert_true(cstore_set_closed(f->cs, id, 0, "closed by hand: late"));
+    condition stale = next;
+    stale.round = 0;
+    stale.is_exited = true;
+    assert_true(cstore_save_state(f->cs, &stale, "exited"));
+    assert_true(cstore_get(f->cs, id, &r));
+    assert_string_equal(r.status, "active");
+    assert_int_equal(r.c.round, 1);
+    assert_int_equal(r.c.entry, ENTRY_NONE);
+    /* round 1's exit finds nothing to close: noted, and it goes on */
+    assert_true(cstore_set_closed(f->cs, id, 1, "closed by hand: nothing left"));
+    assert_true(cstore_get(f->cs, id, &r));
+    assert_string_equal(r.status, "active");
+    assert_string_equal(r.note, "closed by hand: nothing left");
+    /* one that does not repeat is closed */
+    int64_t other = add_buy(f, 19000);
+    assert_true(cstore_set_closed(f->cs, other, 0, "closed by hand: nothing left"));
+    assert_true(cstore_get(f->cs, other, &r));
+    assert_string_equal(r.status, "closed");
+    assert_false(r.c.repeat);
+}
+
+/* A full disk (here: the file may not grow) fails a write; the reason a log line gives is the
+ * full disk, also after the ROLLBACK that follows it, whatever that ROLLBACK says. */
+static void test_full_disk_reason_survives_rollback(void **state) {
+    fixture *f = *state;
+    assert_true(db_exec(f->db, "CREATE TABLE filler (x BLOB)", NULL, 0));
+    sqlite3_stmt *count = NULL;
+    assert_int_equal(sqlite3_prepare_v2(f->db, "PRAGMA page_count", -1, &count, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(count), SQLITE_ROW);
+    char limit[64];
+    snprintf(limit, sizeof limit, "PRAGMA max_page_count=%d", sqlite3_column_int(count, 0) + 2);
+    sqlite3_finalize(count);
+    assert_true(db_exec(f->db, limit, NULL, 0));
+    sqlite3_stmt *begin = NULL, *put = NULL, *rollback = NULL;
+    assert_int_equal(sqlite3_prepare_v2(f->db, "BEGIN", -1, &begin, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(f->db, "INSERT INTO filler VALUES (zeroblob(65536))", -1, &put, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(f->db, "ROLLBACK", -1, &rollback, NULL), SQLITE_OK);
+    assert_true(db_step_done(begin));
+    assert_false(db_step_done(put));
+    db_step_done(rollback); /* may say "no transaction is active": SQLite may have ended it */
+    assert_non_null(strstr(db_error(f->db), "full"));
+    assert_true(db_step_done(begin)); /* and the database takes the next transaction */
+    assert_true(db_step_done(rollback));
+    sqlite3_finalize(begin);
+    sqlite3_finalize(put);
+    sqlite3_finalize(rollback);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_add_list_cancel, setup, teardown),
@@ -248,7 +335,9 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_trading_state_and_rearm, setup, teardown),
         cmocka_unit_test_setup_teardown(test_orders_unique_and_fills_deduplicated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen_keeps_everything, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_repeating_condition_rounds, setup, teardown),
         cmocka_unit_test(test_garbage_database_is_a_clear_error),
+        cmocka_unit_test_setup_teardown(test_full_disk_reason_survives_rollback, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -390,7 +390,7 @@ static void test_fill_starts_the_exit_stage(void **state) {
     assert_true(r.c.is_exited);
     assert_string_equal(r.note, "exited: take profit");
     /* the executor's fill arrives later through the database: the exit is not re-added */
-    assert_true(cstore_set_entry(f->cs, id, ENTRY_FILLED, 1, NULL));
+    assert_true(cstore_set_entry(f->cs, id, 0, ENTRY_FILLED, 1, NULL));
     advance(f, STRATEGY_SYNC_MS);
     assert_null(strategy_core_find(f->core, id));
     tick(f, 22120);
@@ -438,7 +438,7 @@ static void test_rejected_entry_is_parked(void **state) {
     assert_int_equal(f->nsent, 1);
 
     /* the executor parks the row with the reason; the core lets the condition go */
-    assert_true(cstore_set_entry(f->cs, id, ENTRY_REJECTED, 0, "entry rejected: price band"));
+    assert_true(cstore_set_entry(f->cs, id, 0, ENTRY_REJECTED, 0, "entry rejected: price band"));
     advance(f, STRATEGY_SYNC_MS - 1);
     assert_non_null(strategy_core_find(f->core, id));
     advance(f, 1);
@@ -571,55 +571,119 @@ static void test_original_wire_sends_four_keys(void **state) {
     assert_int_equal((unsigned char)f->sent[1].buf[0], 0x84);
 }
 
-static void test_rearmed_copies_and_their_reports(void **state) {
+static void test_rearm_arms_every_condition_again(void **state) {
     fixture *f = *state;
-    f->cfg.rearm = true;
+    f->cfg.rearm = true; /* --rearm: as if every condition had been added with --repeat */
     int64_t id = add_buy(f, 22000, 1);
     core_start(f);
     tick(f, 21990);
     tick(f, 22030);
-    char coid[32];
+    char coid[48];
     snprintf(coid, sizeof coid, "aftm-00c0ffee-%lld.E", (long long)id);
     assert_int_equal(report(f, coid, "filled", 1, 22030.0, NULL), STRATEGY_REPORT_FILLED);
-    tick(f, 22120); /* exit; a copy is made in memory */
+    tick(f, 22120); /* exit; the same condition is armed again */
     assert_int_equal(f->nsent, 2);
     assert_int_equal(strategy_core_get_stats(f->core).conditions, 1);
+    const condition *c = strategy_core_find(f->core, id);
+    assert_non_null(c);
+    assert_int_equal(c->round, 1);
+    assert_int_equal(c->entry, ENTRY_NONE);
     tick(f, 21990);
     tick(f, 22030);
     assert_int_equal(f->nsent, 3);
-    assert_string_equal(f->sent[2].sig.signal_id, "m4242_1.E");
-    assert_int_equal(f->sent[2].sig.condition_id, -1);
-    /* another process's copy with the same number is not ours */
-    assert_int_equal(report(f, "aftm-00c0ffee-m4243_1.E", "filled", 1, 22030.0, NULL), STRATEGY_REPORT_IGNORED);
-    assert_int_equal(report(f, "aftm-00c0ffee-m4242_1.E", "filled", 1, 22030.0, NULL), STRATEGY_REPORT_FILLED);
-    tick(f, 22000); /* stop loss of the copy */
+    char want[32];
+    snprintf(want, sizeof want, "%lldr1.E", (long long)id);
+    assert_string_equal(f->sent[2].sig.signal_id, want);
+    assert_int_equal(f->sent[2].sig.condition_id, id);
+    /* the first round's report again (a late copy) does not settle the second round's entry */
+    assert_int_equal(report(f, coid, "filled", 1, 22030.0, NULL), STRATEGY_REPORT_IGNORED);
+    snprintf(coid, sizeof coid, "aftm-00c0ffee-%lldr1.E", (long long)id);
+    assert_int_equal(report(f, coid, "filled", 1, 22030.0, NULL), STRATEGY_REPORT_FILLED);
+    tick(f, 22000); /* stop loss of the second round */
     assert_int_equal(f->nsent, 4);
-    assert_string_equal(f->sent[3].sig.signal_id, "m4242_1.X");
+    snprintf(want, sizeof want, "%lldr1.X", (long long)id);
+    assert_string_equal(f->sent[3].sig.signal_id, want);
+}
+
+/* A condition stored with repeat: armed again after its exit under the same id, the round
+ * stored (a restarted strategy goes on from it), and an earlier round's entry outcome, written
+ * late by the executor, does not touch the new round. */
+static void test_repeating_condition_keeps_its_id_through_rounds(void **state) {
+    fixture *f = *state;
+    condition cond;
+    condition_init(&cond, 0, SYM, SIDE_BUY, 22000, 30, 1, 90, 30, false);
+    cond.repeat = true;
+    char err[128] = "";
+    int64_t id = cstore_add(f->cs, &cond, NULL, err, sizeof err);
+    assert_true(id > 0);
+    core_start(f);
+    tick(f, 21990);
+    tick(f, 22030);
+    char coid[48];
+    snprintf(coid, sizeof coid, "aftm-00c0ffee-%lld.E", (long long)id);
+    assert_int_equal(report(f, coid, "filled", 1, 22030.0, NULL), STRATEGY_REPORT_FILLED);
+    tick(f, 22120); /* take profit: exit of round 1, armed again */
+    assert_int_equal(f->nsent, 2);
+    core_stop(f);
+    condition_record r;
+    assert_true(cstore_get(f->cs, id, &r));
+    assert_string_equal(r.status, "active");
+    assert_true(r.c.repeat);
+    assert_int_equal(r.c.round, 1);
+    assert_int_equal(r.c.entry, ENTRY_NONE);
+    assert_false(r.c.is_ordered);
+    /* the executor's late write of round 0's fill finds round 1: nothing changes */
+    assert_true(cstore_set_entry(f->cs, id, 0, ENTRY_FILLED, 1, NULL));
+    assert_true(cstore_get(f->cs, id, &r));
+    assert_int_equal(r.c.entry, ENTRY_NONE);
+    /* a new strategy process goes on with round 1 */
+    char err2[256] = "";
+    f->writer = state_writer_start(f->home.path, err2, sizeof err2);
+    assert_non_null(f->writer);
+    f->nsent = 0;
+    core_start(f);
+    tick(f, 21990);
+    tick(f, 22030);
+    strategy_core_retry_signals(f->core, f->now); /* the first run's two signals go first */
+    char want[32];
+    snprintf(want, sizeof want, "%lldr1.E", (long long)id);
+    assert_int_equal(f->nsent, 3);
+    assert_string_equal(f->sent[2].sig.signal_id, want);
+    /* removable like any other */
+    assert_true(cstore_cancel(f->cs, id, err, sizeof err));
+    advance(f, 2000);
+    assert_null(strategy_core_find(f->core, id));
 }
 
 static void test_client_order_id_scheme(void **state) {
     (void)state;
     int64_t id = 0;
     bool ex = true;
-    assert_true(strategy_parse_client_order_id("aftm-00c0ffee-17.E", "00c0ffee", 5, &id, &ex));
+    assert_true(strategy_parse_client_order_id("aftm-00c0ffee-17.E", "00c0ffee", 5, &id, &ex, NULL));
     assert_int_equal(id, 17);
     assert_false(ex);
-    assert_true(strategy_parse_client_order_id("aftm-00c0ffee-9.X", "00c0ffee", 5, &id, &ex));
+    assert_true(strategy_parse_client_order_id("aftm-00c0ffee-9.X", "00c0ffee", 5, &id, &ex, NULL));
     assert_int_equal(id, 9);
     assert_true(ex);
-    assert_true(strategy_parse_client_order_id("aftm-00c0ffee-m5_3.E", "00c0ffee", 5, &id, &ex));
+    assert_true(strategy_parse_client_order_id("aftm-00c0ffee-m5_3.E", "00c0ffee", 5, &id, &ex, NULL));
     assert_int_equal(id, -3);
     assert_false(ex);
+    int64_t round = 0;
+    assert_true(strategy_parse_client_order_id("aftm-00c0ffee-17r4.X", "00c0ffee", 5, &id, &ex, &round));
+    assert_int_equal(id, 17);
+    assert_int_equal(round, 4);
+    assert_true(ex);
 #define I "aftm-00c0ffee-"
     const char *not_ours[] = {NULL, "", "aftm-", I, I "17", I "17.", I "17.Q", I "17.EX", I "0.E", I "-3.E", I " 3.E",
                               I "+3.E", I "m6_3.E", I "m5-3.E", I "m_3.E", "x" I "1.E", "orig-1-1",
-                              I "99999999999999999999.E", "AFTM-00c0ffee-1.E",
+                              I "99999999999999999999.E", "AFTM-00c0ffee-1.E", I "17r.E", I "17r0.E", I "17r-1.E",
+                              I "17r01.E", I "m5_3r1.E",
                               /* ids of another database (recreated since), or of before instance ids */
                               "aftm-00c0fff0-17.E", "aftm-17.E", "aftm-00c0ffee17.E", "aftm-00c0ffe-17.E"};
 #undef I
     for (size_t i = 0; i < sizeof not_ours / sizeof not_ours[0]; i++) {
         id = 77;
-        if (strategy_parse_client_order_id(not_ours[i], "00c0ffee", 5, &id, &ex)) fail_msg("'%s' taken as ours", not_ours[i]);
+        if (strategy_parse_client_order_id(not_ours[i], "00c0ffee", 5, &id, &ex, NULL)) fail_msg("'%s' taken as ours", not_ours[i]);
         assert_int_equal(id, 77);
     }
 }
@@ -637,7 +701,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_acknowledgement_from_another_host, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_original_wire_sends_four_keys, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rearmed_copies_and_their_reports, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rearm_arms_every_condition_again, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_repeating_condition_keeps_its_id_through_rounds, setup, teardown),
         cmocka_unit_test(test_client_order_id_scheme),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -49,6 +49,37 @@ static void test_walk_is_seeded_and_positive(void **state) {
     tick_source_free(low);
 }
 
+/* The listed products move with the walk: each step is the walk's tick, then one tick at the
+ * same price of every other product, due at once; the pace and the count are the steps. */
+static void test_walk_moves_listed_products_together(void **state) {
+    (void)state;
+    tick_source *s = tick_source_random_walk("TXFF5", 9, 10, 20000, 0);
+    assert_non_null(s);
+    const char *listed[] = {"TXFF5", "MXFF5", "TXFG5", "MXFF5", ""};
+    assert_true(tick_source_walk_together(s, listed, 5));
+    broker_tick t;
+    for (int step = 0; step < 3; step++) {
+        int64_t now = step * 100 * MS;
+        assert_int_equal(tick_source_due_in_ms(s, now), 0);
+        assert_int_equal(tick_source_next(s, now, &t), 1);
+        assert_string_equal(t.symbol, "TXFF5");
+        price_t p = t.price;
+        assert_int_equal(tick_source_due_in_ms(s, now), 0); /* the others at once */
+        assert_int_equal(tick_source_next(s, now, &t), 1);
+        assert_string_equal(t.symbol, "MXFF5");
+        assert_int_equal(t.price, p);
+        assert_int_equal(tick_source_next(s, now, &t), 1);
+        assert_string_equal(t.symbol, "TXFG5");
+        assert_int_equal(t.price, p);
+        assert_int_equal(tick_source_next(s, now, &t), 0); /* the next step is 100 ms away */
+        assert_int_equal(tick_source_due_in_ms(s, now), 100);
+    }
+    assert_int_equal(tick_source_count(s), 3);
+    tick_source_free(s);
+    /* a replay plays its file's own products */
+    assert_false(tick_source_walk_together(NULL, listed, 1));
+}
+
 static void test_walk_pacing(void **state) {
     (void)state;
     tick_source *s = tick_source_random_walk("TXFF5", 1, 10, 20000, 5 * SEC);
@@ -183,6 +214,7 @@ static void test_feed_adapter(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_walk_is_seeded_and_positive),
+        cmocka_unit_test(test_walk_moves_listed_products_together),
         cmocka_unit_test(test_walk_pacing),
         cmocka_unit_test(test_replay_paced_by_the_file),
         cmocka_unit_test(test_replay_errors),

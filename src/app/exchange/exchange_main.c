@@ -185,6 +185,32 @@ static int parse_args(int argc, char **argv, x_opts *o) {
     return -1;
 }
 
+/* Every product the exchange lists (and so a user can register) has a market: the walk moves
+ * them all together, TX and MTX of each month at the walk's price, so a condition or an order
+ * on any of them trades. Without this only the walk's own symbol moved, and a registered
+ * product without ticks left its conditions waiting and its market orders unfilled forever. */
+static void walk_listed_products(xcore *core, tick_source *src, const char *walk_symbol) {
+    size_t n = broker_list_products(xcore_broker(core), NULL, 0);
+    broker_product *p = calloc(n ? n : 1, sizeof *p);
+    const char **codes = calloc(n ? n : 1, sizeof *codes);
+    if (p && codes) {
+        n = broker_list_products(xcore_broker(core), p, n);
+        char names[256] = "";
+        for (size_t i = 0; i < n; i++) {
+            codes[i] = p[i].code;
+            size_t len = strlen(names);
+            if (strcmp(p[i].code, walk_symbol) && len < sizeof names - BROKER_SYMBOL_MAX - 4)
+                snprintf(names + len, sizeof names - len, "%s%s", len ? ", " : "", p[i].code);
+        }
+        if (!tick_source_walk_together(src, codes, n)) log_warn("market: out of memory; only %s moves", walk_symbol);
+        else if (names[0]) log_info("market: %s move together with %s (every listed product has a market)", names, walk_symbol);
+    } else {
+        log_warn("market: out of memory; only %s moves", walk_symbol);
+    }
+    free(codes);
+    free(p);
+}
+
 /* The tick feed, started (or resumed) as the options and the book say. */
 static tick_source *open_feed(const x_opts *o, xcore *core, exchange_store *xs, char *feed_key, size_t key_cap) {
     char err[512];
@@ -213,8 +239,12 @@ static tick_source *open_feed(const x_opts *o, xcore *core, exchange_store *xs, 
     uint64_t seed = o->m.have_seed ? o->m.seed : (uint64_t)clock_wall_us() ^ ((uint64_t)getpid() << 32);
     price_t start = sim_broker_last_price(xcore_broker(core), o->m.symbol);
     tick_source *src = tick_source_random_walk(o->m.symbol, seed, o->m.rate, start > 0 ? start : 0, now);
-    if (!src) log_error("cannot start the random walk");
-    else if (start > 0)
+    if (!src) {
+        log_error("cannot start the random walk");
+        return NULL;
+    }
+    walk_listed_products(core, src, o->m.symbol);
+    if (start > 0)
         log_info("market: %s random walk going on from its last price %lld, seed %llu, %g ticks/s", o->m.symbol,
                  (long long)start, (unsigned long long)seed, o->m.rate);
     else

@@ -109,7 +109,7 @@ static void reload_open(executor_core *x) {
     x->risk.open_orders = 0;
     for (int i = 0; i < x->risk.nproducts; i++) x->risk.products[i].pending_buy = x->risk.products[i].pending_sell = 0;
     if (ostore_each_open(x->os, count_open, x) < 0)
-        log_warn("cannot count the open orders: %s", sqlite3_errmsg(x->db));
+        log_warn("cannot count the open orders: %s", db_error(x->db));
 }
 
 /* ---- prices and P&L ---------------------------------------------------------------------- */
@@ -171,7 +171,7 @@ static void refresh_pnl_at(executor_core *x, bool record) {
     /* the equity log: today's row = starting capital + total P&L, after each fill and at each
      * marking of the open positions */
     if (record && !estore_record_pnl(x->db, wall, (long long)c.total))
-        log_warn("cannot record today's equity: %s", sqlite3_errmsg(x->db));
+        log_warn("cannot record today's equity: %s", db_error(x->db));
     if (risk_update_pnl(&x->risk, &x->cfg.limits, c.total - base)) {
         log_error("KILL SWITCH: %s; new entries are refused, exits still allowed ('aftm resume' to clear)",
                   x->risk.kill_reason);
@@ -181,16 +181,23 @@ static void refresh_pnl_at(executor_core *x, bool record) {
 
 /* ---- condition feedback ------------------------------------------------------------------ */
 
+/* The round of a repeating condition an order belongs to, from its client order id (0 for one
+ * that never repeats, and for ids aftm did not make). */
+static int64_t order_round(const order *o) {
+    gw_coid c;
+    return gw_coid_parse(o->client_order_id, &c) ? c.round : 0;
+}
+
 /* Tells the strategy (through the condition row) how an entry ended. */
 static void entry_feedback(executor_core *x, const order_record *r) {
     const order *o = &r->o;
     if (r->is_exit || o->condition_id <= 0 || !order_is_terminal(o->status)) return;
     if (o->filled_qty > 0) {
-        cstore_set_entry(x->cs, o->condition_id, ENTRY_FILLED, o->filled_qty, NULL);
+        cstore_set_entry(x->cs, o->condition_id, order_round(o), ENTRY_FILLED, o->filled_qty, NULL);
     } else {
         char note[160];
         snprintf(note, sizeof note, "entry %s: %s", order_status_name(o->status), o->reason[0] ? o->reason : "no reason given");
-        cstore_set_entry(x->cs, o->condition_id, ENTRY_REJECTED, 0, note);
+        cstore_set_entry(x->cs, o->condition_id, order_round(o), ENTRY_REJECTED, 0, note);
     }
 }
 
@@ -331,7 +338,7 @@ static bool apply_report(executor_core *x, const json_t *json, long long seq) {
     bool valid = exproto_parse_report(json, &rep, why, sizeof why);
     if (!ostore_begin(x->os)) {
         log_error("database busy (%s); report %lld for %s not applied now (fetched again from the gateway)",
-                  sqlite3_errmsg(x->db), seq, rep.client_order_id ? rep.client_order_id : "?");
+                  db_error(x->db), seq, rep.client_order_id ? rep.client_order_id : "?");
         return false;
     }
     bool ok = true, filled = false;
@@ -345,7 +352,7 @@ static bool apply_report(executor_core *x, const json_t *json, long long seq) {
     if (ok && seq > x->report_seq) ok = db_meta_set_int(x->db, "executor_report_seq", seq);
     if (!ok || !ostore_commit(x->os)) {
         log_error("cannot store report %lld for %s: %s; fetched again from the gateway", seq,
-                  rep.client_order_id ? rep.client_order_id : "?", sqlite3_errmsg(x->db));
+                  rep.client_order_id ? rep.client_order_id : "?", db_error(x->db));
         ostore_rollback(x->os);
         reload_open(x);
         return false;
@@ -512,7 +519,7 @@ static void send_order(executor_core *x, order_record *r) {
     }
     if (!ok || !ostore_commit(x->os)) {
         log_error("cannot store what the gateway said to %s (%s); reconciliation will settle it",
-                  cur.o.client_order_id, sqlite3_errmsg(x->db));
+                  cur.o.client_order_id, db_error(x->db));
         ostore_rollback(x->os);
         reload_open(x);
         json_decref(reply);
@@ -535,8 +542,6 @@ static void send_order(executor_core *x, order_record *r) {
     }
 }
 
-/* Stores a refused signal as a rejected order, so it shows in 'aftm orders' with its reason (and
- * the strategy sees its signal acknowledged). */
 /* Tells the strategy that the signal of r is stored (see net/signal_ack.h). */
 static void acknowledge(executor_core *x, const order_record *r) {
     if (!x->io.acknowledge) return;
@@ -547,6 +552,8 @@ static void acknowledge(executor_core *x, const order_record *r) {
     x->io.acknowledge(x->io.ctx, &a);
 }
 
+/* Stores a refused signal as a rejected order, so it shows in 'aftm orders' with its reason (and
+ * the strategy sees its signal acknowledged). */
 static void record_refusal(executor_core *x, order_record *r, const char *reason) {
     snprintf(r->o.reason, sizeof r->o.reason, "%s", reason);
     r->o.status = ORDER_REJECTED;
@@ -562,7 +569,7 @@ static void record_refusal(executor_core *x, order_record *r, const char *reason
     if (!stored) {
         /* not acknowledged: the strategy sends it again */
         log_error("signal %s refused (%s), but the refusal cannot be stored now (%s)", r->o.signal_id, reason,
-                  sqlite3_errmsg(x->db));
+                  db_error(x->db));
         return;
     }
     x->st.refused++;
@@ -629,7 +636,7 @@ static void skip_exit(executor_core *x, order_record *r, const char *why) {
     bool stored = ostore_begin(x->os);
     if (stored) {
         stored = ostore_insert(x->os, r) && db_journal(x->db, "executor", "exit_skipped", r->o.client_order_id, why) &&
-                 (r->o.condition_id <= 0 || cstore_set_closed(x->cs, r->o.condition_id, note));
+                 (r->o.condition_id <= 0 || cstore_set_closed(x->cs, r->o.condition_id, order_round(&r->o), note));
         if (!stored || !ostore_commit(x->os)) {
             ostore_rollback(x->os);
             stored = false;
@@ -638,7 +645,7 @@ static void skip_exit(executor_core *x, order_record *r, const char *why) {
     if (!stored) {
         /* not acknowledged: the strategy sends it again */
         log_error("exit %s has nothing to close, but that cannot be stored now (%s)", r->o.signal_id,
-                  sqlite3_errmsg(x->db));
+                  db_error(x->db));
         return;
     }
     log_warn("exit %s skipped: %s; condition %lld closed by hand", r->o.signal_id, why, (long long)r->o.condition_id);
@@ -789,7 +796,7 @@ static void take_signal(executor_core *x, const wire_signal *sig, hold_mode mode
         int64_t qty = exit_size(x, &r.o, signal_id, &sized_exit, &entry, why, sizeof why);
         if (qty < 0) {
             /* not acknowledged: the strategy sends it again (a held one is decided again later) */
-            log_error("cannot read the books to size exit %s (%s); not sent now", signal_id, sqlite3_errmsg(x->db));
+            log_error("cannot read the books to size exit %s (%s); not sent now", signal_id, db_error(x->db));
             return;
         }
         /* The strategy follows the report stream too and may start the exit before the entry's
@@ -832,7 +839,7 @@ static void take_signal(executor_core *x, const wire_signal *sig, hold_mode mode
     /* stored before it leaves: a crash from here on cannot produce a second order */
     if (!ostore_insert(x->os, &r)) {
         log_error("cannot store order %s (%s); not sent (the strategy sends the signal again)", coid,
-                  sqlite3_errmsg(x->db));
+                  db_error(x->db));
         return;
     }
     risk_record_order(&x->risk, now_ms);
@@ -960,7 +967,7 @@ static bool place_by_hand(executor_core *x, const char *signal_id, const char *a
         return true;
     }
     if (!ostore_insert(x->os, &r)) {
-        log_error("cannot store order %s by hand (%s); tried again", coid, sqlite3_errmsg(x->db));
+        log_error("cannot store order %s by hand (%s); tried again", coid, db_error(x->db));
         return false;
     }
     risk_record_order(&x->risk, now_ms);
@@ -1025,7 +1032,7 @@ static void flatten_all(executor_core *x, const manual_request *in) {
     c.q = q;
     if (ostore_each_position(x->os, note_open, &c) < 0) {
         log_error("cannot read the books to flatten (request %lld): %s; tried again", (long long)q->id,
-                  sqlite3_errmsg(x->db));
+                  db_error(x->db));
         return;
     }
     char result[sizeof q->result] = "", one[256], coid[ORDER_ID_MAX];
@@ -1320,7 +1327,7 @@ void exc_mark_to_market(executor_core *x) {
     for (int i = 0; ok && i < c.n; i++) ok = ostore_position_put(x->os, &c.moved[i], c.mark[i]);
     if (!ok || !ostore_commit(x->os)) {
         ostore_rollback(x->os);
-        log_warn("cannot mark the open positions at the last price: %s", sqlite3_errmsg(x->db));
+        log_warn("cannot mark the open positions at the last price: %s", db_error(x->db));
         return;
     }
     refresh_pnl_at(x, true);

@@ -322,6 +322,14 @@ static bool open_broker(gw_proc *p) {
             log_error("cannot start the random walk");
             return false;
         }
+        /* the simulator's listed products all have a market, moving with the walk, as the
+         * simulated exchange's do (a FIX counterparty lists its own) */
+        size_t n = 0;
+        const broker_product *listed = sim_default_products(&n);
+        const char *codes[8];
+        for (size_t i = 0; i < n && i < 8; i++) codes[i] = listed[i].code;
+        if (!o->fix && !tick_source_walk_together(p->feed.src, codes, n < 8 ? n : 8))
+            log_warn("market: out of memory; only %s moves", o->m.symbol);
     }
     p->feed.held = o->wait_subs > 0;
     if (o->fix) {
@@ -384,7 +392,8 @@ static bool start_session(gw_proc *p) {
         log_error("broker login failed: %s", err);
         return false;
     }
-    const char *sub = (o->m.ticks || !o->local) && !o->m.have_symbol ? "*" : o->m.symbol;
+    /* every product's ticks (the walk moves all the listed products), unless --symbol names one */
+    const char *sub = (o->m.ticks || !o->local || !o->fix) && !o->m.have_symbol ? "*" : o->m.symbol;
     if (broker_subscribe(&p->b, sub, err, sizeof err)) return true;
     log_error("cannot subscribe to %s: %s", sub, err);
     return false;

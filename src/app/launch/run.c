@@ -54,10 +54,10 @@ static void usage(FILE *out) {
             "                 stored ones ('aftm risk show|set|import')\n"
             "  --home DIR     data directory (default $AFTM_HOME, else ./aftm-data)\n"
             "  --quiet        only warnings and errors from the processes\n"
-            "  --rearm        re-create each condition in memory after its exit (soak tests and\n"
-            "                 benchmarks; the copies are not stored)\n"
+            "  --rearm        every condition repeats, as if each had been added with --repeat\n"
+            "                 (armed again after each exit under the same id; soak tests, benchmarks)\n"
             "  --demo         when no condition is active, add two trailing demo conditions that\n"
-            "                 trade the random walk within seconds, re-armed after each exit\n"
+            "                 trade the random walk within seconds and repeat (condition add --repeat)\n"
             "Addresses come from ZMQ_HOST, ZMQ_TICK_PORT, ZMQ_SIGNAL_PORT, DLL_GATEWAY_HOST,\n"
             "DLL_GATEWAY_PORT, AFTM_REPORT_PORT, AFTM_EXCHANGE_PORT and AFTM_EXCHANGE_MARKET_PORT\n"
             "(default: the exchange port + 10).\n");
@@ -84,11 +84,12 @@ static bool add_demo_conditions(const char *home, const char *symbol) {
         condition buy, sell;
         condition_init(&buy, 0, symbol, SIDE_BUY, 20100, 3, 1, 8, 8, true);
         condition_init(&sell, 0, symbol, SIDE_SELL, 19900, 3, 1, 8, 8, true);
+        buy.repeat = sell.repeat = true; /* stored as repeating: same ids after each exit */
         int64_t a = cstore_add(cs, &buy, NULL, err, sizeof err), b = cstore_add(cs, &sell, NULL, err, sizeof err);
         added = a > 0 && b > 0;
         if (added)
             printf("aftm: demo: added condition %lld (buy %s, trailing, turn 3, TP/SL 8) and %lld (sell, mirrored);\n"
-                   "      both re-arm after each exit. Remove them with 'aftm condition rm ID'.\n",
+                   "      both repeat (armed again after each exit, same ids). Remove them with 'aftm condition rm ID'.\n",
                    (long long)a, symbol, (long long)b);
     } else if (cs) {
         printf("aftm: demo: %d active condition(s) already; none added\n", n.active);
@@ -350,7 +351,8 @@ int cmd_run(int argc, char **argv) {
     snprintf(run_id, sizeof run_id, "run-%d-%lld", (int)getpid(), (long long)clock_wall_us());
     char account[64];
     order_account(home, o.account, account, sizeof account);
-    bool rearm = (o.demo && add_demo_conditions(home, o.symbol ? o.symbol : "TXFF5")) || o.rearm;
+    if (o.demo) add_demo_conditions(home, o.symbol ? o.symbol : "TXFF5");
+    bool rearm = o.rearm;
     /* the gateway logs in as the menu's does: the simulator's account, the password by environment */
     const char *login = o.fix_config ? NULL : SIM_DEFAULT_LOGIN;
     const topology topo = {.home = home, .ep = &ep, .market = market, .ticks = o.ticks, .speed = o.speed,
@@ -369,6 +371,15 @@ int cmd_run(int argc, char **argv) {
     sup_child *ex = sup_add(&sup, "executor", ex_argv.argv);
     sup_child *st = sup_add(&sup, "strategy", st_argv.argv);
     if (gw && login && !sup_setenv(gw, "AFTM_PASSWORD", SIM_DEFAULT_PASSWORD)) gw = NULL;
+    /* each process also logs to DIR/logs/<name>.log, rotated by size, as the menu's processes
+     * log there (aftm logs [-f] [PROCESS] prints them) */
+    char log_dir[1100];
+    snprintf(log_dir, sizeof log_dir, "%s/logs", home);
+    sup_child *all[] = {xc, gw, ex, st};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (all[i] && !sup_setenv(all[i], "AFTM_LOG_DIR", log_dir)) {
+            fprintf(stderr, "aftm run: warning: %s logs to this terminal only\n", all[i]->name);
+        }
     int rc = EXIT_OK;
     run_session session = {0};
 

@@ -53,7 +53,7 @@ static bool write_all(state_writer *w, const queue *q) {
     const state_change *b = q->changes.items;
     for (size_t i = 0; i < q->changes.n; i++)
         if (!cstore_save_state(w->cs, &b[i].c, b[i].has_note ? b[i].note : NULL)) {
-            log_error("cannot save condition %lld: %s", (long long)b[i].c.id, sqlite3_errmsg(w->db));
+            log_error("cannot save condition %lld: %s", (long long)b[i].c.id, db_error(w->db));
             return false;
         }
     const outbox_row *rows = q->sent.items;
@@ -71,7 +71,7 @@ static void write_batch(state_writer *w, const queue *q) {
         if (cstore_begin(w->cs) && write_all(w, q) && cstore_commit(w->cs)) return;
         db_exec(w->db, "ROLLBACK", NULL, 0);
         if (attempt % 20 == 0)
-            log_warn("condition states not written yet (%s); retrying", sqlite3_errmsg(w->db));
+            log_warn("condition states not written yet (%s); retrying", db_error(w->db));
         struct timespec ts = {0, 50 * 1000000};
         nanosleep(&ts, NULL); /* the writer thread only: the tick loop is not waiting */
         pthread_mutex_lock(&w->lock);

@@ -64,7 +64,6 @@ struct strategy_core {
     int64_t now_ms, last_ack_check;
     uint64_t resent;
     uint64_t seq;
-    int64_t next_rearm_id; /* negative ids: in-memory re-created conditions, never stored */
     double tick_when;
     bool sent_signal;
     long long data_version;
@@ -75,12 +74,13 @@ struct strategy_core {
 /* ---- the client order id scheme ---------------------------------------------------------- */
 
 bool strategy_parse_client_order_id(const char *coid, const char *instance, int rearm_tag, int64_t *condition_id,
-                                    bool *is_exit) {
+                                    bool *is_exit, int64_t *round) {
     gw_coid c;
     if (!instance || !gw_coid_parse(coid, &c) || strcmp(c.instance, instance) != 0) return false;
     if (c.condition_id < 0 && c.pid != rearm_tag) return false; /* another strategy process's copy */
     *condition_id = c.condition_id;
     *is_exit = c.leg == GW_LEG_EXIT;
+    if (round) *round = c.round;
     return true;
 }
 
@@ -237,19 +237,19 @@ static void emit_signal(strategy_core *sc, const condition *c, unsigned ev, pric
     sig->when = sc->tick_when;
     sig->side = (exit ? side_opposite(c->side) : c->side) == SIDE_BUY ? WIRE_BUY : WIRE_SELL;
     snprintf(sig->commodity_id, sizeof sig->commodity_id, "%s", symbol);
-    if (!gw_signal_id_make(sig->signal_id, sizeof sig->signal_id, c->id, sc->cfg.rearm_tag,
-                           exit ? GW_LEG_EXIT : GW_LEG_ENTRY))
-        log_error("condition %lld makes no signal id (re-arm tag %d)", (long long)c->id, sc->cfg.rearm_tag);
+    if (!gw_signal_id_make_round(sig->signal_id, sizeof sig->signal_id, c->id, sc->cfg.rearm_tag, c->round,
+                                 exit ? GW_LEG_EXIT : GW_LEG_ENTRY))
+        log_error("condition %lld makes no signal id (round %lld)", (long long)c->id, (long long)c->round);
     sig->condition_id = c->id;
     sig->quantity = exit && c->filled_qty > 0 ? c->filled_qty : c->quantity;
     sig->seq = ++sc->seq;
     sig->price = price;
     if (!strategy_signal_encode(&p, sc->cfg.original_wire))
         log_error("signal %s does not fit the wire buffer", sig->signal_id); /* not with aftm's sizes */
-    char whose[48];
-    if (c->id > 0) snprintf(whose, sizeof whose, "condition %lld", (long long)c->id);
-    else snprintf(whose, sizeof whose, "a re-armed copy, not stored");
-    snprintf(p.desc, sizeof p.desc, "%s %s %s %lld lot(s) at %lld, %s (%s)", sig->signal_id,
+    char whose[64];
+    if (c->round > 0) snprintf(whose, sizeof whose, "condition %lld, round %lld", (long long)c->id, (long long)c->round + 1);
+    else snprintf(whose, sizeof whose, "condition %lld", (long long)c->id);
+    snprintf(p.desc, sizeof p.desc, "%s %s %s %lld lot(s) at %lld, %s (%.48s)", sig->signal_id,
              side_name(sig->side == WIRE_BUY ? SIDE_BUY : SIDE_SELL), symbol, (long long)sig->quantity,
              (long long)price, exit ? (ev & COND_EXIT_TP ? "exit: take profit" : "exit: stop loss") : "entry", whose);
     sc->signals++;
@@ -264,23 +264,39 @@ typedef struct {
     const char *symbol;
 } tick_ctx;
 
+/* A repeating condition (or every one, with --rearm) after its exit: the same id armed again for
+ * the next round, put back in the engine after this tick's walk (the engine does not visit it
+ * before the next tick, as the backtest's re-arming does) and stored as that round. */
+static void rearm(strategy_core *sc, const condition *c, const char *why) {
+    condition again = *c;
+    condition_rearm(&again);
+    strategy_remove(sc->engine, c->id); /* c is not valid after this */
+    char note[96];
+    snprintf(note, sizeof note, "%s; armed again (round %lld)", why, (long long)again.round + 1);
+    if (!strategy_add(sc->engine, &again)) {
+        log_error("condition %lld: out of memory arming it again; it stays as it is in the database",
+                  (long long)again.id);
+        return;
+    }
+    log_info("condition %lld %s", (long long)again.id, note);
+    mark_dirty(sc, &again, note);
+}
+
 static void on_event(void *ctx, const condition *c, unsigned ev, price_t price) {
     tick_ctx *t = ctx;
     strategy_core *sc = t->sc;
     if (ev & COND_TRIGGERED) log_info("condition %lld triggered at %lld", (long long)c->id, (long long)price);
     if (ev & COND_SIGNAL_MASK) emit_signal(sc, c, ev, price, t->symbol);
     const char *note = (ev & COND_EXIT_TP) ? "exited: take profit" : (ev & COND_EXIT_SL) ? "exited: stop loss" : NULL;
+    bool exited = ev & (COND_EXIT_TP | COND_EXIT_SL);
+    if (exited && c->id > 0 && (c->repeat || sc->cfg.rearm)) {
+        rearm(sc, c, note);
+        return;
+    }
     mark_dirty(sc, c, note);
-    if ((ev & (COND_EXIT_TP | COND_EXIT_SL)) && c->id > 0 &&
+    if (exited && c->id > 0 &&
         buf_grow((void **)&sc->settled, &sc->settled_cap, sc->nsettled + 1, sizeof *sc->settled))
         sc->settled[sc->nsettled++] = c->id;
-    if (sc->cfg.rearm && (ev & (COND_EXIT_TP | COND_EXIT_SL))) {
-        condition again;
-        condition_init(&again, --sc->next_rearm_id, c->symbol, c->side, c->base_trigger, c->turning_point,
-                       c->quantity, c->take_profit_point, c->stop_loss_point, c->is_following);
-        /* added after this tick's walk: the engine does not visit it until the next tick */
-        strategy_add(sc->engine, &again);
-    }
 }
 
 void strategy_core_on_tick(strategy_core *sc, const wire_tick *t) {
@@ -311,16 +327,17 @@ strategy_report_outcome strategy_core_on_report(strategy_core *sc, const char *j
         json_decref(rep);
         return STRATEGY_REPORT_BAD;
     }
-    int64_t id;
+    int64_t id, round = 0;
     bool is_exit;
     strategy_report_outcome out = STRATEGY_REPORT_IGNORED;
     const condition *c = NULL;
-    if ((strategy_parse_client_order_id(coid, sc->instance, sc->cfg.rearm_tag, &id, &is_exit) ||
+    if ((strategy_parse_client_order_id(coid, sc->instance, sc->cfg.rearm_tag, &id, &is_exit, &round) ||
          (sc->executor_instance[0] &&
-          strategy_parse_client_order_id(coid, sc->executor_instance, sc->cfg.rearm_tag, &id, &is_exit))) &&
+          strategy_parse_client_order_id(coid, sc->executor_instance, sc->cfg.rearm_tag, &id, &is_exit, &round))) &&
         !is_exit)
         c = strategy_find(sc->engine, id);
-    if (c && c->entry == ENTRY_PENDING) {
+    /* a report of an earlier round of a repeating condition does not touch the present one */
+    if (c && c->entry == ENTRY_PENDING && c->round == round) {
         long long filled = json_integer_value(json_object_get(rep, "filled_qty"));
         bool ended = !strcmp(status, "cancelled") || !strcmp(status, "expired");
         if (!strcmp(status, "filled") || (filled > 0 && ended)) {
@@ -370,12 +387,12 @@ bool strategy_core_on_ack(strategy_core *sc, const char *body, size_t len) {
             break;
         }
     /* a refused entry ends here: no order, so no report will settle it */
-    int64_t id;
+    int64_t id, round = 0;
     bool is_exit;
     if (a.refused && strategy_parse_client_order_id(a.client_order_id, sc->executor_instance, sc->cfg.rearm_tag, &id,
-                                                    &is_exit) && !is_exit) {
+                                                    &is_exit, &round) && !is_exit) {
         const condition *cond = strategy_find(sc->engine, id);
-        if (cond && cond->entry == ENTRY_PENDING) {
+        if (cond && cond->entry == ENTRY_PENDING && cond->round == round) {
             strategy_entry_rejected(sc->engine, id);
             log_warn("condition %lld: entry refused by the executor: %s; no exit will follow", (long long)id, a.reason);
         }
@@ -406,7 +423,8 @@ static void sync_row(void *ctx, const condition_record *r) {
                      r->c.symbol, (long long)r->c.trigger_price, entry_state_name(r->c.entry));
         return;
     }
-    if (live->entry == ENTRY_PENDING && r->c.entry == ENTRY_FILLED) {
+    /* the row may still show an earlier round (the writer has not caught up with the re-arming) */
+    if (live->entry == ENTRY_PENDING && r->c.entry == ENTRY_FILLED && r->c.round == live->round) {
         strategy_entry_filled(sc->engine, r->c.id, r->c.filled_qty);
         log_info("condition %lld: entry filled (%lld lot(s)); watching take profit and stop loss", (long long)r->c.id,
                  (long long)r->c.filled_qty);

@@ -54,10 +54,11 @@ typedef struct {
     /* --wire original: the original's 4-key signal; entries taken as filled at once, as the
      * original executor sends no fill feedback. */
     bool original_wire;
-    /* --rearm: re-create each condition in memory after its exit (not stored). */
+    /* --rearm: every condition repeats (armed again after each exit under the same id, as one
+     * added with --repeat), whatever its stored flag says. */
     bool rearm;
-    /* Names the re-armed copies in their signal ids ("m<tag>_<n>.E"); the process id, so the
-     * reports of another strategy's copies are not taken for ours. */
+    /* The process id: names the in-memory copies that strategies before repeating conditions
+     * made ("m<tag>_<n>.E"), so that the reports of another process's copies are not ours. */
     int rearm_tag;
 } strategy_core_config;
 
@@ -121,10 +122,11 @@ const condition *strategy_core_find(const strategy_core *sc, int64_t id);
 bool strategy_signal_encode(strategy_signal *s, bool original_wire);
 
 /* The client order id scheme of signals: "aftm-<instance>-<condition id>.E" (entry) or ".X"
- * (exit), instance being the database's instance id (db_instance_id); re-armed copies
- * "aftm-<instance>-m<tag>_<n>.E", condition id -n, ours only when tag is rearm_tag. True when
- * coid is one of ours, with *condition_id and *is_exit set. */
+ * (exit), instance being the database's instance id (db_instance_id); a later round of a
+ * repeating condition "aftm-<instance>-<condition id>r<round>.E"; in-memory copies of older
+ * strategies "aftm-<instance>-m<tag>_<n>.E", condition id -n, ours only when tag is rearm_tag.
+ * True when coid is one of ours, with *condition_id, *is_exit and (unless NULL) *round set. */
 bool strategy_parse_client_order_id(const char *coid, const char *instance, int rearm_tag, int64_t *condition_id,
-                                    bool *is_exit);
+                                    bool *is_exit, int64_t *round);
 
 #endif

@@ -8,7 +8,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#include "app/strategy/link_watch.h"
+#include "net/link_watch.h"
 #include "app/strategy/state_writer.h"
 #include "app/strategy/strategy.h"
 #include "app/strategy/strategy_core.h"
@@ -47,8 +47,8 @@ static void usage(FILE *out) {
             "  --wire original    send the original's 4-key TradingSignal (for the original's\n"
             "                     executor); entries are then taken as filled at once, as there\n"
             "                     is no fill feedback\n"
-            "  --rearm            re-create each condition in memory after its exit (benchmarks and\n"
-            "                     soak tests; the copies are not stored)\n"
+            "  --rearm            every condition repeats, as if added with --repeat: armed again\n"
+            "                     after each exit under the same id (benchmarks and soak tests)\n"
             "  --insecure         plain text, no CURVE: to reach the original's gateway or executor, or\n"
             "                     processes started with --insecure (with a warning)\n"
             "  --quiet            log warnings and errors only\n");

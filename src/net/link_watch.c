@@ -1,5 +1,5 @@
 /* A subscriber's connection, kept up (see link_watch.h). */
-#include "app/strategy/link_watch.h"
+#include "net/link_watch.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -4,7 +4,12 @@
  * disconnect events (a socket monitor) and connects again, saying so in the log; the oversized
  * message itself is gone with the dropped connection.
  *
- * Not here: the socket's options and its first connect (strategy_main.c). */
+ * Call link_watch_handle only once the watched socket's waiting messages have been read: zmq_poll
+ * takes the first frame of a waiting message off its connection, and a reconnect before the rest
+ * is read leaves libzmq half-way through a message whose connection is gone (it aborts).
+ *
+ * Not here: the socket's options and its first connect (the process's main).
+ */
 #ifndef AFTM_LINK_WATCH_H
 #define AFTM_LINK_WATCH_H
 
