@@ -1313,7 +1313,9 @@ static void note_mark(void *ctx, const position *p, price_t stored) {
 /* Between fills, the open positions' stored last price follows the ticks (at most once a
  * second), so 'aftm positions' and 'aftm status' show unrealized P&L at the last price, and
  * today's equity row and the daily loss limit follow it too. Positions are read first and
- * written after: no write while the position statement is stepping. */
+ * written after (no write while the position statement is stepping), read again inside the
+ * transaction, so a position another connection changed in between is never written back as
+ * it was. */
 void exc_mark_to_market(executor_core *x) {
     int64_t now = now_us(x) / 1000;
     if (x->last_mark_ms && now - x->last_mark_ms < MARK_EVERY_MS) return;
@@ -1321,8 +1323,13 @@ void exc_mark_to_market(executor_core *x) {
     mark_ctx c;
     c.x = x;
     c.n = 0;
-    if (ostore_each_position(x->os, note_mark, &c) < 0 || !c.n) return;
+    if (ostore_each_position(x->os, note_mark, &c) < 0 || !c.n) return; /* nothing moved: no lock taken */
     if (!ostore_begin(x->os)) return;
+    c.n = 0;
+    if (ostore_each_position(x->os, note_mark, &c) < 0 || !c.n) {
+        ostore_rollback(x->os);
+        return;
+    }
     bool ok = true;
     for (int i = 0; ok && i < c.n; i++) ok = ostore_position_put(x->os, &c.moved[i], c.mark[i]);
     if (!ok || !ostore_commit(x->os)) {
