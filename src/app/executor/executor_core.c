@@ -46,7 +46,7 @@ typedef struct {
 typedef struct {
     wire_signal sig;
     int64_t due_ms;
-} held_signal;
+} held_exit;
 
 struct executor_core {
     executor_config cfg;
@@ -66,9 +66,9 @@ struct executor_core {
     int64_t last_mark_ms; /* when open positions were last marked at the last prices */
     uint64_t orig_counter;
     executor_stats st;
-    held_signal *held; /* exits waiting for their entry's fill to be booked */
-    size_t nheld, held_cap;
-    bool held_busy; /* deciding on them now: no second pass from inside */
+    held_exit *held_exits; /* exits waiting for their entry's fill to be booked */
+    size_t nheld_exits, held_exits_cap;
+    bool held_exits_busy; /* deciding on them now: no second pass from inside */
 };
 
 static int64_t now_us(executor_core *x) { return x->io.clock_us ? x->io.clock_us(x->io.ctx) : clock_wall_us(); }
@@ -471,12 +471,12 @@ static void on_report_message(executor_core *x, const char *body, size_t len) {
     json_decref(rep);
 }
 
-static void settle_held(executor_core *x);
+static void settle_held_exits(executor_core *x);
 
 void exc_on_report_message(executor_core *x, const char *body, size_t len) {
     on_report_message(x, body, len);
     /* a fill booked now may be what a held exit waits for */
-    settle_held(x);
+    settle_held_exits(x);
 }
 
 /* ---- sending ----------------------------------------------------------------------------- */
@@ -682,24 +682,24 @@ static void local_time(int64_t now_ms, int *minute, int *weekday) {
  * filled (sending would find nothing to close, skipping would leave the fill to come unmanaged). */
 typedef enum { HOLD_NEW, HOLD_AGAIN, HOLD_FINAL } hold_mode;
 
-static held_signal *held_find(executor_core *x, const char *signal_id) {
-    for (size_t i = 0; i < x->nheld; i++)
-        if (!strcmp(x->held[i].sig.signal_id, signal_id)) return &x->held[i];
+static held_exit *held_exit_find(executor_core *x, const char *signal_id) {
+    for (size_t i = 0; i < x->nheld_exits; i++)
+        if (!strcmp(x->held_exits[i].sig.signal_id, signal_id)) return &x->held_exits[i];
     return NULL;
 }
 
-static bool held_add(executor_core *x, const wire_signal *sig, int64_t due_ms) {
-    if (held_find(x, sig->signal_id)) return true;
-    if (x->nheld == x->held_cap) {
-        size_t cap = x->held_cap ? x->held_cap * 2 : 8;
-        held_signal *h = realloc(x->held, cap * sizeof *h);
+static bool held_exit_add(executor_core *x, const wire_signal *sig, int64_t due_ms) {
+    if (held_exit_find(x, sig->signal_id)) return true;
+    if (x->nheld_exits == x->held_exits_cap) {
+        size_t cap = x->held_exits_cap ? x->held_exits_cap * 2 : 8;
+        held_exit *h = realloc(x->held_exits, cap * sizeof *h);
         if (!h) return false;
-        x->held = h;
-        x->held_cap = cap;
+        x->held_exits = h;
+        x->held_exits_cap = cap;
     }
-    x->held[x->nheld].sig = *sig;
-    x->held[x->nheld].due_ms = due_ms;
-    x->nheld++;
+    x->held_exits[x->nheld_exits].sig = *sig;
+    x->held_exits[x->nheld_exits].due_ms = due_ms;
+    x->nheld_exits++;
     return true;
 }
 
@@ -713,7 +713,7 @@ static bool hold_exit(executor_core *x, const wire_signal *sig, const order_reco
                   sig->signal_id, sqlite3_errmsg(x->db));
         return false;
     }
-    if (!held_add(x, sig, now_us(x) / 1000 + HOLD_MS)) {
+    if (!held_exit_add(x, sig, now_us(x) / 1000 + HOLD_MS)) {
         log_error("exit %s: out of memory holding it; decided again at the next start", sig->signal_id);
         return false;
     }
@@ -776,7 +776,7 @@ static void take_signal(executor_core *x, const wire_signal *sig, hold_mode mode
                  (long long)sig->quantity, (long long)ORDER_QTY_MAX);
         return;
     }
-    if (mode == HOLD_NEW && held_find(x, signal_id)) {
+    if (mode == HOLD_NEW && held_exit_find(x, signal_id)) {
         /* held already: this resend is acknowledged again, and waits with the first */
         acknowledge(x, &r);
         return;
@@ -860,17 +860,17 @@ void exc_on_signal(executor_core *x, const wire_signal *sig) {
  * sized and sent (or skipped) as any exit; past its deadline, the entry is first settled with
  * the broker (its status, then the gateway's report log), and the exit decided on that. An exit
  * leaves the hold once its order row (sent, refused or skipped) is stored. */
-static void settle_held(executor_core *x) {
-    if (!x->nheld || x->held_busy) return;
-    x->held_busy = true;
-    for (size_t i = 0; i < x->nheld;) {
-        wire_signal sig = x->held[i].sig;
+static void settle_held_exits(executor_core *x) {
+    if (!x->nheld_exits || x->held_exits_busy) return;
+    x->held_exits_busy = true;
+    for (size_t i = 0; i < x->nheld_exits;) {
+        wire_signal sig = x->held_exits[i].sig;
         order_record r;
         bool decided = ostore_get_by_signal(x->os, sig.signal_id, &r);
         hold_mode mode = HOLD_AGAIN;
         if (!decided) {
             int64_t now = now_us(x) / 1000;
-            if (now >= x->held[i].due_ms) {
+            if (now >= x->held_exits[i].due_ms) {
                 char entry_id[WIRE_SIGNAL_ID_MAX];
                 snprintf(entry_id, sizeof entry_id, "%s", sig.signal_id);
                 entry_id[strlen(entry_id) - 1] = 'E';
@@ -882,7 +882,7 @@ static void settle_held(executor_core *x) {
                     settle_with_gateway(x, entry.o.client_order_id);
                 }
                 mode = HOLD_FINAL;
-                x->held[i].due_ms = now + HOLD_AGAIN_MS;
+                x->held_exits[i].due_ms = now + HOLD_AGAIN_MS;
             }
             take_signal(x, &sig, mode);
             decided = ostore_get_by_signal(x->os, sig.signal_id, &r);
@@ -900,13 +900,13 @@ static void settle_held(executor_core *x) {
         }
         log_info("held exit %s decided: order %s %s", sig.signal_id, r.o.client_order_id,
                  order_status_name(r.o.status));
-        memmove(&x->held[i], &x->held[i + 1], (x->nheld - i - 1) * sizeof *x->held);
-        x->nheld--;
+        memmove(&x->held_exits[i], &x->held_exits[i + 1], (x->nheld_exits - i - 1) * sizeof *x->held_exits);
+        x->nheld_exits--;
     }
-    x->held_busy = false;
+    x->held_exits_busy = false;
 }
 
-static void load_held(void *ctx, const held_exit_row *row) {
+static void load_held_exit(void *ctx, const held_exit_row *row) {
     executor_core *x = ctx;
     wire_msg m;
     if (wire_decode(&x->dec, row->body, row->len, &m) != WIRE_SIGNAL || !m.u.signal.has_ext ||
@@ -914,7 +914,7 @@ static void load_held(void *ctx, const held_exit_row *row) {
         log_error("held exit %s is not a signal aftm stored; left in the database for a look", row->signal_id);
         return;
     }
-    if (!held_add(x, &m.u.signal, now_us(x) / 1000 + HOLD_MS))
+    if (!held_exit_add(x, &m.u.signal, now_us(x) / 1000 + HOLD_MS))
         log_error("held exit %s: out of memory; decided at the next start", row->signal_id);
     else log_warn("exit %s was held when the executor stopped; deciding on it again", row->signal_id);
 }
@@ -1348,7 +1348,7 @@ void exc_poll_state(executor_core *x) {
         exc_load_kill_switch(x);
         exc_take_manual(x);
     }
-    settle_held(x); /* and, past its deadline, asks the broker */
+    settle_held_exits(x); /* and, past its deadline, asks the broker */
 }
 
 /* ---- life -------------------------------------------------------------------------------- */
@@ -1389,7 +1389,7 @@ void exc_free(executor_core *x) {
     ostore_close(x->os);
     cstore_close(x->cs);
     wire_decoder_destroy(&x->dec);
-    free(x->held);
+    free(x->held_exits);
     free(x);
 }
 
@@ -1406,9 +1406,9 @@ void exc_start(executor_core *x) {
     refresh_pnl(x);
     exc_reconcile(x);
     /* exits held when the executor stopped: decided on the books as reconciled now */
-    if (hexit_each(x->db, load_held, x) < 0)
+    if (hexit_each(x->db, load_held_exit, x) < 0)
         log_error("cannot read the held exits: %s; read again at the next start", sqlite3_errmsg(x->db));
-    settle_held(x);
+    settle_held_exits(x);
     finish_taken(x);
     exc_take_manual(x);
     x->data_version = db_data_version(x->db);
