@@ -49,9 +49,22 @@ static int request(const char *cmd, const char *home, mreq_kind kind, const char
         }
         clock_sleep_ms(50);
     }
-    /* a refusal or nothing to do is said as the executor said it; a cancel the broker refused fails */
+    /* a refusal or nothing to do is said as the executor said it; a cancel the broker refused fails,
+     * and so does a flatten that left a position open because its order was refused */
     bool failed = kind == MREQ_CANCEL && strcmp(q.result, "cancel sent") != 0;
+    char refused[512] = "";
+    int nrefused = kind == MREQ_FLATTEN ? mreq_flatten_refused(h.db, id, refused, sizeof refused) : 0;
+    if (kind == MREQ_FLATTEN && !q.client_order_id[0] && !strncmp(q.result, "no order account", 16)) failed = true;
     fprintf(failed ? stderr : stdout, "%s%s: %s\n", failed ? "aftm " : "", cmd, q.result);
+    if (nrefused < 0) {
+        fprintf(stderr, "aftm %s: cannot read the flatten orders back: %s; see 'aftm orders'\n", cmd,
+                sqlite3_errmsg(h.db));
+        failed = true;
+    } else if (nrefused > 0) {
+        fprintf(stderr, "aftm %s: refused for %s; %s still open ('aftm positions')\n", cmd, refused,
+                nrefused == 1 ? "that position is" : "those positions are");
+        failed = true;
+    }
     rc = failed ? EXIT_RUNTIME : EXIT_OK;
 out:
     home_db_close(&h);
@@ -70,7 +83,8 @@ int cmd_flatten(int argc, char **argv) {
             fputs("usage: aftm flatten [--symbol S] [--home DIR]\n\n"
                   "Closes every open position of the order account (or only product S) at market, through\n"
                   "the running executor, in any trading state (active, reducing or halted). Prints the\n"
-                  "order placed for each product; 'aftm positions' shows the result.\n",
+                  "order placed for each product; 'aftm positions' shows the result. Exits 1 naming each\n"
+                  "product whose order was refused (its position stays open).\n",
                   c == 'H' ? stdout : stderr);
             return c == 'H' ? EXIT_OK : EXIT_USAGE;
         }

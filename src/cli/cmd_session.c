@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "domain/order.h"
 #include "cli/commands.h"
 #include "cli/home_db.h"
 #include "cli/menu.h"
@@ -17,6 +18,7 @@
 #include "core/config.h"
 #include "core/private_files.h"
 #include "core/parse.h"
+#include "domain/order.h"
 #include "usecase/uc.h"
 #include "usecase/uc_host.h"
 #include "usecase/uc_view.h"
@@ -53,14 +55,15 @@ static void print_json(json_t *j) {
 typedef struct {
     const char *home;
     bool json, help;
-    const char *side, *qty, *symbol;
-    bool all, stop;
+    const char *side, *qty, *symbol, *limit;
+    bool all, stop, ioc;
 } opts;
 
 static int parse(int argc, char **argv, const char *who, const char *allowed, opts *o, const char *help) {
     static const struct option longs[] = {{"home", 1, 0, 'h'}, {"json", 0, 0, 'j'},   {"help", 0, 0, 'H'},
                                           {"side", 1, 0, 's'}, {"qty", 1, 0, 'q'},    {"symbol", 1, 0, 'y'},
-                                          {"all", 0, 0, 'a'},  {"stop", 0, 0, 'S'},   {0, 0, 0, 0}};
+                                          {"all", 0, 0, 'a'},  {"stop", 0, 0, 'S'},   {"limit", 1, 0, 'l'},
+                                          {"ioc", 0, 0, 'i'},  {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     int c;
     optind = 1;
@@ -87,6 +90,8 @@ static int parse(int argc, char **argv, const char *who, const char *allowed, op
         case 'y': o->symbol = optarg; break;
         case 'a': o->all = true; break;
         case 'S': o->stop = true; break;
+        case 'l': o->limit = optarg; break;
+        case 'i': o->ioc = true; break;
         }
     }
     return -1;
@@ -381,12 +386,16 @@ int cmd_futures(int argc, char **argv) {
 /* ---- orders ---- */
 
 static const char ORDER_HELP[] =
-    "usage: aftm order send --side buy|sell --qty Q [--symbol S] [--home DIR]\n"
+    "usage: aftm order send --side buy|sell --qty Q [--limit P [--ioc]] [--symbol S] [--home DIR]\n"
     "       aftm order cancel ID [--home DIR]   (see aftm order cancel --help)\n\n"
-    "Sends one market order (IOC) for the session's order account through the running gateway,\n"
-    "with a client order id (cli-...) that makes a retry safe, and waits up to 2 s for its fill.\n\n"
+    "Sends one order for the session's order account through the running executor (stored, risk\n"
+    "checked, in aftm's books as a manual order; with no executor, straight to the gateway), and\n"
+    "waits up to 2 s for its fill. Without --limit it is a market order (IOC).\n\n"
     "  --side buy|sell  b and s are accepted too\n"
     "  --qty Q          lots, 1-1000\n"
+    "  --limit P        a limit order at P points: it fills only when the price crosses P, and rests\n"
+    "                   until then (ROD; 'aftm order cancel ID' cancels it)\n"
+    "  --ioc            with --limit: what does not fill at once expires (immediate or cancel)\n"
     "  --symbol S       product (default: the session's current item)\n"
     "  --home DIR       data directory (default $AFTM_HOME, else ./aftm-data)\n";
 
@@ -401,7 +410,7 @@ int cmd_order(int argc, char **argv) {
         return EXIT_USAGE;
     }
     opts o;
-    int rc = parse(argc - 1, argv + 1, "order send", "hsqy", &o, ORDER_HELP);
+    int rc = parse(argc - 1, argv + 1, "order send", "hsqyli", &o, ORDER_HELP);
     if (rc >= 0) return rc;
     if ((rc = extra_args("order send", argc - 1, argv + 1, 0)) >= 0) return rc;
     uc_result r;
@@ -413,6 +422,12 @@ int cmd_order(int argc, char **argv) {
     }
     if (!uc_check_side(o.side, &buy, &r) || !uc_check_positive("--qty", o.qty, UC_MAX_ORDER_QTY, &q, &r))
         return report("order send", &r);
+    if (o.ioc && !o.limit) {
+        fprintf(stderr, "aftm order send: --ioc goes with --limit (a market order is IOC already)\n");
+        return EXIT_USAGE;
+    }
+    int64_t limit;
+    if (o.limit && !uc_check_positive("--limit", o.limit, ORDER_PRICE_MAX, &limit, &r)) return report("order send", &r);
     if (o.symbol && !symbol_valid(o.symbol)) {
         fprintf(stderr, "aftm order send: --symbol must be a product code of letters and digits, got '%s'\n", o.symbol);
         return EXIT_USAGE;
@@ -420,7 +435,7 @@ int cmd_order(int argc, char **argv) {
     uc_ctx c;
     if (!open_ctx(&c, "order", o.home)) return EXIT_RUNTIME;
     uc_order ord;
-    if (uc_send_market_order(&c, buy, o.qty, o.symbol, 2000, &ord, &r)) uc_view_order(stdout, &ord);
+    if (uc_send_order(&c, buy, o.qty, o.symbol, o.limit, !o.ioc, 2000, &ord, &r)) uc_view_order(stdout, &ord);
     rc = report("order send", &r);
     uc_close(&c);
     return rc;

@@ -23,6 +23,7 @@ const command aftm_commands[] = {
     {"positions", cmd_positions, "positions and P&L (aftm's books, or --broker)"},
     {"kill", cmd_kill, "reducing: refuse new entries now (--halt: nothing but cancels)"},
     {"flatten", cmd_flatten, "close every open position at market through the executor, in any state"},
+    {"risk", cmd_risk, "the account's risk limits: show, set KEY VALUE, import FILE"},
     {"resume", cmd_resume, "trading active again; re-arm what the kill switch refused"},
     {"conform", cmd_conform, "run strategy conformance cases (JSON lines)"},
     {"backtest", cmd_backtest, "replay a tick file through the strategy: trades, P&L, figures"},

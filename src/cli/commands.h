@@ -29,6 +29,7 @@ int cmd_positions(int argc, char **argv);
 int cmd_kill(int argc, char **argv);
 int cmd_resume(int argc, char **argv);
 int cmd_flatten(int argc, char **argv);
+int cmd_risk(int argc, char **argv);
 int cmd_order_cancel(int argc, char **argv);
 int cmd_chart(int argc, char **argv);
 int cmd_equity(int argc, char **argv);

@@ -242,18 +242,22 @@ static void opt_order(menu *m) {
         printf("Please register an item first (option 3).\n");
         return;
     }
-    char side[32], qty[32];
+    char side[32], qty[32], limit[32];
     bool buy, hinted = false;
     uc_result r;
-    printf("Market order for %s, account %s:\n", s.item_code, s.order_account);
+    printf("Order for %s, account %s:\n", s.item_code, s.order_account);
     for (;;) {
         if (!ask(m, "Enter side (b/s): ", side, sizeof side, false)) return;
         if (uc_check_side(side, &buy, &r)) break;
         say_retry(&r, &hinted);
     }
     if (!ask_field(m, "Enter quantity: ", "Quantity", UC_MAX_ORDER_QTY, false, qty, sizeof qty)) return;
+    /* a limit rests until the price crosses it (cancel it with option 8's order id and
+     * 'aftm order cancel'); empty: at market */
+    if (!ask_field(m, "Enter limit price (empty for market): ", "Limit price", 100000000, true, limit, sizeof limit))
+        return;
     uc_order o;
-    if (!uc_send_market_order(&m->c, buy, qty, NULL, 2000, &o, &r)) {
+    if (!uc_send_order(&m->c, buy, qty, NULL, limit, true, 2000, &o, &r)) {
         printf("%s\n", r.msg);
         return;
     }

@@ -57,6 +57,8 @@ typedef struct {
     int64_t broker_cum_qty; /* highest cumulative filled qty the broker reported, -1 if never */
     order_status status;
     char reason[ORDER_REASON_MAX]; /* the broker's reason for a reject, else empty */
+    price_t limit_price; /* a limit order's price in points; 0: a market order */
+    bool rests;          /* a limit order that rests until filled or cancelled (ROD); else IOC */
 } order;
 
 /* A NEW order. False (order untouched) when qty <= 0, an id is empty, or a string does not fit. */

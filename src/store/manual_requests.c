@@ -17,12 +17,20 @@ static mreq_state state_of(const char *s) {
 }
 
 bool mreq_add(sqlite3 *db, const char *account, const char *symbol, side_t side, int64_t qty, int64_t *id) {
+    return mreq_add_limit(db, account, symbol, side, qty, 0, false, id);
+}
+
+bool mreq_add_limit(sqlite3 *db, const char *account, const char *symbol, side_t side, int64_t qty,
+                    price_t limit_price, bool rests, int64_t *id) {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db,
-                           "INSERT INTO manual_requests(account, symbol, side, qty, created_at, updated_at) "
-                           "VALUES(?,?,?,?,?,?)",
+    if (limit_price < 0 ||
+        sqlite3_prepare_v2(db,
+                           "INSERT INTO manual_requests(account, symbol, side, qty, created_at, updated_at, "
+                           "limit_price, tif) VALUES(?,?,?,?,?,?,?,?)",
                            -1, &st, NULL) != SQLITE_OK)
         return false;
+    sqlite3_bind_int64(st, 7, limit_price);
+    sqlite3_bind_text(st, 8, limit_price > 0 && rests ? "rod" : "ioc", -1, SQLITE_STATIC);
     double now = clock_wall_s();
     sqlite3_bind_text(st, 1, account, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 2, symbol, -1, SQLITE_TRANSIENT);
@@ -79,12 +87,17 @@ static bool read_one(sqlite3 *db, const char *sql, int64_t id, manual_request *o
         out->kind = kind && !strcmp(kind, "flatten") ? MREQ_FLATTEN : kind && !strcmp(kind, "cancel") ? MREQ_CANCEL
                                                                                                      : MREQ_ORDER;
         str_copy(out->target, sizeof out->target, (const char *)sqlite3_column_text(st, 9));
+        out->limit_price = sqlite3_column_int64(st, 10);
+        const char *tif = (const char *)sqlite3_column_text(st, 11);
+        out->rests = out->limit_price > 0 && tif && !strcmp(tif, "rod");
     }
     sqlite3_finalize(st);
     return found;
 }
 
-#define COLUMNS "SELECT id, account, symbol, side, qty, state, client_order_id, result, kind, target FROM manual_requests "
+#define COLUMNS                                                                                              \
+    "SELECT id, account, symbol, side, qty, state, client_order_id, result, kind, target, limit_price, tif "  \
+    "FROM manual_requests "
 
 bool mreq_get(sqlite3 *db, int64_t id, manual_request *out) {
     return read_one(db, COLUMNS "WHERE id=?", id, out);
@@ -122,4 +135,29 @@ bool mreq_finish(sqlite3 *db, int64_t id, const char *client_order_id, const cha
     bool ok = sqlite3_step(st) == SQLITE_DONE;
     sqlite3_finalize(st);
     return ok;
+}
+
+int mreq_flatten_refused(sqlite3 *db, int64_t id, char *out, size_t cap) {
+    sqlite3_stmt *st;
+    out[0] = 0;
+    /* the flatten orders are stored under signal id "flatten-<request id>-<product>" */
+    if (sqlite3_prepare_v2(db,
+                           "SELECT symbol, reason FROM orders WHERE signal_id LIKE ? ESCAPE '\\' "
+                           "AND status='rejected' ORDER BY symbol",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    char pattern[48];
+    snprintf(pattern, sizeof pattern, "flatten-%lld-%%", (long long)id);
+    sqlite3_bind_text(st, 1, pattern, -1, SQLITE_TRANSIENT);
+    int n = 0, rc;
+    size_t used = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *sym = (const char *)sqlite3_column_text(st, 0), *why = (const char *)sqlite3_column_text(st, 1);
+        int w = snprintf(out + used, cap - used, "%s%s (%s)", n ? ", " : "", sym ? sym : "?",
+                         why && *why ? why : "no reason given");
+        if (w > 0 && (size_t)w < cap - used) used += (size_t)w;
+        n++;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? n : -1;
 }

@@ -36,13 +36,18 @@ typedef struct {
     char symbol[ORDER_SYMBOL_MAX];
     side_t side;
     int64_t qty;
+    price_t limit_price; /* an order's limit price; 0: market */
+    bool rests;          /* a limit order resting (ROD); else IOC */
     mreq_state state;
     char client_order_id[ORDER_ID_MAX];
     char result[ORDER_REASON_MAX + 32];
 } manual_request;
 
-/* Adds a pending request; its id in *id. False on a database error. */
+/* Adds a pending request (a market order); its id in *id. False on a database error. */
 bool mreq_add(sqlite3 *db, const char *account, const char *symbol, side_t side, int64_t qty, int64_t *id);
+/* The same for a limit order at limit_price (> 0), resting (ROD) or IOC. */
+bool mreq_add_limit(sqlite3 *db, const char *account, const char *symbol, side_t side, int64_t qty,
+                    price_t limit_price, bool rests, int64_t *id);
 /* Adds a pending flatten (target: a product, or "" for all) or cancel (target: a client order
  * id) request for account; its id in *id. False on a database error. */
 bool mreq_add_kind(sqlite3 *db, mreq_kind kind, const char *account, const char *target, int64_t *id);
@@ -54,5 +59,8 @@ bool mreq_move(sqlite3 *db, int64_t id, mreq_state from, mreq_state to);
 bool mreq_finish(sqlite3 *db, int64_t id, const char *client_order_id, const char *result);
 /* The oldest pending request, or false when none (or the database failed). */
 bool mreq_next_pending(sqlite3 *db, manual_request *out);
+/* The orders of flatten request id that were refused (by the risk rules or the broker): how many,
+ * and "PRODUCT (reason), ..." in out; -1 when the database failed. */
+int mreq_flatten_refused(sqlite3 *db, int64_t id, char *out, size_t cap);
 
 #endif

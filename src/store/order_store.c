@@ -14,14 +14,14 @@ struct order_store {
 
 #define ORDER_COLUMNS                                                                                         \
     "client_order_id, signal_id, condition_id, account, symbol, side, qty, filled_qty, fill_notional, status, " \
-    "reason, order_serial, is_exit, ref_price, signal_when, created_at, updated_at"
+    "reason, order_serial, is_exit, ref_price, signal_when, created_at, updated_at, limit_price, tif"
 
 order_store *ostore_open(sqlite3 *db) {
     order_store *s = calloc(1, sizeof *s);
     if (!s) return NULL;
     s->db = db;
     const db_stmt_spec prep[] = {
-        {&s->insert, "INSERT INTO orders(" ORDER_COLUMNS ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
+        {&s->insert, "INSERT INTO orders(" ORDER_COLUMNS ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
         {&s->update, "UPDATE orders SET filled_qty=?, fill_notional=?, status=?, reason=?, "
                      "order_serial=CASE WHEN ?='' THEN order_serial ELSE ? END, updated_at=? WHERE client_order_id=?"},
         {&s->get, "SELECT " ORDER_COLUMNS " FROM orders WHERE client_order_id=?"},
@@ -88,6 +88,8 @@ bool ostore_insert(order_store *s, const order_record *r) {
     sqlite3_bind_double(st, 15, r->signal_when);
     sqlite3_bind_double(st, 16, now);
     sqlite3_bind_double(st, 17, now);
+    sqlite3_bind_int64(st, 18, o->limit_price);
+    sqlite3_bind_text(st, 19, o->limit_price > 0 && o->rests ? "rod" : "ioc", -1, SQLITE_STATIC);
     return db_step_done(st);
 }
 
@@ -135,6 +137,10 @@ static void read_order(sqlite3_stmt *st, order_record *r) {
     r->signal_when = sqlite3_column_double(st, 14);
     r->created_at = sqlite3_column_double(st, 15);
     r->updated_at = sqlite3_column_double(st, 16);
+    o->limit_price = sqlite3_column_int64(st, 17);
+    char tif[8];
+    text_col(st, 18, tif, sizeof tif);
+    o->rests = o->limit_price > 0 && !strcmp(tif, "rod");
 }
 
 bool ostore_get(order_store *s, const char *client_order_id, order_record *out) {

@@ -148,6 +148,24 @@ static const char *const MIGRATIONS[] = {
     "ALTER TABLE conditions ADD COLUMN round INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE conditions ADD COLUMN base_trigger INTEGER NOT NULL DEFAULT 0;"
     "UPDATE conditions SET base_trigger=trigger_price;",
+    /* 10: exits the executor holds until their entry's fill is in the books (store/held_exits.h):
+     * the signal as received, so a restarted executor decides on it */
+    "CREATE TABLE IF NOT EXISTS held_exits("
+    "  signal_id TEXT PRIMARY KEY,"
+    "  body BLOB NOT NULL,"
+    "  held_at REAL NOT NULL);",
+    /* 11: the account's risk limits ('aftm risk set|import'), one row a key as written, used by
+     * every way of running the executor */
+    "CREATE TABLE IF NOT EXISTS risk_limits("
+    "  key TEXT PRIMARY KEY,"
+    "  value TEXT NOT NULL,"
+    "  updated_at REAL NOT NULL);",
+    /* 12: limit orders by hand ('aftm order send --limit P'): the limit price (0: market) and
+     * whether it rests (ROD) or is immediate-or-cancel, on the request and on the order */
+    "ALTER TABLE orders ADD COLUMN limit_price INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE orders ADD COLUMN tif TEXT NOT NULL DEFAULT 'ioc';"
+    "ALTER TABLE manual_requests ADD COLUMN limit_price INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE manual_requests ADD COLUMN tif TEXT NOT NULL DEFAULT 'ioc';",
 };
 
 int schema_version_latest(void) { return (int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]); }

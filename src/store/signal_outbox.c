@@ -22,7 +22,8 @@ signal_outbox *outbox_open(sqlite3 *db) {
                   "ON CONFLICT(signal_id) DO UPDATE SET body=excluded.body, descr=excluded.descr"},
         {&o->remove, "DELETE FROM signal_outbox WHERE signal_id=?"},
         {&o->all, "SELECT signal_id, body, descr FROM signal_outbox ORDER BY created_at, rowid"},
-        {&o->acked, "SELECT 1 FROM orders WHERE signal_id=?"},
+        /* an exit the executor holds (store/held_exits.h) is stored, so acknowledged, too */
+        {&o->acked, "SELECT 1 FROM orders WHERE signal_id=?1 UNION ALL SELECT 1 FROM held_exits WHERE signal_id=?1"},
     };
     if (!db_prepare_all(db, prep, sizeof prep / sizeof prep[0])) {
         outbox_close(o);

@@ -38,7 +38,8 @@ typedef void (*outbox_row_fn)(void *ctx, const outbox_row *r);
 /* Every row, oldest first. Returns the count or -1. */
 int outbox_each(signal_outbox *o, outbox_row_fn fn, void *ctx);
 
-/* 1 when the executor has stored signal_id (an order row or a stored refusal), 0 when not,
+/* 1 when the executor has stored signal_id (an order row, a stored refusal, or an exit it holds
+ * until its entry is booked: store/held_exits.h), 0 when not,
  * -1 when the database could not be read (then ask again later). */
 int outbox_acknowledged(signal_outbox *o, const char *signal_id);
 

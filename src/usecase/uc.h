@@ -117,6 +117,8 @@ typedef struct {
     double avg_price;
     char status[24];
     char reason[160];
+    int64_t limit_price; /* a limit order's price; 0: market */
+    bool rests;          /* a limit that rests (ROD) until filled or cancelled; else IOC */
     bool via_executor; /* placed by the executor (in aftm's books, marked manual) */
     bool refused;      /* the executor's risk rules refused it (reason says which) */
 } uc_order;
@@ -127,6 +129,12 @@ typedef struct {
  * fill. */
 bool uc_send_market_order(uc_ctx *c, bool buy, const char *qty_text, const char *symbol, int wait_ms, uc_order *out,
                           uc_result *r);
+/* The same, or a limit order when limit_text is a price (NULL or empty: market): the exchange
+ * fills it only when the price crosses it; rests: it waits there (ROD) until filled or
+ * cancelled ('aftm order cancel'), else what is not filled at once expires (IOC). A limit price
+ * that is not a positive whole number of points is bad input. */
+bool uc_send_order(uc_ctx *c, bool buy, const char *qty_text, const char *symbol, const char *limit_text, bool rests,
+                   int wait_ms, uc_order *out, uc_result *r);
 /* The broker's positions of the session's order account (product "" = all): JSON array of
  * the gateway's position objects. */
 json_t *uc_broker_positions(uc_ctx *c, const char *product, char *account_out, size_t cap, uc_result *r);

@@ -185,7 +185,8 @@ static void read_booked(const order_record *rec, uc_order *o) {
  * 0: failed (r says why); -1: no executor took it (withdrawn: the caller sends it itself). */
 static int through_executor(uc_ctx *c, uc_order *o, int wait_ms, uc_result *r) {
     int64_t id;
-    if (!mreq_add(c->db, o->account, o->symbol, o->buy ? SIDE_BUY : SIDE_SELL, o->qty, &id)) {
+    if (!mreq_add_limit(c->db, o->account, o->symbol, o->buy ? SIDE_BUY : SIDE_SELL, o->qty, o->limit_price, o->rests,
+                        &id)) {
         uc_set(r, UC_FAILED, "Cannot record the order for the executor: %s.", sqlite3_errmsg(c->db));
         return 0;
     }
@@ -233,7 +234,15 @@ static int through_executor(uc_ctx *c, uc_order *o, int wait_ms, uc_result *r) {
 
 bool uc_send_market_order(uc_ctx *c, bool buy, const char *qty_text, const char *symbol, int wait_ms, uc_order *o,
                           uc_result *r) {
+    return uc_send_order(c, buy, qty_text, symbol, NULL, false, wait_ms, o, r);
+}
+
+bool uc_send_order(uc_ctx *c, bool buy, const char *qty_text, const char *symbol, const char *limit_text, bool rests,
+                   int wait_ms, uc_order *o, uc_result *r) {
     memset(o, 0, sizeof *o);
+    int64_t limit = 0;
+    if (limit_text && *limit_text && !uc_check_positive("Limit price", limit_text, ORDER_PRICE_MAX, &limit, r))
+        return false;
     session_info s;
     if (!uc_require_session(c, &s, r)) return false;
     if (!s.order_account[0]) {
@@ -255,6 +264,8 @@ bool uc_send_market_order(uc_ctx *c, bool buy, const char *qty_text, const char 
     upcase(o->symbol);
     o->buy = buy;
     o->qty = qty;
+    o->limit_price = limit;
+    o->rests = limit > 0 && rests;
     int placed = through_executor(c, o, wait_ms, r);
     if (placed >= 0) return placed == 1;
     client_order_id(o->client_order_id, sizeof o->client_order_id);
@@ -264,6 +275,11 @@ bool uc_send_market_order(uc_ctx *c, bool buy, const char *qty_text, const char 
                             .tif = BROKER_IOC,
                             .open_close = BROKER_AUTO,
                             .day_trade = false};
+    if (limit > 0) {
+        req.type = BROKER_LIMIT;
+        req.price = limit;
+        req.tif = o->rests ? BROKER_ROD : BROKER_IOC;
+    }
     str_copy(req.client_order_id, sizeof req.client_order_id, o->client_order_id);
     str_copy(req.account, sizeof req.account, o->account);
     str_copy(req.symbol, sizeof req.symbol, o->symbol); /* symbol_valid: it fits */

@@ -54,8 +54,11 @@ void uc_view_accounts(FILE *out, json_t *accounts, const char *selected) {
 }
 
 void uc_view_order(FILE *out, const uc_order *o) {
-    fprintf(out, "Order %s sent: %s %lld %s at market (IOC), account %s, client id %s.\n",
-            o->order_serial[0] ? o->order_serial : "-", o->buy ? "buy" : "sell", (long long)o->qty, o->symbol,
+    char how[64] = "at market (IOC)";
+    if (o->limit_price > 0)
+        snprintf(how, sizeof how, "limit %lld (%s)", (long long)o->limit_price, o->rests ? "ROD, rests" : "IOC");
+    fprintf(out, "Order %s sent: %s %lld %s %s, account %s, client id %s.\n",
+            o->order_serial[0] ? o->order_serial : "-", o->buy ? "buy" : "sell", (long long)o->qty, o->symbol, how,
             o->account, o->client_order_id);
     if (o->via_executor)
         fprintf(out, "Placed by the executor as a manual order: in aftm's orders, fills and positions.\n");
@@ -65,6 +68,9 @@ void uc_view_order(FILE *out, const uc_order *o) {
     if (o->filled_qty > 0)
         fprintf(out, "Filled %lld of %lld at %.2f (%s).\n", (long long)o->filled_qty, (long long)o->qty, o->avg_price,
                 o->status);
+    else if ((!strcmp(o->status, "accepted") || !strcmp(o->status, "new") || !o->status[0]) && o->limit_price > 0)
+        fprintf(out, "Accepted by the broker; not filled yet: it fills when %s's price crosses %lld ('aftm order "
+                     "cancel %s' to cancel it).\n", o->symbol, (long long)o->limit_price, o->client_order_id);
     else if (!strcmp(o->status, "accepted") || !strcmp(o->status, "new") || !o->status[0])
         fprintf(out, "Accepted by the broker; not filled yet (it fills at the next price of %s).\n", o->symbol);
     else

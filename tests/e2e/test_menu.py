@@ -256,6 +256,8 @@ def run(e, m):
     m.send("s")
     m.expect("Enter quantity: ")
     m.send("1")
+    m.expect("Enter limit price (empty for market): ")
+    m.send("")
     seg = m.upto()
     check(re.search(r"Order SIM-\w+ sent: sell 1 TXFF5 at market \(IOC\), account SIM-0001, client id "
                     r"aftm-\w+-manual-\d+", seg) and "Placed by the executor as a manual order" in seg

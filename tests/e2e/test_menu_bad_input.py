@@ -147,7 +147,9 @@ def run(e, m):
     m.expect("'sell it' is not a side")
     answer(m, [("Enter side (b/s): ", "b"), ("Enter quantity: ", "0")])
     m.expect("Quantity: 0 is out of range; enter a number from 1 to 1000.")
-    answer(m, [("Enter quantity: ", "1")])
+    answer(m, [("Enter quantity: ", "1"), ("Enter limit price (empty for market): ", "cheap")])
+    m.expect("Limit price: 'cheap' is not")
+    answer(m, [("Enter limit price (empty for market): ", "")])
     m.expect("Filled 1 of 1 at")
 
     # 7 and 8: bad codes

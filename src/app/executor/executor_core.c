@@ -33,6 +33,7 @@
 #include "store/condition_store.h"
 #include "store/db.h"
 #include "store/equity_store.h"
+#include "store/held_exits.h"
 #include "store/manual_requests.h"
 #include "store/trading_state.h"
 #include "store/order_store.h"
@@ -70,6 +71,12 @@ typedef struct {
 } held_answer;
 
 #define HELD_RETRY_MS 200
+/* An exit held until its entry's fill is in the books (store/held_exits.h): the signal as
+ * received, and when to stop waiting for the report and ask the broker. */
+typedef struct {
+    wire_signal sig;
+    int64_t due_ms;
+} held_exit;
 
 struct executor_core {
     executor_config cfg;
@@ -103,6 +110,9 @@ struct executor_core {
     held_answer *held; /* answers that could not be stored yet */
     size_t nheld, capheld;
     int64_t held_retry_ms;
+    held_exit *held_exits; /* exits waiting for their entry's fill to be booked */
+    size_t nheld_exits, held_exits_cap;
+    bool held_exits_busy; /* deciding on them now: no second pass from inside */
 };
 
 static int64_t now_us(executor_core *x) { return x->io.clock_us ? x->io.clock_us(x->io.ctx) : clock_wall_us(); }
@@ -470,7 +480,7 @@ bool exc_catch_up(executor_core *x) {
     return true;
 }
 
-void exc_on_report_message(executor_core *x, const char *body, size_t len) {
+static void on_report_message(executor_core *x, const char *body, size_t len) {
     json_error_t jerr;
     json_t *rep = json_loadb(body, len, 0, &jerr);
     if (!rep || !json_is_object(rep)) {
@@ -524,6 +534,14 @@ void exc_on_report_message(executor_core *x, const char *body, size_t len) {
     }
     apply_report(x, rep, seq);
     json_decref(rep);
+}
+
+static void settle_held_exits(executor_core *x);
+
+void exc_on_report_message(executor_core *x, const char *body, size_t len) {
+    on_report_message(x, body, len);
+    /* a fill booked now may be what a held exit waits for */
+    settle_held_exits(x);
 }
 
 /* ---- sending ----------------------------------------------------------------------------- */
@@ -960,6 +978,13 @@ static void record_refusal(executor_core *x, order_record *r, const char *reason
 
 /* ---- exits never open a position ------------------------------------------------------- */
 
+/* The entry an exit closes, as the books show it. */
+typedef struct {
+    bool open;      /* the entry order is still open in the books */
+    int64_t filled; /* lots it filled that the exit may close */
+    char coid[ORDER_ID_MAX];
+} exit_entry;
+
 /* What an exit may close: at most what its condition holds (its entry's fills) and what the
  * account still holds for it (the net position less what the other conditions hold), so an
  * exit never opens or flips a position, whatever was done by hand in between. The other
@@ -967,9 +992,10 @@ static void record_refusal(executor_core *x, order_record *r, const char *reason
  * +1 and -1 with the account flat: each exit still closes its own lot. 0 with why: nothing
  * left to close; -1: the books could not be read. *attributed: the entry is in the books, so the
  * size is the condition's own (the risk rules then take it as an exit whatever the net). */
-static int64_t exit_size(executor_core *x, const order *o, const char *signal_id, bool *attributed, char *why,
-                         size_t whylen) {
+static int64_t exit_size(executor_core *x, const order *o, const char *signal_id, bool *attributed,
+                         exit_entry *ent, char *why, size_t whylen) {
     *attributed = false;
+    memset(ent, 0, sizeof *ent);
     char entry_id[ORDER_ID_MAX];
     snprintf(entry_id, sizeof entry_id, "%s", signal_id);
     entry_id[strlen(entry_id) - 1] = 'E'; /* an exit's id ends in ".X" (gw_is_exit) */
@@ -980,6 +1006,9 @@ static int64_t exit_size(executor_core *x, const order *o, const char *signal_id
     if (!ostore_get_by_signal(x->os, entry_id, &entry)) return o->qty;
     *attributed = true;
     int64_t holds = entry.o.side == held ? entry.o.filled_qty : 0;
+    ent->open = order_is_open(entry.o.status);
+    ent->filled = holds;
+    snprintf(ent->coid, sizeof ent->coid, "%s", entry.o.client_order_id);
     position p;
     int64_t others;
     if (!ostore_position_get(x->os, o->account, o->symbol, &p) ||
@@ -1040,16 +1069,73 @@ static void local_time(int64_t now_ms, int *minute, int *weekday) {
     *weekday = tm.tm_wday;
 }
 
+/* ---- exits held until their entry is booked ------------------------------------------------ */
+
+/* How long an exit waits for its entry's fill to arrive on the report stream before the broker
+ * is asked about the entry; then, while the broker shows the entry open and unfilled, how often
+ * it is asked again. */
+#define HOLD_MS 3000
+#define HOLD_AGAIN_MS 15000
+
+/* What may happen to an exit whose entry is not booked as filled: a signal just received is held
+ * (stored, acknowledged); a held one decided again stays held; after the broker was asked, it is
+ * decided on what the books now say, and stays held only while the entry is open with nothing
+ * filled (sending would find nothing to close, skipping would leave the fill to come unmanaged). */
+typedef enum { HOLD_NEW, HOLD_AGAIN, HOLD_FINAL } hold_mode;
+
+static held_exit *held_exit_find(executor_core *x, const char *signal_id) {
+    for (size_t i = 0; i < x->nheld_exits; i++)
+        if (!strcmp(x->held_exits[i].sig.signal_id, signal_id)) return &x->held_exits[i];
+    return NULL;
+}
+
+static bool held_exit_add(executor_core *x, const wire_signal *sig, int64_t due_ms) {
+    if (held_exit_find(x, sig->signal_id)) return true;
+    if (x->nheld_exits == x->held_exits_cap) {
+        size_t cap = x->held_exits_cap ? x->held_exits_cap * 2 : 8;
+        held_exit *h = realloc(x->held_exits, cap * sizeof *h);
+        if (!h) return false;
+        x->held_exits = h;
+        x->held_exits_cap = cap;
+    }
+    x->held_exits[x->nheld_exits].sig = *sig;
+    x->held_exits[x->nheld_exits].due_ms = due_ms;
+    x->nheld_exits++;
+    return true;
+}
+
+/* Stores the exit as received (that acknowledges it) and keeps it in memory. False when it
+ * could not be stored: then it is not acknowledged, and the strategy sends it again. */
+static bool hold_exit(executor_core *x, const wire_signal *sig, const order_record *r, const exit_entry *entry) {
+    char body[HELD_EXIT_BODY_MAX];
+    size_t len = wire_encode_signal(sig, true, body, sizeof body);
+    if (!len || !hexit_put(x->db, sig->signal_id, body, len, now_s(x))) {
+        log_error("exit %s waits for its entry's fill, but cannot be stored now (%s); not acknowledged",
+                  sig->signal_id, sqlite3_errmsg(x->db));
+        return false;
+    }
+    if (!held_exit_add(x, sig, now_us(x) / 1000 + HOLD_MS)) {
+        log_error("exit %s: out of memory holding it; decided again at the next start", sig->signal_id);
+        return false;
+    }
+    db_journal(x->db, "executor", "exit_held", r->o.client_order_id, entry->coid);
+    log_warn("exit %s held: its entry %s is not booked as filled yet (%lld lot(s) so far); decided when its fill "
+             "is booked, or after asking the broker in %d s", sig->signal_id, entry->coid, (long long)entry->filled,
+             HOLD_MS / 1000);
+    return true;
+}
+
+/* ---- signals ----------------------------------------------------------------------------- */
+
 /* Room for "aftm-<instance>-" in front of a signal id. */
 #define COID_PREFIX_LEN (5 + DB_INSTANCE_ID_LEN + 1)
 
-void exc_on_signal(executor_core *x, const wire_signal *sig) {
-    x->st.signals++;
-    if (x->batch) {
-        x->batch_signals++;
-        /* the batch failed already: not stored, not acknowledged (the strategy sends it again) */
-        if (!batch_writable(x)) return;
-    }
+/* One signal: refused, skipped, held (an exit whose entry is not booked yet; see hold_mode) or
+ * stored and sent. */
+static void take_signal(executor_core *x, const wire_signal *sig, hold_mode mode) {
+    /* inside a batch that failed already: not stored, not acknowledged (the strategy sends it
+     * again; a held exit is decided again later) */
+    if (x->batch && !batch_writable(x)) return;
     order_record r;
     memset(&r, 0, sizeof r);
     char signal_id[ORDER_ID_MAX - COID_PREFIX_LEN];
@@ -1094,6 +1180,11 @@ void exc_on_signal(executor_core *x, const wire_signal *sig) {
                  (long long)sig->quantity, (long long)ORDER_QTY_MAX);
         return;
     }
+    if (mode == HOLD_NEW && held_exit_find(x, signal_id)) {
+        /* held already: this resend is acknowledged again, and waits with the first */
+        acknowledge(x, &r);
+        return;
+    }
     if (!have_account) {
         char why[256];
         /* an expired session blocks new entries, and says so */
@@ -1105,10 +1196,19 @@ void exc_on_signal(executor_core *x, const wire_signal *sig) {
     bool sized_exit = false;
     if (r.is_exit) {
         char why[256] = "";
-        int64_t qty = exit_size(x, &r.o, signal_id, &sized_exit, why, sizeof why);
+        exit_entry entry;
+        int64_t qty = exit_size(x, &r.o, signal_id, &sized_exit, &entry, why, sizeof why);
         if (qty < 0) {
-            /* not acknowledged: the strategy sends it again */
+            /* not acknowledged: the strategy sends it again (a held one is decided again later) */
             log_error("cannot read the books to size exit %s (%s); not sent now", signal_id, db_error(x->db));
+            return;
+        }
+        /* The strategy follows the report stream too and may start the exit before the entry's
+         * fill is booked here: sized now, the exit would find nothing to close and leave the
+         * position unmanaged. It waits for the fill (or the broker's word) instead. */
+        bool wait = entry.open && qty < r.o.qty && (mode != HOLD_FINAL || entry.filled == 0);
+        if (wait) {
+            if (mode == HOLD_NEW && hold_exit(x, sig, &r, &entry)) acknowledge(x, &r);
             return;
         }
         if (qty == 0) {
@@ -1156,6 +1256,75 @@ void exc_on_signal(executor_core *x, const wire_signal *sig) {
     send_order(x, &r);
 }
 
+void exc_on_signal(executor_core *x, const wire_signal *sig) {
+    x->st.signals++;
+    if (x->batch) x->batch_signals++;
+    take_signal(x, sig, HOLD_NEW);
+}
+
+/* Decides again on each held exit: once its entry's fill is booked (or the entry ended), it is
+ * sized and sent (or skipped) as any exit; past its deadline, the entry is first settled with
+ * the broker (its status, then the gateway's report log), and the exit decided on that. An exit
+ * leaves the hold once its order row (sent, refused or skipped) is stored. */
+static void settle_held_exits(executor_core *x) {
+    if (!x->nheld_exits || x->held_exits_busy) return;
+    x->held_exits_busy = true;
+    for (size_t i = 0; i < x->nheld_exits;) {
+        wire_signal sig = x->held_exits[i].sig;
+        order_record r;
+        bool decided = ostore_get_by_signal(x->os, sig.signal_id, &r);
+        hold_mode mode = HOLD_AGAIN;
+        if (!decided) {
+            int64_t now = now_us(x) / 1000;
+            if (now >= x->held_exits[i].due_ms) {
+                char entry_id[WIRE_SIGNAL_ID_MAX];
+                snprintf(entry_id, sizeof entry_id, "%s", sig.signal_id);
+                entry_id[strlen(entry_id) - 1] = 'E';
+                order_record entry;
+                if (ostore_get_by_signal(x->os, entry_id, &entry) && order_is_open(entry.o.status)) {
+                    log_warn("exit %s: no fill of its entry %s booked after %d s; asking the broker", sig.signal_id,
+                             entry.o.client_order_id, HOLD_MS / 1000);
+                    exc_catch_up(x);
+                    settle_with_gateway(x, entry.o.client_order_id);
+                }
+                mode = HOLD_FINAL;
+                x->held_exits[i].due_ms = now + HOLD_AGAIN_MS;
+            }
+            take_signal(x, &sig, mode);
+            decided = ostore_get_by_signal(x->os, sig.signal_id, &r);
+        }
+        if (!decided) {
+            if (mode == HOLD_FINAL)
+                log_error("exit %s still waits: the broker shows its entry open with nothing filled; asked again in "
+                          "%d s", sig.signal_id, HOLD_AGAIN_MS / 1000);
+            i++;
+            continue;
+        }
+        if (!hexit_remove(x->db, sig.signal_id)) {
+            i++; /* the row goes next time; its order row already answers for it */
+            continue;
+        }
+        log_info("held exit %s decided: order %s %s", sig.signal_id, r.o.client_order_id,
+                 order_status_name(r.o.status));
+        memmove(&x->held_exits[i], &x->held_exits[i + 1], (x->nheld_exits - i - 1) * sizeof *x->held_exits);
+        x->nheld_exits--;
+    }
+    x->held_exits_busy = false;
+}
+
+static void load_held_exit(void *ctx, const held_exit_row *row) {
+    executor_core *x = ctx;
+    wire_msg m;
+    if (wire_decode(&x->dec, row->body, row->len, &m) != WIRE_SIGNAL || !m.u.signal.has_ext ||
+        strcmp(m.u.signal.signal_id, row->signal_id)) {
+        log_error("held exit %s is not a signal aftm stored; left in the database for a look", row->signal_id);
+        return;
+    }
+    if (!held_exit_add(x, &m.u.signal, now_us(x) / 1000 + HOLD_MS))
+        log_error("held exit %s: out of memory; decided at the next start", row->signal_id);
+    else log_warn("exit %s was held when the executor stopped; deciding on it again", row->signal_id);
+}
+
 /* ---- orders by hand ---------------------------------------------------------------------- */
 
 #define MANUAL_PREFIX "manual-"
@@ -1168,7 +1337,8 @@ void exc_on_signal(executor_core *x, const wire_signal *sig) {
  * happened otherwise. An order already stored under signal_id (the executor stopped between
  * storing it and finishing the request) is only reported. */
 static bool place_by_hand(executor_core *x, const char *signal_id, const char *account, const char *symbol,
-                          side_t side, int64_t qty, bool flatten, char *coid, char *result, size_t cap) {
+                          side_t side, int64_t qty, price_t limit_price, bool rests, bool flatten, char *coid,
+                          char *result, size_t cap) {
     order_record r;
     memset(&r, 0, sizeof r);
     coid[0] = 0;
@@ -1183,12 +1353,15 @@ static bool place_by_hand(executor_core *x, const char *signal_id, const char *a
         snprintf(result, cap, "not a valid order (quantity or product)");
         return true;
     }
+    r.o.limit_price = limit_price > 0 ? limit_price : 0;
+    r.o.rests = r.o.limit_price > 0 && rests;
     int64_t now_ms = now_us(x) / 1000;
     price_t *last = price_slot(x, r.o.symbol, false);
     risk_request req = {.symbol = r.o.symbol, .side = side, .qty = r.o.qty, .now_ms = now_ms, .signal_ms = now_ms,
                         .duplicate = false, .closes_holding = flatten, .flatten = flatten};
     req.last_price = last ? *last : 0;
-    req.ref_price = req.last_price; /* a market order by hand: at the last price */
+    /* a market order by hand: at the last price; a limit: at its limit (the price band checks it) */
+    req.ref_price = r.o.limit_price > 0 ? r.o.limit_price : req.last_price;
     r.ref_price = req.ref_price;
     r.signal_when = now_s(x);
     local_time(now_ms, &req.minute_of_day, &req.weekday);
@@ -1208,8 +1381,11 @@ static bool place_by_hand(executor_core *x, const char *signal_id, const char *a
     x->st.orders++;
     db_journal(x->db, "executor", flatten ? "flatten_order" : "manual_order", coid, signal_id);
     snprintf(result, cap, "placed");
-    log_info("order %s: %s %lld %s by hand (%s)", coid, side == SIDE_BUY ? "buy" : "sell", (long long)r.o.qty,
-             r.o.symbol, signal_id);
+    char how[48] = "market";
+    if (r.o.limit_price > 0)
+        snprintf(how, sizeof how, "limit %lld %s", (long long)r.o.limit_price, r.o.rests ? "ROD" : "IOC");
+    log_info("order %s: %s %lld %s %s by hand (%s)", coid, side == SIDE_BUY ? "buy" : "sell", (long long)r.o.qty,
+             r.o.symbol, how, signal_id);
     send_order(x, &r);
     return true;
 }
@@ -1217,7 +1393,8 @@ static bool place_by_hand(executor_core *x, const char *signal_id, const char *a
 static void place_manual(executor_core *x, const manual_request *q) {
     char signal_id[32], coid[ORDER_ID_MAX], result[sizeof q->result];
     snprintf(signal_id, sizeof signal_id, MANUAL_PREFIX "%lld", (long long)q->id);
-    if (place_by_hand(x, signal_id, q->account, q->symbol, q->side, q->qty, false, coid, result, sizeof result))
+    if (place_by_hand(x, signal_id, q->account, q->symbol, q->side, q->qty, q->limit_price, q->rests, false, coid,
+                      result, sizeof result))
         mreq_finish(x->db, q->id, coid, result);
 }
 
@@ -1271,7 +1448,7 @@ static void flatten_all(executor_core *x, const manual_request *in) {
         snprintf(signal_id, sizeof signal_id, "flatten-%lld-%s", (long long)q->id, c.open[i].symbol);
         int64_t net = c.open[i].net;
         if (!place_by_hand(x, signal_id, q->account, c.open[i].symbol, net > 0 ? SIDE_SELL : SIDE_BUY,
-                           net > 0 ? net : -net, true, coid, res, sizeof res))
+                           net > 0 ? net : -net, 0, false, true, coid, res, sizeof res))
             return; /* left taken: done again (orders already stored are only reported) */
         snprintf(one, sizeof one, "%s%s %+lld: %s %.60s", used ? "; " : "", c.open[i].symbol, (long long)-net,
                  coid[0] ? coid : "-", res);
@@ -1579,6 +1756,7 @@ void exc_poll_state(executor_core *x) {
         exc_load_kill_switch(x);
         exc_take_manual(x);
     }
+    settle_held_exits(x); /* and, past its deadline, asks the broker */
 }
 
 /* ---- life -------------------------------------------------------------------------------- */
@@ -1627,6 +1805,7 @@ void exc_free(executor_core *x) {
     ostore_close(x->os);
     cstore_close(x->cs);
     wire_decoder_destroy(&x->dec);
+    free(x->held_exits);
     free(x);
 }
 
@@ -1642,6 +1821,10 @@ void exc_start(executor_core *x) {
     }
     refresh_pnl(x);
     exc_reconcile(x);
+    /* exits held when the executor stopped: decided on the books as reconciled now */
+    if (hexit_each(x->db, load_held_exit, x) < 0)
+        log_error("cannot read the held exits: %s; read again at the next start", sqlite3_errmsg(x->db));
+    settle_held_exits(x);
     finish_taken(x);
     exc_take_manual(x);
     x->data_version = db_data_version(x->db);

@@ -70,7 +70,10 @@ void exc_start(executor_core *x);
 /* One decoded signal: refused (stored with its reason) or stored and sent, under the client
  * order id aftm-<instance>-<signal id>. A signal id stored before is never sent twice (an order
  * stored but never sent is sent now); one that could not be stored is not acknowledged, and its
- * resend is taken as new. */
+ * resend is taken as new. A condition's exit whose entry is still open in the books with its fill
+ * not booked (the strategy saw the fill on the report stream first) is held: stored
+ * (store/held_exits.h) and acknowledged, and decided once the fill is booked, or after a few
+ * seconds on what the broker says of the entry; never sized on books that lag. */
 void exc_on_signal(executor_core *x, const wire_signal *sig);
 /* A signal message as received (msgpack); anything that is not a signal is logged and skipped. */
 void exc_on_signal_message(executor_core *x, const void *body, size_t len);
@@ -122,7 +125,7 @@ void exc_reconcile(executor_core *x);
 /* Reads the kill switch from the database (set by 'aftm halt', cleared by 'aftm resume'). */
 void exc_load_kill_switch(executor_core *x);
 /* Reloads the kill switch and takes the orders asked for by hand when another connection has
- * written the database since last time. */
+ * written the database since last time; decides on held exits whose deadline passed. */
 void exc_poll_state(executor_core *x);
 /* Places the pending orders asked for by hand (store/manual_requests.h), each through the same
  * path as a signal's order (stored first, risk rules, sent), marked manual. */

@@ -23,6 +23,7 @@
 #include "net/secure.h"
 #include "net/zsock.h"
 #include "store/db.h"
+#include "store/risk_store.h"
 
 /* Reconciliation asks the gateway about every open order, one call each: once the links have
  * been quiet for RECONCILE_MS (a burst is not held up by it: while answers and reports flow, a
@@ -62,6 +63,10 @@ static void usage(FILE *out) {
             "  --account          order account (default: the session's selected account)\n"
             "  --risk             INI file with a [risk] section overriding the default limits\n"
             "  --trading-hours    on (default): refuse entries outside TAIFEX sessions; off\n"
+            "                     (--risk and --trading-hours override the account's stored limits,\n"
+            "                     'aftm risk show', for this run only)\n"
+            "  --trading-hours-default on|off  the trading-hours rule when neither the stored limits\n"
+            "                     nor this run's flags set it (aftm run sets off: the simulator)\n"
             "  --timeout-ms       wait for each gateway answer (default 2000)\n"
             "  --attempts         tries per order before leaving it to reconciliation (default 3)\n"
             "  --home             data directory (default $AFTM_HOME, else ./aftm-data)\n"
@@ -71,14 +76,21 @@ static void usage(FILE *out) {
 }
 
 /* Returns an exit code to end with, or -1 to run. */
+/* Where the limits of this run come from, applied in this order once the database is open:
+ * the defaults, the trading-hours default of the way it runs, the account's stored limits, then
+ * this run's --risk file and --trading-hours. */
+typedef struct {
+    const char *risk_file, *hours, *hours_default;
+} risk_sources;
+
 static int parse_args(int argc, char **argv, executor_config *cfg, int *timeout_ms, endpoints *ep, const char **home,
-                      bool *quiet) {
+                      bool *quiet, risk_sources *rs) {
     static const struct option opts[] = {
         {"signal-endpoint", 1, 0, 's'}, {"order-endpoint", 1, 0, 'o'}, {"report-endpoint", 1, 0, 'r'},
         {"tick-endpoint", 1, 0, 't'},   {"home", 1, 0, 'h'},           {"account", 1, 0, 'a'},
         {"risk", 1, 0, 'R'},            {"trading-hours", 1, 0, 'T'},  {"timeout-ms", 1, 0, 'm'},
         {"attempts", 1, 0, 'n'},        {"quiet", 0, 0, 'q'},          {"help", 0, 0, 'H'},
-        {"insecure", 0, 0, 'I'},        {"ack-endpoint", 1, 0, 'K'},
+        {"insecure", 0, 0, 'I'},        {"ack-endpoint", 1, 0, 'K'},   {"trading-hours-default", 1, 0, 'D'},
         {0, 0, 0, 0}};
     const char *risk_file = NULL, *hours = NULL;
     int64_t v;
@@ -95,6 +107,7 @@ static int parse_args(int argc, char **argv, executor_config *cfg, int *timeout_
         case 'a': snprintf(cfg->account, sizeof cfg->account, "%s", optarg); break;
         case 'R': risk_file = optarg; break;
         case 'T': hours = optarg; break;
+        case 'D': rs->hours_default = optarg; break;
         case 'm':
             if (!parse_int_range(optarg, 10, 600000, &v)) {
                 fprintf(stderr, "aftm executor: --timeout-ms must be 10..600000, got '%s'\n", optarg);
@@ -120,23 +133,68 @@ static int parse_args(int argc, char **argv, executor_config *cfg, int *timeout_
         return EXIT_USAGE;
     }
     char err[256];
+    /* the file is read now, so a bad one is bad usage; it is applied over the stored limits later */
     if (!risk_config_load(risk_file, &cfg->limits, err, sizeof err)) {
         fprintf(stderr, "aftm executor: %s\n", err);
         return EXIT_USAGE;
     }
+    rs->risk_file = risk_file;
+    rs->hours = hours;
     if (!ep->ack[0] && !signal_ack_endpoint(ep->signal, ep->ack, sizeof ep->ack, err, sizeof err)) {
         fprintf(stderr, "aftm executor: %s\n", err);
         return EXIT_USAGE;
     }
-    if (hours) {
-        if (!strcmp(hours, "on")) cfg->limits.trading_hours = true;
-        else if (!strcmp(hours, "off")) cfg->limits.trading_hours = false;
-        else {
-            fprintf(stderr, "aftm executor: --trading-hours must be on or off, got '%s'\n", hours);
+    const char *const flags[] = {"--trading-hours", "--trading-hours-default"};
+    const char *const values[] = {hours, rs->hours_default};
+    for (int i = 0; i < 2; i++)
+        if (values[i] && strcmp(values[i], "on") && strcmp(values[i], "off")) {
+            fprintf(stderr, "aftm executor: %s must be on or off, got '%s'\n", flags[i], values[i]);
             return EXIT_USAGE;
         }
-    }
     return -1;
+}
+
+/* The limits of this run (see risk_sources), each source said in the log. False (logged) when
+ * the stored limits cannot be read or are not valid: trading on limits other than the account's
+ * would be worse than not starting. */
+static bool load_limits(sqlite3 *db, const risk_sources *rs, risk_limits *out) {
+    risk_limits lim = risk_limits_default();
+    if (rs->hours_default) lim.trading_hours = !strcmp(rs->hours_default, "on");
+    char ini[4096], err[256];
+    int n = rstore_ini(db, ini, sizeof ini);
+    if (n < 0) {
+        log_error("cannot read the stored risk limits: %s", sqlite3_errmsg(db));
+        return false;
+    }
+    if (n > 0 && !risk_config_parse_over(ini, "the stored risk limits", &lim, NULL, err, sizeof err)) {
+        log_error("%s; fix it with 'aftm risk set KEY VALUE' (see 'aftm risk show')", err);
+        return false;
+    }
+    log_info("risk limits: %d stored with the account ('aftm risk show'), defaults for the rest", n);
+    bool given[RISK_CONFIG_NKEYS];
+    if (rs->risk_file) {
+        if (!risk_config_load_over(rs->risk_file, &lim, given, err, sizeof err)) {
+            log_error("%s", err);
+            return false;
+        }
+        char names[512] = "";
+        size_t used = 0;
+        for (size_t k = 0; k < RISK_CONFIG_NKEYS; k++)
+            if (given[k]) {
+                char v[64];
+                risk_config_format(&lim, k, v, sizeof v);
+                int w = snprintf(names + used, sizeof names - used, "%s%s=%s", used ? ", " : "",
+                                 risk_config_key_name(k), v);
+                if (w > 0 && (size_t)w < sizeof names - used) used += (size_t)w;
+            }
+        log_warn("risk limits overridden for this run by --risk %s: %s", rs->risk_file, used ? names : "(no key)");
+    }
+    if (rs->hours) {
+        lim.trading_hours = !strcmp(rs->hours, "on");
+        log_info("trading hours %s for this run (--trading-hours)", rs->hours);
+    }
+    *out = lim;
+    return true;
 }
 
 /* The core's gateway calls and its orders both go to the gateway's order port: the calls
@@ -261,7 +319,8 @@ int cmd_executor(int argc, char **argv) {
     endpoints_from_env(&ep);
     const char *home_flag = NULL;
     bool quiet = false;
-    int rc = parse_args(argc, argv, &cfg, &timeout_ms, &ep, &home_flag, &quiet);
+    risk_sources rs = {NULL, NULL, NULL};
+    int rc = parse_args(argc, argv, &cfg, &timeout_ms, &ep, &home_flag, &quiet, &rs);
     if (rc >= 0) return rc;
     log_set_name("executor");
     log_set_quiet(quiet);
@@ -273,8 +332,12 @@ int cmd_executor(int argc, char **argv) {
     executor_io io = {.ctx = &p, .submit_order = submit_order, .gateway_call = gateway_request,
                       .stopping = stop_requested, .clock_us = NULL, .acknowledge = publish_ack};
     if (!home_resolve(home_flag, home, sizeof home, err, sizeof err) ||
-        !net_secure_init(home, ROLE_EXECUTOR, g_insecure, err, sizeof err) || !(p.db = db_open(home, err, sizeof err)) ||
-        !(p.core = exc_new(p.db, &cfg, &io, err, sizeof err))) {
+        !net_secure_init(home, ROLE_EXECUTOR, g_insecure, err, sizeof err) || !(p.db = db_open(home, err, sizeof err))) {
+        log_error("%s", err);
+        goto out;
+    }
+    if (!load_limits(p.db, &rs, &cfg.limits)) goto out;
+    if (!(p.core = exc_new(p.db, &cfg, &io, err, sizeof err))) {
         log_error("%s", err);
         goto out;
     }

@@ -15,9 +15,15 @@ static json_t *request(const char *op, json_t *params) {
 }
 
 json_t *exproto_send_order_request(const order *o) {
-    /* a condition's order: market, IOC, the position opened or closed as the broker sees fit */
+    /* a condition's order: market, IOC, the position opened or closed as the broker sees fit; one
+     * by hand may be a limit, resting (ROD) or IOC */
     broker_order_req req = {.side = o->side, .qty = o->qty, .type = BROKER_MARKET, .tif = BROKER_IOC,
                             .open_close = BROKER_AUTO};
+    if (o->limit_price > 0) {
+        req.type = BROKER_LIMIT;
+        req.price = o->limit_price;
+        req.tif = o->rests ? BROKER_ROD : BROKER_IOC;
+    }
     str_copy(req.client_order_id, sizeof req.client_order_id, o->client_order_id);
     str_copy(req.account, sizeof req.account, o->account);
     str_copy(req.symbol, sizeof req.symbol, o->symbol);

@@ -41,6 +41,7 @@ static const key_spec keys[] = {
     {"trading_days", K_DAYS, offsetof(risk_limits, trading_days), 0, 0},
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
+_Static_assert(NKEYS == RISK_CONFIG_NKEYS, "RISK_CONFIG_NKEYS counts the keys");
 
 typedef struct {
     risk_limits lim;
@@ -189,16 +190,17 @@ static int on_entry(void *user, const char *section, const char *name, const cha
     return fail(c, "[risk] %s: unsupported key", name);
 }
 
-static void ctx_init(parse_ctx *c) {
+static void ctx_init(parse_ctx *c, const risk_limits *base) {
     memset(c, 0, sizeof *c);
-    c->lim = risk_limits_default();
+    c->lim = base ? *base : risk_limits_default();
 }
 
 /* Turns inih's result into ours; where names the source for messages. */
-static bool finish(parse_ctx *c, int rc, const char *where, risk_limits *out, char *err,
+static bool finish(parse_ctx *c, int rc, const char *where, risk_limits *out, bool *given, char *err,
                    size_t errlen) {
     if (rc == 0) {
         *out = c->lim;
+        if (given) memcpy(given, c->seen, sizeof c->seen);
         return true;
     }
     if (!err || !errlen) return false;
@@ -209,16 +211,31 @@ static bool finish(parse_ctx *c, int rc, const char *where, risk_limits *out, ch
     return false;
 }
 
-bool risk_config_parse(const char *text, risk_limits *out, char *err, size_t errlen) {
+bool risk_config_parse_over(const char *text, const char *where, risk_limits *inout, bool *given, char *err,
+                            size_t errlen) {
     parse_ctx c;
-    ctx_init(&c);
+    ctx_init(&c, inout);
     int rc = ini_parse_string(text ? text : "", on_entry, &c);
-    return finish(&c, rc, "risk config", out, err, errlen);
+    return finish(&c, rc, where, inout, given, err, errlen);
+}
+
+bool risk_config_parse(const char *text, risk_limits *out, char *err, size_t errlen) {
+    risk_limits lim = risk_limits_default();
+    if (!risk_config_parse_over(text, "risk config", &lim, NULL, err, errlen)) return false;
+    *out = lim;
+    return true;
 }
 
 bool risk_config_load(const char *path, risk_limits *out, char *err, size_t errlen) {
+    risk_limits lim = risk_limits_default();
+    if (!risk_config_load_over(path, &lim, NULL, err, errlen)) return false;
+    *out = lim;
+    return true;
+}
+
+bool risk_config_load_over(const char *path, risk_limits *inout, bool *given, char *err, size_t errlen) {
     if (!path) {
-        *out = risk_limits_default();
+        if (given) memset(given, 0, RISK_CONFIG_NKEYS * sizeof *given);
         return true;
     }
     struct stat st;
@@ -236,8 +253,93 @@ bool risk_config_load(const char *path, risk_limits *out, char *err, size_t errl
         return false;
     }
     parse_ctx c;
-    ctx_init(&c);
+    ctx_init(&c, inout);
     int rc = ini_parse_file(f, on_entry, &c);
     fclose(f);
-    return finish(&c, rc, path, out, err, errlen);
+    return finish(&c, rc, path, inout, given, err, errlen);
+}
+
+/* ---- one key ----------------------------------------------------------------------------- */
+
+int risk_config_key_index(const char *name) {
+    for (size_t k = 0; k < NKEYS; k++)
+        if (!strcmp(keys[k].name, name)) return (int)k;
+    return -1;
+}
+
+const char *risk_config_key_name(size_t i) { return i < NKEYS ? keys[i].name : NULL; }
+
+static void format_session(const risk_session *s, char *out, size_t cap) {
+    if (s->start_min == s->end_min) snprintf(out, cap, "off");
+    else snprintf(out, cap, "%02d:%02d-%02d:%02d", s->start_min / 60, s->start_min % 60, s->end_min / 60,
+                  s->end_min % 60);
+}
+
+static void format_days(unsigned days, char *out, size_t cap) {
+    static const char *const names[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
+    size_t used = 0;
+    out[0] = 0;
+    for (int i = 0; i < 7; i++)
+        if (days & (1u << i)) {
+            int w = snprintf(out + used, cap - used, "%s%s", used ? "," : "", names[i]);
+            if (w > 0 && (size_t)w < cap - used) used += (size_t)w;
+        }
+    if (!used) snprintf(out, cap, "none");
+}
+
+void risk_config_format(const risk_limits *lim, size_t i, char *out, size_t cap) {
+    out[0] = 0;
+    if (i >= NKEYS) return;
+    const char *field = (const char *)lim + keys[i].offset;
+    switch (keys[i].kind) {
+    case K_INT: {
+        int64_t v;
+        memcpy(&v, field, sizeof v);
+        snprintf(out, cap, "%lld", (long long)v);
+        break;
+    }
+    case K_BOOL: {
+        bool v;
+        memcpy(&v, field, sizeof v);
+        snprintf(out, cap, "%s", v ? "on" : "off");
+        break;
+    }
+    case K_SESSION: {
+        risk_session v;
+        memcpy(&v, field, sizeof v);
+        format_session(&v, out, cap);
+        break;
+    }
+    case K_DAYS: {
+        unsigned v;
+        memcpy(&v, field, sizeof v);
+        format_days(v, out, cap);
+        break;
+    }
+    }
+}
+
+bool risk_config_check(const char *key, const char *value, risk_limits *inout, char *err, size_t errlen) {
+    if (risk_config_key_index(key) < 0) {
+        size_t used = (size_t)snprintf(err, errlen, "unknown key '%.64s'; the keys are:", key);
+        for (size_t k = 0; k < NKEYS && used < errlen; k++)
+            used += (size_t)snprintf(err + used, errlen - used, "%s %s", k ? "," : "", keys[k].name);
+        return false;
+    }
+    /* one line of INI: a value that would end the line or start a comment is not a value */
+    if (!*value || strpbrk(value, "\n\r;#=[]")) {
+        snprintf(err, errlen, "%s: '%.64s' is not a value", key, value);
+        return false;
+    }
+    char text[512], why[ERR_MAX];
+    snprintf(text, sizeof text, "[risk]\n%s = %s\n", key, value);
+    risk_limits lim = *inout;
+    if (!risk_config_parse_over(text, "value", &lim, NULL, why, sizeof why)) {
+        /* "value line 2: [risk] key: why" -> "key: why" */
+        const char *p = strstr(why, "[risk] ");
+        snprintf(err, errlen, "%s", p ? p + 7 : why);
+        return false;
+    }
+    *inout = lim;
+    return true;
 }

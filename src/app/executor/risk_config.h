@@ -32,4 +32,23 @@ bool risk_config_load(const char *path, risk_limits *out, char *err, size_t errl
 /* The same from INI text in memory; messages name the line and key. */
 bool risk_config_parse(const char *text, risk_limits *out, char *err, size_t errlen);
 
+/* How many keys there are, and each one's name (NULL past the end). */
+#define RISK_CONFIG_NKEYS 12
+const char *risk_config_key_name(size_t i);
+/* The index of key name, or -1 when there is no such key. */
+int risk_config_key_index(const char *name);
+/* Key i's value in lim, as a file would write it ("10", "on", "08:45-13:45", "mon,tue"). */
+void risk_config_format(const risk_limits *lim, size_t i, char *out, size_t cap);
+
+/* The layered forms: INI text (where names it in messages) or a file (NULL: nothing) applied
+ * over *inout; given (RISK_CONFIG_NKEYS flags, may be NULL) says which keys it set. False with
+ * err, *inout untouched, as above. */
+bool risk_config_parse_over(const char *text, const char *where, risk_limits *inout, bool *given, char *err,
+                            size_t errlen);
+bool risk_config_load_over(const char *path, risk_limits *inout, bool *given, char *err, size_t errlen);
+
+/* One key = value over *inout ('aftm risk set'): false with "key: why" in err (an unknown key
+ * lists the keys), *inout untouched. */
+bool risk_config_check(const char *key, const char *value, risk_limits *inout, char *err, size_t errlen);
+
 #endif

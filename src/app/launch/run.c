@@ -20,6 +20,7 @@
 #include "core/parse.h"
 #include "net/gateway_client.h"
 #include "net/secure.h"
+#include "app/executor/risk_config.h"
 #include "app/launch/supervisor.h"
 #include "app/launch/topology.h"
 #include "app/launch/run.h"
@@ -34,7 +35,7 @@ static void usage(FILE *out) {
     fprintf(out,
             "usage: aftm run [--for SECONDS] [--ticks FILE [--speed X]] [--seed N] [--rate R]\n"
             "                [--symbol S] [--account A] [--home DIR] [--quiet] [--demo] [--rearm]\n"
-            "                [--broker fix --fix-config FILE]\n\n"
+            "                [--broker fix --fix-config FILE] [--risk FILE]\n\n"
             "Starts the simulated exchange (aftm exchange: the market and its book, kept in\n"
             "DIR/exchange.db), the gateway connected to it, the executor and the strategy, and prints\n"
             "what they do: one line per signal, order and fill. Any of them that dies is restarted;\n"
@@ -49,6 +50,8 @@ static void usage(FILE *out) {
             "  --rate R       random-walk ticks per second (default 20)\n"
             "  --symbol S     random-walk product (default TXFF5)\n"
             "  --account A    order account (default: the session's, else SIM-0001)\n"
+            "  --risk FILE    risk limits for this run only (INI, [risk] section), over the account's\n"
+            "                 stored ones ('aftm risk show|set|import')\n"
             "  --home DIR     data directory (default $AFTM_HOME, else ./aftm-data)\n"
             "  --quiet        only warnings and errors from the processes\n"
             "  --rearm        every condition repeats, as if each had been added with --repeat\n"
@@ -98,7 +101,7 @@ static bool add_demo_conditions(const char *home, const char *symbol) {
 
 /* What 'aftm run' was asked for. */
 typedef struct {
-    const char *ticks, *speed, *seed, *rate, *symbol, *account, *home_flag;
+    const char *ticks, *speed, *seed, *rate, *symbol, *account, *home_flag, *risk_file;
     const char *fix_config; /* --broker fix: no exchange; the gateway trades over FIX */
     double run_for; /* seconds; 0: until Ctrl+C */
     bool quiet, demo, rearm;
@@ -111,6 +114,7 @@ static int parse_args(int argc, char **argv, run_options *o) {
                                          {"account", 1, 0, 'a'}, {"home", 1, 0, 'h'}, {"quiet", 0, 0, 'q'},
                                          {"demo", 0, 0, 'd'},    {"rearm", 0, 0, 'A'},
                                          {"broker", 1, 0, 'b'},  {"fix-config", 1, 0, 'F'},
+                                         {"risk", 1, 0, 'R'},
                                          {"help", 0, 0, 'H'},  {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     const char *broker_name = "sim";
@@ -159,6 +163,16 @@ static int parse_args(int argc, char **argv, run_options *o) {
             break;
         case 'F': o->fix_config = optarg; break;
         case 'a': o->account = optarg; break;
+        case 'R': {
+            risk_limits lim;
+            char err[256];
+            if (!risk_config_load(optarg, &lim, err, sizeof err)) {
+                fprintf(stderr, "aftm run: --risk: %s\n", err);
+                return EXIT_USAGE;
+            }
+            o->risk_file = optarg;
+            break;
+        }
         case 'h': o->home_flag = optarg; break;
         case 'q': o->quiet = true; break;
         case 'd': o->demo = true; break;
@@ -343,7 +357,8 @@ int cmd_run(int argc, char **argv) {
     const char *login = o.fix_config ? NULL : SIM_DEFAULT_LOGIN;
     const topology topo = {.home = home, .ep = &ep, .market = market, .ticks = o.ticks, .speed = o.speed,
                            .seed = o.seed, .rate = o.rate, .symbol = o.symbol, .feed_resume = run_id,
-                           .replay_waits = true, .account = account, .rearm = rearm, .gateway_login = login,
+                           .replay_waits = true, .account = account, .risk_file = o.risk_file, .rearm = rearm,
+                           .gateway_login = login,
                            .quiet_gateway = true, .quiet_trading = o.quiet, .fix_config = o.fix_config};
     topo_argv xc_argv, gw_argv, ex_argv, st_argv;
     topology_exchange(&topo, &xc_argv);
@@ -378,7 +393,12 @@ int cmd_run(int argc, char **argv) {
         printf("aftm: trading state %s%s\n", line, ts.kind == TSTATE_ACTIVE ? "" : " ('aftm resume' to clear)");
     }
     printf("aftm: orders go to account %s\n", account);
-    printf("aftm: trading hours are not enforced on the simulator; Ctrl+C stops everything\n");
+    if (o.risk_file)
+        printf("aftm: risk limits: the account's stored ones ('aftm risk show'), overridden for this run by --risk "
+               "%s\n", o.risk_file);
+    else printf("aftm: risk limits: the account's stored ones ('aftm risk show')\n");
+    printf("aftm: trading hours are not enforced on the simulator (unless the stored risk limits say so); Ctrl+C "
+           "stops everything\n");
     fflush(stdout);
     if (o.fix_config) printf("aftm: broker FIX, settings %s\n", o.fix_config);
     run_print_open_positions(status_db, stdout, "aftm: open positions at start:", "aftm:   ");

@@ -86,7 +86,9 @@ void topology_executor(const topology *t, topo_argv *out) {
     add_opt(out, "--order-endpoint", t->ep->order);
     add_opt(out, "--report-endpoint", t->ep->report);
     add_opt(out, "--tick-endpoint", t->ep->tick);
-    add_opt(out, "--trading-hours", "off"); /* the simulator trades around the clock */
+    /* the simulator trades around the clock, unless the account's stored limits say otherwise */
+    add_opt(out, "--trading-hours-default", "off");
+    add_opt(out, "--risk", t->risk_file);
     add_opt(out, "--account", t->account);
     if (t->quiet_trading) add(out, "--quiet");
 }

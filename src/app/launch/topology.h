@@ -22,6 +22,7 @@ typedef struct {
                                  * the market flags above then make its market data */
     const char *gateway_login;  /* the gateway logs in as this account (password by environment) */
     const char *account;        /* the executor's order account; NULL: the session's */
+    const char *risk_file;      /* the executor's --risk for this run (over the stored limits); NULL: none */
     bool rearm;                 /* the strategy re-arms a condition after its exit */
     bool quiet_gateway;         /* no per-message log lines from the gateway */
     bool quiet_trading;         /* nor from the executor and the strategy */
