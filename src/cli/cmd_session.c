@@ -122,7 +122,7 @@ static const char LOGIN_HELP[] =
     "  --account A   login account, 10-80 characters (default: asked; the simulator's is A123456789)\n"
     "  --home DIR    data directory (default $AFTM_HOME, else ./aftm-data)\n"
     "  --seed N      the simulated market's random-walk seed (default: from the clock)\n"
-    "  --rate R      its ticks per second (default 10)\n"
+    "  --rate R      its steps per second, each a tick of every listed product (default 10)\n"
     "  --ticks FILE  replay a tick file as the simulated market instead of the random walk\n"
     "  --speed X     replay speed with --ticks (default 1; 0 = as fast as possible)\n"
     "  --symbol S    the random walk's product (default: the registered item, else TXFF5)\n\n"

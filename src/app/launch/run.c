@@ -47,7 +47,7 @@ static void usage(FILE *out) {
             "  --ticks FILE   replay a tick file (plain CSV datetime,symbol,price,volume or TAIFEX's)\n"
             "  --speed X      replay at X times real time (default 1; 0 = as fast as possible)\n"
             "  --seed N       random-walk seed when no --ticks (default: from the clock)\n"
-            "  --rate R       random-walk ticks per second (default 20)\n"
+            "  --rate R       random-walk steps per second, each a tick of every listed product (default 20)\n"
             "  --symbol S     random-walk product (default TXFF5)\n"
             "  --account A    order account (default: the session's, else SIM-0001)\n"
             "  --risk FILE    risk limits for this run only (INI, [risk] section), over the account's\n"
