@@ -152,6 +152,50 @@ def write_ticks(path, prices, symbol="TXFF5", start="2025-06-17 09:00:00", step_
                                            int(round((t % 1) * 1e6)) % 1000000, symbol, p))
 
 
+def ramp(a, b, step):
+    """Prices from a (exclusive) to b (inclusive) by step points."""
+    out, p = [], a
+    s = step if b > a else -step
+    while (p < b) if b > a else (p > b):
+        p = p + s
+        if (s > 0 and p > b) or (s < 0 and p < b):
+            p = b
+        out.append(p)
+    return out
+
+
+def hover(p, n):
+    """n prices that wobble by a point about p."""
+    return [p + (i % 2) for i in range(n)]
+
+
+def write_paper_files(env, prices, conditions, step_s):
+    """The tick file and the conditions file of a paper-versus-backtest test, in env's home."""
+    ticks = os.path.join(env.home, "ticks.csv")
+    write_ticks(ticks, prices, step_s=step_s)
+    cond_file = os.path.join(env.home, "conditions.json")
+    with open(cond_file, "w") as f:
+        json.dump(conditions, f, indent=2)
+    return ticks, cond_file
+
+
+def paper_run(env, ticks, n_prices, step_s):
+    """aftm run replaying the tick file at speed 1 until it is over; it must exit 0."""
+    duration = n_prices * step_s
+    run = env.start("run", "--ticks", ticks, "--speed", "1", "--for", "%d" % (duration + 10),
+                    "--account", "SIM-0001")
+    code = run.wait(timeout=duration + 60)
+    print(open(os.path.join(env.home, "run.log")).read()[-3000:])
+    check(code == 0, "aftm run exits 0 after --for")
+
+
+def entries_with_exits(orders):
+    """The entry orders (.E) in time order, each with its exit order (.X) or None."""
+    by_id = {o["client_order_id"]: o for o in orders}
+    entries = sorted((o for o in orders if o["client_order_id"].endswith(".E")), key=lambda o: o["time"])
+    return [(o, by_id.get(o["client_order_id"][:-2] + ".X")) for o in entries]
+
+
 def wait_until(pred, timeout=20.0, every=0.05):
     end = time.time() + timeout
     while time.time() < end:

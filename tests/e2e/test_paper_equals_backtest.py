@@ -12,30 +12,13 @@ them).
 Also: --from-db gives the file's result; the executor's equity log holds today's equity =
 capital + the realized P&L in money; aftm equity export writes the original's CSV; aftm chart
 draws that log of a single row."""
-import json
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from aftm_e2e import Env, check, check_logs_clean, write_ticks  # noqa: E402
+from aftm_e2e import Env, check, check_logs_clean, entries_with_exits, hover, paper_run, ramp, write_paper_files  # noqa: E402
 
 STEP_S = 0.05  # ticks 50 ms apart, replayed at speed 1: ample time for the order round trip
-
-
-def ramp(a, b, step):
-    """From a (exclusive) to b (inclusive) by step points."""
-    out, p = [], a
-    s = step if b > a else -step
-    while (p < b) if b > a else (p > b):
-        p = p + s
-        if (s > 0 and p > b) or (s < 0 and p < b):
-            p = b
-        out.append(p)
-    return out
-
-
-def hover(p, n):
-    return [p + (i % 2) for i in range(n)]
 
 
 lead = hover(20000, 60)  # 3 s of quiet market while the processes connect
@@ -81,11 +64,7 @@ CONDITIONS = [
 UUID_INDEX = {c["condition_id"]: i for i, c in enumerate(CONDITIONS)}
 
 e = Env()
-ticks = os.path.join(e.home, "ticks.csv")
-write_ticks(ticks, prices, step_s=STEP_S)
-cond_file = os.path.join(e.home, "conditions.json")
-with open(cond_file, "w") as f:
-    json.dump(CONDITIONS, f, indent=2)
+ticks, cond_file = write_paper_files(e, prices, CONDITIONS, STEP_S)
 print("%d ticks, %.1f s at speed 1" % (len(prices), len(prices) * STEP_S))
 
 
@@ -110,12 +89,7 @@ check(backtest_trades(bt_db) == EXPECTED, "backtest --from-db makes the same tra
 check(bt_db["conditions"] == len(CONDITIONS), "--from-db read every active condition")
 
 # (c) paper trading through the real processes
-duration = len(prices) * STEP_S
-run = e.start("run", "--ticks", ticks, "--speed", "1", "--for", "%d" % (duration + 10), "--account", "SIM-0001")
-code = run.wait(timeout=duration + 60)
-log = open(os.path.join(e.home, "run.log")).read()
-print(log[-3000:])
-check(code == 0, "aftm run exits 0 after --for")
+paper_run(e, ticks, len(prices), STEP_S)
 
 conds = e.json("condition", "list", "--all", "--json")
 check([(c["side"], c["qty"], c["turning_point"], c["take_profit_point"]) for c in conds] ==
@@ -125,18 +99,15 @@ orders = e.json("orders", "--json")
 for o in orders:
     print(o["client_order_id"], o["side"], o["qty"], o["filled_qty"], o["avg_price"], o["status"], o["reason"])
 check(all(o["status"] == "filled" and o["filled_qty"] == o["qty"] for o in orders), "every paper order filled")
-by_id = {o["client_order_id"]: o for o in orders}
-entries = sorted((o for o in orders if o["client_order_id"].endswith(".E")), key=lambda o: o["time"])
+pairs = entries_with_exits(orders)
 got_paper = []
-for o in entries:
-    x = by_id.get(o["client_order_id"][:-2] + ".X")
+for o, x in pairs:
     got_paper.append((o["condition_id"] - 1, o["side"], o["qty"], int(o["avg_price"]),
                       int(x["avg_price"]) if x else None))
 print("paper:   ", got_paper)
 check(len(orders) == 2 * len(got_paper), "each paper entry has its exit")
 check(got_paper == got_bt, "paper trading makes the same trades as the backtest, in the same order")
-exits = [by_id[o["client_order_id"][:-2] + ".X"] for o in entries]
-check(all(x["side"] != o["side"] for o, x in zip(entries, exits)), "each exit is on the other side")
+check(all(x is not None and x["side"] != o["side"] for o, x in pairs), "each exit is on the other side")
 
 # the equity log: today's row = capital + realized P&L in money; the backtest's gross P&L is the same
 rows = e.json("equity", "list", "--json")

@@ -14,25 +14,10 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from aftm_e2e import Env, check, check_logs_clean, wait_until, write_ticks  # noqa: E402
+from aftm_e2e import (Env, check, check_logs_clean, entries_with_exits, hover, paper_run, ramp,  # noqa: E402
+                      wait_until, write_paper_files)
 
 STEP_S = 0.05
-
-
-def ramp(a, b, step):
-    """From a (exclusive) to b (inclusive) by step points."""
-    out, p = [], a
-    s = step if b > a else -step
-    while (p < b) if b > a else (p > b):
-        p = p + s
-        if (s > 0 and p > b) or (s < 0 and p < b):
-            p = b
-        out.append(p)
-    return out
-
-
-def hover(p, n):
-    return [p + (i % 2) for i in range(n)]
 
 
 # BUY 19900 turn 5 tp 25 sl 15 (not trailing): triggers at <= 19900, enters at 19905, take
@@ -57,11 +42,7 @@ CONDITIONS = [
 UUID_INDEX = {c["condition_id"]: i for i, c in enumerate(CONDITIONS)}
 
 e = Env()
-ticks = os.path.join(e.home, "ticks.csv")
-write_ticks(ticks, prices, step_s=STEP_S)
-cond_file = os.path.join(e.home, "conditions.json")
-with open(cond_file, "w") as f:
-    json.dump(CONDITIONS, f, indent=2)
+ticks, cond_file = write_paper_files(e, prices, CONDITIONS, STEP_S)
 
 # (a) the backtest on the file
 bt = e.json("backtest", "--ticks", ticks, "--conditions", cond_file, "--json", "--no-progress")
@@ -88,22 +69,15 @@ check(len(bt_db["trades"]) == 4, "backtest --from-db repeats the stored repeatin
 rid, oid = conds[0]["id"], conds[1]["id"]
 
 # (c) paper trading through the real processes
-duration = len(prices) * STEP_S
-run = e.start("run", "--ticks", ticks, "--speed", "1", "--for", "%d" % (duration + 10), "--account", "SIM-0001")
-code = run.wait(timeout=duration + 60)
-log = open(os.path.join(e.home, "run.log")).read()
-print(log[-3000:])
-check(code == 0, "aftm run exits 0 after --for")
+paper_run(e, ticks, len(prices), STEP_S)
 
 orders = e.json("orders", "--json")
 for o in orders:
     print(o["client_order_id"], o["condition_id"], o["side"], o["qty"], o["avg_price"], o["status"])
 check(all(o["status"] == "filled" and o["filled_qty"] == o["qty"] for o in orders), "every paper order filled")
 check(all(o["condition_id"] in (rid, oid) for o in orders), "every order carries a stored, positive condition id")
-by_id = {o["client_order_id"]: o for o in orders}
 paper = {0: [], 1: []}
-for o in sorted((o for o in orders if o["client_order_id"].endswith(".E")), key=lambda o: o["time"]):
-    x = by_id.get(o["client_order_id"][:-2] + ".X")
+for o, x in entries_with_exits(orders):
     paper[0 if o["condition_id"] == rid else 1].append(
         (o["side"], o["qty"], int(o["avg_price"]), int(x["avg_price"]) if x else None))
 print("paper:   ", paper)
