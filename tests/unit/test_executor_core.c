@@ -11,14 +11,11 @@
 #include <cmocka.h>
 
 #include "testkit.h"
+#include "executor_kit.h"
 
 #include "app/executor/executor_core.h"
 #include "store/condition_store.h"
 #include "store/order_store.h"
-
-#define NOW_US 1750212000000000LL /* Wednesday 2025-06-18 10:00 Asia/Taipei: day session */
-#define SYMBOL "TXFF5"
-#define ACCOUNT "ACC1"
 
 typedef enum { GW_ACCEPT, GW_REFUSE, GW_SILENT, GW_DUPLICATE } gw_mode;
 
@@ -93,32 +90,19 @@ static json_t *fake_call(void *ctx, json_t *req, char *err, size_t errlen) {
     return json_pack("{s:b,s:{s:b}}", "success", 1, "data", "found", 1);
 }
 
-static int64_t fixed_clock(void *ctx) {
-    (void)ctx;
-    return NOW_US;
-}
-
 static int setup(void **state) {
     fixture *f = calloc(1, sizeof *f);
-    tk_home_make(&f->home, "excore");
-    f->db = tk_db_open(&f->home);
-    f->db2 = tk_db_open(&f->home);
+    xk_open(&f->home, "excore", &f->db, &f->db2);
     f->os2 = ostore_open(f->db2);
     f->cs2 = cstore_open(f->db2);
     assert_non_null(f->os2);
     assert_non_null(f->cs2);
     f->gw.observer = f->os2;
-    /* a known instance id, so the client order ids are known: aftm-<instance>-<signal id> */
-    assert_true(db_meta_set_text(f->db, "instance_id", "00c0ffee"));
     executor_config cfg = {.account = ACCOUNT, .attempts = 2, .limits = risk_limits_default()};
     executor_io io = {.ctx = &f->gw, .send_order = fake_send_order, .gateway_call = fake_call,
-                      .clock_us = fixed_clock};
-    char err[256] = "";
-    f->x = exc_new(f->db, &cfg, &io, err, sizeof err);
-    if (!f->x) fail_msg("exc_new: %s", err);
-    exc_start(f->x);
+                      .clock_us = xk_fixed_clock};
+    f->x = xk_start(f->db, &cfg, &io);
     f->gw.calls = 0; /* the start-up catch-up is not what the tests count */
-    exc_set_last_price(f->x, SYMBOL, 20000);
     *state = f;
     return 0;
 }
@@ -130,62 +114,18 @@ static int teardown(void **state) {
     json_decref(f->gw.status);
     ostore_close(f->os2);
     cstore_close(f->cs2);
-    db_close(f->db2);
-    db_close(f->db);
-    tk_home_remove(&f->home);
+    xk_close(&f->home, f->db, f->db2);
     free(f);
     return 0;
 }
 
 static wire_signal signal_of(const char *id, wire_side side, int64_t qty, int64_t condition_id) {
-    wire_signal s;
-    memset(&s, 0, sizeof s);
-    s.when = (double)NOW_US / 1e6 - 0.05;
-    s.side = side;
-    snprintf(s.commodity_id, sizeof s.commodity_id, "%s", SYMBOL);
-    s.has_ext = true;
-    snprintf(s.signal_id, sizeof s.signal_id, "%s", id);
-    s.condition_id = condition_id;
-    s.quantity = qty;
-    s.price = 20000;
-    return s;
+    return xk_signal(NOW_US, id, side, qty, condition_id);
 }
 
 static void send_signal(fixture *f, const char *id, wire_side side, int64_t qty, int64_t condition_id) {
     wire_signal s = signal_of(id, side, qty, condition_id);
     exc_on_signal(f->x, &s);
-}
-
-static void report(fixture *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void report(fixture *f, const char *fmt, ...) {
-    char body[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(body, sizeof body, fmt, ap);
-    va_end(ap);
-    assert_true(n > 0 && (size_t)n < sizeof body);
-    exc_on_report_message(f->x, body, (size_t)n);
-}
-
-static order_record stored(fixture *f, const char *coid) {
-    order_record r;
-    if (!ostore_get(f->os2, coid, &r)) fail_msg("order %s is not stored", coid);
-    return r;
-}
-
-static int64_t net_position(fixture *f) {
-    position p;
-    assert_true(ostore_position_get(f->os2, ACCOUNT, SYMBOL, &p));
-    return p.net_qty;
-}
-
-static long long count_rows(fixture *f, const char *sql) {
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(f->db2, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    long long n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return n;
 }
 
 static int64_t add_condition(fixture *f) {
@@ -205,7 +145,7 @@ static void test_signal_stored_before_sent(void **state) {
     assert_string_equal(f->gw.sent_coid, "aftm-00c0ffee-7.1.E");
     assert_int_equal(f->gw.sent_qty, 2);
     assert_string_equal(f->gw.sent_side, "buy");
-    order_record r = stored(f, "aftm-00c0ffee-7.1.E");
+    order_record r = xk_stored(f->os2, "aftm-00c0ffee-7.1.E");
     assert_string_equal(r.o.signal_id, "7.1.E");
     assert_string_equal(r.o.account, ACCOUNT);
     assert_int_equal(r.o.qty, 2);
@@ -221,13 +161,13 @@ static void test_repeated_signal_places_one_order(void **state) {
     assert_int_equal(f->gw.sends, 1);
     assert_int_equal(exc_stats(f->x).signals, 2);
     assert_int_equal(exc_stats(f->x).orders, 1);
-    assert_int_equal(count_rows(f, "SELECT COUNT(*) FROM orders"), 1);
+    assert_int_equal(xk_count_rows(f->db2, "SELECT COUNT(*) FROM orders"), 1);
     /* a refused signal sent again is not checked, refused or journaled a second time */
     send_signal(f, "7.2b.E", WIRE_BUY, 50, 0);
     send_signal(f, "7.2b.E", WIRE_BUY, 50, 0);
     assert_int_equal(f->gw.sends, 1);
     assert_int_equal(exc_stats(f->x).refused, 1);
-    assert_int_equal(count_rows(f, "SELECT COUNT(*) FROM journal WHERE kind='refused'"), 1);
+    assert_int_equal(xk_count_rows(f->db2, "SELECT COUNT(*) FROM journal WHERE kind='refused'"), 1);
 }
 
 static void test_stored_but_unsent_order_is_sent_at_start(void **state) {
@@ -239,7 +179,7 @@ static void test_stored_but_unsent_order_is_sent_at_start(void **state) {
     assert_true(ostore_insert(f->os2, &r));
     executor_config cfg = {.account = ACCOUNT, .attempts = 1, .limits = risk_limits_default()};
     executor_io io = {.ctx = &f->gw, .send_order = fake_send_order, .gateway_call = fake_call,
-                      .clock_us = fixed_clock};
+                      .clock_us = xk_fixed_clock};
     char err[256] = "";
     executor_core *again = exc_new(f->db, &cfg, &io, err, sizeof err);
     assert_non_null(again);
@@ -248,7 +188,7 @@ static void test_stored_but_unsent_order_is_sent_at_start(void **state) {
     assert_int_equal(f->gw.sends, 1);
     assert_string_equal(f->gw.sent_coid, "aftm-00c0ffee-11.1.E");
     assert_int_equal(f->gw.sent_qty, 4);
-    assert_int_equal(stored(f, "aftm-00c0ffee-11.1.E").o.status, ORDER_ACCEPTED);
+    assert_int_equal(xk_stored(f->os2, "aftm-00c0ffee-11.1.E").o.status, ORDER_ACCEPTED);
     /* the signal arriving again now changes nothing */
     send_signal(f, "11.1.E", WIRE_BUY, 4, 0);
     assert_int_equal(f->gw.sends, 1);
@@ -258,14 +198,14 @@ static void test_risk_refusal_is_stored_not_sent(void **state) {
     fixture *f = *state;
     send_signal(f, "7.3.E", WIRE_BUY, 11, 0); /* default max_lots_per_order is 10 */
     assert_int_equal(f->gw.sends, 0);
-    order_record r = stored(f, "aftm-00c0ffee-7.3.E");
+    order_record r = xk_stored(f->os2, "aftm-00c0ffee-7.3.E");
     assert_int_equal(r.o.status, ORDER_REJECTED);
     assert_int_equal(r.o.qty, 11);
     assert_true(strncmp(r.o.reason, "risk max_lots_per_order: ", 25) == 0);
     assert_int_equal(exc_stats(f->x).refused, 1);
     assert_int_equal(exc_stats(f->x).orders, 0);
     assert_int_equal(exc_open_orders(f->x), 0);
-    assert_int_equal(count_rows(f, "SELECT COUNT(*) FROM journal WHERE kind='refused' AND ref='aftm-00c0ffee-7.3.E'"), 1);
+    assert_int_equal(xk_count_rows(f->db2, "SELECT COUNT(*) FROM journal WHERE kind='refused' AND ref='aftm-00c0ffee-7.3.E'"), 1);
 }
 
 static void test_accepted_then_fill_moves_order_and_position(void **state) {
@@ -273,17 +213,17 @@ static void test_accepted_then_fill_moves_order_and_position(void **state) {
     f->gw.mode = GW_SILENT; /* no answer: the order stays 'sent' and the reports tell the rest */
     send_signal(f, "7.4.E", WIRE_BUY, 3, 0);
     assert_int_equal(f->gw.sends, 2); /* both attempts, the same client order id */
-    assert_int_equal(stored(f, "aftm-00c0ffee-7.4.E").o.status, ORDER_SENT);
-    report(f, "{\"seq\":1,\"client_order_id\":\"aftm-00c0ffee-7.4.E\",\"status\":\"accepted\",\"order_serial\":\"S9\"}");
-    assert_int_equal(stored(f, "aftm-00c0ffee-7.4.E").o.status, ORDER_ACCEPTED);
-    assert_int_equal(net_position(f), 0);
-    report(f, "{\"seq\":2,\"client_order_id\":\"aftm-00c0ffee-7.4.E\",\"status\":\"filled\",\"fill_id\":\"F1\","
+    assert_int_equal(xk_stored(f->os2, "aftm-00c0ffee-7.4.E").o.status, ORDER_SENT);
+    xk_report(f->x, "{\"seq\":1,\"client_order_id\":\"aftm-00c0ffee-7.4.E\",\"status\":\"accepted\",\"order_serial\":\"S9\"}");
+    assert_int_equal(xk_stored(f->os2, "aftm-00c0ffee-7.4.E").o.status, ORDER_ACCEPTED);
+    assert_int_equal(xk_net_position(f->os2), 0);
+    xk_report(f->x, "{\"seq\":2,\"client_order_id\":\"aftm-00c0ffee-7.4.E\",\"status\":\"filled\",\"fill_id\":\"F1\","
               "\"fill_qty\":3,\"fill_price\":20010,\"filled_qty\":3}");
-    order_record r = stored(f, "aftm-00c0ffee-7.4.E");
+    order_record r = xk_stored(f->os2, "aftm-00c0ffee-7.4.E");
     assert_int_equal(r.o.status, ORDER_FILLED);
     assert_int_equal(r.o.filled_qty, 3);
     assert_string_equal(r.order_serial, "S9");
-    assert_int_equal(net_position(f), 3);
+    assert_int_equal(xk_net_position(f->os2), 3);
     assert_int_equal(exc_report_seq(f->x), 2);
     assert_int_equal(exc_open_orders(f->x), 0);
 }
@@ -294,15 +234,15 @@ static void test_same_fill_twice_books_once(void **state) {
 #define SAME_FILL                                                                                                \
     "{\"seq\":%d,\"client_order_id\":\"aftm-00c0ffee-7.5.E\",\"status\":\"partially_filled\","                            \
     "\"fill_id\":\"F5\",\"fill_qty\":1,\"fill_price\":19990}"
-    report(f, SAME_FILL, 1);
-    report(f, SAME_FILL, 2); /* the broker sent it again under a new seq */
+    xk_report(f->x, SAME_FILL, 1);
+    xk_report(f->x, SAME_FILL, 2); /* the broker sent it again under a new seq */
 #undef SAME_FILL
-    order_record r = stored(f, "aftm-00c0ffee-7.5.E");
+    order_record r = xk_stored(f->os2, "aftm-00c0ffee-7.5.E");
     assert_int_equal(r.o.status, ORDER_PARTIALLY_FILLED);
     assert_int_equal(r.o.filled_qty, 1);
-    assert_int_equal(net_position(f), -1);
+    assert_int_equal(xk_net_position(f->os2), -1);
     assert_int_equal(exc_stats(f->x).fills, 1);
-    assert_int_equal(count_rows(f, "SELECT COUNT(*) FROM fills"), 1);
+    assert_int_equal(xk_count_rows(f->db2, "SELECT COUNT(*) FROM fills"), 1);
 }
 
 static void test_rejected_entry_outcome(void **state) {
@@ -311,7 +251,7 @@ static void test_rejected_entry_outcome(void **state) {
     int64_t a = add_condition(f);
     f->gw.mode = GW_REFUSE;
     send_signal(f, "8.1.E", WIRE_BUY, 2, a);
-    order_record r = stored(f, "aftm-00c0ffee-8.1.E");
+    order_record r = xk_stored(f->os2, "aftm-00c0ffee-8.1.E");
     assert_int_equal(r.o.status, ORDER_REJECTED);
     assert_string_equal(r.o.reason, "not enough margin (E42)");
     condition_record c;
@@ -325,12 +265,12 @@ static void test_rejected_entry_outcome(void **state) {
     send_signal(f, "8.2.E", WIRE_BUY, 2, b);
     assert_true(cstore_get(f->cs2, b, &c));
     assert_int_not_equal(c.c.entry, ENTRY_REJECTED);
-    report(f, "{\"seq\":1,\"client_order_id\":\"aftm-00c0ffee-8.2.E\",\"status\":\"rejected\",\"reason\":\"price limit\"}");
-    assert_int_equal(stored(f, "aftm-00c0ffee-8.2.E").o.status, ORDER_REJECTED);
+    xk_report(f->x, "{\"seq\":1,\"client_order_id\":\"aftm-00c0ffee-8.2.E\",\"status\":\"rejected\",\"reason\":\"price limit\"}");
+    assert_int_equal(xk_stored(f->os2, "aftm-00c0ffee-8.2.E").o.status, ORDER_REJECTED);
     assert_true(cstore_get(f->cs2, b, &c));
     assert_int_equal(c.c.entry, ENTRY_REJECTED);
     assert_non_null(strstr(c.note, "price limit"));
-    assert_int_equal(net_position(f), 0);
+    assert_int_equal(xk_net_position(f->os2), 0);
 }
 
 static void test_seq_gap_triggers_catch_up(void **state) {
@@ -343,30 +283,30 @@ static void test_seq_gap_triggers_catch_up(void **state) {
                               "fill_qty", (json_int_t)1, "fill_price", (json_int_t)20005, "filled_qty", (json_int_t)1);
     assert_non_null(f->gw.reports);
     assert_int_equal(f->gw.calls, 0);
-    report(f, "{\"seq\":3,\"client_order_id\":\"aftm-00c0ffee-9.1.E\",\"status\":\"filled\",\"fill_id\":\"G2\","
+    xk_report(f->x, "{\"seq\":3,\"client_order_id\":\"aftm-00c0ffee-9.1.E\",\"status\":\"filled\",\"fill_id\":\"G2\","
               "\"fill_qty\":1,\"fill_price\":20007,\"filled_qty\":2}");
     assert_int_equal(f->gw.calls, 1);
     assert_string_equal(f->gw.call_op, "get_reports");
     assert_int_equal(f->gw.since_seq, 0);
-    order_record r = stored(f, "aftm-00c0ffee-9.1.E");
+    order_record r = xk_stored(f->os2, "aftm-00c0ffee-9.1.E");
     assert_int_equal(r.o.status, ORDER_FILLED);
     assert_int_equal(r.o.filled_qty, 2);
-    assert_int_equal(net_position(f), 2);
+    assert_int_equal(xk_net_position(f->os2), 2);
     assert_int_equal(exc_report_seq(f->x), 3);
     long long saved = 0;
     assert_true(db_meta_get_int(f->db2, "executor_report_seq", &saved));
     assert_int_equal(saved, 3);
     /* no gap: no call */
-    report(f, "{\"seq\":4,\"client_order_id\":\"aftm-00c0ffee-9.1.E\",\"status\":\"filled\"}");
+    xk_report(f->x, "{\"seq\":4,\"client_order_id\":\"aftm-00c0ffee-9.1.E\",\"status\":\"filled\"}");
     assert_int_equal(f->gw.calls, 1);
 }
 
 static void test_kill_switch_refuses_entry_passes_exit(void **state) {
     fixture *f = *state;
     send_signal(f, "10.1.E", WIRE_BUY, 2, 0);
-    report(f, "{\"seq\":1,\"client_order_id\":\"aftm-00c0ffee-10.1.E\",\"status\":\"filled\",\"fill_id\":\"K1\","
+    xk_report(f->x, "{\"seq\":1,\"client_order_id\":\"aftm-00c0ffee-10.1.E\",\"status\":\"filled\",\"fill_id\":\"K1\","
               "\"fill_qty\":2,\"fill_price\":20000,\"filled_qty\":2}");
-    assert_int_equal(net_position(f), 2);
+    assert_int_equal(xk_net_position(f->os2), 2);
 
     assert_true(db_meta_set_int(f->db2, "kill_switch", 1));
     assert_true(db_meta_set_text(f->db2, "kill_reason", "halted in the test"));
@@ -376,7 +316,7 @@ static void test_kill_switch_refuses_entry_passes_exit(void **state) {
     int sends = f->gw.sends;
     send_signal(f, "10.2.E", WIRE_BUY, 1, 0);
     assert_int_equal(f->gw.sends, sends);
-    order_record r = stored(f, "aftm-00c0ffee-10.2.E");
+    order_record r = xk_stored(f->os2, "aftm-00c0ffee-10.2.E");
     assert_int_equal(r.o.status, ORDER_REJECTED);
     assert_true(strncmp(r.o.reason, "risk kill_switch: ", 18) == 0);
 
@@ -384,7 +324,7 @@ static void test_kill_switch_refuses_entry_passes_exit(void **state) {
     assert_int_equal(f->gw.sends, sends + 1);
     assert_string_equal(f->gw.sent_coid, "aftm-00c0ffee-10.1.X");
     assert_string_equal(f->gw.sent_side, "sell");
-    r = stored(f, "aftm-00c0ffee-10.1.X");
+    r = xk_stored(f->os2, "aftm-00c0ffee-10.1.X");
     assert_true(r.is_exit);
     assert_int_equal(r.o.status, ORDER_ACCEPTED);
 
@@ -393,18 +333,18 @@ static void test_kill_switch_refuses_entry_passes_exit(void **state) {
     exc_poll_state(f->x);
     assert_false(exc_kill_switch_on(f->x));
     send_signal(f, "10.3.E", WIRE_BUY, 1, 0);
-    assert_int_equal(stored(f, "aftm-00c0ffee-10.3.E").o.status, ORDER_ACCEPTED);
+    assert_int_equal(xk_stored(f->os2, "aftm-00c0ffee-10.3.E").o.status, ORDER_ACCEPTED);
 }
 
 static void test_bad_messages_change_nothing(void **state) {
     fixture *f = *state;
     exc_on_report_message(f->x, "not json", 8);
-    report(f, "{\"seq\":1,\"client_order_id\":\"aftm-nothing\",\"status\":\"filled\",\"fill_qty\":1}");
-    report(f, "{\"seq\":2,\"status\":\"no such status\"}");
+    xk_report(f->x, "{\"seq\":1,\"client_order_id\":\"aftm-nothing\",\"status\":\"filled\",\"fill_qty\":1}");
+    xk_report(f->x, "{\"seq\":2,\"status\":\"no such status\"}");
     exc_on_signal_message(f->x, "\x93\x01\x02", 3);
     assert_int_equal(f->gw.sends, 0);
-    assert_int_equal(count_rows(f, "SELECT COUNT(*) FROM orders"), 0);
-    assert_int_equal(count_rows(f, "SELECT COUNT(*) FROM fills"), 0);
+    assert_int_equal(xk_count_rows(f->db2, "SELECT COUNT(*) FROM orders"), 0);
+    assert_int_equal(xk_count_rows(f->db2, "SELECT COUNT(*) FROM fills"), 0);
     assert_int_equal(exc_report_seq(f->x), 2);
 }
 
@@ -427,30 +367,30 @@ static void unlock_db(fixture *f) {
 static void test_report_counter_moves_only_with_its_effects(void **state) {
     fixture *f = *state;
     send_signal(f, "20.E", WIRE_BUY, 2, 0);
-    assert_int_equal(stored(f, "aftm-00c0ffee-20.E").o.status, ORDER_ACCEPTED);
+    assert_int_equal(xk_stored(f->os2, "aftm-00c0ffee-20.E").o.status, ORDER_ACCEPTED);
     /* the fill arrives while another process holds the database: not applied, and the counter
      * stays before it (in memory and stored) */
     lock_db(f);
-    report(f, FILL_20);
+    xk_report(f->x, FILL_20);
     unlock_db(f);
     assert_int_equal(exc_report_seq(f->x), 0);
     long long saved = -1;
     assert_false(db_meta_get_int(f->db2, "executor_report_seq", &saved) && saved != 0);
-    assert_int_equal(stored(f, "aftm-00c0ffee-20.E").o.status, ORDER_ACCEPTED);
-    assert_int_equal(net_position(f), 0);
+    assert_int_equal(xk_stored(f->os2, "aftm-00c0ffee-20.E").o.status, ORDER_ACCEPTED);
+    assert_int_equal(xk_net_position(f->os2), 0);
     /* reconciliation fetches it again from the gateway's report log: booked once, counter moved */
     f->gw.reports = json_loads("[" FILL_20 "]", 0, NULL);
     assert_non_null(f->gw.reports);
     exc_reconcile(f->x);
     assert_int_equal(f->gw.since_seq, 0);
-    assert_int_equal(stored(f, "aftm-00c0ffee-20.E").o.status, ORDER_FILLED);
-    assert_int_equal(net_position(f), 2);
+    assert_int_equal(xk_stored(f->os2, "aftm-00c0ffee-20.E").o.status, ORDER_FILLED);
+    assert_int_equal(xk_net_position(f->os2), 2);
     assert_int_equal(exc_report_seq(f->x), 1);
     assert_true(db_meta_get_int(f->db2, "executor_report_seq", &saved));
     assert_int_equal(saved, 1);
     exc_reconcile(f->x); /* again: nothing twice */
-    assert_int_equal(count_rows(f, "SELECT COUNT(*) FROM fills"), 1);
-    assert_int_equal(net_position(f), 2);
+    assert_int_equal(xk_count_rows(f->db2, "SELECT COUNT(*) FROM fills"), 1);
+    assert_int_equal(xk_net_position(f->os2), 2);
 }
 
 static void test_open_order_behind_the_broker_reads_the_report_log(void **state) {
@@ -461,7 +401,7 @@ static void test_open_order_behind_the_broker_reads_the_report_log(void **state)
     assert_true(db_meta_set_int(f->db, "executor_report_seq", 9));
     executor_config cfg = {.account = ACCOUNT, .attempts = 1, .limits = risk_limits_default()};
     executor_io io = {.ctx = &f->gw, .send_order = fake_send_order, .gateway_call = fake_call,
-                      .clock_us = fixed_clock};
+                      .clock_us = xk_fixed_clock};
     char err[256] = "";
     exc_free(f->x);
     f->x = exc_new(f->db, &cfg, &io, err, sizeof err);
@@ -471,8 +411,8 @@ static void test_open_order_behind_the_broker_reads_the_report_log(void **state)
                               "aftm-00c0ffee-21.E", "status", "filled", "fill_id", "R1", "fill_qty", (json_int_t)2,
                               "fill_price", (json_int_t)20003, "filled_qty", (json_int_t)2);
     exc_start(f->x);
-    assert_int_equal(stored(f, "aftm-00c0ffee-21.E").o.status, ORDER_FILLED);
-    assert_int_equal(net_position(f), 2);
+    assert_int_equal(xk_stored(f->os2, "aftm-00c0ffee-21.E").o.status, ORDER_FILLED);
+    assert_int_equal(xk_net_position(f->os2), 2);
     assert_int_equal(exc_report_seq(f->x), 9); /* read from the start, the counter stays */
     assert_int_equal(exc_open_orders(f->x), 0);
 }
@@ -487,10 +427,10 @@ static void test_order_the_gateway_already_had_is_looked_up(void **state) {
                               "fill_price", (json_int_t)20001, "filled_qty", (json_int_t)2);
     send_signal(f, "22.E", WIRE_BUY, 2, 0);
     assert_int_equal(f->gw.status_calls, 1);
-    order_record r = stored(f, "aftm-00c0ffee-22.E");
+    order_record r = xk_stored(f->os2, "aftm-00c0ffee-22.E");
     assert_int_equal(r.o.status, ORDER_FILLED);
     assert_int_equal(r.o.filled_qty, 2);
-    assert_int_equal(net_position(f), 2);
+    assert_int_equal(xk_net_position(f->os2), 2);
 
     /* ... and one the broker cancelled unfilled: booked cancelled, not left 'accepted' */
     json_decref(f->gw.status);
@@ -499,7 +439,7 @@ static void test_order_the_gateway_already_had_is_looked_up(void **state) {
     f->gw.status = json_pack("{s:b,s:s,s:I,s:s}", "found", 1, "status", "cancelled", "filled_qty", (json_int_t)0,
                              "reason", "IOC remainder");
     send_signal(f, "23.E", WIRE_BUY, 1, 0);
-    r = stored(f, "aftm-00c0ffee-23.E");
+    r = xk_stored(f->os2, "aftm-00c0ffee-23.E");
     assert_int_equal(r.o.status, ORDER_CANCELLED);
     assert_string_equal(r.o.reason, "IOC remainder");
     assert_int_equal(exc_open_orders(f->x), 0);
@@ -512,14 +452,14 @@ static void test_pending_orders_count_in_the_limits(void **state) {
     send_signal(f, "31.E", WIRE_BUY, 10, 0);
     send_signal(f, "32.E", WIRE_BUY, 10, 0);
     assert_int_equal(f->gw.sends, 2);
-    order_record r = stored(f, "aftm-00c0ffee-32.E");
+    order_record r = xk_stored(f->os2, "aftm-00c0ffee-32.E");
     assert_int_equal(r.o.status, ORDER_REJECTED);
     assert_non_null(strstr(r.o.reason, "max_position_per_product"));
-    report(f, "{\"seq\":1,\"client_order_id\":\"aftm-00c0ffee-30.E\",\"status\":\"filled\",\"fill_id\":\"P1\","
+    xk_report(f->x, "{\"seq\":1,\"client_order_id\":\"aftm-00c0ffee-30.E\",\"status\":\"filled\",\"fill_id\":\"P1\","
               "\"fill_qty\":10,\"fill_price\":20000,\"filled_qty\":10}");
-    report(f, "{\"seq\":2,\"client_order_id\":\"aftm-00c0ffee-31.E\",\"status\":\"filled\",\"fill_id\":\"P2\","
+    xk_report(f->x, "{\"seq\":2,\"client_order_id\":\"aftm-00c0ffee-31.E\",\"status\":\"filled\",\"fill_id\":\"P2\","
               "\"fill_qty\":10,\"fill_price\":20000,\"filled_qty\":10}");
-    assert_int_equal(net_position(f), 20);
+    assert_int_equal(xk_net_position(f->os2), 20);
 
     /* kill switch on at +20: four SELL 10 all look like exits alone; counted with the sells
      * already in flight, only two reduce the position, the others would open a short */
@@ -531,48 +471,48 @@ static void test_pending_orders_count_in_the_limits(void **state) {
         send_signal(f, id, WIRE_SELL, 10, 0);
     }
     assert_int_equal(f->gw.sends, 4);
-    assert_int_equal(stored(f, "aftm-00c0ffee-33.1.X").o.status, ORDER_ACCEPTED);
-    assert_true(strncmp(stored(f, "aftm-00c0ffee-33.2.X").o.reason, "risk kill_switch", 16) == 0);
-    assert_true(strncmp(stored(f, "aftm-00c0ffee-33.3.X").o.reason, "risk kill_switch", 16) == 0);
+    assert_int_equal(xk_stored(f->os2, "aftm-00c0ffee-33.1.X").o.status, ORDER_ACCEPTED);
+    assert_true(strncmp(xk_stored(f->os2, "aftm-00c0ffee-33.2.X").o.reason, "risk kill_switch", 16) == 0);
+    assert_true(strncmp(xk_stored(f->os2, "aftm-00c0ffee-33.3.X").o.reason, "risk kill_switch", 16) == 0);
 
     /* a sell's own fill frees what it held: once filled, the next sell is measured on the rest */
-    report(f, "{\"seq\":3,\"client_order_id\":\"aftm-00c0ffee-33.0.X\",\"status\":\"filled\",\"fill_id\":\"P3\","
+    xk_report(f->x, "{\"seq\":3,\"client_order_id\":\"aftm-00c0ffee-33.0.X\",\"status\":\"filled\",\"fill_id\":\"P3\","
               "\"fill_qty\":10,\"fill_price\":20000,\"filled_qty\":10}");
-    assert_int_equal(net_position(f), 10);
+    assert_int_equal(xk_net_position(f->os2), 10);
     send_signal(f, "34.X", WIRE_SELL, 10, 0); /* 10 open, 10 still pending to sell: an entry */
-    assert_true(strncmp(stored(f, "aftm-00c0ffee-34.X").o.reason, "risk kill_switch", 16) == 0);
-    report(f, "{\"seq\":4,\"client_order_id\":\"aftm-00c0ffee-33.1.X\",\"status\":\"cancelled\",\"filled_qty\":0}");
+    assert_true(strncmp(xk_stored(f->os2, "aftm-00c0ffee-34.X").o.reason, "risk kill_switch", 16) == 0);
+    xk_report(f->x, "{\"seq\":4,\"client_order_id\":\"aftm-00c0ffee-33.1.X\",\"status\":\"cancelled\",\"filled_qty\":0}");
     send_signal(f, "35.X", WIRE_SELL, 10, 0); /* the cancelled sell no longer counts */
-    assert_int_equal(stored(f, "aftm-00c0ffee-35.X").o.status, ORDER_ACCEPTED);
+    assert_int_equal(xk_stored(f->os2, "aftm-00c0ffee-35.X").o.status, ORDER_ACCEPTED);
 }
 
 static void test_absurd_reports_are_refused(void **state) {
     fixture *f = *state;
     send_signal(f, "40.E", WIRE_BUY, 2, 0);
 #define R40 "\"client_order_id\":\"aftm-00c0ffee-40.E\",\"status\":\"filled\",\"fill_id\":\"X%d\""
-    report(f, "{\"seq\":1," R40 ",\"fill_qty\":2,\"fill_price\":1e17,\"filled_qty\":2}", 1);
-    report(f, "{\"seq\":2," R40 ",\"fill_qty\":-3,\"fill_price\":20000,\"filled_qty\":2}", 2);
-    report(f, "{\"seq\":3," R40 ",\"fill_qty\":2,\"fill_price\":\"cheap\",\"filled_qty\":2}", 3);
-    report(f, "{\"seq\":4," R40 ",\"fill_qty\":2000000,\"fill_price\":20000,\"filled_qty\":2000000}", 4);
-    report(f, "{\"seq\":5," R40 ",\"fill_qty\":2,\"fill_price\":20000,\"filled_qty\":2.5}", 5);
+    xk_report(f->x, "{\"seq\":1," R40 ",\"fill_qty\":2,\"fill_price\":1e17,\"filled_qty\":2}", 1);
+    xk_report(f->x, "{\"seq\":2," R40 ",\"fill_qty\":-3,\"fill_price\":20000,\"filled_qty\":2}", 2);
+    xk_report(f->x, "{\"seq\":3," R40 ",\"fill_qty\":2,\"fill_price\":\"cheap\",\"filled_qty\":2}", 3);
+    xk_report(f->x, "{\"seq\":4," R40 ",\"fill_qty\":2000000,\"fill_price\":20000,\"filled_qty\":2000000}", 4);
+    xk_report(f->x, "{\"seq\":5," R40 ",\"fill_qty\":2,\"fill_price\":20000,\"filled_qty\":2.5}", 5);
     assert_int_equal(exc_report_seq(f->x), 5);
-    assert_int_equal(count_rows(f, "SELECT COUNT(*) FROM journal WHERE kind='report_refused'"), 5);
+    assert_int_equal(xk_count_rows(f->db2, "SELECT COUNT(*) FROM journal WHERE kind='report_refused'"), 5);
     /* a seq the gateway says it never sent is refused, and does not hide the reports after it */
     f->gw.last_seq = 5;
-    report(f, "{\"seq\":9000000000000000000," R40 ",\"fill_qty\":2,\"fill_price\":20000,\"filled_qty\":2}", 6);
-    report(f, "{\"seq\":4.5," R40 ",\"fill_qty\":2,\"fill_price\":20000,\"filled_qty\":2}", 7);
+    xk_report(f->x, "{\"seq\":9000000000000000000," R40 ",\"fill_qty\":2,\"fill_price\":20000,\"filled_qty\":2}", 6);
+    xk_report(f->x, "{\"seq\":4.5," R40 ",\"fill_qty\":2,\"fill_price\":20000,\"filled_qty\":2}", 7);
     assert_int_equal(exc_report_seq(f->x), 5);
-    assert_int_equal(net_position(f), 0);
-    assert_int_equal(stored(f, "aftm-00c0ffee-40.E").o.status, ORDER_ACCEPTED);
-    report(f, "{\"seq\":6," R40 ",\"fill_qty\":2,\"fill_price\":20000,\"filled_qty\":2}", 8);
+    assert_int_equal(xk_net_position(f->os2), 0);
+    assert_int_equal(xk_stored(f->os2, "aftm-00c0ffee-40.E").o.status, ORDER_ACCEPTED);
+    xk_report(f->x, "{\"seq\":6," R40 ",\"fill_qty\":2,\"fill_price\":20000,\"filled_qty\":2}", 8);
 #undef R40
     assert_int_equal(exc_report_seq(f->x), 6);
-    assert_int_equal(net_position(f), 2);
-    assert_int_equal(stored(f, "aftm-00c0ffee-40.E").o.status, ORDER_FILLED);
+    assert_int_equal(xk_net_position(f->os2), 2);
+    assert_int_equal(xk_stored(f->os2, "aftm-00c0ffee-40.E").o.status, ORDER_FILLED);
     /* what was stored restarts cleanly */
     executor_config cfg = {.account = ACCOUNT, .attempts = 1, .limits = risk_limits_default()};
     executor_io io = {.ctx = &f->gw, .send_order = fake_send_order, .gateway_call = fake_call,
-                      .clock_us = fixed_clock};
+                      .clock_us = xk_fixed_clock};
     char err[256] = "";
     executor_core *again = exc_new(f->db, &cfg, &io, err, sizeof err);
     assert_non_null(again);
@@ -589,17 +529,17 @@ static void test_order_not_stored_is_not_acknowledged(void **state) {
     send_signal(f, "50.E", WIRE_BUY, 1, 0);
     unlock_db(f);
     assert_int_equal(f->gw.sends, 0);
-    assert_int_equal(count_rows(f, "SELECT COUNT(*) FROM orders WHERE signal_id='50.E'"), 0);
+    assert_int_equal(xk_count_rows(f->db2, "SELECT COUNT(*) FROM orders WHERE signal_id='50.E'"), 0);
     send_signal(f, "50.E", WIRE_BUY, 1, 0);
     assert_int_equal(f->gw.sends, 1);
-    assert_int_equal(stored(f, "aftm-00c0ffee-50.E").o.status, ORDER_ACCEPTED);
+    assert_int_equal(xk_stored(f->os2, "aftm-00c0ffee-50.E").o.status, ORDER_ACCEPTED);
     /* a refusal that could not be stored is not acknowledged either */
     lock_db(f);
     send_signal(f, "51.E", WIRE_BUY, 99, 0);
     unlock_db(f);
-    assert_int_equal(count_rows(f, "SELECT COUNT(*) FROM orders WHERE signal_id='51.E'"), 0);
+    assert_int_equal(xk_count_rows(f->db2, "SELECT COUNT(*) FROM orders WHERE signal_id='51.E'"), 0);
     send_signal(f, "51.E", WIRE_BUY, 99, 0);
-    assert_int_equal(stored(f, "aftm-00c0ffee-51.E").o.status, ORDER_REJECTED);
+    assert_int_equal(xk_stored(f->os2, "aftm-00c0ffee-51.E").o.status, ORDER_REJECTED);
     /* an order stored under another client order id scheme (before instance ids) is found by
      * its signal id: the resend is a no-op */
     order_record r;
@@ -611,15 +551,14 @@ static void test_order_not_stored_is_not_acknowledged(void **state) {
     assert_int_equal(f->gw.sends, 1);
 }
 
-
 /* A fill of the order for signal id (its whole quantity) at 20000, as report seq. */
 static void fill_all(fixture *f, int seq, const char *signal_id) {
     char coid[ORDER_ID_MAX];
     snprintf(coid, sizeof coid, "aftm-00c0ffee-%s", signal_id);
-    order_record r = stored(f, coid);
-    report(f, "{\"seq\":%d,\"client_order_id\":\"%s\",\"status\":\"filled\",\"fill_id\":\"F-%s\",\"fill_qty\":%lld,"
+    order_record r = xk_stored(f->os2, coid);
+    xk_report(f->x, "{\"seq\":%d,\"client_order_id\":\"%s\",\"status\":\"filled\",\"fill_id\":\"F-%s\",\"fill_qty\":%lld,"
               "\"fill_price\":20000,\"filled_qty\":%lld}", seq, coid, signal_id, (long long)r.o.qty, (long long)r.o.qty);
-    assert_int_equal(stored(f, coid).o.status, ORDER_FILLED);
+    assert_int_equal(xk_stored(f->os2, coid).o.status, ORDER_FILLED);
 }
 
 static void test_exit_is_sized_to_what_the_account_still_holds(void **state) {
@@ -629,14 +568,14 @@ static void test_exit_is_sized_to_what_the_account_still_holds(void **state) {
     /* two of the three lots closed by an order that is not the condition's */
     send_signal(f, "hand-1", WIRE_SELL, 2, 0);
     fill_all(f, 2, "hand-1");
-    assert_int_equal(net_position(f), 1);
+    assert_int_equal(xk_net_position(f->os2), 1);
 
     send_signal(f, "21.X", WIRE_SELL, 3, 21);
     assert_string_equal(f->gw.sent_coid, "aftm-00c0ffee-21.X");
     assert_int_equal(f->gw.sent_qty, 1); /* not 3: that would open a short of 2 */
-    assert_int_equal(stored(f, "aftm-00c0ffee-21.X").o.qty, 1);
+    assert_int_equal(xk_stored(f->os2, "aftm-00c0ffee-21.X").o.qty, 1);
     fill_all(f, 3, "21.X");
-    assert_int_equal(net_position(f), 0);
+    assert_int_equal(xk_net_position(f->os2), 0);
 }
 
 static void test_exit_of_a_position_closed_by_hand_is_skipped(void **state) {
@@ -649,16 +588,16 @@ static void test_exit_of_a_position_closed_by_hand_is_skipped(void **state) {
     fill_all(f, 1, entry);
     send_signal(f, "hand-2", WIRE_SELL, 2, 0);
     fill_all(f, 2, "hand-2");
-    assert_int_equal(net_position(f), 0);
+    assert_int_equal(xk_net_position(f->os2), 0);
 
     int sends = f->gw.sends;
     send_signal(f, exit_id, WIRE_SELL, 2, id);
     assert_int_equal(f->gw.sends, sends); /* nothing sent */
     snprintf(coid, sizeof coid, "aftm-00c0ffee-%s", exit_id);
-    order_record r = stored(f, coid); /* the row acknowledges the signal */
+    order_record r = xk_stored(f->os2, coid); /* the row acknowledges the signal */
     assert_int_equal(r.o.status, ORDER_REJECTED);
     assert_true(strncmp(r.o.reason, "closed by hand: ", 16) == 0);
-    assert_int_equal(net_position(f), 0);
+    assert_int_equal(xk_net_position(f->os2), 0);
     condition_record c;
     assert_true(cstore_get(f->cs2, id, &c));
     assert_string_equal(c.status, "closed");
@@ -682,7 +621,7 @@ static void test_kill_switch_passes_exits_of_conditions_that_net_to_zero(void **
     fill_all(f, 1, "31.E");
     send_signal(f, "32.E", WIRE_SELL, 1, 32);
     fill_all(f, 2, "32.E");
-    assert_int_equal(net_position(f), 0);
+    assert_int_equal(xk_net_position(f->os2), 0);
 
     assert_true(db_meta_set_int(f->db2, "kill_switch", 1));
     exc_poll_state(f->x);
@@ -690,18 +629,18 @@ static void test_kill_switch_passes_exits_of_conditions_that_net_to_zero(void **
 
     send_signal(f, "31.X", WIRE_SELL, 1, 31);
     assert_string_equal(f->gw.sent_coid, "aftm-00c0ffee-31.X");
-    assert_int_equal(stored(f, "aftm-00c0ffee-31.X").o.status, ORDER_ACCEPTED);
+    assert_int_equal(xk_stored(f->os2, "aftm-00c0ffee-31.X").o.status, ORDER_ACCEPTED);
     /* while the first exit is still open, the second closes its own lot too */
     send_signal(f, "32.X", WIRE_BUY, 1, 32);
     assert_string_equal(f->gw.sent_coid, "aftm-00c0ffee-32.X");
     assert_int_equal(f->gw.sent_qty, 1);
-    assert_int_equal(stored(f, "aftm-00c0ffee-32.X").o.status, ORDER_ACCEPTED);
+    assert_int_equal(xk_stored(f->os2, "aftm-00c0ffee-32.X").o.status, ORDER_ACCEPTED);
     fill_all(f, 3, "31.X");
     fill_all(f, 4, "32.X");
-    assert_int_equal(net_position(f), 0);
+    assert_int_equal(xk_net_position(f->os2), 0);
     /* an entry is still refused */
     send_signal(f, "33.E", WIRE_BUY, 1, 33);
-    assert_int_equal(stored(f, "aftm-00c0ffee-33.E").o.status, ORDER_REJECTED);
+    assert_int_equal(xk_stored(f->os2, "aftm-00c0ffee-33.E").o.status, ORDER_REJECTED);
 }
 
 int main(void) {

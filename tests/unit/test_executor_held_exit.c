@@ -14,15 +14,13 @@
 #include <cmocka.h>
 
 #include "testkit.h"
+#include "executor_kit.h"
 
 #include "app/executor/executor_core.h"
 #include "store/condition_store.h"
 #include "store/order_store.h"
 #include "store/signal_outbox.h"
 
-#define NOW_US 1750212000000000LL /* Wednesday 2025-06-18 10:00 Asia/Taipei: day session */
-#define SYMBOL "TXFF5"
-#define ACCOUNT "ACC1"
 #define ENTRY_COID "aftm-00c0ffee-7.E"
 #define EXIT_COID "aftm-00c0ffee-7.X"
 
@@ -83,22 +81,15 @@ static void start_core(fixture *f) {
     executor_config cfg = {.account = ACCOUNT, .attempts = 1, .limits = risk_limits_default()};
     executor_io io = {.ctx = f, .send_order = fake_send, .gateway_call = fake_call, .clock_us = test_clock,
                       .acknowledge = on_ack};
-    char err[256] = "";
-    f->x = exc_new(f->db, &cfg, &io, err, sizeof err);
-    if (!f->x) fail_msg("exc_new: %s", err);
-    exc_start(f->x);
-    exc_set_last_price(f->x, SYMBOL, 20000);
+    f->x = xk_start(f->db, &cfg, &io);
 }
 
 static int setup(void **state) {
     fixture *f = calloc(1, sizeof *f);
-    tk_home_make(&f->home, "exheld");
-    f->db = tk_db_open(&f->home);
-    f->db2 = tk_db_open(&f->home);
+    xk_open(&f->home, "exheld", &f->db, &f->db2);
     assert_non_null(f->os2 = ostore_open(f->db2));
     assert_non_null(f->cs2 = cstore_open(f->db2));
     assert_non_null(f->ob2 = outbox_open(f->db2));
-    assert_true(db_meta_set_text(f->db, "instance_id", "00c0ffee"));
     f->now_us = NOW_US;
     start_core(f);
     *state = f;
@@ -113,24 +104,13 @@ static int teardown(void **state) {
     outbox_close(f->ob2);
     cstore_close(f->cs2);
     ostore_close(f->os2);
-    db_close(f->db2);
-    db_close(f->db);
-    tk_home_remove(&f->home);
+    xk_close(&f->home, f->db, f->db2);
     free(f);
     return 0;
 }
 
 static void send_signal(fixture *f, const char *id, wire_side side, int64_t qty) {
-    wire_signal s;
-    memset(&s, 0, sizeof s);
-    s.when = (double)f->now_us / 1e6 - 0.05;
-    s.side = side;
-    snprintf(s.commodity_id, sizeof s.commodity_id, "%s", SYMBOL);
-    s.has_ext = true;
-    snprintf(s.signal_id, sizeof s.signal_id, "%s", id);
-    s.condition_id = 7;
-    s.quantity = qty;
-    s.price = 20000;
+    wire_signal s = xk_signal(f->now_us, id, side, qty, 7);
     exc_on_signal(f->x, &s);
 }
 
@@ -144,12 +124,6 @@ static void fill_report(fixture *f, int seq, const char *coid) {
 }
 
 static bool has_order(fixture *f, const char *coid, order_record *r) { return ostore_get(f->os2, coid, r); }
-
-static int64_t net_position(fixture *f) {
-    position p;
-    assert_true(ostore_position_get(f->os2, ACCOUNT, SYMBOL, &p));
-    return p.net_qty;
-}
 
 /* The entry of condition 7 (buy 2) is accepted; the strategy has seen its fill, the executor
  * not yet: the exit arrives first. */
@@ -187,7 +161,7 @@ static void test_exit_waits_for_the_entry_fill_on_the_report_stream(void **state
     assert_int_equal(r.o.status, ORDER_ACCEPTED);
     assert_int_equal(outbox_acknowledged(f->ob2, "7.X"), 1);
     fill_report(f, 2, EXIT_COID);
-    assert_int_equal(net_position(f), 0);
+    assert_int_equal(xk_net_position(f->os2), 0);
     /* decided once: more reports and polls send nothing more */
     exc_poll_state(f->x);
     f->now_us += 60 * 1000000LL;
@@ -212,7 +186,7 @@ static void test_exit_past_its_deadline_is_decided_on_the_broker(void **state) {
     assert_int_equal(f->sends, 2);
     assert_string_equal(f->sent_coid, EXIT_COID);
     assert_int_equal(f->sent_qty, 2);
-    assert_int_equal(net_position(f), 2); /* the entry booked, the exit on its way */
+    assert_int_equal(xk_net_position(f->os2), 2); /* the entry booked, the exit on its way */
 }
 
 static void test_exit_never_opens_while_the_broker_shows_the_entry_unfilled(void **state) {
@@ -240,7 +214,7 @@ static void test_exit_of_an_entry_that_ended_unfilled_is_skipped(void **state) {
     assert_true(has_order(f, EXIT_COID, &r));
     assert_int_equal(r.o.status, ORDER_REJECTED);
     assert_int_equal(f->sends, 1);
-    assert_int_equal(net_position(f), 0);
+    assert_int_equal(xk_net_position(f->os2), 0);
 }
 
 static void test_restarted_executor_picks_up_a_held_exit(void **state) {

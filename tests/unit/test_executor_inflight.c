@@ -14,13 +14,11 @@
 #include <cmocka.h>
 
 #include "testkit.h"
+#include "executor_kit.h"
 
 #include "app/executor/executor_core.h"
 #include "store/order_store.h"
 
-#define NOW_US 1750212000000000LL /* Wednesday 2025-06-18 10:00 Asia/Taipei: day session */
-#define SYMBOL "TXFF5"
-#define ACCOUNT "ACC1"
 #define MAX_SENT 512
 
 typedef struct {
@@ -82,24 +80,17 @@ static void start_core(fixture *f, bool wide_limits) {
     }
     executor_io io = {.ctx = &f->link, .submit_order = fake_submit, .gateway_call = no_call,
                       .clock_us = test_clock, .acknowledge = on_ack};
-    char err[256] = "";
-    f->x = exc_new(f->db, &cfg, &io, err, sizeof err);
-    if (!f->x) fail_msg("exc_new: %s", err);
-    exc_start(f->x);
-    exc_set_last_price(f->x, SYMBOL, 20000);
+    f->x = xk_start(f->db, &cfg, &io);
 }
 
 static int setup(void **state) {
     fixture *f = calloc(1, sizeof *f);
-    tk_home_make(&f->home, "exflight");
-    f->db = tk_db_open(&f->home);
-    f->db2 = tk_db_open(&f->home);
+    xk_open(&f->home, "exflight", &f->db, &f->db2);
     f->os2 = ostore_open(f->db2);
     assert_non_null(f->os2);
     f->link.observer = f->os2;
     f->link.now_us = NOW_US;
     f->link.all_committed = true;
-    assert_true(db_meta_set_text(f->db, "instance_id", "00c0ffee"));
     start_core(f, false);
     *state = f;
     return 0;
@@ -109,23 +100,13 @@ static int teardown(void **state) {
     fixture *f = *state;
     exc_free(f->x);
     ostore_close(f->os2);
-    db_close(f->db2);
-    db_close(f->db);
-    tk_home_remove(&f->home);
+    xk_close(&f->home, f->db, f->db2);
     free(f);
     return 0;
 }
 
 static void send_signal(fixture *f, const char *id) {
-    wire_signal s;
-    memset(&s, 0, sizeof s);
-    s.when = (double)f->link.now_us / 1e6 - 0.05;
-    s.side = WIRE_BUY;
-    snprintf(s.commodity_id, sizeof s.commodity_id, "%s", SYMBOL);
-    s.has_ext = true;
-    snprintf(s.signal_id, sizeof s.signal_id, "%s", id);
-    s.quantity = 1;
-    s.price = 20000;
+    wire_signal s = xk_signal(f->link.now_us, id, WIRE_BUY, 1, 0);
     exc_on_signal(f->x, &s);
 }
 
@@ -138,37 +119,11 @@ static void answer(fixture *f, const char *coid, const char *serial) {
     exc_on_order_reply(f->x, coid, body, (size_t)n);
 }
 
-static void report(fixture *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void report(fixture *f, const char *fmt, ...) {
-    char body[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(body, sizeof body, fmt, ap);
-    va_end(ap);
-    assert_true(n > 0 && (size_t)n < sizeof body);
-    exc_on_report_message(f->x, body, (size_t)n);
-}
-
 #define FILL_REPORT                                                                                              \
     "{\"seq\":%d,\"client_order_id\":\"%s\",\"status\":\"filled\",\"fill_id\":\"%s\",\"fill_qty\":1,"          \
     "\"fill_price\":20000,\"filled_qty\":1}"
 
-static order_record stored(fixture *f, const char *coid) {
-    order_record r;
-    if (!ostore_get(f->os2, coid, &r)) fail_msg("order %s is not stored", coid);
-    return r;
-}
-
-static long long count_rows(fixture *f, const char *sql) {
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(f->db2, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    long long n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return n;
-}
-
-static long long count_orders(fixture *f) { return count_rows(f, "SELECT COUNT(*) FROM orders"); }
+static long long count_orders(fixture *f) { return xk_count_rows(f->db2, "SELECT COUNT(*) FROM orders"); }
 
 static void lock_db(fixture *f) {
     assert_int_equal(sqlite3_exec(f->db2, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
@@ -201,7 +156,7 @@ static void test_burst_stored_together_then_all_in_flight(void **state) {
     /* all four wait at once; none was answered yet */
     assert_int_equal(exc_in_flight(f->x), 4);
     assert_int_equal(exc_stats(f->x).orders, 4);
-    assert_int_equal(stored(f, "aftm-00c0ffee-2.E").o.status, ORDER_NEW);
+    assert_int_equal(xk_stored(f->os2, "aftm-00c0ffee-2.E").o.status, ORDER_NEW);
 }
 
 static void test_answers_out_of_order_matched_by_id(void **state) {
@@ -214,14 +169,14 @@ static void test_answers_out_of_order_matched_by_id(void **state) {
     answer(f, "aftm-00c0ffee-3.E", "S3");
     answer(f, "aftm-00c0ffee-1.E", "S1");
     assert_int_equal(exc_in_flight(f->x), 1);
-    assert_int_equal(stored(f, "aftm-00c0ffee-2.E").o.status, ORDER_NEW);
+    assert_int_equal(xk_stored(f->os2, "aftm-00c0ffee-2.E").o.status, ORDER_NEW);
     answer(f, "aftm-00c0ffee-2.E", "S2");
     assert_int_equal(exc_in_flight(f->x), 0);
     for (int i = 1; i <= 3; i++) {
         char coid[64], serial[16];
         snprintf(coid, sizeof coid, "aftm-00c0ffee-%d.E", i);
         snprintf(serial, sizeof serial, "S%d", i);
-        order_record r = stored(f, coid);
+        order_record r = xk_stored(f->os2, coid);
         assert_int_equal(r.o.status, ORDER_ACCEPTED);
         assert_string_equal(r.order_serial, serial);
     }
@@ -254,14 +209,14 @@ static void test_one_timeout_while_others_complete(void **state) {
     /* out of attempts: left 'sent' for reconciliation, not refused, not sent a third time */
     assert_int_equal(f->link.sends, 4);
     assert_int_equal(exc_in_flight(f->x), 0);
-    order_record r = stored(f, "aftm-00c0ffee-2.E");
+    order_record r = xk_stored(f->os2, "aftm-00c0ffee-2.E");
     assert_int_equal(r.o.status, ORDER_SENT);
     assert_non_null(strstr(r.o.reason, "no answer"));
-    assert_int_equal(stored(f, "aftm-00c0ffee-1.E").o.status, ORDER_ACCEPTED);
-    assert_int_equal(stored(f, "aftm-00c0ffee-3.E").o.status, ORDER_ACCEPTED);
+    assert_int_equal(xk_stored(f->os2, "aftm-00c0ffee-1.E").o.status, ORDER_ACCEPTED);
+    assert_int_equal(xk_stored(f->os2, "aftm-00c0ffee-3.E").o.status, ORDER_ACCEPTED);
     /* the answer comes after all: it is the broker's word, and is booked */
     answer(f, "aftm-00c0ffee-2.E", "S2");
-    r = stored(f, "aftm-00c0ffee-2.E");
+    r = xk_stored(f->os2, "aftm-00c0ffee-2.E");
     assert_int_equal(r.o.status, ORDER_ACCEPTED);
     assert_string_equal(r.order_serial, "S2");
 }
@@ -288,14 +243,14 @@ static void test_bad_answers_change_nothing(void **state) {
     exc_on_order_reply(f->x, "aftm-00c0ffee-1.E", "not json", 8);
     exc_on_order_reply(f->x, "aftm-00c0ffee-1.E", "[1]", 3);
     assert_int_equal(exc_in_flight(f->x), 1);
-    assert_int_equal(stored(f, "aftm-00c0ffee-1.E").o.status, ORDER_NEW);
+    assert_int_equal(xk_stored(f->os2, "aftm-00c0ffee-1.E").o.status, ORDER_NEW);
     answer(f, "aftm-00c0ffee-99.E", "S9"); /* an order this executor never placed */
     assert_int_equal(count_orders(f), 1);
     assert_int_equal(exc_in_flight(f->x), 1);
     /* a refusal is matched like an acceptance */
     const char *no = "{\"success\": false, \"error_message\": \"not enough margin\", \"error_code\": \"E42\"}";
     exc_on_order_reply(f->x, "aftm-00c0ffee-1.E", no, strlen(no));
-    order_record r = stored(f, "aftm-00c0ffee-1.E");
+    order_record r = xk_stored(f->os2, "aftm-00c0ffee-1.E");
     assert_int_equal(r.o.status, ORDER_REJECTED);
     assert_non_null(strstr(r.o.reason, "not enough margin"));
     assert_int_equal(exc_in_flight(f->x), 0);
@@ -311,7 +266,7 @@ static void test_queue_full_counts_as_an_attempt(void **state) {
     exc_service(f->x);
     assert_int_equal(f->link.sends, 1);
     answer(f, "aftm-00c0ffee-1.E", "S1");
-    assert_int_equal(stored(f, "aftm-00c0ffee-1.E").o.status, ORDER_ACCEPTED);
+    assert_int_equal(xk_stored(f->os2, "aftm-00c0ffee-1.E").o.status, ORDER_ACCEPTED);
 }
 
 static void test_batch_when_the_database_is_busy(void **state) {
@@ -347,18 +302,18 @@ static void test_answer_that_cannot_be_stored_is_kept(void **state) {
     lock_db(f);
     answer(f, "aftm-00c0ffee-1.E", "S1");
     assert_int_equal(exc_in_flight(f->x), 0);
-    assert_int_equal(stored(f, "aftm-00c0ffee-1.E").o.status, ORDER_NEW);
+    assert_int_equal(xk_stored(f->os2, "aftm-00c0ffee-1.E").o.status, ORDER_NEW);
     /* kept: reconciliation does not send the order again meanwhile, the core asks to be woken */
     exc_reconcile(f->x);
     assert_int_equal(f->link.sends, 1);
     assert_true(exc_next_timeout_ms(f->x) >= 0);
     f->link.now_us += 300 * 1000;
     exc_service(f->x); /* still held: kept again */
-    assert_int_equal(stored(f, "aftm-00c0ffee-1.E").o.status, ORDER_NEW);
+    assert_int_equal(xk_stored(f->os2, "aftm-00c0ffee-1.E").o.status, ORDER_NEW);
     unlock_db(f);
     f->link.now_us += 300 * 1000;
     exc_service(f->x);
-    order_record r = stored(f, "aftm-00c0ffee-1.E");
+    order_record r = xk_stored(f->os2, "aftm-00c0ffee-1.E");
     assert_int_equal(r.o.status, ORDER_ACCEPTED);
     assert_string_equal(r.order_serial, "S1");
     assert_int_equal(f->link.sends, 1); /* the broker's word was applied, not asked for again */
@@ -374,15 +329,15 @@ static void test_answers_and_reports_read_together_commit_together(void **state)
     exc_begin_batch(f->x);
     answer(f, "aftm-00c0ffee-2.E", "S2");
     answer(f, "aftm-00c0ffee-1.E", "S1");
-    report(f, FILL_REPORT, 1, "aftm-00c0ffee-1.E", "F1");
+    xk_report(f->x, FILL_REPORT, 1, "aftm-00c0ffee-1.E", "F1");
     /* nothing is visible before the commit */
-    assert_int_equal(stored(f, "aftm-00c0ffee-1.E").o.status, ORDER_NEW);
-    assert_int_equal(stored(f, "aftm-00c0ffee-2.E").o.status, ORDER_NEW);
-    assert_int_equal(count_rows(f, "SELECT COUNT(*) FROM fills"), 0);
+    assert_int_equal(xk_stored(f->os2, "aftm-00c0ffee-1.E").o.status, ORDER_NEW);
+    assert_int_equal(xk_stored(f->os2, "aftm-00c0ffee-2.E").o.status, ORDER_NEW);
+    assert_int_equal(xk_count_rows(f->db2, "SELECT COUNT(*) FROM fills"), 0);
     exc_end_batch(f->x);
-    assert_int_equal(stored(f, "aftm-00c0ffee-1.E").o.status, ORDER_FILLED);
-    assert_int_equal(stored(f, "aftm-00c0ffee-2.E").o.status, ORDER_ACCEPTED);
-    assert_int_equal(count_rows(f, "SELECT COUNT(*) FROM fills"), 1);
+    assert_int_equal(xk_stored(f->os2, "aftm-00c0ffee-1.E").o.status, ORDER_FILLED);
+    assert_int_equal(xk_stored(f->os2, "aftm-00c0ffee-2.E").o.status, ORDER_ACCEPTED);
+    assert_int_equal(xk_count_rows(f->db2, "SELECT COUNT(*) FROM fills"), 1);
     assert_int_equal(exc_report_seq(f->x), 1);
     assert_int_equal(exc_open_orders(f->x), 1);
     assert_int_equal(exc_stats(f->x).fills, 1);
@@ -403,10 +358,10 @@ static void test_failed_batch_leaves_memory_as_it_was(void **state) {
     exc_begin_batch(f->x);
     answer(f, "aftm-00c0ffee-1.E", "S1");
     answer(f, "aftm-00c0ffee-2.E", "S2");
-    report(f, FILL_REPORT, 1, "aftm-00c0ffee-1.E", "F1");
+    xk_report(f->x, FILL_REPORT, 1, "aftm-00c0ffee-1.E", "F1");
     exc_end_batch(f->x);
-    assert_int_equal(stored(f, "aftm-00c0ffee-1.E").o.status, ORDER_NEW);
-    assert_int_equal(stored(f, "aftm-00c0ffee-2.E").o.status, ORDER_NEW);
+    assert_int_equal(xk_stored(f->os2, "aftm-00c0ffee-1.E").o.status, ORDER_NEW);
+    assert_int_equal(xk_stored(f->os2, "aftm-00c0ffee-2.E").o.status, ORDER_NEW);
     assert_int_equal(exc_report_seq(f->x), 0); /* fetched again */
     assert_int_equal(exc_open_orders(f->x), 2);
     assert_int_equal(exc_stats(f->x).fills, 0);
@@ -415,12 +370,12 @@ static void test_failed_batch_leaves_memory_as_it_was(void **state) {
     /* the answers were kept: applied at the next service, not sent again */
     f->link.now_us += 300 * 1000;
     exc_service(f->x);
-    assert_int_equal(stored(f, "aftm-00c0ffee-1.E").o.status, ORDER_ACCEPTED);
-    assert_string_equal(stored(f, "aftm-00c0ffee-2.E").order_serial, "S2");
+    assert_int_equal(xk_stored(f->os2, "aftm-00c0ffee-1.E").o.status, ORDER_ACCEPTED);
+    assert_string_equal(xk_stored(f->os2, "aftm-00c0ffee-2.E").order_serial, "S2");
     assert_int_equal(f->link.sends, 2);
     /* and the report comes again under the same seq */
-    report(f, FILL_REPORT, 1, "aftm-00c0ffee-1.E", "F1");
-    assert_int_equal(stored(f, "aftm-00c0ffee-1.E").o.status, ORDER_FILLED);
+    xk_report(f->x, FILL_REPORT, 1, "aftm-00c0ffee-1.E", "F1");
+    assert_int_equal(xk_stored(f->os2, "aftm-00c0ffee-1.E").o.status, ORDER_FILLED);
     assert_int_equal(exc_report_seq(f->x), 1);
     assert_int_equal(exc_open_orders(f->x), 1);
     assert_int_equal(exc_stats(f->x).fills, 1);
@@ -447,9 +402,9 @@ static void test_hundreds_in_flight_answered_in_any_order(void **state) {
         snprintf(serial, sizeof serial, "S%d", i);
         answer(f, coid, serial);
         assert_int_equal(exc_in_flight(f->x), N - k - 1);
-        if (k % 50 == 0) assert_string_equal(stored(f, coid).order_serial, serial);
+        if (k % 50 == 0) assert_string_equal(xk_stored(f->os2, coid).order_serial, serial);
     }
-    assert_int_equal(count_rows(f, "SELECT COUNT(*) FROM orders WHERE status='accepted'"), N);
+    assert_int_equal(xk_count_rows(f->db2, "SELECT COUNT(*) FROM orders WHERE status='accepted'"), N);
     assert_int_equal(f->link.sends, N);
     assert_int_equal(exc_next_timeout_ms(f->x), -1);
 }

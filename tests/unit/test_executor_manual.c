@@ -12,14 +12,12 @@
 #include <cmocka.h>
 
 #include "testkit.h"
+#include "executor_kit.h"
 
 #include "app/executor/executor_core.h"
 #include "store/manual_requests.h"
 #include "store/order_store.h"
 #include "store/trading_state.h"
-
-#define NOW_US 1750212000000000LL /* Wednesday 2025-06-18 10:00 Asia/Taipei: day session */
-#define ACCOUNT "ACC1"
 
 typedef struct {
     tk_home home;
@@ -63,26 +61,14 @@ static json_t *gateway(void *ctx, json_t *req, char *err, size_t errlen) {
     return no_reports(ctx, req, err, errlen);
 }
 
-static int64_t fixed_clock(void *ctx) {
-    (void)ctx;
-    return NOW_US;
-}
-
 static int setup(void **state) {
     fixture *f = calloc(1, sizeof *f);
-    tk_home_make(&f->home, "exmanual");
-    f->db = tk_db_open(&f->home);
-    f->db2 = tk_db_open(&f->home);
+    xk_open(&f->home, "exmanual", &f->db, &f->db2);
     assert_non_null(f->os2 = ostore_open(f->db2));
-    assert_true(db_meta_set_text(f->db, "instance_id", "00c0ffee"));
     executor_config cfg = {.account = ACCOUNT, .attempts = 1, .limits = risk_limits_default()};
     cfg.limits.max_lots_per_order = 5;
-    executor_io io = {.ctx = f, .send_order = accept_order, .gateway_call = gateway, .clock_us = fixed_clock};
-    char err[256] = "";
-    f->x = exc_new(f->db, &cfg, &io, err, sizeof err);
-    if (!f->x) fail_msg("exc_new: %s", err);
-    exc_start(f->x);
-    exc_set_last_price(f->x, "TXFF5", 20000);
+    executor_io io = {.ctx = f, .send_order = accept_order, .gateway_call = gateway, .clock_us = xk_fixed_clock};
+    f->x = xk_start(f->db, &cfg, &io);
     *state = f;
     return 0;
 }
@@ -91,9 +77,7 @@ static int teardown(void **state) {
     fixture *f = *state;
     exc_free(f->x);
     ostore_close(f->os2);
-    db_close(f->db2);
-    db_close(f->db);
-    tk_home_remove(&f->home);
+    xk_close(&f->home, f->db, f->db2);
     free(f);
     return 0;
 }
