@@ -2,6 +2,7 @@
 original's msgpack messages (ticks and signals) as a peer would send them. A test that passes
 leaves no temporary home behind; one that fails keeps it for reading its logs."""
 import atexit
+import contextlib
 import json
 import os
 import re
@@ -139,6 +140,22 @@ class Env:
         p = subprocess.Popen([AFTM] + list(args), env=self.env, stdout=out, stderr=subprocess.STDOUT)
         _children.append(p)
         return p
+
+
+@contextlib.contextmanager
+def aftm_running(env, *args):
+    """aftm run ARGS (output in <home>/run.log) for the with block; then Ctrl+C, and when the
+    block ended normally, aftm run must have stopped by itself with 0 within a minute."""
+    run = env.start("run", *args)
+    try:
+        yield run
+    finally:
+        run.send_signal(signal.SIGINT)
+        try:
+            run.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            run.kill()
+    check(run.returncode == 0, "aftm run stops on Ctrl+C")
 
 
 def write_ticks(path, prices, symbol="TXFF5", start="2025-06-17 09:00:00", step_s=0.1):

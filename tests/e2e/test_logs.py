@@ -9,7 +9,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from aftm_e2e import AFTM, Env, check, check_logs_clean, wait_until  # noqa: E402
+from aftm_e2e import AFTM, Env, aftm_running, check, check_logs_clean, wait_until  # noqa: E402
 
 PROCS = ("exchange", "gateway", "executor", "strategy")
 
@@ -22,11 +22,8 @@ def main():
 
     e.env["AFTM_LOG_MAX_BYTES"] = "4096"
     e.env["AFTM_LOG_KEEP"] = "2"
-    out = open(os.path.join(e.home, "run.log"), "w")
-    run = subprocess.Popen([AFTM, "run", "--demo", "--for", "240", "--rate", "50", "--seed", "3"], env=e.env,
-                           stdout=out, stderr=subprocess.STDOUT)
     follower = None
-    try:
+    with aftm_running(e, "--demo", "--for", "240", "--rate", "50", "--seed", "3"):
         check(wait_until(lambda: all(os.path.exists(os.path.join(logs, p + ".log")) for p in PROCS), timeout=40),
               "aftm run writes logs/exchange.log, gateway.log, executor.log and strategy.log")
         # the demo trades: the executor's log grows past 4 KiB and is rotated
@@ -38,13 +35,6 @@ def main():
         sizes = {n: os.path.getsize(os.path.join(logs, n)) for n in os.listdir(logs) if n.startswith("executor")}
         check(all(s <= 4096 + 1024 for s in sizes.values()), "no file much past the limit: %s" % sizes)
         check(not os.path.exists(os.path.join(logs, "executor.log.3")), "AFTM_LOG_KEEP=2 keeps two old files")
-    finally:
-        run.send_signal(signal.SIGINT)
-        try:
-            run.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            run.kill()
-    check(run.returncode == 0, "aftm run stops on Ctrl+C")
     follower.send_signal(signal.SIGINT)
     fout, ferr = follower.communicate(timeout=20)
     check(follower.returncode == 0, "aftm logs -f ends on Ctrl+C with 0 (%s)" % ferr.decode()[-300:])

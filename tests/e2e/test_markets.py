@@ -5,12 +5,10 @@ registered and added while aftm run runs enters and exits on MXFF5's own ticks, 
 order on MXFF5 fills, under aftm run's random walk of TXFF5."""
 import json
 import os
-import signal
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from aftm_e2e import AFTM, Env, check, check_logs_clean, wait_until  # noqa: E402
+from aftm_e2e import Env, aftm_running, check, check_logs_clean, wait_until  # noqa: E402
 
 import msgpack  # noqa: E402
 import zmq  # noqa: E402
@@ -18,10 +16,7 @@ import zmq  # noqa: E402
 
 def main():
     e = Env()
-    log = open(os.path.join(e.home, "run.log"), "w")
-    run = subprocess.Popen([AFTM, "run", "--for", "180", "--rate", "40", "--seed", "5"], env=e.env, stdout=log,
-                           stderr=subprocess.STDOUT)
-    try:
+    with aftm_running(e, "--for", "180", "--rate", "40", "--seed", "5"):
         def session_up():
             code, out, _ = e.cli("status", "--json", check=False)
             return code == 0 and json.loads(out)["session"]["state"] == "active" and json.loads(out)["gateway_up"]
@@ -74,13 +69,6 @@ def main():
             c, o, _ = e.cli("positions", "--broker", "--json", check=False)
             return c == 0 and any(p.get("symbol") == "MXFG5" and p.get("net_qty") == -1 for p in json.loads(o))
         check(wait_until(mx_short, timeout=20), "it fills: MXFG5 -1 at the broker")
-    finally:
-        run.send_signal(signal.SIGINT)
-        try:
-            run.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            run.kill()
-    check(run.returncode == 0, "aftm run stops on Ctrl+C")
     check_logs_clean(e)
     print("PASS")
 
