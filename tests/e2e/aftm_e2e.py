@@ -135,6 +135,39 @@ class Env:
         sock.curve_server = True
         return sock
 
+    def orders(self):
+        """aftm's books' orders, by signal id."""
+        return {o["signal_id"]: o for o in self.json("orders", "--json")}
+
+    def books(self):
+        """aftm's positions that are not flat: {symbol: net qty}."""
+        return {p["symbol"]: p["net_qty"] for p in self.json("positions", "--json") if p["net_qty"]}
+
+    def broker(self):
+        """The broker's positions that are not flat, {symbol: net qty}; None while it cannot say."""
+        code, out, _ = self.cli("positions", "--broker", "--json", check=False)
+        return {p["symbol"]: p["net_qty"] for p in json.loads(out) if p["net_qty"]} if code == 0 else None
+
+    def executor_up(self):
+        """aftm status says the session is active, the gateway up and the executor running."""
+        code, out, _ = self.cli("status", "--json", check=False)
+        st = json.loads(out) if code == 0 else None
+        return bool(st and st["session"]["state"] == "active" and st["gateway_up"] and
+                    any(p["name"] == "executor" and p["state"] == "running" for p in st["processes"]))
+
+    def next_tick(self, timeout_ms):
+        """The next tick the gateway publishes (its "tick" map), or None when none comes in time."""
+        import zmq
+        sub = self.curve(zmq.Context.instance().socket(zmq.SUB), "gateway")
+        try:
+            sub.setsockopt(zmq.SUBSCRIBE, b"TICK")
+            sub.connect(self.ep("tick"))
+            if sub.poll(timeout_ms) == 0:
+                return None
+            return msgpack.unpackb(sub.recv_multipart()[-1], raw=False)["tick"]
+        finally:
+            sub.close()
+
     def start(self, *args, log=None):
         out = open(log or os.path.join(self.home, "%s.log" % args[0]), "w")
         p = subprocess.Popen([AFTM] + list(args), env=self.env, stdout=out, stderr=subprocess.STDOUT)

@@ -12,34 +12,18 @@ processes of 'aftm run' (exchange, gateway, executor, strategy):
    naming the product and both numbers."""
 import json
 import os
-import signal
 import sqlite3
-import subprocess
 import sys
 import time
 
 import zmq
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from aftm_e2e import AFTM, Env, check, wait_until  # noqa: E402
+from aftm_e2e import Env, aftm_running, check, wait_until  # noqa: E402
 
 
 def main():
     e = Env()
-    log = open(os.path.join(e.home, "run.log"), "w")
-    run = subprocess.Popen([AFTM, "run", "--for", "120", "--rate", "20", "--seed", "7"], env=e.env, stdout=log,
-                           stderr=subprocess.STDOUT)
-
-    def orders():
-        return {o["signal_id"]: o for o in e.json("orders", "--json")}
-
-    def books():
-        return {p["symbol"]: p["net_qty"] for p in e.json("positions", "--json") if p["net_qty"]}
-
-    def broker():
-        code, out, _ = e.cli("positions", "--broker", "--json", check=False)
-        return {p["symbol"]: p["net_qty"] for p in json.loads(out) if p["net_qty"]} if code == 0 else None
-
     def gateway(op, params):
         s = zmq.Context.instance().socket(zmq.REQ)
         s.setsockopt(zmq.RCVTIMEO, 3000)
@@ -52,31 +36,22 @@ def main():
         finally:
             s.close()
 
-    try:
-        def active():
-            code, out, _ = e.cli("status", "--json", check=False)
-            st = json.loads(out) if code == 0 else None
-            return st and st["session"]["state"] == "active" and st["gateway_up"] and \
-                any(p["name"] == "executor" and p["state"] == "running" for p in st["processes"])
-        check(wait_until(active, timeout=40), "aftm run is up with its executor")
+    with aftm_running(e, "--for", "120", "--rate", "20", "--seed", "7"):
+        check(wait_until(e.executor_up, timeout=40), "aftm run is up with its executor")
         # a market order by hand is checked against the price band, so the executor needs the
         # market's last price first: wait for the feed (the executor subscribed before this test)
-        sub = e.curve(zmq.Context.instance().socket(zmq.SUB), "gateway")
-        sub.setsockopt(zmq.SUBSCRIBE, b"TICK")
-        sub.connect(e.ep("tick"))
-        check(sub.poll(10000) != 0, "ticks are flowing")
-        sub.close()
+        check(e.next_tick(10000) is not None, "ticks are flowing")
         time.sleep(0.3)
 
         # 1. by hand, through the executor
         code, out, err = e.cli("order", "send", "--side", "buy", "--qty", "2", "--symbol", "TXFF5", check=False)
         check(code == 0 and "manual order" in out, "order send is placed by the executor (%d %s %s)" % (code, out, err))
-        m = orders().get("manual-1")
+        m = e.orders().get("manual-1")
         check(m is not None and m["client_order_id"].startswith("aftm-") and m["condition_id"] == 0,
               "stored by the executor under its own client order id, marked manual: %s" % m)
-        check(wait_until(lambda: orders()["manual-1"]["status"] == "filled", 15), "the manual order filled")
-        check(wait_until(lambda: books().get("TXFF5") == 2, 10), "aftm's books hold +2: %s" % books())
-        check(broker() == books(), "aftm's positions equal the broker's: %s vs %s" % (books(), broker()))
+        check(wait_until(lambda: e.orders()["manual-1"]["status"] == "filled", 15), "the manual order filled")
+        check(wait_until(lambda: e.books().get("TXFF5") == 2, 10), "aftm's books hold +2: %s" % e.books())
+        check(e.broker() == e.books(), "aftm's positions equal the broker's: %s vs %s" % (e.books(), e.broker()))
         code, out, err = e.cli("positions")
         check("WARNING" not in err, "no warning while they agree: %s" % err)
 
@@ -86,18 +61,13 @@ def main():
                                    "note": "by the broker's own screen", "day_trade": "N", "time_in_force": "IOC",
                                    "client_order_id": "screen-1"})
         check(r and r.get("success"), "an order placed at the broker outside aftm: %s" % r)
-        check(wait_until(lambda: (orders().get("external-screen-1") or {}).get("status") == "filled", 15),
-              "booked as external, filled: %s" % orders().get("external-screen-1"))
-        check(wait_until(lambda: books().get("TXFF5") == 1, 10), "aftm's books hold +1: %s" % books())
-        check(broker() == books(), "still equal to the broker: %s vs %s" % (books(), broker()))
+        check(wait_until(lambda: (e.orders().get("external-screen-1") or {}).get("status") == "filled", 15),
+              "booked as external, filled: %s" % e.orders().get("external-screen-1"))
+        check(wait_until(lambda: e.books().get("TXFF5") == 1, 10), "aftm's books hold +1: %s" % e.books())
+        check(e.broker() == e.books(), "still equal to the broker: %s vs %s" % (e.books(), e.broker()))
         check("placed outside aftm" in open(os.path.join(e.home, "logs", "executor.log")).read()
               if os.path.exists(os.path.join(e.home, "logs", "executor.log")) else True,
               "the executor's log says it booked an external order")
-    finally:
-        run.send_signal(signal.SIGINT)
-        rc = run.wait(timeout=60)
-    check(rc == 0, "aftm run stops")
-    log.close()
     check("aftm: trading state active" in open(os.path.join(e.home, "run.log")).read(),
           "aftm run announces the trading state it starts in")
 
@@ -110,16 +80,16 @@ def main():
     code, out, err = e.cli("order", "send", "--side", "buy", "--qty", "1", "--symbol", "TXFF5", check=False)
     check(code == 0 and "No executor is running" in out, "with no executor the order goes straight, saying so: %d %s %s"
           % (code, out, err))
-    check(wait_until(lambda: (broker() or {}).get("TXFF5") is not None, 15), "the broker has it: %s" % broker())
+    check(wait_until(lambda: (e.broker() or {}).get("TXFF5") is not None, 15), "the broker has it: %s" % e.broker())
     code, out, err = e.cli("positions")
     check("WARNING" in err and "TXFF5: aftm " in err and "DIFFER" in err,
           "aftm positions says loudly that the books and the broker differ, naming the product: %s" % err)
     code, out, err = e.cli("positions", "--broker")
     check("WARNING" in err and "TXFF5" in err, "so does positions --broker: %s" % err)
     s.start("executor")
-    check(wait_until(lambda: books() == broker(), 20), "the executor books it as external on start: %s vs %s" %
-          (books(), broker()))
-    check(any(k.startswith("external-cli-") for k in orders()), "an external row for the CLI's order")
+    check(wait_until(lambda: e.books() == e.broker(), 20), "the executor books it as external on start: %s vs %s" %
+          (e.books(), e.broker()))
+    check(any(k.startswith("external-cli-") for k in e.orders()), "an external row for the CLI's order")
     code, out, err = e.cli("positions")
     check("WARNING" not in err, "agree again: %s" % err)
     # the books made to differ from the broker: named with both numbers
@@ -127,7 +97,7 @@ def main():
     db.execute("UPDATE positions SET net_qty = net_qty + 5 WHERE symbol='TXFF5'")
     db.commit()
     db.close()
-    want = "TXFF5: aftm %+d, broker %+d" % (broker()["TXFF5"] + 5, broker()["TXFF5"])
+    want = "TXFF5: aftm %+d, broker %+d" % (e.broker()["TXFF5"] + 5, e.broker()["TXFF5"])
     code, out, err = e.cli("positions")
     check(want in err, "the difference is named with both numbers (%s): %s" % (want, err))
     s.stop_all()

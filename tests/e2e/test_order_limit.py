@@ -8,17 +8,11 @@ while, then down to 19900, where the market stays):
 3. with --ioc, a limit that does not cross at once expires, as IOC does, unfilled;
 4. bad limits are refused (exit 2): 0, not a number, --ioc without --limit.
 Each order is in aftm's books as a manual order, and the books end equal to the exchange's."""
-import json
 import os
-import signal
-import subprocess
 import sys
 
-import msgpack
-import zmq
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from aftm_e2e import AFTM, Env, check, check_logs_clean, wait_until, write_ticks  # noqa: E402
+from aftm_e2e import Env, aftm_running, check, check_logs_clean, wait_until, write_ticks  # noqa: E402
 
 FLAT, LOW = 20000, 19900
 PRICES = [FLAT] * 350 + [FLAT - i for i in range(1, 101)] + [LOW] * 50  # 35 s flat at 10 ticks/s
@@ -28,32 +22,18 @@ def main():
     e = Env()
     ticks = os.path.join(e.home, "ticks.csv")
     write_ticks(ticks, PRICES, step_s=0.1)
-    log = open(os.path.join(e.home, "run.log"), "w")
-    run = subprocess.Popen([AFTM, "run", "--ticks", ticks, "--speed", "1", "--for", "150"], env=e.env, stdout=log,
-                           stderr=subprocess.STDOUT)
-
-    def orders():
-        return {o["signal_id"]: o for o in e.json("orders", "--json")}
 
     def send(*args):
         code, out, err = e.cli("order", "send", "--side", "buy", "--qty", "1", "--symbol", "TXFF5", *args, check=False)
         check(code == 0 and "manual order" in out, "order send %s placed by the executor: %d %s %s"
               % (" ".join(args), code, out.strip(), err.strip()))
-        return out, [o for sid, o in sorted(orders().items()) if sid.startswith("manual-")][-1]
+        return out, [o for sid, o in sorted(e.orders().items()) if sid.startswith("manual-")][-1]
 
-    try:
-        def active():
-            code, out, _ = e.cli("status", "--json", check=False)
-            st = json.loads(out) if code == 0 else None
-            return st and st["session"]["state"] == "active" and st["gateway_up"] and \
-                any(p["name"] == "executor" and p["state"] == "running" for p in st["processes"])
-        check(wait_until(active, timeout=40), "aftm run is up with its executor")
-        sub = e.curve(zmq.Context.instance().socket(zmq.SUB), "gateway")
-        sub.setsockopt(zmq.SUBSCRIBE, b"TICK")
-        sub.connect(e.ep("tick"))
-        check(sub.poll(15000) != 0, "ticks are flowing")
-        last = msgpack.unpackb(sub.recv_multipart()[-1], raw=False)["tick"]["match_price"]
-        sub.close()
+    with aftm_running(e, "--ticks", ticks, "--speed", "1", "--for", "150"):
+        check(wait_until(e.executor_up, timeout=40), "aftm run is up with its executor")
+        tick = e.next_tick(15000)
+        check(tick is not None, "ticks are flowing")
+        last = tick["match_price"]
         check(last == FLAT, "the replay is still at %d (it is at %s)" % (FLAT, last))
 
         # 1. resting, filled once crossed, never above the limit
@@ -66,39 +46,28 @@ def main():
         check(far["status"] == "accepted", "a buy limit at 19700 rests: %s" % far)
         # 3. IOC: expires unfilled
         out, ioc = send("--limit", "19700", "--ioc")
-        check(wait_until(lambda: orders()[ioc["signal_id"]]["status"] in ("expired", "cancelled"), 15),
-              "a limit IOC that does not cross ends at once: %s" % orders()[ioc["signal_id"]])
-        check(orders()[ioc["signal_id"]]["filled_qty"] == 0, "unfilled")
+        check(wait_until(lambda: e.orders()[ioc["signal_id"]]["status"] in ("expired", "cancelled"), 15),
+              "a limit IOC that does not cross ends at once: %s" % e.orders()[ioc["signal_id"]])
+        check(e.orders()[ioc["signal_id"]]["filled_qty"] == 0, "unfilled")
         # 4. bad input
         for args, why in ((("--limit", "0"), "out of range"), (("--limit", "cheap"), "not a whole number"),
                           (("--ioc",), "--ioc goes with --limit")):
             code, out, err = e.cli("order", "send", "--side", "buy", "--qty", "1", *args, check=False)
             check(code == 2 and why in out + err, "order send %s refused, exit 2: %d %s" % (args, code, err.strip()))
 
-        check(orders()[rest["signal_id"]]["status"] == "accepted" or orders()[rest["signal_id"]]["status"] == "filled",
-              "the resting limit is still working")
-        check(wait_until(lambda: orders()[rest["signal_id"]]["status"] == "filled", 90),
-              "the resting limit fills once the price crosses 19950: %s" % orders()[rest["signal_id"]])
-        check(orders()[rest["signal_id"]]["avg_fill_price"] <= 19950, "never above its limit: %s"
-              % orders()[rest["signal_id"]])
-        check(orders()[far["signal_id"]]["status"] == "accepted", "the limit at 19700 is still resting")
+        check(e.orders()[rest["signal_id"]]["status"] == "accepted" or
+              e.orders()[rest["signal_id"]]["status"] == "filled", "the resting limit is still working")
+        check(wait_until(lambda: e.orders()[rest["signal_id"]]["status"] == "filled", 90),
+              "the resting limit fills once the price crosses 19950: %s" % e.orders()[rest["signal_id"]])
+        check(e.orders()[rest["signal_id"]]["avg_fill_price"] <= 19950, "never above its limit: %s"
+              % e.orders()[rest["signal_id"]])
+        check(e.orders()[far["signal_id"]]["status"] == "accepted", "the limit at 19700 is still resting")
         code, out, err = e.cli("order", "cancel", far["client_order_id"], check=False)
         check(code == 0, "cancel the resting limit: %d %s %s" % (code, out, err))
-        check(wait_until(lambda: orders()[far["signal_id"]]["status"] == "cancelled", 15), "booked cancelled")
+        check(wait_until(lambda: e.orders()[far["signal_id"]]["status"] == "cancelled", 15), "booked cancelled")
 
-        def books():
-            return {p["symbol"]: p["net_qty"] for p in e.json("positions", "--json") if p["net_qty"]}
-
-        def broker():
-            code, out, _ = e.cli("positions", "--broker", "--json", check=False)
-            return {p["symbol"]: p["net_qty"] for p in json.loads(out) if p["net_qty"]} if code == 0 else None
-        check(wait_until(lambda: books() == {"TXFF5": 1} and broker() == books(), 15),
-              "long 1 in the books and at the exchange: %s %s" % (books(), broker()))
-    finally:
-        run.send_signal(signal.SIGINT)
-        rc = run.wait(timeout=60)
-    check(rc == 0, "aftm run stops")
-    log.close()
+        check(wait_until(lambda: e.books() == {"TXFF5": 1} and e.broker() == e.books(), 15),
+              "long 1 in the books and at the exchange: %s %s" % (e.books(), e.broker()))
     check_logs_clean(e)
     print("PASS")
 
