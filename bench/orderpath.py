@@ -9,7 +9,6 @@ to the exchange's accept time of the last order, with every signal's order accep
     orderpath.py AFTM_BINARY BURST [TRIALS]"""
 import json
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -20,18 +19,10 @@ import msgpack
 import zmq
 import zmq.auth
 
+from benchkit import aftm_env
+
 AFTM, BURST = sys.argv[1], int(sys.argv[2])
 TRIALS = int(sys.argv[3]) if len(sys.argv) > 3 else 1
-
-
-def free_ports(n):
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
 
 
 def signal_bytes(sid, side):
@@ -52,11 +43,7 @@ def wait(pred, timeout, every=0.05):
 
 def trial():
     home = tempfile.mkdtemp(prefix="aftm-orderbench-")
-    tick, sig, order, report, exch, market, ack = free_ports(7)
-    env = dict(os.environ, AFTM_HOME=home, ZMQ_HOST="127.0.0.1", ZMQ_TICK_PORT=str(tick), ZMQ_SIGNAL_PORT=str(sig),
-               DLL_GATEWAY_PORT=str(order), AFTM_REPORT_PORT=str(report), AFTM_EXCHANGE_PORT=str(exch),
-               AFTM_EXCHANGE_MARKET_PORT=str(market), AFTM_ACK_PORT=str(ack))
-    ep = lambda p: "tcp://127.0.0.1:%d" % p  # noqa: E731
+    env, ports = aftm_env(home)
     subprocess.run([AFTM, "keys", "init"], env=env, capture_output=True, check=True)
     risk = os.path.join(home, "risk.ini")
     with open(risk, "w") as f:
@@ -80,7 +67,7 @@ def trial():
         push = ctx.socket(zmq.PUSH)
         push.curve_publickey, push.curve_secretkey, push.curve_serverkey = pub, sec, exec_key
         push.setsockopt(zmq.SNDHWM, 0)
-        push.connect(ep(sig))
+        push.connect("tcp://127.0.0.1:%d" % ports["signal"])
         db = os.path.join(home, "aftm.db")
         xdb = os.path.join(home, "exchange.db")
 

@@ -6,24 +6,15 @@ one host, CLOCK_REALTIME) and the peak RSS of every process. Prints a markdown s
     system.py AFTM_BINARY SECONDS RATE [RATE ...]"""
 import json
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 
+from benchkit import aftm_env
+
 AFTM, SECS, RATES = sys.argv[1], float(sys.argv[2]), [int(r) for r in sys.argv[3:]]
-
-
-def free_ports(n):
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
 
 
 def pct(xs, q):
@@ -55,10 +46,7 @@ def children(pid):
 
 def one(rate):
     home = tempfile.mkdtemp(prefix="aftm-sysbench-")
-    p = free_ports(6)
-    env = dict(os.environ, AFTM_HOME=home, ZMQ_TICK_PORT=str(p[0]), ZMQ_SIGNAL_PORT=str(p[1]),
-               DLL_GATEWAY_PORT=str(p[2]), AFTM_REPORT_PORT=str(p[3]), AFTM_EXCHANGE_PORT=str(p[4]),
-               AFTM_EXCHANGE_MARKET_PORT=str(p[5]))
+    env, _ = aftm_env(home)
     conds = []
     for i in range(10000):  # idle: far from the walk, evaluated and never firing
         buy = i % 2 == 0
