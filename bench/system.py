@@ -60,10 +60,10 @@ def one(rate):
                DLL_GATEWAY_PORT=str(p[2]), AFTM_REPORT_PORT=str(p[3]), AFTM_EXCHANGE_PORT=str(p[4]),
                AFTM_EXCHANGE_MARKET_PORT=str(p[5]))
     conds = []
-    for i in range(10000):  # idle: far from the walk, evaluated and never firing
+    for i in range(10000):  # idle: far from the walk (beyond where 12 s at 10,000 steps/s takes it), never firing
         buy = i % 2 == 0
         conds.append({"condition_id": "%08x-0000-4000-8000-%012x" % (i, i), "action": "BUY" if buy else "SELL",
-                      "trigger_price": 20000 - 1000 - (i % 97) if buy else 20000 + 1000 + (i % 97), "quantity": 1,
+                      "trigger_price": 20000 - 1800 - (i % 97) if buy else 20000 + 1800 + (i % 97), "quantity": 1,
                       "turning_point": 15, "take_profit_point": 90, "stop_loss_point": 30,
                       "is_following": (i // 2) % 2 == 1})
     path = os.path.join(home, "idle.json")
