@@ -41,7 +41,9 @@ order_store *ostore_open(sqlite3 *db) {
         {&s->held, "SELECT COALESCE(SUM((CASE WHEN e.side='buy' THEN 1 ELSE -1 END) * "
                    "(e.filled_qty - COALESCE(x.filled_qty, 0))), 0) FROM orders e LEFT JOIN orders x "
                    "ON x.signal_id = substr(e.signal_id, 1, length(e.signal_id) - 1) || 'X' "
-                   "WHERE e.account=?1 AND e.symbol=?2 AND e.signal_id LIKE '%.E' AND e.signal_id<>?3 "
+                   /* conditions' holdings only: lots entered by hand or booked as external are no
+                    * condition's, and must not hold a condition's own exit back */
+                   "WHERE e.account=?1 AND e.symbol=?2 AND e.condition_id>0 AND e.signal_id LIKE '%.E' AND e.signal_id<>?3 "
                    "AND e.filled_qty>0 AND (x.status IS NULL OR x.status IN ('new','sent','accepted','partially_filled'))"},
         {&s->begin, "BEGIN IMMEDIATE"},
         {&s->commit, "COMMIT"},

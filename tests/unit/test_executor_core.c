@@ -615,6 +615,26 @@ static void test_exit_of_a_position_closed_by_hand_is_skipped(void **state) {
     assert_int_equal(f->gw.sends, sends);
 }
 
+/* Lots no condition entered (an order booked as external, here: its old database's entry) and
+ * then closed by hand are not another condition's holding: the condition's own exit still
+ * closes what the condition holds. */
+static void test_lots_of_no_condition_do_not_hold_back_an_exit(void **state) {
+    fixture *f = *state;
+    send_signal(f, "external-aftm-0ld0ld00-5.E", WIRE_BUY, 2, 0);
+    fill_all(f, 1, "external-aftm-0ld0ld00-5.E");
+    send_signal(f, "hand-3", WIRE_SELL, 2, 0);
+    fill_all(f, 2, "hand-3");
+    send_signal(f, "41.E", WIRE_BUY, 1, 41);
+    fill_all(f, 3, "41.E");
+    assert_int_equal(xk_net_position(f->os2), 1);
+
+    send_signal(f, "41.X", WIRE_SELL, 1, 41);
+    assert_string_equal(f->gw.sent_coid, "aftm-00c0ffee-41.X");
+    assert_int_equal(f->gw.sent_qty, 1);
+    fill_all(f, 4, "41.X");
+    assert_int_equal(xk_net_position(f->os2), 0);
+}
+
 static void test_kill_switch_passes_exits_of_conditions_that_net_to_zero(void **state) {
     fixture *f = *state;
     send_signal(f, "31.E", WIRE_BUY, 1, 31);
@@ -663,6 +683,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_order_not_stored_is_not_acknowledged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exit_is_sized_to_what_the_account_still_holds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exit_of_a_position_closed_by_hand_is_skipped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lots_of_no_condition_do_not_hold_back_an_exit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kill_switch_passes_exits_of_conditions_that_net_to_zero, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
