@@ -1,7 +1,18 @@
-/* Names of the broker enums as they appear on the wire. */
+/* Names of the broker enums as they appear on the wire, and the refusal of an order. */
 #include "broker/broker.h"
 
 #include <string.h>
+
+#include "core/str.h"
+
+void broker_send_refused(const broker_order_req *req, const char *code, const char *msg, broker_send_result *res) {
+    memset(res, 0, sizeof *res);
+    str_copy(res->client_order_id, sizeof res->client_order_id, req->client_order_id);
+    str_copy(res->note, sizeof res->note, req->note);
+    str_copy(res->error_code, sizeof res->error_code, code);
+    str_copy(res->error_message, sizeof res->error_message, msg);
+    res->status = BROKER_ST_REJECTED;
+}
 
 const char *broker_status_name(broker_status s) {
     switch (s) {

@@ -75,6 +75,10 @@ typedef struct {
                                           * the broker has it is unknown (ask order_status later) */
 } broker_send_result;
 
+/* res as the refusal of req, never placed: rejected with code and msg, req's client order id
+ * and note echoed, everything else empty. */
+void broker_send_refused(const broker_order_req *req, const char *code, const char *msg, broker_send_result *res);
+
 /* One order as the broker knows it (order_status). */
 typedef struct {
     char client_order_id[BROKER_ID_MAX];

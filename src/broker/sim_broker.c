@@ -372,16 +372,6 @@ static void fill_result(const sim_order *o, bool duplicate, broker_send_result *
     res->status = o->info.status;
 }
 
-static void refuse_unrecorded(const broker_order_req *req, const char *code, const char *msg,
-                              broker_send_result *res) {
-    memset(res, 0, sizeof *res);
-    str_copy(res->client_order_id, sizeof res->client_order_id, req->client_order_id);
-    str_copy(res->error_code, sizeof res->error_code, code);
-    str_copy(res->error_message, sizeof res->error_message, msg);
-    str_copy(res->note, sizeof res->note, req->note);
-    res->status = BROKER_ST_REJECTED;
-}
-
 /* Why the exchange refuses this order, or NULL. */
 static const char *validate(sim *s, const broker_order_req *req, char *msg, size_t msglen) {
     if (!account_known(s, req->account)) {
@@ -431,18 +421,18 @@ static bool sim_send_order(void *self, const broker_order_req *req, broker_send_
         return res->is_send_order;
     }
     if (!s->logged_in) {
-        refuse_unrecorded(req, "NOT_LOGGED_IN", "not logged in to the exchange", res);
+        broker_send_refused(req, "NOT_LOGGED_IN", "not logged in to the exchange", res);
         return false;
     }
     char msg[BROKER_MSG_MAX];
     const char *code = validate(s, req, msg, sizeof msg);
     if (code && s->n_rejects >= SIM_MAX_KEPT_REJECTS) {
-        refuse_unrecorded(req, code, msg, res);
+        broker_send_refused(req, code, msg, res);
         return false;
     }
     if (s->n_orders >= 0xFFFFFFF0u ||
         !buf_grow((void **)&s->orders, &s->cap_orders, s->n_orders + 1, sizeof *s->orders)) {
-        refuse_unrecorded(req, "INTERNAL_ERROR", "the exchange is out of memory", res);
+        broker_send_refused(req, "INTERNAL_ERROR", "the exchange is out of memory", res);
         return false;
     }
     size_t idx = s->n_orders;
@@ -461,7 +451,7 @@ static bool sim_send_order(void *self, const broker_order_req *req, broker_send_
     i->tif = req->tif;
     str_copy(o->note, sizeof o->note, req->note);
     if (i->client_order_id[0] && !cid_insert(s, idx)) {
-        refuse_unrecorded(req, "INTERNAL_ERROR", "the exchange is out of memory", res);
+        broker_send_refused(req, "INTERNAL_ERROR", "the exchange is out of memory", res);
         return false;
     }
     s->n_orders++;

@@ -638,13 +638,13 @@ static void unknown_set(remote *r, const char *cid, bool on) {
     r->unknown_next = (r->unknown_next + 1) % UNKNOWN_KEEP;
 }
 
-static void refuse(const broker_order_req *req, const char *code, const char *msg, broker_send_result *res) {
-    memset(res, 0, sizeof *res);
-    str_copy(res->client_order_id, sizeof res->client_order_id, req->client_order_id);
-    str_copy(res->note, sizeof res->note, req->note);
-    str_copy(res->error_code, sizeof res->error_code, code);
-    str_copy(res->error_message, sizeof res->error_message, msg);
-    res->status = BROKER_ST_REJECTED;
+/* The exchange's answer j to send_order req, into res: true when it answered with the order's
+ * result; false with res the refusal it sent (or "unreadable" for an answer it could not read). */
+static bool read_answer(const broker_order_req *req, json_t *j, broker_send_result *res) {
+    if (gw_reply_ok(j) && bj_to_send_result(json_object_get(gw_reply_data(j), "result"), res)) return true;
+    if (gw_reply_ok(j)) broker_send_refused(req, "BROKER_ERROR", "the simulated exchange sent an unreadable answer", res);
+    else broker_send_refused(req, gw_reply_code(j), gw_reply_message(j), res);
+    return false;
 }
 
 static bool rm_send_order(void *self, const broker_order_req *req, broker_send_result *res) {
@@ -652,7 +652,7 @@ static bool rm_send_order(void *self, const broker_order_req *req, broker_send_r
     char err[BROKER_MSG_MAX + 64];
     if (!connected(r)) {
         not_connected(r, err, sizeof err);
-        refuse(req, "BROKER_DISCONNECTED", err, res);
+        broker_send_refused(req, "BROKER_DISCONNECTED", err, res);
         /* an earlier send of this id may have reached the exchange: not a refusal then */
         res->unknown = unknown_has(r, req->client_order_id);
         return false;
@@ -661,20 +661,16 @@ static bool rm_send_order(void *self, const broker_order_req *req, broker_send_r
     json_t *j = session_request(r, "send_order", json_pack("{s:o}", "order", bj_from_order_req(req)), err, sizeof err,
                                 &sent);
     if (!j) {
-        refuse(req, sent ? "BROKER_TIMEOUT" : "BROKER_DISCONNECTED", err, res);
+        broker_send_refused(req, sent ? "BROKER_TIMEOUT" : "BROKER_DISCONNECTED", err, res);
         if (sent || unknown_has(r, req->client_order_id)) {
             res->unknown = true;
             unknown_set(r, req->client_order_id, true);
         }
         return false;
     }
-    if (!gw_reply_ok(j) || !bj_to_send_result(json_object_get(gw_reply_data(j), "result"), res)) {
-        if (gw_reply_ok(j)) refuse(req, "BROKER_ERROR", "the simulated exchange sent an unreadable answer", res);
-        else refuse(req, gw_reply_code(j), gw_reply_message(j), res);
-        json_decref(j);
-        return false;
-    }
+    bool read = read_answer(req, j, res);
     json_decref(j);
+    if (!read) return false;
     unknown_set(r, req->client_order_id, false);
     return res->is_send_order;
 }
@@ -692,7 +688,7 @@ static void pending_done(remote *r, size_t i, const broker_send_result *res) {
 static void pending_unknown_all(remote *r, const char *why) {
     while (r->nps) {
         broker_send_result res;
-        refuse(&r->ps[0].req, "BROKER_TIMEOUT", why, &res);
+        broker_send_refused(&r->ps[0].req, "BROKER_TIMEOUT", why, &res);
         res.unknown = true;
         unknown_set(r, r->ps[0].req.client_order_id, true);
         pending_done(r, 0, &res);
@@ -709,14 +705,11 @@ static bool pending_answer(remote *r, json_t *j, uint64_t id) {
     if (!gw_reply_ok(j) && !strcmp(gw_reply_code(j), "NOT_LOGGED_IN")) {
         /* a restarted exchange forgot the session: not placed; the client's retry (same id)
          * goes after the login that service() sends now */
-        refuse(req, "BROKER_DISCONNECTED", "the simulated exchange forgot the session", &res);
+        broker_send_refused(req, "BROKER_DISCONNECTED", "the simulated exchange forgot the session", &res);
         res.unknown = true;
         r->logged_in = false;
         r->next_attempt_ms = clock_mono_ms();
-    } else if (!gw_reply_ok(j) || !bj_to_send_result(json_object_get(gw_reply_data(j), "result"), &res)) {
-        if (gw_reply_ok(j)) refuse(req, "BROKER_ERROR", "the simulated exchange sent an unreadable answer", &res);
-        else refuse(req, gw_reply_code(j), gw_reply_message(j), &res);
-    } else {
+    } else if (read_answer(req, j, &res)) {
         unknown_set(r, req->client_order_id, false);
     }
     pending_done(r, i, &res);
@@ -728,7 +721,7 @@ static bool rm_send_order_async(void *self, const broker_order_req *req, uint64_
     char err[BROKER_MSG_MAX + 64];
     if (!connected(r)) {
         not_connected(r, err, sizeof err);
-        refuse(req, "BROKER_DISCONNECTED", err, res);
+        broker_send_refused(req, "BROKER_DISCONNECTED", err, res);
         res->unknown = unknown_has(r, req->client_order_id);
         return false;
     }
@@ -736,7 +729,7 @@ static bool rm_send_order_async(void *self, const broker_order_req *req, uint64_
         size_t cap = r->capps ? r->capps * 2 : 256;
         pending_send *ps = realloc(r->ps, cap * sizeof *ps);
         if (!ps) {
-            refuse(req, "BROKER_ERROR", "out of memory", res);
+            broker_send_refused(req, "BROKER_ERROR", "out of memory", res);
             return false;
         }
         r->ps = ps;
@@ -745,7 +738,7 @@ static bool rm_send_order_async(void *self, const broker_order_req *req, uint64_
     uint64_t id;
     if (!send_request(r, "send_order", json_pack("{s:o}", "order", bj_from_order_req(req)), &id)) {
         snprintf(err, sizeof err, "the simulated exchange at %.150s is not connected", r->endpoint);
-        refuse(req, "BROKER_DISCONNECTED", err, res);
+        broker_send_refused(req, "BROKER_DISCONNECTED", err, res);
         res->unknown = unknown_has(r, req->client_order_id);
         return false;
     }
