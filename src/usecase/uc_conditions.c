@@ -99,16 +99,22 @@ bool uc_condition_add(uc_ctx *c, const uc_condition_input *in, condition_record 
     return uc_condition_create(c, in, s.item_code, out, r);
 }
 
-bool uc_condition_cancel(uc_ctx *c, const char *id_text, int64_t *id_out, uc_result *r) {
-    int64_t id;
+/* A condition id as typed: a positive number; false with the reason in r. */
+static bool parse_condition_id(const char *id_text, int64_t *id, uc_result *r) {
     if (!id_text || !*id_text) {
         uc_set(r, UC_BAD_INPUT, "The condition id is required: enter the id shown in the list.");
         return false;
     }
-    if (!parse_int64(id_text, &id) || id < 1) {
+    if (!parse_int64(id_text, id) || *id < 1) {
         uc_set(r, UC_BAD_INPUT, "'%s' is not a condition id: enter the number shown in the id column.", id_text);
         return false;
     }
+    return true;
+}
+
+bool uc_condition_cancel(uc_ctx *c, const char *id_text, int64_t *id_out, uc_result *r) {
+    int64_t id;
+    if (!parse_condition_id(id_text, &id, r)) return false;
     if (id_out) *id_out = id;
     char err[256];
     if (!cstore_cancel(c->cs, id, err, sizeof err)) {
@@ -138,14 +144,7 @@ bool uc_condition_remove(uc_ctx *c, const char *id_text, uc_rm_position what, in
     int64_t id;
     *flattened = false;
     if (held_cap) held[0] = '\0';
-    if (!id_text || !*id_text) {
-        uc_set(r, UC_BAD_INPUT, "The condition id is required: enter the id shown in the list.");
-        return false;
-    }
-    if (!parse_int64(id_text, &id) || id < 1) {
-        uc_set(r, UC_BAD_INPUT, "'%s' is not a condition id: enter the number shown in the id column.", id_text);
-        return false;
-    }
+    if (!parse_condition_id(id_text, &id, r)) return false;
     if (id_out) *id_out = id;
     condition_record rec;
     int64_t qty = 0;
