@@ -174,6 +174,22 @@ class Env:
         _children.append(p)
         return p
 
+    def lone_strategy(self, ctx):
+        """A BUY condition at 20000 (turning 10) and a strategy process with this test standing
+        in for the gateway (a PUB on the tick port) and the executor (a PULL on the signal port).
+        Returns (pub, pull, strategy process), a second after the start."""
+        import zmq
+        self.cli("condition", "add", "--symbol", "TXFF5", "--side", "buy", "--trigger", "20000", "--turning", "10",
+                 "--qty", "1")
+        pub = self.curve_server(ctx.socket(zmq.PUB), "gateway")
+        pub.bind(self.ep("tick"))
+        pull = self.curve_server(ctx.socket(zmq.PULL), "executor")
+        pull.bind(self.ep("signal"))
+        strat = self.start("strategy", "--tick-endpoint", self.ep("tick"), "--signal-endpoint", self.ep("signal"),
+                           "--report-endpoint", self.ep("report"))
+        time.sleep(1.0)
+        return pub, pull, strat
+
 
 @contextlib.contextmanager
 def aftm_running(env, *args):

@@ -22,14 +22,7 @@ BIG = b"\x00" * (2 << 20)
 # ---- 1. a lone strategy, fed by this test -------------------------------------------------------------
 ctx = zmq.Context.instance()
 e = Env()
-e.cli("condition", "add", "--symbol", "TXFF5", "--side", "buy", "--trigger", "20000", "--turning", "10", "--qty", "1")
-pub = e.curve_server(ctx.socket(zmq.PUB), "gateway")  # this test stands in for the gateway
-pub.bind(e.ep("tick"))
-pull = e.curve_server(ctx.socket(zmq.PULL), "executor")  # and for the executor
-pull.bind(e.ep("signal"))
-strat = e.start("strategy", "--tick-endpoint", e.ep("tick"), "--signal-endpoint", e.ep("signal"),
-                "--report-endpoint", e.ep("report"))
-time.sleep(1.0)
+pub, pull, strat = e.lone_strategy(ctx)  # this test stands in for the gateway and the executor
 pub.send_multipart(tick(20050))  # the link works
 time.sleep(0.2)
 for _ in range(3):  # over the 1 MiB cap, as one frame and as a tick body

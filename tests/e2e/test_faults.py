@@ -24,14 +24,7 @@ ctx = zmq.Context()
 
 # ---- 1. the strategy alone, fed garbage and then real ticks by this test's publisher -----------
 e = Env()
-e.cli("condition", "add", "--symbol", "TXFF5", "--side", "buy", "--trigger", "20000", "--turning", "10", "--qty", "1")
-pub = e.curve_server(ctx.socket(zmq.PUB), "gateway")  # this test stands in for the gateway
-pub.bind(e.ep("tick"))
-pull = e.curve_server(ctx.socket(zmq.PULL), "executor")  # and for the executor
-pull.bind(e.ep("signal"))
-strat = e.start("strategy", "--tick-endpoint", e.ep("tick"), "--signal-endpoint", e.ep("signal"),
-                "--report-endpoint", e.ep("report"))
-time.sleep(1.0)
+pub, pull, strat = e.lone_strategy(ctx)  # this test stands in for the gateway and the executor
 for g in GARBAGE:
     pub.send_multipart([b"TICK", g])
     pub.send(g)  # single-frame garbage too
