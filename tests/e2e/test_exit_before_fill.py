@@ -126,6 +126,9 @@ def broker_net():
             if x["net_qty"]}
 
 
+pushed = []  # every signal this test sent (the audit's list: no strategy runs here)
+
+
 def exit_before_fill(cid):
     """Condition cid's entry (buy 1) fills at the exchange, its fill report held from the
     executor, and the strategy's exit arrives at once. Returns the exit's signal id. The executor
@@ -133,6 +136,7 @@ def exit_before_fill(cid):
     then the exit goes out as usual, and the race is tried again with the next condition."""
     for attempt in range(5):
         entry, exit_ = "%d.E" % (cid + 10 * attempt), "%d.X" % (cid + 10 * attempt)
+        pushed.extend((entry, exit_))
         gate.arm(entry, aftm_signal(exit_, "SELL", 1, condition_id=cid + 10 * attempt,
                                     price=int(s.last_price() or p)))
         push.send(aftm_signal(entry, "BUY", 1, condition_id=cid + 10 * attempt, price=int(s.last_price() or p)))
@@ -185,6 +189,7 @@ exits = [o for sid, o in orders().items() if sid.endswith(".X")]
 check(len(exits) >= 3 and all(o["status"] == "filled" and o["filled_qty"] == 1 for o in exits),
       "every exit sent once and filled, one lot each: %s" % [(o["signal_id"], o["status"]) for o in exits])
 gate.release()
+s.audit(extra_signals=pushed)
 s.stop_all()
 gate.close()
 check_logs_clean(e)
