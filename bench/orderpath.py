@@ -41,6 +41,13 @@ def wait(pred, timeout, every=0.05):
     return pred()
 
 
+def proc_cpu(pid):
+    """user + system CPU seconds of a process, all its threads (ZeroMQ's I/O thread included)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def trial():
     home = tempfile.mkdtemp(prefix="aftm-orderbench-")
     env, ports = aftm_env(home)
@@ -48,7 +55,7 @@ def trial():
     risk = os.path.join(home, "risk.ini")
     with open(risk, "w") as f:
         f.write("[risk]\nmax_lots_per_order = 10\nmax_position_per_product = 1000000\nmax_open_orders = 1000000\n"
-                "max_orders_per_second = 0\nprice_band_points = 1000000\n")
+                "max_orders_per_second = 0\nprice_band_points = 1000000\nstale_signal_ms = 0\n")
     procs = []
     logs = []
 
@@ -89,12 +96,14 @@ def trial():
         else:
             raise RuntimeError("the warm-up order never filled (see %s)" % home)
         time.sleep(0.5)
+        cpu0 = [proc_cpu(p.pid) for p in procs]
         t0 = time.time()
         for i in range(BURST):
             push.send(signal_bytes("b-%d.E" % i, "BUY" if i % 2 == 0 else "SELL"))
         pushed = time.time() - t0
         wait(lambda: count(xdb, "SELECT COUNT(*) FROM reports WHERE body LIKE '%\"status\":\"accepted\"%'")
              >= BURST + 1, 120, 0.2)  # and the warm-up's
+        cpu = [b - a for a, b in zip(cpu0, [proc_cpu(p.pid) for p in procs])]
         c = sqlite3.connect("file:%s?mode=ro" % xdb, uri=True, timeout=5)
         acc = {}
         for (body,) in c.execute("SELECT body FROM reports ORDER BY seq"):
@@ -110,7 +119,7 @@ def trial():
         last = max((v[0] for v in acc.values()), default=t0 * 1e6) / 1e6
         rate = len(acc) / (last - t0) if last > t0 else 0
         return dict(rate=rate, accepted=len(acc), lost=lost + (BURST - len(acc)), doubled=doubled, push_s=pushed,
-                    secs=last - t0)
+                    secs=last - t0, cpu=cpu)
     finally:
         for p in procs:
             p.terminate()
@@ -129,8 +138,9 @@ best = None
 for _ in range(TRIALS):
     r = trial()
     print("orderpath: burst of %d: %d accepted at the exchange in %.2f s (pushed in %.2f s): %.0f orders/s, lost %d, "
-          "doubled %d" % (BURST, r["accepted"], r["secs"], r["push_s"], r["rate"], r["lost"], r["doubled"]),
-          file=sys.stderr)
+          "doubled %d; CPU per order: exchange %.0f us, gateway %.0f us, executor %.0f us"
+          % (BURST, r["accepted"], r["secs"], r["push_s"], r["rate"], r["lost"], r["doubled"],
+             *[c * 1e6 / BURST for c in r["cpu"]]), file=sys.stderr)
     if best is None or r["rate"] > best["rate"]:
         best = r
 print("orderpath.burst %d" % BURST)

@@ -1,5 +1,6 @@
 #include "store/db.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -42,11 +43,87 @@ static bool migrate(sqlite3 *db, char *err, size_t errlen) {
     return true;
 }
 
+static void library_setup(void) {
+    /* no global allocation counters: they take a process-wide mutex on every malloc of SQLite's */
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
+void db_library_init(void) {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, library_setup);
+}
+
+/* ---- statements of the helpers below, prepared once per connection ----------------------
+ * The meta counters and the journal are written on the order path, where preparing the same
+ * SQL again for each order cost more than running it. Keyed by connection and by the address
+ * of the SQL text (the helpers' own literals); freed by db_close. A connection is used by one
+ * thread at a time (NOMUTEX), but several connections of a process may live on different
+ * threads, hence the lock around the table. */
+#define STMT_CACHE_MAX 64
+
+typedef struct {
+    sqlite3 *db;
+    const char *sql;
+    sqlite3_stmt *st;
+} cached_stmt;
+
+static cached_stmt g_cache[STMT_CACHE_MAX];
+static pthread_mutex_t g_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The statement for sql on db, ready to bind; stmt_done after use. *owned: not cached (the
+ * table is full), finalize it. NULL when SQLite refuses the SQL. */
+static sqlite3_stmt *stmt_get(sqlite3 *db, const char *sql, bool *owned) {
+    *owned = false;
+    pthread_mutex_lock(&g_cache_lock);
+    int free_slot = -1;
+    for (int i = 0; i < STMT_CACHE_MAX; i++) {
+        if (g_cache[i].db == db && g_cache[i].sql == sql) {
+            sqlite3_stmt *st = g_cache[i].st;
+            pthread_mutex_unlock(&g_cache_lock);
+            return st;
+        }
+        if (!g_cache[i].db && free_slot < 0) free_slot = i;
+    }
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        st = NULL;
+    } else if (free_slot >= 0) {
+        g_cache[free_slot] = (cached_stmt){.db = db, .sql = sql, .st = st};
+    } else {
+        *owned = true;
+    }
+    pthread_mutex_unlock(&g_cache_lock);
+    return st;
+}
+
+static void stmt_done(sqlite3_stmt *st, bool owned) {
+    if (owned) {
+        sqlite3_finalize(st);
+        return;
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+}
+
+static void stmt_forget(sqlite3 *db) {
+    pthread_mutex_lock(&g_cache_lock);
+    for (int i = 0; i < STMT_CACHE_MAX; i++)
+        if (g_cache[i].db == db) {
+            sqlite3_finalize(g_cache[i].st);
+            g_cache[i] = (cached_stmt){0};
+        }
+    pthread_mutex_unlock(&g_cache_lock);
+}
+
 sqlite3 *db_open(const char *home, char *err, size_t errlen) {
     char path[1200];
     snprintf(path, sizeof path, "%s/%s", home, AFTM_DB_FILE);
     sqlite3 *db = NULL;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL) !=
+    db_library_init();
+    /* NOMUTEX: each connection is used by one thread at a time (the strategy's writer thread
+     * takes its connection over from the thread that opened it) */
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
         SQLITE_OK) {
         snprintf(err, errlen, "cannot open database %s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
         sqlite3_close(db);
@@ -80,80 +157,85 @@ sqlite3 *db_open(const char *home, char *err, size_t errlen) {
 }
 
 void db_close(sqlite3 *db) {
-    if (db) sqlite3_close_v2(db);
+    if (!db) return;
+    stmt_forget(db);
+    sqlite3_close_v2(db);
 }
 
 long long db_data_version(sqlite3 *db) {
-    sqlite3_stmt *st;
+    static const char sql[] = "PRAGMA data_version";
+    bool owned;
+    sqlite3_stmt *st = stmt_get(db, sql, &owned);
     long long v = -1;
-    if (sqlite3_prepare_v2(db, "PRAGMA data_version", -1, &st, NULL) != SQLITE_OK) return -1;
+    if (!st) return -1;
     if (sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    stmt_done(st, owned);
     return v;
 }
 
+static const char META_GET[] = "SELECT value FROM meta WHERE key=?";
+static const char META_SET[] = "INSERT INTO meta(key,value) VALUES(?,?) ON CONFLICT(key) DO UPDATE SET value=excluded.value";
+static const char JOURNAL_ADD[] = "INSERT INTO journal(ts,source,kind,ref,detail) VALUES(?,?,?,?,?)";
+
 bool db_meta_get_int(sqlite3 *db, const char *key, long long *out) {
-    sqlite3_stmt *st;
-    bool found = false;
-    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key=?", -1, &st, NULL) != SQLITE_OK) return false;
+    bool owned, found = false;
+    sqlite3_stmt *st = stmt_get(db, META_GET, &owned);
+    if (!st) return false;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW) {
         *out = sqlite3_column_int64(st, 0);
         found = true;
     }
-    sqlite3_finalize(st);
+    stmt_done(st, owned);
     return found;
 }
 
 bool db_meta_set_int(sqlite3 *db, const char *key, long long value) {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "INSERT INTO meta(key,value) VALUES(?,?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-                           -1, &st, NULL) != SQLITE_OK)
-        return false;
+    bool owned;
+    sqlite3_stmt *st = stmt_get(db, META_SET, &owned);
+    if (!st) return false;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, value);
     bool ok = sqlite3_step(st) == SQLITE_DONE;
-    sqlite3_finalize(st);
+    stmt_done(st, owned);
     return ok;
 }
 
 bool db_journal(sqlite3 *db, const char *source, const char *kind, const char *ref, const char *detail) {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "INSERT INTO journal(ts,source,kind,ref,detail) VALUES(?,?,?,?,?)", -1, &st, NULL) !=
-        SQLITE_OK)
-        return false;
+    bool owned;
+    sqlite3_stmt *st = stmt_get(db, JOURNAL_ADD, &owned);
+    if (!st) return false;
     sqlite3_bind_double(st, 1, clock_wall_s());
     sqlite3_bind_text(st, 2, source, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, ref ? ref : "", -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 5, detail ? detail : "", -1, SQLITE_STATIC);
     bool ok = sqlite3_step(st) == SQLITE_DONE;
-    sqlite3_finalize(st);
+    stmt_done(st, owned);
     return ok;
 }
 
 bool db_meta_get_text(sqlite3 *db, const char *key, char *out, size_t cap) {
-    sqlite3_stmt *st;
-    bool found = false;
-    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key=?", -1, &st, NULL) != SQLITE_OK) return false;
+    bool owned, found = false;
+    sqlite3_stmt *st = stmt_get(db, META_GET, &owned);
+    if (!st) return false;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW) {
         snprintf(out, cap, "%s", (const char *)sqlite3_column_text(st, 0));
         found = true;
     }
-    sqlite3_finalize(st);
+    stmt_done(st, owned);
     return found;
 }
 
 bool db_meta_set_text(sqlite3 *db, const char *key, const char *value) {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "INSERT INTO meta(key,value) VALUES(?,?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-                           -1, &st, NULL) != SQLITE_OK)
-        return false;
+    bool owned;
+    sqlite3_stmt *st = stmt_get(db, META_SET, &owned);
+    if (!st) return false;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
     bool ok = sqlite3_step(st) == SQLITE_DONE;
-    sqlite3_finalize(st);
+    stmt_done(st, owned);
     return ok;
 }
 

@@ -13,6 +13,9 @@
  * NULL with err on failure. */
 sqlite3 *db_open(const char *home, char *err, size_t errlen);
 void db_close(sqlite3 *db);
+/* Process-wide SQLite settings, once, before the first connection (db_open calls it; other
+ * openers of a database should too). */
+void db_library_init(void);
 
 /* Runs SQL with no result rows; false with err (may be NULL) on failure. */
 bool db_exec(sqlite3 *db, const char *sql, char *err, size_t errlen);

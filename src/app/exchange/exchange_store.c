@@ -11,6 +11,7 @@
 #include "broker/broker_json.h"
 #include "core/clock.h"
 #include "domain/position.h"
+#include "store/db.h"
 
 /* the layout of the book this code writes (PRAGMA user_version) */
 #define XSTORE_SCHEMA 1
@@ -188,7 +189,9 @@ exchange_store *xstore_open(const char *home, char *err, size_t errlen) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    if (sqlite3_open_v2(path, &x->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL) !=
+    db_library_init();
+    /* the exchange serves from one thread */
+    if (sqlite3_open_v2(path, &x->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
         SQLITE_OK) {
         snprintf(err, errlen, "cannot open %s: %s", path, x->db ? sqlite3_errmsg(x->db) : "out of memory");
         xstore_close(x);

@@ -80,8 +80,11 @@ typedef struct {
     size_t unknown_next;
     char last_problem[BROKER_MSG_MAX];
     uint64_t bad_ticks; /* market feed messages that did not decode */
-    pending_send *ps;   /* orders in flight, oldest first */
-    size_t nps, capps;
+    /* orders in flight, oldest first: ps[ps_head] to ps[nps - 1]. Answers come in order, so
+     * the oldest goes by moving ps_head; one answered out of order leaves a hole (id 0) until
+     * those before it go. ps[ps_head] is never a hole. */
+    pending_send *ps;
+    size_t ps_head, nps, capps;
 } remote;
 
 static const broker_ops remote_ops;
@@ -677,29 +680,33 @@ static bool rm_send_order(void *self, const broker_order_req *req, broker_send_r
 
 /* ---- orders in flight ------------------------------------------------------------------ */
 
+static bool pending_any(const remote *r) { return r->ps_head < r->nps; }
+
 static void pending_done(remote *r, size_t i, const broker_send_result *res) {
     uint64_t token = r->ps[i].token;
-    memmove(&r->ps[i], &r->ps[i + 1], (r->nps - i - 1) * sizeof *r->ps);
-    r->nps--;
+    r->ps[i].id = 0;
+    while (r->ps_head < r->nps && r->ps[r->ps_head].id == 0) r->ps_head++;
+    if (r->ps_head == r->nps) r->ps_head = r->nps = 0;
     if (r->cb.on_send_result) r->cb.on_send_result(r->cb.ctx, token, res);
 }
 
 /* Whatever the exchange did with them is unknown (their ids settle it later). */
 static void pending_unknown_all(remote *r, const char *why) {
-    while (r->nps) {
+    while (pending_any(r)) {
+        size_t i = r->ps_head;
         broker_send_result res;
-        broker_send_refused(&r->ps[0].req, "BROKER_TIMEOUT", why, &res);
+        broker_send_refused(&r->ps[i].req, "BROKER_TIMEOUT", why, &res);
         res.unknown = true;
-        unknown_set(r, r->ps[0].req.client_order_id, true);
-        pending_done(r, 0, &res);
+        unknown_set(r, r->ps[i].req.client_order_id, true);
+        pending_done(r, i, &res);
     }
 }
 
 /* The exchange's answer to an order in flight: true when id was one. */
 static bool pending_answer(remote *r, json_t *j, uint64_t id) {
-    size_t i = 0;
+    size_t i = r->ps_head;
     while (i < r->nps && r->ps[i].id != id) i++;
-    if (i == r->nps) return false;
+    if (id == 0 || i == r->nps) return false;
     broker_send_result res;
     const broker_order_req *req = &r->ps[i].req;
     if (!gw_reply_ok(j) && !strcmp(gw_reply_code(j), "NOT_LOGGED_IN")) {
@@ -724,6 +731,11 @@ static bool rm_send_order_async(void *self, const broker_order_req *req, uint64_
         broker_send_refused(req, "BROKER_DISCONNECTED", err, res);
         res->unknown = unknown_has(r, req->client_order_id);
         return false;
+    }
+    if (r->nps == r->capps && r->ps_head > 0) { /* room at the front: close it up */
+        memmove(r->ps, &r->ps[r->ps_head], (r->nps - r->ps_head) * sizeof *r->ps);
+        r->nps -= r->ps_head;
+        r->ps_head = 0;
     }
     if (r->nps == r->capps) {
         size_t cap = r->capps ? r->capps * 2 : 256;
@@ -856,7 +868,7 @@ static int64_t rm_next_timeout_ms(void *self) {
         due = r->login.kind ? r->login.deadline_ms : r->next_attempt_ms;
     }
     if (r->note.kind && r->note.deadline_ms < due) due = r->note.deadline_ms;
-    if (r->nps && r->ps[0].deadline_ms < due) due = r->ps[0].deadline_ms;
+    if (pending_any(r) && r->ps[r->ps_head].deadline_ms < due) due = r->ps[r->ps_head].deadline_ms;
     return due <= now ? 0 : due - now;
 }
 
@@ -895,7 +907,7 @@ static void rm_service(void *self) {
     if (!r->have_creds) return;
     int64_t now = clock_mono_ms();
     if (r->note.kind && now >= r->note.deadline_ms) memset(&r->note, 0, sizeof r->note);
-    if (r->nps && now >= r->ps[0].deadline_ms) {
+    if (pending_any(r) && now >= r->ps[r->ps_head].deadline_ms) {
         /* the oldest order had no answer in time: the link is taken for gone, as for a
          * request waited for */
         char why[96];
