@@ -116,6 +116,25 @@ static void stmt_forget(sqlite3 *db) {
     pthread_mutex_unlock(&g_cache_lock);
 }
 
+/* The wait for another connection's write lock: the strategy's writer and the executor share
+ * the database, and each holds the lock for well under a millisecond. SQLite's own busy timeout
+ * sleeps a whole millisecond at the first try and longer after, which put a millisecond on an
+ * order that met the strategy's commit. This one tries again every 25 us for the first
+ * millisecond, every 100 us up to 10 ms, then every millisecond up to DB_BUSY_WAIT_MS. */
+#define BUSY_FAST_TRIES 40    /* x 25 us */
+#define BUSY_MEDIUM_TRIES 90  /* x 100 us */
+int db_busy_wait(void *arg, int tries) {
+    (void)arg;
+    long sleep_us;
+    if (tries < BUSY_FAST_TRIES) sleep_us = 25;
+    else if (tries < BUSY_FAST_TRIES + BUSY_MEDIUM_TRIES) sleep_us = 100;
+    else if (tries < BUSY_FAST_TRIES + BUSY_MEDIUM_TRIES + DB_BUSY_WAIT_MS - 10) sleep_us = 1000;
+    else return 0; /* SQLITE_BUSY to the caller */
+    struct timespec ts = {0, sleep_us * 1000};
+    nanosleep(&ts, NULL);
+    return 1;
+}
+
 sqlite3 *db_open(const char *home, char *err, size_t errlen) {
     char path[1200];
     snprintf(path, sizeof path, "%s/%s", home, AFTM_DB_FILE);
@@ -129,7 +148,7 @@ sqlite3 *db_open(const char *home, char *err, size_t errlen) {
         sqlite3_close(db);
         return NULL;
     }
-    sqlite3_busy_timeout(db, 5000);
+    sqlite3_busy_handler(db, db_busy_wait, NULL);
     /* WAL: readers never block the writer; NORMAL: commits do not fsync (the WAL is synced at
      * checkpoints), so a commit costs microseconds and survives a process kill. */
     /* Switching to WAL needs a moment alone with the file, which the busy handler does not

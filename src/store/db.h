@@ -13,6 +13,10 @@
  * NULL with err on failure. */
 sqlite3 *db_open(const char *home, char *err, size_t errlen);
 void db_close(sqlite3 *db);
+/* The busy handler of db_open's connections (sqlite3_busy_handler): retries within tens of
+ * microseconds at first, and gives up (SQLITE_BUSY) after about DB_BUSY_WAIT_MS. */
+#define DB_BUSY_WAIT_MS 5000
+int db_busy_wait(void *arg, int tries);
 /* Process-wide SQLite settings, once, before the first connection (db_open calls it; other
  * openers of a database should too). */
 void db_library_init(void);

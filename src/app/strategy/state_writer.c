@@ -36,6 +36,15 @@ typedef struct {
     uint64_t seq;
 } queue;
 
+/* How long the writer waits after being handed a batch before it writes. The strategy and the
+ * executor share the database, and SQLite has one writer at a time: a batch usually follows
+ * signals, and writing it at once made the executor wait for this commit (a few hundred
+ * microseconds) before it could store their orders. Waiting first lets the orders go ahead,
+ * and what comes meanwhile joins the same transaction. Nothing is lost by the wait: the
+ * condition states and the outbox rows of the signals are written together either way, and a
+ * signal the executor has stored is known by its id if the condition fires it again. */
+#define STATE_WRITE_DELAY_US 2000
+
 struct state_writer {
     pthread_t thread;
     pthread_mutex_t lock;
@@ -95,6 +104,12 @@ static void *run(void *arg) {
         if (queue_empty(&w->q) && w->stop) {
             pthread_mutex_unlock(&w->lock);
             break;
+        }
+        if (!w->stop) { /* let the executor store the orders of these signals first */
+            pthread_mutex_unlock(&w->lock);
+            struct timespec ts = {0, STATE_WRITE_DELAY_US * 1000};
+            nanosleep(&ts, NULL);
+            pthread_mutex_lock(&w->lock);
         }
         /* swap buffers: the tick loop keeps appending to an empty queue meanwhile */
         queue q = w->q;
