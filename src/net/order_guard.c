@@ -54,13 +54,17 @@ static bool session_account(broker *b, const char *account, char *list, size_t c
 }
 
 char *order_guard_check(broker *b, const char *user_id, const char *req, size_t req_len, size_t *reply_len) {
-    *reply_len = 0;
     json_t *root = json_loadb(req ? req : "", req ? req_len : 0, JSON_DECODE_ANY, NULL);
+    char *out = order_guard_check_parsed(b, user_id, root, reply_len);
+    json_decref(root);
+    return out;
+}
+
+char *order_guard_check_parsed(broker *b, const char *user_id, const json_t *root, size_t *reply_len) {
+    *reply_len = 0;
     const char *op = json_string_value(json_object_get(root, "operation"));
-    if (!op || (strcmp(op, "send_order") != 0 && strcmp(op, "cancel_order") != 0)) {
-        json_decref(root); /* not an order: the gateway answers it, bad JSON included */
-        return NULL;
-    }
+    if (!op || (strcmp(op, "send_order") != 0 && strcmp(op, "cancel_order") != 0))
+        return NULL; /* not an order: the gateway answers it, bad JSON included */
     net_role role;
     char key[CURVE_KEY_Z85];
     bool curve = net_user_parse(user_id, &role, key);
@@ -83,6 +87,5 @@ char *order_guard_check(broker *b, const char *user_id, const char *req, size_t 
                          reply_len);
         }
     }
-    json_decref(root);
     return out;
 }

@@ -6,6 +6,7 @@
 #ifndef AFTM_ORDER_GUARD_H
 #define AFTM_ORDER_GUARD_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 #include "broker/broker.h"
@@ -13,5 +14,8 @@
 /* NULL when the request may go on to the gateway; else the refusal reply (malloc'd JSON in
  * the gateway's reply shape, its length in *reply_len). user_id: router_peer_user(). */
 char *order_guard_check(broker *b, const char *user_id, const char *req, size_t req_len, size_t *reply_len);
+/* The same for a request already parsed (NULL: not JSON), so that the gateway reads each
+ * request once. */
+char *order_guard_check_parsed(broker *b, const char *user_id, const json_t *root, size_t *reply_len);
 
 #endif

@@ -43,6 +43,12 @@ void gateway_core_free(gateway_core *g);
  * the silence as "unknown" and settles it by client order id); else never NULL unless out of
  * memory. */
 char *gateway_core_handle(gateway_core *g, const char *req, size_t req_len, size_t *len);
+/* The same for a request already read (gateway_parse_request): root is what it gave, NULL for
+ * bytes that were not JSON, req_len the request's size. */
+char *gateway_core_handle_parsed(gateway_core *g, const json_t *root, size_t req_len, size_t *len);
+/* Reads a request of the order port once, for the order guard and the core: NULL when it is
+ * over GATEWAY_MAX_REQUEST (not read) or not JSON. The caller decrefs. */
+json_t *gateway_parse_request(const char *req, size_t req_len);
 
 /* After gateway_core_handle returned NULL: the token under which the answer will come through
  * sinks.reply (an order handed to a broker that answers later, so the next request is taken

@@ -341,46 +341,45 @@ static json_t *op_list_products(gateway_core *g) {
     return gw_ok(json_pack("{s:o}", "products", list));
 }
 
-static json_t *dispatch(gateway_core *g, const char *req, size_t len) {
+json_t *gateway_parse_request(const char *req, size_t req_len) {
+    if (!req || req_len > GATEWAY_MAX_REQUEST) return NULL;
+    return json_loadb(req, req_len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL);
+}
+
+static json_t *dispatch(gateway_core *g, const json_t *root, size_t len) {
     if (len > GATEWAY_MAX_REQUEST)
         return gw_err("REQUEST_TOO_LARGE", "Request of %zu bytes is over the %d-byte limit; it was not read", len,
                       GATEWAY_MAX_REQUEST);
-    json_error_t jerr;
-    json_t *root = json_loadb(req, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
     if (!root) return gw_err("INVALID_JSON", "Invalid JSON format");
+    if (!json_is_object(root)) return gw_err("PROCESSING_ERROR", "Request must be a JSON object");
     json_t *reply;
-    if (!json_is_object(root)) {
-        reply = gw_err("PROCESSING_ERROR", "Request must be a JSON object");
-    } else {
-        json_t *opv = json_object_get(root, "operation");
-        json_t *params = json_object_get(root, "parameters");
-        json_t *empty = NULL;
-        if (!json_is_object(params)) params = empty = json_object();
-        const char *op = json_string_value(opv);
-        if (!op) op = "";
-        if (!strcmp(op, "send_order")) reply = op_send_order(g, params);
-        else if (!strcmp(op, "get_positions")) reply = op_get_positions(g, params);
-        else if (!strcmp(op, "health_check")) reply = op_health(g);
-        else if (!strcmp(op, "order_status")) reply = op_order_status(g, params);
-        else if (!strcmp(op, "cancel_order")) reply = op_cancel_order(g, params);
-        else if (!strcmp(op, "get_reports")) reply = op_get_reports(g, params);
-        else if (!strcmp(op, "list_accounts")) reply = op_list_accounts(g);
-        else if (!strcmp(op, "list_products")) reply = op_list_products(g);
-        else {
-            char text[200];
-            gw_python_str(opv, text, sizeof text);
-            reply = gw_err("UNKNOWN_OPERATION", "Unknown operation: %s", text);
-        }
-        json_decref(empty);
+    json_t *opv = json_object_get(root, "operation");
+    json_t *params = json_object_get(root, "parameters");
+    json_t *empty = NULL;
+    if (!json_is_object(params)) params = empty = json_object();
+    const char *op = json_string_value(opv);
+    if (!op) op = "";
+    if (!strcmp(op, "send_order")) reply = op_send_order(g, params);
+    else if (!strcmp(op, "get_positions")) reply = op_get_positions(g, params);
+    else if (!strcmp(op, "health_check")) reply = op_health(g);
+    else if (!strcmp(op, "order_status")) reply = op_order_status(g, params);
+    else if (!strcmp(op, "cancel_order")) reply = op_cancel_order(g, params);
+    else if (!strcmp(op, "get_reports")) reply = op_get_reports(g, params);
+    else if (!strcmp(op, "list_accounts")) reply = op_list_accounts(g);
+    else if (!strcmp(op, "list_products")) reply = op_list_products(g);
+    else {
+        char text[200];
+        gw_python_str(opv, text, sizeof text);
+        reply = gw_err("UNKNOWN_OPERATION", "Unknown operation: %s", text);
     }
-    json_decref(root);
+    json_decref(empty);
     return reply;
 }
 
-char *gateway_core_handle(gateway_core *g, const char *req, size_t req_len, size_t *len) {
+char *gateway_core_handle_parsed(gateway_core *g, const json_t *root, size_t req_len, size_t *len) {
     g->no_reply = false;
     g->deferred = 0;
-    json_t *reply = dispatch(g, req ? req : "", req ? req_len : 0);
+    json_t *reply = dispatch(g, root, req_len);
     if (g->no_reply) {
         json_decref(reply);
         if (len) *len = 0;
@@ -391,5 +390,13 @@ char *gateway_core_handle(gateway_core *g, const char *req, size_t req_len, size
     if (!text) text = strdup("{\"success\": false, \"error_message\": \"Internal server error\", "
                              "\"error_code\": \"INTERNAL_ERROR\"}");
     if (len) *len = text ? strlen(text) : 0;
+    return text;
+}
+
+char *gateway_core_handle(gateway_core *g, const char *req, size_t req_len, size_t *len) {
+    if (!req) req = "", req_len = 0;
+    json_t *root = gateway_parse_request(req, req_len);
+    char *text = gateway_core_handle_parsed(g, root, req_len, len);
+    json_decref(root);
     return text;
 }

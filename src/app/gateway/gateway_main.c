@@ -314,9 +314,14 @@ static char *serve_request(void *ctx, const void *peer, size_t peer_len, const c
                            size_t *reply_len) {
     gw_proc *p = ctx;
     (void)peer, (void)peer_len;
-    char *refusal = order_guard_check(&p->b, router_peer_user(), req, req_len, reply_len);
-    if (refusal) return refusal;
-    char *reply = gateway_core_handle(p->core, req, req_len, reply_len);
+    json_t *root = gateway_parse_request(req, req_len); /* once, for the guard and the core */
+    char *refusal = order_guard_check_parsed(&p->b, router_peer_user(), root, reply_len);
+    if (refusal) {
+        json_decref(root);
+        return refusal;
+    }
+    char *reply = gateway_core_handle_parsed(p->core, root, req_len, reply_len);
+    json_decref(root);
     uint64_t token = reply ? 0 : gateway_core_deferred(p->core);
     if (token) wait_for_answer(&p->io, token); /* the broker answers later: the next request now */
     return reply;
