@@ -44,7 +44,9 @@ order_store *ostore_open(sqlite3 *db) {
                    /* conditions' holdings only: lots entered by hand or booked as external are no
                     * condition's, and must not hold a condition's own exit back */
                    "WHERE e.account=?1 AND e.symbol=?2 AND e.condition_id>0 AND e.signal_id LIKE '%.E' AND e.signal_id<>?3 "
-                   "AND e.filled_qty>0 AND (x.status IS NULL OR x.status IN ('new','sent','accepted','partially_filled'))"},
+                   "AND e.filled_qty>0 AND (x.status IS NULL OR x.status IN ('new','sent','accepted','partially_filled')) "
+                   /* the entries whose exit has not ended, through orders_held_entries (schema 13) */
+                   "AND e.exit_done=0 AND e.is_exit=0"},
         {&s->begin, "BEGIN IMMEDIATE"},
         {&s->commit, "COMMIT"},
         {&s->rollback, "ROLLBACK"},

@@ -166,6 +166,24 @@ static const char *const MIGRATIONS[] = {
     "ALTER TABLE orders ADD COLUMN tif TEXT NOT NULL DEFAULT 'ioc';"
     "ALTER TABLE manual_requests ADD COLUMN limit_price INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE manual_requests ADD COLUMN tif TEXT NOT NULL DEFAULT 'ioc';",
+    /* 13: an entry whose exit has ended (filled, rejected, cancelled, expired) is marked on its
+     * own row, by triggers, so that "the lots the conditions hold" (ostore_conditions_hold, on
+     * every exit) reads the entries still open through a partial index instead of every entry
+     * of the day: that scan grew with each order and took milliseconds after a few thousand */
+    "ALTER TABLE orders ADD COLUMN exit_done INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE orders SET exit_done=1 WHERE is_exit=0 AND EXISTS (SELECT 1 FROM orders x WHERE "
+    "  x.signal_id = substr(orders.signal_id, 1, length(orders.signal_id) - 1) || 'X' AND "
+    "  x.status NOT IN ('new','sent','accepted','partially_filled'));"
+    "CREATE TRIGGER orders_exit_done_insert AFTER INSERT ON orders "
+    "  WHEN NEW.signal_id LIKE '%.X' AND NEW.status NOT IN ('new','sent','accepted','partially_filled') BEGIN "
+    "  UPDATE orders SET exit_done=1 WHERE signal_id = substr(NEW.signal_id, 1, length(NEW.signal_id) - 1) || 'E'; "
+    "END;"
+    "CREATE TRIGGER orders_exit_done_update AFTER UPDATE OF status ON orders "
+    "  WHEN NEW.signal_id LIKE '%.X' AND NEW.status NOT IN ('new','sent','accepted','partially_filled') BEGIN "
+    "  UPDATE orders SET exit_done=1 WHERE signal_id = substr(NEW.signal_id, 1, length(NEW.signal_id) - 1) || 'E'; "
+    "END;"
+    "CREATE INDEX orders_held_entries ON orders(account, symbol) "
+    "  WHERE exit_done=0 AND is_exit=0 AND condition_id>0 AND filled_qty>0;",
 };
 
 int schema_version_latest(void) { return (int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]); }

@@ -8,8 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "store/checkpointer.h"
 #include "store/condition_store.h"
 #include "store/db.h"
 #include "store/order_store.h"
@@ -206,6 +209,93 @@ static void test_orders_unique_and_fills_deduplicated(void **state) {
     assert_int_equal(q.open_cost, 20010);
 }
 
+/* An order of a condition, stored and filled (all of it when fill is its quantity). */
+static order store_order(fixture *f, const char *signal_id, int64_t cond, side_t side, int64_t qty, int64_t fill) {
+    order_record r;
+    memset(&r, 0, sizeof r);
+    char coid[64];
+    snprintf(coid, sizeof coid, "aftm-%s", signal_id);
+    assert_true(order_init(&r.o, coid, signal_id, cond, "SIM-0001", "TXFF5", side, qty));
+    r.is_exit = strstr(signal_id, ".X") != NULL;
+    assert_true(ostore_insert(f->os, &r));
+    order_mark_sent(&r.o);
+    order_apply_accepted(&r.o);
+    if (fill) order_apply_fill(&r.o, fill, 20000, fill);
+    assert_true(ostore_update(f->os, &r.o, "S"));
+    return r.o;
+}
+
+static int64_t held(fixture *f, const char *except) {
+    int64_t n = -99;
+    assert_true(ostore_conditions_hold(f->os, "SIM-0001", "TXFF5", except, &n));
+    return n;
+}
+
+/* The lots the conditions hold: entries filled whose exit has not ended. An exit that ends
+ * marks its entry (schema 13's triggers), and such an entry no longer counts. */
+static void test_conditions_hold_follows_exits(void **state) {
+    fixture *f = *state;
+    store_order(f, "7.E", 7, SIDE_BUY, 2, 2);
+    store_order(f, "8.E", 8, SIDE_SELL, 1, 1);
+    store_order(f, "9.E", 9, SIDE_BUY, 3, 0); /* never filled: holds nothing */
+    assert_int_equal(held(f, NULL), 2 - 1);
+    assert_int_equal(held(f, "7.E"), -1);
+    order x7 = store_order(f, "7.X", 7, SIDE_SELL, 2, 1); /* half out, still working */
+    assert_int_equal(held(f, NULL), (2 - 1) - 1);
+    order_apply_fill(&x7, 1, 20000, 2); /* all out: 7's round trip is over */
+    assert_true(ostore_update(f->os, &x7, "S"));
+    assert_int_equal(held(f, NULL), -1);
+    /* an exit stored already ended (refused at intake) ends its entry's count too */
+    order_record r;
+    memset(&r, 0, sizeof r);
+    assert_true(order_init(&r.o, "aftm-8.X", "8.X", 8, "SIM-0001", "TXFF5", SIDE_BUY, 1));
+    r.is_exit = true;
+    order_apply_rejected(&r.o, "refused");
+    assert_true(ostore_insert(f->os, &r));
+    assert_int_equal(held(f, NULL), 0);
+    /* the marks are on the entries' rows */
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_prepare_v2(f->db, "SELECT signal_id FROM orders WHERE exit_done=1 ORDER BY signal_id", -1,
+                                        &q, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(q, 0), "7.E");
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(q, 0), "8.E");
+    assert_int_equal(sqlite3_step(q), SQLITE_DONE);
+    sqlite3_finalize(q);
+}
+
+static long long file_size(const char *home, const char *name) {
+    char path[128];
+    snprintf(path, sizeof path, "%s/%s", home, name);
+    struct stat st;
+    return stat(path, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+/* With a checkpointer the writer's commits never copy the WAL into the database themselves:
+ * the checkpointer's thread does, once the WAL passes CHECKPOINT_PAGES, and again at its stop. */
+static void test_checkpoints_leave_the_writer(void **state) {
+    fixture *f = *state;
+    char err[256] = "";
+    db_checkpointer *c = db_checkpointer_start(f->db, err, sizeof err);
+    assert_non_null(c);
+    long long before = file_size(f->home.path, AFTM_DB_FILE);
+    assert_true(db_exec(f->db, "CREATE TABLE filler(b BLOB)", NULL, 0));
+    sqlite3_stmt *ins;
+    assert_int_equal(sqlite3_prepare_v2(f->db, "INSERT INTO filler VALUES(zeroblob(8000))", -1, &ins, NULL), SQLITE_OK);
+    for (int i = 0; i < 1200; i++) assert_true(db_step_done(ins)); /* ~2,400 pages, one commit each */
+    sqlite3_finalize(ins);
+    for (int i = 0; i < 400 && db_checkpointer_runs(c) == 0; i++) {
+        struct timespec ts = {0, 5 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+    assert_true(db_checkpointer_runs(c) >= 1);
+    db_checkpointer_stop(c);
+    /* the rows reached the database file itself */
+    assert_true(file_size(f->home.path, AFTM_DB_FILE) > before + 4 * 1024 * 1024);
+}
+
 static void test_reopen_keeps_everything(void **state) {
     fixture *f = *state;
     int64_t id = add_buy(f, 20000);
@@ -335,6 +425,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_trading_state_and_rearm, setup, teardown),
         cmocka_unit_test_setup_teardown(test_orders_unique_and_fills_deduplicated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen_keeps_everything, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_conditions_hold_follows_exits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_checkpoints_leave_the_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_repeating_condition_rounds, setup, teardown),
         cmocka_unit_test(test_garbage_database_is_a_clear_error),
         cmocka_unit_test_setup_teardown(test_full_disk_reason_survives_rollback, setup, teardown),

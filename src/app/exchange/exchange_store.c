@@ -11,6 +11,8 @@
 #include "broker/broker_json.h"
 #include "core/clock.h"
 #include "domain/position.h"
+#include "core/log.h"
+#include "store/checkpointer.h"
 #include "store/db.h"
 
 /* the layout of the book this code writes (PRAGMA user_version) */
@@ -101,6 +103,7 @@ static const char *SQL[ST_COUNT] = {
 };
 
 struct exchange_store {
+    db_checkpointer *checkpoints; /* off the accept path (store/checkpointer.h) */
     sqlite3 *db;
     sqlite3_stmt *st[ST_COUNT];
     bool in_tx, tx_failed;
@@ -248,12 +251,16 @@ exchange_store *xstore_open(const char *home, char *err, size_t errlen) {
         return NULL;
     }
     x->last_seq = x->committed_seq = query_u64(x, ST_LAST_SEQ, 0);
+    char cerr[256];
+    if (!(x->checkpoints = db_checkpointer_start(x->db, cerr, sizeof cerr)))
+        log_warn("%s; the book checkpoints on the accept path instead", cerr);
     return x;
 }
 
 void xstore_close(exchange_store *x) {
     if (!x) return;
     if (x->in_tx) xstore_rollback(x);
+    db_checkpointer_stop(x->checkpoints);
     for (int i = 0; i < ST_COUNT; i++) sqlite3_finalize(x->st[i]);
     sqlite3_close(x->db);
     free(x);

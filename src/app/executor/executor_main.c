@@ -22,6 +22,7 @@
 #include "net/order_link.h"
 #include "net/secure.h"
 #include "net/zsock.h"
+#include "store/checkpointer.h"
 #include "store/db.h"
 #include "store/risk_store.h"
 
@@ -44,6 +45,7 @@ typedef struct {
     order_link *orders; /* orders, many in flight */
     link_watch *report_watch, *tick_watch; /* connect again after a drop (a message over the cap) */
     sqlite3 *db;
+    db_checkpointer *checkpoints; /* off the order path (store/checkpointer.h) */
     executor_core *core;
 } proc;
 
@@ -298,6 +300,7 @@ static bool open_sockets(proc *p, const endpoints *ep, int timeout_ms) {
 
 static void proc_close(proc *p) {
     exc_free(p->core);
+    db_checkpointer_stop(p->checkpoints);
     db_close(p->db);
     gwc_free(p->gw);
     olink_free(p->orders);
@@ -336,6 +339,8 @@ int cmd_executor(int argc, char **argv) {
         log_error("%s", err);
         goto out;
     }
+    if (!(p.checkpoints = db_checkpointer_start(p.db, err, sizeof err)))
+        log_warn("%s; the database checkpoints on the order path instead", err);
     if (!load_limits(p.db, &rs, &cfg.limits)) goto out;
     if (!(p.core = exc_new(p.db, &cfg, &io, err, sizeof err))) {
         log_error("%s", err);
