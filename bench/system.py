@@ -61,6 +61,9 @@ def one(rate):
         subprocess.run([AFTM, "condition", "add", "--symbol", "TXFF5", "--side", side, "--trigger", str(trig),
                         "--turning", "2", "--qty", "1", "--tp", "4", "--sl", "4", "--follow"], env=env,
                        capture_output=True, check=True)
+    # the default limit of 20 orders a second stops the flow within the first second: off, so the
+    # run measures orders all along (each round trip re-arms the conditions at once)
+    subprocess.run([AFTM, "risk", "set", "max_orders_per_second", "0"], env=env, capture_output=True, check=True)
     run = subprocess.Popen([AFTM, "run", "--for", str(SECS), "--seed", "5", "--rate", str(rate), "--rearm", "--quiet"],
                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(SECS * 0.8)
@@ -99,7 +102,9 @@ print()
 print("## The whole system: tick → order at the exchange, and memory")
 print()
 print("`aftm run` with its four processes (exchange, gateway, executor, strategy) on tcp://127.0.0.1,")
-print("10,000 idle conditions plus 4 active ones re-armed after each exit, %g s per rate. The rate is" % SECS)
+print("10,000 idle conditions plus 4 active ones re-armed after each exit (take-profit and stop-loss 4 points")
+print("away, so they trade all through the run; the limit of orders per second is off), %g s per rate." % SECS)
+print("The rate is")
 print("the random walk's steps per second (`--rate`); each step is a tick of every product the exchange")
 print("lists (TX and MTX, two months: 4), so the strategy takes 4 ticks per step, and the conditions")
 print("watch TXFF5's. Latency is")

@@ -10,6 +10,7 @@
 struct condition_store {
     sqlite3 *db;
     sqlite3_stmt *insert, *save, *set_entry, *get, *list_active, *list_all, *cancel, *begin, *commit, *closed;
+    sqlite3_stmt *revision, *list_changed;
 };
 
 #define COLUMNS                                                                                             \
@@ -62,6 +63,8 @@ condition_store *cstore_open(sqlite3 *db) {
         {&s->get, "SELECT " COLUMNS " FROM conditions WHERE id=?"},
         {&s->list_active, "SELECT " COLUMNS " FROM conditions WHERE status='active' ORDER BY id"},
         {&s->list_all, "SELECT " COLUMNS " FROM conditions ORDER BY id"},
+        {&s->revision, "SELECT n FROM condition_revision WHERE id = 1"},
+        {&s->list_changed, "SELECT " COLUMNS " FROM conditions WHERE rev > ?1 ORDER BY rev"},
         {&s->cancel, "UPDATE conditions SET status='cancelled', note='cancelled by user', updated_at=? "
                      "WHERE id=? AND status='active'"},
         {&s->begin, "BEGIN IMMEDIATE"},
@@ -76,7 +79,8 @@ condition_store *cstore_open(sqlite3 *db) {
 
 void cstore_close(condition_store *s) {
     if (!s) return;
-    sqlite3_stmt *all[] = {s->insert, s->save, s->set_entry, s->get, s->list_active, s->list_all, s->cancel, s->begin, s->commit, s->closed};
+    sqlite3_stmt *all[] = {s->insert, s->save,   s->set_entry, s->get,      s->list_active, s->list_all,
+                           s->cancel, s->begin, s->commit,    s->closed,   s->revision,    s->list_changed};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) sqlite3_finalize(all[i]);
     free(s);
 }
@@ -165,8 +169,7 @@ bool cstore_get(condition_store *s, int64_t id, condition_record *out) {
     return found;
 }
 
-int cstore_list(condition_store *s, bool all, cstore_row_fn fn, void *ctx) {
-    sqlite3_stmt *st = all ? s->list_all : s->list_active;
+static int visit(sqlite3_stmt *st, cstore_row_fn fn, void *ctx) {
     int n = 0, rc;
     condition_record r;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -176,6 +179,22 @@ int cstore_list(condition_store *s, bool all, cstore_row_fn fn, void *ctx) {
     }
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? n : -1;
+}
+
+int cstore_list(condition_store *s, bool all, cstore_row_fn fn, void *ctx) {
+    return visit(all ? s->list_all : s->list_active, fn, ctx);
+}
+
+int cstore_list_changed(condition_store *s, int64_t since, cstore_row_fn fn, void *ctx) {
+    sqlite3_bind_int64(s->list_changed, 1, since);
+    return visit(s->list_changed, fn, ctx);
+}
+
+bool cstore_revision(condition_store *s, int64_t *out) {
+    bool ok = sqlite3_step(s->revision) == SQLITE_ROW;
+    if (ok) *out = sqlite3_column_int64(s->revision, 0);
+    sqlite3_reset(s->revision);
+    return ok;
 }
 
 bool cstore_save_state(condition_store *s, const condition *c, const char *note) {

@@ -35,6 +35,12 @@ bool cstore_get(condition_store *s, int64_t id, condition_record *out);
 typedef void (*cstore_row_fn)(void *ctx, const condition_record *r);
 /* Visits conditions in id order: only active ones unless all. Returns the count or -1. */
 int cstore_list(condition_store *s, bool all, cstore_row_fn fn, void *ctx);
+/* The conditions' revision: a number that grows with every insert or update of a row, in
+ * commit order (schema 14). false when it cannot be read. */
+bool cstore_revision(condition_store *s, int64_t *out);
+/* Visits the rows of any status changed after revision since, in the order of the changes.
+ * Returns the count or -1. */
+int cstore_list_changed(condition_store *s, int64_t since, cstore_row_fn fn, void *ctx);
 
 /* The strategy's write after a state change: prices and flags; entry_state only moves from
  * none to pending (the executor owns it after that). A condition that exited becomes done. */

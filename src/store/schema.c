@@ -184,6 +184,22 @@ static const char *const MIGRATIONS[] = {
     "END;"
     "CREATE INDEX orders_held_entries ON orders(account, symbol) "
     "  WHERE exit_done=0 AND is_exit=0 AND condition_id>0 AND filled_qty>0;",
+    /* 14: every insert or update of a condition takes the next number of one counter (rev), in
+     * the order the writes commit (SQLite has one writer at a time), so that the strategy reads
+     * only the rows changed since its last look instead of every active condition: that full
+     * read took 20 ms at 10,000 conditions, five times a second while anything else wrote */
+    "ALTER TABLE conditions ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE condition_revision(id INTEGER PRIMARY KEY CHECK(id = 1), n INTEGER NOT NULL);"
+    "INSERT INTO condition_revision VALUES(1, 0);"
+    "CREATE TRIGGER conditions_rev_insert AFTER INSERT ON conditions BEGIN "
+    "  UPDATE condition_revision SET n = n + 1 WHERE id = 1; "
+    "  UPDATE conditions SET rev = (SELECT n FROM condition_revision WHERE id = 1) WHERE id = NEW.id; "
+    "END;"
+    "CREATE TRIGGER conditions_rev_update AFTER UPDATE ON conditions WHEN NEW.rev = OLD.rev BEGIN "
+    "  UPDATE condition_revision SET n = n + 1 WHERE id = 1; "
+    "  UPDATE conditions SET rev = (SELECT n FROM condition_revision WHERE id = 1) WHERE id = NEW.id; "
+    "END;"
+    "CREATE INDEX conditions_rev ON conditions(rev);",
 };
 
 int schema_version_latest(void) { return (int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]); }

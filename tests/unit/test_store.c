@@ -209,6 +209,41 @@ static void test_orders_unique_and_fills_deduplicated(void **state) {
     assert_int_equal(q.open_cost, 20010);
 }
 
+static void collect_changed(void *ctx, const condition_record *r) {
+    seen *s = ctx;
+    if (s->n < 8) s->ids[s->n++] = r->c.id;
+}
+
+/* The conditions' revision grows with every write of a row, whoever writes it, and the rows
+ * changed after a revision are exactly those written since, in the order written. */
+static void test_condition_revision_lists_only_changes(void **state) {
+    fixture *f = *state;
+    int64_t r0 = -1, r1 = -1, r2 = -1;
+    assert_true(cstore_revision(f->cs, &r0));
+    int64_t a = add_buy(f, 22000), b = add_buy(f, 22100), c = add_buy(f, 22200);
+    assert_true(cstore_revision(f->cs, &r1));
+    assert_int_equal(r1, r0 + 3);
+    seen s = {0};
+    assert_int_equal(cstore_list_changed(f->cs, r0, collect_changed, &s), 3);
+    /* another connection (the CLI) cancels b, then the executor parks c: only those two */
+    sqlite3 *other = tk_db_open(&f->home);
+    condition_store *cs2 = cstore_open(other);
+    char err[128] = "";
+    assert_true(cstore_cancel(cs2, b, err, sizeof err));
+    assert_true(cstore_set_entry(cs2, c, 0, ENTRY_REJECTED, 0, "entry rejected: price band"));
+    cstore_close(cs2);
+    db_close(other);
+    assert_true(cstore_revision(f->cs, &r2));
+    assert_true(r2 > r1);
+    memset(&s, 0, sizeof s);
+    assert_int_equal(cstore_list_changed(f->cs, r1, collect_changed, &s), 2);
+    assert_int_equal(s.ids[0], b);
+    assert_int_equal(s.ids[1], c);
+    memset(&s, 0, sizeof s);
+    assert_int_equal(cstore_list_changed(f->cs, r2, collect_changed, &s), 0);
+    (void)a;
+}
+
 /* An order of a condition, stored and filled (all of it when fill is its quantity). */
 static order store_order(fixture *f, const char *signal_id, int64_t cond, side_t side, int64_t qty, int64_t fill) {
     order_record r;
@@ -426,6 +461,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_orders_unique_and_fills_deduplicated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen_keeps_everything, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conditions_hold_follows_exits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_condition_revision_lists_only_changes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checkpoints_leave_the_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_repeating_condition_rounds, setup, teardown),
         cmocka_unit_test(test_garbage_database_is_a_clear_error),

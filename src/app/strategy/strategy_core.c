@@ -67,6 +67,7 @@ struct strategy_core {
     double tick_when;
     bool sent_signal;
     long long data_version;
+    int64_t synced_rev; /* the conditions' revision read so far (-1: none yet, read them all) */
     int64_t last_flush, last_sync;
     uint64_t ticks, bad_ticks, signals;
 };
@@ -446,13 +447,25 @@ static void collect_id(void *ctx, const condition *c) {
     if (c->id > 0 && buf_grow((void **)&l->ids, &l->cap, l->n + 1, sizeof *l->ids)) l->ids[l->n++] = c->id;
 }
 
-void strategy_core_sync(strategy_core *sc) {
-    flush_dirty(sc);
+static void drop_settled(strategy_core *sc, int64_t id) {
+    size_t keep = 0;
+    for (size_t i = 0; i < sc->nsettled; i++)
+        if (sc->settled[i] != id) sc->settled[keep++] = sc->settled[i];
+    sc->nsettled = keep;
+}
+
+static void remove_live(strategy_core *sc, int64_t id, const condition_record *r) {
+    strategy_remove(sc->engine, id);
+    log_info("condition %lld removed: %s%s%s", (long long)id, r ? r->status : "deleted", r && r->note[0] ? ", " : "",
+             r ? r->note : "");
+}
+
+/* Every active row: what is live and not listed goes. */
+static bool sync_all(strategy_core *sc) {
     sync_ctx y = {sc, NULL, 0, 0};
     if (cstore_list(sc->cs, false, sync_row, &y) < 0) {
-        log_warn("cannot read conditions: %s", sqlite3_errmsg(sc->db));
         free(y.ids);
-        return;
+        return false;
     }
     if (y.n) qsort(y.ids, y.n, sizeof *y.ids, cmp_id);
     /* an exit the database shows as settled no longer needs guarding */
@@ -466,12 +479,43 @@ void strategy_core_sync(strategy_core *sc) {
         if (y.n && bsearch(&live.ids[i], y.ids, y.n, sizeof *y.ids, cmp_id)) continue;
         condition_record r;
         bool known = cstore_get(sc->cs, live.ids[i], &r);
-        strategy_remove(sc->engine, live.ids[i]);
-        log_info("condition %lld removed: %s%s%s", (long long)live.ids[i], known ? r.status : "deleted",
-                 known && r.note[0] ? ", " : "", known ? r.note : "");
+        remove_live(sc, live.ids[i], known ? &r : NULL);
     }
     free(live.ids);
     free(y.ids);
+    return true;
+}
+
+/* A row changed since the last look: active, as in sync_all; else it leaves the engine. Rows
+ * are never deleted (a removed condition keeps its row with another status). */
+static void sync_changed_row(void *ctx, const condition_record *r) {
+    sync_ctx *y = ctx;
+    if (!strcmp(r->status, "active")) {
+        sync_row(ctx, r);
+        return;
+    }
+    drop_settled(y->sc, r->c.id);
+    if (strategy_find(y->sc->engine, r->c.id)) remove_live(y->sc, r->c.id, r);
+}
+
+void strategy_core_sync(strategy_core *sc) {
+    flush_dirty(sc);
+    /* the revision first: a row changed meanwhile is read now and again next time, never lost */
+    int64_t rev = -1;
+    bool have_rev = cstore_revision(sc->cs, &rev);
+    bool ok;
+    if (have_rev && sc->synced_rev >= 0) {
+        sync_ctx y = {sc, NULL, 0, 0};
+        ok = cstore_list_changed(sc->cs, sc->synced_rev, sync_changed_row, &y) >= 0;
+        free(y.ids);
+    } else {
+        ok = sync_all(sc);
+    }
+    if (!ok) {
+        log_warn("cannot read conditions: %s", sqlite3_errmsg(sc->db));
+        return;
+    }
+    if (have_rev) sc->synced_rev = rev;
 }
 
 /* ---- time-driven work --------------------------------------------------------------------- */
@@ -539,6 +583,7 @@ strategy_core *strategy_core_new(sqlite3 *db, const strategy_core_config *cfg, c
     long long seq = 0;
     if (db_meta_get_int(db, "strategy_seq", &seq)) sc->seq = (uint64_t)seq;
     sc->data_version = db_data_version(db);
+    sc->synced_rev = -1;
     sc->last_flush = sc->last_sync = sc->last_ack_check = sc->now_ms = now_ms;
     if (!cfg->original_wire) { /* the original's executor never acknowledges: nothing to resend */
         load_ctx l = {sc, 0};
