@@ -147,3 +147,5 @@ print("orderpath.burst %d" % BURST)
 print("orderpath.rate %.0f" % best["rate"])
 print("orderpath.lost %d" % best["lost"])
 print("orderpath.doubled %d" % best["doubled"])
+for name, c in zip(("exchange", "gateway", "executor"), best["cpu"]):
+    print("orderpath.cpu.%s %.0f" % (name, c * 1e6 / BURST))
