@@ -331,6 +331,40 @@ static void test_checkpoints_leave_the_writer(void **state) {
     assert_true(file_size(f->home.path, AFTM_DB_FILE) > before + 4 * 1024 * 1024);
 }
 
+/* The plan SQLite makes for sql: its EXPLAIN QUERY PLAN lines, joined. */
+static void query_plan(sqlite3 *db, const char *sql, char *out, size_t cap) {
+    char q[2048];
+    snprintf(q, sizeof q, "EXPLAIN QUERY PLAN %s", sql);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
+    out[0] = '\0';
+    while (sqlite3_step(st) == SQLITE_ROW)
+        snprintf(out + strlen(out), cap - strlen(out), "%s; ", (const char *)sqlite3_column_text(st, 3));
+    sqlite3_finalize(st);
+}
+
+/* The reads on the order path stay index lookups: each used to scan a whole table (every order
+ * of the day on each exit, every active condition five times a second), which is latency that
+ * grows through the day. A change to the SQL or the schema that loses the index fails here. */
+static void test_order_path_reads_use_their_indexes(void **state) {
+    fixture *f = *state;
+    /* the stores' own prepared statements, found by what they read */
+    const char *held = NULL, *changed = NULL;
+    for (sqlite3_stmt *st = sqlite3_next_stmt(f->db, NULL); st; st = sqlite3_next_stmt(f->db, st)) {
+        const char *sql = sqlite3_sql(st);
+        if (strstr(sql, "exit_done=0")) held = sql;
+        if (strstr(sql, "WHERE rev > ?1")) changed = sql;
+    }
+    assert_non_null(held);
+    assert_non_null(changed);
+    char plan[1024];
+    query_plan(f->db, held, plan, sizeof plan);
+    assert_non_null(strstr(plan, "orders_held_entries"));
+    assert_null(strstr(plan, "SCAN e"));
+    query_plan(f->db, changed, plan, sizeof plan);
+    assert_non_null(strstr(plan, "conditions_rev"));
+}
+
 static void test_reopen_keeps_everything(void **state) {
     fixture *f = *state;
     int64_t id = add_buy(f, 20000);
@@ -462,6 +496,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_reopen_keeps_everything, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conditions_hold_follows_exits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_condition_revision_lists_only_changes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_order_path_reads_use_their_indexes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checkpoints_leave_the_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_repeating_condition_rounds, setup, teardown),
         cmocka_unit_test(test_garbage_database_is_a_clear_error),
