@@ -29,6 +29,11 @@
  * id (db_instance_id), so that ids never repeat at the broker after the database is made anew.
  * Orders from elsewhere (the CLI's "cli-...") are not aftm's: gw_coid_parse refuses them. */
 
+/* Execution reports the gateway's report PUB queues for each subscriber, and its subscribers
+ * (the executor) take in, before dropping: a burst of orders in flight brings two or more
+ * reports each, and a dropped one costs a catch-up through get_reports (about 6 MB at most). */
+#define REPORT_QUEUE_HWM 20000
+
 #define GW_COID_PREFIX "aftm-"
 #define GW_INSTANCE_MAX 16 /* characters of an instance id, at most */
 

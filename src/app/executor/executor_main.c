@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "core/parse.h"
 #include "net/gateway_client.h"
+#include "net/gw_proto.h"
 #include "net/lifecycle.h"
 #include "net/link_watch.h"
 #include "net/order_link.h"
@@ -275,6 +276,7 @@ static bool open_sockets(proc *p, const endpoints *ep, int timeout_ms) {
         return false;
     }
     zsock_set_int(p->pull, ZMQ_RCVHWM, 1000);
+    zsock_set_int(p->reports, ZMQ_RCVHWM, REPORT_QUEUE_HWM); /* as deep as the gateway's side */
     if (!zsock_connect_to(p->zctx, p->reports, ep->report, ROLE_GATEWAY, err, sizeof err) ||
         !zsock_connect_to(p->zctx, p->ticks, ep->tick, ROLE_GATEWAY, err, sizeof err)) {
         log_error("%s", err);

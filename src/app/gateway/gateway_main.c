@@ -26,6 +26,7 @@
 #include "core/usage.h"
 #include "core/log.h"
 #include "core/parse.h"
+#include "net/gw_proto.h"
 #include "net/lifecycle.h"
 #include "net/order_guard.h"
 #include "net/router.h"
@@ -397,7 +398,9 @@ static bool bind_ports(gw_proc *p) {
     char err[512];
     /* requests are small; the PUB sockets only receive subscriptions */
     router_bind_opts pub_opts = {.max_msg = 4096, .sndhwm = 1000, .insecure = p->o.insecure, .link = LINK_TICKS};
-    router_bind_opts rep_opts = {.max_msg = 4096, .sndhwm = 1000, .insecure = p->o.insecure, .link = LINK_REPORTS};
+    /* reports queue deep (REPORT_QUEUE_HWM): a burst of orders brings two or more each, and one
+     * dropped here costs its subscriber a catch-up through get_reports */
+    router_bind_opts rep_opts = {.max_msg = 4096, .sndhwm = REPORT_QUEUE_HWM, .insecure = p->o.insecure, .link = LINK_REPORTS};
     router_bind_opts req_opts = {.max_msg = GATEWAY_MAX_FRAME, .insecure = p->o.insecure, .link = LINK_ORDERS};
     const char *what = "ticks";
     if ((p->io.tick_pub = router_bind(p->zctx, ZMQ_XPUB, p->o.ep.tick, &pub_opts, err, sizeof err)) &&
