@@ -11,7 +11,7 @@
 #include "core/log.h"
 #include "store/db.h"
 
-#define IDLE_CHECK_MS 1000 /* a checkpoint at least this often while the WAL holds pages */
+#define IDLE_CHECK_MS 1000 /* a checkpoint at least this often while commits come */
 
 struct db_checkpointer {
     sqlite3 *writer; /* the caller's connection */
@@ -21,7 +21,7 @@ struct db_checkpointer {
     pthread_cond_t wake;
     bool stop, due;
     bool failing; /* the last checkpoint failed (said once, until one succeeds) */
-    int pages; /* in the WAL after the writer's last commit */
+    uint64_t commits, checked; /* the writer's commits, and how many the last checkpoint saw */
     uint64_t runs;
 };
 
@@ -30,7 +30,7 @@ static int on_commit(void *arg, sqlite3 *db, const char *name, int pages) {
     (void)db, (void)name;
     db_checkpointer *c = arg;
     pthread_mutex_lock(&c->lock);
-    c->pages = pages;
+    c->commits++;
     if (pages >= CHECKPOINT_PAGES && !c->due) {
         c->due = true;
         pthread_cond_signal(&c->wake);
@@ -59,10 +59,13 @@ static void *run(void *arg) {
             struct timespec until;
             clock_gettime(CLOCK_REALTIME, &until);
             until.tv_sec += IDLE_CHECK_MS / 1000;
-            if (pthread_cond_timedwait(&c->wake, &c->lock, &until) == ETIMEDOUT && c->pages > 0) c->due = true;
+            /* idle: a checkpoint only if something was committed since the last one */
+            if (pthread_cond_timedwait(&c->wake, &c->lock, &until) == ETIMEDOUT && c->commits != c->checked)
+                c->due = true;
             continue;
         }
         c->due = false;
+        c->checked = c->commits;
         pthread_mutex_unlock(&c->lock);
         checkpoint(c);
         pthread_mutex_lock(&c->lock);

@@ -411,10 +411,8 @@ typedef struct {
     size_t n, cap;
 } sync_ctx;
 
-static void sync_row(void *ctx, const condition_record *r) {
-    sync_ctx *y = ctx;
-    strategy_core *sc = y->sc;
-    if (buf_grow((void **)&y->ids, &y->cap, y->n + 1, sizeof *y->ids)) y->ids[y->n++] = r->c.id;
+/* One active row: loaded if new here, its entry's fill taken if the executor wrote one. */
+static void apply_active_row(strategy_core *sc, const condition_record *r) {
     const condition *live = strategy_find(sc->engine, r->c.id);
     for (size_t i = 0; !live && i < sc->nsettled; i++)
         if (sc->settled[i] == r->c.id) return; /* exited here; the writer has not caught up */
@@ -430,6 +428,13 @@ static void sync_row(void *ctx, const condition_record *r) {
         log_info("condition %lld: entry filled (%lld lot(s)); watching take profit and stop loss", (long long)r->c.id,
                  (long long)r->c.filled_qty);
     }
+}
+
+/* sync_all's visitor: applies the row and notes its id. */
+static void sync_row(void *ctx, const condition_record *r) {
+    sync_ctx *y = ctx;
+    if (buf_grow((void **)&y->ids, &y->cap, y->n + 1, sizeof *y->ids)) y->ids[y->n++] = r->c.id;
+    apply_active_row(y->sc, r);
 }
 
 static int cmp_id(const void *a, const void *b) {
@@ -489,13 +494,13 @@ static bool sync_all(strategy_core *sc) {
 /* A row changed since the last look: active, as in sync_all; else it leaves the engine. Rows
  * are never deleted (a removed condition keeps its row with another status). */
 static void sync_changed_row(void *ctx, const condition_record *r) {
-    sync_ctx *y = ctx;
+    strategy_core *sc = ctx;
     if (!strcmp(r->status, "active")) {
-        sync_row(ctx, r);
+        apply_active_row(sc, r);
         return;
     }
-    drop_settled(y->sc, r->c.id);
-    if (strategy_find(y->sc->engine, r->c.id)) remove_live(y->sc, r->c.id, r);
+    drop_settled(sc, r->c.id);
+    if (strategy_find(sc->engine, r->c.id)) remove_live(sc, r->c.id, r);
 }
 
 void strategy_core_sync(strategy_core *sc) {
@@ -505,9 +510,7 @@ void strategy_core_sync(strategy_core *sc) {
     bool have_rev = cstore_revision(sc->cs, &rev);
     bool ok;
     if (have_rev && sc->synced_rev >= 0) {
-        sync_ctx y = {sc, NULL, 0, 0};
-        ok = cstore_list_changed(sc->cs, sc->synced_rev, sync_changed_row, &y) >= 0;
-        free(y.ids);
+        ok = cstore_list_changed(sc->cs, sc->synced_rev, sync_changed_row, sc) >= 0;
     } else {
         ok = sync_all(sc);
     }
