@@ -48,6 +48,8 @@ void log_set_level(log_level min_level) { g_min = min_level; }
 
 void log_set_quiet(int quiet) { g_min = quiet ? LOG_WARN : LOG_INFO; }
 
+int log_enabled(log_level level) { return level >= g_min; }
+
 void log_msg(log_level level, const char *fmt, ...) {
     static const char *names[] = {"DEBUG", "INFO", "WARN", "ERROR"};
     if (level < g_min) return;

@@ -33,6 +33,10 @@
  * (the executor) take in, before dropping: a burst of orders in flight brings two or more
  * reports each, and a dropped one costs a catch-up through get_reports (about 6 MB at most). */
 #define REPORT_QUEUE_HWM 20000
+/* Requests and answers queued per connection on the order path (executor -> gateway ->
+ * exchange and back) before a send is refused or, on a ROUTER, an answer dropped: deep enough
+ * for any burst the executor keeps in flight, so backpressure never loses an answer. */
+#define ORDER_QUEUE_HWM 100000
 
 #define GW_COID_PREFIX "aftm-"
 #define GW_INSTANCE_MAX 16 /* characters of an instance id, at most */

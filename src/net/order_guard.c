@@ -60,32 +60,39 @@ char *order_guard_check(broker *b, const char *user_id, const char *req, size_t 
     return out;
 }
 
-char *order_guard_check_parsed(broker *b, const char *user_id, const json_t *root, size_t *reply_len) {
-    *reply_len = 0;
-    const char *op = json_string_value(json_object_get(root, "operation"));
+bool order_guard_allows(broker *b, const char *user_id, const char *op, const char *account, char *code,
+                        size_t code_cap, char *msg, size_t msg_cap) {
     if (!op || (strcmp(op, "send_order") != 0 && strcmp(op, "cancel_order") != 0))
-        return NULL; /* not an order: the gateway answers it, bad JSON included */
+        return true; /* not an order: the gateway answers it, bad JSON included */
     net_role role;
     char key[CURVE_KEY_Z85];
     bool curve = net_user_parse(user_id, &role, key);
     char who[96];
     if (curve) snprintf(who, sizeof who, "%s key %s", net_role_name(role), key);
     else snprintf(who, sizeof who, "a plain-text peer (--insecure)");
-    char *out = NULL;
     if (curve && role != ROLE_EXECUTOR && role != ROLE_CLI) {
         log_warn("refused %s from %s: only the executor's and the CLI's keys may place or cancel orders", op, who);
-        out = refuse(gw_err("PERMISSION_DENIED", "%s: only the executor and the CLI may place or cancel orders", op),
-                     reply_len);
-    } else if (!strcmp(op, "send_order")) {
-        const char *account = json_string_value(json_object_get(json_object_get(root, "parameters"), "order_account"));
-        char list[512];
-        if (account && *account && b && !session_account(b, account, list, sizeof list)) {
-            log_warn("refused send_order from %s: account '%s' is not one of the session's accounts (%s)", who,
-                     account, list[0] ? list : "none: not logged in");
-            out = refuse(gw_err("ACCOUNT_NOT_IN_SESSION", "Account %s is not an account of this session (%s)", account,
-                                list[0] ? list : "no account: not logged in"),
-                         reply_len);
-        }
+        snprintf(code, code_cap, "PERMISSION_DENIED");
+        snprintf(msg, msg_cap, "%s: only the executor and the CLI may place or cancel orders", op);
+        return false;
     }
-    return out;
+    char list[512];
+    if (!strcmp(op, "send_order") && account && *account && b && !session_account(b, account, list, sizeof list)) {
+        log_warn("refused send_order from %s: account '%s' is not one of the session's accounts (%s)", who, account,
+                 list[0] ? list : "none: not logged in");
+        snprintf(code, code_cap, "ACCOUNT_NOT_IN_SESSION");
+        snprintf(msg, msg_cap, "Account %s is not an account of this session (%s)", account,
+                 list[0] ? list : "no account: not logged in");
+        return false;
+    }
+    return true;
+}
+
+char *order_guard_check_parsed(broker *b, const char *user_id, const json_t *root, size_t *reply_len) {
+    *reply_len = 0;
+    const char *op = json_string_value(json_object_get(root, "operation"));
+    const char *account = json_string_value(json_object_get(json_object_get(root, "parameters"), "order_account"));
+    char code[32], msg[768];
+    if (order_guard_allows(b, user_id, op, account, code, sizeof code, msg, sizeof msg)) return NULL;
+    return refuse(gw_err(code, "%s", msg), reply_len);
 }

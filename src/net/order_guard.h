@@ -7,6 +7,7 @@
 #define AFTM_ORDER_GUARD_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "broker/broker.h"
@@ -17,5 +18,10 @@ char *order_guard_check(broker *b, const char *user_id, const char *req, size_t 
 /* The same for a request already parsed (NULL: not JSON), so that the gateway reads each
  * request once. */
 char *order_guard_check_parsed(broker *b, const char *user_id, const json_t *root, size_t *reply_len);
+
+/* The rule itself, for a request in any encoding: op and the order's account (either may be
+ * NULL). false with the refusal's code and message (logged). */
+bool order_guard_allows(broker *b, const char *user_id, const char *op, const char *account, char *code,
+                        size_t code_cap, char *msg, size_t msg_cap);
 
 #endif

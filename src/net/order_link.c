@@ -8,9 +8,9 @@
 #include <zmq.h>
 
 #include "core/log.h"
+#include "net/gw_proto.h"
 #include "net/zsock.h"
 
-#define OLINK_HWM 100000 /* requests queued to the server before a send is refused */
 
 struct order_link {
     void *dealer;
@@ -26,8 +26,8 @@ order_link *olink_new(void *zctx, const char *endpoint, int server_role, char *e
         free(l);
         return NULL;
     }
-    zsock_set_int(l->dealer, ZMQ_SNDHWM, OLINK_HWM);
-    zsock_set_int(l->dealer, ZMQ_RCVHWM, OLINK_HWM);
+    zsock_set_int(l->dealer, ZMQ_SNDHWM, ORDER_QUEUE_HWM);
+    zsock_set_int(l->dealer, ZMQ_RCVHWM, ORDER_QUEUE_HWM);
     if (!zsock_connect_to(zctx, l->dealer, endpoint, server_role, err, errlen)) {
         olink_free(l);
         return NULL;
@@ -43,18 +43,12 @@ void olink_free(order_link *l) {
 
 void *olink_socket(const order_link *l) { return l->dealer; }
 
-bool olink_send(order_link *l, const char *key, const json_t *req, char *err, size_t errlen) {
-    char *text = json_dumps(req, JSON_COMPACT);
-    if (!text) {
-        snprintf(err, errlen, "cannot encode the request");
-        return false;
-    }
+bool olink_send(order_link *l, const char *key, const void *body, size_t len, char *err, size_t errlen) {
     /* the key frame goes only with its body: a full queue refuses the first frame, and
      * once the first is queued the rest of the message is always taken */
     bool ok = zmq_send(l->dealer, key, strlen(key), ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0 &&
               zmq_send(l->dealer, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0 &&
-              zmq_send(l->dealer, text, strlen(text), ZMQ_DONTWAIT) >= 0;
-    free(text);
+              zmq_send(l->dealer, body, len, ZMQ_DONTWAIT) >= 0;
     if (!ok) snprintf(err, errlen, "cannot queue the request: %s", zmq_strerror(zmq_errno()));
     return ok;
 }

@@ -1,14 +1,14 @@
 /* A client of the gateway's order port that keeps many requests in flight: a DEALER whose
  * every request carries its key (the client order id) as the envelope a ROUTER sends back
  * with the answer, so answers are matched by key, in whatever order they come. The body is
- * the same JSON a REQ client sends; to the gateway it looks like a REQ request.
+ * the caller's (JSON as a REQ client sends it, or net/gw_pack.h's msgpack); to the gateway it
+ * looks like a REQ request.
  *
  * Not here: what the requests mean, timeouts and retries (the caller's, e.g. the executor
  * core's orders in flight). */
 #ifndef AFTM_ORDER_LINK_H
 #define AFTM_ORDER_LINK_H
 
-#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -19,9 +19,9 @@ typedef struct order_link order_link;
 order_link *olink_new(void *zctx, const char *endpoint, int server_role, char *err, size_t errlen);
 void olink_free(order_link *l);
 
-/* Queues req (not consumed) under key without waiting. false with err when it cannot be
- * queued (encoding, or the queue to the server is full). */
-bool olink_send(order_link *l, const char *key, const json_t *req, char *err, size_t errlen);
+/* Queues the request body (len bytes) under key without waiting. false with err when it
+ * cannot be queued (the queue to the server is full). */
+bool olink_send(order_link *l, const char *key, const void *body, size_t len, char *err, size_t errlen);
 
 /* One answer without waiting: its key into key (cap bytes) and body into body (cap bytes,
  * not NUL-terminated). Returns the body's length, or -1 when nothing is waiting. An answer

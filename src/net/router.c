@@ -24,7 +24,8 @@ void *router_bind(void *zctx, int type, const char *endpoint, const router_bind_
      * try to allocate whatever size it reads. */
     int64_t max = o->max_msg > 0 ? o->max_msg : ZSOCK_MAX_MSG;
     zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &max, sizeof max);
-    if ((type == ZMQ_PUB || type == ZMQ_XPUB) && o->sndhwm > 0) zsock_set_int(s, ZMQ_SNDHWM, o->sndhwm);
+    if ((type == ZMQ_PUB || type == ZMQ_XPUB || type == ZMQ_ROUTER) && o->sndhwm > 0) zsock_set_int(s, ZMQ_SNDHWM, o->sndhwm);
+    if (type == ZMQ_ROUTER && o->sndhwm > 0) zsock_set_int(s, ZMQ_RCVHWM, o->sndhwm);
     /* a PUB that also tells who subscribes: every subscription, not just new topics */
     if (type == ZMQ_XPUB) zsock_set_int(s, ZMQ_XPUB_VERBOSE, 1);
     if (!zsock_bind_link(zctx, s, endpoint, o->link, o->insecure, err, errlen)) {

@@ -12,7 +12,8 @@
 /* Options of a bound socket. */
 typedef struct {
     int64_t max_msg; /* ZMQ_MAXMSGSIZE: a peer announcing a larger frame is disconnected (0: ZSOCK_MAX_MSG) */
-    int sndhwm;      /* ZMQ_SNDHWM for PUB/XPUB (0: libzmq's default) */
+    int sndhwm;      /* ZMQ_SNDHWM for PUB/XPUB; for a ROUTER its SNDHWM and RCVHWM, per peer (a ROUTER drops
+                      * an answer to a peer whose queue is full) (0: libzmq's default) */
     bool insecure;   /* plain text (--insecure): no CURVE, loopback only */
     int link;        /* net/secure.h's net_link: CURVE and that link's ZAP domain (0: plain, loopback only) */
 } router_bind_opts;

@@ -10,12 +10,12 @@ always arrives first (on main it was skipped as "closed by hand" and the long st
 3. the executor is killed (-9) while holding an exit: restarted, it picks the exit up from the
    database and sends it once.
 Every case ends flat, aftm's books equal to the exchange's, with no order opened by an exit."""
-import json
 import os
 import sqlite3
 import sys
 import threading
 
+import msgpack
 import zmq
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -48,8 +48,10 @@ class ReportGate:
 
     def _holds(self, frames):
         try:
-            rep = json.loads(frames[-1])
+            rep = msgpack.unpackb(frames[-1])  # the gateway publishes its reports in msgpack
         except ValueError:
+            return False
+        if not isinstance(rep, dict):
             return False
         coid = rep.get("client_order_id") or ""
         return rep.get("status") == "filled" and any(coid.endswith("-" + s) for s in self.hold)

@@ -13,6 +13,7 @@ import tempfile
 import threading
 import time
 
+import msgpack
 import zmq
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -49,7 +50,9 @@ def serve():
     while not stop.is_set():
         if not rep.poll(50):
             continue
-        req = json.loads(rep.recv())
+        body = rep.recv()
+        packed = body[:1] != b"{"  # the executor sends its orders in msgpack, other requests in JSON
+        req = msgpack.unpackb(body) if packed else json.loads(body)
         op, p = req.get("operation"), req.get("parameters") or {}
         with lock:
             if op == "send_order":
@@ -68,17 +71,18 @@ def serve():
                                                                  "filled_qty": o["filled"], "reason": None})
             else:
                 answer = ok({"status": "healthy"})
-        rep.send_string(json.dumps(answer))
+        rep.send(msgpack.packb(answer) if packed else json.dumps(answer).encode())
 
 
 threading.Thread(target=serve, daemon=True).start()
 
 
-def publish(report, logged=True):
-    """Sends a report on the stream; logged: it is in the log get_reports serves, under its seq."""
+def publish(report, logged=True, as_json=False):
+    """Sends a report on the stream, in msgpack as the gateway does (as_json: the same fields in
+    JSON); logged: it is in the log get_reports serves, under its seq."""
     if logged:
         log.append((report["seq"], report))
-    pub.send_multipart([b"REPORT", json.dumps(report).encode()])
+    pub.send_multipart([b"REPORT", json.dumps(report).encode() if as_json else msgpack.packb(report)])
 
 
 RISK = os.path.join(e.home, "risk.ini")
@@ -113,7 +117,7 @@ def fill(seq, **kw):
 
 
 publish(fill(1, fill_price=1e17))                  # overflowed * 200 and crashed every restart
-publish(fill(2, fill_qty=-3))
+publish(fill(2, fill_qty=-3), as_json=True)
 publish(fill(3, fill_price="cheap"))
 publish(fill(4, fill_qty=2000000, filled_qty=2000000))
 publish(fill(9000000000000000000), logged=False)   # hid every later report
@@ -125,6 +129,7 @@ with lock:  # the real fill, at the broker and then on the stream
     xdb.execute("INSERT INTO fills VALUES('F5', 1, 2, 20010, 'TXFF5', 'buy', ?)", (ACCOUNT,))
     xdb.execute("INSERT INTO positions VALUES(?, 'TXFF5', 2)", (ACCOUNT,))
 publish(fill(5))
+publish(fill(6, fill_qty=2**64 - 1))                # no int64 holds it
 
 
 def booked():
@@ -141,7 +146,7 @@ check(ex.poll() is None, "the executor restarts on what it stored")
 audit(e, ACCOUNT, (), True, 10, xdb_path, ["abs-1.E"])
 text = open(os.path.join(e.home, "executor-1.log")).read()
 for what in ("fill price 1e+17 is out of range", "fill_qty -3 is out of range", "fill price nan is out of range",
-             "fill_qty 2000000 is out of range", "beyond the gateway's last report"):
+             "fill_qty 2000000 is out of range", "beyond the gateway's last report", "fill_qty is not an integer"):
     check(what in text, "refused with a reason: %s" % what)
 
 # a wire string with a newline cannot forge a log line

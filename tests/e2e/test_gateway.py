@@ -147,7 +147,7 @@ def reports_until(rsub, pred, timeout=5.0):
         if rsub.poll(50):
             frames = rsub.recv_multipart()
             assert len(frames) == 2 and frames[0] == b"REPORT", frames
-            rep = json.loads(frames[1])
+            rep = msgpack.unpackb(frames[1])  # reports are published in msgpack, the JSON's fields
             got.append(rep)
             if pred(rep):
                 return got
@@ -295,6 +295,11 @@ def run(home):
         assert rep["last_seq"] == seqs[-1], rep
         e2e = [x for x in rep["reports"] if x["client_order_id"] == "e2e-1"]
         assert [x["status"] for x in e2e] == ["accepted", "filled"], e2e
+        # get_reports (JSON) says what the report port said (msgpack), field for field
+        for listed, published in zip(e2e, [accepted[0], filled]):
+            assert list(listed.keys()) == keys and abs(listed["time"] - published["time"]) < 1e-5, (listed, published)
+            assert {k: v for k, v in listed.items() if k != "time"} == \
+                {k: v for k, v in published.items() if k != "time"}, (listed, published)
         tail = cli.call({"operation": "get_reports", "parameters": {"since_seq": seqs[-2]}})["data"]["reports"]
         assert [x["seq"] for x in tail] == [seqs[-1]], tail
         checks.append("idempotent client_order_id, order_status, get_reports")
@@ -337,6 +342,32 @@ def run(home):
         rej = reports_until(rsub, lambda x: x["client_order_id"] == "e2e-bad")[-1]
         assert rej["status"] == "rejected" and "NOPEF9" in rej["reason"], rej
         checks.append("limit + cancel, account outside the session, rejection report")
+
+        # aftm's executor sends send_order in msgpack: answered in msgpack, the JSON's fields
+        def packed(obj):
+            return msgpack.unpackb(cli.raw(obj if isinstance(obj, bytes) else msgpack.packb(obj)))
+        mp_order = {"operation": "send_order", "parameters": order_params(client_order_id="e2e-mp")}
+        a = packed(mp_order)
+        assert a["success"] is True and list(a["data"].keys()) == [
+            "is_send_order", "note", "order_serial", "error_code", "error_message", "client_order_id", "status",
+            "duplicate"], a
+        assert a["data"]["is_send_order"] is True and a["data"]["client_order_id"] == "e2e-mp", a
+        b = packed(mp_order)
+        assert b["data"]["duplicate"] is True and b["data"]["order_serial"] == a["data"]["order_serial"], b
+        reports_until(rsub, lambda x: x["client_order_id"] == "e2e-mp" and x["status"] == "filled")
+        bad = packed({"operation": "send_order", "parameters": order_params(client_order_id="e2e-mp2", quantity=2**63)})
+        assert bad == {"success": False, "error_message": "quantity must be a whole number",
+                       "error_code": "ORDER_EXECUTION_ERROR"}, bad
+        bad = packed({"operation": "send_order", "parameters": order_params()})  # no client order id
+        assert bad["success"] is False and bad["error_code"] == "INVALID_ORDER", bad
+        bad = packed({"operation": "send_order", "parameters": order_params(client_order_id="e2e-mp3",
+                                                                            order_account="SIM-9999")})
+        assert bad["error_code"] == "ACCOUNT_NOT_IN_SESSION", bad
+        bad = packed({"operation": "get_positions", "parameters": {"account": "SIM-0001"}})
+        assert bad["success"] is False and bad["error_code"] == "UNKNOWN_OPERATION", bad
+        assert packed(b"\x85\xa3abc")["error_code"] == "INVALID_MSGPACK"  # cut short
+        assert packed(msgpack.packb(mp_order) + b"\x00")["error_code"] == "INVALID_MSGPACK"  # trailing bytes
+        checks.append("send_order in msgpack: answered in msgpack, garbled refused")
 
         # garbage never kills the gateway
         r = json.loads(cli.raw(b"\x00\xff\xfe garbage \x80"))

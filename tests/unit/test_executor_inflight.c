@@ -39,11 +39,11 @@ typedef struct {
     executor_core *x;
 } fixture;
 
-static bool fake_submit(void *ctx, const char *coid, json_t *req, char *err, size_t errlen) {
+static bool fake_submit(void *ctx, const char *coid, const broker_order_req *req, char *err, size_t errlen) {
     fake_link *l = ctx;
-    json_t *p = json_object_get(req, "parameters");
-    assert_string_equal(json_string_value(json_object_get(req, "operation")), "send_order");
-    assert_string_equal(json_string_value(json_object_get(p, "client_order_id")), coid);
+    assert_string_equal(req->client_order_id, coid);
+    assert_int_equal(req->type, BROKER_MARKET);
+    assert_int_equal(req->tif, BROKER_IOC);
     order_record r;
     if (!ostore_get(l->observer, coid, &r) || (r.o.status != ORDER_NEW && r.o.status != ORDER_SENT))
         l->all_committed = false;

@@ -11,6 +11,7 @@
 
 #include "broker/sim_broker.h"
 #include "app/gateway/gateway.h"
+#include "mpjson.h"
 
 typedef struct {
     broker b;
@@ -19,11 +20,16 @@ typedef struct {
     int reports, ticks;
 } fx;
 
-static void pub_report(void *ctx, const char *json, size_t len) {
+/* Reports are published in msgpack: kept as the equivalent JSON text. */
+static void pub_report(void *ctx, const char *body, size_t len) {
     fx *f = ctx;
-    assert_true(len < sizeof f->last_report);
-    memcpy(f->last_report, json, len);
-    f->last_report[len] = '\0';
+    json_t *j = tk_msgpack_json(body, len);
+    assert_non_null(j);
+    char *text = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    assert_true(strlen(text) < sizeof f->last_report);
+    snprintf(f->last_report, sizeof f->last_report, "%s", text);
+    free(text);
     f->reports++;
 }
 

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "app/gateway/gateway.h"
+#include "mpjson.h"
 
 typedef struct {
     broker_callbacks cb;
@@ -140,10 +141,10 @@ typedef struct {
     size_t n_pub;
 } fx;
 
-static void pub_report(void *ctx, const char *json, size_t len) {
+static void pub_report(void *ctx, const char *body, size_t len) {
     fx *f = ctx;
     assert_true(f->n_pub < 16);
-    f->published[f->n_pub++] = json_loadb(json, len, 0, NULL);
+    f->published[f->n_pub++] = tk_msgpack_json(body, len); /* published in msgpack */
 }
 
 static int setup(void **state) {

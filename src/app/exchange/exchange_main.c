@@ -25,6 +25,7 @@
 #include "core/usage.h"
 #include "core/log.h"
 #include "core/parse.h"
+#include "net/gw_proto.h"
 #include "net/lifecycle.h"
 #include "net/market_feed.h"
 #include "net/router.h"
@@ -346,7 +347,7 @@ int cmd_exchange(int argc, char **argv) {
         goto done;
     }
     /* bind first: a second exchange on the same ports stops here, before touching the book */
-    router_bind_opts req_opts = {.max_msg = EXCHANGE_MAX_REQUEST, .insecure = o.insecure, .link = LINK_EXCHANGE};
+    router_bind_opts req_opts = {.max_msg = EXCHANGE_MAX_REQUEST, .sndhwm = ORDER_QUEUE_HWM, .insecure = o.insecure, .link = LINK_EXCHANGE};
     router_bind_opts pub_opts = {.max_msg = 4096, .sndhwm = 100000, .insecure = o.insecure, .link = LINK_MARKET};
     if (!(router = router_bind(zctx, ZMQ_ROUTER, o.endpoint, &req_opts, err, sizeof err))) {
         log_error("requests: %s", err);

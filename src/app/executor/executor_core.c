@@ -49,7 +49,7 @@ typedef struct {
 /* An order waiting for the gateway's answer (submit_order). */
 typedef struct {
     char coid[ORDER_ID_MAX];
-    json_t *req;
+    broker_order_req req;
     int attempt;
     int64_t deadline_ms; /* wall clock (io.clock_us) */
 } flight;
@@ -60,14 +60,14 @@ typedef enum { AFTER_SEND, AFTER_ACK, AFTER_ANSWER } after_kind;
 typedef struct {
     after_kind kind;
     order_record r;
-    json_t *reply; /* AFTER_ANSWER: the gateway's answer (owned; NULL: none came), kept again if the
-                    * batch fails */
+    bool has_ans;           /* AFTER_ANSWER: the gateway answered (false: none came) */
+    exproto_send_reply ans; /* ... and what it said, kept again if the batch fails */
 } deferred;
 
 /* An answer from the gateway that could not be stored: applied again (exc_service). */
 typedef struct {
     char coid[ORDER_ID_MAX];
-    json_t *reply;
+    exproto_send_reply ans;
 } held_answer;
 
 #define HELD_RETRY_MS 200
@@ -107,6 +107,7 @@ struct executor_core {
     size_t batch_signals, batch_answers, batch_reports;
     executor_stats batch_st; /* the counters and the report counter when the batch began */
     long long batch_seq;
+    mp_reader reader;  /* msgpack answers and reports */
     held_answer *held; /* answers that could not be stored yet */
     size_t nheld, capheld;
     int64_t held_retry_ms;
@@ -307,37 +308,36 @@ static bool store_change(executor_core *x, const order *before, order_record *r,
  * order id>", no condition), so its fills are booked like any other and the books stay the
  * account's truth. Inside the caller's transaction. 1: stored in *r; 0: not ours to book (another
  * account, or nothing to book yet); -1: the database failed. */
-static int book_external(executor_core *x, const json_t *json, const exproto_report *rep, order_record *r) {
+static int book_external(executor_core *x, const exproto_report *rep, order_record *r) {
     bool opens = rep->status == ORDER_ACCEPTED ||
                  ((rep->status == ORDER_PARTIALLY_FILLED || rep->status == ORDER_FILLED) && rep->fill_qty > 0);
-    broker_report br;
     char account[64];
-    if (!opens || !gw_report_parse(json, &br) || !exc_account(x, account, sizeof account) || strcmp(br.account, account))
+    if (!opens || !rep->has_order || !exc_account(x, account, sizeof account) || strcmp(rep->account, account))
         return 0;
     memset(r, 0, sizeof *r);
     char signal_id[ORDER_ID_MAX];
     snprintf(signal_id, sizeof signal_id, EXTERNAL_PREFIX "%.*s", (int)(sizeof signal_id - sizeof EXTERNAL_PREFIX),
              rep->client_order_id);
-    if (!order_init(&r->o, rep->client_order_id, signal_id, 0, br.account, br.symbol, br.side, br.qty)) return 0;
+    if (!order_init(&r->o, rep->client_order_id, signal_id, 0, rep->account, rep->symbol, rep->side, rep->qty)) return 0;
     r->o.status = ORDER_ACCEPTED;
     snprintf(r->o.reason, sizeof r->o.reason, "placed outside aftm; booked from the broker's reports");
     if (!ostore_insert(x->os, r)) return -1;
     x->risk.open_orders++;
     pending_move(x, NULL, &r->o);
-    db_journal(x->db, "executor", "external_order", rep->client_order_id, br.symbol);
+    db_journal(x->db, "executor", "external_order", rep->client_order_id, rep->symbol);
     log_warn("order %s was placed outside aftm (%s %lld %s on %s); booked as external", rep->client_order_id,
-             br.side == SIDE_BUY ? "buy" : "sell", (long long)br.qty, br.symbol, br.account);
+             rep->side == SIDE_BUY ? "buy" : "sell", (long long)rep->qty, rep->symbol, rep->account);
     return 1;
 }
 
 /* What one valid report does to its order, inside the caller's transaction. *filled: a fill
  * was booked. False on a database failure. */
-static bool report_effects(executor_core *x, const json_t *json, const exproto_report *rep, bool *filled) {
+static bool report_effects(executor_core *x, const exproto_report *rep, bool *filled) {
     const char *coid = rep->client_order_id;
     order_status st = rep->status;
     order_record r;
     if (!ostore_get(x->os, coid, &r)) {
-        int booked = book_external(x, json, rep, &r);
+        int booked = book_external(x, rep, &r);
         if (booked < 0) return false;
         if (!booked) {
             log_debug("report for an order not placed by this executor: %s", coid);
@@ -373,15 +373,15 @@ static bool report_effects(executor_core *x, const json_t *json, const exproto_r
     return true;
 }
 
-/* Applies one execution report (a JSON object from the gateway) and, when seq is past the
+/* Applies one execution report (its fields, JSON or msgpack) and, when seq is past the
  * counter, moves the counter to seq, in the open batch's transaction (else in one of its own):
  * a report whose effects could not be stored leaves the counter where it was (the batch's
  * failure puts it back), and is fetched again. A report with a value out of bounds is refused
  * with its reason (journaled) and counted as handled. False when the database failed. */
-static bool apply_report(executor_core *x, const json_t *json, long long seq) {
+static bool apply_report(executor_core *x, const gw_fields *fields, long long seq) {
     exproto_report rep;
     char why[160] = "";
-    bool valid = exproto_parse_report(json, &rep, why, sizeof why);
+    bool valid = exproto_parse_report(fields, &rep, why, sizeof why);
     bool own = !x->batch;
     if (own) exc_begin_batch(x);
     if (!x->batch) {
@@ -396,7 +396,7 @@ static bool apply_report(executor_core *x, const json_t *json, long long seq) {
                  rep.client_order_id ? rep.client_order_id : "", why);
         db_journal(x->db, "executor", "report_refused", rep.client_order_id ? rep.client_order_id : "", why);
     } else if (ok) {
-        ok = report_effects(x, json, &rep, &filled);
+        ok = report_effects(x, &rep, &filled);
     }
     if (ok && seq > x->report_seq) ok = db_meta_set_int(x->db, "executor_report_seq", seq);
     if (!ok) {
@@ -454,12 +454,13 @@ static long long fetch_page(executor_core *x, long long since, const coid_set *o
             log_warn("refused execution report %lld: beyond the gateway's last report %lld", seq, last);
             continue;
         }
+        gw_fields fields = gw_fields_of_json(rep);
         if (only) {
-            if (in_set(only, json_string_value(json_object_get(rep, "client_order_id"))) && !apply_report(x, rep, 0)) {
+            if (in_set(only, json_string_value(json_object_get(rep, "client_order_id"))) && !apply_report(x, &fields, 0)) {
                 top = -1;
                 break;
             }
-        } else if (!apply_report(x, rep, seq)) {
+        } else if (!apply_report(x, &fields, seq)) {
             top = -1;
             break;
         }
@@ -480,24 +481,17 @@ bool exc_catch_up(executor_core *x) {
     return true;
 }
 
-static void on_report_message(executor_core *x, const char *body, size_t len) {
-    json_error_t jerr;
-    json_t *rep = json_loadb(body, len, 0, &jerr);
-    if (!rep || !json_is_object(rep)) {
-        log_warn("skipped an execution report that is not JSON");
-        json_decref(rep);
-        return;
-    }
-    json_t *sv = json_object_get(rep, "seq");
-    if (sv && !json_is_null(sv) && (!json_is_integer(sv) || json_integer_value(sv) < 1)) {
+/* One report's fields: its seq checked against the counter (a gap is fetched first), then
+ * applied. */
+static void report_message(executor_core *x, const gw_fields *rep) {
+    gwf_value sv = gw_field(rep, "seq");
+    if (sv.type != GWF_ABSENT && sv.type != GWF_NULL && (sv.type != GWF_INT || sv.i < 1)) {
         log_warn("refused an execution report whose seq is not a positive integer");
-        json_decref(rep);
         return;
     }
-    long long seq = json_integer_value(sv);
+    long long seq = sv.type == GWF_INT ? sv.i : 0;
     if (x->batch && !batch_writable(x)) {
         /* the batch it would join failed: the counter stays before it, so it is fetched again */
-        json_decref(rep);
         return;
     }
     /* a catch-up asks the gateway: not with the batch's transaction open, which would hold
@@ -512,7 +506,6 @@ static void on_report_message(executor_core *x, const char *body, size_t len) {
             exc_catch_up(x);
             if (in_batch) exc_begin_batch(x);
         }
-        json_decref(rep);
         return;
     }
     if (seq > x->report_seq + 1) {
@@ -520,20 +513,39 @@ static void on_report_message(executor_core *x, const char *body, size_t len) {
         if (in_batch) batch_end(x);
         bool fetched = exc_catch_up(x);
         if (in_batch) exc_begin_batch(x);
-        if (fetched && seq <= x->report_seq) {
-            json_decref(rep);
-            return;
-        }
+        if (fetched && seq <= x->report_seq) return;
         if (fetched && x->gw_last_seq >= 0 && seq > x->gw_last_seq) {
             /* a seq the gateway says it never sent: taking it would skip every report up to it */
             log_warn("refused execution report %lld: beyond the gateway's last report %lld", seq, x->gw_last_seq);
-            json_decref(rep);
             return;
         }
         if (!fetched) seq = 0; /* applied now, the counter stays: the gap is fetched later */
     }
     apply_report(x, rep, seq);
-    json_decref(rep);
+}
+
+/* One report from the report port: a msgpack map (the gateway's) or a JSON object. */
+static void on_report_message(executor_core *x, const char *body, size_t len) {
+    json_t *json = NULL;
+    msgpack_object map;
+    gw_fields rep;
+    if (mp_is_map(body, len)) {
+        if (!mp_read(&x->reader, body, len, &map)) {
+            log_warn("skipped an execution report that is not one msgpack map");
+            return;
+        }
+        rep = gw_fields_of_map(&map);
+    } else {
+        json = json_loadb(body, len, 0, NULL);
+        if (!json || !json_is_object(json)) {
+            log_warn("skipped an execution report that is neither a msgpack map nor a JSON object");
+            json_decref(json);
+            return;
+        }
+        rep = gw_fields_of_json(json);
+    }
+    report_message(x, &rep);
+    json_decref(json);
 }
 
 static void settle_held_exits(executor_core *x);
@@ -551,11 +563,11 @@ static void acknowledge(executor_core *x, const order_record *r);
 /* What the gateway said to the send of r (reply NULL: no usable answer after every attempt,
  * err says why), written in the open batch's transaction; *cur: the order as it is then. False
  * when the database failed. */
-static bool answer_effects(executor_core *x, const order_record *r, json_t *reply, const char *err,
+static bool answer_effects(executor_core *x, const order_record *r, const exproto_send_reply *ans, const char *err,
                            order_record *cur) {
     if (!ostore_get(x->os, r->o.client_order_id, cur)) *cur = *r;
     order before = cur->o;
-    if (!reply) {
+    if (!ans) {
         /* Unknown outcome: it may or may not have reached the broker. It stays 'sent' and is
          * settled by asking the gateway for this client order id. (A report may have moved it
          * further already: then there is nothing to say.) */
@@ -564,28 +576,22 @@ static bool answer_effects(executor_core *x, const order_record *r, json_t *repl
         snprintf(cur->o.reason, sizeof cur->o.reason, "no answer from the gateway (%.60s); reconciling", err);
         return ostore_update(x->os, &cur->o, NULL);
     }
-    exproto_send_reply ans;
-    memset(&ans, 0, sizeof ans);
-    exproto_parse_send_reply(reply, &ans);
     order_mark_sent(&cur->o);
-    if (!ans.accepted) order_apply_rejected(&cur->o, ans.reason);
+    if (!ans->accepted) order_apply_rejected(&cur->o, ans->reason);
     else order_apply_accepted(&cur->o);
-    return store_change(x, &before, cur, ans.serial);
+    return store_change(x, &before, cur, ans->serial[0] ? ans->serial : NULL);
 }
 
 /* After the answer to cur is durable: said, and an order the gateway already had looked up. */
-static void answered(executor_core *x, const order_record *cur, json_t *reply) {
-    if (!reply) {
+static void answered(executor_core *x, const order_record *cur, const exproto_send_reply *ans) {
+    if (!ans) {
         log_error("order %s: the gateway did not answer after %d attempt(s); will reconcile", cur->o.client_order_id,
                   x->cfg.attempts);
         return;
     }
-    exproto_send_reply ans;
-    memset(&ans, 0, sizeof ans);
-    exproto_parse_send_reply(reply, &ans);
     if (cur->o.status == ORDER_REJECTED) log_warn("order %s rejected: %s", cur->o.client_order_id, cur->o.reason);
-    else log_info("order %s accepted (serial %s)", cur->o.client_order_id, ans.serial ? ans.serial : "-");
-    if (ans.accepted && ans.duplicate) {
+    else log_info("order %s accepted (serial %s)", cur->o.client_order_id, ans->serial[0] ? ans->serial : "-");
+    if (ans->accepted && ans->duplicate) {
         /* sent before (a retry, or a send whose answer was lost): what became of it is asked
          * for now, not left to reports that may have gone by already */
         log_info("order %s: the gateway already had it; not placed again, looking it up", cur->o.client_order_id);
@@ -599,13 +605,12 @@ static held_answer *held_find(executor_core *x, const char *coid) {
     return NULL;
 }
 
-/* Keeps the answer to coid (a reference is taken) to apply again: the broker's word is not
- * dropped because the disk was full or the database busy when it came. */
-static void hold_answer(executor_core *x, const char *coid, json_t *reply) {
+/* Keeps the answer to coid to apply again: the broker's word is not dropped because the disk
+ * was full or the database busy when it came. */
+static void hold_answer(executor_core *x, const char *coid, const exproto_send_reply *ans) {
     held_answer *h = held_find(x, coid);
     if (h) { /* the newer answer is the one kept */
-        json_decref(h->reply);
-        h->reply = json_incref(reply);
+        h->ans = *ans;
         return;
     }
     if (x->nheld == x->capheld) {
@@ -620,25 +625,25 @@ static void hold_answer(executor_core *x, const char *coid, json_t *reply) {
     }
     if (!x->nheld) x->held_retry_ms = now_us(x) / 1000 + HELD_RETRY_MS;
     str_copy(x->held[x->nheld].coid, sizeof x->held[0].coid, coid);
-    x->held[x->nheld++].reply = json_incref(reply);
+    x->held[x->nheld++].ans = *ans;
 }
 
-static bool defer(executor_core *x, after_kind kind, const order_record *r, json_t *reply);
+static bool defer(executor_core *x, after_kind kind, const order_record *r, const exproto_send_reply *ans);
 
 /* Applies what the gateway said to the send of r, in the open batch (else in one of its own).
  * An answer that cannot be stored now is kept and applied again; that no answer came, when it
  * cannot be stored, leaves the order to reconciliation, which asks the gateway. */
-static void apply_answer(executor_core *x, const order_record *r, json_t *reply, const char *err) {
+static void apply_answer(executor_core *x, const order_record *r, const exproto_send_reply *ans, const char *err) {
     bool own = !x->batch;
     if (own) exc_begin_batch(x);
     order_record cur;
     if (x->batch) x->batch_answers++;
-    if (!batch_writable(x) || !answer_effects(x, r, reply, err, &cur) || !defer(x, AFTER_ANSWER, &cur, reply)) {
+    if (!batch_writable(x) || !answer_effects(x, r, ans, err, &cur) || !defer(x, AFTER_ANSWER, &cur, ans)) {
         if (x->batch) x->batch_failed = true;
-        if (reply) {
+        if (ans) {
             log_error("cannot store what the gateway said to %s (%s); kept, and applied again", r->o.client_order_id,
                       db_error(x->db));
-            hold_answer(x, r->o.client_order_id, reply);
+            hold_answer(x, r->o.client_order_id, ans);
         } else {
             log_error("cannot store that the gateway did not answer %s (%s); reconciliation will settle it",
                       r->o.client_order_id, db_error(x->db));
@@ -658,9 +663,8 @@ static void retry_held(executor_core *x) {
     exc_begin_batch(x);
     for (size_t i = 0; i < n; i++) {
         order_record r;
-        if (ostore_get(x->os, list[i].coid, &r)) apply_answer(x, &r, list[i].reply, NULL);
+        if (ostore_get(x->os, list[i].coid, &r)) apply_answer(x, &r, &list[i].ans, NULL);
         else log_warn("order %s is no longer in the books; its answer is dropped", list[i].coid);
-        json_decref(list[i].reply);
     }
     if (x->batch) batch_end(x);
     free(list);
@@ -724,7 +728,6 @@ static void flix_delete(executor_core *x, size_t i) {
 static void flight_remove(executor_core *x, flight *f) {
     size_t at = (size_t)(f - x->fl), last = x->nfl - 1;
     flix_delete(x, flix_slot(x, f->coid));
-    json_decref(f->req);
     if (at != last) {
         /* the last one moves into the hole: its index entry follows */
         size_t s = flix_slot(x, x->fl[last].coid);
@@ -739,7 +742,7 @@ static void flight_try(executor_core *x, flight *f) {
     char err[256] = "";
     f->attempt++;
     f->deadline_ms = now_us(x) / 1000 + timeout_ms(x);
-    if (!x->io.submit_order(x->io.ctx, f->coid, f->req, err, sizeof err))
+    if (!x->io.submit_order(x->io.ctx, f->coid, &f->req, err, sizeof err))
         log_warn("order %s: attempt %d/%d: %s", f->coid, f->attempt, x->cfg.attempts, err);
 }
 
@@ -760,22 +763,18 @@ static void submit(executor_core *x, const order_record *r) {
     flight *f = &x->fl[x->nfl];
     memset(f, 0, sizeof *f);
     str_copy(f->coid, sizeof f->coid, r->o.client_order_id);
-    if (!(f->req = exproto_send_order_request(&r->o))) {
-        log_error("cannot encode order %s; left to reconciliation", r->o.client_order_id);
-        return;
-    }
+    exproto_order_req(&r->o, &f->req);
     x->flix[flix_slot(x, f->coid)] = (uint32_t)(x->nfl + 1);
     x->nfl++;
     flight_try(x, f);
 }
 
 void exc_on_order_reply(executor_core *x, const char *coid, const char *body, size_t len) {
-    json_error_t jerr;
-    json_t *reply = json_loadb(body, len, 0, &jerr);
-    if (!reply || !json_is_object(reply)) {
+    exproto_send_reply ans;
+    if (!exproto_read_send_reply(&x->reader, body, len, &ans)) {
         /* not an answer: the order waits for one (or its timeout and a retry) */
-        log_warn("order %.64s: the gateway's answer is not a JSON object; skipped", coid ? coid : "?");
-        json_decref(reply);
+        log_warn("order %.64s: the gateway's answer is neither a JSON object nor a msgpack map; skipped",
+                 coid ? coid : "?");
         return;
     }
     flight *f = coid ? flight_find(x, coid) : NULL;
@@ -785,9 +784,8 @@ void exc_on_order_reply(executor_core *x, const char *coid, const char *body, si
         log_warn("an answer for order %.64s, which this executor did not place; skipped", coid ? coid : "?");
     } else if (f || r.o.status == ORDER_NEW || r.o.status == ORDER_SENT) {
         /* a late answer to an order given up on is still the broker's word on it */
-        apply_answer(x, &r, reply, NULL);
+        apply_answer(x, &r, &ans, NULL);
     }
-    json_decref(reply);
 }
 
 void exc_service(executor_core *x) {
@@ -825,9 +823,9 @@ size_t exc_in_flight(const executor_core *x) { return x->nfl; }
 
 /* ---- group commit ------------------------------------------------------------------------- */
 
-/* Something to do once the batch's transaction has committed (a reference to reply is
- * taken). False when it cannot be kept (the batch then fails). */
-static bool defer(executor_core *x, after_kind kind, const order_record *r, json_t *reply) {
+/* Something to do once the batch's transaction has committed (ans copied). False when it
+ * cannot be kept (the batch then fails). */
+static bool defer(executor_core *x, after_kind kind, const order_record *r, const exproto_send_reply *ans) {
     if (x->ndef == x->capdef) {
         size_t cap = x->capdef ? x->capdef * 2 : 64;
         deferred *d = realloc(x->def, cap * sizeof *d);
@@ -841,7 +839,8 @@ static bool defer(executor_core *x, after_kind kind, const order_record *r, json
     deferred *d = &x->def[x->ndef++];
     d->kind = kind;
     d->r = *r;
-    d->reply = reply ? json_incref(reply) : NULL;
+    d->has_ans = ans != NULL;
+    if (ans) d->ans = *ans;
     return true;
 }
 
@@ -888,16 +887,15 @@ static bool batch_end(executor_core *x) {
         x->st.fills = x->batch_st.fills;
         x->report_seq = x->batch_seq;
         for (size_t i = 0; i < n; i++)
-            if (list[i].kind == AFTER_ANSWER && list[i].reply) hold_answer(x, list[i].r.o.client_order_id, list[i].reply);
+            if (list[i].kind == AFTER_ANSWER && list[i].has_ans) hold_answer(x, list[i].r.o.client_order_id, &list[i].ans);
     } else {
         if (x->batch_filled) refresh_pnl(x);
         for (size_t i = 0; i < n; i++) {
             if (list[i].kind == AFTER_SEND) send_order(x, &list[i].r);
             else if (list[i].kind == AFTER_ACK) acknowledge(x, &list[i].r);
-            else answered(x, &list[i].r, list[i].reply);
+            else answered(x, &list[i].r, list[i].has_ans ? &list[i].ans : NULL);
         }
     }
-    for (size_t i = 0; i < n; i++) json_decref(list[i].reply);
     if (!x->def) {
         x->def = list;
         x->capdef = cap;
@@ -921,16 +919,24 @@ static void send_order(executor_core *x, order_record *r) {
         submit(x, r);
         return;
     }
-    json_t *req = exproto_send_order_request(&r->o);
+    broker_order_req breq;
+    exproto_order_req(&r->o, &breq);
+    json_t *req = exproto_send_order_request(&breq);
     json_t *reply = NULL;
     char err[256] = "";
     for (int attempt = 1; attempt <= x->cfg.attempts && !reply; attempt++) {
-        reply = x->io.send_order(x->io.ctx, req, err, sizeof err);
+        reply = req ? x->io.send_order(x->io.ctx, req, err, sizeof err) : NULL;
+        if (!req) snprintf(err, sizeof err, "out of memory");
         if (!reply) log_warn("order %s: attempt %d/%d: %s", r->o.client_order_id, attempt, x->cfg.attempts, err);
         if (stopping(x)) break;
     }
     json_decref(req);
-    apply_answer(x, r, reply, err);
+    exproto_send_reply ans;
+    if (reply) {
+        gw_fields f = gw_fields_of_json(reply);
+        exproto_parse_send_reply(&f, &ans);
+    }
+    apply_answer(x, r, reply ? &ans : NULL, err);
     json_decref(reply);
 }
 
@@ -1775,6 +1781,7 @@ executor_core *exc_new(sqlite3 *db, const executor_config *cfg, const executor_i
     x->io = *io;
     x->db = db;
     wire_decoder_init(&x->dec);
+    mp_reader_init(&x->reader);
     risk_state_init(&x->risk);
     if (!(x->cs = cstore_open(db)) || !(x->os = ostore_open(db))) {
         snprintf(err, errlen, "cannot prepare the stores: %s", sqlite3_errmsg(db));
@@ -1795,8 +1802,6 @@ executor_core *exc_new(sqlite3 *db, const executor_config *cfg, const executor_i
 void exc_free(executor_core *x) {
     if (!x) return;
     if (x->batch) ostore_rollback(x->os);
-    for (size_t i = 0; i < x->ndef; i++) json_decref(x->def[i].reply);
-    for (size_t i = 0; i < x->nheld; i++) json_decref(x->held[i].reply);
     free(x->held);
     while (x->nfl) flight_remove(x, &x->fl[x->nfl - 1]);
     free(x->fl);
@@ -1805,6 +1810,7 @@ void exc_free(executor_core *x) {
     ostore_close(x->os);
     cstore_close(x->cs);
     wire_decoder_destroy(&x->dec);
+    mp_reader_destroy(&x->reader);
     free(x->held_exits);
     free(x);
 }

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "broker/broker.h"
 #include "domain/risk.h"
 #include "net/signal_ack.h"
 #include "wire/codec.h"
@@ -29,11 +30,12 @@ typedef struct {
      * reply (the caller of this decrefs it), or NULL with err when there was no usable answer
      * (then the outcome is unknown and reconciliation settles it). */
     json_t *(*send_order)(void *ctx, json_t *req, char *err, size_t errlen);
-    /* The asynchronous order sink: queues a send_order request (not consumed) for the order
-     * coid and returns at once; its answer comes back through exc_on_order_reply, matched by
-     * coid. false with err when it could not leave (counted as a failed attempt). When set,
-     * orders go here and send_order is not used, so many orders are in flight at once. */
-    bool (*submit_order)(void *ctx, const char *coid, json_t *req, char *err, size_t errlen);
+    /* The asynchronous order sink: queues the order req (coid its client order id; the sink
+     * encodes it, e.g. net/gw_pack.h) and returns at once; its answer comes back through
+     * exc_on_order_reply, matched by coid. false with err when it could not leave (counted as
+     * a failed attempt). When set, orders go here and send_order is not used, so many orders
+     * are in flight at once. */
+    bool (*submit_order)(void *ctx, const char *coid, const broker_order_req *req, char *err, size_t errlen);
     /* Any other gateway request (get_reports, order_status), same contract. */
     json_t *(*gateway_call)(void *ctx, json_t *req, char *err, size_t errlen);
     /* True once the process is asked to stop: retries end early. NULL: never. */
@@ -87,7 +89,7 @@ void exc_on_signal_message(executor_core *x, const void *body, size_t len);
 void exc_begin_batch(executor_core *x);
 void exc_end_batch(executor_core *x);
 
-/* The answer (JSON text) to the send_order of coid submitted through submit_order. An answer
+/* The answer (a msgpack map or JSON text) to the send_order of coid submitted through submit_order. An answer
  * for an order no longer waited for (answered late, after a retry) is applied when the order
  * is still open, else dropped. */
 void exc_on_order_reply(executor_core *x, const char *coid, const char *body, size_t len);

@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "core/parse.h"
 #include "net/gateway_client.h"
+#include "net/gw_pack.h"
 #include "net/gw_proto.h"
 #include "net/lifecycle.h"
 #include "net/link_watch.h"
@@ -44,6 +45,7 @@ typedef struct {
     void *zctx, *pull, *reports, *ticks, *acks;
     gateway_client *gw; /* requests answered one at a time (catch-up, reconciliation) */
     order_link *orders; /* orders, many in flight */
+    gw_packer packer;   /* each order's request, reused */
     link_watch *report_watch, *tick_watch; /* connect again after a drop (a message over the cap) */
     sqlite3 *db;
     db_checkpointer *checkpoints; /* off the order path (store/checkpointer.h) */
@@ -206,8 +208,14 @@ static json_t *gateway_request(void *ctx, json_t *req, char *err, size_t errlen)
     return gwc_request(((proc *)ctx)->gw, req, err, errlen);
 }
 
-static bool submit_order(void *ctx, const char *coid, json_t *req, char *err, size_t errlen) {
-    return olink_send(((proc *)ctx)->orders, coid, req, err, errlen);
+/* Orders go in msgpack (net/gw_pack.h): the gateway reads them without JSON. */
+static bool submit_order(void *ctx, const char *coid, const broker_order_req *req, char *err, size_t errlen) {
+    proc *p = ctx;
+    if (!gw_pack_send_order(&p->packer, req)) {
+        snprintf(err, errlen, "out of memory encoding the order");
+        return false;
+    }
+    return olink_send(p->orders, coid, gw_packed(&p->packer), gw_packed_len(&p->packer), err, errlen);
 }
 
 /* The answers to orders in flight, each to the core with its client order id; those read
@@ -306,6 +314,7 @@ static void proc_close(proc *p) {
     db_close(p->db);
     gwc_free(p->gw);
     olink_free(p->orders);
+    gw_packer_destroy(&p->packer);
     link_watch_free(p->report_watch);
     link_watch_free(p->tick_watch);
     if (p->pull) zmq_close(p->pull);
@@ -318,6 +327,7 @@ static void proc_close(proc *p) {
 int cmd_executor(int argc, char **argv) {
     proc p;
     memset(&p, 0, sizeof p);
+    gw_packer_init(&p.packer); /* allocates nothing until the first order */
     executor_config cfg = {.attempts = 3};
     int timeout_ms = 2000;
     endpoints ep;

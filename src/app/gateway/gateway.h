@@ -1,6 +1,7 @@
 /* The gateway's logic without its sockets: the order port's JSON protocol (the original's
- * request/reply shapes plus aftm's optional extensions), execution reports with sequence
- * numbers (kept for get_reports), and the broker's events turned into publications.
+ * request/reply shapes plus aftm's optional extensions) and its msgpack send_order (aftm's
+ * executor), execution reports with sequence numbers (published in msgpack, kept for
+ * get_reports), and the broker's events turned into publications.
  * cmd_gateway wires it to ZeroMQ; tests drive it directly. */
 #ifndef AFTM_GATEWAY_H
 #define AFTM_GATEWAY_H
@@ -9,6 +10,7 @@
 #include <stdint.h>
 
 #include <jansson.h>
+#include <msgpack.h>
 
 #include "broker/broker.h"
 
@@ -23,8 +25,8 @@
 typedef struct {
     void *ctx;
     void (*publish_tick)(void *ctx, const broker_tick *t);
-    /* One execution report as JSON text (the REPORT frame's body). */
-    void (*publish_report)(void *ctx, const char *json, size_t len);
+    /* One execution report as a msgpack map (net/gw_pack.h; the REPORT frame's body). */
+    void (*publish_report)(void *ctx, const char *body, size_t len);
     /* The answer to a request handled earlier whose answer was deferred (token from
      * gateway_core_deferred); json NULL: it goes unanswered (outcome unknown). When NULL,
      * every answer is given at once. */
@@ -46,6 +48,10 @@ char *gateway_core_handle(gateway_core *g, const char *req, size_t req_len, size
 /* The same for a request already read (gateway_parse_request): root is what it gave, NULL for
  * bytes that were not JSON, req_len the request's size. */
 char *gateway_core_handle_parsed(gateway_core *g, const json_t *root, size_t req_len, size_t *len);
+/* A send_order request in msgpack (net/gw_pack.h: aftm's executor), read with mp_read: the
+ * same as gateway_core_handle, answered in msgpack (malloc'd bytes, *len; NULL as above). Any
+ * other operation is refused: every other request is JSON. */
+char *gateway_core_handle_packed(gateway_core *g, const msgpack_object *root, size_t *len);
 /* Reads a request of the order port once, for the order guard and the core: NULL when it is
  * over GATEWAY_MAX_REQUEST (not read) or not JSON. The caller decrefs. */
 json_t *gateway_parse_request(const char *req, size_t req_len);

@@ -14,6 +14,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/parse.h"
+#include "net/gw_pack.h"
 #include "net/gw_proto.h"
 
 typedef struct {
@@ -25,6 +26,7 @@ typedef struct {
 typedef struct {
     uint64_t token;
     bool extended;
+    bool packed; /* asked in msgpack: answered in msgpack */
     broker_order_req req;
 } deferred_send;
 
@@ -40,6 +42,7 @@ struct gateway_core {
     uint64_t orders;
     int64_t epoch_us;
     bool no_reply; /* the request being handled must go unanswered (see gateway_core_handle) */
+    gw_packer pk;  /* msgpack answers and reports */
 };
 
 char *gateway_json_dumps(const json_t *value) { return gw_dumps(value); }
@@ -75,12 +78,8 @@ static void on_report(void *ctx, const broker_report *r) {
         log_info("order %s %s: %s", r->order_serial, broker_status_name(r->status), r->reason);
 
     if (!g->sinks.publish_report) return;
-    json_t *j = gw_report_json(seq, r);
-    char *text = j ? gateway_json_dumps(j) : NULL;
-    if (text) g->sinks.publish_report(g->sinks.ctx, text, strlen(text));
+    if (gw_pack_report(&g->pk, seq, r)) g->sinks.publish_report(g->sinks.ctx, gw_packed(&g->pk), gw_packed_len(&g->pk));
     else log_error("report %llu could not be encoded", (unsigned long long)seq);
-    free(text);
-    json_decref(j);
 }
 
 static void on_connection(void *ctx, broker_conn_state st, const char *msg) {
@@ -103,6 +102,7 @@ gateway_core *gateway_core_new(broker *b, const gateway_sinks *sinks, size_t kee
         return NULL;
     }
     g->epoch_us = clock_wall_us();
+    gw_packer_init(&g->pk);
     broker_callbacks cb = {.ctx = g, .on_tick = on_tick, .on_report = on_report, .on_connection = on_connection,
                            .on_send_result = on_send_result};
     broker_set_callbacks(b, &cb);
@@ -114,6 +114,7 @@ void gateway_core_free(gateway_core *g) {
     broker_set_callbacks(g->b, NULL);
     free(g->ds);
     free(g->ring);
+    gw_packer_destroy(&g->pk);
     free(g);
 }
 
@@ -122,8 +123,9 @@ uint64_t gateway_core_deferred(const gateway_core *g) { return g->deferred; }
 size_t gateway_core_in_flight(const gateway_core *g) { return g->nds; }
 uint64_t gateway_core_orders(const gateway_core *g) { return g->orders; }
 
-/* The reply to an order from the broker's answer; NULL (logged) when its outcome is unknown. */
-static json_t *send_answer(const broker_order_req *req, bool extended, const broker_send_result *res) {
+/* Logs the broker's answer to an order; false when its outcome is unknown (the request then
+ * goes unanswered). */
+static bool log_answer(const broker_order_req *req, const broker_send_result *res) {
     const char *cid = req->client_order_id[0] ? req->client_order_id : "-";
     if (res->unknown) {
         /* The link to the broker failed after the order left: whether the broker has it is
@@ -131,12 +133,12 @@ static json_t *send_answer(const broker_order_req *req, bool extended, const bro
          * already reads as "outcome unknown" (it settles it by client order id later). */
         log_warn("order (client id %s): %s; its outcome is unknown, the request is left unanswered", cid,
                  res->error_message);
-        return NULL;
+        return false;
     }
     if (res->duplicate)
         log_info("order %s (client id %s) repeated: answered with the existing order (%s), not placed again",
                  res->order_serial, cid, broker_status_name(res->status));
-    else if (res->is_send_order) {
+    else if (res->is_send_order && log_enabled(LOG_INFO)) {
         char kind[48];
         if (req->type == BROKER_LIMIT) snprintf(kind, sizeof kind, "Limit %lld", (long long)req->price);
         else snprintf(kind, sizeof kind, "%s", broker_order_type_name(req->type));
@@ -144,15 +146,29 @@ static json_t *send_answer(const broker_order_req *req, bool extended, const bro
                  req->side == SIDE_BUY ? "buy" : "sell", (long long)req->qty, req->symbol, kind,
                  broker_tif_name(req->tif), req->account);
     }
-    else
+    else if (!res->is_send_order)
         log_warn("order %s (client id %s) rejected: %s %lld %s: %s (%s)", res->order_serial[0] ? res->order_serial : "-",
                  cid, req->side == SIDE_BUY ? "buy" : "sell", (long long)req->qty, req->symbol, res->error_message,
                  res->error_code);
-    return gw_ok(gw_send_result_json(res, extended));
+    return true;
+}
+
+/* The JSON reply to an order from the broker's answer; NULL (logged) when its outcome is unknown. */
+static json_t *send_answer(const broker_order_req *req, bool extended, const broker_send_result *res) {
+    return log_answer(req, res) ? gw_ok(gw_send_result_json(res, extended)) : NULL;
+}
+
+/* A copy of what g->pk holds (malloc'd), its length in *len. */
+static char *packed_copy(gateway_core *g, size_t *len) {
+    char *out = malloc(gw_packed_len(&g->pk));
+    if (out) memcpy(out, gw_packed(&g->pk), gw_packed_len(&g->pk));
+    if (len) *len = out ? gw_packed_len(&g->pk) : 0;
+    return out;
 }
 
 /* Hands the order to a broker that answers later; false when it answered at once (res). */
-static bool send_deferred(gateway_core *g, const broker_order_req *req, bool extended, broker_send_result *res) {
+static bool send_deferred(gateway_core *g, const broker_order_req *req, bool extended, bool packed,
+                          broker_send_result *res) {
     if (g->nds == g->capds) {
         size_t cap = g->capds ? g->capds * 2 : 256;
         deferred_send *ds = realloc(g->ds, cap * sizeof *ds);
@@ -162,7 +178,7 @@ static bool send_deferred(gateway_core *g, const broker_order_req *req, bool ext
     }
     uint64_t token = ++g->next_token;
     if (!broker_send_order_async(g->b, req, token, res)) return false;
-    g->ds[g->nds++] = (deferred_send){.token = token, .extended = extended, .req = *req};
+    g->ds[g->nds++] = (deferred_send){.token = token, .extended = extended, .packed = packed, .req = *req};
     g->deferred = token;
     return true;
 }
@@ -174,6 +190,11 @@ static void on_send_result(void *ctx, uint64_t token, const broker_send_result *
     if (i == g->nds) return;
     deferred_send d = g->ds[i];
     g->ds[i] = g->ds[--g->nds];
+    if (d.packed) {
+        bool ok = log_answer(&d.req, res) && gw_pack_send_answer(&g->pk, res);
+        g->sinks.reply(g->sinks.ctx, token, ok ? gw_packed(&g->pk) : NULL, ok ? gw_packed_len(&g->pk) : 0);
+        return;
+    }
     json_t *reply = send_answer(&d.req, d.extended, res);
     char *text = reply ? gateway_json_dumps(reply) : NULL;
     json_decref(reply);
@@ -181,29 +202,55 @@ static void on_send_result(void *ctx, uint64_t token, const broker_send_result *
     free(text);
 }
 
+/* Places req. true when its answer comes later (under g->deferred; g->no_reply set); else
+ * *res is the broker's answer now. */
+static bool place(gateway_core *g, const broker_order_req *req, bool extended, bool packed, broker_send_result *res) {
+    g->orders++;
+    if (g->sinks.reply && broker_has_async_send(g->b)) {
+        memset(res, 0, sizeof *res);
+        if (send_deferred(g, req, extended, packed, res)) {
+            g->no_reply = true;
+            return true;
+        }
+        if (!res->error_code[0] && !res->unknown) broker_send_order(g->b, req, res); /* out of memory before it left */
+    } else {
+        broker_send_order(g->b, req, res);
+    }
+    return false;
+}
+
 static json_t *op_send_order(gateway_core *g, json_t *params) {
     broker_order_req req;
     bool extended;
     json_t *refusal;
     if (!gw_send_order_parse(params, &req, &extended, &refusal)) return refusal;
-
     broker_send_result res;
-    g->orders++;
-    if (g->sinks.reply && broker_has_async_send(g->b)) {
-        memset(&res, 0, sizeof res);
-        if (send_deferred(g, &req, extended, &res)) {
-            g->no_reply = true; /* answered later, under g->deferred */
-            return NULL;
-        }
-        if (!res.error_code[0] && !res.unknown) { /* out of memory before it left */
-            broker_send_order(g->b, &req, &res);
-        }
-    } else {
-        broker_send_order(g->b, &req, &res);
-    }
+    if (place(g, &req, extended, false, &res)) return NULL;
     json_t *reply = send_answer(&req, extended, &res);
     if (!reply) g->no_reply = true;
     return reply;
+}
+
+char *gateway_core_handle_packed(gateway_core *g, const msgpack_object *root, size_t *len) {
+    g->no_reply = false;
+    g->deferred = 0;
+    broker_order_req req;
+    char code[32], msg[256];
+    broker_send_result res;
+    bool ok;
+    if (!gw_unpack_send_order(root, &req, code, sizeof code, msg, sizeof msg)) {
+        ok = gw_pack_error(&g->pk, code, msg);
+    } else if (place(g, &req, true, true, &res) || !log_answer(&req, &res)) {
+        if (len) *len = 0;
+        return NULL;
+    } else {
+        ok = gw_pack_send_answer(&g->pk, &res);
+    }
+    if (!ok) {
+        if (len) *len = 0;
+        return NULL; /* out of memory: unanswered, the client settles it by client order id */
+    }
+    return packed_copy(g, len);
 }
 
 /* ---- the other operations --------------------------------------------------------------- */

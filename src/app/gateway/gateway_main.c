@@ -28,10 +28,12 @@
 #include "core/parse.h"
 #include "net/gw_proto.h"
 #include "net/lifecycle.h"
+#include "net/gw_pack.h"
 #include "net/order_guard.h"
 #include "net/router.h"
 #include "net/secure.h"
 #include "wire/codec.h"
+#include "wire/mpmap.h"
 
 /* An order's answer still to come from the broker, and the envelope it goes back with. */
 typedef struct {
@@ -84,19 +86,19 @@ static void publish_tick(void *ctx, const broker_tick *t) {
     io->ticks++;
 }
 
-static void publish_report(void *ctx, const char *json, size_t len) {
+static void publish_report(void *ctx, const char *body, size_t len) {
     gw_io *io = ctx;
     if (zmq_send(io->report_pub, "REPORT", 6, ZMQ_SNDMORE | ZMQ_DONTWAIT) != 6) return;
-    zmq_send(io->report_pub, json, len, ZMQ_DONTWAIT);
+    zmq_send(io->report_pub, body, len, ZMQ_DONTWAIT);
     io->reports++;
 }
 
 /* A deferred answer (gateway.h's sinks.reply) goes back to whoever asked. */
-static void send_reply(void *ctx, uint64_t token, const char *json, size_t len) {
+static void send_reply(void *ctx, uint64_t token, const char *body, size_t len) {
     gw_io *io = ctx;
     for (size_t i = 0; i < io->nwaiting; i++)
         if (io->waiting[i].token == token) {
-            if (json) router_reply(io->router, io->waiting[i].to, json, len);
+            if (body) router_reply(io->router, io->waiting[i].to, body, len);
             else router_pending_free(io->waiting[i].to); /* unanswered: the client settles it */
             io->waiting[i] = io->waiting[--io->nwaiting];
             return;
@@ -306,23 +308,55 @@ typedef struct {
     gw_feed feed;
     broker b;
     gateway_core *core;
+    mp_reader reader; /* msgpack requests */
     int exit_code;
 } gw_proc;
 
+/* A send_order in msgpack (aftm's executor): the same rule, then the core; the answer and any
+ * refusal in msgpack. */
+static char *serve_packed(gw_proc *p, const char *req, size_t req_len, size_t *reply_len) {
+    msgpack_object root;
+    char code[32] = "INVALID_MSGPACK", msg[768] = "the request is not one msgpack map";
+    bool ok = req_len <= GATEWAY_MAX_REQUEST && mp_read(&p->reader, req, req_len, &root);
+    if (ok) {
+        const msgpack_object *params = mp_get(&root, "parameters");
+        char op[32] = "", account[BROKER_ACCOUNT_MAX] = "";
+        mp_str(&root, "operation", op, sizeof op);
+        mp_str(params, "order_account", account, sizeof account);
+        ok = order_guard_allows(&p->b, router_peer_user(), op, account, code, sizeof code, msg, sizeof msg);
+    }
+    if (ok) return gateway_core_handle_packed(p->core, &root, reply_len);
+    gw_packer pk;
+    gw_packer_init(&pk);
+    char *out = NULL;
+    *reply_len = 0;
+    if (gw_pack_error(&pk, code, msg) && (out = malloc(gw_packed_len(&pk)))) {
+        memcpy(out, gw_packed(&pk), gw_packed_len(&pk));
+        *reply_len = gw_packed_len(&pk);
+    }
+    gw_packer_destroy(&pk);
+    return out;
+}
+
 /* The order port's handler: every connection gets the same protocol, no sessions; orders
- * pass the order port's rule (net/order_guard.h) first. */
+ * pass the order port's rule (net/order_guard.h) first. JSON, or msgpack for send_order. */
 static char *serve_request(void *ctx, const void *peer, size_t peer_len, const char *req, size_t req_len,
                            size_t *reply_len) {
     gw_proc *p = ctx;
     (void)peer, (void)peer_len;
-    json_t *root = gateway_parse_request(req, req_len); /* once, for the guard and the core */
-    char *refusal = order_guard_check_parsed(&p->b, router_peer_user(), root, reply_len);
-    if (refusal) {
+    char *reply;
+    if (mp_is_map(req, req_len)) {
+        reply = serve_packed(p, req, req_len, reply_len);
+    } else {
+        json_t *root = gateway_parse_request(req, req_len); /* once, for the guard and the core */
+        reply = order_guard_check_parsed(&p->b, router_peer_user(), root, reply_len);
+        if (!reply) reply = gateway_core_handle_parsed(p->core, root, req_len, reply_len);
+        else {
+            json_decref(root);
+            return reply;
+        }
         json_decref(root);
-        return refusal;
     }
-    char *reply = gateway_core_handle_parsed(p->core, root, req_len, reply_len);
-    json_decref(root);
     uint64_t token = reply ? 0 : gateway_core_deferred(p->core);
     if (token) wait_for_answer(&p->io, token); /* the broker answers later: the next request now */
     return reply;
@@ -401,7 +435,7 @@ static bool bind_ports(gw_proc *p) {
     /* reports queue deep (REPORT_QUEUE_HWM): a burst of orders brings two or more each, and one
      * dropped here costs its subscriber a catch-up through get_reports */
     router_bind_opts rep_opts = {.max_msg = 4096, .sndhwm = REPORT_QUEUE_HWM, .insecure = p->o.insecure, .link = LINK_REPORTS};
-    router_bind_opts req_opts = {.max_msg = GATEWAY_MAX_FRAME, .insecure = p->o.insecure, .link = LINK_ORDERS};
+    router_bind_opts req_opts = {.max_msg = GATEWAY_MAX_FRAME, .sndhwm = ORDER_QUEUE_HWM, .insecure = p->o.insecure, .link = LINK_ORDERS};
     const char *what = "ticks";
     if ((p->io.tick_pub = router_bind(p->zctx, ZMQ_XPUB, p->o.ep.tick, &pub_opts, err, sizeof err)) &&
         (what = "reports", p->io.report_pub = router_bind(p->zctx, ZMQ_PUB, p->o.ep.report, &rep_opts, err, sizeof err)) &&
@@ -527,6 +561,7 @@ static bool run_loop(gw_proc *p) {
 static int finish(gw_proc *p) {
     memset(p->password, 0, sizeof p->password);
     gateway_core_free(p->core);
+    mp_reader_destroy(&p->reader);
     for (size_t i = 0; i < p->io.nwaiting; i++) router_pending_free(p->io.waiting[i].to);
     free(p->io.waiting);
     if (p->b.ops && broker_is_connected(&p->b)) broker_logout(&p->b);
@@ -572,6 +607,7 @@ int cmd_gateway(int argc, char **argv) {
         return EXIT_RUNTIME;
     }
     p->exit_code = EXIT_RUNTIME;
+    mp_reader_init(&p->reader); /* from here on every way out goes through finish */
     if (!(p->zctx = zmq_ctx_new())) {
         log_error("cannot create a ZeroMQ context: %s", zmq_strerror(zmq_errno()));
         return finish(p);

@@ -100,7 +100,8 @@ static bool open_dealer(remote *r) {
     /* queue only to a live connection: with the exchange down a send fails at once instead of
      * waiting in a pipe to be delivered, late, when it comes back */
     zsock_set_int(r->dealer, ZMQ_IMMEDIATE, 1);
-    zsock_set_int(r->dealer, ZMQ_SNDHWM, 1000);
+    zsock_set_int(r->dealer, ZMQ_SNDHWM, ORDER_QUEUE_HWM); /* a burst of orders in flight queues here */
+    zsock_set_int(r->dealer, ZMQ_RCVHWM, ORDER_QUEUE_HWM);
     zsock_set_int(r->dealer, ZMQ_RECONNECT_IVL, 100);
     zsock_set_int(r->dealer, ZMQ_RECONNECT_IVL_MAX, 1000);
     if (!zsock_connect_to(r->zctx, r->dealer, r->endpoint, ROLE_EXCHANGE, err, sizeof err)) {

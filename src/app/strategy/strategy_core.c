@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "net/gw_fields.h"
 #include "net/gw_proto.h"
 #include "net/signal_ack.h"
 #include "core/buf.h"
@@ -33,6 +34,7 @@
 #include "store/condition_store.h"
 #include "store/db.h"
 #include "store/signal_outbox.h"
+#include "wire/mpmap.h"
 
 /* A signal in the outbox: sent (sent_ms > 0) or not yet, kept until acknowledged. */
 typedef struct {
@@ -41,6 +43,7 @@ typedef struct {
 } out_entry;
 
 struct strategy_core {
+    mp_reader reader; /* execution reports in msgpack */
     strategy_core_config cfg;
     strategy_core_sinks sinks;
     sqlite3 *db;
@@ -319,15 +322,32 @@ void strategy_core_on_tick(strategy_core *sc, const wire_tick *t) {
 
 /* An entry's fill or refusal settles the entry; exits and other orders are not the strategy's
  * business (the executor books them). */
-strategy_report_outcome strategy_core_on_report(strategy_core *sc, const char *json, size_t len) {
-    json_t *rep = json_loadb(json, len, 0, NULL);
-    const char *coid = json_string_value(json_object_get(rep, "client_order_id"));
-    const char *status = json_string_value(json_object_get(rep, "status"));
-    if (!json_is_object(rep) || !status) {
-        log_warn("skipped an execution report that is not a JSON object with a status (%zu bytes)", len);
-        json_decref(rep);
-        return STRATEGY_REPORT_BAD;
+static strategy_report_outcome on_report_fields(strategy_core *sc, const gw_fields *rep);
+
+strategy_report_outcome strategy_core_on_report(strategy_core *sc, const char *body, size_t len) {
+    strategy_report_outcome out = STRATEGY_REPORT_BAD;
+    if (mp_is_map(body, len)) {
+        msgpack_object map;
+        if (mp_read(&sc->reader, body, len, &map)) {
+            gw_fields f = gw_fields_of_map(&map);
+            out = on_report_fields(sc, &f);
+        }
+    } else {
+        json_t *j = json_loadb(body, len, 0, NULL);
+        gw_fields f = gw_fields_of_json(j);
+        if (j) out = on_report_fields(sc, &f);
+        json_decref(j);
     }
+    if (out == STRATEGY_REPORT_BAD)
+        log_warn("skipped an execution report that is not a msgpack map or JSON object with a status (%zu bytes)", len);
+    return out;
+}
+
+static strategy_report_outcome on_report_fields(strategy_core *sc, const gw_fields *rep) {
+    char coid_buf[128], status_buf[32];
+    if (!gw_fields_ok(rep) || !gw_field_str(rep, "status", status_buf, sizeof status_buf)) return STRATEGY_REPORT_BAD;
+    const char *status = status_buf;
+    const char *coid = gw_field_str(rep, "client_order_id", coid_buf, sizeof coid_buf) ? coid_buf : NULL;
     int64_t id, round = 0;
     bool is_exit;
     strategy_report_outcome out = STRATEGY_REPORT_IGNORED;
@@ -339,13 +359,15 @@ strategy_report_outcome strategy_core_on_report(strategy_core *sc, const char *j
         c = strategy_find(sc->engine, id);
     /* a report of an earlier round of a repeating condition does not touch the present one */
     if (c && c->entry == ENTRY_PENDING && c->round == round) {
-        long long filled = json_integer_value(json_object_get(rep, "filled_qty"));
+        gwf_value fq = gw_field(rep, "filled_qty");
+        long long filled = fq.type == GWF_INT ? fq.i : 0;
         bool ended = !strcmp(status, "cancelled") || !strcmp(status, "expired");
         if (!strcmp(status, "filled") || (filled > 0 && ended)) {
             int64_t qty = filled > 0 ? filled : c->quantity;
             log_info("condition %lld: entry filled (%lld lot(s)); watching take profit and stop loss", (long long)id,
                      (long long)qty);
-            double fill_price = json_number_value(json_object_get(rep, "avg_fill_price"));
+            gwf_value fp = gw_field(rep, "avg_fill_price");
+            double fill_price = fp.type == GWF_INT || fp.type == GWF_REAL ? fp.d : 0.0;
             char symbol[CONDITION_SYMBOL_MAX];
             snprintf(symbol, sizeof symbol, "%s", c->symbol);
             tick_ctx ctx = {sc, symbol};
@@ -355,14 +377,14 @@ strategy_report_outcome strategy_core_on_report(strategy_core *sc, const char *j
             else strategy_entry_filled(sc->engine, id, qty);
             out = STRATEGY_REPORT_FILLED;
         } else if (!strcmp(status, "rejected") || ended) {
-            const char *reason = json_string_value(json_object_get(rep, "reason"));
+            char reason_buf[256];
+            const char *reason = gw_field_str(rep, "reason", reason_buf, sizeof reason_buf) ? reason_buf : NULL;
             strategy_entry_rejected(sc->engine, id);
             log_warn("condition %lld: entry %s%s%s; no exit will follow", (long long)id, status,
                      reason ? ": " : "", reason ? reason : "");
             out = STRATEGY_REPORT_REJECTED;
         }
     }
-    json_decref(rep);
     return out;
 }
 
@@ -573,6 +595,7 @@ strategy_core *strategy_core_new(sqlite3 *db, const strategy_core_config *cfg, c
     sc->cfg = *cfg;
     sc->sinks = *sinks;
     sc->db = db;
+    mp_reader_init(&sc->reader);
     if (!(sc->cs = cstore_open(db)) || !(sc->ob = outbox_open(db)) || !(sc->engine = strategy_new(cfg->original_wire))) {
         snprintf(err, errlen, "cannot set up the condition store, the signal outbox or the engine");
         strategy_core_free(sc);
@@ -609,6 +632,7 @@ void strategy_core_free(strategy_core *sc) {
     free(sc->new_rows);
     free(sc->acked);
     outbox_close(sc->ob);
+    mp_reader_destroy(&sc->reader);
     free(sc);
 }
 

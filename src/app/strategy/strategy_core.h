@@ -96,8 +96,9 @@ typedef enum {
  * database is not ours), and a refused entry is parked. false (logged) for a malformed one. */
 bool strategy_core_on_ack(strategy_core *sc, const char *body, size_t len);
 
-/* One execution report, the JSON body of the gateway's REPORT frame. */
-strategy_report_outcome strategy_core_on_report(strategy_core *sc, const char *json, size_t len);
+/* One execution report, the body of the gateway's REPORT frame: a msgpack map (net/gw_pack.h),
+ * or the same fields as a JSON object. */
+strategy_report_outcome strategy_core_on_report(strategy_core *sc, const char *body, size_t len);
 
 /* Offers the undelivered signals again, oldest first, and sends again those sent more than
  * STRATEGY_RESEND_MS ago and not acknowledged yet; stops at the first one the sink refuses. */
