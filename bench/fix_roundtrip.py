@@ -10,6 +10,7 @@ import sys
 import tempfile
 import time
 
+import msgpack
 import zmq
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -72,7 +73,7 @@ try:
              note="b", day_trade="N", time_in_force="ROD")
         while True:
             _, body = sub.recv_multipart()
-            r = json.loads(body)
+            r = msgpack.unpackb(body)  # the report port speaks msgpack
             if r["client_order_id"] == cid and r["status"] == "filled":
                 break
         if i >= 100:  # warm-up left out

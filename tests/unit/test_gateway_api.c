@@ -12,6 +12,8 @@
 #include "broker/sim_broker.h"
 #include "app/gateway/gateway.h"
 #include "mpjson.h"
+#include "net/gw_pack.h"
+#include "wire/mpmap.h"
 
 typedef struct {
     broker b;
@@ -268,6 +270,79 @@ static void test_cancel_limit(void **state) {
     json_decref(j);
 }
 
+/* A send_order in msgpack through the core; its answer as JSON (NULL when unanswered). */
+static json_t *call_packed(fx *f, const broker_order_req *req) {
+    gw_packer p;
+    gw_packer_init(&p);
+    assert_true(gw_pack_send_order(&p, req));
+    mp_reader r;
+    mp_reader_init(&r);
+    msgpack_object root;
+    assert_true(mp_read(&r, gw_packed(&p), gw_packed_len(&p), &root));
+    size_t len = 0;
+    char *out = gateway_core_handle_packed(f->g, &root, &len);
+    json_t *j = out ? tk_msgpack_json(out, len) : NULL;
+    if (out) assert_non_null(j);
+    free(out);
+    mp_reader_destroy(&r);
+    gw_packer_destroy(&p);
+    return j;
+}
+
+static void test_packed_orders(void **state) {
+    fx *f = *state;
+    broker_order_req req = {.side = SIDE_BUY, .qty = 2, .type = BROKER_MARKET, .tif = BROKER_IOC,
+                            .open_close = BROKER_AUTO};
+    snprintf(req.client_order_id, sizeof req.client_order_id, "mp-1");
+    snprintf(req.account, sizeof req.account, "SIM-0001");
+    snprintf(req.symbol, sizeof req.symbol, "txff5");
+    json_t *a = call_packed(f, &req);
+    json_t *d = json_object_get(a, "data");
+    assert_true(json_is_true(json_object_get(a, "success")));
+    assert_true(json_is_true(json_object_get(d, "is_send_order")));
+    assert_string_equal(json_string_value(json_object_get(d, "client_order_id")), "mp-1");
+    assert_string_equal(json_string_value(json_object_get(d, "order_serial")), "SIM-00000001");
+    assert_true(json_is_false(json_object_get(d, "duplicate")));
+    json_decref(a);
+    assert_int_equal(gateway_core_orders(f->g), 1);
+    /* the same id again: the existing order, not a second one; the JSON port agrees */
+    a = call_packed(f, &req);
+    assert_true(json_is_true(json_object_get(json_object_get(a, "data"), "duplicate")));
+    json_decref(a);
+    json_t *j = call_json(f, ORDER(", \"client_order_id\": \"mp-1\""));
+    assert_string_equal(json_string_value(json_object_get(json_object_get(j, "data"), "order_serial")), "SIM-00000001");
+    json_decref(j);
+    tick(f, 20100);
+    json_t *rep = json_loads(f->last_report, 0, NULL);
+    assert_string_equal(json_string_value(json_object_get(rep, "client_order_id")), "mp-1");
+    assert_string_equal(json_string_value(json_object_get(rep, "status")), "filled");
+    assert_int_equal(json_integer_value(json_object_get(rep, "fill_price")), 20100);
+    json_decref(rep);
+    /* refused by the broker: said in msgpack */
+    snprintf(req.client_order_id, sizeof req.client_order_id, "mp-2");
+    snprintf(req.account, sizeof req.account, "SIM-0009");
+    a = call_packed(f, &req);
+    assert_true(json_is_false(json_object_get(json_object_get(a, "data"), "is_send_order")));
+    json_decref(a);
+    /* not an order the core reads: an error, in msgpack */
+    gw_packer p;
+    gw_packer_init(&p);
+    assert_true(gw_pack_error(&p, "X", "not a request"));
+    mp_reader r;
+    mp_reader_init(&r);
+    msgpack_object root;
+    assert_true(mp_read(&r, gw_packed(&p), gw_packed_len(&p), &root));
+    size_t len;
+    char *out = gateway_core_handle_packed(f->g, &root, &len);
+    json_t *e = tk_msgpack_json(out, len);
+    assert_string_equal(json_string_value(json_object_get(e, "error_code")), "UNKNOWN_OPERATION");
+    assert_true(json_is_false(json_object_get(e, "success")));
+    json_decref(e);
+    free(out);
+    mp_reader_destroy(&r);
+    gw_packer_destroy(&p);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_errors_exact, setup, teardown),
@@ -275,6 +350,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_original_order_shape, setup, teardown),
         cmocka_unit_test_setup_teardown(test_idempotency_and_extensions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_packed_orders, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,6 +16,8 @@
 
 #include "app/strategy/state_writer.h"
 #include "app/strategy/strategy_core.h"
+#include "broker/broker_json.h"
+#include "net/gw_pack.h"
 #include "store/condition_store.h"
 #include "store/db.h"
 #include "wire/codec.h"
@@ -117,8 +119,30 @@ static void advance(fixture *f, int64_t ms) {
     strategy_core_housekeep(f->core, f->now);
 }
 
+/* A report as the gateway publishes it: a msgpack map (net/gw_pack.h). */
 static strategy_report_outcome report(fixture *f, const char *coid, const char *status, long long filled,
                                       double avg_price, const char *reason) {
+    broker_report r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.client_order_id, sizeof r.client_order_id, "%s", coid);
+    snprintf(r.symbol, sizeof r.symbol, "%s", SYM);
+    snprintf(r.account, sizeof r.account, "SIM-0001");
+    snprintf(r.reason, sizeof r.reason, "%s", reason ? reason : "");
+    assert_true(broker_status_parse(status, &r.status));
+    r.qty = filled > 0 ? filled : 1;
+    r.filled_qty = filled;
+    r.filled_notional = (int64_t)llround(avg_price * (double)filled);
+    gw_packer p;
+    gw_packer_init(&p);
+    assert_true(gw_pack_report(&p, 7, &r));
+    strategy_report_outcome out = strategy_core_on_report(f->core, gw_packed(&p), gw_packed_len(&p));
+    gw_packer_destroy(&p);
+    return out;
+}
+
+/* The same fields as JSON text (what get_reports lists; the report port took JSON before). */
+static strategy_report_outcome report_json(fixture *f, const char *coid, const char *status, long long filled,
+                                           double avg_price, const char *reason) {
     char json[512];
     char price[32] = "null";
     if (avg_price > 0) snprintf(price, sizeof price, "%.1f", avg_price);
@@ -214,7 +238,7 @@ static void test_crossing_the_trigger_gives_one_entry_signal(void **state) {
     assert_memory_equal(f->sent[1].buf, f->sent[0].buf, f->sent[0].len);
     char coid[32];
     snprintf(coid, sizeof coid, "aftm-00c0ffee-%lld.E", (long long)id);
-    assert_int_equal(report(f, coid, "filled", 2, 22031.0, NULL), STRATEGY_REPORT_FILLED);
+    assert_int_equal(report_json(f, coid, "filled", 2, 22031.0, NULL), STRATEGY_REPORT_FILLED);
     tick(f, 22150);
     assert_int_equal(f->nsent, 3);
     assert_int_equal(f->sent[2].sig.seq, 2);
@@ -527,6 +551,8 @@ static void test_bad_input_is_refused(void **state) {
     assert_false(strategy_core_find(f->core, id)->is_trigger);
     assert_int_equal(strategy_core_on_report(f->core, "not json", 8), STRATEGY_REPORT_BAD);
     assert_int_equal(strategy_core_on_report(f->core, "[1, 2]", 6), STRATEGY_REPORT_BAD);
+    assert_int_equal(strategy_core_on_report(f->core, "\x82\xa6status", 8), STRATEGY_REPORT_BAD); /* cut short */
+    assert_int_equal(strategy_core_on_report(f->core, "\x81\xa6status\x07", 9), STRATEGY_REPORT_BAD); /* not a string */
     const char *no_status = "{\"client_order_id\": \"aftm-00c0ffee-1.E\"}";
     assert_int_equal(strategy_core_on_report(f->core, no_status, strlen(no_status)), STRATEGY_REPORT_BAD);
     /* another order's report, or an entry that was never sent */
