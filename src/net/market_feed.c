@@ -4,6 +4,7 @@
 #include "net/market_feed.h"
 
 #include "wire/packer.h"
+#include "wire/sizecheck.h"
 
 #include <msgpack.h>
 #include <stdint.h>
@@ -62,7 +63,8 @@ bool market_feed_decode(const void *buf, size_t len, broker_tick *out, char *why
     }
     msgpack_object obj;
     size_t off = 0;
-    msgpack_unpack_return r = msgpack_unpack(buf, len, &off, &zone, &obj);
+    msgpack_unpack_return r = wire_check_sizes(buf, len); /* no allocation for what is not there */
+    if (r == MSGPACK_UNPACK_SUCCESS) r = msgpack_unpack(buf, len, &off, &zone, &obj);
     bool ok = false;
     broker_tick t;
     memset(&t, 0, sizeof t);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "wire/codec.h"
+#include "wire/sizecheck.h"
 
 typedef enum { V_NIL, V_BOOL, V_NUM, V_STR, V_DATETIME, V_ENUM, V_TICK, V_TICKEVENT, V_SIGNAL, V_OTHER } vtype;
 
@@ -234,66 +235,6 @@ static bool convert(ctx *c, const msgpack_object *o, value *v) {
 }
 
 
-/* msgpack-c allocates a container's declared size up front, so a corrupted header claiming
- * 2^32 entries would exhaust memory. This pass checks every declared size against the bytes
- * that remain (each entry needs at least one byte) before msgpack-c sees the message.
- * Returns MSGPACK_UNPACK_SUCCESS, _CONTINUE (truncated) or _PARSE_ERROR. */
-static msgpack_unpack_return check_sizes(const unsigned char *p, size_t len) {
-    size_t pos = 0;
-    uint64_t pending = 1;
-    while (pending > 0) {
-        if (pos >= len) return MSGPACK_UNPACK_CONTINUE;
-        unsigned b = p[pos++];
-        pending--;
-        uint64_t items = 0, skip = 0;
-        size_t width = 0; /* bytes of a length field that follows */
-        int kind = 0;     /* 0 scalar/payload, 1 array, 2 map */
-        if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3) {
-        } else if (b >= 0x80 && b <= 0x8f) { items = b & 0x0f; kind = 2; }
-        else if (b >= 0x90 && b <= 0x9f) { items = b & 0x0f; kind = 1; }
-        else if (b >= 0xa0 && b <= 0xbf) { skip = b & 0x1f; }
-        else switch (b) {
-            case 0xc1: return MSGPACK_UNPACK_PARSE_ERROR;
-            case 0xc4: case 0xd9: width = 1; break;
-            case 0xc5: case 0xda: width = 2; break;
-            case 0xc6: case 0xdb: width = 4; break;
-            case 0xc7: width = 1; skip = 1; break;
-            case 0xc8: width = 2; skip = 1; break;
-            case 0xc9: width = 4; skip = 1; break;
-            case 0xca: skip = 4; break;
-            case 0xcb: skip = 8; break;
-            case 0xcc: case 0xd0: skip = 1; break;
-            case 0xcd: case 0xd1: skip = 2; break;
-            case 0xce: case 0xd2: skip = 4; break;
-            case 0xcf: case 0xd3: skip = 8; break;
-            case 0xd4: skip = 2; break;
-            case 0xd5: skip = 3; break;
-            case 0xd6: skip = 5; break;
-            case 0xd7: skip = 9; break;
-            case 0xd8: skip = 17; break;
-            case 0xdc: width = 2; kind = 1; break;
-            case 0xdd: width = 4; kind = 1; break;
-            case 0xde: width = 2; kind = 2; break;
-            case 0xdf: width = 4; kind = 2; break;
-            default: return MSGPACK_UNPACK_PARSE_ERROR;
-            }
-        if (width) {
-            if (len - pos < width) return MSGPACK_UNPACK_CONTINUE;
-            uint64_t n = 0;
-            for (size_t i = 0; i < width; i++) n = (n << 8) | p[pos + i];
-            pos += width;
-            if (kind) items = n;
-            else skip += n;
-        }
-        if (kind == 2) items *= 2;
-        pending += items;
-        if (skip > len - pos) return MSGPACK_UNPACK_CONTINUE;
-        pos += skip;
-        if (pending > len - pos) return MSGPACK_UNPACK_CONTINUE;
-    }
-    return MSGPACK_UNPACK_SUCCESS;
-}
-
 /* The TickEvent every publisher of the original's format sends has one exact layout; reading
  * it in place skips msgpack-c's object tree (most of a tick's cost). Anything else, or any
  * value the general path would reject, falls back to the general path. */
@@ -364,7 +305,7 @@ wire_kind wire_decode_general(wire_decoder *d, const void *data, size_t len, wir
     msgpack_zone_clear(&d->zone);
     msgpack_object obj;
     size_t off = 0;
-    msgpack_unpack_return r = check_sizes(data, len);
+    msgpack_unpack_return r = wire_check_sizes(data, len);
     if (r == MSGPACK_UNPACK_SUCCESS) r = msgpack_unpack((const char *)data, len, &off, &d->zone, &obj);
     switch (r) {
     case MSGPACK_UNPACK_SUCCESS: break;

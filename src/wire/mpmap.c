@@ -1,5 +1,6 @@
 /* Reading and packing aftm's own msgpack maps (see mpmap.h). */
 #include "wire/mpmap.h"
+#include "wire/sizecheck.h"
 
 #include <math.h>
 #include <string.h>
@@ -9,7 +10,7 @@ void mp_reader_init(mp_reader *r) { msgpack_zone_init(&r->zone, 2048); }
 void mp_reader_destroy(mp_reader *r) { msgpack_zone_destroy(&r->zone); }
 
 bool mp_read(mp_reader *r, const void *data, size_t len, msgpack_object *out) {
-    if (!data || !mp_is_map(data, len)) return false;
+    if (!data || !mp_is_map(data, len) || wire_check_sizes(data, len) != MSGPACK_UNPACK_SUCCESS) return false;
     msgpack_zone_clear(&r->zone);
     size_t off = 0;
     msgpack_object obj;

@@ -366,6 +366,7 @@ def run(home):
         bad = packed({"operation": "get_positions", "parameters": {"account": "SIM-0001"}})
         assert bad["success"] is False and bad["error_code"] == "UNKNOWN_OPERATION", bad
         assert packed(b"\x85\xa3abc")["error_code"] == "INVALID_MSGPACK"  # cut short
+        assert packed(b"\xdf\xff\xff\xff\xff")["error_code"] == "INVALID_MSGPACK"  # claims 2^32 entries
         assert packed(msgpack.packb(mp_order) + b"\x00")["error_code"] == "INVALID_MSGPACK"  # trailing bytes
         checks.append("send_order in msgpack: answered in msgpack, garbled refused")
 

@@ -142,6 +142,10 @@ static void test_send_order_refusals(void **state) {
     longer[gw_packed_len(&p)] = '\0';
     assert_false(mp_read(&r, longer, gw_packed_len(&p) + 1, &root));
     assert_false(mp_read(&r, "\x93\x01\x02\x03", 4, &root)); /* an array */
+    /* a header claiming 2^32 entries, at the top or inside: refused before anything is allocated */
+    assert_false(mp_read(&r, "\xdf\xff\xff\xff\xff", 5, &root));
+    assert_false(mp_read(&r, "\x81\xa1" "a" "\xdd\xff\xff\xff\xff\x00", 9, &root));
+    assert_false(mp_read(&r, "\x81\xa1" "a" "\xc6\xff\xff\xff\xff", 8, &root)); /* a bin as long */
     assert_false(mp_is_map("{\"a\": 1}", 8));
     mp_reader_destroy(&r);
     gw_packer_destroy(&p);

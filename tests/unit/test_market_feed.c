@@ -94,6 +94,9 @@ static void test_garbage_refused_with_reason(void **state) {
     refused(negvol, sizeof negvol, "volume must be >= 0");
     const unsigned char huge[] = {0x94, 0xa1, 'T', 0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0x01};
     refused(huge, sizeof huge, "out of range");
+    /* a map claiming 2^32 entries where the symbol goes: refused before msgpack-c allocates them */
+    const unsigned char claims[] = {0x94, 0xdf, 0xff, 0xff, 0xff, 0xff, 0x01, 0x01, 0x01};
+    refused(claims, sizeof claims, "truncated");
     const unsigned char space[] = {0x94, 0xa2, 'T', ' ', 0x01, 0x01, 0x01};
     refused(space, sizeof space, "printable");
     const unsigned char nosym[] = {0x94, 0xa0, 0x01, 0x01, 0x01};
