@@ -1,8 +1,12 @@
-"""What the Python benchmarks (orderpath.py, system.py) share: free local ports, and an
+"""What the Python benchmarks (orderpath.py, system.py) share: free local ports, an
 environment that gives an aftm home its own ports, so a benchmark never meets another run on
-this machine. Not a harness: each benchmark starts and measures its processes itself."""
+this machine, and reading the exchange's report log. Not a harness: each benchmark starts and
+measures its processes itself."""
+import json
 import os
 import socket
+
+import msgpack
 
 
 def free_ports(n):
@@ -24,3 +28,11 @@ def aftm_env(home):
                DLL_GATEWAY_PORT=str(order), AFTM_REPORT_PORT=str(report), AFTM_EXCHANGE_PORT=str(exch),
                AFTM_EXCHANGE_MARKET_PORT=str(market), AFTM_ACK_PORT=str(ack))
     return env, ports
+
+
+def report_body(body):
+    """A report of exchange.db's report log (reports.body) as a dict: a msgpack map (a BLOB), or
+    the JSON text a book written before the msgpack link holds."""
+    if isinstance(body, (bytes, memoryview)):
+        return msgpack.unpackb(bytes(body), raw=False)
+    return json.loads(body)

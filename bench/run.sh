@@ -396,9 +396,10 @@ I/O thread included, and the fills and reports that follow each order), per orde
 $(get orderpath.cpu.exchange) µs, gateway $(get orderpath.cpu.gateway) µs, executor $(get orderpath.cpu.executor) µs. On ${cores} cores that allows
 at most $(awk -v a="$(get orderpath.cpu.exchange)" -v b="$(get orderpath.cpu.gateway)" -v c="$(get orderpath.cpu.executor)" -v n="$cores" 'BEGIN { s = a + b + c; if (s > 0) printf "%.0f", n * 1e6 / s; else print "n/a" }') orders/s. The floor's nodes do none of the work
 below, which is where that time goes (perf, call graphs): each order is four JSON messages
-through the gateway (request, answer, two reports: parsed and written again), one request and
-three JSON texts at the exchange, and on each side SQLite statements inside the group commit;
-the rest is ZeroMQ and CURVE on about ten messages an order.
+between the executor and the gateway (request, answer, two reports), four msgpack maps between
+the gateway and the exchange (the order, its answer, two reports, each report encoded once at
+the exchange for its log row and its frame), and on each side SQLite statements inside the group
+commit; the rest is ZeroMQ and CURVE on about ten messages an order.
 EOF
 echo "== backtest speed" >&2
 bash bench/backtest_speed.sh "$AFTM" "$B/gen_ticks" "$PWD/tests/data/ticks/taifex_daily_sample.csv"

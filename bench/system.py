@@ -12,7 +12,7 @@ import sys
 import tempfile
 import time
 
-from benchkit import aftm_env
+from benchkit import aftm_env, report_body
 
 AFTM, SECS, RATES = sys.argv[1], float(sys.argv[2]), [int(r) for r in sys.argv[3:]]
 
@@ -74,7 +74,7 @@ def one(rate):
     xdb = sqlite3.connect(os.path.join(home, "exchange.db"))
     lat = []
     for (body,) in xdb.execute("SELECT body FROM reports ORDER BY seq"):
-        r = json.loads(body)
+        r = report_body(body)
         cid = r.get("client_order_id")
         if r.get("status") == "accepted" and cid in when:
             lat.append(r["ts_us"] - when[cid] * 1e6)

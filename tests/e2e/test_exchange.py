@@ -216,14 +216,42 @@ db = sqlite3.connect(os.path.join(e.home, "exchange.db"))
 n_orders = db.execute("SELECT COUNT(*) FROM orders").fetchone()[0]
 last_seq = db.execute("SELECT MAX(seq) FROM reports").fetchone()[0]
 cids = [row[0] for row in db.execute("SELECT client_order_id FROM orders ORDER BY n")]
+bodies = [body for (body,) in db.execute("SELECT body FROM reports ORDER BY seq")]
 db.close()
 check(cids == ["x-1", "x-2", "x-rest", "x-3", "x-4", "x-lost"], "exchange.db holds the orders: %s" % cids)
 check(n_orders == 6 and last_seq == reports()[-1]["seq"], "and the report log")
+logged = [msgpack.unpackb(b, raw=False) if isinstance(b, bytes) else None for b in bodies]
+check(all(logged) and [x["seq"] for x in logged] == [x["seq"] for x in reports()] and
+      [x["client_order_id"] for x in logged] == [x["client_order_id"] for x in reports()],
+      "the report log keeps each report as a msgpack map, the same the gateway serves")
 xr = Client(e.ep("exchange"), server="exchange")
 h = xr.call("health")
 check(h and h["success"] and h["data"]["last_seq"] == last_seq and h["data"]["open_orders"] == 1,
       "the exchange answers its own health request")
 check(xr.call("list_accounts")["error_code"] == "NOT_LOGGED_IN", "its other requests need a login")
+
+
+def packed(req):
+    """One msgpack request on the exchange's port; its msgpack reply."""
+    xr.sock.send(msgpack.packb(req, use_bin_type=True))
+    return msgpack.unpackb(xr.sock.recv(), raw=False)
+
+
+mp_order = {"client_order_id": "x-mp", "account": "SIM-0001", "symbol": "TXFF5", "side": "buy", "qty": 1,
+            "order_type": "Limit", "price": 18000, "time_in_force": "ROD", "open_close": "AUTO", "day_trade": False,
+            "note": "e2e"}
+r = packed({"operation": "send_order", "id": 9, "order": mp_order})
+check(r["id"] == 9 and r["success"] is False and r["error_code"] == "NOT_LOGGED_IN",
+      "a msgpack send_order needs the login too, answered in msgpack: %s" % r)
+check(xr.call("login", login_id="A123456789", password="sim-pass")["success"], "a login in JSON")
+r1 = packed({"operation": "send_order", "id": "ten", "order": mp_order})
+r2 = packed({"operation": "send_order", "id": 11, "order": mp_order})
+check(r1["id"] == "ten" and r1["success"] and r1["result"]["is_send_order"] and not r1["result"]["duplicate"] and
+      r2["success"] and r2["result"]["duplicate"] and r2["result"]["order_serial"] == r1["result"]["order_serial"],
+      "a msgpack send_order is placed once, its repeat answered as the duplicate: %s %s" % (r1, r2))
+xr.sock.send(b"\x83\xa9operation")
+r = msgpack.unpackb(xr.sock.recv(), raw=False)
+check(r["success"] is False and r["error_code"] == "INVALID_MSGPACK", "garbled msgpack gets a msgpack error: %s" % r)
 second = start("exchange", "--home", os.path.join(e.home, "second"))
 check(second.wait(30) == 1, "a second exchange on the same ports exits 1")
 check("already in use" in open(os.path.join(e.home, "exchange-%d.log" % logs["exchange"])).read(),

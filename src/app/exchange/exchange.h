@@ -13,6 +13,14 @@
  * Every operation but health and login needs a session: login on the same connection first
  * (a new connection, or an exchange restart, answers NOT_LOGGED_IN).
  *
+ * send_order, the hot one, is taken in msgpack as well (broker/broker_pack.h; a request whose
+ * first byte starts a msgpack map is one): {"operation": "send_order", "id": ANY, "order":
+ * {order}} with the JSON's field names, answered in msgpack with {"id", "success": true,
+ * "result": {send result}} or {"id", "success": false, "error_code", "error_message"}; the same
+ * handling, codes and group commit as the JSON operation. A msgpack map with any other
+ * operation, or msgpack that does not read, is answered with a msgpack error (UNKNOWN_OPERATION,
+ * INVALID_MSGPACK). sim_remote sends its orders so; everything else is JSON.
+ *
  *   health                        status, epoch, last_seq, instance, logged_in, orders
  *   login {login_id, password}    accounts, products, last_seq, epoch, instance
  *   logout
@@ -28,9 +36,11 @@
  *
  * Market data and reports: a PUB (default: the request port + 10, AFTM_EXCHANGE_MARKET_PORT),
  * two frames each: "TICK:<SYMBOL>" + the tick in msgpack (net/market_feed.h: integer price,
- * volume and ts_us), and "REPORT" + the
- * report (broker_json) with its seq. seq comes from the report log on disk: strictly
- * increasing, never reused, the same across restarts of the exchange and of its clients. */
+ * volume and ts_us), and "REPORT" + the report with its seq as a msgpack map with
+ * broker_json's field names (broker/broker_pack.h): the very bytes kept as the report's row in
+ * the report log (encoded once). seq comes from the report log on disk: strictly increasing,
+ * never reused, the same across restarts of the exchange and of its clients. get_reports
+ * answers in JSON, as every request but send_order. */
 #ifndef AFTM_EXCHANGE_H
 #define AFTM_EXCHANGE_H
 
@@ -52,7 +62,9 @@
 typedef struct {
     void *ctx;
     void (*publish_tick)(void *ctx, const broker_tick *t);
-    void (*publish_report)(void *ctx, const broker_report *r); /* after its commit, in seq order */
+    /* after its commit, in seq order; body (len bytes) is r as msgpack (broker_pack), the same
+     * bytes the report log holds */
+    void (*publish_report)(void *ctx, const broker_report *r, const void *body, size_t len);
 } xcore_sinks;
 
 typedef struct xcore xcore;
@@ -62,8 +74,9 @@ typedef struct xcore xcore;
 xcore *xcore_new(exchange_store *store, const sim_config *cfg, const xcore_sinks *sinks, char *err, size_t errlen);
 void xcore_free(xcore *x);
 
-/* One request from the connection named by session (any bytes). Returns the reply JSON
- * (malloc'd, NUL-terminated). */
+/* One request from the connection named by session (any bytes): JSON, or a msgpack send_order
+ * (told by its first byte). Returns the reply (malloc'd, *out_len bytes, NUL-terminated): JSON
+ * text to a JSON request, a msgpack map to a msgpack one; NULL when out of memory. */
 char *xcore_handle(xcore *x, const void *session, size_t session_len, const char *req, size_t len, size_t *out_len);
 
 /* Group commit: the orders handled between xcore_batch_begin and xcore_batch_end are accepted

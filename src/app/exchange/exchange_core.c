@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "broker/broker_json.h"
+#include "broker/broker_pack.h"
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -30,12 +31,22 @@ typedef struct {
     price_t saved;
 } saved_price;
 
+/* A report of this step: written to the log, published after the commit. Its msgpack (the log
+ * row's body and the published frame, encoded once) is at off in the core's out_bytes. */
+typedef struct {
+    broker_report r;
+    size_t off, len;
+} out_report;
+
 struct xcore {
     exchange_store *xs;
     broker b;
     xcore_sinks sinks;
-    broker_report *outbox;
+    out_report *outbox;
     size_t n_out, cap_out;
+    msgpack_sbuffer out_bytes; /* the outbox's reports in msgpack, one after another */
+    msgpack_sbuffer reply;     /* a msgpack reply being packed */
+    mp_reader rd;              /* msgpack requests */
     bool failed;
     int64_t instance;
     xsession sessions[MAX_SESSIONS];
@@ -65,13 +76,13 @@ static void finish(xcore *x) {
                   xstore_error(x->xs));
         x->failed = true;
     }
-    if (x->failed) {
-        x->n_out = 0;
-        return;
-    }
-    for (size_t i = 0; i < x->n_out; i++)
-        if (x->sinks.publish_report) x->sinks.publish_report(x->sinks.ctx, &x->outbox[i]);
+    if (!x->failed)
+        for (size_t i = 0; i < x->n_out; i++)
+            if (x->sinks.publish_report)
+                x->sinks.publish_report(x->sinks.ctx, &x->outbox[i].r, x->out_bytes.data + x->outbox[i].off,
+                                        x->outbox[i].len);
     x->n_out = 0;
+    msgpack_sbuffer_clear(&x->out_bytes);
 }
 
 static void on_tick(void *ctx, const broker_tick *t) {
@@ -88,11 +99,24 @@ static void on_report(void *ctx, const broker_report *r) {
         xstore_rollback(x->xs);
         return;
     }
-    broker_report *o = &x->outbox[x->n_out];
-    *o = *r;
-    o->seq = xstore_last_seq(x->xs) + 1;
-    if (!xstore_add_report(x->xs, o)) {
-        log_error("cannot write report %llu: %s", (unsigned long long)o->seq, xstore_error(x->xs));
+    out_report *o = &x->outbox[x->n_out];
+    o->r = *r;
+    o->r.seq = xstore_last_seq(x->xs) + 1;
+    /* encoded once: these bytes are the log row's body and, after the commit, what is published */
+    o->off = x->out_bytes.size;
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &x->out_bytes, msgpack_sbuffer_write);
+    if (!bp_pack_report(&pk, &o->r)) {
+        log_error("out of memory for report %llu", (unsigned long long)o->r.seq);
+        x->out_bytes.size = o->off;
+        x->failed = true;
+        xstore_rollback(x->xs);
+        return;
+    }
+    o->len = x->out_bytes.size - o->off;
+    if (!xstore_add_report(x->xs, &o->r, x->out_bytes.data + o->off, o->len)) {
+        log_error("cannot write report %llu: %s", (unsigned long long)o->r.seq, xstore_error(x->xs));
+        x->out_bytes.size = o->off;
         return; /* the transaction is marked failed: finish() stops the exchange */
     }
     x->n_out++;
@@ -162,6 +186,9 @@ xcore *xcore_new(exchange_store *store, const sim_config *cfg_in, const xcore_si
     }
     x->xs = store;
     if (sinks) x->sinks = *sinks;
+    msgpack_sbuffer_init(&x->out_bytes);
+    msgpack_sbuffer_init(&x->reply);
+    mp_reader_init(&x->rd);
     x->instance = clock_wall_us();
     sim_config cfg;
     if (cfg_in) cfg = *cfg_in;
@@ -225,6 +252,9 @@ void xcore_free(xcore *x) {
     if (x->xs && xstore_in_tx(x->xs)) xstore_rollback(x->xs);
     broker_destroy(&x->b);
     free(x->outbox);
+    msgpack_sbuffer_destroy(&x->out_bytes);
+    msgpack_sbuffer_destroy(&x->reply);
+    mp_reader_destroy(&x->rd);
     free(x->prices);
     free(x);
 }
@@ -353,16 +383,25 @@ static json_t *op_login(xcore *x, const void *sid, size_t sid_len, json_t *param
     return gw_ok(d);
 }
 
+#define ORDER_NOT_SAVED "the exchange could not save the order; it is not placed"
+
+/* The one send_order, whatever the request's encoding: the order placed (or refused, idempotent
+ * by client order id), committed now or with the rest of its batch. false when the exchange could
+ * not save it: then res must not be told. */
+static bool place_order(xcore *x, const broker_order_req *req, broker_send_result *res) {
+    broker_send_order(&x->b, req, res);
+    if (x->batch) x->held = true; /* committed, and answered, with the rest of the batch */
+    else finish(x);
+    return !x->failed;
+}
+
 static json_t *op_send_order(xcore *x, json_t *params) {
     broker_order_req req;
     char err[160];
     if (!bj_to_order_req(json_object_get(params, "order"), &req, err, sizeof err))
         return gw_err("INVALID_ORDER", "%s", err);
     broker_send_result res;
-    broker_send_order(&x->b, &req, &res);
-    if (x->batch) x->held = true; /* committed, and answered, with the rest of the batch */
-    else finish(x);
-    if (x->failed) return gw_err("INTERNAL_ERROR", "the exchange could not save the order; it is not placed");
+    if (!place_order(x, &req, &res)) return gw_err("INTERNAL_ERROR", ORDER_NOT_SAVED);
     return gw_ok(json_pack("{s:o}", "result", bj_from_send_result(&res)));
 }
 
@@ -497,9 +536,50 @@ bool xcore_batch_end(xcore *x) {
     return !x->failed;
 }
 
+/* A msgpack request (exchange.h): send_order only, answered in msgpack; the same checks and the
+ * same place_order as the JSON operation. The reply is packed into x->reply; false when it could
+ * not be (out of memory). */
+static bool dispatch_packed(xcore *x, const void *sid, size_t sid_len, const char *req, size_t len) {
+    msgpack_sbuffer_clear(&x->reply);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &x->reply, msgpack_sbuffer_write);
+    msgpack_object m;
+    if (!mp_read(&x->rd, req, len, &m))
+        return bp_pack_send_reply_err(&pk, NULL, "INVALID_MSGPACK", "a msgpack request is one complete map");
+    const msgpack_object *id = mp_get(&m, "id");
+    if (x->failed)
+        return bp_pack_send_reply_err(&pk, id, "INTERNAL_ERROR", "the exchange is stopping: it could not save its book");
+    xsession *s = session_find(x, sid, sid_len);
+    if (s) s->last_seen_ms = clock_mono_ms();
+    const msgpack_object *op = mp_get(&m, "operation");
+    if (!op || op->type != MSGPACK_OBJECT_STR)
+        return bp_pack_send_reply_err(&pk, id, "UNKNOWN_OPERATION", "operation is required");
+    if (!mp_str_is(op, "send_order"))
+        return bp_pack_send_reply_err(&pk, id, "UNKNOWN_OPERATION",
+                                      "a msgpack request is a send_order; every other operation is JSON");
+    if (!s) return bp_pack_send_reply_err(&pk, id, "NOT_LOGGED_IN", "log in first (login_id, password)");
+    broker_order_req order;
+    char err[160];
+    if (!bp_to_order_req(mp_get(&m, "order"), &order, err, sizeof err))
+        return bp_pack_send_reply_err(&pk, id, "INVALID_ORDER", err);
+    broker_send_result res;
+    if (!place_order(x, &order, &res)) return bp_pack_send_reply_err(&pk, id, "INTERNAL_ERROR", ORDER_NOT_SAVED);
+    return bp_pack_send_reply_ok(&pk, id, &res);
+}
+
 char *xcore_handle(xcore *x, const void *session, size_t session_len, const char *req, size_t len, size_t *out_len) {
     x->held = false;
     if (session_len > SESSION_ID_MAX) session_len = SESSION_ID_MAX;
+    if (req && mp_is_map(req, len)) {
+        bool packed = dispatch_packed(x, session, session_len, req, len);
+        char *out = packed ? malloc(x->reply.size + 1) : NULL; /* NULL: unanswered, as JSON's out of memory */
+        if (out) {
+            memcpy(out, x->reply.data, x->reply.size);
+            out[x->reply.size] = '\0';
+        }
+        if (out_len) *out_len = out ? x->reply.size : 0;
+        return out;
+    }
     json_t *id = NULL;
     json_t *reply = dispatch(x, session, session_len, req ? req : "", req ? len : 0, &id);
     if (reply && id) json_object_set(reply, "id", id);

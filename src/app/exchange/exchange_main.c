@@ -9,7 +9,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
-#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +17,6 @@
 #include <zmq.h>
 
 #include "app/exchange/exchange.h"
-#include "broker/broker_json.h"
 #include "broker/tick_source.h"
 #include "core/clock.h"
 #include "core/exit_codes.h"
@@ -106,20 +104,14 @@ static void serve_batch(void *router, x_batch *b, int max) {
     b->n = 0;
 }
 
-static void publish_report(void *ctx, const broker_report *r) {
+/* "REPORT" + the report's msgpack: the bytes its row in the report log holds. */
+static void publish_report(void *ctx, const broker_report *r, const void *body, size_t len) {
     x_io *io = ctx;
-    json_t *j = bj_from_report(r);
-    char *text = j ? json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
-    json_decref(j);
-    if (!text) {
-        log_error("report %llu could not be encoded", (unsigned long long)r->seq);
-        return;
-    }
+    (void)r;
     if (zmq_send(io->pub, "REPORT", 6, ZMQ_SNDMORE | ZMQ_DONTWAIT) == 6) {
-        zmq_send(io->pub, text, strlen(text), ZMQ_DONTWAIT);
+        zmq_send(io->pub, body, len, ZMQ_DONTWAIT);
         io->reports++;
     }
-    free(text);
 }
 
 static void usage(FILE *out) {
@@ -131,9 +123,10 @@ static void usage(FILE *out) {
             "its book (orders, fills, positions, cash, the report log) in DIR/exchange.db, so that it\n"
             "survives its own restart. Gateways reach it with 'aftm gateway --broker sim'.\n\n"
             "  --home DIR           data directory (default $AFTM_HOME, else ./aftm-data)\n"
-            "  --endpoint E         requests, JSON over ROUTER (default tcp://127.0.0.1:5559; ZMQ_HOST,\n"
-            "                       AFTM_EXCHANGE_PORT)\n"
-            "  --market-endpoint E  PUB for ticks (\"TICK:<SYMBOL>\") and execution reports (\"REPORT\")\n"
+            "  --endpoint E         requests over ROUTER: JSON, send_order also msgpack (default\n"
+            "                       tcp://127.0.0.1:5559; ZMQ_HOST, AFTM_EXCHANGE_PORT)\n"
+            "  --market-endpoint E  PUB for ticks (\"TICK:<SYMBOL>\") and execution reports (\"REPORT\"),\n"
+            "                       both msgpack\n"
             "                       (default: AFTM_EXCHANGE_MARKET_PORT on the same host, else the\n"
             "                       request port + %d)\n"
             "  --seed N             random-walk seed, integer >= 0 (default: from the clock, logged)\n"
@@ -157,9 +150,13 @@ static void usage(FILE *out) {
             "Requests are JSON {\"operation\", \"parameters\", \"id\"} (REQ or DEALER): health, login,\n"
             "logout, list_accounts, list_products, subscribe, send_order, cancel_order, order_status,\n"
             "query_positions, get_reports {since_seq}, feed_subscribers; all but health and login need\n"
-            "a login on the same connection. Every execution report has a seq from the report log in\n"
-            "exchange.db: strictly increasing and kept across restarts, of the exchange and of its\n"
-            "gateways. A change of the book is committed before its report or reply leaves.\n\n"
+            "a login on the same connection. send_order is also taken as a msgpack map\n"
+            "{\"operation\": \"send_order\", \"id\", \"order\"} with the JSON's field names, and answered\n"
+            "in msgpack (the gateway sends its orders so). Execution reports are msgpack maps with\n"
+            "the JSON's field names, on the market PUB and in the report log (get_reports answers in\n"
+            "JSON). Every report has a seq from the report log in exchange.db: strictly increasing\n"
+            "and kept across restarts, of the exchange and of its gateways. A change of the book is\n"
+            "committed before its report or reply leaves.\n\n"
             "A random walk restarted goes on from the last price it had. Orders resting when the\n"
             "exchange stopped rest again after its restart. Clients log in as %s (password\n"
             "%s); order accounts SIM-0001 and SIM-0002. SIGINT/SIGTERM stop it.\n",

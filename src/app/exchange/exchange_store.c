@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "broker/broker_json.h"
+#include "broker/broker_pack.h"
 #include "core/clock.h"
 #include "domain/position.h"
 #include "core/log.h"
@@ -111,6 +112,7 @@ struct exchange_store {
     uint64_t committed_seq;
     int64_t epoch;
     char failure[256]; /* why this transaction failed, kept: the rollback's own message would replace it */
+    mp_reader rd;      /* report bodies in msgpack */
 };
 
 static bool exec_sql(sqlite3 *db, const char *sql, char *err, size_t errlen) {
@@ -192,6 +194,7 @@ exchange_store *xstore_open(const char *home, char *err, size_t errlen) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    mp_reader_init(&x->rd);
     db_library_init();
     /* the exchange serves from one thread */
     if (sqlite3_open_v2(path, &x->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
@@ -263,6 +266,7 @@ void xstore_close(exchange_store *x) {
     db_checkpointer_stop(x->checkpoints);
     for (int i = 0; i < ST_COUNT; i++) sqlite3_finalize(x->st[i]);
     sqlite3_close(x->db);
+    mp_reader_destroy(&x->rd);
     free(x);
 }
 
@@ -388,26 +392,21 @@ bool xstore_set_last_price(exchange_store *x, const char *code, price_t last) {
     return step_done(x, st);
 }
 
-bool xstore_add_report(exchange_store *x, const broker_report *r) {
+bool xstore_add_report(exchange_store *x, const broker_report *r, const void *body, size_t len) {
     if (r->seq <= x->last_seq) {
         fail_tx(x, "a report out of sequence");
         return false;
     }
-    json_t *j = bj_from_report(r);
-    char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    json_decref(j);
-    if (!body) {
-        fail_tx(x, "out of memory");
+    if (!body || !len || len > INT32_MAX) {
+        fail_tx(x, "a report without its body");
         return false;
     }
     sqlite3_stmt *st = x->st[ST_ADD_REPORT];
     sqlite3_bind_int64(st, 1, (sqlite3_int64)r->seq);
     bind_text(st, 2, r->client_order_id);
     bind_text(st, 3, r->order_serial);
-    bind_text(st, 4, body);
-    bool ok = step_done(x, st);
-    free(body);
-    if (!ok) return false;
+    sqlite3_bind_blob(st, 4, body, (int)len, SQLITE_STATIC); /* stepped and unbound before returning */
+    if (!step_done(x, st)) return false;
     x->last_seq = r->seq;
     if (!r->fill_id[0]) return true;
     st = x->st[ST_ADD_FILL];
@@ -439,6 +438,19 @@ uint64_t xstore_first_seq(exchange_store *x) { return query_u64(x, ST_FIRST_SEQ,
 
 int64_t xstore_epoch(exchange_store *x) { return x->epoch; }
 
+/* A report log row's body: a msgpack map (a BLOB), or the JSON text of a book written before. */
+static bool read_body(exchange_store *x, sqlite3_stmt *st, int col, broker_report *out) {
+    const void *data = sqlite3_column_blob(st, col); /* BLOB or TEXT: the bytes as stored */
+    int len = sqlite3_column_bytes(st, col);
+    if (!data || len <= 0) return false;
+    if (mp_is_map(data, (size_t)len)) return bp_read_report(&x->rd, data, (size_t)len, out);
+    json_error_t jerr;
+    json_t *j = json_loadb(data, (size_t)len, 0, &jerr);
+    bool ok = bj_to_report(j, out);
+    json_decref(j);
+    return ok;
+}
+
 long xstore_reports_since(exchange_store *x, uint64_t since, broker_report *out, size_t cap, bool *more) {
     sqlite3_stmt *st = x->st[ST_REPORTS_SINCE];
     sqlite3_bind_int64(st, 1, (sqlite3_int64)since);
@@ -451,11 +463,7 @@ long xstore_reports_since(exchange_store *x, uint64_t since, broker_report *out,
             *more = true;
             break;
         }
-        json_error_t jerr;
-        json_t *j = json_loads((const char *)sqlite3_column_text(st, 1), 0, &jerr);
-        bool ok = bj_to_report(j, &out[n]);
-        json_decref(j);
-        if (!ok) {
+        if (!read_body(x, st, 1, &out[n])) {
             n = -1;
             break;
         }

@@ -8,7 +8,8 @@
  *   accounts  cash per account: starting cash + realized P&L x contract multiplier
  *   products  the product list with each product's last trade price
  *   reports   the report log: seq (strictly increasing, never reused, kept across restarts)
- *             and the report as JSON
+ *             and the report in body: a msgpack map (broker_pack) as a BLOB; a book written
+ *             before holds JSON text there, and both read back
  *   meta      epoch (when this book was created) and counters
  *
  * Writers work inside a transaction (xstore_begin .. xstore_commit); a failed write marks the
@@ -44,8 +45,9 @@ bool xstore_put_order(exchange_store *x, const sim_order_row *o, int64_t now_us)
 bool xstore_put_position(exchange_store *x, const sim_position_row *p);
 bool xstore_put_product(exchange_store *x, const broker_product *p);
 bool xstore_set_last_price(exchange_store *x, const char *code, price_t last);
-/* Appends r (r->seq must be above every seq kept) and, for a fill, its fill row. */
-bool xstore_add_report(exchange_store *x, const broker_report *r);
+/* Appends r (r->seq must be above every seq kept) with body (len bytes: r in msgpack, as
+ * bp_pack_report makes it) as its row's body and, for a fill, its fill row. */
+bool xstore_add_report(exchange_store *x, const broker_report *r, const void *body, size_t len);
 /* Creates the account with XSTORE_START_CASH unless it exists. */
 bool xstore_ensure_account(exchange_store *x, const char *account);
 bool xstore_meta_set(exchange_store *x, const char *key, const char *value);

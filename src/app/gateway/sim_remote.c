@@ -10,6 +10,7 @@
 #include <zmq.h>
 
 #include "broker/broker_json.h"
+#include "broker/broker_pack.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/str.h"
@@ -85,7 +86,33 @@ typedef struct {
      * those before it go. ps[ps_head] is never a hole. */
     pending_send *ps;
     size_t ps_head, nps, capps;
+    /* msgpack: the orders sent (packed here, kept for the next) and the answers and reports read */
+    msgpack_sbuffer out;
+    mp_reader rd;
 } remote;
+
+/* One answer from the exchange: JSON (every request but send_order) or the msgpack answer to a
+ * send_order. */
+typedef struct {
+    json_t *j;        /* the JSON answer; NULL for a msgpack one */
+    bp_send_reply mp; /* the msgpack answer, when j is NULL */
+} xreply;
+
+static void reply_free(xreply *x) {
+    json_decref(x->j);
+    x->j = NULL;
+}
+static bool reply_ok(const xreply *x) { return x->j ? gw_reply_ok(x->j) : x->mp.success; }
+static const char *reply_code(const xreply *x) { return x->j ? gw_reply_code(x->j) : x->mp.error_code; }
+static const char *reply_message(const xreply *x) { return x->j ? gw_reply_message(x->j) : x->mp.error_message; }
+
+/* What a request sends: a JSON operation with its parameters (borrowed; NULL: none), or an order
+ * as the msgpack send_order. */
+typedef struct {
+    const char *op;
+    json_t *params;
+    const broker_order_req *order;
+} outgoing;
 
 static const broker_ops remote_ops;
 
@@ -156,35 +183,50 @@ static void not_connected(const remote *r, char *err, size_t errlen) {
 
 /* ---- messages --------------------------------------------------------------------------- */
 
-/* Sends {"operation", "parameters", "id"}; params consumed. false when nothing left (no
- * connection to the exchange, or out of memory). */
-static bool send_request(remote *r, const char *op, json_t *params, uint64_t *id_out) {
-    if (!r->dealer && !open_dealer(r)) {
-        json_decref(params);
-        return false;
-    }
+/* Sends o with the next id. false when nothing left (no connection to the exchange, or out of
+ * memory). */
+static bool send_out(remote *r, const outgoing *o, uint64_t *id_out) {
+    if (!r->dealer && !open_dealer(r)) return false;
     uint64_t id = ++r->next_id;
-    json_t *req = json_pack("{s:s,s:o,s:I}", "operation", op, "parameters", params ? params : json_object(), "id",
-                            (json_int_t)id);
-    char *text = req ? json_dumps(req, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
-    json_decref(req);
-    if (!text) return false;
-    int rc = zmq_send(r->dealer, text, strlen(text), ZMQ_DONTWAIT);
-    free(text);
+    int rc;
+    if (o->order) {
+        msgpack_sbuffer_clear(&r->out);
+        msgpack_packer pk;
+        msgpack_packer_init(&pk, &r->out, msgpack_sbuffer_write);
+        if (!bp_pack_send_request(&pk, id, o->order)) return false;
+        rc = zmq_send(r->dealer, r->out.data, r->out.size, ZMQ_DONTWAIT);
+    } else {
+        json_t *req = json_pack("{s:s,s:o,s:I}", "operation", o->op, "parameters",
+                                o->params ? json_incref(o->params) : json_object(), "id", (json_int_t)id);
+        char *text = req ? json_dumps(req, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+        json_decref(req);
+        if (!text) return false;
+        rc = zmq_send(r->dealer, text, strlen(text), ZMQ_DONTWAIT);
+        free(text);
+    }
     if (rc < 0) return false;
     *id_out = id;
     return true;
 }
 
-static void handle_async(remote *r, json_t *reply, uint64_t id);
+/* Sends {"operation", "parameters", "id"}; params consumed. */
+static bool send_request(remote *r, const char *op, json_t *params, uint64_t *id_out) {
+    outgoing o = {.op = op, .params = params};
+    bool ok = send_out(r, &o, id_out);
+    json_decref(params);
+    return ok;
+}
 
-/* Reads one reply from the dealer (without waiting); NULL when none (or garbage). */
-static json_t *read_reply(remote *r, uint64_t *id) {
+static void handle_async(remote *r, const xreply *reply, uint64_t id);
+
+/* Reads one reply from the dealer (without waiting) into *out: msgpack (the answer to a
+ * send_order) or JSON, by its first byte. false when none (or garbage). */
+static bool read_reply(remote *r, uint64_t *id, xreply *out) {
     zmq_msg_t m;
     zmq_msg_init(&m);
     if (zmq_msg_recv(&m, r->dealer, ZMQ_DONTWAIT) < 0) {
         zmq_msg_close(&m);
-        return NULL;
+        return false;
     }
     /* a ROUTER answering a DEALER may put an empty delimiter first: skip it */
     while (zmq_msg_size(&m) == 0 && zmq_msg_more(&m)) {
@@ -192,36 +234,45 @@ static json_t *read_reply(remote *r, uint64_t *id) {
         zmq_msg_init(&m);
         if (zmq_msg_recv(&m, r->dealer, 0) < 0) {
             zmq_msg_close(&m);
-            return NULL;
+            return false;
         }
     }
-    json_error_t jerr;
-    json_t *j = json_loadb(zmq_msg_data(&m), zmq_msg_size(&m), 0, &jerr);
+    bool ok = false;
+    out->j = NULL;
+    if (mp_is_map(zmq_msg_data(&m), zmq_msg_size(&m))) {
+        ok = bp_read_send_reply(&r->rd, zmq_msg_data(&m), zmq_msg_size(&m), &out->mp);
+        if (ok) *id = out->mp.id;
+    } else {
+        json_error_t jerr;
+        json_t *j = json_loadb(zmq_msg_data(&m), zmq_msg_size(&m), 0, &jerr);
+        json_t *jid = json_object_get(j, "id");
+        if (json_is_object(j) && json_is_integer(jid)) {
+            *id = (uint64_t)json_integer_value(jid);
+            out->j = j;
+            ok = true;
+        } else {
+            json_decref(j);
+        }
+    }
     while (zmq_msg_more(&m)) { /* extra frames: not ours to read */
         zmq_msg_close(&m);
         zmq_msg_init(&m);
         if (zmq_msg_recv(&m, r->dealer, 0) < 0) break;
     }
     zmq_msg_close(&m);
-    json_t *jid = json_object_get(j, "id");
-    if (!json_is_object(j) || !json_is_integer(jid)) {
-        json_decref(j);
-        return NULL;
-    }
-    *id = (uint64_t)json_integer_value(jid);
-    return j;
+    return ok;
 }
 
-/* One request, waiting for its answer up to the timeout. NULL with err when there is none:
+/* One request, waiting for its answer up to the timeout. false with err when there is none:
  * *sent tells whether it left (then the exchange may have acted on it). */
-static json_t *request(remote *r, const char *op, json_t *params, char *err, size_t errlen, bool *sent) {
+static bool call(remote *r, const outgoing *o, xreply *out, char *err, size_t errlen, bool *sent) {
     bool dummy;
     if (!sent) sent = &dummy;
     *sent = false;
     uint64_t id;
-    if (!send_request(r, op, params, &id)) {
+    if (!send_out(r, o, &id)) {
         snprintf(err, errlen, "the simulated exchange at %s is not connected", r->endpoint);
-        return NULL;
+        return false;
     }
     *sent = true;
     int64_t deadline = clock_mono_ms() + r->timeout_ms;
@@ -236,16 +287,31 @@ static json_t *request(remote *r, const char *op, json_t *params, char *err, siz
         }
         if (n == 0) continue;
         uint64_t got;
-        json_t *j;
-        while ((j = read_reply(r, &got)) != NULL) {
+        while (read_reply(r, &got, out)) {
             r->reached = true;
-            if (got == id) return j;
-            handle_async(r, j, got); /* a heartbeat's answer, or a late one */
-            json_decref(j);
+            if (got == id) return true;
+            handle_async(r, out, got); /* a heartbeat's answer, or a late one */
+            reply_free(out);
         }
     }
-    snprintf(err, errlen, "no answer to %s within %d ms", op, r->timeout_ms);
-    return NULL;
+    snprintf(err, errlen, "no answer to %s within %d ms", o->op, r->timeout_ms);
+    return false;
+}
+
+/* The JSON answer of a JSON request; NULL with err when none (or it came in msgpack). */
+static json_t *json_answer(bool answered, xreply *rep, const char *op, char *err, size_t errlen) {
+    if (!answered) return NULL;
+    if (!rep->j) snprintf(err, errlen, "the simulated exchange answered %s in msgpack", op);
+    return rep->j;
+}
+
+/* call() for a JSON operation; params consumed. */
+static json_t *request(remote *r, const char *op, json_t *params, char *err, size_t errlen, bool *sent) {
+    outgoing o = {.op = op, .params = params};
+    xreply rep;
+    bool answered = call(r, &o, &rep, err, errlen, sent);
+    json_decref(params);
+    return json_answer(answered, &rep, op, err, errlen);
 }
 
 /* ---- reports ---------------------------------------------------------------------------- */
@@ -299,12 +365,18 @@ static bool catch_up(remote *r, uint64_t upto) {
     return ok;
 }
 
+/* A "REPORT" from the market PUB: a msgpack map (JSON from an exchange that publishes so). */
 static void on_report_message(remote *r, const char *body, size_t len) {
-    json_error_t jerr;
-    json_t *j = json_loadb(body, len, 0, &jerr);
     broker_report rep;
-    bool ok = bj_to_report(j, &rep);
-    json_decref(j);
+    bool ok;
+    if (mp_is_map(body, len)) {
+        ok = bp_read_report(&r->rd, body, len, &rep);
+    } else {
+        json_error_t jerr;
+        json_t *j = json_loadb(body, len, 0, &jerr);
+        ok = bj_to_report(j, &rep);
+        json_decref(j);
+    }
     if (!ok) {
         log_warn("skipped an execution report from the exchange that is not readable");
         return;
@@ -427,11 +499,12 @@ static bool login_now(remote *r, char *err, size_t errlen) {
     return ok;
 }
 
-static bool pending_answer(remote *r, json_t *reply, uint64_t id);
+static bool pending_answer(remote *r, const xreply *reply, uint64_t id);
 
 /* The answer to a request that was not waited for. */
-static void handle_async(remote *r, json_t *reply, uint64_t id) {
-    if (pending_answer(r, reply, id)) return;
+static void handle_async(remote *r, const xreply *rep, uint64_t id) {
+    if (pending_answer(r, rep, id)) return;
+    json_t *reply = rep->j; /* NULL (a msgpack answer) reads as a refusal below */
     int64_t now = clock_mono_ms();
     if (r->hb.kind && id == r->hb.id) {
         memset(&r->hb, 0, sizeof r->hb);
@@ -529,27 +602,33 @@ static void rm_logout(void *self) {
 static bool rm_is_connected(void *self) { return connected(self); }
 
 /* A request that needs the session; re-logs in once when the exchange has forgotten it. */
-static json_t *session_request(remote *r, const char *op, json_t *params, char *err, size_t errlen, bool *sent) {
+static bool session_call(remote *r, const outgoing *o, xreply *out, char *err, size_t errlen, bool *sent) {
     if (!connected(r)) {
-        json_decref(params);
         if (sent) *sent = false;
         not_connected(r, err, errlen);
-        return NULL;
+        return false;
     }
-    json_t *keep = json_incref(params);
-    json_t *j = request(r, op, params, err, errlen, sent);
-    if (!j) link_down(r, err);
-    else if (!gw_reply_ok(j) && !strcmp(gw_reply_code(j), "NOT_LOGGED_IN")) {
-        json_decref(j);
-        j = NULL;
+    bool ok = call(r, o, out, err, errlen, sent);
+    if (!ok) link_down(r, err);
+    else if (!reply_ok(out) && !strcmp(reply_code(out), "NOT_LOGGED_IN")) {
+        reply_free(out);
+        ok = false;
         r->logged_in = false;
         char lerr[BROKER_MSG_MAX];
-        if (login_now(r, lerr, sizeof lerr) && connected(r)) j = request(r, op, json_incref(keep), err, errlen, sent);
+        if (login_now(r, lerr, sizeof lerr) && connected(r)) ok = call(r, o, out, err, errlen, sent);
         else snprintf(err, errlen, "broker connection lost: the simulated exchange forgot the session: %s", lerr);
-        if (!j && connected(r)) link_down(r, err);
+        if (!ok && connected(r)) link_down(r, err);
     }
-    json_decref(keep);
-    return j;
+    return ok;
+}
+
+/* session_call() for a JSON operation; params consumed. */
+static json_t *session_request(remote *r, const char *op, json_t *params, char *err, size_t errlen, bool *sent) {
+    outgoing o = {.op = op, .params = params};
+    xreply rep;
+    bool answered = session_call(r, &o, &rep, err, errlen, sent);
+    json_decref(params);
+    return json_answer(answered, &rep, op, err, errlen);
 }
 
 static size_t rm_list_accounts(void *self, broker_account *out, size_t cap) {
@@ -642,12 +721,20 @@ static void unknown_set(remote *r, const char *cid, bool on) {
     r->unknown_next = (r->unknown_next + 1) % UNKNOWN_KEEP;
 }
 
-/* The exchange's answer j to send_order req, into res: true when it answered with the order's
- * result; false with res the refusal it sent (or "unreadable" for an answer it could not read). */
-static bool read_answer(const broker_order_req *req, json_t *j, broker_send_result *res) {
-    if (gw_reply_ok(j) && bj_to_send_result(json_object_get(gw_reply_data(j), "result"), res)) return true;
-    if (gw_reply_ok(j)) broker_send_refused(req, "BROKER_ERROR", "the simulated exchange sent an unreadable answer", res);
-    else broker_send_refused(req, gw_reply_code(j), gw_reply_message(j), res);
+/* The exchange's answer to send_order req (msgpack; JSON from an exchange that answers so), into
+ * res: true when it answered with the order's result; false with res the refusal it sent (or
+ * "unreadable" for an answer it could not read). */
+static bool read_answer(const broker_order_req *req, const xreply *rep, broker_send_result *res) {
+    if (!reply_ok(rep)) {
+        broker_send_refused(req, reply_code(rep), reply_message(rep), res);
+        return false;
+    }
+    if (!rep->j) {
+        *res = rep->mp.result;
+        return true;
+    }
+    if (bj_to_send_result(json_object_get(gw_reply_data(rep->j), "result"), res)) return true;
+    broker_send_refused(req, "BROKER_ERROR", "the simulated exchange sent an unreadable answer", res);
     return false;
 }
 
@@ -662,9 +749,9 @@ static bool rm_send_order(void *self, const broker_order_req *req, broker_send_r
         return false;
     }
     bool sent = false;
-    json_t *j = session_request(r, "send_order", json_pack("{s:o}", "order", bj_from_order_req(req)), err, sizeof err,
-                                &sent);
-    if (!j) {
+    outgoing o = {.op = "send_order", .order = req};
+    xreply rep;
+    if (!session_call(r, &o, &rep, err, sizeof err, &sent)) {
         broker_send_refused(req, sent ? "BROKER_TIMEOUT" : "BROKER_DISCONNECTED", err, res);
         if (sent || unknown_has(r, req->client_order_id)) {
             res->unknown = true;
@@ -672,8 +759,8 @@ static bool rm_send_order(void *self, const broker_order_req *req, broker_send_r
         }
         return false;
     }
-    bool read = read_answer(req, j, res);
-    json_decref(j);
+    bool read = read_answer(req, &rep, res);
+    reply_free(&rep);
     if (!read) return false;
     unknown_set(r, req->client_order_id, false);
     return res->is_send_order;
@@ -704,20 +791,20 @@ static void pending_unknown_all(remote *r, const char *why) {
 }
 
 /* The exchange's answer to an order in flight: true when id was one. */
-static bool pending_answer(remote *r, json_t *j, uint64_t id) {
+static bool pending_answer(remote *r, const xreply *rep, uint64_t id) {
     size_t i = r->ps_head;
     while (i < r->nps && r->ps[i].id != id) i++;
     if (id == 0 || i == r->nps) return false;
     broker_send_result res;
     const broker_order_req *req = &r->ps[i].req;
-    if (!gw_reply_ok(j) && !strcmp(gw_reply_code(j), "NOT_LOGGED_IN")) {
+    if (!reply_ok(rep) && !strcmp(reply_code(rep), "NOT_LOGGED_IN")) {
         /* a restarted exchange forgot the session: not placed; the client's retry (same id)
          * goes after the login that service() sends now */
         broker_send_refused(req, "BROKER_DISCONNECTED", "the simulated exchange forgot the session", &res);
         res.unknown = true;
         r->logged_in = false;
         r->next_attempt_ms = clock_mono_ms();
-    } else if (read_answer(req, j, &res)) {
+    } else if (read_answer(req, rep, &res)) {
         unknown_set(r, req->client_order_id, false);
     }
     pending_done(r, i, &res);
@@ -749,7 +836,8 @@ static bool rm_send_order_async(void *self, const broker_order_req *req, uint64_
         r->capps = cap;
     }
     uint64_t id;
-    if (!send_request(r, "send_order", json_pack("{s:o}", "order", bj_from_order_req(req)), &id)) {
+    outgoing o = {.op = "send_order", .order = req};
+    if (!send_out(r, &o, &id)) {
         snprintf(err, sizeof err, "the simulated exchange at %.150s is not connected", r->endpoint);
         broker_send_refused(req, "BROKER_DISCONNECTED", err, res);
         res->unknown = unknown_has(r, req->client_order_id);
@@ -899,10 +987,10 @@ static void rm_service(void *self) {
     drain_sub(r);
     if (r->dealer) {
         uint64_t id;
-        json_t *j;
-        while ((j = read_reply(r, &id)) != NULL) {
-            handle_async(r, j, id);
-            json_decref(j);
+        xreply rep;
+        while (read_reply(r, &id, &rep)) {
+            handle_async(r, &rep, id);
+            reply_free(&rep);
         }
     }
     if (!r->have_creds) return;
@@ -967,6 +1055,8 @@ static void rm_destroy(void *self) {
     if (r->own_ctx && r->zctx) zmq_ctx_term(r->zctx);
     memset(r->password, 0, sizeof r->password);
     free(r->ps);
+    msgpack_sbuffer_destroy(&r->out);
+    mp_reader_destroy(&r->rd);
     free(r->accounts);
     free(r->products);
     free(r);
@@ -1006,6 +1096,8 @@ bool sim_remote_new(const sim_remote_config *cfg, broker *out, char *err, size_t
         snprintf(err, errlen, "out of memory");
         return false;
     }
+    msgpack_sbuffer_init(&r->out);
+    mp_reader_init(&r->rd);
     str_copy(r->endpoint, sizeof r->endpoint, cfg->endpoint);
     str_copy(r->market, sizeof r->market, cfg->market_endpoint);
     r->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 1000;

@@ -1,9 +1,11 @@
 /* The broker adapter for the simulated exchange as a process of its own (aftm exchange):
  * `aftm gateway --broker sim`.
  *
- * Requests go over a DEALER (JSON, exchange.h), ticks and execution reports come from the
- * exchange's market PUB over a SUB; both sockets are given to the caller's loop through
- * poll_sockets, and service() handles what arrived plus the heartbeat and the reconnection.
+ * Requests go over a DEALER (exchange.h): orders as msgpack send_order maps (broker_pack.h),
+ * answered in msgpack, everything else JSON; a reply is told by its first byte. Ticks and
+ * execution reports (msgpack maps) come from the exchange's market PUB over a SUB; both sockets
+ * are given to the caller's loop through poll_sockets, and service() handles what arrived plus
+ * the heartbeat and the reconnection.
  *
  * The link: a heartbeat every heartbeat_ms; a request or heartbeat without an answer within
  * timeout_ms means the exchange is gone ("broker connection lost": is_connected false,
