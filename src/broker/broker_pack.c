@@ -8,20 +8,6 @@
 
 /* ---- packing ---- */
 
-/* Each returns msgpack-c's 0 when written, nonzero when a write failed (out of memory); a
- * message's packer ORs them. */
-static int str(msgpack_packer *pk, const char *s) {
-    size_t n = strlen(s ? s : "");
-    return msgpack_pack_str(pk, n) | msgpack_pack_str_body(pk, s ? s : "", n);
-}
-
-static int kv_str(msgpack_packer *pk, const char *key, const char *v) { return str(pk, key) | str(pk, v); }
-
-static int kv_int(msgpack_packer *pk, const char *key, int64_t v) { return str(pk, key) | msgpack_pack_int64(pk, v); }
-
-static int kv_bool(msgpack_packer *pk, const char *key, bool v) {
-    return str(pk, key) | (v ? msgpack_pack_true(pk) : msgpack_pack_false(pk));
-}
 
 static const char *wire_side(side_t s) { return s == SIDE_BUY ? "buy" : "sell"; }
 
@@ -71,21 +57,21 @@ static bool is_map(const msgpack_object *o) { return o && o->type == MSGPACK_OBJ
 
 bool bp_pack_report(msgpack_packer *pk, const broker_report *r) {
     int rc = msgpack_pack_map(pk, 15);
-    rc |= kv_int(pk, "seq", (int64_t)r->seq);
-    rc |= kv_str(pk, "client_order_id", r->client_order_id);
-    rc |= kv_str(pk, "order_serial", r->order_serial);
-    rc |= kv_str(pk, "account", r->account);
-    rc |= kv_str(pk, "symbol", r->symbol);
-    rc |= kv_str(pk, "side", wire_side(r->side));
-    rc |= kv_int(pk, "qty", r->qty);
-    rc |= kv_str(pk, "status", broker_status_name(r->status));
-    rc |= kv_str(pk, "fill_id", r->fill_id);
-    rc |= kv_int(pk, "fill_qty", r->fill_qty);
-    rc |= kv_int(pk, "fill_price", r->fill_price);
-    rc |= kv_int(pk, "filled_qty", r->filled_qty);
-    rc |= kv_int(pk, "filled_notional", r->filled_notional);
-    rc |= kv_str(pk, "reason", r->reason);
-    rc |= kv_int(pk, "ts_us", r->ts_us);
+    rc |= mp_pack_kv_int(pk, "seq", (int64_t)r->seq);
+    rc |= mp_pack_kv_str(pk, "client_order_id", r->client_order_id);
+    rc |= mp_pack_kv_str(pk, "order_serial", r->order_serial);
+    rc |= mp_pack_kv_str(pk, "account", r->account);
+    rc |= mp_pack_kv_str(pk, "symbol", r->symbol);
+    rc |= mp_pack_kv_str(pk, "side", wire_side(r->side));
+    rc |= mp_pack_kv_int(pk, "qty", r->qty);
+    rc |= mp_pack_kv_str(pk, "status", broker_status_name(r->status));
+    rc |= mp_pack_kv_str(pk, "fill_id", r->fill_id);
+    rc |= mp_pack_kv_int(pk, "fill_qty", r->fill_qty);
+    rc |= mp_pack_kv_int(pk, "fill_price", r->fill_price);
+    rc |= mp_pack_kv_int(pk, "filled_qty", r->filled_qty);
+    rc |= mp_pack_kv_int(pk, "filled_notional", r->filled_notional);
+    rc |= mp_pack_kv_str(pk, "reason", r->reason);
+    rc |= mp_pack_kv_int(pk, "ts_us", r->ts_us);
     return rc == 0;
 }
 
@@ -115,17 +101,17 @@ bool bp_read_report(mp_reader *rd, const void *data, size_t len, broker_report *
 
 bool bp_pack_order_req(msgpack_packer *pk, const broker_order_req *r) {
     int rc = msgpack_pack_map(pk, 11);
-    rc |= kv_str(pk, "client_order_id", r->client_order_id);
-    rc |= kv_str(pk, "account", r->account);
-    rc |= kv_str(pk, "symbol", r->symbol);
-    rc |= kv_str(pk, "side", wire_side(r->side));
-    rc |= kv_int(pk, "qty", r->qty);
-    rc |= kv_str(pk, "order_type", broker_order_type_name(r->type));
-    rc |= kv_int(pk, "price", r->price);
-    rc |= kv_str(pk, "time_in_force", broker_tif_name(r->tif));
-    rc |= kv_str(pk, "open_close", broker_open_close_name(r->open_close));
-    rc |= kv_bool(pk, "day_trade", r->day_trade);
-    rc |= kv_str(pk, "note", r->note);
+    rc |= mp_pack_kv_str(pk, "client_order_id", r->client_order_id);
+    rc |= mp_pack_kv_str(pk, "account", r->account);
+    rc |= mp_pack_kv_str(pk, "symbol", r->symbol);
+    rc |= mp_pack_kv_str(pk, "side", wire_side(r->side));
+    rc |= mp_pack_kv_int(pk, "qty", r->qty);
+    rc |= mp_pack_kv_str(pk, "order_type", broker_order_type_name(r->type));
+    rc |= mp_pack_kv_int(pk, "price", r->price);
+    rc |= mp_pack_kv_str(pk, "time_in_force", broker_tif_name(r->tif));
+    rc |= mp_pack_kv_str(pk, "open_close", broker_open_close_name(r->open_close));
+    rc |= mp_pack_kv_bool(pk, "day_trade", r->day_trade);
+    rc |= mp_pack_kv_str(pk, "note", r->note);
     return rc == 0;
 }
 
@@ -155,14 +141,14 @@ bool bp_to_order_req(const msgpack_object *o, broker_order_req *out, char *err, 
 
 bool bp_pack_send_result(msgpack_packer *pk, const broker_send_result *r) {
     int rc = msgpack_pack_map(pk, 8);
-    rc |= kv_bool(pk, "is_send_order", r->is_send_order);
-    rc |= kv_bool(pk, "duplicate", r->duplicate);
-    rc |= kv_str(pk, "client_order_id", r->client_order_id);
-    rc |= kv_str(pk, "order_serial", r->order_serial);
-    rc |= kv_str(pk, "error_code", r->error_code);
-    rc |= kv_str(pk, "error_message", r->error_message);
-    rc |= kv_str(pk, "note", r->note);
-    rc |= kv_str(pk, "status", broker_status_name(r->status));
+    rc |= mp_pack_kv_bool(pk, "is_send_order", r->is_send_order);
+    rc |= mp_pack_kv_bool(pk, "duplicate", r->duplicate);
+    rc |= mp_pack_kv_str(pk, "client_order_id", r->client_order_id);
+    rc |= mp_pack_kv_str(pk, "order_serial", r->order_serial);
+    rc |= mp_pack_kv_str(pk, "error_code", r->error_code);
+    rc |= mp_pack_kv_str(pk, "error_message", r->error_message);
+    rc |= mp_pack_kv_str(pk, "note", r->note);
+    rc |= mp_pack_kv_str(pk, "status", broker_status_name(r->status));
     return rc == 0;
 }
 
@@ -184,30 +170,30 @@ bool bp_to_send_result(const msgpack_object *o, broker_send_result *out) {
 
 bool bp_pack_send_request(msgpack_packer *pk, uint64_t id, const broker_order_req *req) {
     int rc = msgpack_pack_map(pk, 3);
-    rc |= kv_str(pk, "operation", "send_order");
-    rc |= str(pk, "id") | msgpack_pack_uint64(pk, id);
-    rc |= str(pk, "order");
+    rc |= mp_pack_kv_str(pk, "operation", "send_order");
+    rc |= mp_pack_str(pk, "id") | msgpack_pack_uint64(pk, id);
+    rc |= mp_pack_str(pk, "order");
     return rc == 0 && bp_pack_order_req(pk, req);
 }
 
 static int pack_id(msgpack_packer *pk, const msgpack_object *id) {
-    return id ? str(pk, "id") | msgpack_pack_object(pk, *id) : 0;
+    return id ? mp_pack_str(pk, "id") | msgpack_pack_object(pk, *id) : 0;
 }
 
 bool bp_pack_send_reply_ok(msgpack_packer *pk, const msgpack_object *id, const broker_send_result *res) {
     int rc = msgpack_pack_map(pk, id ? 3 : 2);
     rc |= pack_id(pk, id);
-    rc |= kv_bool(pk, "success", true);
-    rc |= str(pk, "result");
+    rc |= mp_pack_kv_bool(pk, "success", true);
+    rc |= mp_pack_str(pk, "result");
     return rc == 0 && bp_pack_send_result(pk, res);
 }
 
 bool bp_pack_send_reply_err(msgpack_packer *pk, const msgpack_object *id, const char *code, const char *msg) {
     int rc = msgpack_pack_map(pk, id ? 4 : 3);
     rc |= pack_id(pk, id);
-    rc |= kv_bool(pk, "success", false);
-    rc |= kv_str(pk, "error_code", code);
-    rc |= kv_str(pk, "error_message", msg);
+    rc |= mp_pack_kv_bool(pk, "success", false);
+    rc |= mp_pack_kv_str(pk, "error_code", code);
+    rc |= mp_pack_kv_str(pk, "error_message", msg);
     return rc == 0;
 }
 

@@ -34,25 +34,10 @@ static msgpack_packer *start(gw_packer *p) {
 
 static bool done(gw_packer *p) { return !p->failed && p->buf.size > 0; }
 
-static void kv_str(msgpack_packer *pk, const char *k, const char *v) {
-    mp_pack_str(pk, k);
-    mp_pack_str(pk, v);
-}
 
 static void kv_str_or_nil(msgpack_packer *pk, const char *k, const char *v) {
     mp_pack_str(pk, k);
     mp_pack_str_or_nil(pk, v);
-}
-
-static void kv_int(msgpack_packer *pk, const char *k, int64_t v) {
-    mp_pack_str(pk, k);
-    msgpack_pack_int64(pk, v);
-}
-
-static void kv_bool(msgpack_packer *pk, const char *k, bool v) {
-    mp_pack_str(pk, k);
-    if (v) msgpack_pack_true(pk);
-    else msgpack_pack_false(pk);
 }
 
 static const char *pack_side_name(side_t s) { return s == SIDE_BUY ? "buy" : "sell"; }
@@ -62,21 +47,21 @@ static const char *pack_side_name(side_t s) { return s == SIDE_BUY ? "buy" : "se
 bool gw_pack_send_order(gw_packer *p, const broker_order_req *req) {
     msgpack_packer *pk = start(p);
     msgpack_pack_map(pk, 2);
-    kv_str(pk, "operation", "send_order");
+    mp_pack_kv_str(pk, "operation", "send_order");
     mp_pack_str(pk, "parameters");
     msgpack_pack_map(pk, req->client_order_id[0] ? 11 : 10);
-    kv_str(pk, "order_account", req->account);
-    kv_str(pk, "item_code", req->symbol);
-    kv_str(pk, "side", pack_side_name(req->side));
-    kv_str(pk, "order_type", broker_order_type_name(req->type));
+    mp_pack_kv_str(pk, "order_account", req->account);
+    mp_pack_kv_str(pk, "item_code", req->symbol);
+    mp_pack_kv_str(pk, "side", pack_side_name(req->side));
+    mp_pack_kv_str(pk, "order_type", broker_order_type_name(req->type));
     mp_pack_str(pk, "price");
     msgpack_pack_double(pk, req->type == BROKER_LIMIT ? (double)req->price : 0.0);
-    kv_int(pk, "quantity", req->qty);
-    kv_str(pk, "open_close", broker_open_close_name(req->open_close));
-    kv_str(pk, "note", req->note);
-    kv_str(pk, "day_trade", req->day_trade ? "Y" : "N");
-    kv_str(pk, "time_in_force", broker_tif_name(req->tif));
-    if (req->client_order_id[0]) kv_str(pk, "client_order_id", req->client_order_id);
+    mp_pack_kv_int(pk, "quantity", req->qty);
+    mp_pack_kv_str(pk, "open_close", broker_open_close_name(req->open_close));
+    mp_pack_kv_str(pk, "note", req->note);
+    mp_pack_kv_str(pk, "day_trade", req->day_trade ? "Y" : "N");
+    mp_pack_kv_str(pk, "time_in_force", broker_tif_name(req->tif));
+    if (req->client_order_id[0]) mp_pack_kv_str(pk, "client_order_id", req->client_order_id);
     return done(p);
 }
 
@@ -157,26 +142,26 @@ bool gw_unpack_send_order(const msgpack_object *root, broker_order_req *req, cha
 bool gw_pack_send_answer(gw_packer *p, const broker_send_result *res) {
     msgpack_packer *pk = start(p);
     msgpack_pack_map(pk, 2);
-    kv_bool(pk, "success", true);
+    mp_pack_kv_bool(pk, "success", true);
     mp_pack_str(pk, "data");
     msgpack_pack_map(pk, 8);
-    kv_bool(pk, "is_send_order", res->is_send_order);
-    kv_str(pk, "note", res->note);
-    kv_str(pk, "order_serial", res->order_serial);
-    kv_str(pk, "error_code", res->error_code);
-    kv_str(pk, "error_message", res->error_message);
-    kv_str(pk, "client_order_id", res->client_order_id);
-    kv_str(pk, "status", broker_status_name(res->status));
-    kv_bool(pk, "duplicate", res->duplicate);
+    mp_pack_kv_bool(pk, "is_send_order", res->is_send_order);
+    mp_pack_kv_str(pk, "note", res->note);
+    mp_pack_kv_str(pk, "order_serial", res->order_serial);
+    mp_pack_kv_str(pk, "error_code", res->error_code);
+    mp_pack_kv_str(pk, "error_message", res->error_message);
+    mp_pack_kv_str(pk, "client_order_id", res->client_order_id);
+    mp_pack_kv_str(pk, "status", broker_status_name(res->status));
+    mp_pack_kv_bool(pk, "duplicate", res->duplicate);
     return done(p);
 }
 
 bool gw_pack_error(gw_packer *p, const char *code, const char *msg) {
     msgpack_packer *pk = start(p);
     msgpack_pack_map(pk, 3);
-    kv_bool(pk, "success", false);
-    kv_str(pk, "error_message", msg);
-    kv_str(pk, "error_code", code);
+    mp_pack_kv_bool(pk, "success", false);
+    mp_pack_kv_str(pk, "error_message", msg);
+    mp_pack_kv_str(pk, "error_code", code);
     return done(p);
 }
 
@@ -189,17 +174,17 @@ bool gw_pack_report(gw_packer *p, uint64_t seq, const broker_report *r) {
     msgpack_pack_uint64(pk, seq);
     kv_str_or_nil(pk, "client_order_id", r->client_order_id);
     kv_str_or_nil(pk, "order_serial", r->order_serial);
-    kv_str(pk, "account", r->account);
-    kv_str(pk, "symbol", r->symbol);
-    kv_str(pk, "side", pack_side_name(r->side));
-    kv_int(pk, "qty", r->qty);
-    kv_str(pk, "status", broker_status_name(r->status));
+    mp_pack_kv_str(pk, "account", r->account);
+    mp_pack_kv_str(pk, "symbol", r->symbol);
+    mp_pack_kv_str(pk, "side", pack_side_name(r->side));
+    mp_pack_kv_int(pk, "qty", r->qty);
+    mp_pack_kv_str(pk, "status", broker_status_name(r->status));
     kv_str_or_nil(pk, "fill_id", r->fill_id);
-    kv_int(pk, "fill_qty", r->fill_qty);
+    mp_pack_kv_int(pk, "fill_qty", r->fill_qty);
     mp_pack_str(pk, "fill_price");
     if (r->fill_qty > 0) msgpack_pack_int64(pk, r->fill_price);
     else msgpack_pack_nil(pk);
-    kv_int(pk, "filled_qty", r->filled_qty);
+    mp_pack_kv_int(pk, "filled_qty", r->filled_qty);
     mp_pack_str(pk, "avg_fill_price");
     if (r->filled_qty > 0) msgpack_pack_double(pk, (double)r->filled_notional / (double)r->filled_qty);
     else msgpack_pack_nil(pk);

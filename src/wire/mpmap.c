@@ -96,14 +96,22 @@ bool mp_num(const msgpack_object *map, const char *key, double *out) {
     return true;
 }
 
-void mp_pack_str(msgpack_packer *pk, const char *s) {
+int mp_pack_str(msgpack_packer *pk, const char *s) {
     if (!s) s = "";
     size_t n = strlen(s);
-    msgpack_pack_str(pk, n);
-    msgpack_pack_str_body(pk, s, n);
+    return msgpack_pack_str(pk, n) | msgpack_pack_str_body(pk, s, n);
 }
 
-void mp_pack_str_or_nil(msgpack_packer *pk, const char *s) {
-    if (!s || !*s) msgpack_pack_nil(pk);
-    else mp_pack_str(pk, s);
+int mp_pack_str_or_nil(msgpack_packer *pk, const char *s) {
+    return !s || !*s ? msgpack_pack_nil(pk) : mp_pack_str(pk, s);
+}
+
+int mp_pack_kv_str(msgpack_packer *pk, const char *key, const char *v) { return mp_pack_str(pk, key) | mp_pack_str(pk, v); }
+
+int mp_pack_kv_int(msgpack_packer *pk, const char *key, int64_t v) {
+    return mp_pack_str(pk, key) | msgpack_pack_int64(pk, v);
+}
+
+int mp_pack_kv_bool(msgpack_packer *pk, const char *key, bool v) {
+    return mp_pack_str(pk, key) | (v ? msgpack_pack_true(pk) : msgpack_pack_false(pk));
 }

@@ -47,8 +47,13 @@ bool mp_bool(const msgpack_object *map, const char *key, bool *out);
 /* An integer or a float, as a double; false for NaN and infinities. */
 bool mp_num(const msgpack_object *map, const char *key, double *out);
 
-/* Packing: a string key or value (NULL packs ""), and a string that is nil when empty. */
-void mp_pack_str(msgpack_packer *pk, const char *s);
-void mp_pack_str_or_nil(msgpack_packer *pk, const char *s);
+/* Packing: a string key or value (NULL packs ""), a string that is nil when empty, and a key
+ * with its value. Each returns msgpack-c's 0 when written, nonzero when a write failed (a
+ * message's packer ORs them). */
+int mp_pack_str(msgpack_packer *pk, const char *s);
+int mp_pack_str_or_nil(msgpack_packer *pk, const char *s);
+int mp_pack_kv_str(msgpack_packer *pk, const char *key, const char *v);
+int mp_pack_kv_int(msgpack_packer *pk, const char *key, int64_t v);
+int mp_pack_kv_bool(msgpack_packer *pk, const char *key, bool v);
 
 #endif
