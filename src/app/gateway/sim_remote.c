@@ -838,8 +838,14 @@ static bool rm_send_order_async(void *self, const broker_order_req *req, uint64_
     uint64_t id;
     outgoing o = {.op = "send_order", .order = req};
     if (!send_out(r, &o, &id)) {
-        snprintf(err, sizeof err, "the simulated exchange at %.150s is not connected", r->endpoint);
-        broker_send_refused(req, "BROKER_DISCONNECTED", err, res);
+        /* EAGAIN: with ZMQ_IMMEDIATE no live connection, or its queue (ORDER_QUEUE_HWM) full */
+        bool full = zmq_errno() == EAGAIN && r->dealer && pending_any(r);
+        if (full)
+            snprintf(err, sizeof err, "the queue to the simulated exchange at %.150s is full (%zu orders waiting)",
+                     r->endpoint, r->nps - r->ps_head);
+        else
+            snprintf(err, sizeof err, "the simulated exchange at %.150s is not connected", r->endpoint);
+        broker_send_refused(req, full ? "BROKER_BUSY" : "BROKER_DISCONNECTED", err, res);
         res->unknown = unknown_has(r, req->client_order_id);
         return false;
     }
