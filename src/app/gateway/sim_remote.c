@@ -841,7 +841,7 @@ static bool rm_send_order_async(void *self, const broker_order_req *req, uint64_
         /* EAGAIN: with ZMQ_IMMEDIATE no live connection, or its queue (ORDER_QUEUE_HWM) full */
         bool full = zmq_errno() == EAGAIN && r->dealer && pending_any(r);
         if (full)
-            snprintf(err, sizeof err, "the queue to the simulated exchange at %.150s is full (%zu orders waiting)",
+            snprintf(err, sizeof err, "the queue to the simulated exchange at %.100s is full (%zu orders waiting)",
                      r->endpoint, r->nps - r->ps_head);
         else
             snprintf(err, sizeof err, "the simulated exchange at %.150s is not connected", r->endpoint);
