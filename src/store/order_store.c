@@ -75,18 +75,18 @@ bool ostore_insert(order_store *s, const order_record *r) {
     sqlite3_stmt *st = s->insert;
     const order *o = &r->o;
     double now = clock_wall_s();
-    sqlite3_bind_text(st, 1, o->client_order_id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, o->signal_id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 1, o->client_order_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, o->signal_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, o->condition_id);
-    sqlite3_bind_text(st, 4, o->account, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 5, o->symbol, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 4, o->account, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, o->symbol, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 6, o->side == SIDE_BUY ? "buy" : "sell", -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 7, o->qty);
     sqlite3_bind_int64(st, 8, o->filled_qty);
     sqlite3_bind_int64(st, 9, o->fill_notional);
     sqlite3_bind_text(st, 10, order_status_name(o->status), -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 11, o->reason, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 12, r->order_serial, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 11, o->reason, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 12, r->order_serial, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 13, r->is_exit);
     sqlite3_bind_int64(st, 14, r->ref_price);
     sqlite3_bind_double(st, 15, r->signal_when);
@@ -103,11 +103,11 @@ bool ostore_update(order_store *s, const order *o, const char *order_serial) {
     sqlite3_bind_int64(st, 1, o->filled_qty);
     sqlite3_bind_int64(st, 2, o->fill_notional);
     sqlite3_bind_text(st, 3, order_status_name(o->status), -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, o->reason, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 5, serial, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 6, serial, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 4, o->reason, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, serial, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, serial, -1, SQLITE_STATIC);
     sqlite3_bind_double(st, 7, clock_wall_s());
-    sqlite3_bind_text(st, 8, o->client_order_id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 8, o->client_order_id, -1, SQLITE_STATIC);
     return db_step_done(st);
 }
 
@@ -148,7 +148,7 @@ static void read_order(sqlite3_stmt *st, order_record *r) {
 }
 
 bool ostore_get(order_store *s, const char *client_order_id, order_record *out) {
-    sqlite3_bind_text(s->get, 1, client_order_id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s->get, 1, client_order_id, -1, SQLITE_STATIC);
     bool found = sqlite3_step(s->get) == SQLITE_ROW;
     if (found) read_order(s->get, out);
     sqlite3_reset(s->get);
@@ -156,7 +156,7 @@ bool ostore_get(order_store *s, const char *client_order_id, order_record *out) 
 }
 
 bool ostore_get_by_signal(order_store *s, const char *signal_id, order_record *out) {
-    sqlite3_bind_text(s->by_signal, 1, signal_id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s->by_signal, 1, signal_id, -1, SQLITE_STATIC);
     bool found = sqlite3_step(s->by_signal) == SQLITE_ROW;
     if (found) read_order(s->by_signal, out);
     sqlite3_reset(s->by_signal);
@@ -186,13 +186,13 @@ int ostore_each_open(order_store *s, ostore_order_fn fn, void *ctx) {
 
 int ostore_add_fill(order_store *s, const char *fill_id, const order *o, int64_t qty, price_t price, double time) {
     sqlite3_stmt *st = s->fill;
-    sqlite3_bind_text(st, 1, fill_id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, o->client_order_id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 1, fill_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, o->client_order_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, qty);
     sqlite3_bind_int64(st, 4, price);
     sqlite3_bind_double(st, 5, time);
-    sqlite3_bind_text(st, 6, o->account, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 7, o->symbol, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 6, o->account, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, o->symbol, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 8, o->side == SIDE_BUY ? "buy" : "sell", -1, SQLITE_STATIC);
     if (!db_step_done(st)) return -1;
     return sqlite3_changes(s->db) == 1 ? 1 : 0;
@@ -200,8 +200,8 @@ int ostore_add_fill(order_store *s, const char *fill_id, const order *o, int64_t
 
 bool ostore_position_get(order_store *s, const char *account, const char *symbol, position *out) {
     position_init(out, account, symbol);
-    sqlite3_bind_text(s->pos_get, 1, account, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s->pos_get, 2, symbol, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s->pos_get, 1, account, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s->pos_get, 2, symbol, -1, SQLITE_STATIC);
     int rc = sqlite3_step(s->pos_get);
     if (rc == SQLITE_ROW) {
         out->net_qty = sqlite3_column_int64(s->pos_get, 0);
@@ -214,8 +214,8 @@ bool ostore_position_get(order_store *s, const char *account, const char *symbol
 
 bool ostore_position_put(order_store *s, const position *p, price_t last_price) {
     sqlite3_stmt *st = s->pos_put;
-    sqlite3_bind_text(st, 1, p->account, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, p->symbol, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 1, p->account, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, p->symbol, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, p->net_qty);
     sqlite3_bind_int64(st, 4, p->open_cost);
     sqlite3_bind_int64(st, 5, p->realized);
@@ -245,9 +245,9 @@ bool ostore_conditions_hold(order_store *s, const char *account, const char *sym
                             int64_t *out) {
     *out = 0;
     sqlite3_stmt *st = s->held;
-    sqlite3_bind_text(st, 1, account, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, symbol, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 3, except_entry ? except_entry : "", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, symbol, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, except_entry ? except_entry : "", -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) *out = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);

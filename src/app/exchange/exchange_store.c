@@ -150,7 +150,9 @@ static bool step_done(exchange_store *x, sqlite3_stmt *st) {
     return false;
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *s) { sqlite3_bind_text(st, i, s ? s : "", -1, SQLITE_TRANSIENT); }
+/* SQLITE_STATIC: every statement is bound and stepped within one call, while the caller's
+ * strings live (no copy per bound string) */
+static void bind_text(sqlite3_stmt *st, int i, const char *s) { sqlite3_bind_text(st, i, s ? s : "", -1, SQLITE_STATIC); }
 
 const char *xstore_error(exchange_store *x) {
     if (!x || !x->db) return "no database";

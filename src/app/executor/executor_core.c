@@ -398,7 +398,7 @@ static bool apply_report(executor_core *x, const gw_fields *fields, long long se
     } else if (ok) {
         ok = report_effects(x, &rep, &filled);
     }
-    if (ok && seq > x->report_seq) ok = db_meta_set_int(x->db, "executor_report_seq", seq);
+    /* the counter itself is stored once, when the batch commits (batch_end) */
     if (!ok) {
         x->batch_failed = true;
         log_error("cannot store report %lld for %s: %s; fetched again from the gateway", seq,
@@ -561,11 +561,11 @@ void exc_on_report_message(executor_core *x, const char *body, size_t len) {
 static void acknowledge(executor_core *x, const order_record *r);
 
 /* What the gateway said to the send of r (reply NULL: no usable answer after every attempt,
- * err says why), written in the open batch's transaction; *cur: the order as it is then. False
- * when the database failed. */
-static bool answer_effects(executor_core *x, const order_record *r, const exproto_send_reply *ans, const char *err,
-                           order_record *cur) {
-    if (!ostore_get(x->os, r->o.client_order_id, cur)) *cur = *r;
+ * err says why), written in the open batch's transaction; *cur: the order as it is then (r
+ * itself when fresh: the caller has just read it). False when the database failed. */
+static bool answer_effects(executor_core *x, const order_record *r, bool fresh, const exproto_send_reply *ans,
+                           const char *err, order_record *cur) {
+    if (fresh || !ostore_get(x->os, r->o.client_order_id, cur)) *cur = *r;
     order before = cur->o;
     if (!ans) {
         /* Unknown outcome: it may or may not have reached the broker. It stays 'sent' and is
@@ -633,12 +633,13 @@ static bool defer(executor_core *x, after_kind kind, const order_record *r, cons
 /* Applies what the gateway said to the send of r, in the open batch (else in one of its own).
  * An answer that cannot be stored now is kept and applied again; that no answer came, when it
  * cannot be stored, leaves the order to reconciliation, which asks the gateway. */
-static void apply_answer(executor_core *x, const order_record *r, const exproto_send_reply *ans, const char *err) {
+static void apply_answer(executor_core *x, const order_record *r, bool fresh, const exproto_send_reply *ans,
+                         const char *err) {
     bool own = !x->batch;
     if (own) exc_begin_batch(x);
     order_record cur;
     if (x->batch) x->batch_answers++;
-    if (!batch_writable(x) || !answer_effects(x, r, ans, err, &cur) || !defer(x, AFTER_ANSWER, &cur, ans)) {
+    if (!batch_writable(x) || !answer_effects(x, r, fresh, ans, err, &cur) || !defer(x, AFTER_ANSWER, &cur, ans)) {
         if (x->batch) x->batch_failed = true;
         if (ans) {
             log_error("cannot store what the gateway said to %s (%s); kept, and applied again", r->o.client_order_id,
@@ -663,7 +664,7 @@ static void retry_held(executor_core *x) {
     exc_begin_batch(x);
     for (size_t i = 0; i < n; i++) {
         order_record r;
-        if (ostore_get(x->os, list[i].coid, &r)) apply_answer(x, &r, &list[i].ans, NULL);
+        if (ostore_get(x->os, list[i].coid, &r)) apply_answer(x, &r, true, &list[i].ans, NULL);
         else log_warn("order %s is no longer in the books; its answer is dropped", list[i].coid);
     }
     if (x->batch) batch_end(x);
@@ -784,7 +785,7 @@ void exc_on_order_reply(executor_core *x, const char *coid, const char *body, si
         log_warn("an answer for order %.64s, which this executor did not place; skipped", coid ? coid : "?");
     } else if (f || r.o.status == ORDER_NEW || r.o.status == ORDER_SENT) {
         /* a late answer to an order given up on is still the broker's word on it */
-        apply_answer(x, &r, &ans, NULL);
+        apply_answer(x, &r, true, &ans, NULL);
     }
 }
 
@@ -806,7 +807,7 @@ void exc_service(executor_core *x) {
             snprintf(err, sizeof err, "no answer within %d ms", timeout_ms(x));
             flight_remove(x, f); /* the last one moved to i: looked at next */
             order_record r;
-            if (ostore_get(x->os, coid, &r)) apply_answer(x, &r, NULL, err);
+            if (ostore_get(x->os, coid, &r)) apply_answer(x, &r, true, NULL, err);
         }
     }
 }
@@ -870,6 +871,10 @@ void exc_begin_batch(executor_core *x) {
 static bool batch_end(executor_core *x) {
     if (!x->batch) return false;
     x->batch = false;
+    /* the report counter as the batch leaves it, in the same transaction as what it counts */
+    if (!x->batch_failed && x->report_seq != x->batch_seq &&
+        !db_meta_set_int(x->db, "executor_report_seq", x->report_seq))
+        x->batch_failed = true;
     bool ok = !x->batch_failed && !sqlite3_get_autocommit(x->db) && ostore_commit(x->os);
     /* what waited is taken out first: sending and looking up can open batches of their own */
     deferred *list = x->def;
@@ -936,7 +941,7 @@ static void send_order(executor_core *x, order_record *r) {
         gw_fields f = gw_fields_of_json(reply);
         exproto_parse_send_reply(&f, &ans);
     }
-    apply_answer(x, r, reply ? &ans : NULL, err);
+    apply_answer(x, r, false, reply ? &ans : NULL, err);
     json_decref(reply);
 }
 
