@@ -395,11 +395,12 @@ What bounds it: CPU. Each process's user + system time over the burst (all its t
 I/O thread included, and the fills and reports that follow each order), per order: exchange
 $(get orderpath.cpu.exchange) µs, gateway $(get orderpath.cpu.gateway) µs, executor $(get orderpath.cpu.executor) µs. On ${cores} cores that allows
 at most $(awk -v a="$(get orderpath.cpu.exchange)" -v b="$(get orderpath.cpu.gateway)" -v c="$(get orderpath.cpu.executor)" -v n="$cores" 'BEGIN { s = a + b + c; if (s > 0) printf "%.0f", n * 1e6 / s; else print "n/a" }') orders/s. The floor's nodes do none of the work
-below, which is where that time goes (perf, call graphs): each order is four JSON messages
-between the executor and the gateway (request, answer, two reports), four msgpack maps between
-the gateway and the exchange (the order, its answer, two reports, each report encoded once at
-the exchange for its log row and its frame), and on each side SQLite statements inside the group
-commit; the rest is ZeroMQ and CURVE on about ten messages an order.
+below, which is where that time goes (perf): every message of the order path is a msgpack map
+(the order and its answer on both links, two reports on each), no JSON; the largest part is the
+executor's SQLite (about 14 statements an order: the order row, its two changes of status and
+their journal rows, the fill, the position, the lookups of the order as its answer and reports
+come), then ZeroMQ and CURVE on about ten messages an order (each process's I/O thread), then
+the exchange's own book on disk.
 EOF
 echo "== backtest speed" >&2
 bash bench/backtest_speed.sh "$AFTM" "$B/gen_ticks" "$PWD/tests/data/ticks/taifex_daily_sample.csv"
