@@ -3,7 +3,8 @@
  * signal until this arrives (or until it sees the row in a shared database) and sends it again
  * under the same id meanwhile, so delivery holds when the two run on different hosts with
  * databases of their own. The client order id tells the strategy which instance id the
- * executor's orders carry, so it can follow their reports. JSON, one object per message. */
+ * executor's orders carry, so it can follow their reports. One msgpack map per message
+ * (signal_id, client_order_id, refused, reason); the same fields as a JSON object are read too. */
 #ifndef AFTM_SIGNAL_ACK_H
 #define AFTM_SIGNAL_ACK_H
 
@@ -14,6 +15,7 @@
 
 #define SIGNAL_ACK_TOPIC "ACK"
 #define SIGNAL_ACK_REASON_MAX 256
+#define SIGNAL_ACK_MAX 512 /* bytes of an encoded acknowledgement, at most */
 
 typedef struct {
     char signal_id[BROKER_ID_MAX];
@@ -22,9 +24,11 @@ typedef struct {
     char reason[SIGNAL_ACK_REASON_MAX]; /* the refusal's reason */
 } signal_ack;
 
-/* The message body (a NUL-terminated JSON text the caller frees), or NULL when out of memory. */
-char *signal_ack_encode(const signal_ack *a);
-/* false (with why) for anything but one well-formed acknowledgement. */
+/* The message body into buf (cap bytes, SIGNAL_ACK_MAX is enough): its length, 0 when it does
+ * not fit. Nothing is allocated. */
+size_t signal_ack_encode(const signal_ack *a, char *buf, size_t cap);
+/* false (with why) for anything but one well-formed acknowledgement (a msgpack map, or the same
+ * fields as a JSON object). */
 bool signal_ack_decode(const char *body, size_t len, signal_ack *out, char *why, size_t whylen);
 
 #endif

@@ -235,14 +235,11 @@ static void drain_answers(proc *p) {
  * fine: the strategy sends the signal again and is told again. */
 static void publish_ack(void *ctx, const signal_ack *a) {
     proc *p = ctx;
-    char *body = signal_ack_encode(a);
-    if (!body || !p->acks) {
-        free(body);
-        return;
-    }
+    char body[SIGNAL_ACK_MAX];
+    size_t n = signal_ack_encode(a, body, sizeof body);
+    if (!n || !p->acks) return;
     if (zmq_send(p->acks, SIGNAL_ACK_TOPIC, strlen(SIGNAL_ACK_TOPIC), ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
-        zmq_send(p->acks, body, strlen(body), ZMQ_DONTWAIT);
-    free(body);
+        zmq_send(p->acks, body, n, ZMQ_DONTWAIT);
 }
 
 static bool stop_requested(void *ctx) {
