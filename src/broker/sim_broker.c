@@ -27,6 +27,11 @@ typedef struct {
 typedef sim_order_row sim_order; /* n is kept up to date: index + 1 */
 
 typedef struct {
+    uint32_t order; /* 0 = empty, else order index + 1 */
+    uint32_t hash;  /* of its client order id */
+} cid_slot;
+
+typedef struct {
     char login_id[BROKER_ACCOUNT_MAX];
     char password[64];
     char accounts[SIM_MAX_ACCOUNTS][BROKER_ACCOUNT_MAX];
@@ -49,7 +54,7 @@ typedef struct {
     size_t n_orders, cap_orders;
     size_t n_rejects; /* rejected orders in the book (SIM_MAX_KEPT_REJECTS) */
 
-    uint32_t *cid_index; /* open addressing: 0 = empty, else order index + 1 */
+    cid_slot *cid_index; /* open addressing by client order id */
     size_t cid_cap, cid_count;
 
     size_t *ioc_open; /* orders that expire after the next tick of their product */
@@ -100,33 +105,37 @@ static uint64_t hash_str(const char *s) {
 static long cid_find(const sim *s, const char *cid) {
     if (!s->cid_cap || !cid || !*cid) return -1;
     size_t mask = s->cid_cap - 1;
-    for (size_t i = hash_str(cid) & mask;; i = (i + 1) & mask) {
-        uint32_t v = s->cid_index[i];
-        if (!v) return -1;
-        if (!strcmp(s->orders[v - 1].info.client_order_id, cid)) return (long)(v - 1);
+    uint32_t h = (uint32_t)hash_str(cid);
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        cid_slot e = s->cid_index[i];
+        if (!e.order) return -1;
+        if (e.hash == h && !strcmp(s->orders[e.order - 1].info.client_order_id, cid)) return (long)(e.order - 1);
     }
 }
 
+/* Growing the index moves entries by their stored hash: it never reads the orders (at tens of
+ * thousands of orders, reading each one's id cost the growing insert a cache miss per order). */
 static bool cid_insert(sim *s, size_t order_idx) {
     if ((s->cid_count + 1) * 2 > s->cid_cap) {
         size_t cap = s->cid_cap ? s->cid_cap * 2 : 64;
-        uint32_t *t = calloc(cap, sizeof *t);
+        cid_slot *t = calloc(cap, sizeof *t);
         if (!t) return false;
         for (size_t i = 0; i < s->cid_cap; i++) {
-            uint32_t v = s->cid_index[i];
-            if (!v) continue;
-            size_t j = hash_str(s->orders[v - 1].info.client_order_id) & (cap - 1);
-            while (t[j]) j = (j + 1) & (cap - 1);
-            t[j] = v;
+            cid_slot e = s->cid_index[i];
+            if (!e.order) continue;
+            size_t j = e.hash & (cap - 1);
+            while (t[j].order) j = (j + 1) & (cap - 1);
+            t[j] = e;
         }
         free(s->cid_index);
         s->cid_index = t;
         s->cid_cap = cap;
     }
     size_t mask = s->cid_cap - 1;
-    size_t j = hash_str(s->orders[order_idx].info.client_order_id) & mask;
-    while (s->cid_index[j]) j = (j + 1) & mask;
-    s->cid_index[j] = (uint32_t)(order_idx + 1);
+    uint32_t h = (uint32_t)hash_str(s->orders[order_idx].info.client_order_id);
+    size_t j = h & mask;
+    while (s->cid_index[j].order) j = (j + 1) & mask;
+    s->cid_index[j] = (cid_slot){(uint32_t)(order_idx + 1), h};
     s->cid_count++;
     return true;
 }
@@ -183,12 +192,16 @@ static sim_position *position_get(sim *s, const char *account, const char *symbo
 
 /* ---------------------------------------------------------------- the journal */
 
+static void position_row(const sim_position *p, sim_position_row *row) {
+    row->pos = p->pos;
+    row->lots = p->lots ? p->lots + p->head : NULL;
+    row->n_lots = p->n_lots - p->head;
+}
+
 static void journal_position(sim *s, const sim_position *p) {
     if (!s->journal.position) return;
     sim_position_row row;
-    row.pos = p->pos;
-    row.lots = p->lots ? p->lots + p->head : NULL;
-    row.n_lots = p->n_lots - p->head;
+    position_row(p, &row);
     s->journal.position(s->journal.ctx, &row);
 }
 
@@ -789,6 +802,13 @@ bool sim_broker_restore_order(broker *b, const sim_order_row *row) {
     if (!matcher_submit(s->m, &mo)) return false;
     if (ioc) s->ioc_open[s->n_ioc++] = idx;
     return true;
+}
+
+bool sim_broker_position_row(broker *b, const char *account, const char *symbol, sim_position_row *out) {
+    sim *s = as_sim(b);
+    const sim_position *p = s && account && symbol ? position_get(s, account, symbol, false) : NULL;
+    if (p) position_row(p, out);
+    return p != NULL;
 }
 
 bool sim_broker_restore_position(broker *b, const sim_position_row *row) {

@@ -106,6 +106,9 @@ bool sim_broker_restore_position(broker *b, const sim_position_row *p);
 /* Fill ids go on after SIM-F<last>. */
 void sim_broker_restore_fill_seq(broker *b, uint64_t last);
 
+/* The position of account in symbol as the journal would be told of it: false when there is
+ * none. out->lots points into the book: valid until the book next changes. */
+bool sim_broker_position_row(broker *b, const char *account, const char *symbol, sim_position_row *out);
 /* The product's last trade price (0 before its first trade). */
 price_t sim_broker_last_price(broker *b, const char *symbol);
 /* Orders the simulator knows, and how many of them are open. */

@@ -412,6 +412,47 @@ static void test_orders_together_in_one_commit(void **state) {
     assert_int_equal((long long)xstore_count(f->xs, "orders"), orders + 4);
 }
 
+/* A tick that fills many orders moves one position many times; the book on disk holds its
+ * last state (written once, before the commit), restored equal after a reopen. Cash asked for
+ * inside a batch counts the fills of that batch's transaction. */
+static void test_position_written_once_per_commit(void **state) {
+    fixture *f = *state;
+    login(f, "s1");
+    tick(f, 20000);
+    char cid[16];
+    for (int i = 0; i < 9; i++) {
+        snprintf(cid, sizeof cid, "p-%d", i);
+        send_json(f, cid, i % 3 == 2 ? "sell" : "buy", 1 + i % 2, "Market", 0, "IOC", NULL, NULL);
+    }
+    tick(f, 20010); /* all nine fill at once: +1 +2 -1 +2 +1 -2 +1 +2 -1 = +5 */
+    broker_position before = position(f);
+    assert_int_equal(before.net_qty, 5);
+    assert_int_equal(xstore_count(f->xs, "positions"), 1);
+
+    /* a burst inside one batch: the fills of the batch's tick, then the cash */
+    xcore_batch_begin(f->core);
+    send_json(f, "p-9", "sell", 5, "Market", 0, "IOC", NULL, NULL);
+    assert_true(xcore_batch_end(f->core));
+    tick(f, 20110); /* closes the five lots, +100 each: 500 points */
+    broker_position flat = position(f);
+    assert_int_equal(flat.net_qty, 0);
+    json_t *j = call(f, "s1", "{\"operation\": \"list_accounts\"}");
+    json_t *acc = json_array_get(json_object_get(json_object_get(j, "data"), "accounts"), 0);
+    assert_int_equal(json_integer_value(json_object_get(acc, "cash")), XSTORE_START_CASH + flat.realized_pl * 200);
+    json_decref(j);
+
+    close_core(f); /* as a kill would */
+    open_core(f);
+    broker_position after = position(f);
+    assert_int_equal(after.net_qty, 0);
+    assert_int_equal(after.realized_pl, flat.realized_pl);
+    assert_int_equal(after.today_filled_long, flat.today_filled_long);
+    assert_int_equal(after.today_filled_short, flat.today_filled_short);
+    assert_int_equal(after.today_order_long, flat.today_order_long);
+    assert_int_equal(after.today_order_short, flat.today_order_short);
+    assert_int_equal(after.today_closed, flat.today_closed);
+}
+
 /* ---- msgpack: send_order and the report log ---- */
 
 static broker_order_req order_req(const char *cid, side_t side, int64_t qty) {
@@ -701,6 +742,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_client_order_id_unique, setup, teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_refused_after_restart_and_sessions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_orders_together_in_one_commit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_position_written_once_per_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_send_order_in_msgpack, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_log_json_and_msgpack_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_newer_schema_refused_unchanged, setup, teardown),

@@ -38,8 +38,16 @@ typedef struct {
     size_t off, len;
 } out_report;
 
+/* A position changed in the open transaction, written once before it commits. */
+typedef struct {
+    char account[BROKER_ACCOUNT_MAX];
+    char symbol[BROKER_SYMBOL_MAX];
+} dirty_position;
+
 struct xcore {
     exchange_store *xs;
+    dirty_position *dirty; /* positions to write before the commit (a burst moves one many times) */
+    size_t n_dirty, cap_dirty;
     broker b;
     xcore_sinks sinks;
     out_report *outbox;
@@ -69,8 +77,24 @@ static bool tx(xcore *x) {
     return false;
 }
 
+/* Writes each position the transaction changed, as it stands now. */
+static void write_positions(xcore *x) {
+    for (size_t i = 0; i < x->n_dirty && !x->failed; i++) {
+        const dirty_position *d = &x->dirty[i];
+        sim_position_row row;
+        if (!sim_broker_position_row(&x->b, d->account, d->symbol, &row)) continue;
+        if (!xstore_put_position(x->xs, &row)) {
+            log_error("cannot write the position of %s in %s: %s", d->account, d->symbol, xstore_error(x->xs));
+            break; /* the transaction is marked failed: the commit below rolls it back and stops */
+        }
+    }
+    x->n_dirty = 0;
+}
+
 /* Commits what the step changed, then publishes its reports. */
 static void finish(xcore *x) {
+    if (xstore_in_tx(x->xs)) write_positions(x);
+    x->n_dirty = 0;
     if (xstore_in_tx(x->xs) && !xstore_commit(x->xs)) {
         log_error("cannot save the book: %s; stopping (the book on disk is restored at the next start)",
                   xstore_error(x->xs));
@@ -141,10 +165,22 @@ static void j_order(void *ctx, const sim_order_row *o) {
         log_error("cannot write order %s: %s", o->info.order_serial, xstore_error(x->xs));
 }
 
+/* A changed position is written when the transaction commits (finish): in a burst of fills one
+ * position moves with each, and only its last state is worth a row update. */
 static void j_position(void *ctx, const sim_position_row *p) {
     xcore *x = ctx;
-    if (tx(x) && !xstore_put_position(x->xs, p))
-        log_error("cannot write the position of %s in %s: %s", p->pos.account, p->pos.symbol, xstore_error(x->xs));
+    if (!tx(x)) return;
+    for (size_t i = 0; i < x->n_dirty; i++)
+        if (!strcmp(x->dirty[i].account, p->pos.account) && !strcmp(x->dirty[i].symbol, p->pos.symbol)) return;
+    if (!buf_grow((void **)&x->dirty, &x->cap_dirty, x->n_dirty + 1, sizeof *x->dirty)) {
+        log_error("out of memory for a changed position");
+        x->failed = true;
+        xstore_rollback(x->xs);
+        return;
+    }
+    dirty_position *d = &x->dirty[x->n_dirty++];
+    snprintf(d->account, sizeof d->account, "%s", p->pos.account);
+    snprintf(d->symbol, sizeof d->symbol, "%s", p->pos.symbol);
 }
 
 static void j_product(void *ctx, const broker_product *p) {
@@ -252,6 +288,7 @@ void xcore_free(xcore *x) {
     if (x->xs && xstore_in_tx(x->xs)) xstore_rollback(x->xs);
     broker_destroy(&x->b);
     free(x->outbox);
+    free(x->dirty);
     msgpack_sbuffer_destroy(&x->out_bytes);
     msgpack_sbuffer_destroy(&x->reply);
     mp_reader_destroy(&x->rd);
@@ -329,6 +366,7 @@ static json_t *accounts_json(xcore *x, bool with_cash) {
         json_t *a = bj_from_account(&acc[i]);
         int64_t cash = XSTORE_START_CASH;
         if (with_cash) {
+            if (xstore_in_tx(x->xs)) write_positions(x); /* the cash counts this batch's fills */
             xstore_cash(x->xs, acc[i].account, &cash);
             json_object_set_new(a, "cash", json_integer((json_int_t)cash));
         }
