@@ -79,6 +79,7 @@ typedef struct {
     /* client order ids whose send had no answer */
     char unknown[UNKNOWN_KEEP][BROKER_ID_MAX];
     size_t unknown_next;
+    size_t n_unknown; /* entries of unknown in use: none (the usual case) skips the search */
     char last_problem[BROKER_MSG_MAX];
     uint64_t bad_ticks; /* market feed messages that did not decode */
     /* orders in flight, oldest first: ps[ps_head] to ps[nps - 1]. Answers come in order, so
@@ -703,20 +704,24 @@ static bool rm_subscribe(void *self, const char *symbol, char *err, size_t errle
 }
 
 static bool unknown_has(const remote *r, const char *cid) {
-    if (!cid[0]) return false;
+    if (!cid[0] || !r->n_unknown) return false;
     for (size_t i = 0; i < UNKNOWN_KEEP; i++)
         if (!strcmp(r->unknown[i], cid)) return true;
     return false;
 }
 
 static void unknown_set(remote *r, const char *cid, bool on) {
-    if (!cid[0]) return;
+    if (!cid[0] || (!on && !r->n_unknown)) return;
     for (size_t i = 0; i < UNKNOWN_KEEP; i++)
         if (!strcmp(r->unknown[i], cid)) {
-            if (!on) r->unknown[i][0] = '\0';
+            if (!on) {
+                r->unknown[i][0] = '\0';
+                r->n_unknown--;
+            }
             return;
         }
     if (!on) return;
+    if (!r->unknown[r->unknown_next][0]) r->n_unknown++;
     str_copy(r->unknown[r->unknown_next], BROKER_ID_MAX, cid);
     r->unknown_next = (r->unknown_next + 1) % UNKNOWN_KEEP;
 }
