@@ -47,7 +47,6 @@ bool olink_send(order_link *l, const char *key, const void *body, size_t len, ch
     /* the key frame goes only with its body: a full queue refuses the first frame, and
      * once the first is queued the rest of the message is always taken */
     bool ok = zmq_send(l->dealer, key, strlen(key), ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0 &&
-              zmq_send(l->dealer, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0 &&
               zmq_send(l->dealer, body, len, ZMQ_DONTWAIT) >= 0;
     if (!ok) snprintf(err, errlen, "cannot queue the request: %s", zmq_strerror(zmq_errno()));
     return ok;
@@ -82,14 +81,15 @@ int olink_recv(order_link *l, char *key, size_t key_cap, char *body, size_t body
         }
         drop_rest(l->dealer, &f[n - 1]);
         int len = -2;
-        if (n == 3 && zmq_msg_size(&f[1]) == 0 && zmq_msg_size(&f[0]) > 0 && zmq_msg_size(&f[0]) < key_cap &&
-            zmq_msg_size(&f[2]) <= body_cap) {
+        /* [key][body], or [key][empty][body] from a gateway that answers a REQ's envelope */
+        zmq_msg_t *b = n == 2 ? &f[1] : n == 3 && zmq_msg_size(&f[1]) == 0 ? &f[2] : NULL;
+        if (b && zmq_msg_size(&f[0]) > 0 && zmq_msg_size(&f[0]) < key_cap && zmq_msg_size(b) <= body_cap) {
             memcpy(key, zmq_msg_data(&f[0]), zmq_msg_size(&f[0]));
             key[zmq_msg_size(&f[0])] = '\0';
-            memcpy(body, zmq_msg_data(&f[2]), zmq_msg_size(&f[2]));
-            len = (int)zmq_msg_size(&f[2]);
+            memcpy(body, zmq_msg_data(b), zmq_msg_size(b));
+            len = (int)zmq_msg_size(b);
         } else {
-            log_warn("skipped an answer from the order port that is not [key][empty][body] within %zu bytes", body_cap);
+            log_warn("skipped an answer from the order port that is not [key][body] within %zu bytes", body_cap);
         }
         for (int i = 0; i < n; i++) zmq_msg_close(&f[i]);
         if (len >= 0) return len;

@@ -1,8 +1,9 @@
 /* A client of the gateway's order port that keeps many requests in flight: a DEALER whose
  * every request carries its key (the client order id) as the envelope a ROUTER sends back
  * with the answer, so answers are matched by key, in whatever order they come. The body is
- * the caller's (JSON as a REQ client sends it, or net/gw_pack.h's msgpack); to the gateway it
- * looks like a REQ request.
+ * the caller's (JSON as a REQ client sends it, or net/gw_pack.h's msgpack). A request is two
+ * frames, [key][body], with no empty delimiter between them (net/router.h takes the last frame
+ * as the body): over CURVE each frame is sealed on its own, and the empty one cost as much.
  *
  * Not here: what the requests mean, timeouts and retries (the caller's, e.g. the executor
  * core's orders in flight). */

@@ -99,8 +99,9 @@ bool router_serve_one(void *router, router_handler h, void *ctx) {
             delim = i;
             break;
         }
-    int body = delim >= 0 ? delim + 1 : 1;
-    int env_end = delim >= 0 ? delim : 0; /* the last envelope frame */
+    /* no delimiter (a DEALER's [key][body]): the last frame is the body, the rest envelope */
+    int body = delim >= 0 ? delim + 1 : (n > 1 ? n - 1 : 1);
+    int env_end = delim >= 0 ? delim : body - 1; /* the last envelope frame */
     const char *req = "";
     size_t req_len = 0;
     if (body < n) {

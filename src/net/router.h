@@ -29,10 +29,11 @@ void *router_bind(void *zctx, int type, const char *endpoint, const router_bind_
 typedef char *(*router_handler)(void *ctx, const void *peer, size_t peer_len, const char *req, size_t req_len,
                                 size_t *reply_len);
 
-/* Receives one request without waiting: [identity][envelope...][empty][body] from REQ, or
- * [identity][body] from a DEALER that sends no delimiter; frames past 16 are dropped. The
- * handler's reply goes back with the same envelope (never blocking: a peer that cannot take it
- * loses it). Returns false when nothing was waiting. */
+/* Receives one request without waiting: [identity][envelope...][empty][body] from REQ, or,
+ * from a DEALER that sends no delimiter, [identity][envelope...][body] (the last frame is the
+ * body); frames past 16 are dropped. The handler's reply goes back with the same envelope
+ * (never blocking: a peer that cannot take it loses it). Returns false when nothing was
+ * waiting. */
 bool router_serve_one(void *router, router_handler h, void *ctx);
 
 /* During a handler's call: the User-Id ZAP gave the requesting connection ("ROLE KEY", see

@@ -111,9 +111,13 @@ bool ostore_update(order_store *s, const order *o, const char *order_serial) {
     return db_step_done(st);
 }
 
+/* The column's text into out, cut to fit (a plain copy: this runs for every report). */
 static void text_col(sqlite3_stmt *st, int col, char *out, size_t cap) {
     const unsigned char *t = sqlite3_column_text(st, col);
-    snprintf(out, cap, "%s", t ? (const char *)t : "");
+    size_t n = t ? (size_t)sqlite3_column_bytes(st, col) : 0;
+    if (n >= cap) n = cap - 1;
+    if (n) memcpy(out, t, n);
+    out[n] = '\0';
 }
 
 static void read_order(sqlite3_stmt *st, order_record *r) {
