@@ -35,8 +35,8 @@
  *   feed_subscribers {count}      a gateway tells how many subscribe to the ticks it relays
  *
  * Market data and reports: a PUB (default: the request port + 10, AFTM_EXCHANGE_MARKET_PORT),
- * two frames each: "TICK:<SYMBOL>" + the tick in msgpack (net/market_feed.h: integer price,
- * volume and ts_us), and "REPORT" + the report with its seq as a msgpack map with
+ * one frame each, topic NUL body (net/market_feed.h): "TICK:<SYMBOL>" and the tick in msgpack
+ * (integer price, volume and ts_us), and "REPORT" and the report with its seq as a msgpack map with
  * broker_json's field names (broker/broker_pack.h): the very bytes kept as the report's row in
  * the report log (encoded once). seq comes from the report log on disk: strictly increasing,
  * never reused, the same across restarts of the exchange and of its clients. get_reports
