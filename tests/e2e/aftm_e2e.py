@@ -603,10 +603,11 @@ class System:
                 price = msgpack.unpackb(self._sub.recv_multipart()[1], raw=False)["tick"]["match_price"]
         return price
 
-    def add_quick_conditions(self, n, rng, qty=(1, 3)):
+    def add_quick_conditions(self, n, rng, qty=(1, 3), exits=(2, 6)):
         """n trailing conditions that trigger on the next tick wherever the market is (the
         trigger is 50 points on the triggering side of the last price) and enter on the first
-        turn of 1 to 3 points: they trade within seconds whichever way the market goes."""
+        turn of 1 to 3 points: they trade within seconds whichever way the market goes. Their
+        take profit and stop loss are each `exits` points away (wider: they stay open longer)."""
         p = self.last_price()
         check(p is not None, "ticks are flowing")
         ids = []
@@ -615,7 +616,7 @@ class System:
             trigger = int(p) + (50 if side == "buy" else -50)
             args = ["condition", "add", "--symbol", "TXFF5", "--side", side, "--trigger", str(trigger),
                     "--turning", str(rng.randint(1, 3)), "--qty", str(rng.randint(*qty)),
-                    "--tp", str(rng.randint(2, 6)), "--sl", str(rng.randint(2, 6)), "--follow"]
+                    "--tp", str(rng.randint(*exits)), "--sl", str(rng.randint(*exits)), "--follow"]
             out = self.e.cli(*args)[1]
             m = re.search(r"\b(\d+)\b", out)
             ids.append(int(m.group(1)) if m else None)

@@ -34,7 +34,9 @@ s.start_all()
 time.sleep(1.0)
 s.add_quick_conditions(6, rng)
 check(wait_until(lambda: "signal " in s.log_text("strategy"), 60), "trading has started")
-s.add_quick_conditions(10, rng)  # more to fire while the disk is full
+# more to fire while the disk is full: wide exits keep their positions open (and marked, which
+# writes) past the moment the disk fills, however fast the quick ones have traded
+s.add_quick_conditions(10, rng, exits=(15, 40))
 
 filler = os.path.join(fs, "filler")
 # unbuffered: a write the disk could not take is not left in a buffer for close() to fail on
