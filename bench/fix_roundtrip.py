@@ -72,7 +72,7 @@ try:
              side="buy" if i % 2 == 0 else "sell", order_type="Limit", price=20000, quantity=1, open_close="AUTO",
              note="b", day_trade="N", time_in_force="ROD")
         while True:
-            _, body = sub.recv_multipart()
+            body = sub.recv().partition(b"\0")[2]  # REPORT, a zero byte, the report
             r = msgpack.unpackb(body)  # the report port speaks msgpack
             if r["client_order_id"] == cid and r["status"] == "filled":
                 break

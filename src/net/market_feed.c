@@ -101,15 +101,3 @@ bool market_feed_decode(const void *buf, size_t len, broker_tick *out, char *why
     return ok;
 }
 
-bool market_frame_split(const void *frame, size_t len, char *topic, const void **body, size_t *body_len) {
-    const char *f = frame;
-    size_t scan = len < MARKET_TOPIC_MAX ? len : MARKET_TOPIC_MAX;
-    const char *nul = memchr(f, '\0', scan);
-    if (!nul) return false;
-    size_t tn = (size_t)(nul - f);
-    memcpy(topic, f, tn);
-    topic[tn] = '\0';
-    *body = nul + 1;
-    *body_len = len - tn - 1;
-    return true;
-}

@@ -3,10 +3,7 @@
  * volume and time (POSIX microseconds), so a price arrives exactly as the exchange matched
  * on it. Not the gateway's tick PUB to the strategy (that is the original's TickEvent,
  * wire/codec.h), nor the execution reports (broker/broker_pack.h).
- *
- * Each message of the market PUB is one frame: its topic, a NUL, then its body (a
- * subscription still matches the topic as a prefix). Over CURVE every frame is sealed and
- * opened on its own, so a topic in a frame of its own cost both ends one more each time. */
+ * Each message of the market PUB is one frame, topic NUL body (net/zsock.h). */
 #ifndef AFTM_MARKET_FEED_H
 #define AFTM_MARKET_FEED_H
 
@@ -26,12 +23,5 @@ size_t market_feed_encode(const broker_tick *t, char *buf, size_t cap);
  * printable characters without spaces, price > 0, volume >= 0. *out is only written on
  * success. Refuses anything longer than MARKET_FEED_MAX before parsing it. */
 bool market_feed_decode(const void *buf, size_t len, broker_tick *out, char *why, size_t whylen);
-
-#define MARKET_TOPIC_MAX 64 /* bytes of a topic, its NUL included */
-
-/* Splits one frame of the market PUB into its topic (NUL-terminated in place of the
- * separator's copy: topic must hold MARKET_TOPIC_MAX) and its body. false for a frame with
- * no NUL within the first MARKET_TOPIC_MAX bytes. */
-bool market_frame_split(const void *frame, size_t len, char *topic, const void **body, size_t *body_len);
 
 #endif

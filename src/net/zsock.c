@@ -85,3 +85,33 @@ int zsock_recv_2(void *sock, char *topic, size_t topic_cap, char *body, size_t b
     }
     return n;
 }
+
+bool zsock_send_topic(void *sock, const char *topic, const void *body, size_t len) {
+    size_t tn = strlen(topic);
+    zmq_msg_t m;
+    if (zmq_msg_init_size(&m, tn + 1 + len) != 0) return false;
+    char *d = zmq_msg_data(&m);
+    memcpy(d, topic, tn + 1);
+    if (len) memcpy(d + tn + 1, body, len);
+    if (zmq_msg_send(&m, sock, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(&m);
+        return false;
+    }
+    return true;
+}
+
+int zsock_recv_topic(void *sock, char *topic, char *body, size_t body_cap, bool *truncated) {
+    size_t tn;
+    int n = zsock_recv_2(sock, topic, ZSOCK_TOPIC_MAX - 1, body, body_cap, &tn, truncated);
+    if (n < 0) return n;
+    topic[tn] = '\0';
+    if (tn) return n; /* two frames */
+    size_t scan = (size_t)n < ZSOCK_TOPIC_MAX ? (size_t)n : ZSOCK_TOPIC_MAX;
+    const char *nul = memchr(body, '\0', scan);
+    if (!nul) return n;
+    tn = (size_t)(nul - body);
+    memcpy(topic, body, tn + 1);
+    size_t rest = (size_t)n - tn - 1;
+    memmove(body, nul + 1, rest);
+    return (int)rest;
+}

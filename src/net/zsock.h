@@ -28,4 +28,20 @@ void zsock_set_int(void *sock, int option, int value);
 int zsock_recv_2(void *sock, char *topic, size_t topic_cap, char *body, size_t body_cap, size_t *topic_len,
                  bool *truncated);
 
+/* aftm's own publishers (the exchange's market, the gateway's reports, the executor's
+ * acknowledgements) send each message as one frame: the topic, a NUL, the body. A
+ * subscription still matches the topic as a prefix, and over CURVE, where every frame is
+ * sealed and opened on its own, a topic in a frame of its own cost both ends one more each
+ * time. (The gateway's tick PUB keeps the original's two frames.) */
+#define ZSOCK_TOPIC_MAX 64 /* bytes of a topic, its NUL included */
+
+/* Queues topic NUL body as one frame without blocking; false when it cannot be queued. */
+bool zsock_send_topic(void *sock, const char *topic, const void *body, size_t len);
+/* Receives one message without blocking: one frame, topic NUL body, or two frames, topic and
+ * body (a publisher of the older form). The topic goes into topic (ZSOCK_TOPIC_MAX bytes,
+ * NUL-terminated; "" for a single frame with no NUL within its first ZSOCK_TOPIC_MAX bytes,
+ * which is then all body), the body into body. Returns the body's length, or -1 when nothing
+ * was waiting; *truncated: the message did not fit body_cap (what fitted is there). */
+int zsock_recv_topic(void *sock, char *topic, char *body, size_t body_cap, bool *truncated);
+
 #endif

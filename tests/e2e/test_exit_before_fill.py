@@ -48,7 +48,8 @@ class ReportGate:
 
     def _holds(self, frames):
         try:
-            rep = msgpack.unpackb(frames[-1])  # the gateway publishes its reports in msgpack
+            # the gateway publishes each report as one frame: REPORT, a zero byte, the msgpack
+            rep = msgpack.unpackb(frames[-1].partition(b"\0")[2])
         except ValueError:
             return False
         if not isinstance(rep, dict):

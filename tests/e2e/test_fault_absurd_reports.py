@@ -32,7 +32,9 @@ xdb.executescript(
     "CREATE TABLE positions(account TEXT, symbol TEXT, net_qty INTEGER, PRIMARY KEY(account, symbol));")
 
 ctx = zmq.Context.instance()
-rep = e.curve_server(ctx.socket(zmq.REP), "gateway")  # this test is the gateway
+# this test is the gateway: a ROUTER, as the gateway's order port (the executor's requests are
+# [key][body], answered under the same key)
+rep = e.curve_server(ctx.socket(zmq.ROUTER), "gateway")
 rep.bind(e.ep("order"))
 pub = e.curve_server(ctx.socket(zmq.PUB), "gateway")
 pub.bind(e.ep("report"))
@@ -50,7 +52,8 @@ def serve():
     while not stop.is_set():
         if not rep.poll(50):
             continue
-        body = rep.recv()
+        frames = rep.recv_multipart()
+        envelope, body = frames[:-1], frames[-1]
         packed = body[:1] != b"{"  # the executor sends its orders in msgpack, other requests in JSON
         req = msgpack.unpackb(body) if packed else json.loads(body)
         op, p = req.get("operation"), req.get("parameters") or {}
@@ -71,7 +74,7 @@ def serve():
                                                                  "filled_qty": o["filled"], "reason": None})
             else:
                 answer = ok({"status": "healthy"})
-        rep.send(msgpack.packb(answer) if packed else json.dumps(answer).encode())
+        rep.send_multipart(envelope + [msgpack.packb(answer) if packed else json.dumps(answer).encode()])
 
 
 threading.Thread(target=serve, daemon=True).start()

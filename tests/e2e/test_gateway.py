@@ -146,8 +146,10 @@ def reports_until(rsub, pred, timeout=5.0):
     while time.monotonic() < end:
         if rsub.poll(50):
             frames = rsub.recv_multipart()
-            assert len(frames) == 2 and frames[0] == b"REPORT", frames
-            rep = msgpack.unpackb(frames[1])  # reports are published in msgpack, the JSON's fields
+            assert len(frames) == 1, frames  # one frame: the topic, a zero byte, the report
+            topic, sep, body = frames[0].partition(b"\0")
+            assert topic == b"REPORT" and sep, frames
+            rep = msgpack.unpackb(body)  # reports are published in msgpack, the JSON's fields
             got.append(rep)
             if pred(rep):
                 return got

@@ -106,41 +106,11 @@ static void test_garbage_refused_with_reason(void **state) {
     refused(longsym, sizeof longsym, "truncated");
 }
 
-/* One frame of the market PUB: topic, NUL, body; the body may hold NULs of its own. */
-static void test_frame_split(void **state) {
-    (void)state;
-    const char frame[] = "TICK:TXFF5\0\x94\xa5TXFF5\0"; /* the body: 0x94 0xa5 TXFF5 0x00 */
-    char topic[MARKET_TOPIC_MAX];
-    const void *body;
-    size_t n;
-    assert_true(market_frame_split(frame, sizeof frame - 1, topic, &body, &n));
-    assert_string_equal(topic, "TICK:TXFF5");
-    assert_int_equal(n, 8);
-    assert_memory_equal(body, "\x94\xa5TXFF5\0", 8);
-    assert_true(market_frame_split("REPORT\0", 7, topic, &body, &n)); /* an empty body */
-    assert_string_equal(topic, "REPORT");
-    assert_int_equal(n, 0);
-    /* no NUL within the first MARKET_TOPIC_MAX bytes: not a market message */
-    char longer[MARKET_TOPIC_MAX + 8];
-    memset(longer, 'T', sizeof longer);
-    longer[MARKET_TOPIC_MAX + 2] = '\0';
-    assert_false(market_frame_split(longer, sizeof longer, topic, &body, &n));
-    assert_false(market_frame_split("TICK", 4, topic, &body, &n));
-    assert_false(market_frame_split("", 0, topic, &body, &n));
-    /* the longest topic that fits */
-    memset(longer, 'T', sizeof longer);
-    longer[MARKET_TOPIC_MAX - 1] = '\0';
-    assert_true(market_frame_split(longer, sizeof longer, topic, &body, &n));
-    assert_int_equal(strlen(topic), MARKET_TOPIC_MAX - 1);
-    assert_int_equal(n, 8);
-}
-
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trips),
         cmocka_unit_test(test_encode_refuses_bad_ticks),
         cmocka_unit_test(test_garbage_refused_with_reason),
-        cmocka_unit_test(test_frame_split),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -35,7 +35,7 @@
  *   feed_subscribers {count}      a gateway tells how many subscribe to the ticks it relays
  *
  * Market data and reports: a PUB (default: the request port + 10, AFTM_EXCHANGE_MARKET_PORT),
- * one frame each, topic NUL body (net/market_feed.h): "TICK:<SYMBOL>" and the tick in msgpack
+ * one frame each, topic NUL body (net/zsock.h): "TICK:<SYMBOL>" and the tick in msgpack
  * (integer price, volume and ts_us), and "REPORT" and the report with its seq as a msgpack map with
  * broker_json's field names (broker/broker_pack.h): the very bytes kept as the report's row in
  * the report log (encoded once). seq comes from the report log on disk: strictly increasing,

@@ -28,6 +28,7 @@
 #include "net/market_feed.h"
 #include "net/router.h"
 #include "net/secure.h"
+#include "net/zsock.h"
 
 #define SAVE_EVERY_MS 1000 /* the last prices and the replay position, at most this often */
 
@@ -36,32 +37,17 @@ typedef struct {
     uint64_t ticks, reports;
 } x_io;
 
-/* One message of the market PUB: topic, NUL, body, in one frame (net/market_feed.h). */
-static bool publish_frame(void *pub, const char *topic, const void *body, size_t len) {
-    size_t tn = strlen(topic);
-    zmq_msg_t m;
-    if (zmq_msg_init_size(&m, tn + 1 + len) != 0) return false;
-    char *d = zmq_msg_data(&m);
-    memcpy(d, topic, tn + 1);
-    memcpy(d + tn + 1, body, len);
-    if (zmq_msg_send(&m, pub, ZMQ_DONTWAIT) < 0) {
-        zmq_msg_close(&m);
-        return false;
-    }
-    return true;
-}
-
 /* "TICK:<SYMBOL>" and the tick in the market feed's msgpack (net/market_feed.h). */
 static void publish_tick(void *ctx, const broker_tick *t) {
     x_io *io = ctx;
-    char topic[MARKET_TOPIC_MAX], body[MARKET_FEED_MAX];
+    char topic[ZSOCK_TOPIC_MAX], body[MARKET_FEED_MAX];
     int tn = snprintf(topic, sizeof topic, "TICK:%s", t->symbol);
     size_t n = market_feed_encode(t, body, sizeof body);
     if (!n || tn <= 0 || (size_t)tn >= sizeof topic) {
         log_warn("a tick of %s could not be encoded; not published", t->symbol);
         return;
     }
-    if (publish_frame(io->pub, topic, body, n)) io->ticks++;
+    if (zsock_send_topic(io->pub, topic, body, n)) io->ticks++;
 }
 
 /* Replies held until their batch is committed (group commit). */
@@ -121,7 +107,7 @@ static void serve_batch(void *router, x_batch *b, int max) {
 static void publish_report(void *ctx, const broker_report *r, const void *body, size_t len) {
     x_io *io = ctx;
     (void)r;
-    if (publish_frame(io->pub, "REPORT", body, len)) io->reports++;
+    if (zsock_send_topic(io->pub, "REPORT", body, len)) io->reports++;
 }
 
 static void usage(FILE *out) {

@@ -238,8 +238,7 @@ static void publish_ack(void *ctx, const signal_ack *a) {
     char body[SIGNAL_ACK_MAX];
     size_t n = signal_ack_encode(a, body, sizeof body);
     if (!n || !p->acks) return;
-    if (zmq_send(p->acks, SIGNAL_ACK_TOPIC, strlen(SIGNAL_ACK_TOPIC), ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
-        zmq_send(p->acks, body, n, ZMQ_DONTWAIT);
+    zsock_send_topic(p->acks, SIGNAL_ACK_TOPIC, body, n);
 }
 
 static bool stop_requested(void *ctx) {
@@ -249,11 +248,13 @@ static bool stop_requested(void *ctx) {
 
 /* Reads what is waiting on one socket (up to a batch) and hands it to the core. */
 static void drain(proc *p, void *sock) {
-    char topic[16], body[8192];
+    char topic[ZSOCK_TOPIC_MAX], body[8192];
     for (int i = 0; i < 1024; i++) {
         size_t tlen;
         bool truncated;
-        int n = zsock_recv_2(sock, topic, sizeof topic, body, sizeof body, &tlen, &truncated);
+        /* a report is one frame, topic NUL body; a signal or a tick is not split so */
+        int n = sock == p->reports ? zsock_recv_topic(sock, topic, body, sizeof body, &truncated)
+                                   : zsock_recv_2(sock, topic, sizeof topic, body, sizeof body, &tlen, &truncated);
         if (n < 0) break;
         if (truncated) {
             log_warn("skipped an oversized message");

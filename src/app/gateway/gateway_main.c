@@ -32,6 +32,7 @@
 #include "net/order_guard.h"
 #include "net/router.h"
 #include "net/secure.h"
+#include "net/zsock.h"
 #include "wire/codec.h"
 #include "wire/mpmap.h"
 
@@ -88,9 +89,7 @@ static void publish_tick(void *ctx, const broker_tick *t) {
 
 static void publish_report(void *ctx, const char *body, size_t len) {
     gw_io *io = ctx;
-    if (zmq_send(io->report_pub, "REPORT", 6, ZMQ_SNDMORE | ZMQ_DONTWAIT) != 6) return;
-    zmq_send(io->report_pub, body, len, ZMQ_DONTWAIT);
-    io->reports++;
+    if (zsock_send_topic(io->report_pub, "REPORT", body, len)) io->reports++;
 }
 
 /* A deferred answer (gateway.h's sinks.reply) goes back to whoever asked. */

@@ -975,28 +975,19 @@ static int64_t rm_next_timeout_ms(void *self) {
 static void drain_sub(remote *r) {
     static char body[MAX_MARKET_MSG]; /* one thread: the adapter's service() */
     for (int k = 0; k < SUB_DRAIN_MAX; k++) {
-        char topic[MARKET_TOPIC_MAX];
-        size_t tn;
+        char topic[ZSOCK_TOPIC_MAX];
         bool truncated;
-        int len = zsock_recv_2(r->sub, topic, sizeof topic - 1, body, sizeof body, &tn, &truncated);
+        int len = zsock_recv_topic(r->sub, topic, body, sizeof body, &truncated);
         if (len < 0) return;
-        topic[tn] = '\0';
-        const void *msg = body;
-        size_t msg_len = (size_t)len;
-        /* one frame, topic NUL body (net/market_feed.h); two frames from an older exchange */
-        if (!tn && !truncated && !market_frame_split(body, (size_t)len, topic, &msg, &msg_len)) {
-            log_warn("skipped a message from the exchange's market with no topic");
-            continue;
-        }
         if (truncated) {
-            log_warn("skipped a %s message from the exchange larger than %d bytes", tn ? topic : "market",
+            log_warn("skipped a %s message from the exchange larger than %d bytes", topic[0] ? topic : "market",
                      MAX_MARKET_MSG);
             continue;
         }
         if (!strcmp(topic, "REPORT")) {
-            on_report_message(r, msg, msg_len);
+            on_report_message(r, body, (size_t)len);
         } else if (!strncmp(topic, "TICK:", 5) && r->cb.on_tick && wants(r, topic + 5)) {
-            on_tick_message(r, msg, msg_len);
+            on_tick_message(r, body, (size_t)len);
         }
     }
 }

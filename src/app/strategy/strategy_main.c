@@ -117,22 +117,20 @@ static bool submit_states(void *ctx, const state_batch *b) {
 }
 
 static void drain_reports(proc *p) {
-    char topic[16], body[4096];
+    char topic[ZSOCK_TOPIC_MAX], body[4096];
     for (int i = 0; i < DRAIN_REPORTS; i++) {
-        size_t tlen;
         bool truncated;
-        int n = zsock_recv_2(p->reports, topic, sizeof topic, body, sizeof body, &tlen, &truncated);
+        int n = zsock_recv_topic(p->reports, topic, body, sizeof body, &truncated);
         if (n < 0) return;
         if (!truncated) strategy_core_on_report(p->core, body, (size_t)n);
     }
 }
 
 static void drain_acks(proc *p) {
-    char topic[16], body[2048];
+    char topic[ZSOCK_TOPIC_MAX], body[2048];
     for (int i = 0; i < DRAIN_REPORTS; i++) {
-        size_t tlen;
         bool truncated;
-        int n = zsock_recv_2(p->acks, topic, sizeof topic, body, sizeof body, &tlen, &truncated);
+        int n = zsock_recv_topic(p->acks, topic, body, sizeof body, &truncated);
         if (n < 0) return;
         if (!truncated) strategy_core_on_ack(p->core, body, (size_t)n);
     }
