@@ -1,4 +1,5 @@
 /* aftm: one binary, one subcommand per role. */
+#include <malloc.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <stdio.h>
@@ -35,6 +36,14 @@ int main(int argc, char **argv) {
     /* Everything aftm creates (databases, keys, logs, the data directory) is its owner's only:
      * orders, positions and the keys that authenticate the links are nobody else's business. */
     umask(077);
+    /* Keep freed heap memory instead of handing it back at once. SQLite drops a connection's
+     * whole page cache whenever another connection has written the database (the strategy's
+     * writer and the executor share one), and with glibc's default 128 KB trim threshold every
+     * such drop shrank the heap with brk, a TLB shootdown across every core, and the next
+     * transaction faulted the pages back in: 20% of the executor's CPU under a steady flow of
+     * orders. The peak RSS is unchanged; what is kept is reused by the next transaction. */
+    mallopt(M_TRIM_THRESHOLD, 16 << 20);
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
     if (argc < 2) {
         /* no arguments: the interactive menu */
         char name[] = "menu";
