@@ -15,6 +15,9 @@ import time
 from benchkit import aftm_env, report_body
 
 AFTM, SECS, RATES = sys.argv[1], float(sys.argv[2]), [int(r) for r in sys.argv[3:]]
+# The simulated exchange lists 4 products (TX and MTX, two months each) and each random-walk step
+# is a tick of every one: RATE ticks/s in all, as the five-hop floor sends, is RATE / 4 steps/s.
+PRODUCTS = 4
 
 
 def pct(xs, q):
@@ -64,7 +67,8 @@ def one(rate):
     # the default limit of 20 orders a second stops the flow within the first second: off, so the
     # run measures orders all along (each round trip re-arms the conditions at once)
     subprocess.run([AFTM, "risk", "set", "max_orders_per_second", "0"], env=env, capture_output=True, check=True)
-    run = subprocess.Popen([AFTM, "run", "--for", str(SECS), "--seed", "5", "--rate", str(rate), "--rearm", "--quiet"],
+    steps = max(1, rate // PRODUCTS)
+    run = subprocess.Popen([AFTM, "run", "--for", str(SECS), "--seed", "5", "--rate", str(steps), "--rearm", "--quiet"],
                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(SECS * 0.8)
     rss = {name: hwm_kb(pid) for name, pid in children(run.pid).items()}
@@ -104,10 +108,10 @@ print()
 print("`aftm run` with its four processes (exchange, gateway, executor, strategy) on tcp://127.0.0.1,")
 print("10,000 idle conditions plus 4 active ones re-armed after each exit (take-profit and stop-loss 4 points")
 print("away, so they trade all through the run; the limit of orders per second is off), %g s per rate." % SECS)
-print("The rate is")
-print("the random walk's steps per second (`--rate`); each step is a tick of every product the exchange")
-print("lists (TX and MTX, two months: 4), so the strategy takes 4 ticks per step, and the conditions")
-print("watch TXFF5's. Latency is")
+print("The rate is ticks per second in all, as the five-hop floor below sends them: the exchange lists")
+print("%d products (TX and MTX, two months each) and each step of its random walk is a tick of every one," % PRODUCTS)
+print("so `--rate` is a quarter of it (250 steps/s for 1,000 ticks/s); the conditions watch TXFF5's")
+print("ticks. Latency is")
 print("the exchange's accept time of each order minus the `when` of the tick that fired its signal: tick")
 print("out of the exchange → gateway → strategy → executor → gateway → exchange, five hops (the")
 print("two-hop floor above is the reference for two of them). DESIGN.md's bar: p99 < 1 ms at 1,000 ticks/s.")
