@@ -378,6 +378,14 @@ done
 ot=$(get orderpath.rate); ft=$(mean2 "$(get ofloor.tput)" "$(get ofloor2.tput)")
 cat <<EOF
 
+What bounds the latency: the two halves in the system's section split it. Each hop of aftm's path
+costs more than the floor's because the process at its end is doing other work when the order
+arrives (the gateway relays every tick to two subscribers; the exchange makes and publishes the
+ticks and writes its book), and on this kind of VM every wake-up is a few system calls of several
+microseconds each (poll, libzmq's getpid check, the eventfd). And two steps the floor does not
+have stand on the path: the executor's commit before the order leaves (stored before sent), and
+the exchange's matching and order row before it accepts.
+
 Order throughput: a burst of $(num "$(get orderpath.burst)") signals pushed at once into the
 executor (CURVE, as a strategy sends), each stored by the executor before it leaves and accepted
 in the exchange's book on disk; orders/s from the first push to the exchange's accept time of the

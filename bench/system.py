@@ -74,26 +74,32 @@ def one(rate):
     rss = {name: hwm_kb(pid) for name, pid in children(run.pid).items()}
     run.wait(timeout=SECS + 60)
     db = sqlite3.connect(os.path.join(home, "aftm.db"))
-    when = dict(db.execute("SELECT client_order_id, signal_when FROM orders WHERE signal_when > 0"))
+    # created_at: when the executor wrote the order's row (its clock, the same host's)
+    when = {c: (w * 1e6, at * 1e6) for c, w, at in
+            db.execute("SELECT client_order_id, signal_when, created_at FROM orders WHERE signal_when > 0")}
     xdb = sqlite3.connect(os.path.join(home, "exchange.db"))
-    lat = []
+    lat, to_store, to_accept = [], [], []
     for (body,) in xdb.execute("SELECT body FROM reports ORDER BY seq"):
         r = report_body(body)
         cid = r.get("client_order_id")
         if r.get("status") == "accepted" and cid in when:
-            lat.append(r["ts_us"] - when[cid] * 1e6)
+            tick, stored = when[cid]
+            lat.append(r["ts_us"] - tick)
+            to_store.append(stored - tick)
+            to_accept.append(r["ts_us"] - stored)
     subprocess.run(["rm", "-rf", home])
-    return lat, rss
+    return lat, rss, to_store, to_accept
 
 
 def fmt_us(v):
     return "%.0f µs" % v if v < 1000 else "%.2f ms" % (v / 1000)
 
 
-rows, rss_all = [], {}
+rows, rss_all, halves = [], {}, []
 for rate in RATES:
-    lat, rss = one(rate)
+    lat, rss, to_store, to_accept = one(rate)
     rows.append((rate, len(lat), pct(lat, 0.5), pct(lat, 0.99), max(lat) if lat else float("nan")))
+    halves.append((rate, pct(to_store, 0.5), pct(to_store, 0.99), pct(to_accept, 0.5), pct(to_accept, 0.99)))
     if rate == RATES[0]:
         rss_all = rss
 # key/value figures for bench/run.sh (the order path's ratios to its floor)
@@ -130,3 +136,13 @@ print("|---|---|---|")
 for name in ("exchange", "gateway", "executor", "strategy"):
     kb = rss_all.get(name, 0)
     print("| %s | %.1f MB | %s |" % (name, kb / 1024.0, "yes" if 0 < kb < 20 * 1024 else "no"))
+print()
+print("The two halves of that path, split at the moment the executor writes the order's row (its")
+print("`created_at`): tick → stored is the exchange's tick through the gateway and the strategy to")
+print("the executor's insert (three hops); stored → accepted is the executor's commit, the send, the")
+print("gateway and the exchange up to its accept (two hops).")
+print()
+print("| ticks/s | tick → stored p50 | p99 | stored → accepted p50 | p99 |")
+print("|---|---|---|---|---|")
+for rate, s50, s99, a50, a99 in halves:
+    print("| %s | %s | %s | %s | %s |" % ("{:,}".format(rate), fmt_us(s50), fmt_us(s99), fmt_us(a50), fmt_us(a99)))
