@@ -3,7 +3,7 @@
 
 #include <stdint.h>
 
-msgpack_unpack_return wire_check_sizes(const void *data, size_t len) {
+msgpack_unpack_return wire_check_first(const void *data, size_t len, size_t *used) {
     const unsigned char *p = data;
     size_t pos = 0;
     uint64_t pending = 1;
@@ -57,5 +57,8 @@ msgpack_unpack_return wire_check_sizes(const void *data, size_t len) {
         pos += skip;
         if (pending > len - pos) return MSGPACK_UNPACK_CONTINUE;
     }
+    if (used) *used = pos;
     return MSGPACK_UNPACK_SUCCESS;
 }
+
+msgpack_unpack_return wire_check_sizes(const void *data, size_t len) { return wire_check_first(data, len, NULL); }

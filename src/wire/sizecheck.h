@@ -14,4 +14,8 @@
  * msgpack value. */
 msgpack_unpack_return wire_check_sizes(const void *data, size_t len);
 
+/* The same check of the first value in data; on success *used is that value's length in bytes,
+ * where the next value of a stream (values one after another) starts. */
+msgpack_unpack_return wire_check_first(const void *data, size_t len, size_t *used);
+
 #endif

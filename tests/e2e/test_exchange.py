@@ -122,7 +122,9 @@ live = []
 end = time.time() + 5
 while time.time() < end and len(live) < 5:
     if rsub.poll(100):
-        live.append(msgpack.unpackb(rsub.recv().partition(b"\0")[2]))  # REPORT, NUL, msgpack
+        unpacker = msgpack.Unpacker()  # REPORT, NUL, one or more msgpack reports
+        unpacker.feed(rsub.recv().partition(b"\0")[2])
+        live.extend(unpacker)
 check([x["seq"] for x in live] == list(range(1, len(live) + 1)) and len(live) == 5,
       "the gateway published the exchange's reports with their seqs: %s" % [x["seq"] for x in live])
 pos1, rep1 = positions(), reports()

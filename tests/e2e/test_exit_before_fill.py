@@ -48,7 +48,6 @@ class ReportGate:
 
     def _holds(self, frames):
         try:
-            # the gateway publishes each report as one frame: REPORT, a zero byte, the msgpack
             rep = msgpack.unpackb(frames[-1].partition(b"\0")[2])
         except ValueError:
             return False
@@ -57,6 +56,21 @@ class ReportGate:
         coid = rep.get("client_order_id") or ""
         return rep.get("status") == "filled" and any(coid.endswith("-" + s) for s in self.hold)
 
+    @staticmethod
+    def _one_report_each(frames):
+        """A report message holds one or more reports, one after another (REPORT, a zero byte,
+        the msgpack maps): passed on one per message, so that only the held one waits."""
+        topic, sep, body = frames[-1].partition(b"\0")
+        if len(frames) != 1 or topic != b"REPORT" or not sep:
+            return [frames]
+        out, unpacker, start = [], msgpack.Unpacker(), 0
+        unpacker.feed(body)
+        for _ in unpacker:
+            end = unpacker.tell()
+            out.append([b"REPORT\0" + body[start:end]])
+            start = end
+        return out
+
     def _run(self):
         while not self._stop.is_set():
             with self.lock:
@@ -64,8 +78,9 @@ class ReportGate:
                     for f in self.held:
                         self.pub.send_multipart(f)
                     self.held = []
-            if self.sub.poll(20):
-                frames = self.sub.recv_multipart()
+            if not self.sub.poll(20):
+                continue
+            for frames in self._one_report_each(self.sub.recv_multipart()):
                 with self.lock:
                     if not self.released and self._holds(frames):
                         self.held.append(frames)

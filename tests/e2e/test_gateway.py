@@ -149,10 +149,12 @@ def reports_until(rsub, pred, timeout=5.0):
             assert len(frames) == 1, frames  # one frame: the topic, a zero byte, the report
             topic, sep, body = frames[0].partition(b"\0")
             assert topic == b"REPORT" and sep, frames
-            rep = msgpack.unpackb(body)  # reports are published in msgpack, the JSON's fields
-            got.append(rep)
-            if pred(rep):
-                return got
+            unpacker = msgpack.Unpacker()  # one or more reports in msgpack, the JSON's fields
+            unpacker.feed(body)
+            for rep in unpacker:
+                got.append(rep)
+                if pred(rep):
+                    return got
     raise AssertionError("report not seen; got %s" % got)
 
 

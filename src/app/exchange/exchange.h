@@ -36,9 +36,10 @@
  *
  * Market data and reports: a PUB (default: the request port + 10, AFTM_EXCHANGE_MARKET_PORT),
  * one frame each, topic NUL body (net/zsock.h): "TICK:<SYMBOL>" and the tick in msgpack
- * (integer price, volume and ts_us), and "REPORT" and the report with its seq as a msgpack map with
- * broker_json's field names (broker/broker_pack.h): the very bytes kept as the report's row in
- * the report log (encoded once). seq comes from the report log on disk: strictly increasing,
+ * (integer price, volume and ts_us), and "REPORT" and the reports of one commit, each with its seq
+ * as a msgpack map with broker_json's field names (broker/broker_pack.h), one after another
+ * (net/report_batch.h): each the very bytes kept as the report's row in the report log (encoded
+ * once). Reports leave before any tick published after them. seq comes from the report log on disk: strictly increasing,
  * never reused, the same across restarts of the exchange and of its clients. get_reports
  * answers in JSON, as every request but send_order. */
 #ifndef AFTM_EXCHANGE_H

@@ -26,6 +26,7 @@
 #include "net/gw_proto.h"
 #include "net/lifecycle.h"
 #include "net/market_feed.h"
+#include "net/report_batch.h"
 #include "net/router.h"
 #include "net/secure.h"
 #include "net/zsock.h"
@@ -34,7 +35,8 @@
 
 typedef struct {
     void *pub;
-    uint64_t ticks, reports;
+    uint64_t ticks;
+    report_batch reports; /* the reports committed together leave together (net/report_batch.h) */
 } x_io;
 
 /* "TICK:<SYMBOL>" and the tick in the market feed's msgpack (net/market_feed.h). */
@@ -47,6 +49,7 @@ static void publish_tick(void *ctx, const broker_tick *t) {
         log_warn("a tick of %s could not be encoded; not published", t->symbol);
         return;
     }
+    report_batch_flush(&io->reports, io->pub); /* the reports before it, as they happened */
     if (zsock_send_topic(io->pub, topic, body, n)) io->ticks++;
 }
 
@@ -103,11 +106,12 @@ static void serve_batch(void *router, x_batch *b, int max) {
     b->n = 0;
 }
 
-/* "REPORT" and the report's msgpack: the bytes its row in the report log holds. */
+/* The report's msgpack (the bytes its row in the report log holds), sent with the others of its
+ * commit in one "REPORT" message: at the next tick, or once the loop has served what came. */
 static void publish_report(void *ctx, const broker_report *r, const void *body, size_t len) {
     x_io *io = ctx;
-    (void)r;
-    if (zsock_send_topic(io->pub, "REPORT", body, len)) io->reports++;
+    if (!report_batch_add(&io->reports, io->pub, body, len))
+        log_warn("report %llu could not be queued for the market; gateways fetch it by number", (unsigned long long)r->seq);
 }
 
 static void usage(FILE *out) {
@@ -149,8 +153,8 @@ static void usage(FILE *out) {
             "a login on the same connection. send_order is also taken as a msgpack map\n"
             "{\"operation\": \"send_order\", \"id\", \"order\"} with the JSON's field names, and answered\n"
             "in msgpack (the gateway sends its orders so). Execution reports are msgpack maps with\n"
-            "the JSON's field names, on the market PUB and in the report log (get_reports answers in\n"
-            "JSON). Every report has a seq from the report log in exchange.db: strictly increasing\n"
+            "the JSON's field names, on the market PUB (those of one commit in one message, one\n"
+            "after another) and in the report log (get_reports answers in JSON). Every report has a seq from the report log in exchange.db: strictly increasing\n"
             "and kept across restarts, of the exchange and of its gateways. A change of the book is\n"
             "committed before its report or reply leaves.\n\n"
             "A random walk restarted goes on from the last price it had. Orders resting when the\n"
@@ -401,6 +405,7 @@ int cmd_exchange(int argc, char **argv) {
             direct_subs += router_drain_subscriptions(io.pub, "TICK:");
         }
         if (items[0].revents & ZMQ_POLLIN) serve_batch(router, &batch, 256);
+        report_batch_flush(&io.reports, io.pub);
         if (held) {
             int64_t subs = direct_subs + xcore_relayed_subscribers(core);
             if (subs >= o.wait_subs) {
@@ -436,14 +441,16 @@ int cmd_exchange(int argc, char **argv) {
          * arrive: the market does not vanish, it stays at its last prices, and what is open or
          * comes in is matched there, as one more trade at that price would. */
         if (replay_end_logged && !xcore_failed(core)) xcore_match_at_last(core, last_ts_us ? last_ts_us : clock_wall_us());
+        report_batch_flush(&io.reports, io.pub);
     }
+    report_batch_flush(&io.reports, io.pub);
     if (!xcore_failed(core)) {
         xcore_save_prices(core);
         save_feed_position(xs, feed_key, src);
     }
     exit_code = stop && !xcore_failed(core) ? EXIT_OK : EXIT_RUNTIME;
     log_info("exchange stopped: %llu ticks, %llu reports published; report seq %llu", (unsigned long long)io.ticks,
-             (unsigned long long)io.reports, (unsigned long long)xstore_last_seq(xs));
+             (unsigned long long)io.reports.sent, (unsigned long long)xstore_last_seq(xs));
 
 done:
     free(batch.held);
@@ -451,6 +458,7 @@ done:
     xstore_close(xs);
     tick_source_free(src);
     if (router) zmq_close(router);
+    report_batch_free(&io.reports);
     if (io.pub) zmq_close(io.pub);
     if (zctx) zmq_ctx_term(zctx);
     lifecycle_restore();

@@ -22,6 +22,7 @@
 #include "net/lifecycle.h"
 #include "net/link_watch.h"
 #include "net/order_link.h"
+#include "net/report_batch.h"
 #include "net/secure.h"
 #include "net/zsock.h"
 #include "store/checkpointer.h"
@@ -246,13 +247,20 @@ static bool stop_requested(void *ctx) {
     return lifecycle_stopping();
 }
 
-/* Reads what is waiting on one socket (up to a batch) and hands it to the core. */
+static void take_report(void *ctx, const char *report, size_t len) {
+    exc_on_report_message(((proc *)ctx)->core, report, len);
+}
+
+/* Reads what is waiting on one socket (up to a batch: 1024 messages, or reports) and hands it
+ * to the core. */
 static void drain(proc *p, void *sock) {
-    char topic[ZSOCK_TOPIC_MAX], body[8192];
-    for (int i = 0; i < 1024; i++) {
+    static char body[REPORT_MSG_MAX]; /* one thread; a report message holds several */
+    char topic[ZSOCK_TOPIC_MAX];
+    size_t reports = 0;
+    for (int i = 0; i < 1024 && reports < 1024; i++) {
         size_t tlen;
         bool truncated;
-        /* a report is one frame, topic NUL body; a signal or a tick is not split so */
+        /* a report message is one frame, topic NUL body; a signal or a tick is not split so */
         int n = sock == p->reports ? zsock_recv_topic(sock, topic, body, sizeof body, &truncated)
                                    : zsock_recv_2(sock, topic, sizeof topic, body, sizeof body, &tlen, &truncated);
         if (n < 0) break;
@@ -263,9 +271,15 @@ static void drain(proc *p, void *sock) {
         /* signals, and reports, read together are stored together (one commit); signals are
          * sent once it is durable */
         if (i == 0 && sock != p->ticks) exc_begin_batch(p->core);
-        if (sock == p->pull) exc_on_signal_message(p->core, body, (size_t)n);
-        else if (sock == p->reports) exc_on_report_message(p->core, body, (size_t)n);
-        else exc_on_tick_message(p->core, body, (size_t)n);
+        if (sock == p->pull) {
+            exc_on_signal_message(p->core, body, (size_t)n);
+        } else if (sock == p->reports) {
+            bool bad;
+            reports += report_batch_each(body, (size_t)n, take_report, p, &bad);
+            if (bad) log_warn("skipped the end of a report message that is not msgpack");
+        } else {
+            exc_on_tick_message(p->core, body, (size_t)n);
+        }
     }
     if (sock != p->ticks) exc_end_batch(p->core);
 }
@@ -288,7 +302,7 @@ static bool open_sockets(proc *p, const endpoints *ep, int timeout_ms) {
         log_error("%s", err);
         return false;
     }
-    zmq_setsockopt(p->reports, ZMQ_SUBSCRIBE, "REPORT", 6);
+    zmq_setsockopt(p->reports, ZMQ_SUBSCRIBE, REPORT_TOPIC, strlen(REPORT_TOPIC));
     zmq_setsockopt(p->ticks, ZMQ_SUBSCRIBE, "TICK", 4);
     if (!(p->report_watch = link_watch_new(p->zctx, p->reports, ep->report, "report", err, sizeof err)) ||
         !(p->tick_watch = link_watch_new(p->zctx, p->ticks, ep->tick, "tick", err, sizeof err))) {

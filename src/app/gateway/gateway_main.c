@@ -30,6 +30,7 @@
 #include "net/lifecycle.h"
 #include "net/gw_pack.h"
 #include "net/order_guard.h"
+#include "net/report_batch.h"
 #include "net/router.h"
 #include "net/secure.h"
 #include "net/zsock.h"
@@ -48,7 +49,8 @@ typedef struct {
     void *router; /* the order port, for answers given later */
     gw_waiting *waiting;
     size_t nwaiting, capwaiting;
-    uint64_t ticks, reports;
+    uint64_t ticks;
+    report_batch reports; /* the reports of one turn of the loop leave together (net/report_batch.h) */
 } gw_io;
 
 /* The simulator's feed, held back until enough subscribers have connected to the tick port
@@ -87,9 +89,11 @@ static void publish_tick(void *ctx, const broker_tick *t) {
     io->ticks++;
 }
 
+/* Queued, and sent with the others of this turn of the loop before it waits again. */
 static void publish_report(void *ctx, const char *body, size_t len) {
     gw_io *io = ctx;
-    if (zsock_send_topic(io->report_pub, "REPORT", body, len)) io->reports++;
+    if (!report_batch_add(&io->reports, io->report_pub, body, len))
+        log_warn("a report could not be queued on the report port; readers fetch it by number");
 }
 
 /* A deferred answer (gateway.h's sinks.reply) goes back to whoever asked. */
@@ -531,6 +535,7 @@ static bool run_loop(gw_proc *p) {
         void *bsocks[4];
         size_t nb = broker_poll_sockets(&p->b, bsocks, 4);
         for (size_t k = 0; k < nb; k++) items[nitems++] = (zmq_pollitem_t){bsocks[k], 0, ZMQ_POLLIN, 0};
+        report_batch_flush(&p->io.reports, p->io.report_pub);
         if (zmq_poll(items, nitems, timeout) < 0) {
             if (zmq_errno() == EINTR) continue;
             log_error("poll failed: %s", zmq_strerror(zmq_errno()));
@@ -566,6 +571,8 @@ static int finish(gw_proc *p) {
     if (p->b.ops && broker_is_connected(&p->b)) broker_logout(&p->b);
     if (p->router) zmq_close(p->router);
     if (p->io.tick_pub) zmq_close(p->io.tick_pub);
+    if (p->io.report_pub) report_batch_flush(&p->io.reports, p->io.report_pub);
+    report_batch_free(&p->io.reports);
     if (p->io.report_pub) zmq_close(p->io.report_pub);
     broker_destroy(&p->b); /* before the context: the remote adapter's sockets live in it */
     if (p->zctx) zmq_ctx_term(p->zctx);
@@ -621,7 +628,8 @@ int cmd_gateway(int argc, char **argv) {
     if (!start_session(p)) return finish(p);
     log_ready(p);
     p->exit_code = run_loop(p) ? EXIT_OK : EXIT_RUNTIME;
+    report_batch_flush(&p->io.reports, p->io.report_pub);
     log_info("gateway stopped: %llu ticks published, %llu orders, %llu reports", (unsigned long long)p->io.ticks,
-             (unsigned long long)gateway_core_orders(p->core), (unsigned long long)p->io.reports);
+             (unsigned long long)gateway_core_orders(p->core), (unsigned long long)p->io.reports.sent);
     return finish(p);
 }

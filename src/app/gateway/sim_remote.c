@@ -17,6 +17,7 @@
 #include "net/gw_proto.h"
 #include "net/market_feed.h"
 #include "net/secure.h"
+#include "net/report_batch.h"
 #include "net/zsock.h"
 
 #define MAX_SUBS 32
@@ -24,7 +25,7 @@
 #define SUB_DRAIN_MAX 4096
 #define CATCH_UP_PAGE 1000
 #define MAX_REPLY (64 << 20)
-#define MAX_MARKET_MSG 65536 /* a tick or one execution report */
+#define MAX_MARKET_MSG 65536 /* a tick, or one message of execution reports (net/report_batch.h) */
 
 typedef enum { ASYNC_NONE = 0, ASYNC_HEARTBEAT, ASYNC_LOGIN, ASYNC_NOTE } async_kind;
 
@@ -366,8 +367,10 @@ static bool catch_up(remote *r, uint64_t upto) {
     return ok;
 }
 
-/* A "REPORT" from the market PUB: a msgpack map (JSON from an exchange that publishes so). */
-static void on_report_message(remote *r, const char *body, size_t len) {
+/* One report of a "REPORT" message from the market PUB: a msgpack map (JSON from an exchange
+ * that publishes so). */
+static void take_report(void *ctx, const char *body, size_t len) {
+    remote *r = ctx;
     broker_report rep;
     bool ok;
     if (mp_is_map(body, len)) {
@@ -984,8 +987,10 @@ static void drain_sub(remote *r) {
                      MAX_MARKET_MSG);
             continue;
         }
-        if (!strcmp(topic, "REPORT")) {
-            on_report_message(r, body, (size_t)len);
+        if (!strcmp(topic, REPORT_TOPIC)) {
+            bool bad;
+            report_batch_each(body, (size_t)len, take_report, r, &bad);
+            if (bad) log_warn("skipped the end of a report message from the exchange that is not msgpack");
         } else if (!strncmp(topic, "TICK:", 5) && r->cb.on_tick && wants(r, topic + 5)) {
             on_tick_message(r, body, (size_t)len);
         }
@@ -1129,7 +1134,7 @@ bool sim_remote_new(const sim_remote_config *cfg, broker *out, char *err, size_t
     /* "TICK", not "TICK:": a relay's subscription is not counted as a subscriber of the market
      * (exchange --wait-subscribers); feed_subscribers tells the exchange its own instead */
     zmq_setsockopt(r->sub, ZMQ_SUBSCRIBE, "TICK", 4);
-    zmq_setsockopt(r->sub, ZMQ_SUBSCRIBE, "REPORT", 6);
+    zmq_setsockopt(r->sub, ZMQ_SUBSCRIBE, REPORT_TOPIC, strlen(REPORT_TOPIC));
     if (!zsock_connect_to(r->zctx, r->sub, r->market, ROLE_EXCHANGE, err, errlen)) {
         rm_destroy(r);
         return false;

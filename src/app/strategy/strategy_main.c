@@ -17,6 +17,7 @@
 #include "core/exit_codes.h"
 #include "core/log.h"
 #include "net/lifecycle.h"
+#include "net/report_batch.h"
 #include "net/secure.h"
 #include "net/signal_ack.h"
 #include "net/zsock.h"
@@ -116,13 +117,20 @@ static bool submit_states(void *ctx, const state_batch *b) {
     return state_writer_submit(p->writer, b);
 }
 
+static void take_report(void *ctx, const char *report, size_t len) {
+    strategy_core_on_report(((proc *)ctx)->core, report, len);
+}
+
+/* Each message holds one or more reports (net/report_batch.h). */
 static void drain_reports(proc *p) {
-    char topic[ZSOCK_TOPIC_MAX], body[4096];
+    static char body[REPORT_MSG_MAX]; /* one thread */
+    char topic[ZSOCK_TOPIC_MAX];
     for (int i = 0; i < DRAIN_REPORTS; i++) {
-        bool truncated;
+        bool truncated, bad;
         int n = zsock_recv_topic(p->reports, topic, body, sizeof body, &truncated);
         if (n < 0) return;
-        if (!truncated) strategy_core_on_report(p->core, body, (size_t)n);
+        if (truncated) continue;
+        report_batch_each(body, (size_t)n, take_report, p, &bad);
     }
 }
 
@@ -193,7 +201,7 @@ static bool proc_open(proc *p, const char *home_flag, const endpoints *ep, const
             log_error("%s", err);
             return false;
         }
-        zmq_setsockopt(p->reports, ZMQ_SUBSCRIBE, "REPORT", 6);
+        zmq_setsockopt(p->reports, ZMQ_SUBSCRIBE, REPORT_TOPIC, strlen(REPORT_TOPIC));
         /* the executor's acknowledgements: the outbox empties even when its database is not ours */
         if (!(p->acks = zsock_new(p->zctx, ZMQ_SUB, err, sizeof err)) ||
             !zsock_connect_to(p->zctx, p->acks, ep->ack, ROLE_EXECUTOR, err, sizeof err)) {
