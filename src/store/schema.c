@@ -200,6 +200,11 @@ static const char *const MIGRATIONS[] = {
     "  UPDATE conditions SET rev = (SELECT n FROM condition_revision WHERE id = 1) WHERE id = NEW.id; "
     "END;"
     "CREATE INDEX conditions_rev ON conditions(rev);",
+    /* 15: the orders that are not terminal, oldest first, through a partial index that holds
+     * only them (a page or two): the index on status held every order of the day, and each
+     * change of an order's status moved its entry in that tree */
+    "DROP INDEX IF EXISTS orders_status;"
+    "CREATE INDEX orders_open ON orders(created_at) WHERE status IN ('new','sent','accepted','partially_filled');",
 };
 
 int schema_version_latest(void) { return (int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]); }

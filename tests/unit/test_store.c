@@ -349,20 +349,26 @@ static void query_plan(sqlite3 *db, const char *sql, char *out, size_t cap) {
 static void test_order_path_reads_use_their_indexes(void **state) {
     fixture *f = *state;
     /* the stores' own prepared statements, found by what they read */
-    const char *held = NULL, *changed = NULL;
+    const char *held = NULL, *changed = NULL, *open = NULL;
     for (sqlite3_stmt *st = sqlite3_next_stmt(f->db, NULL); st; st = sqlite3_next_stmt(f->db, st)) {
         const char *sql = sqlite3_sql(st);
         if (strstr(sql, "exit_done=0")) held = sql;
         if (strstr(sql, "WHERE rev > ?1")) changed = sql;
+        if (strstr(sql, "ORDER BY created_at") && strstr(sql, "status IN")) open = sql;
     }
     assert_non_null(held);
     assert_non_null(changed);
+    assert_non_null(open);
     char plan[1024];
     query_plan(f->db, held, plan, sizeof plan);
     assert_non_null(strstr(plan, "orders_held_entries"));
     assert_null(strstr(plan, "SCAN e"));
     query_plan(f->db, changed, plan, sizeof plan);
     assert_non_null(strstr(plan, "conditions_rev"));
+    /* the open orders through the partial index of them, already in order (no sort of the day) */
+    query_plan(f->db, open, plan, sizeof plan);
+    assert_non_null(strstr(plan, "orders_open"));
+    assert_null(strstr(plan, "TEMP B-TREE"));
 }
 
 static void test_reopen_keeps_everything(void **state) {
