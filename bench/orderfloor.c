@@ -2,7 +2,7 @@
  * the same socket types, CURVE on every link and messages of the same size, and no logic or disk:
  *
  *   ticks PUB -> [strategy relay] SUB, every 10th tick fires 4 signals -> PUSH
- *             -> [executor relay] PULL -> DEALER (key frame + send_order JSON)
+ *             -> [executor relay] PULL -> DEALER ([key][send_order JSON], as aftm's order link)
  *             -> [gateway relay] ROUTER -> DEALER (the exchange's JSON) -> [exchange] ROUTER
  *
  * and back the same way with each answer (the exchange and the gateway answer every order).
@@ -128,8 +128,8 @@ static int node_executor(const char *sig_ep, const char *order_ep) {
                              "\"time_in_force\":\"IOC\",\"client_order_id\":\"%s\"}}",
                              m.u.signal.commodity_id, m.u.signal.side == WIRE_BUY ? "buy" : "sell", m.u.signal.when,
                              coid);
+            /* [key][body], as aftm's order link sends it (no empty delimiter) */
             zmq_send(dealer, coid, strlen(coid), ZMQ_SNDMORE);
-            zmq_send(dealer, "", 0, ZMQ_SNDMORE);
             zmq_send(dealer, req, (size_t)n, 0);
         }
     }
@@ -143,23 +143,23 @@ static int node_gateway(const char *order_ep, const char *xch_ep) {
     zmq_pollitem_t it[2] = {{router, 0, ZMQ_POLLIN, 0}, {dealer, 0, ZMQ_POLLIN, 0}};
     /* envelopes waiting for their answer, by request id */
     enum { SLOTS = 1 << 16 };
-    static char env[SLOTS][3][64];
-    static size_t envlen[SLOTS][3];
+    static char env[SLOTS][2][64];
+    static size_t envlen[SLOTS][2];
     uint64_t next = 0;
     char out[1400];
     for (;;) {
         if (zmq_poll(it, 2, -1) < 0) break;
         if (it[0].revents & ZMQ_POLLIN) {
-            zmq_msg_t f[4];
-            int n = recv_frames(router, f, 4);
-            if (n == 4) {
+            zmq_msg_t f[3];
+            int n = recv_frames(router, f, 3);
+            if (n == 3) { /* [identity][key][body] */
                 uint64_t id = next++;
-                for (int i = 0; i < 3; i++) {
+                for (int i = 0; i < 2; i++) {
                     envlen[id % SLOTS][i] = zmq_msg_size(&f[i]) < 64 ? zmq_msg_size(&f[i]) : 64;
                     memcpy(env[id % SLOTS][i], zmq_msg_data(&f[i]), envlen[id % SLOTS][i]);
                 }
                 int len = snprintf(out, sizeof out, "{\"operation\":\"send_order\",\"id\":%llu,\"parameters\":%.*s}",
-                                   (unsigned long long)id, (int)zmq_msg_size(&f[3]), (char *)zmq_msg_data(&f[3]));
+                                   (unsigned long long)id, (int)zmq_msg_size(&f[2]), (char *)zmq_msg_data(&f[2]));
                 zmq_send(dealer, out, (size_t)len, 0);
             }
             for (int i = 0; i < n; i++) zmq_msg_close(&f[i]);
@@ -172,7 +172,7 @@ static int node_gateway(const char *order_ep, const char *xch_ep) {
             unsigned long long id = 0;
             const char *p = strstr(ans, "\"id\":");
             if (!p || sscanf(p + 5, "%llu", &id) != 1) continue;
-            for (int i = 0; i < 3; i++) zmq_send(router, env[id % SLOTS][i], envlen[id % SLOTS][i], ZMQ_SNDMORE);
+            for (int i = 0; i < 2; i++) zmq_send(router, env[id % SLOTS][i], envlen[id % SLOTS][i], ZMQ_SNDMORE);
             zmq_send(router, ans, (size_t)n, 0);
         }
     }
