@@ -154,9 +154,10 @@ static void usage(FILE *out) {
             "{\"operation\": \"send_order\", \"id\", \"order\"} with the JSON's field names, and answered\n"
             "in msgpack (the gateway sends its orders so). Execution reports are msgpack maps with\n"
             "the JSON's field names, on the market PUB (those of one commit in one message, one\n"
-            "after another) and in the report log (get_reports answers in JSON). Every report has a seq from the report log in exchange.db: strictly increasing\n"
-            "and kept across restarts, of the exchange and of its gateways. A change of the book is\n"
-            "committed before its report or reply leaves.\n\n"
+            "after another) and in the report log (get_reports answers in JSON). Every report has\n"
+            "a seq from the report log in exchange.db: strictly increasing and kept across\n"
+            "restarts, of the exchange and of its gateways. A change of the book is committed\n"
+            "before its report or reply leaves.\n\n"
             "A random walk restarted goes on from the last price it had. Orders resting when the\n"
             "exchange stopped rest again after its restart. Clients log in as %s (password\n"
             "%s); order accounts SIM-0001 and SIM-0002. SIGINT/SIGTERM stop it.\n",
