@@ -17,30 +17,17 @@
 #include "net/report_batch.h"
 #include "net/zsock.h"
 #include "wire/sizecheck.h"
+#include "testkit.h"
 
-typedef struct {
-    void *ctx, *pub, *sub;
-} fixture;
+typedef tk_pubsub fixture;
 
 static int setup(void **state) {
-    fixture *f = calloc(1, sizeof *f);
-    f->ctx = zmq_ctx_new();
-    f->pub = zmq_socket(f->ctx, ZMQ_PUB);
-    f->sub = zmq_socket(f->ctx, ZMQ_SUB);
-    assert_int_equal(zmq_bind(f->pub, "inproc://reports"), 0);
-    assert_int_equal(zmq_connect(f->sub, "inproc://reports"), 0);
-    zmq_setsockopt(f->sub, ZMQ_SUBSCRIBE, REPORT_TOPIC, strlen(REPORT_TOPIC));
-    usleep(50 * 1000); /* the subscription reaches the PUB */
-    *state = f;
+    *state = tk_pubsub_open("inproc://reports", (const char *[]){REPORT_TOPIC, NULL});
     return 0;
 }
 
 static int teardown(void **state) {
-    fixture *f = *state;
-    zmq_close(f->sub);
-    zmq_close(f->pub);
-    zmq_ctx_term(f->ctx);
-    free(f);
+    tk_pubsub_close(*state);
     return 0;
 }
 
@@ -79,8 +66,7 @@ static void collect(void *ctx, const char *r, size_t len) {
 
 /* The next message's body, waiting up to a second; -1 when none came. */
 static int next_body(fixture *f, char *body, size_t cap) {
-    zmq_pollitem_t it = {f->sub, 0, ZMQ_POLLIN, 0};
-    if (zmq_poll(&it, 1, 1000) != 1) return -1;
+    if (!tk_pubsub_wait(f, 1000)) return -1;
     char topic[ZSOCK_TOPIC_MAX];
     bool truncated;
     int n = zsock_recv_topic(f->sub, topic, body, cap, &truncated);
@@ -100,8 +86,7 @@ static void test_reports_added_leave_together_at_flush(void **state) {
         assert_true(report_batch_add(&b, f->pub, r[i], rn[i]));
     }
     static char body[REPORT_MSG_MAX];
-    zmq_pollitem_t it = {f->sub, 0, ZMQ_POLLIN, 0};
-    assert_int_equal(zmq_poll(&it, 1, 100), 0); /* nothing leaves before the flush */
+    assert_false(tk_pubsub_wait(f, 100)); /* nothing leaves before the flush */
     assert_true(report_batch_flush(&b, f->pub));
     assert_int_equal(b.sent, 3);
     int n = next_body(f, body, sizeof body);
@@ -115,7 +100,7 @@ static void test_reports_added_leave_together_at_flush(void **state) {
         assert_memory_equal(s.items[i], r[i], rn[i]);
     }
     assert_true(report_batch_flush(&b, f->pub)); /* nothing waits: nothing is sent */
-    assert_int_equal(zmq_poll(&it, 1, 100), 0);
+    assert_false(tk_pubsub_wait(f, 100));
     report_batch_free(&b);
 }
 

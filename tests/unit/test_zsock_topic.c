@@ -14,38 +14,23 @@
 #include <cmocka.h>
 
 #include "net/zsock.h"
+#include "testkit.h"
 
-typedef struct {
-    void *ctx, *pub, *sub;
-} fixture;
+typedef tk_pubsub fixture;
 
 static int setup(void **state) {
-    fixture *f = calloc(1, sizeof *f);
-    f->ctx = zmq_ctx_new();
-    f->pub = zmq_socket(f->ctx, ZMQ_PUB);
-    f->sub = zmq_socket(f->ctx, ZMQ_SUB);
-    assert_int_equal(zmq_bind(f->pub, "inproc://topics"), 0);
-    assert_int_equal(zmq_connect(f->sub, "inproc://topics"), 0);
-    zmq_setsockopt(f->sub, ZMQ_SUBSCRIBE, "REPORT", 6);
-    zmq_setsockopt(f->sub, ZMQ_SUBSCRIBE, "TICK:TXF", 8);
-    usleep(50 * 1000); /* the subscriptions reach the PUB */
-    *state = f;
+    *state = tk_pubsub_open("inproc://topics", (const char *[]){"REPORT", "TICK:TXF", NULL});
     return 0;
 }
 
 static int teardown(void **state) {
-    fixture *f = *state;
-    zmq_close(f->sub);
-    zmq_close(f->pub);
-    zmq_ctx_term(f->ctx);
-    free(f);
+    tk_pubsub_close(*state);
     return 0;
 }
 
 /* The next message, waiting up to a second. */
 static int recv_topic(fixture *f, char *topic, char *body, size_t cap, bool *truncated) {
-    zmq_pollitem_t it = {f->sub, 0, ZMQ_POLLIN, 0};
-    if (zmq_poll(&it, 1, 1000) != 1) return -1;
+    if (!tk_pubsub_wait(f, 1000)) return -1;
     return zsock_recv_topic(f->sub, topic, body, cap, truncated);
 }
 

@@ -1,6 +1,6 @@
 /* Shared fixtures of the unit tests: a temporary data directory (removed with everything in it),
- * the aftm database opened in it, and a capture of what a broker or a core publishes (reports,
- * ticks, connection states). Header-only, so each test binary stays one file plus libaftm.
+ * the aftm database opened in it, a capture of what a broker or a core publishes (reports,
+ * ticks, connection states), and a PUB joined to a SUB over inproc. Header-only, so each test binary stays one file plus libaftm.
  * Include it after <cmocka.h>. */
 #ifndef AFTM_TESTKIT_H
 #define AFTM_TESTKIT_H
@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <stdbool.h>
+#include <zmq.h>
 
 #include "broker/broker.h"
 #include "store/db.h"
@@ -101,6 +102,39 @@ static inline broker_callbacks tk_callbacks(tk_events *e) {
     broker_callbacks cb = {.ctx = e, .on_tick = tk_on_tick, .on_report = tk_on_report,
                            .on_connection = tk_on_connection};
     return cb;
+}
+
+/* ---- a PUB and a SUB joined over inproc ------------------------------------------------- */
+
+typedef struct {
+    void *ctx, *pub, *sub;
+} tk_pubsub;
+
+/* The SUB subscribed to each of topics (NULL-terminated), the subscriptions already at the PUB. */
+static inline tk_pubsub *tk_pubsub_open(const char *endpoint, const char *const *topics) {
+    tk_pubsub *p = calloc(1, sizeof *p);
+    assert_non_null(p);
+    p->ctx = zmq_ctx_new();
+    p->pub = zmq_socket(p->ctx, ZMQ_PUB);
+    p->sub = zmq_socket(p->ctx, ZMQ_SUB);
+    assert_int_equal(zmq_bind(p->pub, endpoint), 0);
+    assert_int_equal(zmq_connect(p->sub, endpoint), 0);
+    for (; *topics; topics++) zmq_setsockopt(p->sub, ZMQ_SUBSCRIBE, *topics, strlen(*topics));
+    usleep(50 * 1000); /* the subscriptions reach the PUB */
+    return p;
+}
+
+static inline void tk_pubsub_close(tk_pubsub *p) {
+    zmq_close(p->sub);
+    zmq_close(p->pub);
+    zmq_ctx_term(p->ctx);
+    free(p);
+}
+
+/* Whether a message is waiting on the SUB within ms. */
+static inline bool tk_pubsub_wait(tk_pubsub *p, int ms) {
+    zmq_pollitem_t it = {p->sub, 0, ZMQ_POLLIN, 0};
+    return zmq_poll(&it, 1, ms) == 1;
 }
 
 #endif
