@@ -1,11 +1,14 @@
 /* The order path's bare floor: the same five hops as aftm's tick -> order at the exchange, with
  * the same socket types, CURVE on every link and messages of the same size, and no logic or disk:
  *
- *   ticks PUB -> [strategy relay] SUB, every 10th tick fires 4 signals -> PUSH
+ *   ticks PUB -> [gateway relay] SUB, each tick decoded and published again -> PUB
+ *             -> [strategy relay] SUB, every 10th tick fires 4 signals -> PUSH
  *             -> [executor relay] PULL -> DEALER ([key][send_order JSON], as aftm's order link)
  *             -> [gateway relay] ROUTER -> DEALER (the exchange's JSON) -> [exchange] ROUTER
  *
- * and back the same way with each answer (the exchange and the gateway answer every order).
+ * and back the same way with each answer (the exchange and the gateway answer every order). As in
+ * aftm, one gateway process relays both the ticks and the orders, and the executor relay is
+ * subscribed to the ticks too (aftm's executor marks its positions with them).
  * 1. Latency: receipt at the exchange node - the tick's `when`, at 1,000 and 10,000 ticks/s.
  * 2. Throughput of the last three hops (PUSH -> executor relay -> gateway relay -> exchange):
  *    a burst of N signals pushed at once, orders/s from the first push to the last receipt,
@@ -59,17 +62,23 @@ static int recv_frames(void *s, zmq_msg_t *f, int cap) {
     return n;
 }
 
+/* One tick off a SUB, [topic][body]; the body's length, or -1. */
+static int recv_tick(void *sub, char *body, size_t cap, int flags) {
+    char topic[16];
+    int tl = zmq_recv(sub, topic, sizeof topic, flags);
+    return tl >= 0 ? zmq_recv(sub, body, cap, 0) : -1;
+}
+
 /* strategy relay: ticks in, FAN_OUT signals out on every FIRE_EVERY-th tick */
 static int node_strategy(const char *tick_ep, const char *sig_ep) {
     void *ctx = zmq_ctx_new();
     void *sub = curve_socket(ctx, ZMQ_SUB, tick_ep, false), *push = curve_socket(ctx, ZMQ_PUSH, sig_ep, false);
     wire_decoder dec;
     wire_decoder_init(&dec);
-    char topic[16], body[2048], out[WIRE_BUF_MAX];
+    char body[2048], out[WIRE_BUF_MAX];
     uint64_t ticks = 0, sigs = 0;
     for (;;) {
-        int tl = zmq_recv(sub, topic, sizeof topic, 0);
-        int bl = tl >= 0 ? zmq_recv(sub, body, sizeof body, 0) : -1;
+        int bl = recv_tick(sub, body, sizeof body, 0);
         if (bl < 0) break;
         wire_msg m;
         if (wire_decode(&dec, body, (size_t)bl, &m) != WIRE_TICK) continue;
@@ -91,16 +100,18 @@ static int node_strategy(const char *tick_ep, const char *sig_ep) {
     return 0;
 }
 
-/* executor relay: a signal in, a send_order out on a DEALER keyed by client order id */
-static int node_executor(const char *sig_ep, const char *order_ep) {
+/* executor relay: a signal in, a send_order out on a DEALER keyed by client order id; the
+ * gateway's ticks read and decoded on the side */
+static int node_executor(const char *sig_ep, const char *order_ep, const char *tick_ep) {
     void *ctx = zmq_ctx_new();
     void *pull = curve_socket(ctx, ZMQ_PULL, sig_ep, true), *dealer = curve_socket(ctx, ZMQ_DEALER, order_ep, false);
+    void *ticks = curve_socket(ctx, ZMQ_SUB, tick_ep, false);
     wire_decoder dec;
     wire_decoder_init(&dec);
     char body[2048], req[1024], coid[128];
-    zmq_pollitem_t it[2] = {{pull, 0, ZMQ_POLLIN, 0}, {dealer, 0, ZMQ_POLLIN, 0}};
+    zmq_pollitem_t it[3] = {{pull, 0, ZMQ_POLLIN, 0}, {dealer, 0, ZMQ_POLLIN, 0}, {ticks, 0, ZMQ_POLLIN, 0}};
     for (;;) {
-        if (zmq_poll(it, 2, -1) < 0) break;
+        if (zmq_poll(it, 3, -1) < 0) break;
         for (;;) { /* answers: read and dropped */
             zmq_msg_t m;
             zmq_msg_init(&m);
@@ -132,15 +143,25 @@ static int node_executor(const char *sig_ep, const char *order_ep) {
             zmq_send(dealer, coid, strlen(coid), ZMQ_SNDMORE);
             zmq_send(dealer, req, (size_t)n, 0);
         }
+        for (;;) {
+            int bl = recv_tick(ticks, body, sizeof body, ZMQ_DONTWAIT);
+            if (bl < 0) break;
+            wire_msg m;
+            wire_decode(&dec, body, (size_t)bl, &m);
+        }
     }
     return 0;
 }
 
-/* gateway relay: a request in on the ROUTER, forwarded on a DEALER; the answer back */
-static int node_gateway(const char *order_ep, const char *xch_ep) {
+/* gateway relay: the market's ticks decoded and published again; a request in on the ROUTER,
+ * forwarded on a DEALER; the answer back */
+static int node_gateway(const char *order_ep, const char *xch_ep, const char *market_ep, const char *tick_ep) {
     void *ctx = zmq_ctx_new();
     void *router = curve_socket(ctx, ZMQ_ROUTER, order_ep, true), *dealer = curve_socket(ctx, ZMQ_DEALER, xch_ep, false);
-    zmq_pollitem_t it[2] = {{router, 0, ZMQ_POLLIN, 0}, {dealer, 0, ZMQ_POLLIN, 0}};
+    void *market = curve_socket(ctx, ZMQ_SUB, market_ep, false), *pub = curve_socket(ctx, ZMQ_PUB, tick_ep, true);
+    zmq_pollitem_t it[3] = {{router, 0, ZMQ_POLLIN, 0}, {dealer, 0, ZMQ_POLLIN, 0}, {market, 0, ZMQ_POLLIN, 0}};
+    wire_decoder dec;
+    wire_decoder_init(&dec);
     /* envelopes waiting for their answer, by request id */
     enum { SLOTS = 1 << 16 };
     static char env[SLOTS][2][64];
@@ -148,7 +169,17 @@ static int node_gateway(const char *order_ep, const char *xch_ep) {
     uint64_t next = 0;
     char out[1400];
     for (;;) {
-        if (zmq_poll(it, 2, -1) < 0) break;
+        if (zmq_poll(it, 3, -1) < 0) break;
+        if (it[2].revents & ZMQ_POLLIN)
+            for (;;) {
+                char body[2048], again[WIRE_BUF_MAX];
+                int bl = recv_tick(market, body, sizeof body, ZMQ_DONTWAIT);
+                if (bl < 0) break;
+                wire_msg m;
+                if (wire_decode(&dec, body, (size_t)bl, &m) != WIRE_TICK) continue;
+                size_t n = wire_encode_tick(&m.u.tick, again, sizeof again);
+                zb_send2(pub, "TICK", again, n);
+            }
         if (it[0].revents & ZMQ_POLLIN) {
             zmq_msg_t f[3];
             int n = recv_frames(router, f, 3);
@@ -243,7 +274,7 @@ static void *reader_main(void *arg) {
 }
 
 typedef struct {
-    char tick[64], sig[64], order[64], xch[64];
+    char tick[64], gwtick[64], sig[64], order[64], xch[64];
     pid_t pid[4];
     lat_reader rd;
 } chain;
@@ -251,15 +282,16 @@ typedef struct {
 static pid_t fork_node(int which, chain *c, int fd) {
     pid_t pid = fork();
     if (pid != 0) return pid;
-    int rc = which == 0 ? node_strategy(c->tick, c->sig)
-             : which == 1 ? node_executor(c->sig, c->order)
-             : which == 2 ? node_gateway(c->order, c->xch)
+    int rc = which == 0 ? node_strategy(c->gwtick, c->sig)
+             : which == 1 ? node_executor(c->sig, c->order, c->gwtick)
+             : which == 2 ? node_gateway(c->order, c->xch, c->tick, c->gwtick)
                           : node_exchange(c->xch, fd);
     _exit(rc);
 }
 
 static void chain_start(chain *c) {
     snprintf(c->tick, sizeof c->tick, "tcp://127.0.0.1:%d", zb_free_port());
+    snprintf(c->gwtick, sizeof c->gwtick, "tcp://127.0.0.1:%d", zb_free_port());
     snprintf(c->sig, sizeof c->sig, "tcp://127.0.0.1:%d", zb_free_port());
     snprintf(c->order, sizeof c->order, "tcp://127.0.0.1:%d", zb_free_port());
     snprintf(c->xch, sizeof c->xch, "tcp://127.0.0.1:%d", zb_free_port());

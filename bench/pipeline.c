@@ -424,9 +424,18 @@ static void session_close(session *s, bool keep_home) {
 
 static bool g_broken; /* the strategy could not be restarted: stop this search */
 
+static double g_cpu_per_tick; /* CPU µs per tick of the last trial's receiving process */
+
+/* µs of CPU per tick between two readings of zb_proc_cpu_us; -1 if either is unknown. */
+static double cpu_per_tick(int64_t before, int64_t after, double ticks) {
+    return before < 0 || after < 0 || ticks <= 0 ? -1 : (double)(after - before) / ticks;
+}
+
 static bool trial(session *s, double rate, double secs) {
     if (g_broken) return false;
+    int64_t cpu0 = zb_proc_cpu_us(s->sp.pid);
     run_result r = run_ticks(s, rate, (uint64_t)(rate * secs));
+    g_cpu_per_tick = cpu_per_tick(cpu0, zb_proc_cpu_us(s->sp.pid), (double)r.sent);
     printf("  %6d conditions %8.0f ticks/s: %llu ticks, signals %llu of %llu, %llu tick(s) with other signals than "
            "predicted, drained %+.1f ms, publisher %.0f/s: %s\n",
            s->sp.nconds, rate, (unsigned long long)r.sent, (unsigned long long)r.received,
@@ -440,6 +449,27 @@ static bool trial(session *s, double rate, double secs) {
     return r.pass;
 }
 
+static bool floor_trial(session *s, double rate, double secs, const char *label) {
+    int64_t cpu0 = zb_proc_cpu_us(s->fsub.pid);
+    bool ok = zb_floor_sub_trial(&s->fsub, rate, secs, label);
+    g_cpu_per_tick = cpu_per_tick(cpu0, zb_proc_cpu_us(s->fsub.pid), rate * secs);
+    return ok;
+}
+
+/* What bounds the rate: the CPU each receiver spends per tick (all its threads: ZeroMQ's I/O
+ * thread, the loop, and for aftm the signals it sends and its database writer), both at the
+ * same rate, aftm's maximum, one trial each. */
+static void cpu_at(session *s, double rate, double secs, double *aftm_us, double *floor_us) {
+    *aftm_us = *floor_us = -1;
+    if (rate <= 0 || g_broken) return;
+    floor_trial(s, rate, secs, "  floor, CPU per tick");
+    *floor_us = g_cpu_per_tick;
+    trial(s, rate, secs);
+    *aftm_us = g_cpu_per_tick;
+    printf("  CPU per tick at %.0f ticks/s: aftm strategy %.2f us, floor subscriber %.2f us\n", rate, *aftm_us,
+           *floor_us);
+}
+
 /* The aftm search and the floor search advance in turns, one trial each. */
 static void paired_search(session *s, double secs, double *aftm_max, double *floor_max) {
     zb_search a, f;
@@ -449,7 +479,7 @@ static void paired_search(session *s, double secs, double *aftm_max, double *flo
     char label[32];
     snprintf(label, sizeof label, "  floor, %5d conditions' turn", s->sp.nconds);
     while ((zb_search_next(&a) > 0 || zb_search_next(&f) > 0) && !g_broken) {
-        if ((rate = zb_search_next(&f)) > 0) zb_search_report(&f, zb_floor_sub_trial(&s->fsub, rate, secs, label));
+        if ((rate = zb_search_next(&f)) > 0) zb_search_report(&f, floor_trial(s, rate, secs, label));
         if ((rate = zb_search_next(&a)) > 0) zb_search_report(&a, trial(s, rate, secs));
     }
     *aftm_max = a.pass;
@@ -561,6 +591,10 @@ int main(int argc, char **argv) {
             session_close(&s, true);
             continue;
         }
+        double cpu_aftm, cpu_floor;
+        cpu_at(&s, max, trial_secs, &cpu_aftm, &cpu_floor);
+        if (g_out && cpu_aftm >= 0 && cpu_floor >= 0)
+            fprintf(g_out, "pipeline.cpu.%d %.2f\npipeline.floor_cpu.%d %.2f\n", counts[i], cpu_aftm, counts[i], cpu_floor);
         printf("pipeline: %d condition(s): max sustained %.0f ticks/s (%d restart(s) of aftm strategy); "
                "PUB->SUB floor in the same minutes: %.0f msgs/s\n",
                counts[i], max, s.sp.restarts, floor_max);
