@@ -5,7 +5,7 @@
  * broker, and a restarted executor picks it up from here. The row goes once the exit's order
  * row (sent, refused or skipped) exists.
  *
- * Not here: when an exit is held or decided (app/executor/executor_core.c). */
+ * Not here: when an exit is held or decided (app/executor/executor_signals.c). */
 #ifndef AFTM_HELD_EXITS_H
 #define AFTM_HELD_EXITS_H
 

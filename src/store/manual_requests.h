@@ -11,7 +11,7 @@
  * -> done (its order is stored: client_order_id, or result says why it was refused); or pending
  * -> withdrawn (the CLI gave up waiting: no executor runs; then the executor never places it).
  *
- * Not here: what the executor does with a request (app/executor/executor_core.c), how the CLI
+ * Not here: what the executor does with a request (app/executor/executor_manual.c), how the CLI
  * waits (usecase/uc_broker.c). */
 #ifndef AFTM_MANUAL_REQUESTS_H
 #define AFTM_MANUAL_REQUESTS_H

@@ -212,7 +212,7 @@ static bool in_set(const coid_set *set, const char *coid) {
     return false;
 }
 
-/* One page of reports after since from the gateway: applied in order when for_coids is NULL
+/* One page of reports after since from the gateway: applied in order when only is NULL
  * (the counter moves with each), else only the reports of those orders (the counter stays).
  * Returns the highest seq seen, or -1 when the gateway did not answer or the database failed;
  * *more: the gateway has more after this page. */
