@@ -59,7 +59,8 @@ void exc_begin_batch(executor_core *x) {
     x->batch = ostore_begin(x->os);
 }
 
-/* Commits the batch and does what waited for it, in the order received; when the commit
+/* Commits the batch and does what waited for it: the sends and answers in the order received,
+ * then the acknowledgements, then the P&L of the fills; when the commit
  * fails, puts the in-memory state back as it was before the batch: nothing of it was sent or
  * acknowledged, its answers are kept to be applied again, its reports fetched again. */
 bool xc_batch_end(executor_core *x) {
@@ -88,12 +89,15 @@ bool xc_batch_end(executor_core *x) {
         for (size_t i = 0; i < n; i++)
             if (list[i].kind == AFTER_ANSWER && list[i].has_ans) xc_hold_answer(x, list[i].r.o.client_order_id, &list[i].ans);
     } else {
-        if (x->batch_filled) xc_refresh_pnl(x);
+        /* the orders first: the acknowledgements (which wake the strategy) and the P&L (a
+         * write of its own) would otherwise stand between a burst's orders and the wire */
         for (size_t i = 0; i < n; i++) {
             if (list[i].kind == AFTER_SEND) xc_send_order(x, &list[i].r);
-            else if (list[i].kind == AFTER_ACK) xc_acknowledge(x, &list[i].r);
-            else xc_answered(x, &list[i].r, list[i].has_ans ? &list[i].ans : NULL);
+            else if (list[i].kind == AFTER_ANSWER) xc_answered(x, &list[i].r, list[i].has_ans ? &list[i].ans : NULL);
         }
+        for (size_t i = 0; i < n; i++)
+            if (list[i].kind == AFTER_ACK) xc_acknowledge(x, &list[i].r);
+        if (x->batch_filled) xc_refresh_pnl(x);
     }
     if (!x->def) {
         x->def = list;
