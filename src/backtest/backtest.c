@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "domain/id_index.h"
 #include "domain/matching.h"
 #include "domain/position.h"
@@ -149,13 +150,7 @@ static bt_symbol *symbol_get(backtest *bt, const char *name, bool create) {
             return &bt->syms[i];
         }
     if (!create || strlen(name) >= CONDITION_SYMBOL_MAX) return NULL;
-    if (bt->nsyms == bt->syms_cap) {
-        size_t ncap = bt->syms_cap ? bt->syms_cap * 2 : 4;
-        bt_symbol *ns = realloc(bt->syms, ncap * sizeof *ns);
-        if (!ns) return NULL;
-        bt->syms = ns;
-        bt->syms_cap = ncap;
-    }
+    if (!buf_grow((void **)&bt->syms, &bt->syms_cap, bt->nsyms + 1, sizeof *bt->syms)) return NULL;
     bt_symbol *s = &bt->syms[bt->nsyms];
     memset(s, 0, sizeof *s);
     strcpy(s->name, name);

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
+
 struct matcher {
     match_config cfg;
     match_order *orders;
@@ -36,13 +38,7 @@ bool matcher_submit(matcher *m, const match_order *o) {
     if (o->side != SIDE_BUY && o->side != SIDE_SELL) return false;
     if (o->kind != MATCH_MARKET && o->kind != MATCH_LIMIT) return false;
     if (o->kind == MATCH_LIMIT && o->limit_price <= 0) return false;
-    if (m->n == m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 16;
-        match_order *p = realloc(m->orders, cap * sizeof *p);
-        if (!p) return false;
-        m->orders = p;
-        m->cap = cap;
-    }
+    if (!buf_grow((void **)&m->orders, &m->cap, m->n + 1, sizeof *m->orders)) return false;
     m->orders[m->n++] = *o;
     return true;
 }

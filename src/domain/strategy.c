@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "domain/id_index.h"
 #include "domain/price_index.h"
 
@@ -115,13 +116,7 @@ static uint32_t sym_intern(strategy_engine *e, const char *name) {
     uint32_t s = sym_find(e, name);
     if (s != NONE) return s;
     if (2 * (e->nsyms + 1) > e->sym_table_cap && !sym_table_grow(e)) return NONE;
-    if (e->nsyms == e->syms_cap) {
-        size_t cap = e->syms_cap ? e->syms_cap * 2 : 4;
-        symbol_entry *v = realloc(e->syms, cap * sizeof *v);
-        if (!v) return NONE;
-        e->syms = v;
-        e->syms_cap = cap;
-    }
+    if (!buf_grow((void **)&e->syms, &e->syms_cap, e->nsyms + 1, sizeof *e->syms)) return NONE;
     symbol_entry *se = &e->syms[e->nsyms];
     memset(se, 0, sizeof *se);
     memcpy(se->name, name, strlen(name) + 1);

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
+
 static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
     y -= m <= 2;
     int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -65,13 +67,7 @@ bool equity_append(equity_series *s, int64_t day, double equity) {
         s->pts[s->n - 1].equity = equity;
         return true;
     }
-    if (s->n == s->cap) {
-        size_t ncap = s->cap ? s->cap * 2 : 64;
-        equity_point *np = realloc(s->pts, ncap * sizeof *np);
-        if (!np) return false;
-        s->pts = np;
-        s->cap = ncap;
-    }
+    if (!buf_grow((void **)&s->pts, &s->cap, s->n + 1, sizeof *s->pts)) return false;
     s->pts[s->n++] = (equity_point){day, equity};
     return true;
 }

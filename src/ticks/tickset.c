@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/buf.h"
+
 typedef struct {
     char *path;
     int64_t first_ts;
@@ -50,13 +52,7 @@ static bool add_file(tick_set *s, const char *path, char *err, size_t errlen) {
         snprintf(err, errlen, "more than %d tick files", TICK_SET_MAX_FILES);
         return false;
     }
-    if (s->n == s->cap) {
-        size_t ncap = s->cap ? s->cap * 2 : 8;
-        ts_file *nf = realloc(s->files, ncap * sizeof *nf);
-        if (!nf) goto oom;
-        s->files = nf;
-        s->cap = ncap;
-    }
+    if (!buf_grow((void **)&s->files, &s->cap, s->n + 1, sizeof *s->files)) goto oom;
     s->files[s->n] = (ts_file){.path = strdup(path)};
     if (!s->files[s->n].path) goto oom;
     s->n++;

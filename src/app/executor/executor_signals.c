@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/log.h"
 #include "domain/order.h"
 #include "domain/position.h"
@@ -151,13 +152,7 @@ static held_exit *held_exit_find(executor_core *x, const char *signal_id) {
 
 static bool held_exit_add(executor_core *x, const wire_signal *sig, int64_t due_ms) {
     if (held_exit_find(x, sig->signal_id)) return true;
-    if (x->nheld_exits == x->held_exits_cap) {
-        size_t cap = x->held_exits_cap ? x->held_exits_cap * 2 : 8;
-        held_exit *h = realloc(x->held_exits, cap * sizeof *h);
-        if (!h) return false;
-        x->held_exits = h;
-        x->held_exits_cap = cap;
-    }
+    if (!buf_grow((void **)&x->held_exits, &x->held_exits_cap, x->nheld_exits + 1, sizeof *x->held_exits)) return false;
     x->held_exits[x->nheld_exits].sig = *sig;
     x->held_exits[x->nheld_exits].due_ms = due_ms;
     x->nheld_exits++;

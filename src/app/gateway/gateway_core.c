@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/parse.h"
@@ -169,13 +170,7 @@ static char *packed_copy(gateway_core *g, size_t *len) {
 /* Hands the order to a broker that answers later; false when it answered at once (res). */
 static bool send_deferred(gateway_core *g, const broker_order_req *req, bool extended, bool packed,
                           broker_send_result *res) {
-    if (g->nds == g->capds) {
-        size_t cap = g->capds ? g->capds * 2 : 256;
-        deferred_send *ds = realloc(g->ds, cap * sizeof *ds);
-        if (!ds) return false;
-        g->ds = ds;
-        g->capds = cap;
-    }
+    if (!buf_grow((void **)&g->ds, &g->capds, g->nds + 1, sizeof *g->ds)) return false;
     uint64_t token = ++g->next_token;
     if (!broker_send_order_async(g->b, req, token, res)) return false;
     g->ds[g->nds++] = (deferred_send){.token = token, .extended = extended, .packed = packed, .req = *req};
