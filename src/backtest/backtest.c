@@ -239,13 +239,7 @@ static bool submit_market(backtest *bt, size_t idx, bool exit) {
  * fills at that tick, and a limit order starts resting (fill_pending). */
 static bool submit(backtest *bt, size_t idx, bool exit, price_t signal_price) {
     if (bt->cfg.fill == BT_FILL_SAME_TICK) return submit_market(bt, idx, exit);
-    if (bt->npend == bt->pend_cap) {
-        size_t ncap = bt->pend_cap ? bt->pend_cap * 2 : 16;
-        struct bt_pending *np = realloc(bt->pend, ncap * sizeof *np);
-        if (!np) return false;
-        bt->pend = np;
-        bt->pend_cap = ncap;
-    }
+    if (!buf_grow((void **)&bt->pend, &bt->pend_cap, bt->npend + 1, sizeof *bt->pend)) return false;
     bt->pend[bt->npend++] = (struct bt_pending){idx, exit, bt->tick_ts + bt->cfg.latency_ms * 1000,
                                                 !exit && bt->cfg.limit_entries ? signal_price : 0};
     return true;
@@ -346,15 +340,9 @@ static int64_t minute_of(int64_t ts_us) {
 }
 
 static void curve_push(backtest *bt, backtest_point p) {
-    if (bt->ncurve == bt->curve_cap) {
-        size_t ncap = bt->curve_cap ? bt->curve_cap * 2 : 256;
-        backtest_point *np = realloc(bt->curve, ncap * sizeof *np);
-        if (!np) {
-            bt->oom = true;
-            return;
-        }
-        bt->curve = np;
-        bt->curve_cap = ncap;
+    if (!buf_grow((void **)&bt->curve, &bt->curve_cap, bt->ncurve + 1, sizeof *bt->curve)) {
+        bt->oom = true;
+        return;
     }
     bt->curve[bt->ncurve++] = p;
 }

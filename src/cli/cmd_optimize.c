@@ -13,6 +13,7 @@
 #include "backtest/conditions_file.h"
 #include "backtest/optimize.h"
 #include "cli/commands.h"
+#include "core/buf.h"
 #include "core/parse.h"
 #include "report/chart.h"
 #include "report/heatmap.h"
@@ -161,14 +162,10 @@ static opt_tick *load_ticks(opt_args *a, size_t *n, char *symbol, size_t symcap)
         if (continuous) snprintf(row.symbol, sizeof row.symbol, "%s", a->product);
         if (!symbol[0]) snprintf(symbol, symcap, "%s", row.symbol);
         if (strcmp(row.symbol, symbol)) continue;
-        if (*n == cap) {
-            opt_tick *nt = realloc(t, (cap *= 2) * sizeof *nt);
-            if (!nt) {
-                free(t);
-                t = NULL;
-                break;
-            }
-            t = nt;
+        if (!buf_grow((void **)&t, &cap, *n + 1, sizeof *t)) {
+            free(t);
+            t = NULL;
+            break;
         }
         t[(*n)++] = (opt_tick){row.ts_us, row.price};
     }

@@ -166,13 +166,7 @@ static uint32_t slot_alloc(strategy_engine *e) {
     }
     if (e->nslots == NONE - 1) return NONE;
     if ((e->nslots >> BLOCK_SHIFT) == e->nblocks) {
-        if (e->nblocks == e->blocks_cap) {
-            size_t cap = e->blocks_cap ? e->blocks_cap * 2 : 8;
-            slot **b = realloc(e->blocks, cap * sizeof *b);
-            if (!b) return NONE;
-            e->blocks = b;
-            e->blocks_cap = cap;
-        }
+        if (!buf_grow((void **)&e->blocks, &e->blocks_cap, e->nblocks + 1, sizeof *e->blocks)) return NONE;
         size_t n = (e->nblocks + 1) * BLOCK_SIZE;
         uint32_t *pl = realloc(e->pos_lo, n * sizeof *pl);
         if (!pl) return NONE;

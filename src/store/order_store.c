@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/clock.h"
 #include "store/db.h"
 
@@ -173,13 +174,7 @@ int ostore_each_open(order_store *s, ostore_order_fn fn, void *ctx) {
     size_t n = 0, cap = 0;
     int rc;
     while ((rc = sqlite3_step(s->open)) == SQLITE_ROW) {
-        if (n == cap) {
-            size_t nc = cap ? cap * 2 : 16;
-            order_record *p = realloc(rows, nc * sizeof *rows);
-            if (!p) break;
-            rows = p;
-            cap = nc;
-        }
+        if (!buf_grow((void **)&rows, &cap, n + 1, sizeof *rows)) break;
         read_order(s->open, &rows[n++]);
     }
     sqlite3_reset(s->open);

@@ -77,14 +77,9 @@ static bool add_dir(tick_set *s, const char *dir, char *err, size_t errlen) {
     struct dirent *e;
     while (ok && (e = readdir(d))) {
         if (e->d_name[0] == '.' || !(ends_ci(e->d_name, ".csv") || ends_ci(e->d_name, ".zip"))) continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 16;
-            char **nn = realloc(names, cap * sizeof *nn);
-            if (!nn) {
-                ok = false;
-                break;
-            }
-            names = nn;
+        if (!buf_grow((void **)&names, &cap, n + 1, sizeof *names)) {
+            ok = false;
+            break;
         }
         size_t len = strlen(dir) + strlen(e->d_name) + 2;
         names[n] = malloc(len);

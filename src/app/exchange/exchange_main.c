@@ -18,6 +18,7 @@
 
 #include "app/exchange/exchange.h"
 #include "broker/tick_source.h"
+#include "core/buf.h"
 #include "core/clock.h"
 #include "core/exit_codes.h"
 #include "core/usage.h"
@@ -74,15 +75,8 @@ static char *serve_request(void *ctx, const void *peer, size_t peer_len, const c
     char *text = xcore_handle(b->core, peer, peer_len, req, req_len, reply_len);
     if (!text || !xcore_held(b->core)) return text;
     router_pending *to = router_defer();
-    if (to && b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 256;
-        held_reply *h = realloc(b->held, cap * sizeof *h);
-        if (h) {
-            b->held = h;
-            b->cap = cap;
-        }
-    }
-    if (!to || b->n == b->cap) { /* out of memory: unanswered, the gateway settles it by id */
+    if (!to || !buf_grow((void **)&b->held, &b->cap, b->n + 1, sizeof *b->held)) {
+        /* out of memory: unanswered, the gateway settles it by id */
         router_pending_free(to);
         free(text);
         return NULL;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "app/executor/executor_proto.h"
+#include "core/buf.h"
 #include "core/log.h"
 #include "core/str.h"
 #include "domain/order.h"
@@ -21,15 +22,9 @@
 /* Something to do once the batch's transaction has committed (ans copied). False when it
  * cannot be kept (the batch then fails). */
 bool xc_defer(executor_core *x, after_kind kind, const order_record *r, const exproto_send_reply *ans) {
-    if (x->ndef == x->capdef) {
-        size_t cap = x->capdef ? x->capdef * 2 : 64;
-        deferred *d = realloc(x->def, cap * sizeof *d);
-        if (!d) {
-            x->batch_failed = true;
-            return false;
-        }
-        x->def = d;
-        x->capdef = cap;
+    if (!buf_grow((void **)&x->def, &x->capdef, x->ndef + 1, sizeof *x->def)) {
+        x->batch_failed = true;
+        return false;
     }
     deferred *d = &x->def[x->ndef++];
     d->kind = kind;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "app/executor/executor_proto.h"
+#include "core/buf.h"
 #include "core/log.h"
 #include "core/str.h"
 #include "domain/order.h"
@@ -76,15 +77,9 @@ void xc_hold_answer(executor_core *x, const char *coid, const exproto_send_reply
         h->ans = *ans;
         return;
     }
-    if (x->nheld == x->capheld) {
-        size_t cap = x->capheld ? x->capheld * 2 : 16;
-        held_answer *hl = realloc(x->held, cap * sizeof *hl);
-        if (!hl) {
-            log_error("out of memory: the answer to order %s is left to reconciliation", coid);
-            return;
-        }
-        x->held = hl;
-        x->capheld = cap;
+    if (!buf_grow((void **)&x->held, &x->capheld, x->nheld + 1, sizeof *x->held)) {
+        log_error("out of memory: the answer to order %s is left to reconciliation", coid);
+        return;
     }
     if (!x->nheld) x->held_retry_ms = xc_now_us(x) / 1000 + HELD_RETRY_MS;
     str_copy(x->held[x->nheld].coid, sizeof x->held[0].coid, coid);

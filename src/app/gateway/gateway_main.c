@@ -20,6 +20,7 @@
 #include "app/gateway/sim_remote.h"
 #include "broker/sim_broker.h"
 #include "broker/tick_source.h"
+#include "core/buf.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/exit_codes.h"
@@ -110,13 +111,8 @@ static void send_reply(void *ctx, uint64_t token, const char *body, size_t len) 
 
 /* Keeps the envelope of the request just handled for its answer under token. */
 static void wait_for_answer(gw_io *io, uint64_t token) {
-    if (io->nwaiting == io->capwaiting) {
-        size_t cap = io->capwaiting ? io->capwaiting * 2 : 256;
-        gw_waiting *w = realloc(io->waiting, cap * sizeof *w);
-        if (!w) return; /* unanswered: the client settles it by client order id */
-        io->waiting = w;
-        io->capwaiting = cap;
-    }
+    if (!buf_grow((void **)&io->waiting, &io->capwaiting, io->nwaiting + 1, sizeof *io->waiting))
+        return; /* unanswered: the client settles it by client order id */
     router_pending *to = router_defer();
     if (to) io->waiting[io->nwaiting++] = (gw_waiting){token, to};
 }

@@ -11,6 +11,7 @@
 
 #include "broker/broker_json.h"
 #include "broker/broker_pack.h"
+#include "core/buf.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/str.h"
@@ -833,15 +834,9 @@ static bool rm_send_order_async(void *self, const broker_order_req *req, uint64_
         r->nps -= r->ps_head;
         r->ps_head = 0;
     }
-    if (r->nps == r->capps) {
-        size_t cap = r->capps ? r->capps * 2 : 256;
-        pending_send *ps = realloc(r->ps, cap * sizeof *ps);
-        if (!ps) {
-            broker_send_refused(req, "BROKER_ERROR", "out of memory", res);
-            return false;
-        }
-        r->ps = ps;
-        r->capps = cap;
+    if (!buf_grow((void **)&r->ps, &r->capps, r->nps + 1, sizeof *r->ps)) {
+        broker_send_refused(req, "BROKER_ERROR", "out of memory", res);
+        return false;
     }
     uint64_t id;
     outgoing o = {.op = "send_order", .order = req};
