@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "app/strategy/state_fold.h"
+#include "core/buf.h"
 #include "core/log.h"
 #include "store/condition_store.h"
 #include "store/db.h"
@@ -18,14 +20,7 @@ typedef struct {
 
 static bool buf_append(buf *b, const void *items, size_t n, size_t size) {
     if (!n) return true;
-    if (b->n + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->n + n) cap *= 2;
-        void *p = realloc(b->items, cap * size);
-        if (!p) return false;
-        b->items = p;
-        b->cap = cap;
-    }
+    if (!buf_grow(&b->items, &b->cap, b->n + n, size)) return false;
     memcpy((char *)b->items + b->n * size, items, n * size);
     b->n += n;
     return true;
@@ -50,7 +45,8 @@ struct state_writer {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     bool stop;
-    queue q; /* handed over by the tick loop */
+    queue q;               /* handed over by the tick loop */
+    state_fold_index fold; /* each condition's last change in q */
     sqlite3 *db;
     condition_store *cs;
     signal_outbox *ob;
@@ -114,6 +110,7 @@ static void *run(void *arg) {
         /* swap buffers: the tick loop keeps appending to an empty queue meanwhile */
         queue q = w->q;
         w->q = spare;
+        state_fold_reset(&w->fold);
         w->q.changes.n = w->q.sent.n = w->q.acked.n = 0;
         w->q.seq = q.seq;
         pthread_mutex_unlock(&w->lock);
@@ -152,17 +149,33 @@ state_writer *state_writer_start(const char *home, char *err, size_t errlen) {
     return w;
 }
 
+/* Queues one condition change: folded into the condition's last change when the two write the
+ * same (state_fold.h), else appended (room for it was made by the caller). */
+static void queue_change(state_writer *w, const state_change *c) {
+    buf *ch = &w->q.changes;
+    state_change *items = ch->items;
+    long last = state_fold_find(&w->fold, c->c.id);
+    if (last >= 0 && (size_t)last < ch->n && state_change_folds(&items[last], c)) {
+        state_fold_into(&items[last], c);
+        return;
+    }
+    items[ch->n] = *c;
+    state_fold_set(&w->fold, c->c.id, ch->n); /* out of memory: nothing folds for now, no harm */
+    ch->n++;
+}
+
 bool state_writer_submit(state_writer *w, const state_batch *b) {
     pthread_mutex_lock(&w->lock);
     queue *q = &w->q;
-    size_t n0 = q->changes.n, s0 = q->sent.n;
-    bool ok = buf_append(&q->changes, b->changes, b->n, sizeof *b->changes) &&
+    size_t s0 = q->sent.n;
+    /* room first, so that nothing is changed unless all of it is taken */
+    bool ok = buf_grow(&q->changes.items, &q->changes.cap, q->changes.n + b->n, sizeof *b->changes) &&
               buf_append(&q->sent, b->sent, b->nsent, sizeof *b->sent) &&
               buf_append(&q->acked, b->acked, b->nacked, sizeof *b->acked);
     if (!ok) { /* all or nothing: the caller keeps the batch and hands it over again */
-        q->changes.n = n0;
         q->sent.n = s0;
     } else {
+        for (size_t i = 0; i < b->n; i++) queue_change(w, &b->changes[i]);
         q->seq = b->seq;
         pthread_cond_signal(&w->wake);
     }
@@ -180,6 +193,7 @@ void state_writer_stop(state_writer *w) {
     free(w->q.changes.items);
     free(w->q.sent.items);
     free(w->q.acked.items);
+    state_fold_free(&w->fold);
     outbox_close(w->ob);
     cstore_close(w->cs);
     db_close(w->db);
