@@ -241,13 +241,15 @@ subscriber only takes each tick off the socket and decodes it. The strategy also
 the ticks make happen: from 10 conditions up, about one tick in two fires a signal (an entry,
 or an exit and the condition armed again), and each one is pushed to the executor (a wake-up
 and a TCP send by ZeroMQ's I/O thread) and its new state written to the database (the state
-writer's thread, one row update per change, committed in groups every 2 ms). A perf profile
-of the strategy at 10 conditions and about 100,000 ticks/s: the state writer's thread 47% of
-its CPU (SQLite), the main loop 26% (three quarters of it system calls: poll, getpid and the
-eventfd writes of libzmq's wake-ups), the I/O thread 27% (epoll, TCP send and receive). On 2
-cores, with the bench's publisher and collector on the same cores, 10 to 15 µs per tick
-leaves about 100,000 ticks/s. With 1 condition (2 ticks in 44 fire) aftm's cost per tick is
-near the floor's and so is its rate.
+writer's thread, committed in groups every 2 ms; the changes of one condition that the database
+would apply the same way, such as a following condition trailing on every tick, are folded into
+one row write). A perf profile of the strategy at 10 conditions and 20,000 to 100,000 ticks/s:
+ZeroMQ's I/O thread 39% of its CPU (71% of it system calls: epoll, TCP send and receive, the
+eventfd), the main loop 37% (53% system calls: poll, getpid and the eventfd writes of libzmq's
+wake-ups), the state writer 25% (SQLite; 47% before the folding). On 2 cores, with the bench's
+publisher and collector on the same cores, 8 to 12 µs per tick leaves 100,000 to 150,000
+ticks/s. With 1 condition (2 ticks in 44 fire) aftm's cost per tick is near the floor's and so
+is its rate.
 
 ### Tick → signal latency
 
