@@ -21,6 +21,12 @@ void id_index_free(id_index *x) {
     id_index_init(x);
 }
 
+void id_index_clear(id_index *x) {
+    if (!x->count) return;
+    for (size_t i = 0; i < x->cap; i++) x->vals[i] = ID_INDEX_NONE;
+    x->count = 0;
+}
+
 static bool rehash(id_index *x, size_t cap) {
     int64_t *keys = malloc(cap * sizeof *keys);
     uint32_t *vals = malloc(cap * sizeof *vals);

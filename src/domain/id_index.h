@@ -19,6 +19,8 @@ typedef struct {
 
 void id_index_init(id_index *x);
 void id_index_free(id_index *x);
+/* Forgets every entry and keeps the room (for an index refilled over and over). */
+void id_index_clear(id_index *x);
 /* Makes room for n entries without rehashing later; false if memory ran out. */
 bool id_index_reserve(id_index *x, size_t n);
 /* The slot stored for id, or ID_INDEX_NONE. */

@@ -1,5 +1,5 @@
-/* Folding the strategy's condition writes (app/strategy/state_fold.h): the rule alone, the
- * index, and the writer against the database: a sequence of changes handed to the writer, which
+/* Folding the strategy's condition writes (app/strategy/state_fold.h): the rule alone, and the
+ * writer against the database: a sequence of changes handed to the writer, which
  * folds them, leaves each row exactly as writing every change one by one does. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -61,23 +61,6 @@ static void test_fold_keeps_the_last_note(void **state) {
     state_fold_into(&a, &c);
     assert_true(a.c.is_exited);
     assert_string_equal(a.note, "exited: stop loss");
-}
-
-static void test_index(void **state) {
-    (void)state;
-    state_fold_index ix;
-    memset(&ix, 0, sizeof ix);
-    assert_int_equal(state_fold_find(&ix, 5), -1);
-    for (int64_t id = 1; id <= 5000; id++) assert_true(state_fold_set(&ix, id * 7919, (size_t)id));
-    for (int64_t id = 1; id <= 5000; id++) assert_int_equal(state_fold_find(&ix, id * 7919), id);
-    assert_int_equal(state_fold_find(&ix, 3), -1);
-    assert_true(state_fold_set(&ix, 7919, 42)); /* moved on */
-    assert_int_equal(state_fold_find(&ix, 7919), 42);
-    assert_true(state_fold_set(&ix, 0, 1)); /* in memory only: never indexed */
-    assert_int_equal(state_fold_find(&ix, 0), -1);
-    state_fold_reset(&ix);
-    assert_int_equal(state_fold_find(&ix, 7919), -1);
-    state_fold_free(&ix);
 }
 
 /* What a condition goes through in a few ticks: triggered, trailed on every tick, entered,
@@ -191,7 +174,6 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rule),
         cmocka_unit_test(test_fold_keeps_the_last_note),
-        cmocka_unit_test(test_index),
         cmocka_unit_test(test_writer_folds_to_the_same_rows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

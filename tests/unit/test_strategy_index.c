@@ -461,6 +461,26 @@ static void test_id_index_random(void **state) {
     id_index_free(&x);
 }
 
+static void test_id_index_clear_keeps_room(void **state) {
+    (void)state;
+    id_index x;
+    id_index_init(&x);
+    for (int64_t id = 1; id <= 1000; id++) assert_true(id_index_put(&x, id * 7919, (uint32_t)id));
+    size_t cap = x.cap;
+    id_index_clear(&x);
+    assert_int_equal(x.count, 0);
+    assert_int_equal(x.cap, cap);
+    for (int64_t id = 1; id <= 1000; id++) assert_int_equal(id_index_get(&x, id * 7919), ID_INDEX_NONE);
+    assert_true(id_index_put(&x, 7919, 42)); /* usable again, without growing */
+    assert_int_equal(id_index_get(&x, 7919), 42);
+    assert_int_equal(x.cap, cap);
+    id_index_clear(&x); /* twice, and on an empty one */
+    id_index_clear(&x);
+    assert_int_equal(id_index_get(&x, 7919), ID_INDEX_NONE);
+    id_index_free(&x);
+    id_index_clear(&x);
+}
+
 typedef struct {
     uint64_t limit;
     const uint64_t *model;
@@ -530,6 +550,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pheap_random),
         cmocka_unit_test(test_id_index_random),
+        cmocka_unit_test(test_id_index_clear_keeps_room),
         cmocka_unit_test(test_idle_band_is_idle),
         cmocka_unit_test(test_indexed_equals_scan),
     };

@@ -1,14 +1,12 @@
 /* Folding the strategy's condition writes: when a condition changes several times before the
  * writer commits (a following condition trails on every tick; triggered, then entered), only
  * the last of the changes that the database would apply the same way needs writing. This file
- * is the rule and the index that finds a condition's last change in a queue; it does no I/O and
- * keeps no queue of its own (state_writer.c holds the queue). */
+ * is the rule; it does no I/O and keeps no queue (state_writer.c holds the queue and finds a
+ * condition's last change in it through a domain/id_index.h). */
 #ifndef AFTM_STATE_FOLD_H
 #define AFTM_STATE_FOLD_H
 
 #include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
 
 #include "app/strategy/state_writer.h"
 
@@ -22,21 +20,5 @@ bool state_change_folds(const state_change *earlier, const state_change *later);
 /* Replaces *earlier by later, keeping earlier's note when later has none (the write keeps the
  * row's note when given none, so the sequence would have left earlier's). */
 void state_fold_into(state_change *earlier, const state_change *later);
-
-/* Condition id -> position of its last change in a queue. */
-typedef struct {
-    int64_t *ids; /* 0: empty slot (condition ids are > 0) */
-    size_t *pos;
-    size_t cap, n;
-} state_fold_index;
-
-/* The position of id's last change, or -1. */
-long state_fold_find(const state_fold_index *ix, int64_t id);
-/* Records that id's last change is at pos; false when out of memory (the index is then
- * emptied: nothing folds until the next reset, which is only slower). */
-bool state_fold_set(state_fold_index *ix, int64_t id, size_t pos);
-/* Forgets every entry (the queue was handed to the writer). */
-void state_fold_reset(state_fold_index *ix);
-void state_fold_free(state_fold_index *ix);
 
 #endif

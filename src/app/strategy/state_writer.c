@@ -9,6 +9,7 @@
 #include "app/strategy/state_fold.h"
 #include "core/buf.h"
 #include "core/log.h"
+#include "domain/id_index.h"
 #include "store/condition_store.h"
 #include "store/db.h"
 
@@ -46,7 +47,7 @@ struct state_writer {
     pthread_cond_t wake;
     bool stop;
     queue q;               /* handed over by the tick loop */
-    state_fold_index fold; /* each condition's last change in q */
+    id_index last;         /* condition id -> the position of its last change in q */
     sqlite3 *db;
     condition_store *cs;
     signal_outbox *ob;
@@ -110,7 +111,7 @@ static void *run(void *arg) {
         /* swap buffers: the tick loop keeps appending to an empty queue meanwhile */
         queue q = w->q;
         w->q = spare;
-        state_fold_reset(&w->fold);
+        id_index_clear(&w->last);
         w->q.changes.n = w->q.sent.n = w->q.acked.n = 0;
         w->q.seq = q.seq;
         pthread_mutex_unlock(&w->lock);
@@ -154,13 +155,16 @@ state_writer *state_writer_start(const char *home, char *err, size_t errlen) {
 static void queue_change(state_writer *w, const state_change *c) {
     buf *ch = &w->q.changes;
     state_change *items = ch->items;
-    long last = state_fold_find(&w->fold, c->c.id);
-    if (last >= 0 && (size_t)last < ch->n && state_change_folds(&items[last], c)) {
+    uint32_t last = id_index_get(&w->last, c->c.id);
+    if (last != ID_INDEX_NONE && last < ch->n && state_change_folds(&items[last], c)) {
         state_fold_into(&items[last], c);
         return;
     }
     items[ch->n] = *c;
-    state_fold_set(&w->fold, c->c.id, ch->n); /* out of memory: nothing folds for now, no harm */
+    /* out of memory or past the index's range, the entry is forgotten (a stale one would fold
+     * into a change that is not the last): the next change is only not folded */
+    if (ch->n >= ID_INDEX_NONE || !id_index_put(&w->last, c->c.id, (uint32_t)ch->n))
+        id_index_del(&w->last, c->c.id);
     ch->n++;
 }
 
@@ -193,7 +197,7 @@ void state_writer_stop(state_writer *w) {
     free(w->q.changes.items);
     free(w->q.sent.items);
     free(w->q.acked.items);
-    state_fold_free(&w->fold);
+    id_index_free(&w->last);
     outbox_close(w->ob);
     cstore_close(w->cs);
     db_close(w->db);
